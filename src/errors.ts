@@ -1,0 +1,88 @@
+/**
+ * Every error opsdeck raises on purpose carries a stable code, so logs, metrics, the audit trail
+ * and tests can match on it without parsing messages. `cause` keeps the underlying error.
+ *
+ * `retryable` tells the runbook engine whether trying again may help (network blips, throttling,
+ * a resource still in a transitional state) or cannot (bad input, a missing table).
+ */
+export const ErrorCode = {
+  ConfigInvalid: 'OPSDECK_CONFIG_INVALID',
+  ConfigNotFound: 'OPSDECK_CONFIG_NOT_FOUND',
+  SecretMissing: 'OPSDECK_SECRET_MISSING',
+  UsageError: 'OPSDECK_USAGE_ERROR',
+  UnknownCommand: 'OPSDECK_UNKNOWN_COMMAND',
+  JobNotFound: 'OPSDECK_JOB_NOT_FOUND',
+  JobCancelled: 'OPSDECK_JOB_CANCELLED',
+  StepTimeout: 'OPSDECK_STEP_TIMEOUT',
+  StepFailed: 'OPSDECK_STEP_FAILED',
+  CleanupFailed: 'OPSDECK_CLEANUP_FAILED',
+  RunbookNotFound: 'OPSDECK_RUNBOOK_NOT_FOUND',
+  InputInvalid: 'OPSDECK_INPUT_INVALID',
+  SlackApi: 'OPSDECK_SLACK_API_ERROR',
+  Transient: 'OPSDECK_TRANSIENT',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface OpsdeckErrorOptions {
+  cause?: unknown;
+  retryable?: boolean;
+}
+
+export class OpsdeckError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: OpsdeckErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'OpsdeckError';
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+/** The user's input cannot be run as given; the message says what is wrong, `usage` how to write it. */
+export class UsageError extends OpsdeckError {
+  readonly usage: string;
+  constructor(message: string, usage: string, options: OpsdeckErrorOptions = {}) {
+    super(ErrorCode.UsageError, message, options);
+    this.name = 'UsageError';
+    this.usage = usage;
+  }
+}
+
+export class ConfigError extends OpsdeckError {
+  constructor(message: string, options: OpsdeckErrorOptions = {}) {
+    super(ErrorCode.ConfigInvalid, message, options);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Thrown into a running step when its job is cancelled. Never retried. */
+export class CancelledError extends OpsdeckError {
+  constructor(message = 'cancelled', options: OpsdeckErrorOptions = {}) {
+    super(ErrorCode.JobCancelled, message, options);
+    this.name = 'CancelledError';
+  }
+}
+
+/** A failure worth retrying (network, throttling, a resource not ready yet). */
+export class TransientError extends OpsdeckError {
+  constructor(message: string, options: Omit<OpsdeckErrorOptions, 'retryable'> = {}) {
+    super(ErrorCode.Transient, message, { ...options, retryable: true });
+    this.name = 'TransientError';
+  }
+}
+
+export function isOpsdeckError(error: unknown): error is OpsdeckError {
+  return error instanceof OpsdeckError;
+}
+
+/** A one-line description of any thrown value, for logs and Slack. */
+export function describeError(error: unknown): string {
+  if (error instanceof OpsdeckError) return `${error.message} (${error.code})`;
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'string' ? `${error.message} (${code})` : error.message;
+  }
+  return String(error);
+}

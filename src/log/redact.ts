@@ -1,0 +1,64 @@
+/**
+ * The redaction layer shared by logs, Slack messages and the audit trail.
+ *
+ * Secrets are known by value: at startup every secret read from the environment is registered
+ * here, and `redactText` replaces any occurrence of it. Known secret shapes (Slack tokens, AWS
+ * access keys, `password=...` pairs, URL credentials) are masked even when they were never
+ * registered, so a secret that arrives some other way (pasted by a user, echoed by a tool) is
+ * still caught.
+ */
+export const REDACTED = '[REDACTED]';
+
+const registered = new Set<string>();
+
+/** Secrets shorter than this are not registered: masking "1" everywhere would destroy text. */
+const MIN_SECRET_LENGTH = 6;
+
+export function registerSecret(value: string | undefined): void {
+  if (value && value.length >= MIN_SECRET_LENGTH) registered.add(value);
+}
+
+/** For tests: forget every registered secret. */
+export function clearRegisteredSecrets(): void {
+  registered.clear();
+}
+
+const PATTERNS: RegExp[] = [
+  /\bxox[abposr]-[A-Za-z0-9-]{10,}/g, // Slack bot/user/app tokens
+  /\bxapp-[A-Za-z0-9-]{10,}/g, // Slack app-level tokens
+  /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g, // AWS access key ids
+  /(?<=\b(?:password|passwd|pwd|secret|token|secret_access_key|aws_secret_access_key)\s*[=:]\s*)(["']?)[^\s"',;]+\1/gi,
+  /(?<=[a-z][a-z0-9+.-]*:\/\/[^:/@\s]+:)[^@/\s]+(?=@)/gi, // scheme://user:PASSWORD@host
+  /(?<=MASTER_PASSWORD\s*=\s*)'(?:[^'\\]|\\.)*'/gi, // CHANGE MASTER TO ... MASTER_PASSWORD='...'
+  /(?<=SOURCE_PASSWORD\s*=\s*)'(?:[^'\\]|\\.)*'/gi,
+];
+
+export function redactText(text: string): string {
+  let out = text;
+  for (const secret of registered) {
+    if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+  }
+  for (const pattern of PATTERNS) out = out.replace(pattern, REDACTED);
+  return out;
+}
+
+/** Keys whose values are secrets whatever they hold. */
+const SECRET_KEY = /(password|passwd|secret|token|authorization|cookie|credential|private_?key)/i;
+
+/** A deep copy with secret-named keys masked and every string passed through `redactText`. */
+export function redactValue<T>(value: T, seen = new WeakSet<object>()): T {
+  if (typeof value === 'string') return redactText(value) as T;
+  if (value === null || typeof value !== 'object') return value;
+  if (seen.has(value as object)) return '[Circular]' as T;
+  seen.add(value as object);
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, seen)) as T;
+  if (value instanceof Date) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
+    out[key] =
+      SECRET_KEY.test(key) && inner !== null && inner !== undefined && typeof inner !== 'boolean'
+        ? REDACTED
+        : redactValue(inner, seen);
+  }
+  return out as T;
+}

@@ -1,0 +1,48 @@
+import { randomBytes } from 'node:crypto';
+import IORedis from 'ioredis';
+import mysql from 'mysql2/promise';
+
+/** Where the harness's local services listen (see scripts/local-services.sh). */
+export const REDIS_URL = `redis://127.0.0.1:${process.env.OPSDECK_REDIS_PORT ?? 6380}`;
+export const MYSQL = {
+  host: '127.0.0.1',
+  port: Number(process.env.OPSDECK_MYSQL_PORT ?? 3307),
+  user: 'root',
+};
+
+/** A name no other test uses: for queue prefixes, databases, channels. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+}
+
+export function connectRedis(): IORedis {
+  return new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
+}
+
+/** Creates a fresh database for one test file; drop it with the returned function. */
+export async function createTestDatabase(
+  prefix = 'test',
+): Promise<{ name: string; drop: () => Promise<void> }> {
+  const name = uniqueName(prefix);
+  const conn = await mysql.createConnection(MYSQL);
+  await conn.query(`CREATE DATABASE \`${name}\``);
+  await conn.end();
+  return {
+    name,
+    drop: async () => {
+      const c = await mysql.createConnection(MYSQL);
+      await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      await c.end();
+    },
+  };
+}
+
+/** Deletes every Redis key under a prefix (a test's private namespace). */
+export async function deleteRedisPrefix(redis: IORedis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+}

@@ -1,0 +1,43 @@
+import { parseConfig } from '../../../src/config/load-config';
+import { ConfigError } from '../../../src/errors';
+
+describe('parseConfig', () => {
+  it('gives a complete working config from an empty file', () => {
+    const config = parseConfig('');
+    expect(config.slack.mode).toBe('console');
+    expect(config.queue.retention.completedCount).toBe(1000);
+    expect(config.redis.url).toBe('redis://127.0.0.1:6380');
+  });
+
+  it('names the exact path and the reason of a wrong type', () => {
+    expect(() => parseConfig('http:\n  port: x\n', 'opsdeck.yaml')).toThrow(
+      'opsdeck.yaml: invalid configuration\n  http.port: expected number, got "x"',
+    );
+  });
+
+  it('rejects unknown settings by name, so typos do not pass silently', () => {
+    expect(() => parseConfig('slack:\n  alertChanel: "#x"\n')).toThrow(
+      'slack.alertChanel: unknown setting',
+    );
+  });
+
+  it('refuses a secret value where an env var name belongs', () => {
+    expect(() => parseConfig('slack:\n  signingSecretEnv: "8f14e45fceea167a"\n')).toThrow(
+      /slack\.signingSecretEnv: must be the NAME of an environment variable/,
+    );
+  });
+
+  it('lists enum choices', () => {
+    expect(() => parseConfig('slack:\n  mode: websocket\n')).toThrow(
+      'slack.mode: expected one of "http", "socket", "console", got "websocket"',
+    );
+  });
+
+  it('reports invalid YAML as a ConfigError', () => {
+    expect(() => parseConfig('slack: [unclosed')).toThrow(ConfigError);
+  });
+
+  it('rejects duplicate keys', () => {
+    expect(() => parseConfig('http:\n  port: 1\n  port: 2\n')).toThrow(ConfigError);
+  });
+});
