@@ -1,0 +1,45 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The Prometheus metrics of one process. Queue depth gauges are added by the process that owns
+ * the queues (see src/metrics/queue-gauges.ts); everything else is counted where it happens.
+ */
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'opsdeck_process_' });
+
+export const stepDuration = new Histogram({
+  name: 'opsdeck_step_duration_seconds',
+  help: 'Duration of runbook steps, by runbook, step and outcome',
+  labelNames: ['runbook', 'step', 'outcome'] as const,
+  buckets: [0.05, 0.25, 1, 5, 15, 60, 300, 900, 3600, 14400],
+  registers: [registry],
+});
+
+export const queueWait = new Histogram({
+  name: 'opsdeck_queue_wait_seconds',
+  help: 'Time from enqueue to the first start of a job, by queue',
+  labelNames: ['queue'] as const,
+  buckets: [0.01, 0.05, 0.25, 1, 5, 30, 120, 600],
+  registers: [registry],
+});
+
+export const slackApiErrors = new Counter({
+  name: 'opsdeck_slack_api_errors_total',
+  help: 'Slack Web API calls that failed, by method and error',
+  labelNames: ['method', 'error'] as const,
+  registers: [registry],
+});
+
+export const slackApiRetries = new Counter({
+  name: 'opsdeck_slack_api_retries_total',
+  help: 'Slack Web API calls retried after a failure or a rate limit, by method',
+  labelNames: ['method'] as const,
+  registers: [registry],
+});
+
+export const commandsReceived = new Counter({
+  name: 'opsdeck_commands_total',
+  help: 'Slash commands received, by command and result (enqueued, usage-error, duplicate, ...)',
+  labelNames: ['command', 'result'] as const,
+  registers: [registry],
+});
