@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { AwsConfig } from '../aws/config';
+import { SandboxConfig } from '../sandbox/config';
 
 /**
  * The whole opsdeck configuration. Every section has defaults, so an empty file (or none, in
@@ -126,6 +128,8 @@ export const OpsdeckConfig = z.strictObject({
   notify: NotifyConfig.prefault({}),
   console: ConsoleConfig.prefault({}),
   log: LogConfig.prefault({}),
+  aws: AwsConfig.prefault({}),
+  sandbox: SandboxConfig.prefault({}),
 });
 
 export type OpsdeckConfig = z.infer<typeof OpsdeckConfig>;

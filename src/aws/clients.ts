@@ -1,0 +1,43 @@
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { OpsdeckError, ErrorCode } from '../errors';
+import type { AwsConfig } from './config';
+
+export interface AwsClients {
+  rds: RDSClient;
+  ec2: EC2Client;
+  route53: Route53Client;
+}
+
+/** The SDK clients, configured from `aws` config only: region, endpoint, credentials. */
+export function createAwsClients(aws: AwsConfig, env: NodeJS.ProcessEnv = process.env): AwsClients {
+  const options = {
+    region: aws.region,
+    ...(aws.endpoint === undefined ? {} : { endpoint: aws.endpoint }),
+    ...credentialsFrom(aws, env),
+  };
+  return {
+    rds: new RDSClient(options),
+    ec2: new EC2Client(options),
+    route53: new Route53Client(options),
+  };
+}
+
+function credentialsFrom(aws: AwsConfig, env: NodeJS.ProcessEnv) {
+  if (aws.accessKeyIdEnv === undefined && aws.secretAccessKeyEnv === undefined) return {};
+  const accessKeyId = readSecret(env, aws.accessKeyIdEnv, 'accessKeyIdEnv');
+  const secretAccessKey = readSecret(env, aws.secretAccessKeyEnv, 'secretAccessKeyEnv');
+  return { credentials: { accessKeyId, secretAccessKey } };
+}
+
+function readSecret(env: NodeJS.ProcessEnv, name: string | undefined, field: string): string {
+  const value = name === undefined ? undefined : env[name];
+  if (value === undefined || value === '') {
+    throw new OpsdeckError(
+      ErrorCode.SecretMissing,
+      `aws.${field} must name a set environment variable (aws.accessKeyIdEnv and aws.secretAccessKeyEnv go together)`,
+    );
+  }
+  return value;
+}

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+/**
+ * The sandbox cloud: where it listens, where it keeps its state and mariadbd data directories,
+ * and how long its simulated state transitions take. Every field has a default suited to console
+ * mode; tests shorten the delays further.
+ */
+export const SandboxConfig = z.strictObject({
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(4566),
+  /** State file, template datadir and one datadir per DB instance live here. */
+  dataDir: z.string().min(1).default('.local/sandbox'),
+  /** Minimum time an instance stays `creating` (real work may take longer). */
+  createDelayMs: z.number().int().min(0).default(1500),
+  /** Time a new instance spends `backing-up` before `available` (when backups are on). */
+  backupDelayMs: z.number().int().min(0).default(1000),
+  /** Time an instance stays `deleting` before it is gone. */
+  deleteDelayMs: z.number().int().min(0).default(1000),
+  /** Time a Route53 change stays PENDING before INSYNC. */
+  route53SyncDelayMs: z.number().int().min(0).default(2000),
+  /** LatestRestorableTime lags this far behind now, as on RDS (usually within 5 minutes). */
+  restorableLagMs: z.number().int().min(0).default(5000),
+  /**
+   * How often each instance's binary log is rotated, archived for point-in-time restore and
+   * purged according to `binlog retention hours` (RDS does this every 5 minutes).
+   */
+  binlogRotateIntervalMs: z
+    .number()
+    .int()
+    .min(100)
+    .default(5 * 60_000),
+  /** First TCP port handed to a mariadbd instance; the next free one above it is used. */
+  instanceBasePort: z.number().int().min(1024).max(65000).default(14000),
+  /** Extra buffer pool per mariadbd; small so many instances fit on a laptop or CI runner. */
+  innodbBufferPoolSize: z.string().default('16M'),
+});
+
+export type SandboxConfig = z.infer<typeof SandboxConfig>;
