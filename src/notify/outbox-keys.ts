@@ -1,0 +1,17 @@
+/** The BullMQ queue that carries drain jobs, and the name of its one job type. */
+export const NOTIFY_QUEUE = 'notify';
+export const DRAIN_JOB = 'drain';
+
+export interface DrainJobData {
+  threadKey: string;
+}
+
+/**
+ * Redis keys of one thread's outbox: the pending messages (a list, oldest first), where the root
+ * was posted (a hash: channel, ts, and the channel as requested, which paces the replies) and the
+ * lock of the one drainer allowed to send for the thread.
+ */
+export function threadKeys(prefix: string, threadKey: string) {
+  const base = `${prefix}:outbox:thread:${threadKey}`;
+  return { messages: `${base}:messages`, state: `${base}:state`, lock: `${base}:lock` };
+}
