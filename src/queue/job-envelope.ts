@@ -1,0 +1,30 @@
+import { z } from 'zod';
+
+/**
+ * What a queued job carries: who/what/when (`meta`) apart from the validated command input
+ * (`input`), plus the runbook engine's checkpoint once the job has started.
+ */
+export const Person = z.object({ id: z.string(), name: z.string() });
+export type Person = z.infer<typeof Person>;
+
+export const JobMeta = z.object({
+  jobId: z.string(),
+  /** The command as typed, e.g. `/ops ping --ticks 3`. */
+  command: z.string(),
+  runbook: z.string(),
+  summary: z.string(),
+  target: z.string().optional(),
+  actor: Person,
+  channel: z.object({ id: z.string(), name: z.string() }),
+  requestedAt: z.string(),
+  approvedBy: Person.optional(),
+  /** Ties together logs, audit rows and messages of one request across processes. */
+  correlationId: z.string(),
+});
+export type JobMeta = z.infer<typeof JobMeta>;
+
+export interface JobEnvelope<I = Record<string, unknown>, C = unknown> {
+  meta: JobMeta;
+  input: I;
+  checkpoint?: C;
+}

@@ -1,0 +1,103 @@
+import type { Job, JobType, Queue } from 'bullmq';
+import type { OpsdeckConfig } from '../config/schema';
+import type { CancelRequests } from './cancellation';
+import type { JobEnvelope, Person } from './job-envelope';
+
+export type OpsJob = Job<JobEnvelope, unknown, string>;
+
+export interface JobSummary {
+  id: string;
+  state: JobType | 'unknown';
+  summary: string;
+  command: string;
+  actor: Person;
+  requestedAt: string;
+  finishedAt?: number;
+  failedReason?: string;
+}
+
+export type CancelOutcome =
+  | { kind: 'not-found' }
+  | { kind: 'already-finished'; state: string }
+  | { kind: 'removed-before-start' }
+  | { kind: 'cancelling' };
+
+/** The front door's view of the runbook queue: enqueue once, list, cancel. */
+export class JobStore {
+  constructor(
+    private readonly queue: Queue<JobEnvelope, unknown, string>,
+    private readonly cancels: CancelRequests,
+    private readonly retention: OpsdeckConfig['queue']['retention'],
+  ) {}
+
+  /**
+   * Adds the job unless one with the same id exists (a double submission); `created` tells which.
+   * The engine retries steps itself and resumes after crashes, so BullMQ attempts stay at 1.
+   */
+  async enqueue(envelope: JobEnvelope): Promise<{ job: OpsJob; created: boolean }> {
+    const { jobId, runbook } = envelope.meta;
+    const existing = await this.queue.getJob(jobId);
+    if (existing) return { job: existing, created: false };
+    const job = await this.queue.add(runbook, envelope, {
+      jobId,
+      attempts: 1,
+      removeOnComplete: {
+        age: this.retention.completedAgeSeconds,
+        count: this.retention.completedCount,
+      },
+      removeOnFail: { age: this.retention.failedAgeSeconds, count: this.retention.failedCount },
+    });
+    // Two concurrent deliveries may both pass getJob; BullMQ then returns the first one's job.
+    return { job, created: job.data.meta.correlationId === envelope.meta.correlationId };
+  }
+
+  async get(jobId: string): Promise<OpsJob | undefined> {
+    return this.queue.getJob(jobId);
+  }
+
+  /** Running and waiting jobs first, then the most recent finished ones. */
+  async list(recent = 10): Promise<JobSummary[]> {
+    const open = await this.queue.getJobs(['active', 'waiting', 'delayed', 'prioritized'], 0, 49);
+    const done = await this.queue.getJobs(['completed', 'failed'], 0, recent - 1);
+    done.sort((a, b) => (b.finishedOn ?? 0) - (a.finishedOn ?? 0));
+    const jobs = [...open, ...done.slice(0, recent)];
+    return Promise.all(jobs.map((job) => this.summarize(job)));
+  }
+
+  async summarize(job: OpsJob): Promise<JobSummary> {
+    const { meta } = job.data;
+    const state = await job.getState();
+    return {
+      id: job.id ?? meta.jobId,
+      state,
+      summary: meta.summary,
+      command: meta.command,
+      actor: meta.actor,
+      requestedAt: meta.requestedAt,
+      ...(job.finishedOn ? { finishedAt: job.finishedOn } : {}),
+      ...(job.failedReason ? { failedReason: job.failedReason } : {}),
+    };
+  }
+
+  /**
+   * Cancels a job: one that has not started is removed; a running one is asked to stop (its
+   * step is aborted and its cleanups run). The request is recorded first, so a job that starts
+   * in between still sees it.
+   */
+  async cancel(jobId: string, by: Person): Promise<CancelOutcome> {
+    const job = await this.queue.getJob(jobId);
+    if (!job) return { kind: 'not-found' };
+    const state = await job.getState();
+    if (state === 'completed' || state === 'failed') return { kind: 'already-finished', state };
+    await this.cancels.request(jobId, by);
+    if (state !== 'active') {
+      try {
+        await job.remove();
+        return { kind: 'removed-before-start' };
+      } catch {
+        // It was picked up in between: it is active now and will see the recorded request.
+      }
+    }
+    return { kind: 'cancelling' };
+  }
+}

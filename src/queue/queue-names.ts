@@ -1,0 +1,7 @@
+/** The BullMQ queues opsdeck uses; every one lives under the configured Redis prefix. */
+export const QueueName = {
+  /** Runbook jobs. */
+  Ops: 'ops',
+  /** Slack messages waiting to be posted (see src/notify). */
+  Notify: 'notify',
+} as const;

@@ -1,0 +1,82 @@
+import type { z } from 'zod';
+import type { Logger } from '../log/logger';
+import type { JobMeta } from '../queue/job-envelope';
+import type { RunbookServices } from './runbook-services';
+
+/**
+ * A runbook is an ordered list of named steps. The engine (run-runbook.ts) checkpoints after
+ * every step, so a retried or resumed job starts at the first unfinished step, and runs the
+ * cleanups of the steps that started, in reverse order, however the job ends.
+ */
+
+export interface StepContext<I = unknown> {
+  input: I;
+  meta: JobMeta;
+  /**
+   * The runbook's own durable state: whatever a step stores here (with `remember`) is saved
+   * with the checkpoint and is there again after a crash.
+   */
+  state: Readonly<Record<string, unknown>>;
+  /** Aborted when the job is cancelled or the step times out. Pass it to every slow call. */
+  signal: AbortSignal;
+  log: Logger;
+  services: RunbookServices;
+  /**
+   * Records durable state before a side effect: the identifier of the thing about to be created
+   * is saved first, so a resumed step or a cleanup can find it even if the process dies the
+   * moment after the call.
+   */
+  remember(values: Record<string, unknown>): Promise<void>;
+  /** Reports progress; lines reach Slack at a bounded rate, with percent and ETA. */
+  progress(done: number, total: number, unit?: string): void;
+  /** A line in the job's thread. */
+  say(text: string): Promise<void>;
+}
+
+export type StepFn<I> = (ctx: StepContext<I>) => Promise<void>;
+
+export interface RetryPolicy {
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface StepOptions<I> {
+  /** Undoes the step's side effects; must be safe to run more than once. */
+  cleanup?: StepFn<I>;
+  /** Name shown for the cleanup (default: `undo <step>`). */
+  cleanupName?: string;
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+}
+
+export interface StepDefinition<I = unknown> extends StepOptions<I> {
+  name: string;
+  run: StepFn<I>;
+}
+
+export interface RunbookDefinition<S extends z.ZodType = z.ZodType> {
+  name: string;
+  /** Validates the job's input again in the worker: the queue is not trusted blindly. */
+  input: S;
+  steps: readonly StepDefinition<z.infer<S>>[];
+}
+
+export function step<I>(
+  name: string,
+  run: StepFn<I>,
+  options: StepOptions<I> = {},
+): StepDefinition<I> {
+  return { name, run, ...options };
+}
+
+export function defineRunbook<S extends z.ZodType>(
+  definition: RunbookDefinition<S>,
+): RunbookDefinition {
+  const names = new Set<string>();
+  for (const { name } of definition.steps) {
+    if (names.has(name)) throw new Error(`runbook ${definition.name}: duplicate step name ${name}`);
+    names.add(name);
+  }
+  return definition as unknown as RunbookDefinition;
+}

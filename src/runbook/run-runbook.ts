@@ -1,0 +1,279 @@
+import type { OpsdeckConfig } from '../config/schema';
+import { CancelledError, ErrorCode, OpsdeckError, describeError, isOpsdeckError } from '../errors';
+import { jobLogger, type Logger } from '../log/logger';
+import type { JobEnvelope, Person } from '../queue/job-envelope';
+import { newCheckpoint, type Checkpoint, type Outcome } from './checkpoint';
+import type {
+  RetryPolicy,
+  RunbookDefinition,
+  StepContext,
+  StepDefinition,
+  StepFn,
+} from './define-runbook';
+import { ProgressMeter } from './progress-meter';
+import { abortReason, backoffDelay, isTransient, sleep } from './retry-policy';
+import type { RunbookEvent, RunbookObserver } from './runbook-events';
+import type { RunbookServices } from './runbook-services';
+
+export interface RunRunbookOptions {
+  definition: RunbookDefinition;
+  envelope: JobEnvelope<unknown, Checkpoint>;
+  /** Aborted when the job is cancelled while it runs. */
+  signal: AbortSignal;
+  /** Saves the checkpoint durably (into the BullMQ job). */
+  persist(checkpoint: Checkpoint): Promise<void>;
+  /** Who asked to cancel the job, if anyone (checked before every step). */
+  cancelRequestedBy(): Promise<Person | null>;
+  /** Publishes the current step and percent where `/ops jobs` can read it. */
+  reportProgress?(progress: { step: string; percent: number }): Promise<void>;
+  observers: readonly RunbookObserver[];
+  services: RunbookServices;
+  logger: Logger;
+  settings: OpsdeckConfig['runbook'];
+  now?: () => number;
+}
+
+export interface RunbookResult {
+  outcome: Outcome;
+  error?: string;
+  checkpoint: Checkpoint;
+}
+
+/**
+ * Runs a runbook from its checkpoint to the end. Steps already completed are skipped; the
+ * cleanups of every started step run in reverse order however the steps end (and resume, if a
+ * crash interrupted them). Never throws for a step failure: the outcome says how it ended.
+ */
+export async function runRunbook(options: RunRunbookOptions): Promise<RunbookResult> {
+  return new RunbookRun(options).run();
+}
+
+class RunbookRun {
+  private readonly cp: Checkpoint;
+  private readonly now: () => number;
+  private readonly log: Logger;
+  private emitChain: Promise<void> = Promise.resolve();
+
+  constructor(private readonly o: RunRunbookOptions) {
+    this.now = o.now ?? Date.now;
+    this.cp = structuredClone(o.envelope.checkpoint) ?? newCheckpoint(this.now());
+    this.log = jobLogger(o.logger, o.envelope.meta.jobId);
+  }
+
+  async run(): Promise<RunbookResult> {
+    const { cp } = this;
+    const resumed = cp.runs > 0;
+    cp.runs += 1;
+    await this.save();
+    if (cp.phase === 'done') return this.result();
+    await this.emit({ type: 'started', resumed, run: cp.runs });
+
+    if (cp.phase === 'steps') {
+      await this.runSteps();
+      cp.phase = 'cleanup';
+      await this.save();
+    }
+    await this.runCleanups();
+    cp.phase = 'done';
+    await this.save();
+    await this.emit({
+      type: 'finished',
+      outcome: cp.outcome!,
+      durationMs: this.now() - cp.startedAt,
+      ...(cp.error ? { error: cp.error } : {}),
+    });
+    await this.emitChain;
+    return this.result();
+  }
+
+  private result(): RunbookResult {
+    return {
+      outcome: this.cp.outcome ?? 'failed',
+      ...(this.cp.error ? { error: this.cp.error } : {}),
+      checkpoint: this.cp,
+    };
+  }
+
+  private async runSteps(): Promise<void> {
+    const { cp, o } = this;
+    const steps = o.definition.steps;
+    try {
+      const parsed = o.definition.input.safeParse(o.envelope.input);
+      if (!parsed.success) {
+        throw new OpsdeckError(
+          ErrorCode.InputInvalid,
+          `invalid job input: ${parsed.error.message}`,
+        );
+      }
+      for (const [index, step] of steps.entries()) {
+        if (cp.completed.includes(step.name)) continue;
+        const canceller = await o.cancelRequestedBy();
+        if (canceller || o.signal.aborted)
+          throw new CancelledError(`cancelled by ${canceller?.name ?? 'request'}`);
+        if (step.cleanup && !cp.armed.includes(step.name)) {
+          cp.armed.push(step.name);
+          await this.save();
+        }
+        await this.runStep(step, parsed.data, index, steps.length);
+        cp.completed.push(step.name);
+        await this.save();
+      }
+      cp.outcome = 'succeeded';
+    } catch (error) {
+      cp.outcome = error instanceof CancelledError || o.signal.aborted ? 'cancelled' : 'failed';
+      cp.error = describeError(error);
+    }
+  }
+
+  private async runStep(
+    step: StepDefinition,
+    input: unknown,
+    index: number,
+    count: number,
+  ): Promise<void> {
+    const policy: RetryPolicy = { ...this.o.settings.retry, ...step.retry };
+    const startedAt = this.now();
+    for (let attempt = 1; ; attempt++) {
+      await this.emit({ type: 'step-started', step: step.name, index, count, attempt });
+      try {
+        await this.invoke(step.name, step.run, input, step.timeoutMs, this.o.signal);
+        await this.emit({
+          type: 'step-finished',
+          step: step.name,
+          durationMs: this.now() - startedAt,
+        });
+        return;
+      } catch (caught) {
+        const error = this.o.signal.aborted ? abortReason(this.o.signal) : caught;
+        if (error instanceof CancelledError || !isTransient(error) || attempt >= policy.attempts) {
+          await this.emit({
+            type: 'step-failed',
+            step: step.name,
+            durationMs: this.now() - startedAt,
+            error: describeError(error),
+            ...(isOpsdeckError(error) ? { code: error.code } : {}),
+          });
+          throw error;
+        }
+        const delayMs = backoffDelay(attempt, policy);
+        await this.emit({
+          type: 'step-retry',
+          step: step.name,
+          attempt,
+          delayMs,
+          error: describeError(error),
+        });
+        await sleep(delayMs, this.o.signal);
+      }
+    }
+  }
+
+  /** Cleanups are not cancellable (cancelling is what asks for them), only bounded by time. */
+  private async runCleanups(): Promise<void> {
+    const { cp, o } = this;
+    const never = new AbortController().signal;
+    // Only steps that started are armed, and steps start only after the input validated.
+    const input: unknown =
+      cp.armed.length > 0 ? o.definition.input.parse(o.envelope.input) : undefined;
+    for (const name of [...cp.armed].reverse()) {
+      if (cp.cleanedUp.includes(name)) continue;
+      const step = o.definition.steps.find((s) => s.name === name);
+      if (!step?.cleanup) continue;
+      const label = step.cleanupName ?? `undo ${name}`;
+      const policy: RetryPolicy = { ...o.settings.retry, ...step.retry };
+      try {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await this.invoke(name, step.cleanup, input, step.timeoutMs, never);
+            break;
+          } catch (error) {
+            if (!isTransient(error) || attempt >= policy.attempts) throw error;
+            await sleep(backoffDelay(attempt, policy));
+          }
+        }
+        cp.cleanedUp.push(name);
+        await this.save();
+        await this.emit({ type: 'cleanup', step: name, name: label, ok: true });
+      } catch (error) {
+        const message = describeError(error);
+        this.log.error({ step: name, err: error }, `cleanup ${label} failed`);
+        await this.emit({ type: 'cleanup', step: name, name: label, ok: false, error: message });
+        const failure = `cleanup "${label}" failed: ${message}`;
+        if (cp.outcome === 'succeeded') cp.outcome = 'failed';
+        cp.error = cp.error ? `${cp.error}; ${failure}` : failure;
+        await this.save();
+      }
+    }
+  }
+
+  /** Runs one step function with a timeout; rejects as soon as the timeout or `outer` aborts. */
+  private async invoke(
+    stepName: string,
+    fn: StepFn<unknown>,
+    input: unknown,
+    timeoutMs: number | undefined,
+    outer: AbortSignal,
+  ): Promise<void> {
+    const limit = timeoutMs ?? this.o.settings.defaultStepTimeoutMs;
+    const timeout = new AbortController();
+    const timer = setTimeout(
+      () =>
+        timeout.abort(
+          new OpsdeckError(ErrorCode.StepTimeout, `step ${stepName} timed out after ${limit} ms`),
+        ),
+      limit,
+    );
+    const signal = AbortSignal.any([outer, timeout.signal]);
+    const meter = new ProgressMeter(this.now(), this.o.settings.progressIntervalMs);
+    const ctx: StepContext<unknown> = {
+      input,
+      meta: this.o.envelope.meta,
+      state: this.cp.state,
+      signal,
+      log: jobLogger(this.o.logger, this.o.envelope.meta.jobId, stepName),
+      services: this.o.services,
+      remember: async (values) => {
+        Object.assign(this.cp.state, values);
+        await this.save();
+      },
+      progress: (done, total, unit) => {
+        const line = meter.report(done, total, unit, this.now());
+        if (!line) return;
+        void this.emit({ type: 'progress', step: stepName, line });
+        void this.o
+          .reportProgress?.({ step: stepName, percent: line.percent })
+          ?.catch(() => undefined);
+      },
+      say: (text) => this.emit({ type: 'say', step: stepName, text }),
+    };
+    const aborted = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(abortReason(signal));
+      signal.addEventListener('abort', () => reject(abortReason(signal)), { once: true });
+    });
+    aborted.catch(() => undefined); // an abort after the step settled is nobody's error
+    try {
+      await Promise.race([fn(ctx), aborted]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async save(): Promise<void> {
+    await this.o.persist(this.cp);
+  }
+
+  /** Observers see events one at a time, in order; a failing observer does not stop the job. */
+  private emit(event: RunbookEvent): Promise<void> {
+    const at = this.now();
+    this.emitChain = this.emitChain.then(async () => {
+      for (const observer of this.o.observers) {
+        try {
+          await observer.onEvent(this.o.envelope.meta, event, at);
+        } catch (error) {
+          this.log.error({ err: error, event: event.type }, 'runbook observer failed');
+        }
+      }
+    });
+    return this.emitChain;
+  }
+}
