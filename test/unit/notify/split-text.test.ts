@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { countFences, splitText } from '../../../src/notify/split-text';
 
 /** Text built from the pieces that make splitting hard: newlines, fences, backticks, emoji. */
-const token = fc.constantFrom('a', 'bc', ' ', 'word ', '\n', '\n\n', '```', '`', '``', '😀', 'x'.repeat(40));
+const token = fc.constantFrom(
+  ...['a', 'bc', ' ', 'word ', '\n', '\n\n', '```', '`', '``', '😀', '😀😀😀', 'x'.repeat(40)],
+);
 const text = fc.array(token, { maxLength: 300 }).map((tokens) => tokens.join(''));
 const limit = fc.integer({ min: 16, max: 120 });
 
@@ -56,6 +58,12 @@ describe('splitText', () => {
         for (const part of splitText(t, l)) expect(part).not.toMatch(lonelySurrogate);
       }),
     );
+  });
+
+  it('cuts a long line of emoji between pairs', () => {
+    const parts = splitText('😀'.repeat(50), 31);
+    expect(parts.join('')).toBe('😀'.repeat(50));
+    for (const part of parts) expect(part).not.toMatch(lonelySurrogate);
   });
 
   it('splits at line boundaries when lines fit', () => {
