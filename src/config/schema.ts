@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { AccessConfig } from '../access/config';
+import { AuditConfig } from '../audit/config';
 import { AwsConfig } from '../aws/config';
 import { SandboxConfig } from '../sandbox/config';
 
@@ -130,6 +132,8 @@ export const OpsdeckConfig = z.strictObject({
   log: LogConfig.prefault({}),
   aws: AwsConfig.prefault({}),
   sandbox: SandboxConfig.prefault({}),
+  access: AccessConfig.prefault({}),
+  audit: AuditConfig.prefault({}),
 });
 
 export type OpsdeckConfig = z.infer<typeof OpsdeckConfig>;

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { ErrorCode, OpsdeckError } from '../errors';
+import { registerSecret } from '../log/redact';
+import type { OpsdeckConfig } from '../config/schema';
+
+/**
+ * The `audit` section: where the audit trail lives. The server (host, port) is the platform's
+ * `mysql` section; database, account and password default to it too. The audit account needs
+ * only INSERT and SELECT on the audit table once the migrations are applied (see migrations.ts).
+ */
+
+const identifier = z
+  .string()
+  .regex(/^[A-Za-z0-9_]{1,64}$/, 'must be a MySQL identifier (letters, digits, _; at most 64)');
+
+const envName = z
+  .string()
+  .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be the NAME of an environment variable (A-Z, 0-9, _)');
+
+export const AuditConfig = z.strictObject({
+  /** Database holding the audit table; `mysql.database` when unset. */
+  database: identifier.optional(),
+  table: identifier.default('audit_events'),
+  /** The audit store's own account; `mysql.user` / `mysql.passwordEnv` when unset. */
+  user: z.string().min(1).optional(),
+  passwordEnv: envName.optional(),
+  /** How long an append waits for the chain lock (GET_LOCK) held by another writer. */
+  lockTimeoutSeconds: z.number().min(0.1).max(60).default(5),
+  connectTimeoutMs: z.number().int().min(100).default(5000),
+  /** Per-query limit, so a hung server refuses commands instead of hanging them. */
+  queryTimeoutMs: z.number().int().min(100).default(5000),
+  /** Backoff of the spool of job events while the audit database is unreachable. */
+  retryBaseDelayMs: z.number().int().min(1).default(500),
+  retryMaxDelayMs: z.number().int().min(1).default(30_000),
+});
+
+export type AuditConfig = z.infer<typeof AuditConfig>;
+
+export interface AuditConnection {
+  host: string;
+  port: number;
+  user: string;
+  password: string | undefined;
+  database: string;
+  table: string;
+}
+
+/** Resolves the audit store's connection from the whole config; the password from the env. */
+export function auditConnection(
+  config: Pick<OpsdeckConfig, 'mysql' | 'audit'>,
+  env: NodeJS.ProcessEnv = process.env,
+): AuditConnection {
+  const { mysql, audit } = config;
+  const passwordEnv =
+    audit.user !== undefined ? audit.passwordEnv : (audit.passwordEnv ?? mysql.passwordEnv);
+  const password = passwordEnv === undefined ? undefined : env[passwordEnv];
+  if (passwordEnv !== undefined && password === undefined) {
+    throw new OpsdeckError(
+      ErrorCode.SecretMissing,
+      `the audit database password is expected in the environment variable ${passwordEnv}, which is not set`,
+    );
+  }
+  registerSecret(password);
+  return {
+    host: mysql.host,
+    port: mysql.port,
+    user: audit.user ?? mysql.user,
+    password,
+    database: audit.database ?? mysql.database,
+    table: audit.table,
+  };
+}
