@@ -10,6 +10,8 @@ export const SandboxConfig = z.strictObject({
   port: z.number().int().min(0).max(65535).default(4566),
   /** State file, template datadir and one datadir per DB instance live here. */
   dataDir: z.string().min(1).default('.local/sandbox'),
+  /** Region named in ARNs and availability zones. */
+  region: z.string().min(1).default('us-east-1'),
   /** Minimum time an instance stays `creating` (real work may take longer). */
   createDelayMs: z.number().int().min(0).default(1500),
   /** Time a new instance spends `backing-up` before `available` (when backups are on). */
@@ -29,8 +31,6 @@ export const SandboxConfig = z.strictObject({
     .int()
     .min(100)
     .default(5 * 60_000),
-  /** First TCP port handed to a mariadbd instance; the next free one above it is used. */
-  instanceBasePort: z.number().int().min(1024).max(65000).default(14000),
   /** Extra buffer pool per mariadbd; small so many instances fit on a laptop or CI runner. */
   innodbBufferPoolSize: z.string().default('16M'),
 });

@@ -1,0 +1,237 @@
+import { cp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  archiveClosedBinlogs,
+  binlogHistory,
+  replayBinlogs,
+  rotateArchiveAndPurge,
+} from '../binlog-history';
+import { isMariadbdFor, runAsRoot, sleep, type MariadbSupervisor } from '../mariadb-process';
+import type { DbInstanceRecord, StateStore } from '../state-store';
+import { ensureTemplateDatadir } from '../template-datadir';
+
+export interface FleetOptions {
+  dataDir: string;
+  createDelayMs: number;
+  backupDelayMs: number;
+  deleteDelayMs: number;
+  binlogRotateIntervalMs: number;
+  innodbBufferPoolSize: string;
+}
+
+export const REPLICATION_USER = 'rdsrepladmin';
+
+/**
+ * The DB instances' life: each is a mariadbd with its own datadir. Creating, restoring,
+ * replicating and deleting run in the background while the API already answered, moving the
+ * status creating → backing-up → available and available → deleting → gone, as RDS does.
+ */
+export class DbInstanceFleet {
+  private readonly tasks = new Set<Promise<void>>();
+  private rotateTimer: NodeJS.Timeout | undefined;
+  private rotating = false;
+
+  constructor(
+    private readonly store: StateStore,
+    private readonly supervisor: MariadbSupervisor,
+    private readonly options: FleetOptions,
+  ) {}
+
+  get records(): Record<string, DbInstanceRecord> {
+    return this.store.state.rds.instances;
+  }
+
+  dataDirOf(record: DbInstanceRecord): string {
+    return join(this.options.dataDir, 'instances', record.resourceId);
+  }
+
+  archiveDirOf(resourceId: string): string {
+    return join(this.options.dataDir, 'backups', resourceId);
+  }
+
+  /** After a restart: stop leftovers of the previous run, then bring every instance back. */
+  async resume(): Promise<void> {
+    await ensureTemplateDatadir(
+      this.supervisor,
+      this.templateDir(),
+      this.options.innodbBufferPoolSize,
+    );
+    for (const record of Object.values(this.records)) {
+      if (record.pid !== undefined && isMariadbdFor(record.pid, this.dataDirOf(record))) {
+        await this.supervisor.stop(record.pid);
+      }
+      delete record.pid;
+    }
+    this.store.save();
+    for (const record of Object.values(this.records)) {
+      if (record.status === 'creating') this.provision(record);
+      else if (record.status === 'deleting') this.delete(record);
+      else if (record.status !== 'failed')
+        this.track(this.restart(record), `restart of ${record.identifier}`);
+    }
+    this.rotateTimer = setInterval(() => this.rotateAll(), this.options.binlogRotateIntervalMs);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.rotateTimer);
+    await this.supervisor.stopAll();
+    await Promise.allSettled([...this.tasks]);
+    for (const record of Object.values(this.records)) delete record.pid;
+    this.store.save();
+  }
+
+  /** Records a new `creating` instance and builds it in the background. */
+  create(record: DbInstanceRecord): void {
+    this.records[record.identifier] = record;
+    this.store.save();
+    this.provision(record);
+  }
+
+  delete(record: DbInstanceRecord): void {
+    record.status = 'deleting';
+    this.store.save();
+    this.track(this.destroy(record), `deletion of ${record.identifier}`);
+  }
+
+  /** RDS's binlog housekeeping for one instance, also run on a timer for all of them. */
+  async rotateBinlogs(record: DbInstanceRecord): Promise<void> {
+    await rotateArchiveAndPurge(this.dataDirOf(record), this.archiveDirOf(record.resourceId));
+  }
+
+  private provision(record: DbInstanceRecord): void {
+    const minimum = sleep(this.options.createDelayMs);
+    const work = this.build(record).then(async () => {
+      await minimum;
+      if (record.backupRetentionPeriod > 0 && !record.readReplicaSourceIdentifier) {
+        this.setStatus(record, 'backing-up');
+        await sleep(this.options.backupDelayMs);
+      }
+      delete record.origin;
+      this.setStatus(record, 'available');
+    });
+    this.track(
+      work.catch((error: unknown) => {
+        // A build cut short by the sandbox stopping stays `creating` and is redone on restart.
+        if (this.supervisor.isClosed) return;
+        this.setStatus(record, 'failed');
+        throw error;
+      }),
+      `creation of ${record.identifier}`,
+    );
+  }
+
+  private async build(record: DbInstanceRecord): Promise<void> {
+    const dataDir = this.dataDirOf(record);
+    await rm(dataDir, { recursive: true, force: true });
+    await rm(this.archiveDirOf(record.resourceId), { recursive: true, force: true });
+    await cp(this.templateDir(), dataDir, { recursive: true });
+    await this.launch(record);
+    const origin = record.origin;
+    if (origin?.kind === 'new') await this.initialize(record, origin.masterPassword);
+    else if (origin?.kind === 'restore') {
+      const source = this.archiveDirOf(origin.sourceResourceId);
+      const sourceDataDir = join(this.options.dataDir, 'instances', origin.sourceResourceId);
+      const files = await binlogHistory(sourceDataDir, source);
+      await replayBinlogs(files, dataDir, new Date(origin.stopAt));
+    } else if (origin?.kind === 'replica')
+      await this.startReplication(record, origin.sourceIdentifier);
+  }
+
+  private async initialize(record: DbInstanceRecord, masterPassword: string): Promise<void> {
+    const dataDir = this.dataDirOf(record);
+    const user = record.masterUsername;
+    await runAsRoot(dataDir, "CREATE USER ?@'%' IDENTIFIED BY ?", [user, masterPassword]);
+    await runAsRoot(dataDir, "GRANT ALL PRIVILEGES ON *.* TO ?@'%' WITH GRANT OPTION", [user]);
+    await runAsRoot(dataDir, "CREATE USER ?@'%' IDENTIFIED BY ?", [
+      REPLICATION_USER,
+      this.store.state.replicationPassword,
+    ]);
+    await runAsRoot(dataDir, "GRANT REPLICATION SLAVE ON *.* TO ?@'%'", [REPLICATION_USER]);
+    if (record.dbName) await runAsRoot(dataDir, `CREATE DATABASE \`${record.dbName}\``);
+  }
+
+  /**
+   * A replica starts from the source's archived history (the server itself may have purged it),
+   * then replicates by GTID from where that history ends.
+   */
+  private async startReplication(
+    record: DbInstanceRecord,
+    sourceIdentifier: string,
+  ): Promise<void> {
+    const source = this.records[sourceIdentifier];
+    if (!source) throw new Error(`source instance ${sourceIdentifier} is gone`);
+    const sourceDataDir = this.dataDirOf(source);
+    await runAsRoot(sourceDataDir, 'FLUSH BINARY LOGS');
+    await archiveClosedBinlogs(sourceDataDir, this.archiveDirOf(source.resourceId));
+    const history = await binlogHistory(sourceDataDir, this.archiveDirOf(source.resourceId));
+    const dataDir = this.dataDirOf(record);
+    await replayBinlogs(history.slice(0, -1), dataDir);
+    await runAsRoot(dataDir, 'SET GLOBAL gtid_slave_pos = @@gtid_binlog_pos');
+    await runAsRoot(
+      dataDir,
+      "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=?, MASTER_USER=?, MASTER_PASSWORD=?, MASTER_USE_GTID=slave_pos",
+      [source.port, REPLICATION_USER, this.store.state.replicationPassword],
+    );
+    await runAsRoot(dataDir, 'START SLAVE');
+    await runAsRoot(dataDir, 'SET GLOBAL read_only = ON');
+  }
+
+  private async restart(record: DbInstanceRecord): Promise<void> {
+    await this.launch(record);
+    if (record.readReplicaSourceIdentifier)
+      await runAsRoot(this.dataDirOf(record), 'SET GLOBAL read_only = ON');
+    this.setStatus(record, 'available');
+  }
+
+  private async launch(record: DbInstanceRecord): Promise<void> {
+    record.pid = await this.supervisor.start({
+      dataDir: this.dataDirOf(record),
+      port: record.port,
+      serverId: record.serverId,
+      bufferPoolSize: this.options.innodbBufferPoolSize,
+      binlog: true,
+    });
+    this.store.save();
+  }
+
+  private async destroy(record: DbInstanceRecord): Promise<void> {
+    await sleep(this.options.deleteDelayMs);
+    if (record.pid !== undefined) await this.supervisor.stop(record.pid);
+    await rm(this.dataDirOf(record), { recursive: true, force: true });
+    await rm(this.archiveDirOf(record.resourceId), { recursive: true, force: true });
+    if (this.records[record.identifier] === record) delete this.records[record.identifier];
+    this.store.save();
+  }
+
+  private rotateAll(): void {
+    if (this.rotating) return;
+    this.rotating = true;
+    const available = Object.values(this.records).filter((record) => record.status === 'available');
+    const work = Promise.all(
+      available.map((record) =>
+        this.rotateBinlogs(record).catch((error: unknown) =>
+          console.error(`sandbox: binlog rotation of ${record.identifier} failed`, error),
+        ),
+      ),
+    ).then(() => {
+      this.rotating = false;
+    });
+    this.track(work, 'binlog rotation');
+  }
+
+  private setStatus(record: DbInstanceRecord, status: DbInstanceRecord['status']): void {
+    record.status = status;
+    this.store.save();
+  }
+
+  private templateDir(): string {
+    return join(this.options.dataDir, 'template');
+  }
+
+  /** Background work: awaited by `stop()`; a failure is logged (the API call already returned). */
+  private track(task: Promise<void>, what: string): void {
+    const guarded = task.catch((error: unknown) => console.error(`sandbox: ${what} failed`, error));
+    this.tasks.add(guarded);
+    void guarded.finally(() => this.tasks.delete(guarded));
+  }
+}

@@ -1,0 +1,61 @@
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { resolve, join } from 'node:path';
+import { SandboxConfig } from './config';
+import { defaultSecurityGroupId } from './ec2/default-security-group';
+import { MariadbSupervisor } from './mariadb-process';
+import { DbInstanceFleet } from './rds/db-instance-fleet';
+import { createRdsService } from './rds/rds-service';
+import { createSandboxServer } from './server';
+import { StateStore } from './state-store';
+
+export interface RunningSandbox {
+  /** Base URL for the SDK clients' `endpoint`. */
+  url: string;
+  /** Absolute data directory (state file, datadirs, binlog archives). */
+  dataDir: string;
+  /** Stops the HTTP server and every mariadbd the sandbox runs; state stays on disk. */
+  stop(): Promise<void>;
+}
+
+export const STATE_FILE = 'state.json';
+
+/**
+ * Starts the sandbox cloud: loads its state, brings back the DB instances that existed, and
+ * serves the RDS, EC2 and Route53 APIs on one port. `port: 0` picks a free port.
+ */
+export async function startSandbox(options: Partial<SandboxConfig> = {}): Promise<RunningSandbox> {
+  const config = SandboxConfig.parse(options);
+  const dataDir = resolve(config.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const store = new StateStore(join(dataDir, STATE_FILE));
+  const fleet = new DbInstanceFleet(store, new MariadbSupervisor(), { ...config, dataDir });
+  await fleet.resume();
+  const rds = createRdsService(store, fleet, {
+    region: config.region,
+    restorableLagMs: config.restorableLagMs,
+    defaultSecurityGroupId: () => defaultSecurityGroupId(store),
+  });
+  const server = createSandboxServer({ query: [rds], rest: [] });
+  try {
+    await new Promise<void>((done, fail) => {
+      server.once('error', fail);
+      server.listen(config.port, config.host, done);
+    });
+  } catch (error) {
+    await fleet.stop();
+    throw error;
+  }
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${config.host}:${port}`,
+    dataDir,
+    async stop() {
+      await new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      });
+      await fleet.stop();
+    },
+  };
+}

@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { AwsError } from './aws-error';
+import { parseQueryBody, type QueryTree } from './query-protocol';
+import { renderXml, type XmlObject } from './xml';
+
+/** A Query-protocol service (RDS, EC2): POST / with `Action` and `Version` in a form body. */
+export interface QueryService {
+  version: string;
+  namespace: string;
+  /** EC2 wraps results and errors differently from the other Query services. */
+  style: 'query' | 'ec2';
+  actions: Record<string, (params: QueryTree) => Promise<XmlObject> | XmlObject>;
+}
+
+export interface RestXmlResponse {
+  status: number;
+  root: string;
+  body: XmlObject;
+  headers?: Record<string, string>;
+}
+
+/** A REST-XML service (Route53): routes on method and path, answers with a root element. */
+export interface RestXmlService {
+  pathPrefix: string;
+  namespace: string;
+  handle(method: string, url: URL, body: string): Promise<RestXmlResponse>;
+}
+
+export interface SandboxServices {
+  query: QueryService[];
+  rest: RestXmlService[];
+}
+
+/**
+ * The HTTP front of the sandbox cloud. Requests are signed with SigV4 by the SDK; the signature
+ * is accepted without checking the secret, as LocalStack does.
+ */
+export function createSandboxServer(services: SandboxServices): Server {
+  return createServer((req, res) => {
+    readBody(req)
+      .then((body) => dispatch(services, req, body))
+      .then((reply) => send(res, reply))
+      .catch((error: unknown) => send(res, internalError(error)));
+  });
+}
+
+interface Reply {
+  status: number;
+  xml: string;
+  headers?: Record<string, string>;
+}
+
+async function dispatch(
+  services: SandboxServices,
+  req: IncomingMessage,
+  body: string,
+): Promise<Reply> {
+  const url = new URL(req.url ?? '/', 'http://sandbox');
+  const rest = services.rest.find((service) => url.pathname.startsWith(service.pathPrefix));
+  if (rest) return dispatchRest(rest, req.method ?? 'GET', url, body);
+  const params = parseQueryBody(req.method === 'POST' ? body : url.search.slice(1));
+  const service = services.query.find((candidate) => candidate.version === params.Version);
+  if (!service) {
+    return queryError(
+      'query',
+      '',
+      new AwsError('InvalidAction', 'Unknown service or API version', 400),
+    );
+  }
+  return dispatchQuery(service, params);
+}
+
+async function dispatchQuery(service: QueryService, params: QueryTree): Promise<Reply> {
+  const action = typeof params.Action === 'string' ? params.Action : '';
+  const requestId = randomUUID();
+  try {
+    const handler = service.actions[action];
+    if (!handler) {
+      throw new AwsError(
+        'InvalidAction',
+        `The action ${action} is not valid for this web service.`,
+      );
+    }
+    const result = await handler(params);
+    const body: XmlObject =
+      service.style === 'ec2'
+        ? { requestId, ...result }
+        : { [`${action}Result`]: result, ResponseMetadata: { RequestId: requestId } };
+    return { status: 200, xml: renderXml(`${action}Response`, service.namespace, body) };
+  } catch (error) {
+    if (error instanceof AwsError)
+      return queryError(service.style, service.namespace, error, requestId);
+    throw error;
+  }
+}
+
+function queryError(
+  style: 'query' | 'ec2',
+  namespace: string,
+  error: AwsError,
+  requestId = randomUUID(),
+): Reply {
+  const { code, message, status } = error;
+  if (style === 'ec2') {
+    const xml = renderXml('Response', '', {
+      Errors: { Error: { Code: code, Message: message } },
+      RequestID: requestId,
+    }).replace(' xmlns=""', '');
+    return { status, xml };
+  }
+  const xml = renderXml('ErrorResponse', namespace, {
+    Error: { Type: 'Sender', Code: code, Message: message },
+    RequestId: requestId,
+  });
+  return { status, xml };
+}
+
+async function dispatchRest(
+  service: RestXmlService,
+  method: string,
+  url: URL,
+  body: string,
+): Promise<Reply> {
+  try {
+    const reply = await service.handle(method, url, body);
+    return {
+      status: reply.status,
+      xml: renderXml(reply.root, service.namespace, reply.body),
+      ...(reply.headers ? { headers: reply.headers } : {}),
+    };
+  } catch (error) {
+    if (error instanceof AwsError) return queryError('query', service.namespace, error);
+    throw error;
+  }
+}
+
+function internalError(error: unknown): Reply {
+  console.error('sandbox: internal error', error);
+  const message = error instanceof Error ? error.message : String(error);
+  return queryError('query', '', new AwsError('InternalFailure', message, 500));
+}
+
+function send(res: ServerResponse, reply: Reply): void {
+  res.writeHead(reply.status, {
+    'content-type': 'text/xml',
+    'x-amzn-requestid': randomUUID(),
+    ...reply.headers,
+  });
+  res.end(reply.xml);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
