@@ -1,0 +1,408 @@
+import { EventEmitter } from 'node:events';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * A local stand-in for the Slack Web API, for tests and console mode. The real WebClient talks
+ * to it through `slackApiUrl` (`url` below). It keeps the messages it was sent, records every
+ * call, and can be told to fail: a scripted queue of answers per method, or every call until a
+ * point in time, to play Slack outages and rate limits.
+ *
+ * Implemented: chat.postMessage, chat.update, chat.delete, chat.postEphemeral, auth.test,
+ * users.info, conversations.info, and `POST /respond/<id>` in place of slash-command
+ * response_urls. Like Slack it takes form-encoded and JSON bodies, answers HTTP 200 with
+ * `ok: false` for API errors, and wants a token (Authorization: Bearer, or a `token` field).
+ */
+
+export interface RecordedCall {
+  /** Web API method, or 'respond' for a response_url post (its id is `args.response_id`). */
+  method: string;
+  /** The parsed body (form fields are strings, as Slack receives them). */
+  args: Record<string, unknown>;
+  /** When the call arrived (ms since the epoch). */
+  at: number;
+  status: number;
+  response: unknown;
+}
+
+export interface FakeMessage {
+  channel: string;
+  ts: string;
+  text: string;
+  blocks?: unknown[];
+  thread_ts?: string;
+  user: string;
+  /** Set once chat.update changed the message. */
+  edited?: { ts: string };
+}
+
+export interface FakeEphemeral {
+  channel: string;
+  user: string;
+  text: string;
+  blocks?: unknown[];
+  message_ts: string;
+}
+
+/**
+ * One scripted answer. `status` 429 sends `Retry-After: retryAfter` (seconds) when given; other
+ * non-200 statuses answer with an error page; `error` answers 200 with `ok: false`; `delayMs`
+ * holds the answer back (alone, it delays the normal answer: a slow Slack).
+ */
+export interface ScriptedAnswer {
+  status?: number;
+  retryAfter?: number;
+  error?: string;
+  delayMs?: number;
+}
+
+export interface FakeSlackApiOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** User ids and their names, for users.info. */
+  users?: Record<string, string>;
+  /** Channel ids and their names; channels posted to by another name or id are added. */
+  channels?: Record<string, string>;
+  botUserId?: string;
+}
+
+interface FakeSlackEvents {
+  call: [call: RecordedCall];
+}
+
+type Answer = { status: number; body: unknown; headers?: Record<string, string> };
+
+const TEAM_ID = 'T0FAKE';
+const MAX_TEXT_LENGTH = 40_000;
+
+export class FakeSlackApi extends EventEmitter<FakeSlackEvents> {
+  readonly calls: RecordedCall[] = [];
+  private readonly server: Server;
+  private readonly posted: FakeMessage[] = [];
+  private readonly ephemeralMessages: FakeEphemeral[] = [];
+  private readonly scripts = new Map<string, ScriptedAnswer[]>();
+  private outage: { until: number; answer: ScriptedAnswer; method?: string } | null = null;
+  private readonly channelNames = new Map<string, string>();
+  private readonly users: Record<string, string>;
+  private readonly botUserId: string;
+  private lastTsMicros = 0;
+  private port = 0;
+
+  constructor(options: FakeSlackApiOptions = {}) {
+    super();
+    this.users = options.users ?? {};
+    this.botUserId = options.botUserId ?? 'U0OPSDECK';
+    for (const [id, name] of Object.entries(options.channels ?? {}))
+      this.channelNames.set(id, name);
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        res.writeHead(500, { 'content-type': 'text/plain' }).end(String(error));
+      });
+    });
+  }
+
+  /** Base URL for WebClient's slackApiUrl (ends with /api/). */
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/api/`;
+  }
+
+  /** Where a slash command's response_url with this id points. */
+  responseUrl(id: string): string {
+    return `http://127.0.0.1:${this.port}/respond/${encodeURIComponent(id)}`;
+  }
+
+  async start(port = 0): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Queues answers for the next calls of `method`, in order; then it answers normally again. */
+  script(method: string, answers: ScriptedAnswer[]): void {
+    this.scripts.set(method, [...(this.scripts.get(method) ?? []), ...answers]);
+  }
+
+  /** Answers every call (of `method`, if given) with `answer` until `until` (ms since the epoch). */
+  failUntil(until: number, answer: ScriptedAnswer = { status: 500 }, method?: string): void {
+    this.outage = { until, answer, ...(method ? { method } : {}) };
+  }
+
+  /** Posted messages still present, oldest first (optionally of one channel, by id or name). */
+  messages(channel?: string): FakeMessage[] {
+    return this.inChannel(this.posted, channel);
+  }
+
+  ephemerals(channel?: string): FakeEphemeral[] {
+    return this.inChannel(this.ephemeralMessages, channel);
+  }
+
+  private inChannel<T extends { channel: string }>(items: T[], channel?: string): T[] {
+    const id = channel === undefined ? undefined : this.lookupChannel(channel);
+    if (channel !== undefined && id === undefined) return [];
+    return items.filter((m) => id === undefined || m.channel === id).map((m) => structuredClone(m));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const at = Date.now();
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const args = parseBody(req.headers['content-type'], await readBody(req));
+    let method: string;
+    let answer: Answer;
+    if (req.method === 'POST' && path.startsWith('/respond/')) {
+      method = 'respond';
+      args.response_id = decodeURIComponent(path.slice('/respond/'.length));
+      answer = { status: 200, body: { ok: true } };
+    } else if (path.startsWith('/api/')) {
+      method = path.slice('/api/'.length);
+      answer = await this.answer(method, args, req.headers.authorization);
+    } else {
+      method = path;
+      answer = { status: 404, body: 'not found' };
+    }
+    const call: RecordedCall = { method, args, at, status: answer.status, response: answer.body };
+    this.calls.push(call);
+    this.emit('call', call);
+    const json = typeof answer.body !== 'string';
+    res
+      .writeHead(answer.status, {
+        'content-type': json ? 'application/json; charset=utf-8' : 'text/plain',
+        ...answer.headers,
+      })
+      .end(json ? JSON.stringify(answer.body) : answer.body);
+  }
+
+  private async answer(
+    method: string,
+    args: Record<string, unknown>,
+    authorization?: string,
+  ): Promise<Answer> {
+    const scripted = this.scripts.get(method)?.shift() ?? this.outageAnswer(method);
+    if (scripted?.delayMs) await sleep(scripted.delayMs);
+    if (scripted?.status !== undefined && scripted.status !== 200) {
+      if (scripted.status === 429) {
+        return {
+          status: 429,
+          body: { ok: false, error: 'ratelimited' },
+          ...(scripted.retryAfter === undefined
+            ? {}
+            : { headers: { 'retry-after': String(scripted.retryAfter) } }),
+        };
+      }
+      return { status: scripted.status, body: `fake Slack answers ${scripted.status}` };
+    }
+    if (scripted?.error) return fail(scripted.error);
+    const token = authorization?.match(/^Bearer\s+(\S+)$/)?.[1] ?? args.token;
+    if (typeof token !== 'string' || token.length === 0) return fail('not_authed');
+    return { status: 200, body: this.perform(method, args) };
+  }
+
+  private outageAnswer(method: string): ScriptedAnswer | undefined {
+    const { outage } = this;
+    if (!outage || Date.now() >= outage.until) return undefined;
+    return outage.method === undefined || outage.method === method ? outage.answer : undefined;
+  }
+
+  private perform(method: string, args: Record<string, unknown>): unknown {
+    switch (method) {
+      case 'auth.test':
+        return {
+          ok: true,
+          url: 'https://opsdeck-fake.slack.com/',
+          team: 'opsdeck (fake)',
+          user: 'opsdeck',
+          team_id: TEAM_ID,
+          user_id: this.botUserId,
+          bot_id: 'B0OPSDECK',
+        };
+      case 'chat.postMessage':
+        return this.postMessage(args);
+      case 'chat.update':
+        return this.update(args);
+      case 'chat.delete':
+        return this.delete(args);
+      case 'chat.postEphemeral':
+        return this.postEphemeral(args);
+      case 'users.info':
+        return this.userInfo(String(args.user ?? ''));
+      case 'conversations.info':
+        return this.conversationInfo(String(args.channel ?? ''));
+      default:
+        return { ok: false, error: 'unknown_method' };
+    }
+  }
+
+  private postMessage(args: Record<string, unknown>): unknown {
+    const content = messageContent(args);
+    if ('error' in content) return content;
+    if (typeof args.channel !== 'string' || args.channel === '')
+      return { ok: false, error: 'channel_not_found' };
+    const channel = this.channelId(args.channel);
+    const threadTs = optionalString(args.thread_ts);
+    if (threadTs && !this.find(channel, threadTs)) return { ok: false, error: 'thread_not_found' };
+    const message: FakeMessage = {
+      channel,
+      ts: this.nextTs(),
+      ...content,
+      user: this.botUserId,
+      ...(threadTs ? { thread_ts: threadTs } : {}),
+    };
+    this.posted.push(message);
+    return { ok: true, channel, ts: message.ts, message: { ...message, type: 'message' } };
+  }
+
+  private update(args: Record<string, unknown>): unknown {
+    const content = messageContent(args);
+    if ('error' in content) return content;
+    const channel = this.lookupChannel(String(args.channel ?? ''));
+    if (channel === undefined) return { ok: false, error: 'channel_not_found' };
+    const message = this.find(channel, String(args.ts ?? ''));
+    if (!message) return { ok: false, error: 'message_not_found' };
+    message.text = content.text;
+    if (content.blocks) message.blocks = content.blocks;
+    else delete message.blocks;
+    message.edited = { ts: this.nextTs() };
+    return { ok: true, channel, ts: message.ts, text: message.text };
+  }
+
+  private delete(args: Record<string, unknown>): unknown {
+    const channel = this.lookupChannel(String(args.channel ?? ''));
+    if (channel === undefined) return { ok: false, error: 'channel_not_found' };
+    const message = this.find(channel, String(args.ts ?? ''));
+    if (!message) return { ok: false, error: 'message_not_found' };
+    this.posted.splice(this.posted.indexOf(message), 1);
+    return { ok: true, channel, ts: message.ts };
+  }
+
+  private postEphemeral(args: Record<string, unknown>): unknown {
+    const content = messageContent(args);
+    if ('error' in content) return content;
+    if (typeof args.user !== 'string' || args.user === '')
+      return { ok: false, error: 'user_not_found' };
+    if (typeof args.channel !== 'string' || args.channel === '')
+      return { ok: false, error: 'channel_not_found' };
+    const channel = this.channelId(args.channel);
+    const ephemeral: FakeEphemeral = {
+      channel,
+      user: args.user,
+      ...content,
+      message_ts: this.nextTs(),
+    };
+    this.ephemeralMessages.push(ephemeral);
+    return { ok: true, message_ts: ephemeral.message_ts };
+  }
+
+  private userInfo(id: string): unknown {
+    const name = this.users[id];
+    if (name === undefined) return { ok: false, error: 'user_not_found' };
+    return {
+      ok: true,
+      user: {
+        id,
+        team_id: TEAM_ID,
+        name,
+        real_name: name,
+        profile: { display_name: name, real_name: name },
+      },
+    };
+  }
+
+  private conversationInfo(id: string): unknown {
+    const name = this.channelNames.get(id);
+    if (name === undefined) return { ok: false, error: 'channel_not_found' };
+    return { ok: true, channel: { id, name, is_channel: true, is_member: true } };
+  }
+
+  private find(channel: string, ts: string): FakeMessage | undefined {
+    return this.posted.find((m) => m.channel === channel && m.ts === ts);
+  }
+
+  /** A known channel's id from its id, name or #name. */
+  private lookupChannel(channel: string): string | undefined {
+    if (this.channelNames.has(channel)) return channel;
+    const name = channel.replace(/^#/, '');
+    for (const [id, known] of this.channelNames) if (known === name) return id;
+    return undefined;
+  }
+
+  /** Like lookupChannel, but posting to an unknown channel creates it (ids C0FAKE1, ...). */
+  private channelId(channel: string): string {
+    const known = this.lookupChannel(channel);
+    if (known !== undefined) return known;
+    const isId = /^[CGD][A-Z0-9]{2,}$/.test(channel);
+    const id = isId ? channel : `C0FAKE${this.channelNames.size + 1}`;
+    this.channelNames.set(id, isId ? channel.toLowerCase() : channel.replace(/^#/, ''));
+    return id;
+  }
+
+  /** Unique, increasing message timestamps in Slack's "seconds.micros" form. */
+  private nextTs(): string {
+    this.lastTsMicros = Math.max(Date.now() * 1000, this.lastTsMicros + 1);
+    const seconds = Math.floor(this.lastTsMicros / 1_000_000);
+    return `${seconds}.${String(this.lastTsMicros % 1_000_000).padStart(6, '0')}`;
+  }
+}
+
+export async function startFakeSlackApi(options: FakeSlackApiOptions = {}): Promise<FakeSlackApi> {
+  const api = new FakeSlackApi(options);
+  await api.start(options.port);
+  return api;
+}
+
+function fail(error: string): Answer {
+  return { status: 200, body: { ok: false, error } };
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseBody(contentType: string | undefined, body: string): Record<string, unknown> {
+  if (body === '') return {};
+  if (contentType?.startsWith('application/json')) {
+    try {
+      const parsed: unknown = JSON.parse(body);
+      return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+        ? (parsed as Record<string, unknown>)
+        : {};
+    } catch {
+      return {};
+    }
+  }
+  return Object.fromEntries(new URLSearchParams(body));
+}
+
+function optionalString(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** Text and blocks of a message as Slack checks them; blocks arrive as JSON text in forms. */
+function messageContent(
+  args: Record<string, unknown>,
+): { text: string; blocks?: unknown[] } | { ok: false; error: string } {
+  let blocks: unknown = args.blocks;
+  if (typeof blocks === 'string') {
+    try {
+      blocks = JSON.parse(blocks);
+    } catch {
+      return { ok: false, error: 'invalid_blocks' };
+    }
+  }
+  if (blocks !== undefined && !Array.isArray(blocks)) return { ok: false, error: 'invalid_blocks' };
+  const text = typeof args.text === 'string' ? args.text : '';
+  if (text === '' && (!blocks || blocks.length === 0)) return { ok: false, error: 'no_text' };
+  if (text.length > MAX_TEXT_LENGTH) return { ok: false, error: 'msg_too_long' };
+  return blocks ? { text, blocks } : { text };
+}
