@@ -53,12 +53,13 @@ export function redactValue<T>(value: T, seen = new WeakSet<object>()): T {
   seen.add(value as object);
   if (Array.isArray(value)) return value.map((item) => redactValue(item, seen)) as T;
   if (value instanceof Date) return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
-    out[key] =
+  // fromEntries defines own properties, so a key named `__proto__` stays data.
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>).map(([key, inner]) => [
+      key,
       SECRET_KEY.test(key) && inner !== null && inner !== undefined && typeof inner !== 'boolean'
         ? REDACTED
-        : redactValue(inner, seen);
-  }
-  return out as T;
+        : redactValue(inner, seen),
+    ]),
+  ) as T;
 }
