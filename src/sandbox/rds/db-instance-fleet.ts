@@ -206,7 +206,15 @@ export class DbInstanceFleet {
   private rotateAll(): void {
     if (this.rotating) return;
     this.rotating = true;
-    const available = Object.values(this.records).filter((record) => record.status === 'available');
+    // A source whose replica is being built keeps its binlogs until the replica has connected.
+    const building = new Set(
+      Object.values(this.records)
+        .filter((record) => record.status === 'creating' && record.readReplicaSourceIdentifier)
+        .map((record) => record.readReplicaSourceIdentifier),
+    );
+    const available = Object.values(this.records).filter(
+      (record) => record.status === 'available' && !building.has(record.identifier),
+    );
     const work = Promise.all(
       available.map((record) =>
         this.rotateBinlogs(record).catch((error: unknown) =>
