@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import type { Queue } from 'bullmq';
+import type IORedis from 'ioredis';
+import { NotifyConfig } from '../config/schema';
+import { redactText, redactValue } from '../log/redact';
+import { DRAIN_JOB, type DrainJobData, threadKeys } from './outbox-keys';
+import type { OutboxEntry, OutboxMessage, ThreadRef } from './outbox-message';
+import { splitText } from './split-text';
+
+export interface OutboxOptions {
+  /** Texts longer than this become several messages (see split-text.ts). */
+  maxTextLength?: number;
+}
+
+/** Drain jobs only carry a thread key; a failed one (a worker shut down mid-drain) is retried. */
+const DRAIN_JOB_OPTIONS = {
+  attempts: 1000,
+  backoff: { type: 'fixed', delay: 1000 },
+  removeOnComplete: true,
+  removeOnFail: { count: 1000 },
+} as const;
+
+/**
+ * The producer side of the notification outbox. `enqueue` never talks to Slack: it appends the
+ * message to its thread's list in Redis and asks the notify queue to drain that thread, so a
+ * Slack outage never fails or slows a runbook. The notify worker (notify-worker.ts) sends each
+ * thread's messages in order.
+ *
+ * Text and blocks are redacted here, before they are stored, and texts over the limit are split:
+ * the first part keeps the message's kind, the rest follow as replies in the thread. With blocks
+ * the text is only Slack's notification fallback, so it is cut to the limit instead.
+ */
+export class Outbox {
+  private readonly maxTextLength: number;
+
+  constructor(
+    private readonly redis: IORedis,
+    private readonly prefix: string,
+    private readonly queue: Queue<DrainJobData>,
+    options: OutboxOptions = {},
+  ) {
+    this.maxTextLength = options.maxTextLength ?? NotifyConfig.parse({}).maxTextLength;
+  }
+
+  async enqueue(threadKey: string, message: OutboxMessage): Promise<void> {
+    if (threadKey.length === 0) throw new TypeError('thread key must not be empty');
+    const entries = this.prepare(message).map((prepared) =>
+      JSON.stringify({
+        id: randomUUID(),
+        message: prepared,
+        enqueuedAt: Date.now(),
+      } satisfies OutboxEntry),
+    );
+    await this.redis.rpush(threadKeys(this.prefix, threadKey).messages, ...entries);
+    await this.queue.add(DRAIN_JOB, { threadKey }, DRAIN_JOB_OPTIONS);
+  }
+
+  /** Where the thread's root message was posted, once Slack has accepted it. */
+  async getThread(threadKey: string): Promise<ThreadRef | null> {
+    const state = await this.redis.hgetall(threadKeys(this.prefix, threadKey).state);
+    return state.channel && state.ts ? { channel: state.channel, ts: state.ts } : null;
+  }
+
+  private prepare(message: OutboxMessage): OutboxMessage[] {
+    const text = redactText(message.text);
+    if (message.blocks) {
+      const cut =
+        text.length > this.maxTextLength
+          ? `${text.slice(0, this.maxTextLength - 1).replace(/[\uD800-\uDBFF]$/, '')}…`
+          : text;
+      return [{ ...message, text: cut, blocks: redactValue(message.blocks) }];
+    }
+    const [first = '', ...rest] = splitText(text, this.maxTextLength);
+    return [
+      { ...message, text: first },
+      ...rest.map((part) => ({ kind: 'reply' as const, text: part })),
+    ];
+  }
+}

@@ -1,0 +1,325 @@
+import { Queue, type Worker } from 'bullmq';
+import type IORedis from 'ioredis';
+import type { OpsdeckConfig } from '../../../src/config/schema';
+import { createLogger } from '../../../src/log/logger';
+import { slackApiErrors, slackApiRetries } from '../../../src/metrics/metrics';
+import { createNotifyWorker } from '../../../src/notify/notify-worker';
+import { Outbox } from '../../../src/notify/outbox';
+import { type DrainJobData, NOTIFY_QUEUE } from '../../../src/notify/outbox-keys';
+import { createNotifyClient } from '../../../src/notify/slack-client';
+import { ThreadDrainer } from '../../../src/notify/thread-drainer';
+import {
+  type FakeSlackApi,
+  type FakeMessage,
+  startFakeSlackApi,
+} from '../../../src/slack/fake-slack-api';
+import { connectRedis, deleteRedisPrefix, uniqueName } from '../../helpers/services';
+
+const CHANNEL = 'C0ALERT';
+const config: OpsdeckConfig['notify'] = {
+  postIntervalMs: 20,
+  updateIntervalMs: 20,
+  maxTextLength: 3500,
+  retryBaseDelayMs: 40,
+  retryMaxDelayMs: 200,
+  requestTimeoutMs: 2000,
+};
+const logger = createLogger('silent');
+
+async function waitFor(
+  what: string,
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function counterValue(
+  counter: typeof slackApiErrors | typeof slackApiRetries,
+  labels: Record<string, string>,
+) {
+  const { values } = await counter.get();
+  const match = values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l));
+  return match?.value ?? 0;
+}
+
+describe('notify outbox to Slack', () => {
+  let redis: IORedis;
+  let prefix: string;
+  let queue: Queue<DrainJobData>;
+  let outbox: Outbox;
+  let slack: FakeSlackApi;
+  const workers: Worker[] = [];
+  const connections: IORedis[] = [];
+
+  function startWorker(overrides: Partial<OpsdeckConfig['notify']> = {}): Worker {
+    const connection = connectRedis();
+    connections.push(connection);
+    const worker = createNotifyWorker({
+      connection,
+      prefix,
+      client: createNotifyClient('xoxb-test-token', config, slack.url),
+      config: { ...config, ...overrides },
+      logger,
+    });
+    workers.push(worker);
+    return worker;
+  }
+
+  /** The thread of a root message: the root, then its replies in the order Slack got them. */
+  function thread(rootText: string): { root: FakeMessage; replies: string[] } {
+    const all = slack.messages(CHANNEL);
+    const root = all.find((m) => !m.thread_ts && m.text === rootText);
+    if (!root)
+      throw new Error(`no root "${rootText}" in ${JSON.stringify(all.map((m) => m.text))}`);
+    return { root, replies: all.filter((m) => m.thread_ts === root.ts).map((m) => m.text) };
+  }
+
+  const sentTexts = () => slack.calls.filter((c) => c.status === 200).map((c) => c.args.text);
+  const pending = async (threadKey: string) =>
+    redis.llen(`${prefix}:outbox:thread:${threadKey}:messages`);
+
+  beforeEach(async () => {
+    redis = connectRedis();
+    prefix = uniqueName('notify');
+    queue = new Queue<DrainJobData>(NOTIFY_QUEUE, { connection: redis, prefix });
+    outbox = new Outbox(redis, prefix, queue);
+    slack = await startFakeSlackApi({ channels: { [CHANNEL]: 'devops_alert' } });
+  });
+
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((w) => w.close()));
+    await queue.close();
+    await slack.stop();
+    await deleteRedisPrefix(redis, prefix);
+    await Promise.all([redis, ...connections.splice(0)].map((c) => c.quit()));
+  });
+
+  it('posts the root, its replies under the root in order, and applies the final update', async () => {
+    startWorker();
+    await outbox.enqueue('job-1', {
+      kind: 'root',
+      channel: '#devops_alert',
+      text: 'restore-table: running',
+    });
+    for (let i = 1; i <= 5; i += 1)
+      await outbox.enqueue('job-1', { kind: 'reply', text: `step ${i}` });
+    await outbox.enqueue('job-1', { kind: 'reply', text: 'token=hunter22 xoxb-1234567890-abcdef' });
+    await outbox.enqueue('job-1', { kind: 'update-root', text: 'restore-table: succeeded' });
+
+    await waitFor('the final update', () => slack.calls.some((c) => c.method === 'chat.update'));
+    const { root, replies } = thread('restore-table: succeeded');
+    expect(root.edited).toBeDefined();
+    expect(replies).toEqual([
+      'step 1',
+      'step 2',
+      'step 3',
+      'step 4',
+      'step 5',
+      'token=[REDACTED] [REDACTED]',
+    ]);
+    expect(slack.calls.map((c) => c.method)).toEqual([
+      ...Array(7).fill('chat.postMessage'),
+      'chat.update',
+    ]);
+    await expect(outbox.getThread('job-1')).resolves.toEqual({ channel: CHANNEL, ts: root.ts });
+    expect(await pending('job-1')).toBe(0);
+  });
+
+  it('waits exactly Retry-After after a 429', async () => {
+    startWorker();
+    slack.script('chat.postMessage', [{ status: 429, retryAfter: 1 }]);
+    await outbox.enqueue('job-1', { kind: 'root', channel: CHANNEL, text: 'root' });
+
+    await waitFor('the root', () => slack.messages().length === 1);
+    const [limited, retried] = slack.calls;
+    expect(limited!.status).toBe(429);
+    expect(retried!.status).toBe(200);
+    // Redis's clock paces the retry; allow for its ms rounding against Date.now().
+    expect(retried!.at - limited!.at).toBeGreaterThanOrEqual(995);
+    expect(retried!.at - limited!.at).toBeLessThan(2500);
+  });
+
+  it('delivers every message exactly once, in order, through 429 then 500s for a while', async () => {
+    startWorker();
+    const errorsBefore = await counterValue(slackApiErrors, {
+      method: 'chat.postMessage',
+      error: 'http_500',
+    });
+    const retriesBefore = await counterValue(slackApiRetries, { method: 'chat.postMessage' });
+    slack.script('chat.postMessage', [{ status: 429, retryAfter: 1 }]);
+    slack.failUntil(Date.now() + 2000, { status: 500 });
+
+    await outbox.enqueue('job-1', { kind: 'root', channel: CHANNEL, text: 'root' });
+    const texts = Array.from({ length: 12 }, (_, i) => `line ${i}`);
+    for (const text of texts) await outbox.enqueue('job-1', { kind: 'reply', text });
+    await outbox.enqueue('job-1', { kind: 'update-root', text: 'root: done' });
+
+    await waitFor('the final update', () => sentTexts().includes('root: done'));
+    expect(thread('root: done').replies).toEqual(texts);
+    expect(sentTexts()).toEqual(['root', ...texts, 'root: done']);
+    expect(slack.calls.filter((c) => c.status === 500).length).toBeGreaterThan(0);
+    expect(
+      await counterValue(slackApiErrors, { method: 'chat.postMessage', error: 'http_500' }),
+    ).toBeGreaterThan(errorsBefore);
+    expect(await counterValue(slackApiRetries, { method: 'chat.postMessage' })).toBeGreaterThan(
+      retriesBefore,
+    );
+  });
+
+  it('keeps two threads in order each while they interleave through an outage', async () => {
+    startWorker();
+    slack.failUntil(Date.now() + 1000, { status: 503 });
+    const keys = ['job-a', 'job-b'];
+    for (const key of keys)
+      await outbox.enqueue(key, { kind: 'root', channel: CHANNEL, text: `${key} root` });
+    for (let i = 0; i < 8; i += 1) {
+      for (const key of keys) await outbox.enqueue(key, { kind: 'reply', text: `${key} ${i}` });
+      if (i === 4) await waitFor('the outage to end', () => Date.now() > slack.calls[0]!.at + 1100);
+    }
+    await waitFor(
+      'both threads',
+      async () => (await pending('job-a')) + (await pending('job-b')) === 0,
+    );
+
+    for (const key of keys) {
+      expect(thread(`${key} root`).replies).toEqual(
+        Array.from({ length: 8 }, (_, i) => `${key} ${i}`),
+      );
+    }
+    const order = sentTexts() as string[];
+    const lastA = order.lastIndexOf('job-a 7');
+    expect(order.findIndex((t) => t.startsWith('job-b'))).toBeLessThan(lastA); // they did interleave
+  });
+
+  it('keeps postMessage at least the interval apart per channel and updates per workspace, with two workers', async () => {
+    const paced = { postIntervalMs: 150, updateIntervalMs: 200 };
+    startWorker(paced);
+    startWorker(paced);
+    const keys = ['job-a', 'job-b', 'job-c'];
+    await Promise.all(
+      keys.map(async (key) => {
+        await outbox.enqueue(key, { kind: 'root', channel: CHANNEL, text: `${key} root` });
+        for (let i = 0; i < 2; i += 1)
+          await outbox.enqueue(key, { kind: 'reply', text: `${key} ${i}` });
+        await outbox.enqueue(key, { kind: 'update-root', text: `${key} done` });
+      }),
+    );
+    await waitFor(
+      'all threads',
+      () => slack.calls.filter((c) => c.method === 'chat.update').length === 3,
+    );
+
+    const gaps = (method: string) => {
+      const at = slack.calls.filter((c) => c.method === method).map((c) => c.at);
+      return at.slice(1).map((t, i) => t - at[i]!);
+    };
+    expect(gaps('chat.postMessage')).toHaveLength(8);
+    for (const gap of gaps('chat.postMessage')) expect(gap).toBeGreaterThanOrEqual(135);
+    for (const gap of gaps('chat.update')) expect(gap).toBeGreaterThanOrEqual(185);
+  });
+
+  it('sends a message pushed while the drainer was finishing (no stranded message)', async () => {
+    const client = createNotifyClient('xoxb-test-token', config, slack.url);
+    const other = new ThreadDrainer({ redis, prefix, client, config, logger });
+    await outbox.enqueue('job-1', { kind: 'root', channel: CHANNEL, text: 'root' });
+
+    // Drainer A's view of Redis: when it finds the list empty, another message is pushed and
+    // its own drain runs before A releases the lock. That drain finds the lock taken and leaves.
+    let raced = false;
+    const racing = new Proxy(redis, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (property !== 'lindex') return typeof value === 'function' ? value.bind(target) : value;
+        return async (...args: Parameters<IORedis['lindex']>) => {
+          const head = await target.lindex(...args);
+          if (head === null && !raced) {
+            raced = true;
+            await outbox.enqueue('job-1', { kind: 'reply', text: 'late' });
+            await other.drain('job-1');
+            expect(slack.messages().map((m) => m.text)).toEqual(['root']);
+          }
+          return head;
+        };
+      },
+    });
+    await new ThreadDrainer({ redis: racing, prefix, client, config, logger }).drain('job-1');
+
+    expect(raced).toBe(true);
+    expect(thread('root').replies).toEqual(['late']);
+    expect(await pending('job-1')).toBe(0);
+  });
+
+  it('drops and counts messages Slack refuses, and goes on', async () => {
+    startWorker();
+    const countOf = (error: string) =>
+      counterValue(slackApiErrors, { method: 'chat.postMessage', error });
+    const [notFoundBefore, invalidBefore] = [
+      await countOf('channel_not_found'),
+      await countOf('invalid_blocks'),
+    ];
+
+    slack.script('chat.postMessage', [{ error: 'channel_not_found' }]);
+    await outbox.enqueue('job-lost', { kind: 'root', channel: '#nowhere', text: 'lost root' });
+    await outbox.enqueue('job-lost', { kind: 'reply', text: 'lost reply' });
+    await outbox.enqueue('job-lost', { kind: 'update-root', text: 'lost update' });
+    await waitFor('the lost thread to be given up', async () => (await pending('job-lost')) === 0);
+    expect(slack.messages()).toEqual([]);
+    await expect(outbox.getThread('job-lost')).resolves.toBeNull();
+
+    await outbox.enqueue('job-ok', { kind: 'root', channel: CHANNEL, text: 'root' });
+    await waitFor('the root', () => slack.messages().length === 1);
+    slack.script('chat.postMessage', [{ error: 'invalid_blocks' }]);
+    await outbox.enqueue('job-ok', { kind: 'reply', text: 'refused' });
+    await outbox.enqueue('job-ok', { kind: 'reply', text: 'after' });
+    await waitFor('the reply after', () => sentTexts().includes('after'));
+
+    expect(thread('root').replies).toEqual(['after']);
+    expect(await countOf('channel_not_found')).toBe(notFoundBefore + 1);
+    expect(await countOf('invalid_blocks')).toBe(invalidBefore + 1);
+  });
+
+  it('splits a text over the limit into several messages of the thread', async () => {
+    startWorker();
+    const small = new Outbox(redis, prefix, queue, { maxTextLength: 200 });
+    const lines = Array.from(
+      { length: 40 },
+      (_, i) => `row ${String(i).padStart(2, '0')} ${'.'.repeat(20)}\n`,
+    );
+    await small.enqueue('job-1', {
+      kind: 'root',
+      channel: CHANNEL,
+      text: lines.slice(0, 20).join(''),
+    });
+    await small.enqueue('job-1', { kind: 'reply', text: lines.slice(20).join('') });
+    await waitFor('the thread', async () => (await pending('job-1')) === 0);
+
+    const messages = slack.messages(CHANNEL);
+    expect(messages.length).toBeGreaterThan(4);
+    for (const m of messages) expect(m.text.length).toBeLessThanOrEqual(200);
+    expect(messages.slice(1).every((m) => m.thread_ts === messages[0]!.ts)).toBe(true);
+    expect(messages.map((m) => m.text).join('')).toBe(lines.join(''));
+  });
+
+  it('leaves unsent messages in Redis when a worker shuts down mid-outage; the next worker sends them', async () => {
+    const first = startWorker();
+    slack.failUntil(Date.now() + 60_000, { status: 500 });
+    await outbox.enqueue('job-1', { kind: 'root', channel: CHANNEL, text: 'root' });
+    await outbox.enqueue('job-1', { kind: 'reply', text: 'reply' });
+    await waitFor('a failed attempt', () => slack.calls.length > 0);
+
+    const closing = Date.now();
+    await first.close();
+    expect(Date.now() - closing).toBeLessThan(3000);
+    expect(await pending('job-1')).toBe(2);
+
+    slack.failUntil(0);
+    startWorker();
+    await waitFor('the thread', async () => (await pending('job-1')) === 0);
+    expect(thread('root').replies).toEqual(['reply']);
+  });
+});
