@@ -43,7 +43,9 @@ async function counterValue(
   labels: Record<string, string>,
 ) {
   const { values } = await counter.get();
-  const match = values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l));
+  const match = values.find((v) =>
+    Object.entries(labels).every(([k, l]) => (v.labels as Record<string, unknown>)[k] === l),
+  );
   return match?.value ?? 0;
 }
 
