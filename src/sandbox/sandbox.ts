@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { resolve, join } from 'node:path';
 import { SandboxConfig } from './config';
 import { defaultSecurityGroupId } from './ec2/default-security-group';
+import { createEc2Service } from './ec2/ec2-service';
 import { MariadbSupervisor } from './mariadb-process';
 import { DbInstanceFleet } from './rds/db-instance-fleet';
 import { createRdsService } from './rds/rds-service';
@@ -36,7 +37,8 @@ export async function startSandbox(options: Partial<SandboxConfig> = {}): Promis
     restorableLagMs: config.restorableLagMs,
     defaultSecurityGroupId: () => defaultSecurityGroupId(store),
   });
-  const server = createSandboxServer({ query: [rds], rest: [] });
+  const ec2 = createEc2Service(store, { region: config.region, pendingMs: config.createDelayMs });
+  const server = createSandboxServer({ query: [rds, ec2], rest: [] });
   try {
     await new Promise<void>((done, fail) => {
       server.once('error', fail);
