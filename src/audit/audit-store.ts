@@ -1,0 +1,265 @@
+import { createHash } from 'node:crypto';
+import mysql, { type Pool, type PoolConnection, type RowDataPacket } from 'mysql2/promise';
+import { describeError, ErrorCode, OpsdeckError } from '../errors';
+import type { OpsdeckConfig } from '../config/schema';
+import {
+  prepareEvent,
+  type AuditEventInput,
+  type AuditRow,
+  type PreparedEvent,
+} from './audit-event';
+import { auditConnection } from './config';
+import { chainHash, GENESIS_HASH } from './hash-chain';
+import { migrate } from './migrations';
+import { qualifiedTable } from './sql-identifier';
+
+/**
+ * The audit trail in MySQL: append-only, one hash chain. Appends from every process are
+ * serialized with a named lock (`GET_LOCK`, which needs no privilege), so each row links to the
+ * row written just before it; the primary key on `seq` and the unique `prev_hash` make a
+ * fork impossible even without the lock. An append with an `eventId` already stored returns the
+ * stored row, so retrying an event whose first attempt did land is harmless.
+ */
+
+export interface AuditQuery {
+  /** Epoch ms, inclusive. */
+  since?: number;
+  /** Epoch ms, exclusive. */
+  until?: number;
+  /** Slack user id or name of the actor. */
+  actor?: string;
+  command?: string;
+  jobIds?: readonly string[];
+  limit?: number;
+}
+
+export interface AuditStoreOptions {
+  database: string;
+  table: string;
+  lockTimeoutSeconds: number;
+  queryTimeoutMs: number;
+}
+
+const COLUMNS =
+  'seq, event_id, ts_ms, type, actor_id, actor_name, channel_id, channel_name, command, target, job_id, step, args_json, detail_json, prev_hash, hash';
+
+export class AuditStore {
+  private readonly table: string;
+  private readonly lockName: string;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly options: AuditStoreOptions,
+  ) {
+    this.table = qualifiedTable(options.database, options.table);
+    const digest = createHash('sha256')
+      .update(`${options.database}.${options.table}`)
+      .digest('hex');
+    this.lockName = `opsdeck.audit.${digest.slice(0, 40)}`;
+  }
+
+  /** A store on the configured server; call `close()` when done. */
+  static fromConfig(
+    config: Pick<OpsdeckConfig, 'mysql' | 'audit'>,
+    env: NodeJS.ProcessEnv = process.env,
+  ): AuditStore {
+    const conn = auditConnection(config, env);
+    const pool = mysql.createPool({
+      host: conn.host,
+      port: conn.port,
+      user: conn.user,
+      ...(conn.password !== undefined && { password: conn.password }),
+      connectionLimit: 4,
+      connectTimeout: config.audit.connectTimeoutMs,
+      charset: 'UTF8MB4_BIN',
+      supportBigNumbers: true,
+      enableKeepAlive: true,
+    });
+    return new AuditStore(pool, {
+      database: conn.database,
+      table: conn.table,
+      lockTimeoutSeconds: config.audit.lockTimeoutSeconds,
+      queryTimeoutMs: config.audit.queryTimeoutMs,
+    });
+  }
+
+  /** Applies pending migrations (see migrations.ts); the versions applied now. */
+  async migrate(): Promise<number[]> {
+    return this.guard('migrate', () =>
+      migrate(this.pool, this.options.database, this.options.table),
+    );
+  }
+
+  async append(input: AuditEventInput): Promise<AuditRow> {
+    return this.appendPrepared(prepareEvent(input));
+  }
+
+  /** Appends an event already prepared (redacted, canonical), e.g. one taken from the spool. */
+  async appendPrepared(event: PreparedEvent): Promise<AuditRow> {
+    return this.guard('append', async () => {
+      const conn = await this.pool.getConnection();
+      let reusable = false;
+      try {
+        const row = await this.appendLocked(conn, event);
+        reusable = true;
+        return row;
+      } finally {
+        // A connection that failed mid-way may still hold the lock: close it, which frees it.
+        if (reusable) conn.release();
+        else conn.destroy();
+      }
+    });
+  }
+
+  private async appendLocked(conn: PoolConnection, event: PreparedEvent): Promise<AuditRow> {
+    const timeout = this.options.queryTimeoutMs;
+    const [locked] = await conn.query<RowDataPacket[]>({
+      sql: 'SELECT GET_LOCK(?, ?) AS got',
+      values: [this.lockName, this.options.lockTimeoutSeconds],
+      timeout: timeout + this.options.lockTimeoutSeconds * 1000,
+    });
+    if (locked[0]?.got !== 1) {
+      throw new Error(
+        `the audit chain lock was not free within ${this.options.lockTimeoutSeconds} s`,
+      );
+    }
+    const [existing] = await conn.query<RowDataPacket[]>({
+      sql: `SELECT ${COLUMNS} FROM ${this.table} WHERE event_id = ?`,
+      values: [event.eventId],
+      timeout,
+    });
+    let row: AuditRow;
+    if (existing[0]) {
+      row = toRow(existing[0]);
+    } else {
+      const [last] = await conn.query<RowDataPacket[]>({
+        sql: `SELECT seq, hash FROM ${this.table} ORDER BY seq DESC LIMIT 1`,
+        timeout,
+      });
+      const prevHash = last[0] ? String(last[0].hash) : GENESIS_HASH;
+      const seq = last[0] ? Number(last[0].seq) + 1 : 1;
+      row = { ...event, seq, prevHash, hash: chainHash(prevHash, event) };
+      await conn.query({
+        sql: `INSERT INTO ${this.table} (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        values: [
+          row.seq,
+          row.eventId,
+          row.at,
+          row.type,
+          row.actorId,
+          row.actorName,
+          row.channelId,
+          row.channelName,
+          row.command,
+          row.target,
+          row.jobId,
+          row.step,
+          row.argsJson,
+          row.detailJson,
+          row.prevHash,
+          row.hash,
+        ],
+        timeout,
+      });
+    }
+    await conn.query({ sql: 'SELECT RELEASE_LOCK(?)', values: [this.lockName], timeout });
+    return row;
+  }
+
+  /** Events in time order (then chain order), filtered; `actor` matches id or name. */
+  async query(filter: AuditQuery = {}): Promise<AuditRow[]> {
+    const conditions: [string, unknown[]][] = [];
+    if (filter.since !== undefined) conditions.push(['ts_ms >= ?', [filter.since]]);
+    if (filter.until !== undefined) conditions.push(['ts_ms < ?', [filter.until]]);
+    if (filter.actor !== undefined) {
+      conditions.push(['(actor_id = ? OR actor_name = ?)', [filter.actor, filter.actor]]);
+    }
+    if (filter.command !== undefined) conditions.push(['command = ?', [filter.command]]);
+    if (filter.jobIds !== undefined) {
+      if (filter.jobIds.length === 0) return [];
+      conditions.push([
+        `job_id IN (${filter.jobIds.map(() => '?').join(', ')})`,
+        [...filter.jobIds],
+      ]);
+    }
+    const where = conditions.map(([sql]) => sql);
+    const values = conditions.flatMap(([, params]) => params);
+    const limit = filter.limit ?? 100_000;
+    return this.select(
+      `SELECT ${COLUMNS} FROM ${this.table}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ts_ms, seq LIMIT ?`,
+      [...values, limit],
+    );
+  }
+
+  async jobEvents(jobId: string): Promise<AuditRow[]> {
+    return this.query({ jobIds: [jobId] });
+  }
+
+  /** Every row in chain order, read a page at a time (for verification). */
+  async *rowsInOrder(pageSize = 1000): AsyncGenerator<AuditRow> {
+    let after = 0;
+    for (;;) {
+      const page = await this.select(
+        `SELECT ${COLUMNS} FROM ${this.table} WHERE seq > ? ORDER BY seq LIMIT ?`,
+        [after, pageSize],
+      );
+      yield* page;
+      if (page.length < pageSize) return;
+      after = page[page.length - 1]!.seq;
+    }
+  }
+
+  /** Throws AuditUnavailable unless the table can be read now (connectivity and SELECT). */
+  async probe(): Promise<void> {
+    await this.select(`SELECT ${COLUMNS} FROM ${this.table} ORDER BY seq DESC LIMIT ?`, [1]);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  private async select(sql: string, values: unknown[]): Promise<AuditRow[]> {
+    return this.guard('read', async () => {
+      const [rows] = await this.pool.query<RowDataPacket[]>({
+        sql,
+        values,
+        timeout: this.options.queryTimeoutMs,
+      });
+      return rows.map(toRow);
+    });
+  }
+
+  private async guard<T>(what: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw new OpsdeckError(
+        ErrorCode.AuditUnavailable,
+        `audit store ${what} failed: ${describeError(error)}`,
+        { cause: error, retryable: true },
+      );
+    }
+  }
+}
+
+function toRow(row: RowDataPacket): AuditRow {
+  const text = (value: unknown) => (value === null || value === undefined ? null : String(value));
+  return {
+    seq: Number(row.seq),
+    eventId: String(row.event_id),
+    at: Number(row.ts_ms),
+    type: row.type,
+    actorId: text(row.actor_id),
+    actorName: text(row.actor_name),
+    channelId: text(row.channel_id),
+    channelName: text(row.channel_name),
+    command: text(row.command),
+    target: text(row.target),
+    jobId: text(row.job_id),
+    step: text(row.step),
+    argsJson: text(row.args_json),
+    detailJson: text(row.detail_json),
+    prevHash: String(row.prev_hash),
+    hash: String(row.hash),
+  };
+}
