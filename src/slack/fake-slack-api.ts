@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * users.info, conversations.info, and `POST /respond/<id>` in place of slash-command
  * response_urls. Like Slack it takes form-encoded and JSON bodies, answers HTTP 200 with
  * `ok: false` for API errors, and wants a token (Authorization: Bearer, or a `token` field).
+ * The 'call' event fires once a call has been answered.
  */
 
 export interface RecordedCall {
@@ -22,6 +23,7 @@ export interface RecordedCall {
   args: Record<string, unknown>;
   /** When the call arrived (ms since the epoch). */
   at: number;
+  /** HTTP status of the answer; 0 while the call is still unanswered (a scripted delay). */
   status: number;
   response: unknown;
 }
@@ -157,21 +159,23 @@ export class FakeSlackApi extends EventEmitter<FakeSlackEvents> {
     const at = Date.now();
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const args = parseBody(req.headers['content-type'], await readBody(req));
-    let method: string;
-    let answer: Answer;
-    if (req.method === 'POST' && path.startsWith('/respond/')) {
-      method = 'respond';
-      args.response_id = decodeURIComponent(path.slice('/respond/'.length));
-      answer = { status: 200, body: { ok: true } };
-    } else if (path.startsWith('/api/')) {
-      method = path.slice('/api/'.length);
-      answer = await this.answer(method, args, req.headers.authorization);
-    } else {
-      method = path;
-      answer = { status: 404, body: 'not found' };
-    }
-    const call: RecordedCall = { method, args, at, status: answer.status, response: answer.body };
+    const respond = req.method === 'POST' && path.startsWith('/respond/');
+    const method = respond
+      ? 'respond'
+      : path.startsWith('/api/')
+        ? path.slice('/api/'.length)
+        : path;
+    if (respond) args.response_id = decodeURIComponent(path.slice('/respond/'.length));
+    // Recorded on arrival, so `calls` is in the order calls came in, answered or not.
+    const call: RecordedCall = { method, args, at, status: 0, response: undefined };
     this.calls.push(call);
+    const answer: Answer = respond
+      ? { status: 200, body: { ok: true } }
+      : path.startsWith('/api/')
+        ? await this.answer(method, args, req.headers.authorization)
+        : { status: 404, body: 'not found' };
+    call.status = answer.status;
+    call.response = answer.body;
     this.emit('call', call);
     const json = typeof answer.body !== 'string';
     res

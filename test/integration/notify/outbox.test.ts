@@ -61,11 +61,12 @@ describe('notify outbox to Slack', () => {
   function startWorker(overrides: Partial<OpsdeckConfig['notify']> = {}): Worker {
     const connection = connectRedis();
     connections.push(connection);
+    const merged = { ...config, ...overrides };
     const worker = createNotifyWorker({
       connection,
       prefix,
-      client: createNotifyClient('xoxb-test-token', config, slack.url),
-      config: { ...config, ...overrides },
+      client: createNotifyClient('xoxb-test-token', merged, slack.url),
+      config: merged,
       logger,
     });
     workers.push(worker);
@@ -171,6 +172,18 @@ describe('notify outbox to Slack', () => {
     expect(await counterValue(slackApiRetries, { method: 'chat.postMessage' })).toBeGreaterThan(
       retriesBefore,
     );
+  });
+
+  it('retries a call that timed out', async () => {
+    startWorker({ requestTimeoutMs: 300 });
+    slack.script('chat.postMessage', [{ delayMs: 800, status: 500 }]);
+    await outbox.enqueue('job-1', { kind: 'root', channel: CHANNEL, text: 'root' });
+
+    await waitFor('the root', () => slack.messages().length === 1);
+    const [slow, retried] = slack.calls;
+    // The retry went out while the slow call was still unanswered: the client gave up on it.
+    expect(retried!.at - slow!.at).toBeLessThan(800);
+    expect(slack.messages().map((m) => m.text)).toEqual(['root']);
   });
 
   it('keeps two threads in order each while they interleave through an outage', async () => {
