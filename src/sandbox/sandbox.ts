@@ -7,6 +7,7 @@ import { createEc2Service } from './ec2/ec2-service';
 import { MariadbSupervisor } from './mariadb-process';
 import { DbInstanceFleet } from './rds/db-instance-fleet';
 import { createRdsService } from './rds/rds-service';
+import { createRoute53Service } from './route53/route53-service';
 import { createSandboxServer } from './server';
 import { StateStore } from './state-store';
 
@@ -38,7 +39,8 @@ export async function startSandbox(options: Partial<SandboxConfig> = {}): Promis
     defaultSecurityGroupId: () => defaultSecurityGroupId(store),
   });
   const ec2 = createEc2Service(store, { region: config.region, pendingMs: config.createDelayMs });
-  const server = createSandboxServer({ query: [rds, ec2], rest: [] });
+  const route53 = createRoute53Service(store, { syncDelayMs: config.route53SyncDelayMs });
+  const server = createSandboxServer({ query: [rds, ec2], rest: [route53] });
   try {
     await new Promise<void>((done, fail) => {
       server.once('error', fail);
