@@ -20,6 +20,7 @@ export const ErrorCode = {
   InputInvalid: 'OPSDECK_INPUT_INVALID',
   SlackApi: 'OPSDECK_SLACK_API_ERROR',
   Transient: 'OPSDECK_TRANSIENT',
+  AuditUnavailable: 'OPSDECK_AUDIT_UNAVAILABLE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

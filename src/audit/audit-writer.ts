@@ -1,0 +1,254 @@
+import { randomBytes } from 'node:crypto';
+import type IORedis from 'ioredis';
+import { describeError, ErrorCode, OpsdeckError } from '../errors';
+import type { Logger } from '../log/logger';
+import { prepareEvent, type AuditEventInput, type PreparedEvent } from './audit-event';
+import type { AuditStore } from './audit-store';
+
+/**
+ * Fail closed, lose nothing.
+ *
+ * - Requests (front door): `admit` writes the event before anything happens. If it cannot be
+ *   written, a command that changes anything is refused with a clear message; a read-only one
+ *   goes ahead. Either way the event is spooled, so the trail gets it once the store is back.
+ * - Running jobs: `recordJobEvent` never loses an event to an audit outage. Events go to a
+ *   spool in Redis (a list; Redis keeps the queues with AOF) and are written from it in order,
+ *   retried with capped exponential backoff. One process drains at a time (a Redis lock); an
+ *   event written but not yet removed from the spool when a process dies is not written twice,
+ *   because appends are idempotent by event id.
+ */
+
+export interface AuditWriterOptions {
+  /** Redis key prefix (`redis.prefix`). */
+  prefix: string;
+  retryBaseDelayMs: number;
+  retryMaxDelayMs: number;
+  logger: Logger;
+}
+
+export type Admission = { admitted: true } | { admitted: false; message: string };
+
+export interface AuditHealth {
+  /** False after a failed write, until a write succeeds again. */
+  writable: boolean;
+  lastError?: string;
+  lastFailureAt?: number;
+  lastWriteAt?: number;
+}
+
+export const AUDIT_DOWN_MESSAGE =
+  'The audit trail cannot be written right now, so commands that change anything are refused until it is back. Read-only commands still work.';
+
+const LOCK_TTL_MS = 30_000;
+
+/** Removes the head of the spool only if it is the event just written. */
+const POP_IF_HEAD = `
+if redis.call('LINDEX', KEYS[1], 0) == ARGV[1] then return redis.call('LPOP', KEYS[1]) end
+return false
+`;
+
+const RELEASE_IF_OWNER = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+export class AuditWriter {
+  private readonly spoolKey: string;
+  private readonly lockKey: string;
+  private state: AuditHealth = { writable: true };
+  private draining: Promise<void> | null = null;
+  private drainAgain = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private attempt = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly store: AuditStore,
+    private readonly redis: IORedis,
+    private readonly options: AuditWriterOptions,
+  ) {
+    this.spoolKey = `${options.prefix}:audit:spool`;
+    this.lockKey = `${options.prefix}:audit:spool:lock`;
+  }
+
+  /** Writes what an earlier process left in the spool. */
+  start(): void {
+    this.stopped = false;
+    this.kick();
+  }
+
+  /** Stops retrying and waits for a drain in progress; the spool keeps what is left. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    await this.draining;
+  }
+
+  health(): AuditHealth {
+    return { ...this.state };
+  }
+
+  /**
+   * The front door's gate: records the request (or denial, or approval) event; refuses a
+   * changing request whose event cannot be written. The event is spooled when it fails.
+   */
+  async admit(event: AuditEventInput, request: { readOnly: boolean }): Promise<Admission> {
+    const prepared = prepareEvent(event);
+    try {
+      await this.store.appendPrepared(prepared);
+      this.succeeded();
+      return { admitted: true };
+    } catch (error) {
+      this.failed(error);
+      await this.spool(prepared).catch((spoolError: unknown) =>
+        this.options.logger.error(
+          { err: spoolError, eventId: prepared.eventId },
+          'audit event could be neither written nor spooled',
+        ),
+      );
+      if (request.readOnly) return { admitted: true };
+      return { admitted: false, message: AUDIT_DOWN_MESSAGE };
+    }
+  }
+
+  /**
+   * Throws OpsdeckError(AuditUnavailable) unless the store can be read now and nothing failed
+   * to be written since (after a failure it first tries to write the spool out). For checks
+   * before acting, e.g. before deciding an approval; it may wait for the spool, so call it
+   * after acknowledging Slack.
+   */
+  async ensureWritable(): Promise<void> {
+    try {
+      await this.store.probe();
+    } catch (error) {
+      this.failed(error);
+      throw unavailable(error);
+    }
+    if (this.state.writable) return;
+    await this.drain();
+    if ((await this.spoolDepth()) > 0) throw unavailable(this.state.lastError);
+    this.state = { ...this.state, writable: true };
+  }
+
+  /** Spools an event of a running job; it is written in order, retried until it is. */
+  async recordJobEvent(event: AuditEventInput): Promise<void> {
+    await this.spool(prepareEvent(event));
+    this.kick();
+  }
+
+  async spoolDepth(): Promise<number> {
+    return this.redis.llen(this.spoolKey);
+  }
+
+  /** Waits until the spool is empty; false if it is not within `timeoutMs`. */
+  async flush(timeoutMs = 10_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.drain();
+      if ((await this.spoolDepth()) === 0) return true;
+      if (Date.now() >= deadline) return false;
+      await sleep(Math.min(100, deadline - Date.now()));
+    }
+  }
+
+  /** One pass over the spool (also run by `kick` and the retry timer). */
+  async drain(): Promise<void> {
+    if (this.draining) {
+      this.drainAgain = true;
+      return this.draining;
+    }
+    this.draining = (async () => {
+      do {
+        this.drainAgain = false;
+        await this.drainOnce();
+      } while (this.drainAgain && !this.stopped);
+    })().finally(() => {
+      this.draining = null;
+    });
+    return this.draining;
+  }
+
+  private async drainOnce(): Promise<void> {
+    const token = randomBytes(8).toString('hex');
+    const locked = await this.redis.set(this.lockKey, token, 'PX', LOCK_TTL_MS, 'NX');
+    if (!locked) {
+      // Another process drains; look again later in case it dies.
+      if ((await this.spoolDepth()) > 0) this.scheduleRetry(false);
+      return;
+    }
+    try {
+      for (;;) {
+        const raw = await this.redis.lindex(this.spoolKey, 0);
+        if (raw === null) break;
+        try {
+          await this.store.appendPrepared(JSON.parse(raw) as PreparedEvent);
+        } catch (error) {
+          this.failed(error);
+          this.options.logger.warn(
+            { err: error, attempt: this.attempt },
+            'audit spool: write failed, will retry',
+          );
+          this.scheduleRetry(true);
+          return;
+        }
+        this.succeeded();
+        await this.redis.eval(POP_IF_HEAD, 1, this.spoolKey, raw);
+        await this.redis.pexpire(this.lockKey, LOCK_TTL_MS);
+      }
+      this.attempt = 0;
+    } finally {
+      await this.redis.eval(RELEASE_IF_OWNER, 1, this.lockKey, token);
+    }
+  }
+
+  private async spool(event: PreparedEvent): Promise<void> {
+    await this.redis.rpush(this.spoolKey, JSON.stringify(event));
+  }
+
+  private kick(): void {
+    if (this.stopped) return;
+    this.drain().catch((error: unknown) => {
+      this.options.logger.error({ err: error }, 'audit spool: drain failed, will retry');
+      this.scheduleRetry(true);
+    });
+  }
+
+  private scheduleRetry(backoff: boolean): void {
+    if (this.stopped || this.retryTimer) return;
+    const { retryBaseDelayMs, retryMaxDelayMs } = this.options;
+    if (backoff) this.attempt += 1;
+    const exp = Math.min(retryMaxDelayMs, retryBaseDelayMs * 2 ** Math.min(this.attempt, 30));
+    const delay = backoff ? exp / 2 + Math.random() * (exp / 2) : retryBaseDelayMs;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.kick();
+    }, delay);
+    this.retryTimer.unref();
+  }
+
+  private succeeded(): void {
+    this.state = { ...this.state, writable: true, lastWriteAt: Date.now() };
+  }
+
+  private failed(error: unknown): void {
+    this.state = {
+      ...this.state,
+      writable: false,
+      lastError: describeError(error),
+      lastFailureAt: Date.now(),
+    };
+  }
+}
+
+function unavailable(cause: unknown): OpsdeckError {
+  return new OpsdeckError(
+    ErrorCode.AuditUnavailable,
+    `${AUDIT_DOWN_MESSAGE} (${typeof cause === 'string' ? cause : describeError(cause)})`,
+    { cause, retryable: true },
+  );
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
