@@ -21,6 +21,8 @@ export const ErrorCode = {
   SlackApi: 'OPSDECK_SLACK_API_ERROR',
   Transient: 'OPSDECK_TRANSIENT',
   AuditUnavailable: 'OPSDECK_AUDIT_UNAVAILABLE',
+  /** The sandbox cloud is running when it must not be (reset), or not running when it must (seed). */
+  SandboxState: 'OPSDECK_SANDBOX_STATE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
