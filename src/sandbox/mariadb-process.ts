@@ -5,7 +5,7 @@ import mysql from 'mysql2/promise';
 
 const MARIADBD = existsSync('/usr/sbin/mariadbd') ? '/usr/sbin/mariadbd' : 'mariadbd';
 const READY_TIMEOUT_MS = 60_000;
-const STOP_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 15_000;
 
 export interface MariadbdOptions {
   dataDir: string;

@@ -9,7 +9,7 @@ import { DbInstanceFleet } from './rds/db-instance-fleet';
 import { createRdsService } from './rds/rds-service';
 import { createRoute53Service } from './route53/route53-service';
 import { createSandboxServer } from './server';
-import { StateStore } from './state-store';
+import { STATE_FILE, StateStore } from './state-store';
 
 export interface RunningSandbox {
   /** Base URL for the SDK clients' `endpoint`. */
@@ -19,8 +19,6 @@ export interface RunningSandbox {
   /** Stops the HTTP server and every mariadbd the sandbox runs; state stays on disk. */
   stop(): Promise<void>;
 }
-
-export const STATE_FILE = 'state.json';
 
 /**
  * Starts the sandbox cloud: loads its state, brings back the DB instances that existed, and

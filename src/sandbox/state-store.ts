@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { dirname } from 'node:path';
 import type { Tag } from './query-protocol';
 
-export type DbInstanceStatus = 'creating' | 'backing-up' | 'available' | 'deleting' | 'failed';
+export type DbInstanceStatus =
+  'creating' | 'backing-up' | 'available' | 'starting' | 'deleting' | 'failed';
 
 /** How a `creating` instance gets its data; kept so a restarted sandbox can finish the work. */
 export type DbInstanceOrigin =
@@ -114,6 +115,9 @@ export interface SandboxState {
 }
 
 export const ACCOUNT_ID = '000000000000';
+
+/** The state file's name inside the sandbox data dir. */
+export const STATE_FILE = 'state.json';
 
 /** A hex id of AWS's usual length: `sg-0123…`, `db-…` etc. are built from it. */
 export function randomId(length = 17): string {

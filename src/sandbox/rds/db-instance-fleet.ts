@@ -66,8 +66,9 @@ export class DbInstanceFleet {
     for (const record of Object.values(this.records)) {
       if (record.status === 'creating') this.provision(record);
       else if (record.status === 'deleting') this.delete(record);
-      else if (record.status !== 'failed')
-        this.track(this.restart(record), `restart of ${record.identifier}`);
+      else if (record.status !== 'failed') {
+        this.runOrFail(record, this.restart(record), `restart of ${record.identifier}`);
+      }
     }
     this.rotateTimer = setInterval(() => this.rotateAll(), this.options.binlogRotateIntervalMs);
   }
@@ -93,11 +94,6 @@ export class DbInstanceFleet {
     this.track(this.destroy(record), `deletion of ${record.identifier}`);
   }
 
-  /** RDS's binlog housekeeping for one instance, also run on a timer for all of them. */
-  async rotateBinlogs(record: DbInstanceRecord): Promise<void> {
-    await rotateArchiveAndPurge(this.dataDirOf(record), this.archiveDirOf(record.resourceId));
-  }
-
   private provision(record: DbInstanceRecord): void {
     const minimum = sleep(this.options.createDelayMs);
     const work = this.build(record).then(async () => {
@@ -109,14 +105,21 @@ export class DbInstanceFleet {
       delete record.origin;
       this.setStatus(record, 'available');
     });
+    this.runOrFail(record, work, `creation of ${record.identifier}`);
+  }
+
+  /**
+   * Background work on one instance; its failure marks the instance `failed`, unless the sandbox
+   * is stopping: then the instance keeps its status and the work is redone on the next start.
+   */
+  private runOrFail(record: DbInstanceRecord, work: Promise<void>, what: string): void {
     this.track(
       work.catch((error: unknown) => {
-        // A build cut short by the sandbox stopping stays `creating` and is redone on restart.
         if (this.supervisor.isClosed) return;
         this.setStatus(record, 'failed');
         throw error;
       }),
-      `creation of ${record.identifier}`,
+      what,
     );
   }
 
@@ -176,7 +179,9 @@ export class DbInstanceFleet {
     await runAsRoot(dataDir, 'SET GLOBAL read_only = ON');
   }
 
+  /** An instance of a previous run: `starting` (as RDS shows a started instance) until it serves. */
   private async restart(record: DbInstanceRecord): Promise<void> {
+    this.setStatus(record, 'starting');
     await this.launch(record);
     if (record.readReplicaSourceIdentifier)
       await runAsRoot(this.dataDirOf(record), 'SET GLOBAL read_only = ON');
@@ -203,6 +208,7 @@ export class DbInstanceFleet {
     this.store.save();
   }
 
+  /** RDS's binlog housekeeping, every binlogRotateIntervalMs for every available instance. */
   private rotateAll(): void {
     if (this.rotating) return;
     this.rotating = true;
@@ -217,8 +223,9 @@ export class DbInstanceFleet {
     );
     const work = Promise.all(
       available.map((record) =>
-        this.rotateBinlogs(record).catch((error: unknown) =>
-          console.error(`sandbox: binlog rotation of ${record.identifier} failed`, error),
+        rotateArchiveAndPurge(this.dataDirOf(record), this.archiveDirOf(record.resourceId)).catch(
+          (error: unknown) =>
+            console.error(`sandbox: binlog rotation of ${record.identifier} failed`, error),
         ),
       ),
     ).then(() => {
