@@ -32,13 +32,12 @@ export const SlackConfig = z.strictObject({
 
 export const HttpConfig = z.strictObject({
   host: z.string().default('0.0.0.0'),
-  port: port.default(3000),
+  /** 0 picks a free port (tests). */
+  port: z.number().int().min(0).max(65535).default(3000),
   /** Port of the worker's own /healthz and /metrics; 0 turns them off. */
   workerPort: z.number().int().min(0).max(65535).default(3001),
   /** Basic-auth credentials for the queue dashboard at /admin/queues; no dashboard when unset. */
-  dashboard: z
-    .strictObject({ userEnv: envName, passwordEnv: envName })
-    .optional(),
+  dashboard: z.strictObject({ userEnv: envName, passwordEnv: envName }).optional(),
 });
 
 export const RedisConfig = z.strictObject({
@@ -75,9 +74,17 @@ export const QueueConfig = z.strictObject({
   shutdownTimeoutMs: positiveMs.default(30_000),
   retention: z
     .strictObject({
-      completedAgeSeconds: z.number().int().min(0).default(7 * 24 * 3600),
+      completedAgeSeconds: z
+        .number()
+        .int()
+        .min(0)
+        .default(7 * 24 * 3600),
       completedCount: z.number().int().min(0).default(1000),
-      failedAgeSeconds: z.number().int().min(0).default(30 * 24 * 3600),
+      failedAgeSeconds: z
+        .number()
+        .int()
+        .min(0)
+        .default(30 * 24 * 3600),
       failedCount: z.number().int().min(0).default(5000),
     })
     .prefault({}),

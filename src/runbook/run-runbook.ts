@@ -120,8 +120,14 @@ class RunbookRun {
       }
       cp.outcome = 'succeeded';
     } catch (error) {
-      cp.outcome = error instanceof CancelledError || o.signal.aborted ? 'cancelled' : 'failed';
-      cp.error = describeError(error);
+      if (error instanceof CancelledError || o.signal.aborted) {
+        cp.outcome = 'cancelled';
+        const by = await o.cancelRequestedBy();
+        cp.error = by ? `cancelled by ${by.name}` : describeError(error);
+      } else {
+        cp.outcome = 'failed';
+        cp.error = describeError(error);
+      }
     }
   }
 

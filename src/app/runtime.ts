@@ -1,0 +1,87 @@
+import { Queue } from 'bullmq';
+import IORedis from 'ioredis';
+import mysql from 'mysql2/promise';
+import type { OpsdeckConfig } from '../config/schema';
+import type { Secrets } from '../config/secrets';
+import type { Logger } from '../log/logger';
+import { Outbox } from '../notify/outbox';
+import type { DrainJobData } from '../notify/outbox-keys';
+import { CancelRequests } from '../queue/cancellation';
+import type { JobEnvelope } from '../queue/job-envelope';
+import { JobStore } from '../queue/job-store';
+import { QueueName } from '../queue/queue-names';
+
+/**
+ * The connections and queues a process shares between its parts, created once from the
+ * validated config. `close` releases all of them.
+ */
+export interface Runtime {
+  config: OpsdeckConfig;
+  secrets: Secrets;
+  logger: Logger;
+  /** For BullMQ workers and blocking commands: never gives up on a request. */
+  redis: IORedis;
+  /** For the front door: fails fast when Redis is down, so the user hears it within 3 s. */
+  redisFast: IORedis;
+  opsQueue: Queue<JobEnvelope, unknown, string>;
+  notifyQueue: Queue<DrainJobData>;
+  jobs: JobStore;
+  cancels: CancelRequests;
+  outbox: Outbox;
+  mysqlPool: mysql.Pool;
+  newRedisConnection(): IORedis;
+  close(): Promise<void>;
+}
+
+export function createRuntime(config: OpsdeckConfig, secrets: Secrets, logger: Logger): Runtime {
+  const prefix = config.redis.prefix;
+  const newRedisConnection = (fast = false) =>
+    new IORedis(config.redis.url, {
+      maxRetriesPerRequest: fast ? 1 : null,
+      enableOfflineQueue: !fast,
+      ...(secrets.redisPassword ? { password: secrets.redisPassword } : {}),
+    });
+  const redis = newRedisConnection();
+  const redisFast = newRedisConnection(true);
+  for (const [name, connection] of [
+    ['redis', redis],
+    ['redis-fast', redisFast],
+  ] as const) {
+    connection.on('error', (error) =>
+      logger.warn({ err: error, connection: name }, 'redis connection error'),
+    );
+  }
+  const opsQueue = new Queue<JobEnvelope, unknown, string>(QueueName.Ops, {
+    connection: redisFast,
+    prefix,
+  });
+  const notifyQueue = new Queue<DrainJobData>(QueueName.Notify, { connection: redis, prefix });
+  const cancels = new CancelRequests(redisFast, prefix);
+  const mysqlPool = mysql.createPool({
+    host: config.mysql.host,
+    port: config.mysql.port,
+    user: config.mysql.user,
+    ...(secrets.mysqlPassword ? { password: secrets.mysqlPassword } : {}),
+    connectionLimit: 4,
+    connectTimeout: 5000,
+  });
+  return {
+    config,
+    secrets,
+    logger,
+    redis,
+    redisFast,
+    opsQueue,
+    notifyQueue,
+    jobs: new JobStore(opsQueue, cancels, config.queue.retention),
+    cancels,
+    outbox: new Outbox(redis, prefix, notifyQueue, { maxTextLength: config.notify.maxTextLength }),
+    mysqlPool,
+    newRedisConnection: () => newRedisConnection(),
+    async close() {
+      await Promise.allSettled([opsQueue.close(), notifyQueue.close(), mysqlPool.end()]);
+      redis.disconnect();
+      redisFast.disconnect();
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import express from 'express';
+import { createOpsRouter } from '../http/ops-routes';
+import { metricsObserver } from '../metrics/metrics-observer';
+import { createNotifyClient } from '../notify/slack-client';
+import { JobThreadObserver } from '../notify/job-thread-observer';
+import { createNotifyWorker } from '../notify/notify-worker';
+import { createRunbookWorker } from '../queue/runbook-worker';
+import { loadRunbooks } from '../runbook/runbook-registry';
+import type { Runtime } from './runtime';
+
+export interface RunningWorker {
+  /** Port of the worker's /healthz and /metrics, or 0 when turned off. */
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Runs runbook jobs and drains the Slack outbox; listens for cancel requests. */
+export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
+  const { config, logger } = runtime;
+  const prefix = config.redis.prefix;
+  const runbooks = createRunbookWorker({
+    connection: runtime.redis,
+    prefix,
+    config,
+    runbooks: loadRunbooks(),
+    observers: [new JobThreadObserver(runtime.outbox, config.slack.alertChannel), metricsObserver],
+    services: { config, redis: runtime.redis, redisPrefix: prefix },
+    cancels: runtime.cancels,
+    logger,
+  });
+  const notify = createNotifyWorker({
+    connection: runtime.redis,
+    prefix,
+    client: createNotifyClient(runtime.secrets.botToken ?? '', config.notify, config.slack.apiUrl),
+    config: config.notify,
+    logger,
+  });
+  runbooks.on('failed', (job, error) =>
+    logger.warn({ jobId: job?.id, err: error }, 'job ended unsuccessfully'),
+  );
+  runbooks.on('error', (error) => logger.error({ err: error }, 'runbook worker error'));
+  notify.on('error', (error) => logger.error({ err: error }, 'notify worker error'));
+
+  const subscriber = runtime.newRedisConnection();
+  await runtime.cancels.listen(subscriber, (jobId) => {
+    if (runbooks.cancelJob(jobId, 'cancelled'))
+      logger.info({ jobId }, 'cancel delivered to running job');
+  });
+
+  void runbooks.run();
+  await runbooks.waitUntilReady();
+
+  let server: Server | undefined;
+  if (config.http.workerPort > 0) {
+    const web = express();
+    web.use(createOpsRouter({ checks: { redis: () => runtime.redis.ping() } }));
+    server = await new Promise<Server>((resolve) => {
+      const s = web.listen(config.http.workerPort, config.http.host, () => resolve(s));
+    });
+  }
+  logger.info({ concurrency: config.queue.concurrency }, 'worker ready');
+  return {
+    port: server ? (server.address() as AddressInfo).port : 0,
+    async stop() {
+      server?.close();
+      await Promise.all([runbooks.close(), notify.close()]);
+      subscriber.disconnect();
+    },
+  };
+}

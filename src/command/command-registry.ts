@@ -1,0 +1,26 @@
+import { join } from 'node:path';
+import { loadModules } from '../runbook/runbook-registry';
+import type { CommandModule } from './define-command';
+
+/** Command modules live in commands/, one file per slash command. */
+export const COMMANDS_DIR = join(__dirname, '../../commands');
+
+export class CommandRegistry {
+  private readonly byName = new Map<string, CommandModule>();
+
+  constructor(readonly all: readonly CommandModule[]) {
+    for (const command of all) {
+      if (this.byName.has(command.name)) throw new Error(`duplicate command /${command.name}`);
+      this.byName.set(command.name, command);
+    }
+  }
+
+  /** `/ops` or `ops` → the module, or undefined. */
+  find(command: string): CommandModule | undefined {
+    return this.byName.get(command.replace(/^\//, ''));
+  }
+}
+
+export function loadCommands(dir = COMMANDS_DIR): CommandRegistry {
+  return new CommandRegistry(loadModules<CommandModule>(dir));
+}

@@ -1,0 +1,69 @@
+import { ErrorCode, OpsdeckError } from '../errors';
+import { registerSecret } from '../log/redact';
+import type { OpsdeckConfig } from './schema';
+
+/**
+ * The secrets a process needs, read once at startup from the environment variables the config
+ * names. Each one is registered with the redaction layer, so it is masked wherever it might
+ * appear (logs, Slack, audit).
+ */
+export interface Secrets {
+  signingSecret?: string;
+  botToken?: string;
+  appToken?: string;
+  mysqlPassword?: string;
+  redisPassword?: string;
+  dashboard?: { user: string; password: string };
+}
+
+export function readSecret(env: NodeJS.ProcessEnv, name: string, why: string): string {
+  const value = env[name];
+  if (!value) {
+    throw new OpsdeckError(
+      ErrorCode.SecretMissing,
+      `environment variable ${name} is not set (${why})`,
+    );
+  }
+  registerSecret(value);
+  return value;
+}
+
+function optionalSecret(
+  env: NodeJS.ProcessEnv,
+  name: string | undefined,
+  why: string,
+): string | undefined {
+  return name ? readSecret(env, name, why) : undefined;
+}
+
+/** Console mode makes up its own Slack secrets: nothing real is needed to try the bot. */
+export function readSecrets(config: OpsdeckConfig, env: NodeJS.ProcessEnv = process.env): Secrets {
+  const { slack } = config;
+  const secrets: Secrets = {
+    mysqlPassword: optionalSecret(env, config.mysql.passwordEnv, 'mysql.passwordEnv'),
+    redisPassword: optionalSecret(env, config.redis.passwordEnv, 'redis.passwordEnv'),
+  };
+  if (slack.mode !== 'console') {
+    secrets.botToken = readSecret(
+      env,
+      slack.botTokenEnv,
+      'slack.botTokenEnv: the bot token, xoxb-...',
+    );
+    if (slack.mode === 'http') {
+      secrets.signingSecret = readSecret(env, slack.signingSecretEnv, 'slack.signingSecretEnv');
+    } else {
+      secrets.appToken = readSecret(
+        env,
+        slack.appTokenEnv,
+        'slack.appTokenEnv: the app-level token, xapp-...',
+      );
+    }
+  }
+  if (config.http.dashboard) {
+    secrets.dashboard = {
+      user: readSecret(env, config.http.dashboard.userEnv, 'http.dashboard.userEnv'),
+      password: readSecret(env, config.http.dashboard.passwordEnv, 'http.dashboard.passwordEnv'),
+    };
+  }
+  return secrets;
+}

@@ -1,0 +1,207 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import IORedis from 'ioredis';
+import pino from 'pino';
+import { stringify } from 'yaml';
+import { startBot, type RunningBot } from '../../src/app/start-bot';
+import { createRuntime, type Runtime } from '../../src/app/runtime';
+import { parseConfig } from '../../src/config/load-config';
+import { readSecrets } from '../../src/config/secrets';
+import { startFakeSlackApi, type FakeSlackApi } from '../../src/slack/fake-slack-api';
+import { slackSignatureHeaders } from '../../src/slack/sign-request';
+import {
+  blockActionBody,
+  slashCommandBody,
+  type SlashCommandRequest,
+} from '../../src/slack/slack-payloads';
+import { REDIS_URL, deleteRedisPrefix, uniqueName } from './services';
+
+export const SIGNING_SECRET = 'e2e-signing-secret-0123456789abcdef';
+export const BOT_TOKEN = 'xoxb-e2e-0000000000-1111111111-abcdefABCDEF0123';
+export const ALERT_CHANNEL = 'C0ALERTS';
+export const ALICE = { id: 'U0ALICE', name: 'alice' };
+export const OPS_CHANNEL = { id: 'C0OPS', name: 'ops' };
+
+const ROOT = join(__dirname, '../..');
+const TSX = join(ROOT, 'node_modules/.bin/tsx');
+
+export interface SlackResponse {
+  status: number;
+  body: { response_type?: string; text?: string } | string;
+  ms: number;
+}
+
+/**
+ * One isolated opsdeck for an end-to-end test: a fake Slack Web API, the real Bolt HTTP
+ * receiver in this process, and real worker processes (spawned, so they can be killed), all
+ * on a Redis prefix of their own.
+ */
+export class E2eStack {
+  readonly prefix = uniqueName('e2e');
+  readonly env: NodeJS.ProcessEnv;
+  readonly configPath: string;
+  slack!: FakeSlackApi;
+  runtime!: Runtime;
+  bot!: RunningBot;
+  private workers: ChildProcess[] = [];
+  readonly redis = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
+
+  constructor(private readonly overrides: Record<string, unknown> = {}) {
+    const dir = mkdtempSync(join(tmpdir(), 'opsdeck-e2e-'));
+    this.configPath = join(dir, 'opsdeck.yaml');
+    this.env = {
+      ...process.env,
+      OPSDECK_CONFIG: this.configPath,
+      E2E_SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      E2E_SLACK_BOT_TOKEN: BOT_TOKEN,
+    };
+  }
+
+  get botUrl(): string {
+    return `http://127.0.0.1:${this.bot.port}`;
+  }
+
+  async start(): Promise<this> {
+    this.slack = await startFakeSlackApi({ channels: { [ALERT_CHANNEL]: 'devops_alert' } });
+    const doc = {
+      slack: {
+        mode: 'http',
+        signingSecretEnv: 'E2E_SLACK_SIGNING_SECRET',
+        botTokenEnv: 'E2E_SLACK_BOT_TOKEN',
+        apiUrl: this.slack.url,
+        alertChannel: ALERT_CHANNEL,
+      },
+      http: { host: '127.0.0.1', port: 0, workerPort: 0 },
+      redis: { url: REDIS_URL, prefix: this.prefix },
+      queue: { lockDurationMs: 4000, stalledIntervalMs: 1000, shutdownTimeoutMs: 5000 },
+      notify: {
+        postIntervalMs: 50,
+        updateIntervalMs: 50,
+        retryBaseDelayMs: 100,
+        retryMaxDelayMs: 500,
+      },
+      runbook: { progressIntervalMs: 0 },
+      log: { level: 'info' },
+      ...this.overrides,
+    };
+    writeFileSync(this.configPath, stringify(doc));
+    const config = parseConfig(stringify(doc), this.configPath);
+    this.runtime = createRuntime(config, readSecrets(config, this.env), pino({ level: 'silent' }));
+    this.bot = await startBot(this.runtime);
+    return this;
+  }
+
+  /** Starts a worker process; resolves once it reports ready. */
+  async startWorker(): Promise<ChildProcess> {
+    const child = spawn(TSX, [join(ROOT, 'src/app/worker.ts')], {
+      env: this.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.workers.push(child);
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`worker did not start:\n${output}`)), 30_000);
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('worker ready')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('exit', (code) => reject(new Error(`worker exited (${code}):\n${output}`)));
+    });
+    return child;
+  }
+
+  /** POSTs a signed request as Slack would; `timestamp` overrides the signing time. */
+  async post(
+    body: string,
+    options: { secret?: string; timestamp?: number } = {},
+  ): Promise<SlackResponse> {
+    const headers = slackSignatureHeaders(
+      options.secret ?? SIGNING_SECRET,
+      body,
+      options.timestamp,
+    );
+    const started = performance.now();
+    const res = await fetch(`${this.botUrl}/slack/events`, { method: 'POST', headers, body });
+    const text = await res.text();
+    const ms = performance.now() - started;
+    let parsed: SlackResponse['body'] = text;
+    try {
+      parsed = JSON.parse(text) as SlackResponse['body'];
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, body: parsed, ms };
+  }
+
+  slashBody(text: string, extra: Partial<SlashCommandRequest> = {}): string {
+    return slashCommandBody({
+      command: '/ops',
+      text,
+      user: ALICE,
+      channel: OPS_CHANNEL,
+      responseUrl: this.slack.responseUrl(uniqueName('r')),
+      ...extra,
+    });
+  }
+
+  slash(text: string, extra: Partial<SlashCommandRequest> = {}): Promise<SlackResponse> {
+    return this.post(this.slashBody(text, extra));
+  }
+
+  clickBody(actionId: string, value: string, messageTs: string): string {
+    return blockActionBody({
+      actionId,
+      value,
+      user: ALICE,
+      channel: { id: ALERT_CHANNEL, name: 'devops_alert' },
+      responseUrl: this.slack.responseUrl(uniqueName('click')),
+      messageTs,
+    });
+  }
+
+  /** The job's root message and its thread replies, as Slack shows them now. */
+  thread(jobId: string): { root?: { ts: string; text: string }; replies: string[] } {
+    const messages = this.slack.messages(ALERT_CHANNEL);
+    const root = messages.find((m) => !m.thread_ts && m.text.includes(jobId));
+    const replies = root ? messages.filter((m) => m.thread_ts === root.ts).map((m) => m.text) : [];
+    return { ...(root ? { root } : {}), replies };
+  }
+
+  async stop(): Promise<void> {
+    for (const worker of this.workers) if (worker.exitCode === null) worker.kill('SIGKILL');
+    await this.bot?.stop();
+    await this.runtime?.close();
+    await this.slack?.stop();
+    await deleteRedisPrefix(this.redis, this.prefix);
+    this.redis.disconnect();
+  }
+}
+
+/** Polls until `check` returns a truthy value or the time runs out. */
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export function jobIdIn(text: string): string {
+  const match = /`((?:[a-z][a-z0-9-]*)-[0-9a-f]{10})`/.exec(text);
+  if (!match) throw new Error(`no job id in: ${text}`);
+  return match[1]!;
+}
