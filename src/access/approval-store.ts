@@ -8,7 +8,7 @@ import type { AccessRequest } from './policy';
  * decides and the other gets `already-decided`; a click after `expiresAt` decides nothing.
  *
  * Keys (under the configured prefix):
- *   <prefix>:approval:<id>       hash: status, expiresAt, decidedBy, decidedAt, message, record
+ *   <prefix>:approval:<id>       hash: status, expiresAt, decidedBy, decidedAt, record
  *   <prefix>:approvals:pending   sorted set of pending ids by expiresAt (for `sweepExpired`)
  *
  * The approval id is what the job id derives from (`deriveJobId(runbook, approvalId)`), so an
@@ -32,11 +32,11 @@ export interface ApprovalRecord<P = unknown> {
   expiresAt: number;
   decidedBy?: string;
   decidedAt?: number;
-  /** Where the approval message was posted, to edit it once decided. */
-  message?: { channel: string; ts: string };
 }
 
 export interface CreateApproval<P> {
+  /** From `newApprovalId()` when the caller needs it before the approval exists. */
+  id?: string;
   request: AccessRequest;
   requesterName?: string;
   requirement: { group: string; distinct: boolean };
@@ -71,8 +71,21 @@ export type ClickCheck<P> = (
 /** Approval ids are opaque and unguessable: `apv_` and 24 hex digits. */
 export const APPROVAL_ID_PATTERN = /^apv_[0-9a-f]{24}$/;
 
+export function newApprovalId(): string {
+  return `apv_${randomBytes(12).toString('hex')}`;
+}
+
 /** Decided and expired approvals are kept this long so late clicks get a precise answer. */
 const KEEP_AFTER_EXPIRY_MS = 7 * 24 * 3600_000;
+
+/** Creates the approval unless its id is taken (a given id must never reopen a decided one). */
+const CREATE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[2], 'expiresAt', ARGV[3], 'record', ARGV[4])
+redis.call('PEXPIREAT', KEYS[1], ARGV[5])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+return 1
+`;
 
 const DECIDE = `
 local status = redis.call('HGET', KEYS[1], 'status')
@@ -120,9 +133,14 @@ export class ApprovalStore {
     if (!Number.isInteger(input.ttlMs) || input.ttlMs <= 0) {
       throw new RangeError(`approval ttlMs must be a positive integer, got ${input.ttlMs}`);
     }
+    if (input.id !== undefined && !APPROVAL_ID_PATTERN.test(input.id)) {
+      throw new RangeError(
+        `approval id must match ${String(APPROVAL_ID_PATTERN)}, got ${input.id}`,
+      );
+    }
     const now = input.now ?? Date.now();
     const record: ApprovalRecord<P> = {
-      id: `apv_${randomBytes(12).toString('hex')}`,
+      id: input.id ?? newApprovalId(),
       status: 'pending',
       request: input.request,
       ...(input.requesterName !== undefined && { requesterName: input.requesterName }),
@@ -133,17 +151,18 @@ export class ApprovalStore {
       expiresAt: now + input.ttlMs,
     };
     const { id, status, expiresAt, ...fixed } = record;
-    await this.redis
-      .multi()
-      .hset(this.key(id), {
-        status,
-        expiresAt: String(expiresAt),
-        record: JSON.stringify({ id, ...fixed }),
-      })
-      .pexpireat(this.key(id), expiresAt + KEEP_AFTER_EXPIRY_MS)
-      .zadd(this.pendingKey, expiresAt, id)
-      .exec()
-      .then(throwOnExecError);
+    const created = await this.redis.eval(
+      CREATE,
+      2,
+      this.key(id),
+      this.pendingKey,
+      id,
+      status,
+      String(expiresAt),
+      JSON.stringify({ id, ...fixed }),
+      String(expiresAt + KEEP_AFTER_EXPIRY_MS),
+    );
+    if (created !== 1) throw new RangeError(`approval ${id} exists already`);
     return record;
   }
 
@@ -158,9 +177,6 @@ export class ApprovalStore {
       expiresAt: Number(hash.expiresAt),
       ...(hash.decidedBy !== undefined && { decidedBy: hash.decidedBy }),
       ...(hash.decidedAt !== undefined && { decidedAt: Number(hash.decidedAt) }),
-      ...(hash.message !== undefined && {
-        message: JSON.parse(hash.message) as { channel: string; ts: string },
-      }),
     };
   }
 
@@ -214,11 +230,6 @@ export class ApprovalStore {
     return { outcome: status, record: after };
   }
 
-  /** Remembers where the approval message was posted, so it can be edited when decided. */
-  async setMessage(id: string, message: { channel: string; ts: string }): Promise<void> {
-    await this.redis.hset(this.key(id), 'message', JSON.stringify(message));
-  }
-
   /**
    * Marks every pending approval past its expiry as expired and returns them (each exactly
    * once, across processes), so the caller can audit `expired` and edit the messages.
@@ -235,10 +246,4 @@ export class ApprovalStore {
     const records = await Promise.all(ids.map((id) => this.get<P>(id)));
     return records.filter((record): record is ApprovalRecord<P> => record !== null);
   }
-}
-
-function throwOnExecError(results: [Error | null, unknown][] | null): void {
-  if (!results) throw new Error('approval write was aborted');
-  const failed = results.find(([error]) => error);
-  if (failed) throw failed[0];
 }

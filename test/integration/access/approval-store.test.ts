@@ -1,5 +1,9 @@
 import type IORedis from 'ioredis';
-import { ApprovalStore, type ApprovalRecord } from '../../../src/access/approval-store';
+import {
+  ApprovalStore,
+  newApprovalId,
+  type ApprovalRecord,
+} from '../../../src/access/approval-store';
 import { connectRedis, deleteRedisPrefix, uniqueName } from '../../helpers/services';
 
 const prefix = uniqueName('approvals');
@@ -185,9 +189,30 @@ describe('ApprovalStore', () => {
     });
   });
 
-  it('remembers the message to edit', async () => {
-    const { id } = await create();
-    await store.setMessage(id, { channel: 'C0ALERT', ts: '1763740800.000100' });
-    expect((await store.get(id))!.message).toEqual({ channel: 'C0ALERT', ts: '1763740800.000100' });
+  it('takes an id made beforehand, once: a used id never reopens a decided approval', async () => {
+    const id = newApprovalId();
+    const record = await store.create({
+      id,
+      request: { command: 'ops ping', userId: 'UREQ', channelId: 'C1' },
+      requirement: { group: 'platform', distinct: false },
+      plan: { summary: 'ping', steps: [] },
+      ttlMs: TTL,
+      now: T0,
+    });
+    expect(record.id).toBe(id);
+    await store.decide(id, { approverId: 'UAPP', decision: 'reject', now: T0 + 1 }, allow);
+    await expect(
+      store.create({
+        id,
+        request: record.request,
+        requirement: record.requirement,
+        plan: record.plan,
+        ttlMs: TTL,
+      }),
+    ).rejects.toThrow('exists already');
+    expect((await store.get(id))!.status).toBe('rejected');
+    await expect(store.create({ ...record, id: 'apv_nothex', ttlMs: TTL })).rejects.toThrow(
+      'approval id must match',
+    );
   });
 });
