@@ -92,24 +92,38 @@ export class AuditWriter {
   /**
    * The front door's gate: records the request (or denial, or approval) event; refuses a
    * changing request whose event cannot be written. The event is spooled when it fails.
+   * `timeoutMs` bounds the wait (Slack's 3 s ack): an append still running then counts as not
+   * written for this request, and is spooled if it fails later.
    */
-  async admit(event: AuditEventInput, request: { readOnly: boolean }): Promise<Admission> {
+  async admit(
+    event: AuditEventInput,
+    request: { readOnly: boolean; timeoutMs?: number },
+  ): Promise<Admission> {
     const prepared = prepareEvent(event);
-    try {
-      await this.store.appendPrepared(prepared);
-      this.succeeded();
-      return { admitted: true };
-    } catch (error) {
-      this.failed(error);
-      await this.spool(prepared).catch((spoolError: unknown) =>
-        this.options.logger.error(
-          { err: spoolError, eventId: prepared.eventId },
-          'audit event could be neither written nor spooled',
-        ),
-      );
-      if (request.readOnly) return { admitted: true };
-      return { admitted: false, message: AUDIT_DOWN_MESSAGE };
-    }
+    const written = this.store.appendPrepared(prepared).then(
+      () => {
+        this.succeeded();
+        return true;
+      },
+      async (error: unknown) => {
+        this.failed(error);
+        await this.spool(prepared).catch((spoolError: unknown) =>
+          this.options.logger.error(
+            { err: spoolError, eventId: prepared.eventId },
+            'audit event could be neither written nor spooled',
+          ),
+        );
+        return false;
+      },
+    );
+    const ok =
+      request.timeoutMs === undefined
+        ? await written
+        : await withTimeout(written, request.timeoutMs, () =>
+            this.failed(`no answer from the audit store within ${request.timeoutMs} ms`),
+          );
+    if (ok || request.readOnly) return { admitted: true };
+    return { admitted: false, message: AUDIT_DOWN_MESSAGE };
   }
 
   /**
@@ -247,6 +261,26 @@ function unavailable(cause: unknown): OpsdeckError {
     `${AUDIT_DOWN_MESSAGE} (${typeof cause === 'string' ? cause : describeError(cause)})`,
     { cause, retryable: true },
   );
+}
+
+/** `work`'s answer, or false (after `onTimeout`) when it takes longer than `ms`. */
+async function withTimeout(
+  work: Promise<boolean>,
+  ms: number,
+  onTimeout: () => void,
+): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => {
+      onTimeout();
+      resolve(false);
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function sleep(ms: number): Promise<void> {

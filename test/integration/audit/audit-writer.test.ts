@@ -115,6 +115,36 @@ describe('with the audit database unreachable (closed port)', () => {
   });
 });
 
+describe('with an audit database that accepts connections and never answers', () => {
+  it('answers within the time limit: changing refused, read-only admitted; both spooled later', async () => {
+    const silent = createServer(() => undefined); // accepts, never sends the MySQL handshake
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => silent.close(resolve)));
+    const { port } = silent.address() as { port: number };
+    const { writer } = writerFor(port, { user: MYSQL.user }, `${prefix}:silent`);
+    const started = Date.now();
+    expect(await writer.admit(change, { readOnly: false, timeoutMs: 200 })).toEqual({
+      admitted: false,
+      message: AUDIT_DOWN_MESSAGE,
+    });
+    expect(
+      await writer.admit({ ...change, command: 'ops jobs' }, { readOnly: true, timeoutMs: 200 }),
+    ).toEqual({ admitted: true });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(writer.health()).toMatchObject({ writable: false });
+    // The connect timeout (1 s) ends both appends; their events go to the spool.
+    await waitForDepth(writer, 2);
+  });
+});
+
+async function waitForDepth(writer: AuditWriter, depth: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while ((await writer.spoolDepth()) < depth) {
+    if (Date.now() > deadline) throw new Error(`spool never reached ${depth}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 describe('with INSERT revoked, then granted again', () => {
   it('refuses while writes fail, then writes every spooled event once, in order', async () => {
     const { store, writer } = writerFor(
