@@ -1,14 +1,16 @@
 import { z } from 'zod';
+import { jobTimeline, jobTimelineMrkdwn } from '../src/audit/export-timeline';
 import {
   defineCommand,
   reply,
   subcommand,
   type CommandContext,
 } from '../src/command/define-command';
+import { describeError } from '../src/errors';
 import { JOB_ID_PATTERN } from '../src/queue/job-id';
 import { formatSlackDate } from '../src/slack/slack-date';
 
-/** `/ops`: the bot itself — self-test, help, the job list, cancellation. */
+/** `/ops`: the bot itself — self-test, help, the job list, cancellation, a job's audit trail. */
 
 const STATE_EMOJI: Record<string, string> = {
   active: ':hourglass_flowing_sand:',
@@ -34,7 +36,7 @@ const jobIdSchema = z
 
 export default defineCommand({
   name: 'ops',
-  summary: 'opsdeck itself: self-test, help, jobs, cancel',
+  summary: 'opsdeck itself: self-test, help, jobs, cancel, audit',
   subcommands: [
     subcommand({
       name: 'help',
@@ -50,14 +52,28 @@ export default defineCommand({
       summary: 'self-test: a short runbook with progress and a throwaway Redis key',
       options: { ticks: { type: 'string' }, 'tick-seconds': { type: 'string' } },
       schema: z.strictObject({
-        ticks: z.coerce.number().int().min(1).max(60).default(3),
-        'tick-seconds': z.coerce.number().min(0).max(60).default(1),
+        ticks: z.coerce
+          .number({ error: 'must be a whole number from 1 to 60' })
+          .int('must be a whole number from 1 to 60')
+          .min(1, 'must be a whole number from 1 to 60')
+          .max(60, 'must be a whole number from 1 to 60')
+          .default(3),
+        'tick-seconds': z.coerce
+          .number({ error: 'must be a number of seconds from 0 to 60' })
+          .min(0, 'must be a number of seconds from 0 to 60')
+          .max(60, 'must be a number of seconds from 0 to 60')
+          .default(1),
       }),
       plan: (input) => ({
         kind: 'runbook',
         runbook: 'ping',
         input: { ticks: input.ticks, tickMs: Math.round(input['tick-seconds'] * 1000) },
         summary: `self-test: ${input.ticks} ticks of ${input['tick-seconds']} s`,
+        steps: [
+          { text: 'write a throwaway Redis key' },
+          { text: `wait ${input.ticks} ticks of ${input['tick-seconds']} s` },
+          { text: 'read the key back; the cleanup deletes it' },
+        ],
       }),
     }),
     subcommand({
@@ -84,23 +100,50 @@ export default defineCommand({
       summary: 'cancel a waiting or running job (its cleanups still run)',
       positionals: ['job'],
       schema: z.strictObject({ job: jobIdSchema }),
+      plan: (input, ctx) => ({
+        kind: 'action',
+        summary: `cancel job ${input.job}`,
+        run: async () => {
+          const by = { id: ctx.requester.userId, name: ctx.requester.userName };
+          const outcome = await ctx.jobs.cancel(input.job, by);
+          switch (outcome.kind) {
+            case 'not-found':
+              return reply(`No job \`${input.job}\`. \`/ops jobs\` lists running and recent jobs.`);
+            case 'already-finished':
+              return reply(
+                `Job \`${input.job}\` already finished (${outcome.state}); nothing to cancel.`,
+              );
+            case 'removed-before-start':
+              return reply(
+                `Job \`${input.job}\` was cancelled before it started; nothing had run.`,
+              );
+            case 'cancelling':
+              return reply(
+                `Cancelling job \`${input.job}\`: the running step is stopped and its cleanups run. Follow its thread in the alert channel.`,
+              );
+          }
+        },
+      }),
+    }),
+    subcommand({
+      name: 'audit',
+      usage: '/ops audit <job-id>',
+      summary: "one job's audit trail: who asked, who approved, each step, the outcome",
+      positionals: ['job'],
+      schema: z.strictObject({ job: jobIdSchema }),
+      readOnly: true,
       plan: async (input, ctx) => {
-        const by = { id: ctx.requester.userId, name: ctx.requester.userName };
-        const outcome = await ctx.jobs.cancel(input.job, by);
-        switch (outcome.kind) {
-          case 'not-found':
-            return reply(`No job \`${input.job}\`. \`/ops jobs\` lists running and recent jobs.`);
-          case 'already-finished':
-            return reply(
-              `Job \`${input.job}\` already finished (${outcome.state}); nothing to cancel.`,
-            );
-          case 'removed-before-start':
-            return reply(`Job \`${input.job}\` was cancelled before it started; nothing had run.`);
-          case 'cancelling':
-            return reply(
-              `Cancelling job \`${input.job}\`: the running step is stopped and its cleanups run. Follow its thread in the alert channel.`,
-            );
+        let timeline;
+        try {
+          timeline = await jobTimeline(ctx.audit, input.job);
+        } catch (error) {
+          return reply(
+            `:warning: The audit trail cannot be read right now (${describeError(error)}). Try again later.`,
+          );
         }
+        return timeline === null
+          ? reply(`The audit trail has nothing for job \`${input.job}\`.`)
+          : reply(jobTimelineMrkdwn(timeline));
       },
     }),
   ],

@@ -54,7 +54,12 @@ function parseSubcommand(sub: SubcommandSpec, words: string[]): unknown {
   const options = sub.options ?? {};
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: words, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: joinNegativeValues(words, options),
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (error) {
     throw new UsageError(describeParseArgsError(error, options), sub.usage, { cause: error });
   }
@@ -99,10 +104,27 @@ function describeParseArgsError(error: unknown, options: Record<string, unknown>
       return `unknown option ${option ?? ''}${known.length ? ` (known: ${known.join(', ')})` : ''}`.trim();
     }
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return option && message.includes('argument missing')
-        ? `${option} needs a value`
-        : `${option ?? 'an option'} does not take a value`;
+      if (message.includes('does not take an argument')) return `${option} does not take a value`;
+      if (message.includes('ambiguous')) return `${option} needs a value; for one starting with "-" write ${option}=-…`;
+      return `${option} needs a value`;
     default:
       return message;
   }
+}
+
+/** `--offset -5` means the value -5, as a user expects; parseArgs alone would call it ambiguous. */
+function joinNegativeValues(words: string[], options: Record<string, { type: string }>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    const next = words[i + 1];
+    const name = word.startsWith('--') ? word.slice(2) : undefined;
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${word}=${next}`);
+      i++;
+    } else {
+      out.push(word);
+    }
+  }
+  return out;
 }
