@@ -121,6 +121,8 @@ export const ConsoleConfig = z.strictObject({
   userName: z.string().default('console-user'),
   channelId: z.string().default('C0CONSOLE'),
   channelName: z.string().default('console'),
+  /** More users the console can act as (`as <name>`), by Slack user id: for approvals. */
+  otherUsers: z.record(z.string(), z.string()).default({}),
 });
 
 export const LogConfig = z.strictObject({

@@ -25,7 +25,6 @@ export const ALICE = { id: 'U0ALICE', name: 'alice' };
 export const OPS_CHANNEL = { id: 'C0OPS', name: 'ops' };
 
 const ROOT = join(__dirname, '../..');
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
 
 export interface SlackResponse {
   status: number;
@@ -95,7 +94,9 @@ export class E2eStack {
 
   /** Starts a worker process; resolves once it reports ready. */
   async startWorker(): Promise<ChildProcess> {
-    const child = spawn(TSX, [join(ROOT, 'src/app/worker.ts')], {
+    // node itself with tsx as a loader (not the tsx CLI, which forks): a SIGKILL must hit the worker.
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/app/worker.ts')], {
+      cwd: ROOT,
       env: this.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -175,7 +176,15 @@ export class E2eStack {
   }
 
   async stop(): Promise<void> {
-    for (const worker of this.workers) if (worker.exitCode === null) worker.kill('SIGKILL');
+    await Promise.all(
+      this.workers
+        .filter((worker) => worker.exitCode === null && worker.signalCode === null)
+        .map((worker) => {
+          const exited = new Promise((resolve) => worker.once('exit', resolve));
+          worker.kill('SIGKILL');
+          return exited;
+        }),
+    );
     await this.bot?.stop();
     await this.runtime?.close();
     await this.slack?.stop();
