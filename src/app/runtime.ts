@@ -1,6 +1,8 @@
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import mysql from 'mysql2/promise';
+import { AuditStore } from '../audit/audit-store';
+import { AuditWriter } from '../audit/audit-writer';
 import type { OpsdeckConfig } from '../config/schema';
 import type { Secrets } from '../config/secrets';
 import type { Logger } from '../log/logger';
@@ -29,11 +31,20 @@ export interface Runtime {
   cancels: CancelRequests;
   outbox: Outbox;
   mysqlPool: mysql.Pool;
+  /** The audit trail (its own pool: the audit account may differ from `mysql.user`). */
+  auditStore: AuditStore;
+  /** Writes to the audit trail: fail closed for requests, spooled and retried for job events. */
+  auditWriter: AuditWriter;
   newRedisConnection(): IORedis;
   close(): Promise<void>;
 }
 
-export function createRuntime(config: OpsdeckConfig, secrets: Secrets, logger: Logger): Runtime {
+export function createRuntime(
+  config: OpsdeckConfig,
+  secrets: Secrets,
+  logger: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+): Runtime {
   const prefix = config.redis.prefix;
   const newRedisConnection = (fast = false) =>
     new IORedis(config.redis.url, {
@@ -65,6 +76,13 @@ export function createRuntime(config: OpsdeckConfig, secrets: Secrets, logger: L
     connectionLimit: 4,
     connectTimeout: 5000,
   });
+  const auditStore = AuditStore.fromConfig(config, env);
+  const auditWriter = new AuditWriter(auditStore, redis, {
+    prefix,
+    retryBaseDelayMs: config.audit.retryBaseDelayMs,
+    retryMaxDelayMs: config.audit.retryMaxDelayMs,
+    logger,
+  });
   return {
     config,
     secrets,
@@ -77,9 +95,17 @@ export function createRuntime(config: OpsdeckConfig, secrets: Secrets, logger: L
     cancels,
     outbox: new Outbox(redis, prefix, notifyQueue, { maxTextLength: config.notify.maxTextLength }),
     mysqlPool,
+    auditStore,
+    auditWriter,
     newRedisConnection: () => newRedisConnection(),
     async close() {
-      await Promise.allSettled([opsQueue.close(), notifyQueue.close(), mysqlPool.end()]);
+      await auditWriter.stop();
+      await Promise.allSettled([
+        opsQueue.close(),
+        notifyQueue.close(),
+        mysqlPool.end(),
+        auditStore.close(),
+      ]);
       redis.disconnect();
       redisFast.disconnect();
     },

@@ -1,6 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
+import { AuditObserver } from '../audit/audit-observer';
+import { migrateAtStartup } from '../audit/migrate-at-startup';
 import { createOpsRouter } from '../http/ops-routes';
 import { metricsObserver } from '../metrics/metrics-observer';
 import { createNotifyClient } from '../notify/slack-client';
@@ -16,16 +18,25 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-/** Runs runbook jobs and drains the Slack outbox; listens for cancel requests. */
+/**
+ * Runs runbook jobs (their events to Slack, metrics and the audit trail) and drains the Slack
+ * outbox and the audit spool; listens for cancel requests.
+ */
 export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
   const { config, logger } = runtime;
   const prefix = config.redis.prefix;
+  const stopMigrating = await migrateAtStartup(runtime.auditStore, logger);
+  runtime.auditWriter.start();
   const runbooks = createRunbookWorker({
     connection: runtime.redis,
     prefix,
     config,
     runbooks: loadRunbooks(),
-    observers: [new JobThreadObserver(runtime.outbox, config.slack.alertChannel), metricsObserver],
+    observers: [
+      new JobThreadObserver(runtime.outbox, config.slack.alertChannel),
+      metricsObserver,
+      new AuditObserver(runtime.auditWriter, (jobId) => runtime.cancels.requestedBy(jobId)),
+    ],
     services: { config, redis: runtime.redis, redisPrefix: prefix },
     cancels: runtime.cancels,
     logger,
@@ -64,8 +75,12 @@ export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
   return {
     port: server ? (server.address() as AddressInfo).port : 0,
     async stop() {
+      stopMigrating();
       server?.close();
       await Promise.all([runbooks.close(), notify.close()]);
+      // What the jobs left in the audit spool is written now if the store allows; else it stays
+      // in Redis for the next process.
+      await runtime.auditWriter.flush(5000);
       subscriber.disconnect();
     },
   };

@@ -11,6 +11,8 @@ export const JobMeta = z.object({
   jobId: z.string(),
   /** The command as typed, e.g. `/ops ping --ticks 3`. */
   command: z.string(),
+  /** The command as access rules and the audit trail name it: `ops ping`, `restore-table`. */
+  commandName: z.string().optional(),
   runbook: z.string(),
   summary: z.string(),
   target: z.string().optional(),
