@@ -1,7 +1,11 @@
 import { WebClient } from '@slack/web-api';
+import { ApprovalStore } from '../access/approval-store';
+import { migrateAtStartup } from '../audit/migrate-at-startup';
 import { loadCommands } from '../command/command-registry';
 import { createOpsRouter } from '../http/ops-routes';
+import { startApprovalExpiry } from '../slack/approvals';
 import { createSlackFrontDoor } from '../slack/create-slack-front-door';
+import type { FrontDoorDeps } from '../slack/handle-slash-command';
 import type { Runtime } from './runtime';
 
 export interface RunningBot {
@@ -9,9 +13,19 @@ export interface RunningBot {
   stop(): Promise<void>;
 }
 
-/** The front door: Bolt (HTTP or Socket Mode) plus /healthz, /metrics and the dashboard. */
-export async function startBot(runtime: Runtime): Promise<RunningBot> {
+export interface BotOptions {
+  /** How often expired approvals are looked for (their messages edited, `expired` audited). */
+  approvalSweepMs?: number;
+}
+
+/**
+ * The front door: Bolt (HTTP or Socket Mode) plus /healthz, /metrics and the dashboard; the
+ * audit migrations at startup and the expiry of approvals.
+ */
+export async function startBot(runtime: Runtime, options: BotOptions = {}): Promise<RunningBot> {
   const { config, secrets, logger } = runtime;
+  const stopMigrating = await migrateAtStartup(runtime.auditStore, logger);
+  runtime.auditWriter.start();
   const slack = new WebClient(secrets.botToken, {
     ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
     retryConfig: { retries: 0 },
@@ -33,13 +47,26 @@ export async function startBot(runtime: Runtime): Promise<RunningBot> {
       ? { dashboard: { queues: [runtime.opsQueue, runtime.notifyQueue], ...secrets.dashboard } }
       : {}),
   });
-  const frontDoor = createSlackFrontDoor({
-    deps: { commands: loadCommands(), jobs: runtime.jobs, config, logger },
-    secrets,
-    opsRouter,
+  const deps: FrontDoorDeps = {
+    commands: loadCommands(),
+    jobs: runtime.jobs,
+    config,
     logger,
-  });
+    approvals: new ApprovalStore(runtime.redis, config.redis.prefix),
+    audit: runtime.auditWriter,
+    auditStore: runtime.auditStore,
+    outbox: runtime.outbox,
+  };
+  const frontDoor = createSlackFrontDoor({ deps, secrets, opsRouter, logger });
+  const stopExpiry = startApprovalExpiry(deps, options.approvalSweepMs ?? 10_000);
   const port = await frontDoor.start();
   logger.info({ port, mode: config.slack.mode }, 'bot listening');
-  return { port, stop: () => frontDoor.stop() };
+  return {
+    port,
+    async stop() {
+      stopExpiry();
+      stopMigrating();
+      await frontDoor.stop();
+    },
+  };
 }

@@ -1,5 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import type { z } from 'zod';
+import type { AuditStore } from '../audit/audit-store';
 import type { OpsdeckConfig } from '../config/schema';
 import type { JobStore } from '../queue/job-store';
 
@@ -29,6 +30,8 @@ export interface CommandContext {
   requester: Requester;
   config: OpsdeckConfig;
   jobs: JobStore;
+  /** The audit trail, for reading (`/ops audit`); the front door writes it. */
+  audit: AuditStore;
   /** All registered commands, for help. */
   commands: readonly CommandModule[];
 }
@@ -40,17 +43,30 @@ export interface Reply {
   blocks?: KnownBlock[];
 }
 
-/** A runbook to enqueue: which one, with what input, and a one-line description of the plan. */
+/**
+ * A runbook to enqueue: which one, with what input, and a one-line description of the plan.
+ * Planning changes nothing: the front door enqueues (at once, or once an approval is given).
+ */
 export interface RunbookPlan {
   kind: 'runbook';
   runbook: string;
   input: Record<string, unknown>;
   summary: string;
-  /** What the job acts on (a database, an app+env, a zone), for the audit trail and access rules. */
-  target?: string;
+  /** What will happen, step by step, for the approval message; irreversible steps marked. */
+  steps?: { text: string; irreversible?: boolean }[];
 }
 
-export type CommandOutcome = Reply | RunbookPlan;
+/**
+ * A change made at once, in the front door (cancelling a job): `run` is called only after the
+ * request is authorized and its audit event written. Cannot wait for an approval.
+ */
+export interface Action {
+  kind: 'action';
+  summary: string;
+  run(): Promise<Reply>;
+}
+
+export type CommandOutcome = Reply | RunbookPlan | Action;
 
 export interface SubcommandSpec<S extends z.ZodType = z.ZodType> {
   name: string;
@@ -63,6 +79,15 @@ export interface SubcommandSpec<S extends z.ZodType = z.ZodType> {
   schema: S;
   /** Changes nothing anywhere (help, listings): allowed even when changing commands are refused. */
   readOnly?: boolean;
+  /**
+   * What the request acts on (a database, an app+env, a zone), from the validated input: access
+   * rules are matched against it before planning, and the audit trail and the job carry it.
+   */
+  target?(input: z.infer<S>): string | undefined;
+  /**
+   * Never changes anything itself: returns a reply (reading is fine), a RunbookPlan, or an Action
+   * whose `run` makes the change once the front door has authorized and audited the request.
+   */
   plan(input: z.infer<S>, ctx: CommandContext): Promise<CommandOutcome> | CommandOutcome;
 }
 
@@ -73,6 +98,16 @@ export interface CommandModule {
   subcommands: readonly SubcommandSpec[];
   /** Subcommand used when the text is empty or starts with an option. */
   defaultSubcommand?: string;
+}
+
+/**
+ * The name access rules and the audit trail use for a request: `ops ping`; a command whose only
+ * subcommand carries the command's own name is just that name (`restore-table`).
+ */
+export function commandName(module: CommandModule, sub: SubcommandSpec): string {
+  return module.subcommands.length === 1 && sub.name === module.name
+    ? module.name
+    : `${module.name} ${sub.name}`;
 }
 
 export function defineCommand(module: CommandModule): CommandModule {

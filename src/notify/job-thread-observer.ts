@@ -107,7 +107,7 @@ function rootText(meta: JobMeta, status: string, startedAt: number): string {
   return [
     `${status} — \`${meta.command}\``,
     `${meta.summary}`,
-    `requested by <@${meta.actor.id}> (${meta.actor.name}) · started ${formatSlackDate(startedAt)} · job \`${meta.jobId}\``,
+    `requested by <@${meta.actor.id}> (${meta.actor.name})${meta.approvedBy ? ` · approved by <@${meta.approvedBy.id}> (${meta.approvedBy.name})` : ''} · started ${formatSlackDate(startedAt)} · job \`${meta.jobId}\``,
   ].join('\n');
 }
 

@@ -2,9 +2,12 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { App, ExpressReceiver, type BlockButtonAction } from '@slack/bolt';
 import express, { type Router } from 'express';
+import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../access/approval-blocks';
 import type { Secrets } from '../config/secrets';
 import type { Logger } from '../log/logger';
+import { redactText } from '../log/redact';
 import { CANCEL_ACTION_ID } from '../notify/job-thread-observer';
+import { decideApproval } from './approvals';
 import { boltLogger } from './bolt-logger';
 import { handleSlashCommand, type FrontDoorDeps } from './handle-slash-command';
 
@@ -54,18 +57,42 @@ export function createSlackFrontDoor(options: SlackFrontDoorOptions): SlackFront
     await ack(await handleSlashCommand(deps, command));
   });
 
+  // The Cancel button is `/ops cancel <job>` by the clicker: authorized, audited and answered
+  // exactly like the typed command.
   app.action<BlockButtonAction>(CANCEL_ACTION_ID, async ({ ack, body, action, respond }) => {
     await ack();
-    const by = { id: body.user.id, name: body.user.name ?? body.user.username ?? body.user.id };
-    const outcome = await deps.jobs.cancel(action.value ?? '', by);
-    const text =
-      outcome.kind === 'cancelling' || outcome.kind === 'removed-before-start'
-        ? `Cancelling \`${action.value}\` as you asked; its cleanups run and the thread shows the end.`
-        : outcome.kind === 'already-finished'
-          ? `\`${action.value}\` already finished (${outcome.state}); nothing to cancel.`
-          : `No job \`${action.value}\`.`;
-    await respond({ response_type: 'ephemeral', replace_original: false, text });
+    const answer = await handleSlashCommand(deps, {
+      command: '/ops',
+      text: `cancel ${action.value ?? ''}`,
+      user_id: body.user.id,
+      user_name: clickerName(body),
+      channel_id: body.channel?.id ?? '',
+      channel_name: body.channel?.name ?? '',
+      team_id: body.team?.id ?? body.user.team_id ?? '',
+      trigger_id: body.trigger_id,
+    });
+    await respond({ ...answer, replace_original: false });
   });
+
+  for (const [actionId, decision] of [
+    [APPROVE_ACTION_ID, 'approve'],
+    [REJECT_ACTION_ID, 'reject'],
+  ] as const) {
+    app.action<BlockButtonAction>(actionId, async ({ ack, body, action, respond }) => {
+      await ack();
+      const text = await decideApproval(deps, {
+        approvalId: action.value ?? '',
+        decision,
+        user: { id: body.user.id, name: clickerName(body) },
+        ...(body.channel && { channel: { id: body.channel.id, name: body.channel.name } }),
+      });
+      await respond({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: redactText(text),
+      });
+    });
+  }
 
   let server: Server | undefined;
   return {
@@ -90,4 +117,8 @@ export function createSlackFrontDoor(options: SlackFrontDoorOptions): SlackFront
       }
     },
   };
+}
+
+function clickerName(body: BlockButtonAction): string {
+  return body.user.name ?? body.user.username ?? body.user.id;
 }

@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { KnownBlock } from '@slack/types';
+import { authorize, describeDenial, type AccessRequest } from '../access/policy';
+import type { AuditEventInput } from '../audit/audit-event';
+import type { AuditStore } from '../audit/audit-store';
 import type { CommandRegistry } from '../command/command-registry';
-import type { CommandContext, Requester, RunbookPlan } from '../command/define-command';
+import { commandName, type CommandContext, type Requester } from '../command/define-command';
 import { parseCommand } from '../command/parse-command';
-import type { OpsdeckConfig } from '../config/schema';
 import { UsageError, describeError } from '../errors';
-import type { Logger } from '../log/logger';
 import { redactText } from '../log/redact';
 import { commandsReceived } from '../metrics/metrics';
 import type { JobEnvelope } from '../queue/job-envelope';
 import { deriveJobId } from '../queue/job-id';
-import type { JobStore } from '../queue/job-store';
+import { requestApproval, reserveApproval, type ApprovalDeps } from './approvals';
 
 /** The ephemeral answer Slack shows the requester (the body of the ack). */
 export interface EphemeralResponse {
@@ -31,25 +32,33 @@ export interface SlashCommandPayload {
   trigger_id: string;
 }
 
-export interface FrontDoorDeps {
+export interface FrontDoorDeps extends ApprovalDeps {
   commands: CommandRegistry;
-  jobs: JobStore;
-  config: OpsdeckConfig;
-  logger: Logger;
+  /** The audit trail, for commands that read it (`/ops audit`). */
+  auditStore: AuditStore;
   /** Upper bound on the work before the ack; Slack gives up after 3 s. */
   ackBudgetMs?: number;
 }
 
 const DEFAULT_ACK_BUDGET_MS = 2500;
+/** The longest the ack waits for an audit append (the rest of the budget is for the work). */
+const ADMIT_TIMEOUT_MS = 1000;
 
 /**
- * Parse, plan and enqueue, fast, and return what the ack carries. Anything slow belongs to
- * the worker. Never throws: every failure becomes a specific ephemeral message.
+ * Parse, authorize, audit, plan and enqueue (or ask for approval), fast, and return what the ack
+ * carries. Anything slow belongs to the worker. Never throws: every failure becomes a specific
+ * ephemeral message.
+ *
+ * Access is checked against the real Slack user and channel before the planner runs; a refusal
+ * is audited and explained (what is missing, who to ask). The `requested` event is written
+ * before anything changes: if it cannot be, a changing request is refused (fail closed) while a
+ * read-only one goes ahead.
  */
 export async function handleSlashCommand(
   deps: FrontDoorDeps,
   payload: SlashCommandPayload,
 ): Promise<EphemeralResponse> {
+  const budget = new AckBudget(deps.ackBudgetMs ?? DEFAULT_ACK_BUDGET_MS);
   const name = payload.command.replace(/^\//, '');
   const typed = `${payload.command} ${payload.text}`.trim();
   const log = deps.logger.child({ command: payload.command, user: payload.user_id });
@@ -71,27 +80,131 @@ export async function handleSlashCommand(
       teamId: payload.team_id,
       triggerId: payload.trigger_id,
     };
+    const command = commandName(module, subcommand);
+    const target = subcommand.target?.(input);
+    const request: AccessRequest = {
+      command,
+      ...(target !== undefined && { target }),
+      readOnly: subcommand.readOnly === true,
+      userId: requester.userId,
+      channelId: requester.channelId,
+      channelName: requester.channelName,
+    };
+    const event = {
+      actor: { id: requester.userId, name: requester.userName },
+      channel: { id: requester.channelId, name: requester.channelName },
+      command,
+      ...(target !== undefined && { target }),
+      args: input,
+    };
+    const admit = async (
+      audited: AuditEventInput,
+      readOnly: boolean,
+    ): Promise<EphemeralResponse | null> => {
+      const admission = await deps.audit.admit(audited, {
+        readOnly,
+        timeoutMs: Math.min(ADMIT_TIMEOUT_MS, budget.remaining()),
+      });
+      if (admission.admitted) return null;
+      commandsReceived.inc({ command: name, result: 'audit-unavailable' });
+      log.warn({ command }, 'changing request refused: the audit trail cannot be written');
+      deps.audit
+        .recordJobEvent({ ...event, type: 'denied', detail: { reason: 'audit-unavailable' } })
+        .catch((error: unknown) => log.error({ err: error }, 'refusal not spooled'));
+      return ephemeral(`:lock: ${admission.message}`);
+    };
+
+    const decision = authorize(deps.config.access, request);
+    if (!decision.allowed) {
+      commandsReceived.inc({ command: name, result: 'denied' });
+      const detail = { reason: decision.reason, message: decision.message };
+      await admit({ ...event, type: 'denied', detail }, true);
+      log.info({ reason: decision.reason }, 'request denied by the access policy');
+      return ephemeral(`:no_entry: ${describeDenial(decision)}`);
+    }
+
     const ctx: CommandContext = {
       requester,
       config: deps.config,
       jobs: deps.jobs,
+      audit: deps.auditStore,
       commands: deps.commands.all,
     };
-    const outcome = await withinBudget(
-      Promise.resolve(subcommand.plan(input, ctx)),
-      deps.ackBudgetMs,
-    );
-    if (outcome.kind === 'reply') {
-      commandsReceived.inc({ command: name, result: 'reply' });
-      return outcome.blocks ? ephemeral(outcome.text, outcome.blocks) : ephemeral(outcome.text);
+    const outcome = await budget.bound(Promise.resolve(subcommand.plan(input, ctx)), 'the planner');
+    const rule = { rule: decision.ruleIndex };
+    switch (outcome.kind) {
+      case 'reply': {
+        // A reply changes nothing (planners never act): audited, but never refused.
+        await admit({ ...event, type: 'requested', detail: rule }, true);
+        commandsReceived.inc({ command: name, result: 'reply' });
+        return outcome.blocks ? ephemeral(outcome.text, outcome.blocks) : ephemeral(outcome.text);
+      }
+      case 'action': {
+        if (decision.approval) return needsJobForApproval(command, decision.approval.group);
+        const refused = await admit({ ...event, type: 'requested', detail: rule }, false);
+        if (refused) return refused;
+        const answer = await budget.bound(outcome.run(), outcome.summary);
+        commandsReceived.inc({ command: name, result: 'action' });
+        log.info({ action: outcome.summary }, 'action done');
+        return answer.blocks ? ephemeral(answer.text, answer.blocks) : ephemeral(answer.text);
+      }
+      case 'runbook':
+        break;
     }
-    const envelope = buildEnvelope(outcome, requester, typed);
-    const { job, created } = await withinBudget(deps.jobs.enqueue(envelope), deps.ackBudgetMs);
+    const plan = outcome;
+    const requestedAt = new Date().toISOString();
+    if (decision.approval) {
+      const ids = reserveApproval(plan.runbook);
+      const refused = await admit(
+        { ...event, type: 'requested', jobId: ids.jobId, detail: { ...rule, approval: true } },
+        false,
+      );
+      if (refused) return refused;
+      const text = await budget.bound(
+        requestApproval(deps, ids, {
+          request,
+          requester: event.actor,
+          requirement: decision.approval,
+          job: {
+            summary: plan.summary,
+            steps: plan.steps ?? [],
+            runbook: plan.runbook,
+            input: plan.input,
+            typed: redactText(typed),
+            requestedAt,
+          },
+        }),
+        'the approval request',
+      );
+      commandsReceived.inc({ command: name, result: 'approval-requested' });
+      log.info({ approvalId: ids.approvalId, jobId: ids.jobId }, 'approval requested');
+      return ephemeral(text);
+    }
+
+    const jobId = deriveJobId(plan.runbook, `${requester.teamId}:${requester.triggerId}`);
+    const refused = await admit({ ...event, type: 'requested', jobId, detail: rule }, false);
+    if (refused) return refused;
+    const envelope: JobEnvelope = {
+      meta: {
+        jobId,
+        command: redactText(typed),
+        commandName: command,
+        runbook: plan.runbook,
+        summary: plan.summary,
+        ...(target !== undefined && { target }),
+        actor: event.actor,
+        channel: event.channel,
+        requestedAt,
+        correlationId: randomUUID(),
+      },
+      input: plan.input,
+    };
+    const { job, created } = await budget.bound(deps.jobs.enqueue(envelope), 'the queue');
     commandsReceived.inc({ command: name, result: created ? 'enqueued' : 'duplicate' });
     log.info({ jobId: job.id, created }, created ? 'job enqueued' : 'duplicate submission');
     return created
       ? ephemeral(
-          `:inbox_tray: Queued \`${job.id}\`: ${outcome.summary}. Progress goes to ${deps.config.slack.alertChannel}; \`/ops cancel ${job.id}\` stops it.`,
+          `:inbox_tray: Queued \`${job.id}\`: ${plan.summary}. Progress goes to ${deps.config.slack.alertChannel}; \`/ops cancel ${job.id}\` stops it.`,
         )
       : ephemeral(
           `:information_source: This request was already received as \`${job.id}\`; nothing new was queued.`,
@@ -110,22 +223,11 @@ export async function handleSlashCommand(
   }
 }
 
-function buildEnvelope(plan: RunbookPlan, requester: Requester, typed: string): JobEnvelope {
-  const jobId = deriveJobId(plan.runbook, `${requester.teamId}:${requester.triggerId}`);
-  return {
-    meta: {
-      jobId,
-      command: redactText(typed),
-      runbook: plan.runbook,
-      summary: plan.summary,
-      ...(plan.target ? { target: plan.target } : {}),
-      actor: { id: requester.userId, name: requester.userName },
-      channel: { id: requester.channelId, name: requester.channelName },
-      requestedAt: new Date().toISOString(),
-      correlationId: randomUUID(),
-    },
-    input: plan.input,
-  };
+/** An access rule asks for approval of something that acts at once: refused, the policy is wrong. */
+function needsJobForApproval(command: string, group: string): EphemeralResponse {
+  return ephemeral(
+    `:no_entry: Refused: the access rule for \`${command}\` asks for approval by *${group}*, but \`${command}\` acts at once and cannot wait for one. Ask a member of *${group}* to do it, or the policy owners to change the rule.`,
+  );
 }
 
 function ephemeral(text: string, blocks?: KnownBlock[]): EphemeralResponse {
@@ -135,18 +237,35 @@ function ephemeral(text: string, blocks?: KnownBlock[]): EphemeralResponse {
     : { response_type: 'ephemeral', text: safe };
 }
 
-/** Rejects when `work` outlasts the ack budget, so the user hears something within Slack's 3 s. */
-async function withinBudget<T>(work: Promise<T>, budgetMs = DEFAULT_ACK_BUDGET_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`no answer from the queue within ${budgetMs} ms`)),
-      budgetMs,
-    );
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
+/** The time left before Slack's 3 s run out; each step of the ack is bounded by what is left. */
+class AckBudget {
+  private readonly deadline: number;
+
+  constructor(budgetMs: number) {
+    this.deadline = performance.now() + budgetMs;
+  }
+
+  remaining(): number {
+    return Math.max(0, this.deadline - performance.now());
+  }
+
+  /** Rejects when `work` outlasts the budget, so the user hears something within Slack's 3 s. */
+  async bound<T>(work: Promise<T>, what: string): Promise<T> {
+    const budgetMs = Math.round(this.remaining());
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(`no answer from ${what} within the ${budgetMs} ms left to answer Slack`),
+          ),
+        budgetMs,
+      );
+    });
+    try {
+      return await Promise.race([work, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

@@ -2,13 +2,16 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import IORedis from 'ioredis';
 import pino from 'pino';
 import { stringify } from 'yaml';
 import { startBot, type RunningBot } from '../../src/app/start-bot';
 import { createRuntime, type Runtime } from '../../src/app/runtime';
 import { parseConfig } from '../../src/config/load-config';
+import type { OpsdeckConfig } from '../../src/config/schema';
 import { readSecrets } from '../../src/config/secrets';
+import { createLogger } from '../../src/log/logger';
 import { startFakeSlackApi, type FakeSlackApi } from '../../src/slack/fake-slack-api';
 import { slackSignatureHeaders } from '../../src/slack/sign-request';
 import {
@@ -16,13 +19,27 @@ import {
   slashCommandBody,
   type SlashCommandRequest,
 } from '../../src/slack/slack-payloads';
-import { REDIS_URL, deleteRedisPrefix, uniqueName } from './services';
+import { MYSQL, REDIS_URL, createTestDatabase, deleteRedisPrefix, uniqueName } from './services';
 
 export const SIGNING_SECRET = 'e2e-signing-secret-0123456789abcdef';
 export const BOT_TOKEN = 'xoxb-e2e-0000000000-1111111111-abcdefABCDEF0123';
 export const ALERT_CHANNEL = 'C0ALERTS';
 export const ALICE = { id: 'U0ALICE', name: 'alice' };
 export const OPS_CHANNEL = { id: 'C0OPS', name: 'ops' };
+
+/** The default policy: ALICE (group operators, also the admins) may run every /ops subcommand. */
+export const DEFAULT_ACCESS = {
+  admins: 'operators',
+  groups: { operators: { users: [ALICE.id] } },
+  rules: [{ command: 'ops *', groups: ['operators'] }],
+};
+
+export interface E2eStackOptions {
+  /** Keep the bot's log lines (JSON, as a deployed bot writes them) in `botLog`. */
+  captureBotLog?: boolean;
+  /** How often the bot sweeps expired approvals. */
+  approvalSweepMs?: number;
+}
 
 const ROOT = join(__dirname, '../..');
 
@@ -35,7 +52,8 @@ export interface SlackResponse {
 /**
  * One isolated opsdeck for an end-to-end test: a fake Slack Web API, the real Bolt HTTP
  * receiver in this process, and real worker processes (spawned, so they can be killed), all
- * on a Redis prefix of their own.
+ * on a Redis prefix of their own and an audit database of their own. `overrides` replace whole
+ * config sections (`access` defaults to DEFAULT_ACCESS).
  */
 export class E2eStack {
   readonly prefix = uniqueName('e2e');
@@ -44,10 +62,20 @@ export class E2eStack {
   slack!: FakeSlackApi;
   runtime!: Runtime;
   bot!: RunningBot;
+  config!: OpsdeckConfig;
+  /** The stack's own MySQL database (audit trail); dropped by `stop`. */
+  database!: { name: string; drop: () => Promise<void> };
+  /** Bot log lines, with `captureBotLog`. */
+  readonly botLog: string[] = [];
+  /** Everything the worker processes wrote to stdout and stderr. */
+  workerOutput = '';
   private workers: ChildProcess[] = [];
   readonly redis = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
 
-  constructor(private readonly overrides: Record<string, unknown> = {}) {
+  constructor(
+    private readonly overrides: Record<string, unknown> = {},
+    private readonly options: E2eStackOptions = {},
+  ) {
     const dir = mkdtempSync(join(tmpdir(), 'opsdeck-e2e-'));
     this.configPath = join(dir, 'opsdeck.yaml');
     this.env = {
@@ -62,8 +90,14 @@ export class E2eStack {
     return `http://127.0.0.1:${this.bot.port}`;
   }
 
+  /** The worker processes started so far. */
+  get workerProcesses(): readonly ChildProcess[] {
+    return this.workers;
+  }
+
   async start(): Promise<this> {
     this.slack = await startFakeSlackApi({ channels: { [ALERT_CHANNEL]: 'devops_alert' } });
+    this.database = await createTestDatabase('e2e');
     const doc = {
       slack: {
         mode: 'http',
@@ -74,6 +108,8 @@ export class E2eStack {
       },
       http: { host: '127.0.0.1', port: 0, workerPort: 0 },
       redis: { url: REDIS_URL, prefix: this.prefix },
+      mysql: { host: MYSQL.host, port: MYSQL.port, user: MYSQL.user, database: this.database.name },
+      access: DEFAULT_ACCESS,
       queue: { lockDurationMs: 4000, stalledIntervalMs: 1000, shutdownTimeoutMs: 5000 },
       notify: {
         postIntervalMs: 50,
@@ -87,8 +123,25 @@ export class E2eStack {
     };
     writeFileSync(this.configPath, stringify(doc));
     const config = parseConfig(stringify(doc), this.configPath);
-    this.runtime = createRuntime(config, readSecrets(config, this.env), pino({ level: 'silent' }));
-    this.bot = await startBot(this.runtime);
+    this.config = config;
+    const logger = this.options.captureBotLog
+      ? createLogger(
+          'info',
+          'opsdeck-bot',
+          new Writable({
+            write: (chunk: Buffer, _encoding, done) => {
+              this.botLog.push(chunk.toString());
+              done();
+            },
+          }),
+        )
+      : pino({ level: 'silent' });
+    this.runtime = createRuntime(config, readSecrets(config, this.env), logger, this.env);
+    this.bot = await startBot(this.runtime, {
+      ...(this.options.approvalSweepMs !== undefined && {
+        approvalSweepMs: this.options.approvalSweepMs,
+      }),
+    });
     return this;
   }
 
@@ -106,6 +159,7 @@ export class E2eStack {
       const timer = setTimeout(() => reject(new Error(`worker did not start:\n${output}`)), 30_000);
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
+        this.workerOutput += chunk.toString();
         if (output.includes('worker ready')) {
           clearTimeout(timer);
           resolve();
@@ -156,11 +210,16 @@ export class E2eStack {
     return this.post(this.slashBody(text, extra));
   }
 
-  clickBody(actionId: string, value: string, messageTs: string): string {
+  clickBody(
+    actionId: string,
+    value: string,
+    messageTs: string,
+    user: { id: string; name: string } = ALICE,
+  ): string {
     return blockActionBody({
       actionId,
       value,
-      user: ALICE,
+      user,
       channel: { id: ALERT_CHANNEL, name: 'devops_alert' },
       responseUrl: this.slack.responseUrl(uniqueName('click')),
       messageTs,
@@ -188,6 +247,7 @@ export class E2eStack {
     await this.bot?.stop();
     await this.runtime?.close();
     await this.slack?.stop();
+    await this.database?.drop();
     await deleteRedisPrefix(this.redis, this.prefix);
     this.redis.disconnect();
   }
