@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Local Redis and MariaDB for console mode, tests and CI.
 #
-#   scripts/local-services.sh start   install (apt-get, when missing) and start both; idempotent
+#   scripts/local-services.sh install install the Debian packages (apt-get), when missing
+#   scripts/local-services.sh start   install (when missing) and start both; idempotent
 #   scripts/local-services.sh stop    stop both
 #   scripts/local-services.sh status  print what runs where
 #
@@ -85,11 +86,12 @@ stop_all() {
 }
 
 case "${1:-start}" in
+  install) need_packages ;;
   start) need_packages; start_redis; start_mysql ;;
   stop) stop_all ;;
   status)
     redis_up && echo "redis: up on 127.0.0.1:$redis_port" || echo "redis: down"
     mysql_up && echo "mariadb: up on 127.0.0.1:$mysql_port" || echo "mariadb: down"
     ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
 esac
