@@ -226,6 +226,38 @@ export class E2eStack {
     });
   }
 
+  /**
+   * Clicks a button as `user` (a signed block_actions payload) and resolves with what the bot
+   * answered through the click's response_url.
+   */
+  async click(
+    actionId: string,
+    value: string,
+    messageTs: string,
+    user: { id: string; name: string } = ALICE,
+  ): Promise<string> {
+    const responseId = uniqueName('click');
+    const body = blockActionBody({
+      actionId,
+      value,
+      user,
+      channel: { id: ALERT_CHANNEL, name: 'devops_alert' },
+      responseUrl: this.slack.responseUrl(responseId),
+      messageTs,
+    });
+    const res = await this.post(body);
+    if (res.status !== 200) throw new Error(`click answered HTTP ${res.status}`);
+    const call = await waitFor(
+      () =>
+        this.slack.calls.find(
+          (c) => c.method === 'respond' && c.args.response_id === responseId && c.status === 200,
+        ),
+      10_000,
+      `the answer to the ${actionId} click`,
+    );
+    return String(call.args.text);
+  }
+
   /** The job's root message and its thread replies, as Slack shows them now. */
   thread(jobId: string): { root?: { ts: string; text: string }; replies: string[] } {
     const messages = this.slack.messages(ALERT_CHANNEL);

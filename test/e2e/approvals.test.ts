@@ -1,0 +1,219 @@
+import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../src/access/approval-blocks';
+import { runAuditCli } from '../../src/audit/cli';
+import type { FakeMessage } from '../../src/slack/fake-slack-api';
+import { ALERT_CHANNEL, ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
+
+/**
+ * Two-person approvals end to end: signed slash commands and signed block_actions clicks into
+ * the real Bolt receiver, the plan posted to the alert channel by the real notify worker, the
+ * approved job run by a real worker process.
+ */
+
+const BOB = { id: 'U0BOB', name: 'bob' };
+const CAROL = { id: 'U0CAROL', name: 'carol' };
+const DAVE = { id: 'U0DAVE', name: 'dave' };
+
+const ACCESS = {
+  admins: 'approvers',
+  groups: {
+    operators: { users: [ALICE.id, BOB.id, DAVE.id] },
+    approvers: { users: [ALICE.id, BOB.id, CAROL.id] },
+  },
+  rules: [
+    {
+      command: 'ops ping',
+      groups: ['operators'],
+      approval: { group: 'approvers', distinct: true },
+    },
+    { command: 'ops *', readOnly: true, groups: ['operators'] },
+  ],
+};
+
+describe('approvals end to end', () => {
+  let stack: E2eStack;
+  const text = (res: { body: unknown }) => (res.body as { text: string }).text;
+
+  beforeAll(async () => {
+    stack = await new E2eStack({ access: ACCESS }, { approvalSweepMs: 100 }).start();
+    await stack.startWorker();
+  });
+  afterAll(() => stack.stop());
+
+  /** Asks for a ping; resolves with the ids and the posted approval message. */
+  async function ask(user = ALICE) {
+    const ack = text(await stack.slash('ping --ticks 1 --tick-seconds 0', { user }));
+    const approvalId = /`(apv_[0-9a-f]{24})`/.exec(ack)?.[1];
+    if (!approvalId) throw new Error(`no approval id in: ${ack}`);
+    const jobId = jobIdIn(ack.slice(ack.indexOf('runs as')));
+    const message = await waitFor(
+      () => approvalMessage(approvalId),
+      10_000,
+      'the approval message',
+    );
+    return { ack, approvalId, jobId, message };
+  }
+
+  function approvalMessage(approvalId: string): FakeMessage | undefined {
+    return stack.slack
+      .messages(ALERT_CHANNEL)
+      .find((m) => !m.thread_ts && JSON.stringify(m.blocks).includes(approvalId));
+  }
+
+  async function waitForEdit(approvalId: string, what: string): Promise<string> {
+    const message = await waitFor(
+      () => {
+        const m = approvalMessage(approvalId);
+        return m?.edited && JSON.stringify(m.blocks).includes(what) ? m : null;
+      },
+      10_000,
+      `the approval message to say ${what}`,
+    );
+    expect(JSON.stringify(message.blocks)).not.toContain(APPROVE_ACTION_ID);
+    return JSON.stringify(message.blocks);
+  }
+
+  async function auditTypes(jobId: string): Promise<string[]> {
+    return (await stack.runtime.auditStore.jobEvents(jobId)).map((r) => r.type);
+  }
+
+  /** Makes a pending approval look as if its time ran out a second ago. */
+  async function ageOut(approvalId: string): Promise<void> {
+    const past = Date.now() - 1000;
+    await stack.redis.hset(`${stack.prefix}:approval:${approvalId}`, 'expiresAt', String(past));
+    await stack.redis.zadd(`${stack.prefix}:approvals:pending`, past, approvalId);
+  }
+
+  it('posts the plan with Approve/Reject, queues nothing; self-approval and outsiders refused; the approval runs the job once', async () => {
+    const { ack, approvalId, jobId, message } = await ask();
+    expect(ack).toContain(
+      '`ops ping` needs approval by someone other than you in *approvers*. The plan is posted in C0ALERTS',
+    );
+    const blocks = JSON.stringify(message.blocks);
+    expect(blocks).toContain('<@U0ALICE> asks to run `ops ping`');
+    expect(blocks).toContain('wait 1 ticks of 0 s');
+    expect(blocks).toContain(APPROVE_ACTION_ID);
+    expect(blocks).toContain(REJECT_ACTION_ID);
+    expect(blocks).toContain('"confirm":'); // Approve is behind a confirm dialog
+    expect(await stack.runtime.opsQueue.count()).toBe(0);
+
+    expect(await stack.click(APPROVE_ACTION_ID, approvalId, message.ts, ALICE)).toContain(
+      'it needs approval by someone other than the requester (two-person rule)',
+    );
+    expect(await stack.click(APPROVE_ACTION_ID, approvalId, message.ts, DAVE)).toBe(
+      ':no_entry: Refused: only members of group approvers may decide this.',
+    );
+    expect(await stack.runtime.jobs.get(jobId)).toBeUndefined();
+
+    // Two approvers click at once: exactly one decides.
+    const answers = await Promise.all([
+      stack.click(APPROVE_ACTION_ID, approvalId, message.ts, BOB),
+      stack.click(APPROVE_ACTION_ID, approvalId, message.ts, CAROL),
+    ]);
+    expect(answers.filter((a) => a.includes(`Approved; \`${jobId}\` is queued`))).toHaveLength(1);
+    expect(answers.filter((a) => a.includes('This approval was already approved by'))).toHaveLength(
+      1,
+    );
+    const approver = answers[0]!.includes('Approved;') ? BOB : CAROL;
+
+    const done = await waitFor(
+      () => {
+        const t = stack.thread(jobId);
+        return t.root?.text.includes('succeeded') ? t : null;
+      },
+      20_000,
+      'the approved job to succeed',
+    );
+    expect(done.root!.text).toContain(
+      `requested by <@U0ALICE> (alice) · approved by <@${approver.id}> (${approver.name})`,
+    );
+    expect(await waitForEdit(approvalId, 'Approved by')).toContain(`Approved by <@${approver.id}>`);
+
+    // A late click on the decided approval does nothing.
+    expect(await stack.click(APPROVE_ACTION_ID, approvalId, message.ts, BOB)).toContain(
+      'already approved',
+    );
+    expect(
+      await stack.runtime.opsQueue.getJobCounts('completed', 'waiting', 'active'),
+    ).toMatchObject({
+      completed: 1,
+      waiting: 0,
+      active: 0,
+    });
+
+    const types = await waitFor(
+      async () => {
+        const t = await auditTypes(jobId);
+        return t.includes('succeeded') ? t : null;
+      },
+      10_000,
+      'the audit trail of the approved job',
+    );
+    expect(types.slice(0, 4)).toEqual(['requested', 'approval-requested', 'approved', 'started']);
+    expect(types.at(-1)).toBe('succeeded');
+    const approved = (await stack.runtime.auditStore.jobEvents(jobId)).find(
+      (r) => r.type === 'approved',
+    );
+    expect(approved).toMatchObject({ actorId: approver.id, command: 'ops ping' });
+    // The refused clicks are in the trail as denials, outside the job's story.
+    const denials = await stack.runtime.auditStore.query({ actor: DAVE.id });
+    expect(denials.map((r) => r.type)).toEqual(['denied']);
+    expect(denials[0]!.detailJson).toContain(approvalId);
+  });
+
+  it('a rejection runs nothing and edits the message', async () => {
+    const { approvalId, jobId, message } = await ask(BOB);
+    expect(await stack.click(REJECT_ACTION_ID, approvalId, message.ts, CAROL)).toBe(
+      ':x: Rejected; `ops ping` will not run.',
+    );
+    expect(await waitForEdit(approvalId, 'Rejected by')).toContain('Rejected by <@U0CAROL>');
+    expect(await stack.click(APPROVE_ACTION_ID, approvalId, message.ts, ALICE)).toContain(
+      'already rejected by <@U0CAROL>',
+    );
+    expect(await stack.runtime.jobs.get(jobId)).toBeUndefined();
+    await waitFor(
+      async () => (await auditTypes(jobId)).includes('rejected'),
+      10_000,
+      'the rejected event',
+    );
+    expect(await auditTypes(jobId)).toEqual(['requested', 'approval-requested', 'rejected']);
+  });
+
+  it('an expired approval does nothing when clicked, and says so', async () => {
+    const { approvalId, jobId, message } = await ask();
+    await ageOut(approvalId);
+    expect(await stack.click(APPROVE_ACTION_ID, approvalId, message.ts, BOB)).toContain(
+      'This approval expired',
+    );
+    expect(await waitForEdit(approvalId, 'Expired at')).toContain('without a decision');
+    expect(await stack.runtime.jobs.get(jobId)).toBeUndefined();
+    await waitFor(
+      async () => (await auditTypes(jobId)).includes('expired'),
+      10_000,
+      'the expired event',
+    );
+    expect(await auditTypes(jobId)).toEqual(['requested', 'approval-requested', 'expired']);
+  });
+
+  it('expired approvals are swept: message edited, expiry audited once', async () => {
+    const { approvalId, jobId } = await ask();
+    await ageOut(approvalId);
+    await waitForEdit(approvalId, 'Expired at');
+    await waitFor(
+      async () => (await auditTypes(jobId)).includes('expired'),
+      10_000,
+      'the expired event',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300)); // a few more sweeps
+    expect(await auditTypes(jobId)).toEqual(['requested', 'approval-requested', 'expired']);
+
+    const out: string[] = [];
+    const code = await runAuditCli(['verify'], stack.config, {
+      stdout: (t) => out.push(t),
+      stderr: (t) => out.push(t),
+      env: stack.env,
+      now: () => Date.now(),
+    });
+    expect(out.join('')).toMatch(/^audit chain ok/);
+    expect(code).toBe(0);
+  });
+});
