@@ -59,6 +59,11 @@ export function readSecrets(config: OpsdeckConfig, env: NodeJS.ProcessEnv = proc
       );
     }
   }
+  // The AWS keys are read (and checked) by the SDK clients (src/aws/clients.ts); registered here
+  // so that every process masks them from its start.
+  for (const name of [config.aws.accessKeyIdEnv, config.aws.secretAccessKeyEnv]) {
+    if (name !== undefined) registerSecret(env[name]);
+  }
   if (config.http.dashboard) {
     secrets.dashboard = {
       user: readSecret(env, config.http.dashboard.userEnv, 'http.dashboard.userEnv'),
