@@ -126,7 +126,7 @@ export class E2eStack {
     this.config = config;
     const logger = this.options.captureBotLog
       ? createLogger(
-          'info',
+          config.log.level,
           'opsdeck-bot',
           new Writable({
             write: (chunk: Buffer, _encoding, done) => {

@@ -1,0 +1,77 @@
+import { createServer } from 'node:net';
+import { AUDIT_DOWN_MESSAGE } from '../../src/audit/audit-writer';
+import { E2eStack } from '../helpers/e2e-stack';
+import { MYSQL } from '../helpers/services';
+
+/**
+ * Fail closed: the audit database is unreachable (a closed port) from the start. The bot still
+ * starts and answers; read-only commands work, changing ones are refused with a clear message
+ * and nothing is enqueued or cancelled; the refused requests wait in the spool, not lost.
+ */
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('with the audit database unreachable', () => {
+  let stack: E2eStack;
+  const text = (res: { body: unknown }) => (res.body as { text: string }).text;
+
+  beforeAll(async () => {
+    const port = await closedPort();
+    stack = await new E2eStack({
+      mysql: { host: MYSQL.host, port, user: MYSQL.user, database: 'unreachable' },
+      audit: { connectTimeoutMs: 500, queryTimeoutMs: 500 },
+    }).start();
+  });
+  afterAll(() => stack.stop());
+
+  it('keeps read-only commands working', async () => {
+    expect(text(await stack.slash('help'))).toContain('/ops ping');
+    expect(text(await stack.slash('jobs'))).toContain('No jobs yet');
+    expect(text(await stack.slash('audit ping-0123456789'))).toContain(
+      ':warning: The audit trail cannot be read right now',
+    );
+  });
+
+  it('refuses changing commands with a clear message, quickly, and changes nothing', async () => {
+    const ping = await stack.slash('ping --ticks 1');
+    expect(text(ping)).toBe(`:lock: ${AUDIT_DOWN_MESSAGE}`);
+    expect(ping.ms).toBeLessThan(3000);
+    const waiting = await stack.runtime.jobs.enqueue({
+      meta: {
+        jobId: 'ping-00000000aa',
+        command: '/ops ping',
+        runbook: 'ping',
+        summary: 'queued before the outage',
+        actor: { id: 'U0X', name: 'x' },
+        channel: { id: 'C0X', name: 'x' },
+        requestedAt: new Date().toISOString(),
+        correlationId: 'c',
+      },
+      input: { ticks: 1, tickMs: 0 },
+    });
+    expect(text(await stack.slash(`cancel ${waiting.job.id}`))).toBe(
+      `:lock: ${AUDIT_DOWN_MESSAGE}`,
+    );
+    expect(await waiting.job.getState()).toBe('waiting');
+    expect(await stack.runtime.opsQueue.count()).toBe(1);
+  });
+
+  it('keeps the refused requests in the spool for when the store is back', async () => {
+    expect(await stack.runtime.auditWriter.spoolDepth()).toBeGreaterThanOrEqual(4);
+    const spooled = await stack.redis.lrange(`${stack.prefix}:audit:spool`, 0, -1);
+    const events = spooled.map((raw) => JSON.parse(raw) as { type: string; command: string });
+    expect(events).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'requested', command: 'ops ping' }),
+        expect.objectContaining({ type: 'denied', command: 'ops ping' }),
+        expect.objectContaining({ type: 'requested', command: 'ops cancel' }),
+      ]),
+    );
+  });
+});
