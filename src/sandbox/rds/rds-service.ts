@@ -30,6 +30,10 @@ export interface RdsServiceOptions {
 
 const IDENTIFIER = /^[a-z](?!.*--)[a-z0-9-]{0,62}$/;
 
+const DB_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+
+const alreadyExists = () => new AwsError('DBInstanceAlreadyExists', 'DB instance already exists');
+
 const notFound = (identifier: string) =>
   new AwsError('DBInstanceNotFound', `DBInstance ${identifier} not found.`, 404);
 
@@ -71,9 +75,7 @@ export function createRdsService(
         `The parameter ${key} is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.`,
       );
     }
-    if (fleet.records[identifier]) {
-      throw new AwsError('DBInstanceAlreadyExists', 'DB instance already exists');
-    }
+    if (fleet.records[identifier]) throw alreadyExists();
     return identifier;
   };
 
@@ -85,11 +87,13 @@ export function createRdsService(
     >,
   ): Promise<DbInstanceRecord> => {
     const state = store.state.rds;
+    const port = await freePort();
+    if (fleet.records[identifier]) throw alreadyExists(); // created by a concurrent request
     return {
       identifier,
       resourceId: `db-${randomId(26).toUpperCase()}`,
       status: 'creating',
-      port: await freePort(),
+      port,
       serverId: state.nextServerId++,
       createdAt: new Date().toISOString(),
       ...fields,
@@ -110,12 +114,18 @@ export function createRdsService(
       if (!Number.isInteger(retention) || retention < 0 || retention > 35) {
         throw invalidParameterValue('The backup retention period must be between 0 and 35 days.');
       }
+      const dbName = optionalString(params, 'DBName');
+      if (dbName !== undefined && !DB_NAME.test(dbName)) {
+        throw invalidParameterValue(
+          'DBName must begin with a letter and contain only letters, digits and underscores (at most 64).',
+        );
+      }
       const record = await newRecord(identifier, {
         dbInstanceClass: requiredString(params, 'DBInstanceClass'),
         engine: requiredString(params, 'Engine'),
         engineVersion: optionalString(params, 'EngineVersion') ?? '8.0.40',
         masterUsername,
-        dbName: optionalString(params, 'DBName'),
+        dbName,
         allocatedStorage: optionalNumber(params, 'AllocatedStorage') ?? 20,
         backupRetentionPeriod: retention,
         vpcSecurityGroupIds: securityGroups(params),

@@ -48,7 +48,6 @@ export function dbInstanceXml(record: DbInstanceRecord, view: DbInstanceView): X
     LicenseModel: 'general-public-license',
     PubliclyAccessible: record.publiclyAccessible,
     StorageType: 'gp3',
-    DbInstancePort: 0,
     StorageEncrypted: false,
     DbiResourceId: record.resourceId,
     DBInstanceArn: view.arn,
