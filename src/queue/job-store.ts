@@ -47,8 +47,10 @@ export class JobStore {
       },
       removeOnFail: { age: this.retention.failedAgeSeconds, count: this.retention.failedCount },
     });
-    // Two concurrent deliveries may both pass getJob; BullMQ then returns the first one's job.
-    return { job, created: job.data.meta.correlationId === envelope.meta.correlationId };
+    // Two concurrent deliveries may both pass getJob; BullMQ keeps the first one's job and
+    // returns a local copy of ours either way, so ask Redis whose job it is.
+    const stored = (await this.queue.getJob(jobId)) ?? job;
+    return { job: stored, created: stored.data.meta.correlationId === envelope.meta.correlationId };
   }
 
   async get(jobId: string): Promise<OpsJob | undefined> {

@@ -1,0 +1,76 @@
+import { CANCEL_ACTION_ID } from '../../src/notify/job-thread-observer';
+import { E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
+
+describe('cancelling a running job', () => {
+  let stack: E2eStack;
+
+  beforeAll(async () => {
+    stack = await new E2eStack().start();
+    await stack.startWorker();
+  });
+  afterAll(() => stack.stop());
+
+  const text = (res: { body: unknown }) => (res.body as { text: string }).text;
+
+  async function startLongPing(): Promise<string> {
+    const jobId = jobIdIn(text(await stack.slash('ping --ticks 60 --tick-seconds 0.5')));
+    await waitFor(
+      async () =>
+        ((await stack.runtime.jobs.get(jobId))?.progress as { percent?: number })?.percent,
+      20_000,
+      'the wait step to run',
+    );
+    return jobId;
+  }
+
+  async function expectCancelled(jobId: string, by: string): Promise<void> {
+    await waitFor(
+      async () => (await stack.runtime.jobs.get(jobId))?.finishedOn,
+      10_000,
+      'the job to stop',
+    );
+    const job = (await stack.runtime.jobs.get(jobId))!;
+    expect(await job.getState()).toBe('failed');
+    expect(job.failedReason).toBe(`cancelled: cancelled by ${by}`);
+    expect(job.data.checkpoint).toMatchObject({
+      outcome: 'cancelled',
+      completed: ['write-scratch-key'],
+      cleanedUp: ['write-scratch-key'],
+    });
+    expect(await stack.redis.exists(`${stack.prefix}:ping:${jobId}`)).toBe(0);
+    const thread = await waitFor(
+      () => {
+        const t = stack.thread(jobId);
+        return t.root?.text.includes('cancelled') ? t : null;
+      },
+      30_000,
+      'the root to say cancelled',
+    );
+    expect(thread.root!.text).toMatch(/^:no_entry_sign: cancelled in \d+s/);
+    expect(
+      thread.replies.some((r) => r.includes(':broom: cleanup *delete throwaway key* done')),
+    ).toBe(true);
+    expect(thread.replies.some((r) => r.includes('*wait* done'))).toBe(false);
+  }
+
+  it('stops the running step with /ops cancel and runs the cleanup', async () => {
+    const jobId = await startLongPing();
+    const started = Date.now();
+    expect(text(await stack.slash(`cancel ${jobId}`))).toContain(`Cancelling job \`${jobId}\``);
+    await expectCancelled(jobId, 'alice');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(text(await stack.slash(`cancel ${jobId}`))).toContain('already finished (failed)');
+  });
+
+  it('stops it with the Cancel button on the root message', async () => {
+    const jobId = await startLongPing();
+    const root = await waitFor(() => stack.thread(jobId).root, 20_000, 'the root message');
+    const res = await stack.post(stack.clickBody(CANCEL_ACTION_ID, jobId, root.ts));
+    expect(res.status).toBe(200);
+    await expectCancelled(jobId, 'alice');
+    const answer = stack.slack.calls.find(
+      (c) => c.method === 'respond' && String(c.args.text).includes(`Cancelling job \`${jobId}\``),
+    );
+    expect(answer?.args).toMatchObject({ response_type: 'ephemeral', replace_original: false });
+  });
+});

@@ -1,0 +1,110 @@
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import { parseConfig } from '../../../src/config/load-config';
+import { CancelRequests } from '../../../src/queue/cancellation';
+import type { JobEnvelope } from '../../../src/queue/job-envelope';
+import { JobStore } from '../../../src/queue/job-store';
+import { connectRedis, deleteRedisPrefix, uniqueName } from '../../helpers/services';
+
+const retention = parseConfig('').queue.retention;
+
+function envelope(jobId: string, correlationId = uniqueName('c')): JobEnvelope {
+  return {
+    meta: {
+      jobId,
+      command: '/ops ping',
+      runbook: 'ping',
+      summary: 'self-test',
+      actor: { id: 'U1', name: 'alice' },
+      channel: { id: 'C1', name: 'ops' },
+      requestedAt: new Date().toISOString(),
+      correlationId,
+    },
+    input: { ticks: 1, tickMs: 0 },
+  };
+}
+
+describe('JobStore', () => {
+  const redis = connectRedis();
+  const prefix = uniqueName('jobs');
+  const queue = new Queue<JobEnvelope, unknown, string>('ops', { connection: redis, prefix });
+  const cancels = new CancelRequests(redis, prefix);
+  const store = new JobStore(queue, cancels, retention);
+
+  afterAll(async () => {
+    await queue.close();
+    await deleteRedisPrefix(redis, prefix);
+    redis.disconnect();
+  });
+
+  it('enqueues a job id once, keeping meta apart from input, with retention set', async () => {
+    const first = await store.enqueue(envelope('ping-aaaaaaaaaa'));
+    const again = await store.enqueue(envelope('ping-aaaaaaaaaa'));
+    expect(first.created).toBe(true);
+    expect(again.created).toBe(false);
+    expect(await queue.count()).toBe(1);
+    expect(first.job.data.input).toEqual({ ticks: 1, tickMs: 0 });
+    expect(first.job.opts.removeOnComplete).toEqual({
+      age: retention.completedAgeSeconds,
+      count: retention.completedCount,
+    });
+    expect(first.job.opts.attempts).toBe(1);
+  });
+
+  it('tells concurrent double submissions apart: exactly one is created', async () => {
+    const results = await Promise.all(
+      [1, 2, 3, 4].map(() => store.enqueue(envelope('ping-bbbbbbbbbb'))),
+    );
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+  });
+
+  it('cancels a waiting job by removing it, and records who asked', async () => {
+    await store.enqueue(envelope('ping-cccccccccc'));
+    expect(await store.cancel('ping-cccccccccc', { id: 'U2', name: 'bob' })).toEqual({
+      kind: 'removed-before-start',
+    });
+    expect(await store.get('ping-cccccccccc')).toBeUndefined();
+    expect(await cancels.requestedBy('ping-cccccccccc')).toEqual({ id: 'U2', name: 'bob' });
+    expect(await store.cancel('ping-cccccccccc', { id: 'U2', name: 'bob' })).toEqual({
+      kind: 'not-found',
+    });
+  });
+
+  it('refuses to cancel a finished job', async () => {
+    await store.enqueue(envelope('ping-dddddddddd'));
+    const worker = new Worker(
+      'ops',
+      async (job) => {
+        if (job.id === 'ping-dddddddddd') throw new UnrecoverableError('done badly');
+      },
+      { connection: connectRedis(), prefix },
+    );
+    await new Promise<void>((resolve) =>
+      worker.on('failed', (job) => job?.id === 'ping-dddddddddd' && resolve()),
+    );
+    await worker.close();
+    expect(await store.cancel('ping-dddddddddd', { id: 'U2', name: 'bob' })).toEqual({
+      kind: 'already-finished',
+      state: 'failed',
+    });
+  });
+
+  it('publishes a cancel request to listeners', async () => {
+    const subscriber = connectRedis();
+    const heard: string[] = [];
+    await cancels.listen(subscriber, (jobId) => heard.push(jobId));
+    await cancels.request('ping-eeeeeeeeee', { id: 'U2', name: 'bob' });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(heard).toEqual(['ping-eeeeeeeeee']);
+    subscriber.disconnect();
+  });
+
+  it('lists open jobs first, with meta', async () => {
+    await store.enqueue(envelope('ping-ffffffffff'));
+    const list = await store.list();
+    expect(list.find((j) => j.id === 'ping-ffffffffff')).toMatchObject({
+      state: 'waiting',
+      summary: 'self-test',
+      actor: { name: 'alice' },
+    });
+  });
+});

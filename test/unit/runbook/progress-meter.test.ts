@@ -1,0 +1,37 @@
+import { ProgressMeter, formatDuration, formatProgress } from '../../../src/runbook/progress-meter';
+
+describe('ProgressMeter', () => {
+  it('emits at most one line per interval, with a rate-based ETA, and always the last', () => {
+    const meter = new ProgressMeter(0, 1000);
+    expect(meter.report(10, 100, 'rows', 1000)).toEqual({
+      done: 10,
+      total: 100,
+      percent: 10,
+      etaMs: 9000,
+      unit: 'rows',
+    });
+    expect(meter.report(20, 100, 'rows', 1500)).toBeNull();
+    expect(meter.report(50, 100, 'rows', 2500)).toMatchObject({ percent: 50, etaMs: 2500 });
+    expect(meter.report(100, 100, 'rows', 2600)).toMatchObject({ percent: 100, etaMs: 0 });
+  });
+
+  it('has no ETA before anything is done', () => {
+    expect(new ProgressMeter(0, 0).report(0, 10, '', 5)).toMatchObject({ percent: 0, etaMs: null });
+  });
+});
+
+describe('formatting', () => {
+  it('formats durations', () => {
+    expect(formatDuration(400)).toBe('0s');
+    expect(formatDuration(61_000)).toBe('1m 1s');
+    expect(formatDuration(3_720_000)).toBe('1h 2m');
+  });
+  it('formats a progress line', () => {
+    expect(
+      formatProgress({ done: 4500, total: 10000, percent: 45, etaMs: 80_000, unit: 'rows' }),
+    ).toBe('45% (4,500/10,000 rows, ETA 1m 20s)');
+    expect(formatProgress({ done: 3, total: 3, percent: 100, etaMs: 0, unit: '' })).toBe(
+      '100% (3/3)',
+    );
+  });
+});
