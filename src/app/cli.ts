@@ -13,7 +13,10 @@ const USAGE = [
 ].join('\n');
 
 /** `opsdeck …`: operator commands that run and exit. Returns the exit code. */
-export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runCli(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   const [area, ...rest] = argv;
   if (area === 'config' && rest[0] === 'check' && rest.length <= 2) {
     const file = rest[1];

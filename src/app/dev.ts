@@ -34,7 +34,11 @@ async function main(): Promise<void> {
   const logDir = resolve('.local');
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, 'console.log');
-  const logger = createLogger(loaded.config.log.level, 'opsdeck-console', pino.destination({ dest: logFile, sync: false }));
+  const logger = createLogger(
+    loaded.config.log.level,
+    'opsdeck-console',
+    pino.destination({ dest: logFile, sync: false }),
+  );
   const out = (line: string) => process.stdout.write(`${line}\n`);
   out(`opsdeck console — config: ${loaded.path ?? '(defaults)'} — logs: ${logFile}`);
 
@@ -49,7 +53,9 @@ async function main(): Promise<void> {
     config = { ...config, aws: { ...config.aws, endpoint: sandbox.url } };
     out(`sandbox cloud at ${sandbox.url}; seeding (first start takes a few seconds)…`);
     const seeded = await seedSandbox(createAwsClients(config.aws), { big: false });
-    out(`sandbox ready: production database at ${seeded.endpoint}, zone ${seeded.zone}, hosts ${seeded.hosts.join(', ')}`);
+    out(
+      `sandbox ready: production database at ${seeded.endpoint}, zone ${seeded.zone}, hosts ${seeded.hosts.join(', ')}`,
+    );
   }
 
   const users = [{ id: config.console.userId, name: config.console.userName }];
@@ -82,10 +88,16 @@ async function main(): Promise<void> {
     channel: { id: config.console.channelId, name: config.console.channelName },
     write: out,
   });
-  out(`bot on http://127.0.0.1:${bot.port} (healthz, metrics); you are ${session.currentUser.name}.`);
+  out(
+    `bot on http://127.0.0.1:${bot.port} (healthz, metrics); you are ${session.currentUser.name}.`,
+  );
   out(session.help());
 
-  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
+  const rl = createInterface({
+    input: process.stdin,
+    output: process.stdout,
+    terminal: process.stdin.isTTY,
+  });
   const showPrompt = () => {
     rl.setPrompt(`${session.currentUser.name}> `);
     rl.prompt();
@@ -95,7 +107,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     out('stopping…');
-    for (const fn of stops) await fn().catch((error: unknown) => out(`stop: ${describeError(error)}`));
+    for (const fn of stops)
+      await fn().catch((error: unknown) => out(`stop: ${describeError(error)}`));
     process.exit(0);
   };
   // Lines are handled one at a time, in the order typed (or piped).

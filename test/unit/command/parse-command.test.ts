@@ -8,7 +8,10 @@ const ops = loadCommands().find('ops')!;
 describe('parseCommand (/ops)', () => {
   it('parses options into the validated input, with defaults', () => {
     expect(parseCommand(ops, 'ping').input).toEqual({ ticks: 3, 'tick-seconds': 1 });
-    expect(parseCommand(ops, 'ping --ticks 5 --tick-seconds=0.5').input).toEqual({ ticks: 5, 'tick-seconds': 0.5 });
+    expect(parseCommand(ops, 'ping --ticks 5 --tick-seconds=0.5').input).toEqual({
+      ticks: 5,
+      'tick-seconds': 0.5,
+    });
   });
 
   it('maps positionals by name', () => {
@@ -18,7 +21,9 @@ describe('parseCommand (/ops)', () => {
   });
 
   it('takes a negative value after an option as the value, and range-checks it', () => {
-    expect(() => parseCommand(ops, 'ping --tick-seconds -1')).toThrow('--tick-seconds: must be a number of seconds from 0 to 60');
+    expect(() => parseCommand(ops, 'ping --tick-seconds -1')).toThrow(
+      '--tick-seconds: must be a number of seconds from 0 to 60',
+    );
   });
 
   it('shows the subcommand usage on its errors', () => {
@@ -28,13 +33,35 @@ describe('parseCommand (/ops)', () => {
     } catch (error) {
       expect(error).toBeInstanceOf(UsageError);
       expect((error as UsageError).message).toBe('--ticks needs a value');
-      expect((error as UsageError).usage).toBe('/ops ping [--ticks <1-60>] [--tick-seconds <0-60>]');
+      expect((error as UsageError).usage).toBe(
+        '/ops ping [--ticks <1-60>] [--tick-seconds <0-60>]',
+      );
     }
   });
 
   it('fails only with a UsageError, for any text (fuzzed)', () => {
-    const pieces = fc.constantFrom('ping', 'jobs', 'cancel', 'help', '--ticks', '--tick-seconds', '-1', '3', '"', "'", '--', '=', 'ping-0123456789', '--x', '💥', '\\');
-    const text = fc.oneof(fc.string({ maxLength: 80 }), fc.array(pieces, { maxLength: 8 }).map((p) => p.join(' ')));
+    const pieces = fc.constantFrom(
+      'ping',
+      'jobs',
+      'cancel',
+      'help',
+      '--ticks',
+      '--tick-seconds',
+      '-1',
+      '3',
+      '"',
+      "'",
+      '--',
+      '=',
+      'ping-0123456789',
+      '--x',
+      '💥',
+      '\\',
+    );
+    const text = fc.oneof(
+      fc.string({ maxLength: 80 }),
+      fc.array(pieces, { maxLength: 8 }).map((p) => p.join(' ')),
+    );
     fc.assert(
       fc.property(text, (t) => {
         try {

@@ -41,7 +41,9 @@ describe('tokenize', () => {
     const word = fc.string({ maxLength: 20 });
     fc.assert(
       fc.property(fc.array(word, { maxLength: 8 }), (words) => {
-        const quoted = words.map((w) => `"${w.replace(/["\\“”‘’]/g, (c) => (c === '"' || c === '\\' ? `\\${c}` : c))}"`);
+        const quoted = words.map(
+          (w) => `"${w.replace(/["\\“”‘’]/g, (c) => (c === '"' || c === '\\' ? `\\${c}` : c))}"`,
+        );
         const hasSmartQuote = words.some((w) => /[“”‘’]/.test(w));
         fc.pre(!hasSmartQuote);
         expect(tokenize(quoted.join(' '))).toEqual(words);
