@@ -53,6 +53,7 @@ export function redactValue<T>(value: T, seen = new WeakSet<object>()): T {
   seen.add(value as object);
   if (Array.isArray(value)) return value.map((item) => redactValue(item, seen)) as T;
   if (value instanceof Date) return value;
+  if (value instanceof Error) return redactValue(errorFields(value), seen) as T;
   // fromEntries defines own properties, so a key named `__proto__` stays data.
   return Object.fromEntries(
     Object.entries(value as Record<string, unknown>).map(([key, inner]) => [
@@ -62,4 +63,15 @@ export function redactValue<T>(value: T, seen = new WeakSet<object>()): T {
         : redactValue(inner, seen),
     ]),
   ) as T;
+}
+
+/** An Error's message, stack and cause are not enumerable: copy them out so they survive. */
+function errorFields(error: Error): Record<string, unknown> {
+  return {
+    type: error.name,
+    message: error.message,
+    ...(error.stack ? { stack: error.stack } : {}),
+    ...Object.fromEntries(Object.entries(error)),
+    ...(error.cause !== undefined ? { cause: error.cause } : {}),
+  };
 }
