@@ -1,6 +1,11 @@
 import type { FakeSlackApi, RecordedCall } from '../fake-slack-api';
 import { slackSignatureHeaders } from '../sign-request';
-import { blockActionBody, slashCommandBody, type SlackChannel, type SlackUser } from '../slack-payloads';
+import {
+  blockActionBody,
+  slashCommandBody,
+  type SlackChannel,
+  type SlackUser,
+} from '../slack-payloads';
 import { renderMrkdwn } from './render-mrkdwn';
 
 export interface ConsoleSessionOptions {
@@ -67,7 +72,11 @@ export class ConsoleSession {
     if (line === 'quit' || line === 'exit') return 'quit';
     if (line === 'help') return this.o.write(HELP);
     if (line === 'users') {
-      return this.o.write(this.o.users.map((u) => `${u.id === this.user.id ? '*' : ' '} ${u.name} (${u.id})`).join('\n'));
+      return this.o.write(
+        this.o.users
+          .map((u) => `${u.id === this.user.id ? '*' : ' '} ${u.name} (${u.id})`)
+          .join('\n'),
+      );
     }
     const as = /^as\s+(\S+)$/.exec(line);
     if (as) return this.switchUser(as[1]!);
@@ -156,9 +165,14 @@ export class ConsoleSession {
         const ts = (call.response as { ts: string }).ts;
         const thread = typeof args.thread_ts === 'string' ? args.thread_ts : undefined;
         if (thread) {
-          this.o.write(`${clock()}   ${this.threadLabels.get(thread) ?? thread} └ ${this.render(text)}`);
+          this.o.write(
+            `${clock()}   ${this.threadLabels.get(thread) ?? thread} └ ${this.render(text)}`,
+          );
         } else {
-          this.threadLabels.set(ts, /`([a-z][a-z0-9-]*-[0-9a-f]{10}|apv_[0-9a-f]+)`/.exec(text)?.[1] ?? ts);
+          this.threadLabels.set(
+            ts,
+            /`([a-z][a-z0-9-]*-[0-9a-f]{10}|apv_[0-9a-f]+)`/.exec(text)?.[1] ?? ts,
+          );
           this.o.write(`${clock()} #${channelName(args.channel)} ${indent(this.render(text))}`);
         }
         this.registerButtons(args, String(args.channel), ts);
@@ -167,7 +181,9 @@ export class ConsoleSession {
       case 'chat.update': {
         const ts = String(args.ts);
         this.dropButtons(ts);
-        this.o.write(`${clock()} ✎ ${this.threadLabels.get(ts) ?? ts} edited: ${indent(this.render(text))}`);
+        this.o.write(
+          `${clock()} ✎ ${this.threadLabels.get(ts) ?? ts} edited: ${indent(this.render(text))}`,
+        );
         this.registerButtons(args, String(args.channel), ts);
         return;
       }
@@ -183,19 +199,33 @@ export class ConsoleSession {
     const labels: string[] = [];
     for (const block of blocks) {
       if (block.type !== 'actions' || !Array.isArray(block.elements)) continue;
-      for (const element of block.elements as { type?: string; action_id?: string; value?: string; text?: { text?: string } }[]) {
+      for (const element of block.elements as {
+        type?: string;
+        action_id?: string;
+        value?: string;
+        text?: { text?: string };
+      }[]) {
         if (element.type !== 'button' || !element.action_id) continue;
         const number = this.nextButton++;
         const label = element.text?.text ?? element.action_id;
-        this.buttons.set(number, { number, label, actionId: element.action_id, value: element.value ?? '', channel, messageTs });
+        this.buttons.set(number, {
+          number,
+          label,
+          actionId: element.action_id,
+          value: element.value ?? '',
+          channel,
+          messageTs,
+        });
         labels.push(`[${number}] ${label}`);
       }
     }
-    if (labels.length > 0) this.o.write(`         buttons: ${labels.join('  ')}   (type: press <n>)`);
+    if (labels.length > 0)
+      this.o.write(`         buttons: ${labels.join('  ')}   (type: press <n>)`);
   }
 
   private dropButtons(messageTs: string): void {
-    for (const [number, button] of this.buttons) if (button.messageTs === messageTs) this.buttons.delete(number);
+    for (const [number, button] of this.buttons)
+      if (button.messageTs === messageTs) this.buttons.delete(number);
   }
 }
 

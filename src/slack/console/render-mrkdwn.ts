@@ -18,14 +18,26 @@ const EMOJI: Record<string, string> = {
   arrows_counterclockwise: '🔄',
   double_vertical_bar: '⏸',
   grey_question: '❔',
+  no_entry: '⛔',
+  lock: '🔒',
+  hourglass: '⌛',
+  heavy_multiplication_x: '✖',
 };
 
-export function renderMrkdwn(text: string, userNames: ReadonlyMap<string, string> = new Map()): string {
+export function renderMrkdwn(
+  text: string,
+  userNames: ReadonlyMap<string, string> = new Map(),
+): string {
   return text
-    .replace(/<!date\^(\d+)\^([^|>]*)(?:\|([^>]*))?>/g, (_all, seconds: string, format: string, fallback?: string) =>
-      renderDate(Number(seconds), format, fallback),
+    .replace(
+      /<!date\^(\d+)\^([^|>]*)(?:\|([^>]*))?>/g,
+      (_all, seconds: string, format: string, fallback?: string) =>
+        renderDate(Number(seconds), format, fallback),
     )
-    .replace(/<@([UW][A-Z0-9]+)(?:\|([^>]*))?>/g, (_all, id: string, label?: string) => `@${label ?? userNames.get(id) ?? id}`)
+    .replace(
+      /<@([UW][A-Z0-9]+)(?:\|([^>]*))?>/g,
+      (_all, id: string, label?: string) => `@${label ?? userNames.get(id) ?? id}`,
+    )
     .replace(/<#([CG][A-Z0-9]+)\|([^>]*)>/g, (_all, _id: string, name: string) => `#${name}`)
     .replace(/<(https?:\/\/[^|>]+)\|([^>]+)>/g, '$2 ($1)')
     .replace(/<(https?:\/\/[^>]+)>/g, '$1')

@@ -1,0 +1,115 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { deleteRedisPrefix, connectRedis, uniqueName } from '../helpers/services';
+
+const ROOT = join(__dirname, '../..');
+
+/** Drives `npm run dev`'s program at its prompt, as a person would, and reads what it prints. */
+class ConsoleDriver {
+  output = '';
+  private readonly child: ChildProcessWithoutNullStreams;
+
+  constructor(configPath: string) {
+    this.child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'src/app/dev.ts'), '--no-sandbox'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, OPSDECK_CONFIG: configPath },
+      },
+    );
+    this.child.stdout.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    this.child.stderr.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+  }
+
+  type(line: string): void {
+    this.child.stdin.write(`${line}\n`);
+  }
+
+  /** Waits until the output after `from` matches; returns the index after the match. */
+  async expect(pattern: RegExp, from = 0, timeoutMs = 30_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const match = pattern.exec(this.output.slice(from));
+      if (match) return from + match.index + match[0].length;
+      if (Date.now() > deadline)
+        throw new Error(`console never printed ${pattern}; it printed:\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  exited(): Promise<number | null> {
+    return new Promise((resolve) => {
+      if (this.child.exitCode !== null) resolve(this.child.exitCode);
+      else this.child.once('exit', (code) => resolve(code));
+    });
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+describe('console mode (npm run dev)', () => {
+  const prefix = uniqueName('console');
+  let driver: ConsoleDriver;
+
+  beforeAll(() => {
+    const config = parse(readFileSync(join(ROOT, 'config/console.yaml'), 'utf8')) as Record<
+      string,
+      Record<string, unknown>
+    >;
+    config.http = { ...config.http, port: 0 };
+    config.redis = { prefix };
+    const dir = mkdtempSync(join(tmpdir(), 'opsdeck-console-'));
+    writeFileSync(join(dir, 'opsdeck.yaml'), stringify(config));
+    driver = new ConsoleDriver(join(dir, 'opsdeck.yaml'));
+  });
+
+  afterAll(async () => {
+    driver.kill();
+    const redis = connectRedis();
+    await deleteRedisPrefix(redis, prefix);
+    redis.disconnect();
+  });
+
+  it('runs a command, shows the approval with buttons, refuses self-approval, runs once approved', async () => {
+    let at = await driver.expect(/you are console-user\./);
+    driver.type('/ops ping --ticks 1 --tick-seconds 0');
+    at = await driver.expect(
+      /\(only you see this\) ⏳ `ops ping` needs approval by someone other than you/,
+      at,
+    );
+    at = await driver.expect(
+      /#devops_alert Approval needed: ops ping requested by console-user[\s\S]*?buttons: \[1\] Approve {2}\[2\] Reject/,
+      at,
+    );
+
+    driver.type('press 1');
+    at = await driver.expect(
+      /\(only you see this\) ⛔ You asked for this one: .*two-person rule/,
+      at,
+    );
+
+    driver.type('as second-user');
+    at = await driver.expect(/now acting as second-user \(U0CONSOLE2\)/, at);
+    driver.type('press 1');
+    at = await driver.expect(
+      /#devops_alert ⏳ running — `\/ops ping --ticks 1 --tick-seconds 0`/,
+      at,
+    );
+    at = await driver.expect(
+      /ping-[0-9a-f]{10} └ \d\d:\d\d:\d\d ▶ step 1\/3 \*write-scratch-key\* started/,
+      at,
+    );
+    at = await driver.expect(/✎ ping-[0-9a-f]{10} edited: ✅ succeeded in \d+s/, at);
+
+    driver.type('as nobody');
+    at = await driver.expect(/no user "nobody"; configured: console-user, second-user/, at);
+    driver.type('quit');
+    expect(await driver.exited()).toBe(0);
+  });
+});
