@@ -28,7 +28,11 @@ function argument(name: string): string | undefined {
   return index === -1 ? undefined : process.argv[index + 1];
 }
 
-async function startServer(script: string, env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; port: number }> {
+async function startServer(
+  script: string,
+  env: NodeJS.ProcessEnv,
+  ready: RegExp,
+): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script)], {
     cwd: ROOT,
     env: { ...process.env, ...env },
@@ -36,7 +40,10 @@ async function startServer(script: string, env: NodeJS.ProcessEnv, ready: RegExp
   });
   let output = '';
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} did not start:\n${output}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${script} did not start:\n${output}`)),
+      30_000,
+    );
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = ready.exec(output);
@@ -67,7 +74,11 @@ async function measure(port: number, count: number): Promise<number[]> {
         responseUrl: 'http://127.0.0.1:9/respond',
       });
       const started = performance.now();
-      const res = await fetch(url, { method: 'POST', headers: slackSignatureHeaders(SECRET, body), body });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: slackSignatureHeaders(SECRET, body),
+        body,
+      });
       await res.text();
       latencies.push(performance.now() - started);
       if (res.status !== 200) throw new Error(`HTTP ${res.status} from port ${port}`);
@@ -77,7 +88,8 @@ async function measure(port: number, count: number): Promise<number[]> {
   return latencies.sort((a, b) => a - b);
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 async function main(): Promise<void> {
   const prefix = `bench-ack-${randomBytes(3).toString('hex')}`;
@@ -119,10 +131,14 @@ async function main(): Promise<void> {
     const ratio50 = percentile(o, 50) / percentile(b, 50);
     const ratio99 = p99 / percentile(b, 99);
     console.log(`bench/ack: ${REQUESTS} signed slash commands per app, ${CONCURRENCY} concurrent`);
-    console.log(`${''.padEnd(26)} ${'p50'.padStart(10)} ${'p99'.padStart(10)} ${'max'.padStart(10)}`);
+    console.log(
+      `${''.padEnd(26)} ${'p50'.padStart(10)} ${'p99'.padStart(10)} ${'max'.padStart(10)}`,
+    );
     console.log(row('bare Bolt (ack only)', b));
     console.log(row('opsdeck (parse+enqueue)', o));
-    console.log(`ratio opsdeck/bare          p50 ${ratio50.toFixed(2)}x   p99 ${ratio99.toFixed(2)}x`);
+    console.log(
+      `ratio opsdeck/bare          p50 ${ratio50.toFixed(2)}x   p99 ${ratio99.toFixed(2)}x`,
+    );
     const pass = p99 < 100 && ratio99 <= 2;
     console.log(`goal: p99 < 100 ms and within 2x of bare: ${pass ? 'met' : 'NOT met'}`);
   } finally {

@@ -105,7 +105,8 @@ function describeParseArgsError(error: unknown, options: Record<string, unknown>
     }
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
       if (message.includes('does not take an argument')) return `${option} does not take a value`;
-      if (message.includes('ambiguous')) return `${option} needs a value; for one starting with "-" write ${option}=-…`;
+      if (message.includes('ambiguous'))
+        return `${option} needs a value; for one starting with "-" write ${option}=-…`;
       return `${option} needs a value`;
     default:
       return message;

@@ -2,7 +2,15 @@ import type { Queue } from 'bullmq';
 import { Gauge } from 'prom-client';
 import { registry } from './metrics';
 
-const STATES = ['waiting', 'active', 'delayed', 'completed', 'failed', 'paused', 'prioritized'] as const;
+const STATES = [
+  'waiting',
+  'active',
+  'delayed',
+  'completed',
+  'failed',
+  'paused',
+  'prioritized',
+] as const;
 
 /**
  * `opsdeck_jobs{queue,state}`: job counts read from Redis at scrape time, so every process

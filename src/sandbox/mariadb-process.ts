@@ -14,6 +14,8 @@ export interface MariadbdOptions {
   bufferPoolSize: string;
   /** Off only for the template, whose setup must not land in any instance's history. */
   binlog: boolean;
+  /** The sandbox's own temp dir: a shared /tmp may be cleaned under a running server's feet. */
+  tmpDir: string;
 }
 
 export const socketPath = (dataDir: string) => join(dataDir, 'mysqld.sock');
@@ -30,6 +32,7 @@ export function mariadbdArgs(options: MariadbdOptions): string[] {
     `--socket=${socketPath(dataDir)}`,
     `--pid-file=${join(dataDir, 'mariadbd.pid')}`,
     `--log-error=${join(dataDir, 'error.log')}`,
+    `--tmpdir=${options.tmpDir}`,
     `--server-id=${options.serverId}`,
     ...(options.binlog
       ? ['--log-bin=binlog', '--binlog-format=ROW', '--log-slave-updates', '--relay-log=relay-bin']

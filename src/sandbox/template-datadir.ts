@@ -17,12 +17,13 @@ const execFileAsync = promisify(execFile);
 export async function ensureTemplateDatadir(
   supervisor: MariadbSupervisor,
   templateDir: string,
-  bufferPoolSize: string,
+  options: { bufferPoolSize: string; tmpDir: string },
 ): Promise<void> {
   if (existsSync(join(templateDir, '.ready'))) return;
   const building = `${templateDir}.building`;
   await rm(building, { recursive: true, force: true });
   await mkdir(building, { recursive: true });
+  await mkdir(options.tmpDir, { recursive: true });
   await execFileAsync('mariadb-install-db', [
     '--no-defaults',
     '--user=root',
@@ -30,13 +31,15 @@ export async function ensureTemplateDatadir(
     '--auth-root-authentication-method=normal',
     '--skip-test-db',
     '--innodb-log-file-size=8M',
+    `--tmpdir=${options.tmpDir}`,
   ]);
   const pid = await supervisor.start({
     dataDir: building,
     port: await freePort(),
     serverId: 1,
-    bufferPoolSize,
+    bufferPoolSize: options.bufferPoolSize,
     binlog: false,
+    tmpDir: options.tmpDir,
   });
   try {
     for (const sql of RDS_BOOTSTRAP_SQL) await runAsRoot(building, sql);

@@ -108,7 +108,7 @@ describe('console mode (npm run dev)', () => {
     at = await driver.expect(/✎ ping-[0-9a-f]{10} edited: ✅ succeeded in \d+s/, at);
 
     driver.type('as nobody');
-    at = await driver.expect(/no user "nobody"; configured: console-user, second-user/, at);
+    await driver.expect(/no user "nobody"; configured: console-user, second-user/, at);
     driver.type('quit');
     expect(await driver.exited()).toBe(0);
   });

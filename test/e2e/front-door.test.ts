@@ -24,7 +24,9 @@ describe('Slack front door', () => {
   });
 
   it('accepts a request signed 4 minutes ago', async () => {
-    const res = await stack.post(stack.slashBody('help'), { timestamp: Math.floor(Date.now() / 1000) - 4 * 60 });
+    const res = await stack.post(stack.slashBody('help'), {
+      timestamp: Math.floor(Date.now() / 1000) - 4 * 60,
+    });
     expect(res.status).toBe(200);
   });
 
@@ -62,7 +64,8 @@ describe('Slack front door', () => {
 
   it('lists the commands with /ops help', async () => {
     const res = await stack.slash('help');
-    for (const usage of ['/ops help', '/ops ping', '/ops jobs', '/ops cancel <job-id>']) expect(text(res)).toContain(usage);
+    for (const usage of ['/ops help', '/ops ping', '/ops jobs', '/ops cancel <job-id>'])
+      expect(text(res)).toContain(usage);
   });
 
   it('enqueues one job for a double submission of the same request', async () => {
@@ -88,7 +91,8 @@ describe('Slack front door', () => {
 
   it('acks every command well within Slack’s 3 seconds', async () => {
     const timings: number[] = [];
-    for (let i = 0; i < 20; i++) timings.push((await stack.slash(i % 2 ? 'help' : 'ping --ticks 1')).ms);
+    for (let i = 0; i < 20; i++)
+      timings.push((await stack.slash(i % 2 ? 'help' : 'ping --ticks 1')).ms);
     expect(Math.max(...timings)).toBeLessThan(3000);
     await stack.runtime.opsQueue.obliterate({ force: true });
   });

@@ -11,25 +11,48 @@ describe('Slack rate-limiting and failing for a while', () => {
 
   it('does not slow the runbook; every message arrives once, in order, when Slack is back', async () => {
     const outageMs = 5000;
-    stack.slack.script('chat.postMessage', [{ status: 429, retryAfter: 1 }, { status: 429, retryAfter: 1 }]);
+    stack.slack.script('chat.postMessage', [
+      { status: 429, retryAfter: 1 },
+      { status: 429, retryAfter: 1 },
+    ]);
     stack.slack.failUntil(Date.now() + outageMs, { status: 500 });
     const started = Date.now();
     const res = await stack.slash('ping --ticks 3 --tick-seconds 0.3');
     const jobId = jobIdIn((res.body as { text: string }).text);
 
     // The runbook finishes on its own schedule while Slack is still failing.
-    await waitFor(async () => (await stack.runtime.jobs.get(jobId))?.finishedOn, outageMs, 'the job to finish during the outage');
+    await waitFor(
+      async () => (await stack.runtime.jobs.get(jobId))?.finishedOn,
+      outageMs,
+      'the job to finish during the outage',
+    );
     const job = (await stack.runtime.jobs.get(jobId))!;
     expect(await job.getState()).toBe('completed');
     expect(job.finishedOn! - started).toBeLessThan(outageMs);
     expect(stack.thread(jobId).root).toBeUndefined();
 
-    const thread = await waitFor(() => {
-      const t = stack.thread(jobId);
-      return t.root?.text.includes('succeeded') && t.replies.some((r) => r.includes(':white_check_mark: succeeded')) ? t : null;
-    }, 60_000, 'every message after the outage');
-    const lines = thread.replies.map((line) => line.replace(/^<!date\^\d+\^\{time_secs\}\|[^>]+> /, ''));
-    expect(lines.map((l) => l.replace(/\d+s$/, 'Ns').replace(/ETA \d+s/, 'ETA Ns').replace(/`[^`]+`/, 'KEY'))).toEqual([
+    const thread = await waitFor(
+      () => {
+        const t = stack.thread(jobId);
+        return t.root?.text.includes('succeeded') &&
+          t.replies.some((r) => r.includes(':white_check_mark: succeeded'))
+          ? t
+          : null;
+      },
+      60_000,
+      'every message after the outage',
+    );
+    const lines = thread.replies.map((line) =>
+      line.replace(/^<!date\^\d+\^\{time_secs\}\|[^>]+> /, ''),
+    );
+    expect(
+      lines.map((l) =>
+        l
+          .replace(/\d+s$/, 'Ns')
+          .replace(/ETA \d+s/, 'ETA Ns')
+          .replace(/`[^`]+`/, 'KEY'),
+      ),
+    ).toEqual([
       ':arrow_forward: step 1/3 *write-scratch-key* started',
       'wrote throwaway key KEY',
       ':heavy_check_mark: *write-scratch-key* done in Ns',

@@ -16,26 +16,48 @@ describe('a worker killed with SIGKILL mid-runbook', () => {
     const jobId = jobIdIn((res.body as { text: string }).text);
 
     // Kill it during the `wait` step, after write-scratch-key completed.
-    await waitFor(async () => {
-      const job = await stack.runtime.jobs.get(jobId);
-      const checkpoint = job?.data.checkpoint as { completed?: string[] } | undefined;
-      return checkpoint?.completed?.includes('write-scratch-key') && (job?.progress as { percent?: number })?.percent;
-    }, 20_000, 'the wait step to make progress');
+    await waitFor(
+      async () => {
+        const job = await stack.runtime.jobs.get(jobId);
+        const checkpoint = job?.data.checkpoint as { completed?: string[] } | undefined;
+        return (
+          checkpoint?.completed?.includes('write-scratch-key') &&
+          (job?.progress as { percent?: number })?.percent
+        );
+      },
+      20_000,
+      'the wait step to make progress',
+    );
     first.kill('SIGKILL');
     await new Promise((resolve) => first.once('exit', resolve));
     expect(await stack.redis.exists(`${stack.prefix}:ping:${jobId}`)).toBe(1);
 
     await stack.startWorker();
-    await waitFor(async () => (await stack.runtime.jobs.get(jobId))?.finishedOn, 40_000, 'the job to finish');
+    await waitFor(
+      async () => (await stack.runtime.jobs.get(jobId))?.finishedOn,
+      40_000,
+      'the job to finish',
+    );
     const job = (await stack.runtime.jobs.get(jobId))!;
     expect(await job.getState()).toBe('completed');
-    expect(job.data.checkpoint).toMatchObject({ runs: 2, completed: ['write-scratch-key', 'wait', 'read-back'], cleanedUp: ['write-scratch-key'] });
+    expect(job.data.checkpoint).toMatchObject({
+      runs: 2,
+      completed: ['write-scratch-key', 'wait', 'read-back'],
+      cleanedUp: ['write-scratch-key'],
+    });
     expect(await stack.redis.exists(`${stack.prefix}:ping:${jobId}`)).toBe(0);
 
-    const thread = await waitFor(() => {
-      const t = stack.thread(jobId);
-      return t.root?.text.includes('succeeded') && t.replies.some((r) => r.includes(':white_check_mark: succeeded')) ? t : null;
-    }, 60_000, 'the thread to show the end');
+    const thread = await waitFor(
+      () => {
+        const t = stack.thread(jobId);
+        return t.root?.text.includes('succeeded') &&
+          t.replies.some((r) => r.includes(':white_check_mark: succeeded'))
+          ? t
+          : null;
+      },
+      60_000,
+      'the thread to show the end',
+    );
     const lines = thread.replies.map(strip);
     const count = (needle: string) => lines.filter((line) => line.includes(needle)).length;
     expect(count('*write-scratch-key* started')).toBe(1);
@@ -44,6 +66,8 @@ describe('a worker killed with SIGKILL mid-runbook', () => {
     expect(count('*wait* started')).toBe(2);
     expect(count('*read-back* started')).toBe(1);
     expect(count(':broom: cleanup *delete throwaway key* done')).toBe(1);
-    expect(lines.indexOf(lines.find((l) => l.includes('resumed'))!)).toBeGreaterThan(lines.indexOf(lines.find((l) => l.includes('*wait* started'))!));
+    expect(lines.indexOf(lines.find((l) => l.includes('resumed'))!)).toBeGreaterThan(
+      lines.indexOf(lines.find((l) => l.includes('*wait* started'))!),
+    );
   });
 });

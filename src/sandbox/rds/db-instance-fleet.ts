@@ -51,11 +51,10 @@ export class DbInstanceFleet {
 
   /** After a restart: stop leftovers of the previous run, then bring every instance back. */
   async resume(): Promise<void> {
-    await ensureTemplateDatadir(
-      this.supervisor,
-      this.templateDir(),
-      this.options.innodbBufferPoolSize,
-    );
+    await ensureTemplateDatadir(this.supervisor, this.templateDir(), {
+      bufferPoolSize: this.options.innodbBufferPoolSize,
+      tmpDir: this.tmpDir(),
+    });
     for (const record of Object.values(this.records)) {
       if (record.pid !== undefined && isMariadbdFor(record.pid, this.dataDirOf(record))) {
         await this.supervisor.stop(record.pid);
@@ -195,6 +194,7 @@ export class DbInstanceFleet {
       serverId: record.serverId,
       bufferPoolSize: this.options.innodbBufferPoolSize,
       binlog: true,
+      tmpDir: this.tmpDir(),
     });
     this.store.save();
   }
@@ -241,6 +241,10 @@ export class DbInstanceFleet {
 
   private templateDir(): string {
     return join(this.options.dataDir, 'template');
+  }
+
+  private tmpDir(): string {
+    return join(this.options.dataDir, 'tmp');
   }
 
   /** Background work: awaited by `stop()`; a failure is logged (the API call already returned). */
