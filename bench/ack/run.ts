@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
+import mysql from 'mysql2/promise';
 import { startFakeSlackApi } from '../../src/slack/fake-slack-api';
 import { slackSignatureHeaders } from '../../src/slack/sign-request';
 import { slashCommandBody } from '../../src/slack/slack-payloads';
@@ -22,6 +23,7 @@ const CONCURRENCY = Number(argument('--concurrency') ?? 50);
 const WARMUP = 100;
 const SECRET = randomBytes(16).toString('hex');
 const REDIS_URL = `redis://127.0.0.1:${process.env.OPSDECK_REDIS_PORT ?? 6380}`;
+const MYSQL_PORT = Number(process.env.OPSDECK_MYSQL_PORT ?? 3307);
 
 function argument(name: string): string | undefined {
   const index = process.argv.indexOf(name);
@@ -96,12 +98,17 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'opsdeck-bench-'));
   const config = join(dir, 'opsdeck.yaml');
   const slack = await startFakeSlackApi();
+  const database = prefix.replace(/-/g, '_');
+  const admin = await mysql.createConnection({ host: '127.0.0.1', port: MYSQL_PORT, user: 'root' });
+  await admin.query(`CREATE DATABASE \`${database}\``);
   writeFileSync(
     config,
     [
       `slack: { mode: http, signingSecretEnv: BENCH_SIGNING_SECRET, botTokenEnv: BENCH_BOT_TOKEN, apiUrl: "${slack.url}" }`,
       'http: { host: 127.0.0.1, port: 0 }',
       `redis: { url: "${REDIS_URL}", prefix: ${prefix} }`,
+      `mysql: { host: 127.0.0.1, port: ${MYSQL_PORT}, user: root, database: ${database} }`,
+      'access: { groups: { bench: { users: [U0BENCH] } }, rules: [{ command: "*", groups: [bench] }] }',
       'log: { level: info }',
     ].join('\n'),
   );
@@ -139,11 +146,18 @@ async function main(): Promise<void> {
     console.log(
       `ratio opsdeck/bare          p50 ${ratio50.toFixed(2)}x   p99 ${ratio99.toFixed(2)}x`,
     );
+    // Every opsdeck request must have done the real work: one job each (the bare app enqueues none).
+    const enqueued = await queue.count();
+    console.log(`opsdeck enqueued ${enqueued} jobs for ${REQUESTS + WARMUP} requests`);
+    if (enqueued !== REQUESTS + WARMUP)
+      throw new Error('opsdeck did not enqueue one job per request');
     const pass = p99 < 100 && ratio99 <= 2;
     console.log(`goal: p99 < 100 ms and within 2x of bare: ${pass ? 'met' : 'NOT met'}`);
   } finally {
     await queue.obliterate({ force: true }).catch(() => undefined);
     await queue.close();
+    await admin.query(`DROP DATABASE IF EXISTS \`${database}\``);
+    await admin.end();
     bare.child.kill('SIGTERM');
     bot.child.kill('SIGTERM');
     await slack.stop();
