@@ -3,6 +3,7 @@ import { ApprovalStore } from '../access/approval-store';
 import { migrateAtStartup } from '../audit/migrate-at-startup';
 import { loadCommands } from '../command/command-registry';
 import { createOpsRouter } from '../http/ops-routes';
+import { registerQueueGauges } from '../metrics/queue-gauges';
 import { startApprovalExpiry } from '../slack/approvals';
 import { createSlackFrontDoor } from '../slack/create-slack-front-door';
 import type { FrontDoorDeps } from '../slack/handle-slash-command';
@@ -32,6 +33,7 @@ export async function startBot(runtime: Runtime, options: BotOptions = {}): Prom
     timeout: 2000,
   });
   let slackCheckedAt = 0;
+  registerQueueGauges([runtime.opsQueue, runtime.notifyQueue]);
   const opsRouter = createOpsRouter({
     checks: {
       redis: () => runtime.redisFast.ping(),

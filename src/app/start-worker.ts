@@ -4,6 +4,7 @@ import express from 'express';
 import { AuditObserver } from '../audit/audit-observer';
 import { migrateAtStartup } from '../audit/migrate-at-startup';
 import { createOpsRouter } from '../http/ops-routes';
+import { registerQueueGauges } from '../metrics/queue-gauges';
 import { metricsObserver } from '../metrics/metrics-observer';
 import { createNotifyClient } from '../notify/slack-client';
 import { JobThreadObserver } from '../notify/job-thread-observer';
@@ -47,6 +48,8 @@ export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
     client: createNotifyClient(runtime.secrets.botToken ?? '', config.notify, config.slack.apiUrl),
     config: config.notify,
     logger,
+    lockDurationMs: config.queue.lockDurationMs,
+    stalledIntervalMs: config.queue.stalledIntervalMs,
   });
   runbooks.on('failed', (job, error) =>
     logger.warn({ jobId: job?.id, err: error }, 'job ended unsuccessfully'),
@@ -66,6 +69,7 @@ export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
   let server: Server | undefined;
   if (config.http.workerPort > 0) {
     const web = express();
+    registerQueueGauges([runtime.opsQueue, runtime.notifyQueue]);
     web.use(createOpsRouter({ checks: { redis: () => runtime.redis.ping() } }));
     server = await new Promise<Server>((resolve) => {
       const s = web.listen(config.http.workerPort, config.http.host, () => resolve(s));

@@ -17,6 +17,12 @@ export interface NotifyWorkerOptions {
   logger: Logger;
   /** Threads drained at once by this process. */
   concurrency?: number;
+  /**
+   * How soon a crashed drainer's thread and drain job are taken over: the thread lock's TTL and
+   * BullMQ's lock duration (queue.lockDurationMs), and BullMQ's stalled check interval.
+   */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
 }
 
 /**
@@ -29,7 +35,14 @@ export interface NotifyWorkerOptions {
  */
 export function createNotifyWorker(options: NotifyWorkerOptions): Worker<DrainJobData> {
   const { connection, prefix, client, config, logger } = options;
-  const drainer = new ThreadDrainer({ redis: connection, prefix, client, config, logger });
+  const drainer = new ThreadDrainer({
+    redis: connection,
+    prefix,
+    client,
+    config,
+    logger,
+    ...(options.lockDurationMs ? { lockTtlMs: options.lockDurationMs } : {}),
+  });
   const shutdown = new AbortController();
   const worker = new Worker<DrainJobData>(
     NOTIFY_QUEUE,
@@ -40,6 +53,8 @@ export function createNotifyWorker(options: NotifyWorkerOptions): Worker<DrainJo
       concurrency: options.concurrency ?? 16,
       // A drain outlives a crashed worker: its job is resumed however often that happens.
       maxStalledCount: 100,
+      ...(options.lockDurationMs ? { lockDuration: options.lockDurationMs } : {}),
+      ...(options.stalledIntervalMs ? { stalledInterval: options.stalledIntervalMs } : {}),
     },
   );
   worker.on('closing', () => shutdown.abort());

@@ -17,11 +17,11 @@ export interface ThreadDrainerOptions {
   client: WebClient;
   config: OpsdeckConfig['notify'];
   logger: Logger;
+  /** A drainer that stops renewing (crashed) frees its thread after this long. */
+  lockTtlMs?: number;
 }
 
-/** A drainer that stops renewing (crashed) frees its thread after this long. */
-const THREAD_LOCK_TTL_MS = 15_000;
-const LOCK_RENEW_MS = THREAD_LOCK_TTL_MS / 3;
+const DEFAULT_LOCK_TTL_MS = 15_000;
 /** Where a root was posted is kept this long after its last message. */
 const THREAD_STATE_TTL_SECONDS = 30 * 24 * 3600;
 
@@ -70,9 +70,11 @@ interface SlackCall {
  */
 export class ThreadDrainer {
   private readonly pacer: Pacer;
+  private readonly lockTtlMs: number;
 
   constructor(private readonly options: ThreadDrainerOptions) {
     this.pacer = new Pacer(options.redis, options.prefix);
+    this.lockTtlMs = options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS;
   }
 
   /**
@@ -84,7 +86,7 @@ export class ThreadDrainer {
     const keys = threadKeys(prefix, threadKey);
     for (;;) {
       const token = randomUUID();
-      if ((await redis.set(keys.lock, token, 'PX', THREAD_LOCK_TTL_MS, 'NX')) !== 'OK') return;
+      if ((await redis.set(keys.lock, token, 'PX', this.lockTtlMs, 'NX')) !== 'OK') return;
       try {
         await this.drainLocked(threadKey, token, signal);
       } finally {
@@ -100,14 +102,14 @@ export class ThreadDrainer {
     const keys = threadKeys(prefix, threadKey);
     const lockLost = new AbortController();
     const renew = setInterval(() => {
-      redis.eval(RENEW, 1, keys.lock, token, THREAD_LOCK_TTL_MS).then(
+      redis.eval(RENEW, 1, keys.lock, token, this.lockTtlMs).then(
         (renewed) => {
           if (renewed === 0) lockLost.abort();
         },
         (error: unknown) =>
           logger.warn({ err: error, threadKey }, 'could not renew the notify thread lock'),
       );
-    }, LOCK_RENEW_MS);
+    }, this.lockTtlMs / 3);
     const stop = signal ? AbortSignal.any([signal, lockLost.signal]) : lockLost.signal;
     try {
       for (;;) {
