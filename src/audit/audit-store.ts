@@ -42,10 +42,23 @@ export interface AuditStoreOptions {
 
 const COLUMNS =
   'seq, event_id, ts_ms, type, actor_id, actor_name, channel_id, channel_name, command, target, job_id, step, args_json, detail_json, prev_hash, hash';
+const ROW_PLACEHOLDERS = COLUMNS.split(',')
+  .map(() => '?')
+  .join(', ');
+/** Most events written by one INSERT (group commit). */
+const MAX_BATCH = 200;
+
+interface PendingAppend {
+  event: PreparedEvent;
+  resolve(row: AuditRow): void;
+  reject(error: unknown): void;
+}
 
 export class AuditStore {
   private readonly table: string;
   private readonly lockName: string;
+  private readonly pending: PendingAppend[] = [];
+  private flushing: Promise<void> | null = null;
 
   constructor(
     private readonly pool: Pool,
@@ -94,24 +107,58 @@ export class AuditStore {
     return this.appendPrepared(prepareEvent(input));
   }
 
-  /** Appends an event already prepared (redacted, canonical), e.g. one taken from the spool. */
+  /**
+   * Appends an event already prepared (redacted, canonical), e.g. one taken from the spool.
+   *
+   * Group commit: appends that arrive while a write is under way are written together by the
+   * next one, under one lock and one multi-row INSERT, so a burst of commands costs a few lock
+   * round trips instead of one each. If a batch fails, its events are retried one by one, so
+   * one bad event cannot fail the others.
+   */
   async appendPrepared(event: PreparedEvent): Promise<AuditRow> {
-    return this.guard('append', async () => {
-      const conn = await this.pool.getConnection();
-      let reusable = false;
-      try {
-        const row = await this.appendLocked(conn, event);
-        reusable = true;
-        return row;
-      } finally {
-        // A connection that failed mid-way may still hold the lock: close it, which frees it.
-        if (reusable) conn.release();
-        else conn.destroy();
-      }
+    return new Promise<AuditRow>((resolve, reject) => {
+      this.pending.push({ event, resolve, reject });
+      if (!this.flushing) this.flushing = this.flush();
     });
   }
 
-  private async appendLocked(conn: PoolConnection, event: PreparedEvent): Promise<AuditRow> {
+  private async flush(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, MAX_BATCH);
+      try {
+        const rows = await this.guard('append', () => this.appendBatch(batch.map((p) => p.event)));
+        batch.forEach((p, i) => p.resolve(rows[i]!));
+      } catch (error) {
+        if (batch.length === 1) {
+          batch[0]!.reject(error);
+          continue;
+        }
+        for (const p of batch) {
+          await this.guard('append', () => this.appendBatch([p.event])).then(
+            ([row]) => p.resolve(row!),
+            (single: unknown) => p.reject(single),
+          );
+        }
+      }
+    }
+    this.flushing = null;
+  }
+
+  private async appendBatch(events: PreparedEvent[]): Promise<AuditRow[]> {
+    const conn = await this.pool.getConnection();
+    let reusable = false;
+    try {
+      const rows = await this.appendLocked(conn, events);
+      reusable = true;
+      return rows;
+    } finally {
+      // A connection that failed mid-way may still hold the lock: close it, which frees it.
+      if (reusable) conn.release();
+      else conn.destroy();
+    }
+  }
+
+  private async appendLocked(conn: PoolConnection, events: PreparedEvent[]): Promise<AuditRow[]> {
     const timeout = this.options.queryTimeoutMs;
     const [locked] = await conn.query<RowDataPacket[]>({
       sql: 'SELECT GET_LOCK(?, ?) AS got',
@@ -123,25 +170,34 @@ export class AuditStore {
         `the audit chain lock was not free within ${this.options.lockTimeoutSeconds} s`,
       );
     }
+    const ids = [...new Set(events.map((e) => e.eventId))];
     const [existing] = await conn.query<RowDataPacket[]>({
-      sql: `SELECT ${COLUMNS} FROM ${this.table} WHERE event_id = ?`,
-      values: [event.eventId],
+      sql: `SELECT ${COLUMNS} FROM ${this.table} WHERE event_id IN (${ids.map(() => '?').join(', ')})`,
+      values: ids,
       timeout,
     });
-    let row: AuditRow;
-    if (existing[0]) {
-      row = toRow(existing[0]);
-    } else {
-      const [last] = await conn.query<RowDataPacket[]>({
-        sql: `SELECT seq, hash FROM ${this.table} ORDER BY seq DESC LIMIT 1`,
-        timeout,
-      });
-      const prevHash = last[0] ? String(last[0].hash) : GENESIS_HASH;
-      const seq = last[0] ? Number(last[0].seq) + 1 : 1;
-      row = { ...event, seq, prevHash, hash: chainHash(prevHash, event) };
+    const byId = new Map(existing.map((r) => [String(r.event_id), toRow(r)]));
+    const [last] = await conn.query<RowDataPacket[]>({
+      sql: `SELECT seq, hash FROM ${this.table} ORDER BY seq DESC LIMIT 1`,
+      timeout,
+    });
+    let prevHash = last[0] ? String(last[0].hash) : GENESIS_HASH;
+    let seq = last[0] ? Number(last[0].seq) : 0;
+    const fresh: AuditRow[] = [];
+    const rows = events.map((event) => {
+      const known = byId.get(event.eventId);
+      if (known) return known;
+      seq += 1;
+      const row: AuditRow = { ...event, seq, prevHash, hash: chainHash(prevHash, event) };
+      prevHash = row.hash;
+      byId.set(event.eventId, row);
+      fresh.push(row);
+      return row;
+    });
+    if (fresh.length > 0) {
       await conn.query({
-        sql: `INSERT INTO ${this.table} (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        values: [
+        sql: `INSERT INTO ${this.table} (${COLUMNS}) VALUES ${fresh.map(() => `(${ROW_PLACEHOLDERS})`).join(', ')}`,
+        values: fresh.flatMap((row) => [
           row.seq,
           row.eventId,
           row.at,
@@ -158,12 +214,12 @@ export class AuditStore {
           row.detailJson,
           row.prevHash,
           row.hash,
-        ],
+        ]),
         timeout,
       });
     }
     await conn.query({ sql: 'SELECT RELEASE_LOCK(?)', values: [this.lockName], timeout });
-    return row;
+    return rows;
   }
 
   /** Events in time order (then chain order), filtered; `actor` matches id or name. */

@@ -1,4 +1,5 @@
 import mysql from 'mysql2/promise';
+import { prepareEvent } from '../../../src/audit/audit-event';
 import { AuditStore } from '../../../src/audit/audit-store';
 import { AUDIT_MIGRATIONS } from '../../../src/audit/migrations';
 import { verifyChain } from '../../../src/audit/verify-chain';
@@ -191,6 +192,58 @@ describe('verify against tampering in the database', () => {
   it('reports the store as unavailable, with a code, when the table is gone', async () => {
     const store = open('never_migrated');
     await expect(store.append({ type: 'started' })).rejects.toMatchObject({
+      code: ErrorCode.AuditUnavailable,
+    });
+  });
+});
+
+describe('group commit', () => {
+  it('writes a burst of concurrent appends as one valid chain, each event once', async () => {
+    const store = open('burst_events');
+    await store.migrate();
+    const rows = await Promise.all(
+      Array.from({ length: 120 }, (_, i) =>
+        store.append({
+          type: 'requested',
+          at: T0 + i,
+          actor: { id: 'U1', name: 'alice' },
+          command: 'ops ping',
+          eventId: `burst-${i % 100}`,
+        }),
+      ),
+    );
+    // 100 distinct events (20 repeated ids return the row already written)
+    expect(new Set(rows.map((r) => r.seq)).size).toBe(100);
+    expect(rows[100]!.seq).toBe(rows[0]!.seq);
+    const [count] = await admin.query<mysql.RowDataPacket[]>(
+      'SELECT COUNT(*) AS n FROM burst_events',
+    );
+    expect(Number(count[0]!.n)).toBe(100);
+    const stored = [];
+    for await (const row of store.rowsInOrder()) stored.push(row);
+    expect(await verifyChain(stored)).toMatchObject({ ok: true, rows: 100 });
+  });
+
+  it('fails only the bad event of a batch', async () => {
+    const store = open('bad_batch_events');
+    await store.migrate();
+    const results = await Promise.allSettled([
+      store.append({ type: 'requested', at: T0, command: 'ops ping' }),
+      store.append({ type: 'requested', at: T0, command: 'ops ping' }),
+      // past prepareEvent's truncation, as a corrupted spool entry would be: too long for its column
+      store.appendPrepared({
+        ...prepareEvent({ type: 'requested', at: T0 }),
+        command: 'x'.repeat(500),
+      }),
+      store.append({ type: 'requested', at: T0, command: 'ops jobs' }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+    ]);
+    expect((results[2] as PromiseRejectedResult).reason).toMatchObject({
       code: ErrorCode.AuditUnavailable,
     });
   });
