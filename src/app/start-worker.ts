@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import express from 'express';
 import { AuditObserver } from '../audit/audit-observer';
 import { migrateAtStartup } from '../audit/migrate-at-startup';
+import { createAwsClients } from '../aws/clients';
 import { createOpsRouter } from '../http/ops-routes';
 import { registerQueueGauges } from '../metrics/queue-gauges';
 import { metricsObserver } from '../metrics/metrics-observer';
@@ -38,7 +39,12 @@ export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
       metricsObserver,
       new AuditObserver(runtime.auditWriter, (jobId) => runtime.cancels.requestedBy(jobId)),
     ],
-    services: { config, redis: runtime.redis, redisPrefix: prefix },
+    services: {
+      config,
+      redis: runtime.redis,
+      redisPrefix: prefix,
+      aws: createAwsClients(config.aws),
+    },
     cancels: runtime.cancels,
     logger,
   });

@@ -1,4 +1,5 @@
 import type IORedis from 'ioredis';
+import type { AwsClients } from '../aws/clients';
 import type { OpsdeckConfig } from '../config/schema';
 
 /** What runbooks may use, built once per worker process. */
@@ -7,4 +8,6 @@ export interface RunbookServices {
   redis: IORedis;
   /** The configured Redis key prefix; keys a runbook writes live under it. */
   redisPrefix: string;
+  /** RDS, EC2 and Route53 clients (`aws` config: real AWS, or the sandbox by endpoint). */
+  aws: AwsClients;
 }

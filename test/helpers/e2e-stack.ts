@@ -19,6 +19,9 @@ import {
   slashCommandBody,
   type SlashCommandRequest,
 } from '../../src/slack/slack-payloads';
+import type { SandboxConfig } from '../../src/sandbox/config';
+import { seedSandbox } from '../../src/sandbox/seed';
+import { startTestSandbox, type TestSandbox } from './sandbox';
 import { MYSQL, REDIS_URL, createTestDatabase, deleteRedisPrefix, uniqueName } from './services';
 
 export const SIGNING_SECRET = 'e2e-signing-secret-0123456789abcdef';
@@ -39,6 +42,8 @@ export interface E2eStackOptions {
   captureBotLog?: boolean;
   /** How often the bot sweeps expired approvals. */
   approvalSweepMs?: number;
+  /** Start a sandbox cloud of the stack's own (seeded if asked) and point `aws` at it. */
+  sandbox?: { seed?: boolean; config?: Partial<SandboxConfig> };
 }
 
 const ROOT = join(__dirname, '../..');
@@ -60,6 +65,8 @@ export class E2eStack {
   readonly env: NodeJS.ProcessEnv;
   readonly configPath: string;
   slack!: FakeSlackApi;
+  /** With the `sandbox` option: the stack's sandbox cloud and SDK clients aimed at it. */
+  sandbox?: TestSandbox;
   runtime!: Runtime;
   bot!: RunningBot;
   config!: OpsdeckConfig;
@@ -98,6 +105,15 @@ export class E2eStack {
   async start(): Promise<this> {
     this.slack = await startFakeSlackApi({ channels: { [ALERT_CHANNEL]: 'devops_alert' } });
     this.database = await createTestDatabase('e2e');
+    if (this.options.sandbox) {
+      this.sandbox = await startTestSandbox(this.options.sandbox.config);
+      if (this.options.sandbox.seed) await seedSandbox(this.sandbox.clients, { big: false });
+      // The SDK wants credentials; the sandbox accepts any.
+      Object.assign(this.env, {
+        E2E_AWS_KEY_ID: 'AKIASANDBOX000000000',
+        E2E_AWS_SECRET: 'sandbox-secret-key',
+      });
+    }
     const doc = {
       slack: {
         mode: 'http',
@@ -119,6 +135,16 @@ export class E2eStack {
       },
       runbook: { progressIntervalMs: 0 },
       log: { level: 'info' },
+      ...(this.sandbox
+        ? {
+            aws: {
+              region: 'us-east-1',
+              endpoint: this.sandbox.sandbox.url,
+              accessKeyIdEnv: 'E2E_AWS_KEY_ID',
+              secretAccessKeyEnv: 'E2E_AWS_SECRET',
+            },
+          }
+        : {}),
       ...this.overrides,
     };
     writeFileSync(this.configPath, stringify(doc));
@@ -280,6 +306,7 @@ export class E2eStack {
     await this.runtime?.close();
     await this.slack?.stop();
     await this.database?.drop();
+    await this.sandbox?.dispose();
     await deleteRedisPrefix(this.redis, this.prefix);
     this.redis.disconnect();
   }
