@@ -7,6 +7,7 @@ import { registerQueueGauges } from '../metrics/queue-gauges';
 import { startApprovalExpiry } from '../slack/approvals';
 import { createSlackFrontDoor } from '../slack/create-slack-front-door';
 import type { FrontDoorDeps } from '../slack/handle-slash-command';
+import { UserGroupMembership } from '../slack/user-group-membership';
 import type { Runtime } from './runtime';
 
 export interface RunningBot {
@@ -57,6 +58,10 @@ export async function startBot(runtime: Runtime, options: BotOptions = {}): Prom
     approvals: new ApprovalStore(runtime.redis, config.redis.prefix),
     audit: runtime.auditWriter,
     auditStore: runtime.auditStore,
+    userGroups: new UserGroupMembership(slack, runtime.redisFast, config.redis.prefix, {
+      cacheSeconds: config.access.userGroupCacheSeconds,
+      logger,
+    }),
     outbox: runtime.outbox,
   };
   const frontDoor = createSlackFrontDoor({ deps, secrets, opsRouter, logger });

@@ -12,6 +12,7 @@ import {
 } from '../access/approval-store';
 import {
   authorizeApprovalDecision,
+  userGroupsNamed,
   type AccessRequest,
   type RequiredApproval,
 } from '../access/policy';
@@ -25,6 +26,11 @@ import type { JobEnvelope, Person } from '../queue/job-envelope';
 import { deriveJobId } from '../queue/job-id';
 import type { JobStore } from '../queue/job-store';
 import { formatSlackDate } from './slack-date';
+import {
+  USER_GROUP_LOOKUP_MS,
+  describeUnresolved,
+  type UserGroupMembership,
+} from './user-group-membership';
 
 /**
  * Two-person approvals in the front door. A request whose rule asks for approval is not
@@ -50,6 +56,8 @@ export interface ApprovalDeps {
   audit: AuditWriter;
   outbox: MessageSink;
   jobs: JobStore;
+  /** Which Slack user groups the requester or clicker is in, for rules naming user groups. */
+  userGroups: Pick<UserGroupMembership, 'lookUp'>;
   logger: Logger;
 }
 
@@ -140,7 +148,13 @@ async function decide(deps: ApprovalDeps, click: ApprovalClick): Promise<string>
       return `:lock: Nothing was decided: ${describeError(error)}`;
     }
   }
+  const groups = await deps.userGroups.lookUp(
+    click.user.id,
+    userGroupsNamed(deps.config.access),
+    USER_GROUP_LOOKUP_MS,
+  );
   let refusal = '';
+  let why = '';
   const outcome: DecideOutcome<PendingJob> = await deps.approvals.decide<PendingJob>(
     click.approvalId,
     { approverId: click.user.id, decision: click.decision },
@@ -149,9 +163,13 @@ async function decide(deps: ApprovalDeps, click: ApprovalClick): Promise<string>
         request: record.request,
         requirement: record.requirement,
         approverId,
+        approverGroupIds: groups.memberOf,
         decision,
       });
-      if (!verdict.ok) refusal = verdict.message;
+      if (!verdict.ok) {
+        refusal = verdict.message;
+        if (verdict.reason === 'not-approver') why = describeUnresolved(groups);
+      }
       return verdict.ok;
     },
   );
@@ -171,7 +189,7 @@ async function decide(deps: ApprovalDeps, click: ApprovalClick): Promise<string>
       return ':no_entry: You asked for this one: it needs approval by someone other than the requester (two-person rule).';
     case 'not-allowed':
       await refused(deps, click, outcome.record, refusal);
-      return `:no_entry: Refused: ${refusal}.`;
+      return `:no_entry: Refused: ${refusal}.${why && ` ${why}`}`;
     case 'rejected': {
       const { record } = outcome;
       await deps.audit.recordJobEvent({

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { KnownBlock } from '@slack/types';
-import { authorize, describeDenial, type AccessRequest } from '../access/policy';
+import { authorize, describeDenial, userGroupsNamed, type AccessRequest } from '../access/policy';
 import type { AuditEventInput } from '../audit/audit-event';
 import type { AuditStore } from '../audit/audit-store';
 import type { CommandRegistry } from '../command/command-registry';
@@ -12,6 +12,7 @@ import { commandsReceived } from '../metrics/metrics';
 import type { JobEnvelope } from '../queue/job-envelope';
 import { deriveJobId } from '../queue/job-id';
 import { requestApproval, reserveApproval, type ApprovalDeps } from './approvals';
+import { USER_GROUP_LOOKUP_MS, describeUnresolved } from './user-group-membership';
 
 /** The ephemeral answer Slack shows the requester (the body of the ack). */
 export interface EphemeralResponse {
@@ -82,6 +83,11 @@ export async function handleSlashCommand(
     };
     const command = commandName(module, subcommand);
     const target = subcommand.target?.(input);
+    const groups = await deps.userGroups.lookUp(
+      requester.userId,
+      userGroupsNamed(deps.config.access),
+      Math.min(USER_GROUP_LOOKUP_MS, budget.remaining()),
+    );
     const request: AccessRequest = {
       command,
       ...(target !== undefined && { target }),
@@ -89,6 +95,7 @@ export async function handleSlashCommand(
       userId: requester.userId,
       channelId: requester.channelId,
       channelName: requester.channelName,
+      ...(groups.memberOf.length > 0 && { userGroupIds: groups.memberOf }),
     };
     const event = {
       actor: { id: requester.userId, name: requester.userName },
@@ -117,10 +124,17 @@ export async function handleSlashCommand(
     const decision = authorize(deps.config.access, request);
     if (!decision.allowed) {
       commandsReceived.inc({ command: name, result: 'denied' });
-      const detail = { reason: decision.reason, message: decision.message };
+      // Only a group membership can be missing for want of an answer from Slack.
+      const unresolved = decision.reason === 'not-in-group' ? groups.unresolved : [];
+      const detail = {
+        reason: decision.reason,
+        message: decision.message,
+        ...(unresolved.length > 0 && { unresolvedUserGroups: unresolved }),
+      };
       await admit({ ...event, type: 'denied', detail }, true);
-      log.info({ reason: decision.reason }, 'request denied by the access policy');
-      return ephemeral(`:no_entry: ${describeDenial(decision)}`);
+      log.info({ reason: decision.reason, unresolved }, 'request denied by the access policy');
+      const why = describeUnresolved({ memberOf: [], unresolved });
+      return ephemeral(`:no_entry: ${describeDenial(decision)}${why && ` ${why}`}`);
     }
 
     const ctx: CommandContext = {

@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { AUDIT_DOWN_MESSAGE } from '../../src/audit/audit-writer';
 import { E2eStack } from '../helpers/e2e-stack';
 import { MYSQL } from '../helpers/services';
+import { jobMeta } from '../fixtures/job-meta';
 
 /**
  * Fail closed: the audit database is unreachable (a closed port) from the start. The bot still
@@ -43,16 +44,7 @@ describe('with the audit database unreachable', () => {
     expect(text(ping)).toBe(`:lock: ${AUDIT_DOWN_MESSAGE}`);
     expect(ping.ms).toBeLessThan(3000);
     const waiting = await stack.runtime.jobs.enqueue({
-      meta: {
-        jobId: 'ping-00000000aa',
-        command: '/ops ping',
-        runbook: 'ping',
-        summary: 'queued before the outage',
-        actor: { id: 'U0X', name: 'x' },
-        channel: { id: 'C0X', name: 'x' },
-        requestedAt: new Date().toISOString(),
-        correlationId: 'c',
-      },
+      meta: jobMeta({ jobId: 'ping-00000000aa', summary: 'queued before the outage' }),
       input: { ticks: 1, tickMs: 0 },
     });
     expect(text(await stack.slash(`cancel ${waiting.job.id}`))).toBe(

@@ -42,6 +42,8 @@ export interface E2eStackOptions {
   captureBotLog?: boolean;
   /** How often the bot sweeps expired approvals. */
   approvalSweepMs?: number;
+  /** Slack user groups (S...) and their members, as the fake Slack Web API answers them. */
+  usergroups?: Record<string, string[]>;
   /** Start a sandbox cloud of the stack's own (seeded if asked) and point `aws` at it. */
   sandbox?: { seed?: boolean; config?: Partial<SandboxConfig> };
 }
@@ -103,7 +105,10 @@ export class E2eStack {
   }
 
   async start(): Promise<this> {
-    this.slack = await startFakeSlackApi({ channels: { [ALERT_CHANNEL]: 'devops_alert' } });
+    this.slack = await startFakeSlackApi({
+      channels: { [ALERT_CHANNEL]: 'devops_alert' },
+      ...(this.options.usergroups && { usergroups: this.options.usergroups }),
+    });
     this.database = await createTestDatabase('e2e');
     if (this.options.sandbox) {
       this.sandbox = await startTestSandbox(this.options.sandbox.config);

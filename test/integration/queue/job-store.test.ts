@@ -3,24 +3,13 @@ import { parseConfig } from '../../../src/config/load-config';
 import { CancelRequests } from '../../../src/queue/cancellation';
 import type { JobEnvelope } from '../../../src/queue/job-envelope';
 import { JobStore } from '../../../src/queue/job-store';
+import { jobMeta } from '../../fixtures/job-meta';
 import { connectRedis, deleteRedisPrefix, uniqueName } from '../../helpers/services';
 
 const retention = parseConfig('').queue.retention;
 
 function envelope(jobId: string, correlationId = uniqueName('c')): JobEnvelope {
-  return {
-    meta: {
-      jobId,
-      command: '/ops ping',
-      runbook: 'ping',
-      summary: 'self-test',
-      actor: { id: 'U1', name: 'alice' },
-      channel: { id: 'C1', name: 'ops' },
-      requestedAt: new Date().toISOString(),
-      correlationId,
-    },
-    input: { ticks: 1, tickMs: 0 },
-  };
+  return { meta: jobMeta({ jobId, correlationId }), input: { ticks: 1, tickMs: 0 } };
 }
 
 describe('JobStore', () => {

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:net';
+import type { WebClient } from '@slack/web-api';
 import { Queue } from 'bullmq';
 import type IORedis from 'ioredis';
 import pino from 'pino';
@@ -15,6 +16,7 @@ import type { JobEnvelope } from '../../../src/queue/job-envelope';
 import { JobStore } from '../../../src/queue/job-store';
 import { QueueName } from '../../../src/queue/queue-names';
 import { decideApproval } from '../../../src/slack/approvals';
+import { UserGroupMembership } from '../../../src/slack/user-group-membership';
 import {
   handleSlashCommand,
   type FrontDoorDeps,
@@ -123,6 +125,11 @@ function depsWith(store: AuditStore, keyPrefix: string): FrontDoorDeps {
     approvals: new ApprovalStore(redis, keyPrefix),
     audit,
     auditStore: store,
+    // The policy names no user groups: Slack is never asked.
+    userGroups: new UserGroupMembership({} as WebClient, redis, keyPrefix, {
+      cacheSeconds: 60,
+      logger,
+    }),
     outbox: {
       enqueue: (threadKey, message) => {
         posted.push({ threadKey, message });

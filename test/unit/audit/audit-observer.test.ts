@@ -1,21 +1,18 @@
 import type { AuditEventInput } from '../../../src/audit/audit-event';
 import { AuditObserver } from '../../../src/audit/audit-observer';
-import type { JobMeta } from '../../../src/queue/job-envelope';
 import type { RunbookEvent } from '../../../src/runbook/runbook-events';
+import { jobMeta } from '../../fixtures/job-meta';
 
-const meta: JobMeta = {
+const meta = jobMeta({
   jobId: 'restore-table-0123456789',
   command: '/restore-table billing.invoices',
   commandName: 'restore-table',
   runbook: 'restore-table',
   summary: 'restore billing.invoices',
   target: 'billing',
-  actor: { id: 'U0ALICE', name: 'alice' },
-  channel: { id: 'C0OPS', name: 'ops' },
-  requestedAt: '2025-11-21T16:00:00.000Z',
   approvedBy: { id: 'U0BOB', name: 'bob' },
   correlationId: 'c-1',
-};
+});
 
 function observe(canceller: { id: string; name: string } | null = null) {
   const written: AuditEventInput[] = [];

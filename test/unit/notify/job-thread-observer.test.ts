@@ -1,16 +1,8 @@
 import { JobThreadObserver, CANCEL_ACTION_ID } from '../../../src/notify/job-thread-observer';
 import type { OutboxMessage } from '../../../src/notify/outbox-message';
+import { jobMeta } from '../../fixtures/job-meta';
 
-const meta = {
-  jobId: 'ping-0123456789',
-  command: '/ops ping',
-  runbook: 'ping',
-  summary: 'self-test',
-  actor: { id: 'U1', name: 'alice' },
-  channel: { id: 'C1', name: 'ops' },
-  requestedAt: '2025-11-21T16:00:00.000Z',
-  correlationId: 'c',
-};
+const meta = jobMeta({ actor: { id: 'U1', name: 'alice' } });
 const at = Date.UTC(2025, 10, 21, 16, 0, 5);
 
 function observe() {

@@ -14,20 +14,17 @@ import type { RunbookEvent } from '../../../src/runbook/runbook-events';
 import { runRunbook, type RunRunbookOptions } from '../../../src/runbook/run-runbook';
 import type { RunbookServices } from '../../../src/runbook/runbook-services';
 import type { JobEnvelope, Person } from '../../../src/queue/job-envelope';
+import { jobMeta } from '../../fixtures/job-meta';
 
 const config = parseConfig(
   'runbook:\n  retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 }\n  progressIntervalMs: 50\n',
 );
-const meta = {
+const meta = jobMeta({
   jobId: 'test-0123456789',
   command: '/test',
   runbook: 'test',
   summary: 'test',
-  actor: { id: 'U1', name: 'alice' },
-  channel: { id: 'C1', name: 'ops' },
-  requestedAt: new Date().toISOString(),
-  correlationId: 'corr',
-};
+});
 
 interface Harness {
   events: RunbookEvent[];
