@@ -115,14 +115,7 @@ describe('approvals end to end', () => {
     );
     const approver = answers[0]!.includes('Approved;') ? BOB : CAROL;
 
-    const done = await waitFor(
-      () => {
-        const t = stack.thread(jobId);
-        return t.root?.text.includes('succeeded') ? t : null;
-      },
-      20_000,
-      'the approved job to succeed',
-    );
+    const done = await stack.finishedThread(jobId, 'succeeded', 20_000);
     expect(done.root!.text).toContain(
       `requested by <@U0ALICE> (alice) · approved by <@${approver.id}> (${approver.name})`,
     );

@@ -38,14 +38,7 @@ describe('cancelling a running job', () => {
       cleanedUp: ['write-scratch-key'],
     });
     expect(await stack.redis.exists(`${stack.prefix}:ping:${jobId}`)).toBe(0);
-    const thread = await waitFor(
-      () => {
-        const t = stack.thread(jobId);
-        return t.root?.text.includes('cancelled') ? t : null;
-      },
-      30_000,
-      'the root to say cancelled',
-    );
+    const thread = await stack.finishedThread(jobId, 'cancelled', 30_000);
     expect(thread.root!.text).toMatch(/^:no_entry_sign: cancelled in \d+s/);
     expect(
       thread.replies.some((r) => r.includes(':broom: cleanup *delete throwaway key* done')),

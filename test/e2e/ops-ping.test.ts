@@ -1,4 +1,4 @@
-import { E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
+import { E2eStack, jobIdIn } from '../helpers/e2e-stack';
 
 describe('/ops ping end to end', () => {
   let stack: E2eStack;
@@ -15,14 +15,7 @@ describe('/ops ping end to end', () => {
     expect(res.body).toMatchObject({ response_type: 'ephemeral' });
     const jobId = jobIdIn((res.body as { text: string }).text);
 
-    const done = await waitFor(
-      () => {
-        const t = stack.thread(jobId);
-        return t.root?.text.includes('succeeded') ? t : null;
-      },
-      30_000,
-      'the root message to say succeeded',
-    );
+    const done = await stack.finishedThread(jobId, 'succeeded', 30_000);
 
     expect(done.root!.text).toMatch(
       /^:white_check_mark: succeeded in \d+s — `\/ops ping --ticks 2 --tick-seconds 0.2`/,
@@ -31,9 +24,7 @@ describe('/ops ping end to end', () => {
     expect(done.root!.text).toMatch(
       /started <!date\^\d+\^\{date_short_pretty\} \{time_secs\}\|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ>/,
     );
-    const lines = done.replies.map((line) =>
-      line.replace(/^<!date\^\d+\^\{time_secs\}\|[^>]+> /, ''),
-    );
+    const { lines } = done;
     expect(lines).toEqual([
       ':arrow_forward: step 1/3 *write-scratch-key* started',
       expect.stringMatching(/^wrote throwaway key `.+:ping:ping-[0-9a-f]{10}`$/),

@@ -1,7 +1,5 @@
 import { E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
 
-const strip = (line: string) => line.replace(/^<!date\^\d+\^\{time_secs\}\|[^>]+> /, '');
-
 describe('a worker killed with SIGKILL mid-runbook', () => {
   let stack: E2eStack;
 
@@ -47,18 +45,8 @@ describe('a worker killed with SIGKILL mid-runbook', () => {
     });
     expect(await stack.redis.exists(`${stack.prefix}:ping:${jobId}`)).toBe(0);
 
-    const thread = await waitFor(
-      () => {
-        const t = stack.thread(jobId);
-        return t.root?.text.includes('succeeded') &&
-          t.replies.some((r) => r.includes(':white_check_mark: succeeded'))
-          ? t
-          : null;
-      },
-      60_000,
-      'the thread to show the end',
-    );
-    const lines = thread.replies.map(strip);
+    const thread = await stack.finishedThread(jobId, 'succeeded');
+    const { lines } = thread;
     const count = (needle: string) => lines.filter((line) => line.includes(needle)).length;
     expect(count('*write-scratch-key* started')).toBe(1);
     expect(count('wrote throwaway key')).toBe(1);

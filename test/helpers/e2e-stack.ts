@@ -297,6 +297,26 @@ export class E2eStack {
     return { ...(root ? { root } : {}), replies };
   }
 
+  /**
+   * Waits until the job's root message says how it ended. Thread messages are delivered in
+   * order, so by then every reply is in too; `lines` are the replies without their time token.
+   */
+  async finishedThread(
+    jobId: string,
+    outcome: 'succeeded' | 'failed' | 'cancelled',
+    timeoutMs = 60_000,
+  ): Promise<{ root: { ts: string; text: string }; replies: string[]; lines: string[] }> {
+    const thread = await waitFor(
+      () => {
+        const t = this.thread(jobId);
+        return t.root?.text.includes(outcome) ? t : null;
+      },
+      timeoutMs,
+      `job ${jobId}'s root message to say ${outcome}`,
+    );
+    return { root: thread.root!, replies: thread.replies, lines: thread.replies.map(withoutTime) };
+  }
+
   async stop(): Promise<void> {
     await Promise.all(
       this.workers
@@ -337,4 +357,9 @@ export function jobIdIn(text: string): string {
   const match = /`((?:[a-z][a-z0-9-]*)-[0-9a-f]{10})`/.exec(text);
   if (!match) throw new Error(`no job id in: ${text}`);
   return match[1]!;
+}
+
+/** A thread line without its leading Slack time token. */
+export function withoutTime(line: string): string {
+  return line.replace(/^<!date\^\d+\^\{time_secs\}\|[^>]+> /, '');
 }
