@@ -93,6 +93,16 @@ export const AccessConfig = z
       .min(1)
       .max(24 * 60)
       .default(15),
+    /**
+     * How long the members of a Slack user group (usergroups.users.list) are trusted before they
+     * are asked again; shared by every bot and worker process through Redis.
+     */
+    userGroupCacheSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 3600)
+      .default(300),
   })
   .superRefine((config, ctx) => {
     const known = Object.keys(config.groups);

@@ -191,6 +191,11 @@ export function isMember(
   return group.users.includes(userId) || group.usergroups.some((id) => userGroupIds.includes(id));
 }
 
+/** Every Slack user group (S...) the policy's groups name: the only ones worth looking up. */
+export function userGroupsNamed(policy: AccessConfig): string[] {
+  return unique(Object.values(policy.groups).flatMap((group) => group.usergroups));
+}
+
 function targetMatches(rule: AccessRule, target: string | undefined): boolean {
   if (rule.targets === undefined) return target === undefined;
   return target !== undefined && rule.targets.some((pattern) => matchPattern(pattern, target));

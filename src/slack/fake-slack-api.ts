@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * point in time, to play Slack outages and rate limits.
  *
  * Implemented: chat.postMessage, chat.update, chat.delete, chat.postEphemeral, auth.test,
- * users.info, conversations.info, and `POST /respond/<id>` in place of slash-command
+ * users.info, conversations.info, usergroups.users.list, and `POST /respond/<id>` in place of slash-command
  * response_urls. Like Slack it takes form-encoded and JSON bodies, answers HTTP 200 with
  * `ok: false` for API errors, and wants a token (Authorization: Bearer, or a `token` field).
  * The 'call' event fires once a call has been answered.
@@ -66,6 +66,8 @@ export interface FakeSlackApiOptions {
   users?: Record<string, string>;
   /** Channel ids and their names; channels posted to by another name or id are added. */
   channels?: Record<string, string>;
+  /** User group ids (S...) and their members' user ids, for usergroups.users.list. */
+  usergroups?: Record<string, string[]>;
   botUserId?: string;
 }
 
@@ -87,6 +89,7 @@ export class FakeSlackApi extends EventEmitter<FakeSlackEvents> {
   private outage: { until: number; answer: ScriptedAnswer; method?: string } | null = null;
   private readonly channelNames = new Map<string, string>();
   private readonly users: Record<string, string>;
+  private readonly usergroups: Map<string, string[]>;
   private readonly botUserId: string;
   private lastTsMicros = 0;
   private port = 0;
@@ -94,6 +97,7 @@ export class FakeSlackApi extends EventEmitter<FakeSlackEvents> {
   constructor(options: FakeSlackApiOptions = {}) {
     super();
     this.users = options.users ?? {};
+    this.usergroups = new Map(Object.entries(options.usergroups ?? {}));
     this.botUserId = options.botUserId ?? 'U0OPSDECK';
     for (const [id, name] of Object.entries(options.channels ?? {}))
       this.channelNames.set(id, name);
@@ -241,6 +245,8 @@ export class FakeSlackApi extends EventEmitter<FakeSlackEvents> {
         return this.userInfo(String(args.user ?? ''));
       case 'conversations.info':
         return this.conversationInfo(String(args.channel ?? ''));
+      case 'usergroups.users.list':
+        return this.usergroupUsers(args.usergroup);
       default:
         return { ok: false, error: 'unknown_method' };
     }
@@ -319,6 +325,18 @@ export class FakeSlackApi extends EventEmitter<FakeSlackEvents> {
         profile: { display_name: name, real_name: name },
       },
     };
+  }
+
+  /** Sets a user group's members (replacing them), as if someone edited the group in Slack. */
+  setUsergroup(id: string, members: string[]): void {
+    this.usergroups.set(id, [...members]);
+  }
+
+  private usergroupUsers(id: unknown): unknown {
+    if (typeof id !== 'string' || id === '') return { ok: false, error: 'missing_argument' };
+    const members = this.usergroups.get(id);
+    if (members === undefined) return { ok: false, error: 'no_such_subteam' };
+    return { ok: true, users: [...members] };
   }
 
   private conversationInfo(id: string): unknown {

@@ -2,9 +2,14 @@ import { AccessConfig } from '../../../src/access/config';
 import { parseConfig } from '../../../src/config/load-config';
 
 describe('access config', () => {
-  it('defaults to no groups and no rules (everything denied) and a 15 minute approval TTL', () => {
+  it('defaults to no groups and no rules (everything denied), a 15 minute approval TTL and user groups cached 5 minutes', () => {
     const config = parseConfig('');
-    expect(config.access).toEqual({ groups: {}, rules: [], approvalTtlMinutes: 15 });
+    expect(config.access).toEqual({
+      groups: {},
+      rules: [],
+      approvalTtlMinutes: 15,
+      userGroupCacheSeconds: 300,
+    });
   });
 
   it('fills inner defaults of groups and rules', () => {
