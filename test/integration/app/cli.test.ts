@@ -1,0 +1,44 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../../../src/app/cli';
+
+describe('opsdeck CLI', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'opsdeck-cli-'));
+  let out: string[];
+  beforeEach(() => {
+    out = [];
+    jest.spyOn(console, 'log').mockImplementation((line: string) => void out.push(line));
+    jest.spyOn(console, 'error').mockImplementation((line: string) => void out.push(line));
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  it('config check accepts a valid file and the committed example', async () => {
+    const file = join(dir, 'ok.yaml');
+    writeFileSync(file, 'http:\n  port: 8080\n');
+    expect(await runCli(['config', 'check', file], {})).toBe(0);
+    expect(out).toEqual([`${file} is valid`]);
+    expect(
+      await runCli(['config', 'check', join(__dirname, '../../../opsdeck.example.yaml')], {}),
+    ).toBe(0);
+  });
+
+  it('config check rejects an invalid file with the path and reason, starting nothing', async () => {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'mysql:\n  port: x\n');
+    await expect(runCli(['config', 'check', file], {})).rejects.toThrow(
+      `${file}: invalid configuration\n  mysql.port: expected number, got "x"`,
+    );
+  });
+
+  it('config check reads OPSDECK_CONFIG when no file is named', async () => {
+    const file = join(dir, 'env.yaml');
+    writeFileSync(file, '');
+    expect(await runCli(['config', 'check'], { OPSDECK_CONFIG: file })).toBe(0);
+  });
+
+  it('prints the usage for an unknown command, exit code 2', async () => {
+    expect(await runCli(['frobnicate'], {})).toBe(2);
+    expect(out.join('\n')).toContain('usage: opsdeck <command>');
+  });
+});

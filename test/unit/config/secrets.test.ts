@@ -1,0 +1,52 @@
+import { parseConfig } from '../../../src/config/load-config';
+import { readSecrets } from '../../../src/config/secrets';
+import { ErrorCode } from '../../../src/errors';
+import { redactText } from '../../../src/log/redact';
+
+describe('readSecrets', () => {
+  it('needs nothing in console mode', () => {
+    expect(readSecrets(parseConfig(''), {})).toEqual({});
+  });
+
+  it('http mode needs the signing secret and bot token, by the names the config gives', () => {
+    const config = parseConfig('slack: { mode: http, signingSecretEnv: SIGN, botTokenEnv: BOT }');
+    expect(() => readSecrets(config, { BOT: 'xoxb-1-2-3' })).toThrow(
+      expect.objectContaining({
+        code: ErrorCode.SecretMissing,
+        message: 'environment variable SIGN is not set (slack.signingSecretEnv)',
+      }),
+    );
+    const secrets = readSecrets(config, { BOT: 'xoxb-1111-2222-abcd', SIGN: 'f00dfeedcafebeef' });
+    expect(secrets).toMatchObject({
+      botToken: 'xoxb-1111-2222-abcd',
+      signingSecret: 'f00dfeedcafebeef',
+    });
+    expect(secrets.appToken).toBeUndefined();
+    // registered with the redaction layer
+    expect(redactText('signed with f00dfeedcafebeef')).toBe('signed with [REDACTED]');
+  });
+
+  it('socket mode needs the app-level token instead of the signing secret', () => {
+    const config = parseConfig('slack: { mode: socket }');
+    expect(() => readSecrets(config, { SLACK_BOT_TOKEN: 'xoxb-1-2-3' })).toThrow(
+      /SLACK_APP_TOKEN is not set/,
+    );
+    expect(
+      readSecrets(config, {
+        SLACK_BOT_TOKEN: 'xoxb-1-2-3',
+        SLACK_APP_TOKEN: 'xapp-1-A1-99-abcdef',
+      }),
+    ).toMatchObject({
+      appToken: 'xapp-1-A1-99-abcdef',
+    });
+  });
+
+  it('reads the dashboard credentials when a dashboard is configured', () => {
+    const config = parseConfig('http: { dashboard: { userEnv: DU, passwordEnv: DP } }');
+    expect(() => readSecrets(config, { DU: 'ops' })).toThrow(/DP is not set/);
+    expect(readSecrets(config, { DU: 'ops', DP: 'long-dashboard-password' }).dashboard).toEqual({
+      user: 'ops',
+      password: 'long-dashboard-password',
+    });
+  });
+});
