@@ -1,6 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { z } from 'zod';
 import type { AuditStore } from '../audit/audit-store';
+import type { AwsClients } from '../aws/clients';
 import type { OpsdeckConfig } from '../config/schema';
 import type { JobStore } from '../queue/job-store';
 
@@ -34,6 +35,14 @@ export interface CommandContext {
   audit: AuditStore;
   /** All registered commands, for help. */
   commands: readonly CommandModule[];
+  /** The AWS SDK clients, for planners that compare with what exists (read only: plans change nothing). */
+  aws: AwsClients;
+}
+
+/** Where a request comes from, for targets that depend on it (a channel's default zone). */
+export interface TargetContext {
+  requester: Requester;
+  config: OpsdeckConfig;
 }
 
 /** What the user sees at once, in an ephemeral reply. */
@@ -83,7 +92,7 @@ export interface SubcommandSpec<S extends z.ZodType = z.ZodType> {
    * What the request acts on (a database, an app+env, a zone), from the validated input: access
    * rules are matched against it before planning, and the audit trail and the job carry it.
    */
-  target?(input: z.infer<S>): string | undefined;
+  target?(input: z.infer<S>, where: TargetContext): string | undefined;
   /**
    * Never changes anything itself: returns a reply (reading is fine), a RunbookPlan, or an Action
    * whose `run` makes the change once the front door has authorized and audited the request.

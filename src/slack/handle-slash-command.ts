@@ -3,6 +3,7 @@ import type { KnownBlock } from '@slack/types';
 import { authorize, describeDenial, userGroupsNamed, type AccessRequest } from '../access/policy';
 import type { AuditEventInput } from '../audit/audit-event';
 import type { AuditStore } from '../audit/audit-store';
+import type { AwsClients } from '../aws/clients';
 import type { CommandRegistry } from '../command/command-registry';
 import { commandName, type CommandContext, type Requester } from '../command/define-command';
 import { parseCommand } from '../command/parse-command';
@@ -37,6 +38,8 @@ export interface FrontDoorDeps extends ApprovalDeps {
   commands: CommandRegistry;
   /** The audit trail, for commands that read it (`/ops audit`). */
   auditStore: AuditStore;
+  /** AWS clients for planners that read what exists (the zone's records before `/phz add`). */
+  aws: AwsClients;
   /** Upper bound on the work before the ack; Slack gives up after 3 s. */
   ackBudgetMs?: number;
 }
@@ -82,7 +85,7 @@ export async function handleSlashCommand(
       triggerId: payload.trigger_id,
     };
     const command = commandName(module, subcommand);
-    const target = subcommand.target?.(input);
+    const target = subcommand.target?.(input, { requester, config: deps.config });
     const groups = await deps.userGroups.lookUp(
       requester.userId,
       userGroupsNamed(deps.config.access),
@@ -143,6 +146,7 @@ export async function handleSlashCommand(
       jobs: deps.jobs,
       audit: deps.auditStore,
       commands: deps.commands.all,
+      aws: deps.aws,
     };
     const outcome = await budget.bound(Promise.resolve(subcommand.plan(input, ctx)), 'the planner');
     const rule = { rule: decision.ruleIndex };
@@ -196,7 +200,11 @@ export async function handleSlashCommand(
     }
 
     const jobId = deriveJobId(plan.runbook, `${requester.teamId}:${requester.triggerId}`);
-    const refused = await admit({ ...event, type: 'requested', jobId, detail: rule }, false);
+    // The job's input as planned (e.g. the old and new values of a record) is part of the record.
+    const refused = await admit(
+      { ...event, type: 'requested', jobId, detail: { ...rule, plan: plan.input } },
+      false,
+    );
     if (refused) return refused;
     const envelope: JobEnvelope = {
       meta: {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ApprovalStore } from '../../../src/access/approval-store';
 import { AuditStore } from '../../../src/audit/audit-store';
 import { AUDIT_DOWN_MESSAGE, AuditWriter } from '../../../src/audit/audit-writer';
+import { createAwsClients } from '../../../src/aws/clients';
 import { CommandRegistry } from '../../../src/command/command-registry';
 import { defineCommand, reply, subcommand } from '../../../src/command/define-command';
 import { OpsdeckConfig } from '../../../src/config/schema';
@@ -130,6 +131,7 @@ function depsWith(store: AuditStore, keyPrefix: string): FrontDoorDeps {
       cacheSeconds: 60,
       logger,
     }),
+    aws: createAwsClients(config.aws),
     outbox: {
       enqueue: (threadKey, message) => {
         posted.push({ threadKey, message });
