@@ -21,6 +21,12 @@ export const ErrorCode = {
   SlackApi: 'OPSDECK_SLACK_API_ERROR',
   Transient: 'OPSDECK_TRANSIENT',
   AuditUnavailable: 'OPSDECK_AUDIT_UNAVAILABLE',
+  /** A runbook's mid-run approval was rejected. */
+  ApprovalRejected: 'OPSDECK_APPROVAL_REJECTED',
+  /** A runbook's mid-run approval expired without a decision. */
+  ApprovalExpired: 'OPSDECK_APPROVAL_EXPIRED',
+  /** A runbook asked for approval, but the access policy no longer allows the request or names no approver. */
+  ApprovalImpossible: 'OPSDECK_APPROVAL_IMPOSSIBLE',
   /** The sandbox cloud is running when it must not be (reset), or not running when it must (seed). */
   SandboxState: 'OPSDECK_SANDBOX_STATE',
 } as const;

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
+import { ApprovalStore } from '../access/approval-store';
 import { AuditObserver } from '../audit/audit-observer';
 import { migrateAtStartup } from '../audit/migrate-at-startup';
 import { createAwsClients } from '../aws/clients';
@@ -12,6 +13,7 @@ import { JobThreadObserver } from '../notify/job-thread-observer';
 import { createNotifyWorker } from '../notify/notify-worker';
 import { createRunbookWorker } from '../queue/runbook-worker';
 import { loadRunbooks } from '../runbook/runbook-registry';
+import { UserGroupMembership } from '../slack/user-group-membership';
 import type { Runtime } from './runtime';
 
 export interface RunningWorker {
@@ -29,6 +31,11 @@ export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
   const prefix = config.redis.prefix;
   const stopMigrating = await migrateAtStartup(runtime.auditStore, logger);
   runtime.auditWriter.start();
+  const slack = createNotifyClient(
+    runtime.secrets.botToken ?? '',
+    config.notify,
+    config.slack.apiUrl,
+  );
   const runbooks = createRunbookWorker({
     connection: runtime.redis,
     prefix,
@@ -44,6 +51,13 @@ export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
       redis: runtime.redis,
       redisPrefix: prefix,
       aws: createAwsClients(config.aws),
+      approvals: new ApprovalStore(runtime.redis, prefix),
+      outbox: runtime.outbox,
+      audit: runtime.auditWriter,
+      userGroups: new UserGroupMembership(slack, runtime.redis, prefix, {
+        cacheSeconds: config.access.userGroupCacheSeconds,
+        logger,
+      }),
     },
     cancels: runtime.cancels,
     logger,
@@ -51,7 +65,7 @@ export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
   const notify = createNotifyWorker({
     connection: runtime.redis,
     prefix,
-    client: createNotifyClient(runtime.secrets.botToken ?? '', config.notify, config.slack.apiUrl),
+    client: slack,
     config: config.notify,
     logger,
     lockDurationMs: config.queue.lockDurationMs,

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { ApprovalPlan } from '../access/approval-blocks';
 import type { Logger } from '../log/logger';
 import type { JobMeta } from '../queue/job-envelope';
 import type { RunbookServices } from './runbook-services';
@@ -31,6 +32,13 @@ export interface StepContext<I = unknown> {
   progress(done: number, total: number, unit?: string): void;
   /** A line in the job's thread. */
   say(text: string): Promise<void>;
+  /**
+   * Asks for approval under the access rules (see mid-run-approval.ts): posts the plan with
+   * Approve/Reject buttons, waits for the decision and resolves with the approver's Slack id;
+   * a rejection or expiry fails the step (not retried). The wait does not count against the
+   * step's timeout. One approval per step; a resumed step waits for the same one.
+   */
+  requestApproval(plan: ApprovalPlan): Promise<string>;
 }
 
 export type StepFn<I> = (ctx: StepContext<I>) => Promise<void>;
@@ -48,6 +56,8 @@ export interface StepOptions<I> {
   cleanupName?: string;
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
+  /** Runs the step only for inputs where this is true (decided once the input is validated). */
+  when?: (input: I) => boolean;
 }
 
 export interface StepDefinition<I = unknown> extends StepOptions<I> {

@@ -10,6 +10,7 @@ import type {
   StepDefinition,
   StepFn,
 } from './define-runbook';
+import { awaitApproval } from './mid-run-approval';
 import { ProgressMeter } from './progress-meter';
 import { abortReason, backoffDelay, isTransient, sleep } from './retry-policy';
 import type { RunbookEvent, RunbookObserver } from './runbook-events';
@@ -105,7 +106,8 @@ class RunbookRun {
           `invalid job input: ${parsed.error.message}`,
         );
       }
-      for (const [index, step] of steps.entries()) {
+      const active = steps.filter((step) => step.when?.(parsed.data) ?? true);
+      for (const [index, step] of active.entries()) {
         if (cp.completed.includes(step.name)) continue;
         const canceller = await o.cancelRequestedBy();
         if (canceller || o.signal.aborted)
@@ -114,7 +116,7 @@ class RunbookRun {
           cp.armed.push(step.name);
           await this.save();
         }
-        await this.runStep(step, parsed.data, index, steps.length);
+        await this.runStep(step, parsed.data, index, active.length);
         cp.completed.push(step.name);
         await this.save();
       }
@@ -222,13 +224,21 @@ class RunbookRun {
   ): Promise<void> {
     const limit = timeoutMs ?? this.o.settings.defaultStepTimeoutMs;
     const timeout = new AbortController();
-    const timer = setTimeout(
-      () =>
-        timeout.abort(
-          new OpsdeckError(ErrorCode.StepTimeout, `step ${stepName} timed out after ${limit} ms`),
-        ),
-      limit,
-    );
+    // The timeout can be paused (while the step waits for an approval): `left` is what remains.
+    let left = limit;
+    let armedAt = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      armedAt = this.now();
+      timer = setTimeout(
+        () =>
+          timeout.abort(
+            new OpsdeckError(ErrorCode.StepTimeout, `step ${stepName} timed out after ${limit} ms`),
+          ),
+        left,
+      );
+    };
+    arm();
     const signal = AbortSignal.any([outer, timeout.signal]);
     const meter = new ProgressMeter(this.now(), this.o.settings.progressIntervalMs);
     const ctx: StepContext<unknown> = {
@@ -251,6 +261,27 @@ class RunbookRun {
           ?.catch(() => undefined);
       },
       say: (text) => this.emit({ type: 'say', step: stepName, text }),
+      requestApproval: async (plan) => {
+        clearTimeout(timer);
+        left -= this.now() - armedAt;
+        try {
+          return await awaitApproval(
+            {
+              services: this.o.services,
+              meta: this.o.envelope.meta,
+              input: this.o.envelope.input as Record<string, unknown>,
+              state: this.cp.state,
+              remember: ctx.remember,
+              say: ctx.say,
+              signal,
+              stateKey: `approval:${stepName}`,
+            },
+            plan,
+          );
+        } finally {
+          if (!signal.aborted) arm();
+        }
+      },
     };
     const aborted = new Promise<never>((_, reject) => {
       if (signal.aborted) reject(abortReason(signal));

@@ -1,6 +1,10 @@
 import type IORedis from 'ioredis';
+import type { ApprovalStore } from '../access/approval-store';
+import type { AuditWriter } from '../audit/audit-writer';
 import type { AwsClients } from '../aws/clients';
 import type { OpsdeckConfig } from '../config/schema';
+import type { MessageSink } from '../notify/job-thread-observer';
+import type { UserGroupMembership } from '../slack/user-group-membership';
 
 /** What runbooks may use, built once per worker process. */
 export interface RunbookServices {
@@ -10,4 +14,12 @@ export interface RunbookServices {
   redisPrefix: string;
   /** RDS, EC2 and Route53 clients (`aws` config: real AWS, or the sandbox by endpoint). */
   aws: AwsClients;
+  /** For approvals asked for mid-run (`ctx.requestApproval`): the store the clicks decide in, */
+  approvals: ApprovalStore;
+  /** the outbox that posts the plan with its buttons, */
+  outbox: MessageSink;
+  /** the audit trail (approval-requested, expired), */
+  audit: Pick<AuditWriter, 'recordJobEvent'>;
+  /** and the requester's Slack user groups, for rules that name them. */
+  userGroups: Pick<UserGroupMembership, 'lookUp'>;
 }

@@ -92,14 +92,36 @@ export async function requestApproval(
     plan: req.job,
     ttlMs: requirement.ttlMs,
   });
+  await postApproval(deps, record, ids.jobId);
+  const who = requirement.distinct
+    ? `someone other than you in *${requirement.group}*`
+    : `a member of *${requirement.group}*`;
+  return `:hourglass_flowing_sand: \`${req.request.command}\` needs approval by ${who}. The plan is posted in ${deps.config.slack.alertChannel} (\`${record.id}\`, expires ${formatSlackDate(record.expiresAt)}); once approved it runs as \`${ids.jobId}\`.`;
+}
+
+/** What posting an approval needs (the front door, or a runbook asking mid-run). */
+export type ApprovalPostDeps = Pick<ApprovalDeps, 'config' | 'outbox'> & {
+  audit: Pick<AuditWriter, 'recordJobEvent'>;
+};
+
+/**
+ * Records `approval-requested` (once per approval, however often it is called) and posts the
+ * plan with its buttons to the alert channel, thread key = approval id.
+ */
+export async function postApproval(
+  deps: ApprovalPostDeps,
+  record: ApprovalRecord<PendingJob>,
+  jobId = jobIdOf(record),
+): Promise<void> {
   await deps.audit.recordJobEvent({
-    ...auditFields(record, ids.jobId),
+    ...auditFields(record, jobId),
+    eventId: `${record.id}:approval-requested`,
     type: 'approval-requested',
-    actor: req.requester,
+    actor: { id: record.request.userId, name: record.requesterName ?? record.request.userId },
     detail: {
       approvalId: record.id,
-      group: requirement.group,
-      distinct: requirement.distinct,
+      group: record.requirement.group,
+      distinct: record.requirement.distinct,
       expiresAt: new Date(record.expiresAt).toISOString(),
     },
   });
@@ -108,10 +130,6 @@ export async function requestApproval(
     channel: deps.config.slack.alertChannel,
     ...approvalRequestMessage(record),
   });
-  const who = requirement.distinct
-    ? `someone other than you in *${requirement.group}*`
-    : `a member of *${requirement.group}*`;
-  return `:hourglass_flowing_sand: \`${req.request.command}\` needs approval by ${who}. The plan is posted in ${deps.config.slack.alertChannel} (\`${record.id}\`, expires ${formatSlackDate(record.expiresAt)}); once approved it runs as \`${ids.jobId}\`.`;
 }
 
 export interface ApprovalClick {
@@ -199,7 +217,9 @@ async function decide(deps: ApprovalDeps, click: ApprovalClick): Promise<string>
         detail: { approvalId: record.id },
       });
       await announce(deps, record);
-      return `:x: Rejected; \`${record.request.command}\` will not run.`;
+      return record.jobId === undefined
+        ? `:x: Rejected; \`${record.request.command}\` will not run.`
+        : `:x: Rejected; job \`${record.jobId}\` stops here and its cleanups run.`;
     }
     case 'approved':
       return approved(deps, click, outcome.record);
@@ -219,6 +239,10 @@ async function approved(
     detail: { approvalId: record.id },
   });
   await announce(deps, record);
+  // Asked for mid-run: the waiting job sees the decision and goes on; nothing is enqueued.
+  if (record.jobId !== undefined) {
+    return `:white_check_mark: Approved; job \`${jobId}\` continues. Progress goes to ${deps.config.slack.alertChannel}.`;
+  }
   const { plan, request } = record;
   const envelope: JobEnvelope = {
     meta: {
@@ -247,7 +271,7 @@ async function approved(
 
 /** Marks the expired approvals of the sweep (or of a late click) in the trail and in Slack. */
 export async function announceExpired(
-  deps: ApprovalDeps,
+  deps: Pick<ApprovalPostDeps, 'audit' | 'outbox'>,
   record: ApprovalRecord<PendingJob>,
 ): Promise<void> {
   await deps.audit.recordJobEvent({
@@ -283,7 +307,10 @@ export function startApprovalExpiry(deps: ApprovalDeps, intervalMs: number): () 
 }
 
 /** Edits the approval message into its decided state (buttons gone). */
-async function announce(deps: ApprovalDeps, record: ApprovalRecord<PendingJob>): Promise<void> {
+async function announce(
+  deps: Pick<ApprovalDeps, 'outbox'>,
+  record: ApprovalRecord<PendingJob>,
+): Promise<void> {
   await deps.outbox.enqueue(record.id, { kind: 'update-root', ...approvalDecidedMessage(record) });
 }
 
