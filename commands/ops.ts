@@ -48,9 +48,14 @@ export default defineCommand({
     }),
     subcommand({
       name: 'ping',
-      usage: '/ops ping [--ticks <1-60>] [--tick-seconds <0-60>]',
-      summary: 'self-test: a short runbook with progress and a throwaway Redis key',
-      options: { ticks: { type: 'string' }, 'tick-seconds': { type: 'string' } },
+      usage: '/ops ping [--ticks <1-60>] [--tick-seconds <0-60>] [--approve-midway]',
+      summary:
+        'self-test: a short runbook with progress and a throwaway Redis key (--approve-midway: it asks for approval before reading the key back)',
+      options: {
+        ticks: { type: 'string' },
+        'tick-seconds': { type: 'string' },
+        'approve-midway': { type: 'boolean' },
+      },
       schema: z.strictObject({
         ticks: z.coerce
           .number({ error: 'must be a whole number from 1 to 60' })
@@ -63,15 +68,21 @@ export default defineCommand({
           .min(0, 'must be a number of seconds from 0 to 60')
           .max(60, 'must be a number of seconds from 0 to 60')
           .default(1),
+        'approve-midway': z.boolean().default(false),
       }),
       plan: (input) => ({
         kind: 'runbook',
         runbook: 'ping',
-        input: { ticks: input.ticks, tickMs: Math.round(input['tick-seconds'] * 1000) },
-        summary: `self-test: ${input.ticks} ticks of ${input['tick-seconds']} s`,
+        input: {
+          ticks: input.ticks,
+          tickMs: Math.round(input['tick-seconds'] * 1000),
+          approveMidway: input['approve-midway'],
+        },
+        summary: `self-test: ${input.ticks} ticks of ${input['tick-seconds']} s${input['approve-midway'] ? ', approval midway' : ''}`,
         steps: [
           { text: 'write a throwaway Redis key' },
           { text: `wait ${input.ticks} ticks of ${input['tick-seconds']} s` },
+          ...(input['approve-midway'] ? [{ text: 'ask for approval to go on' }] : []),
           { text: 'read the key back; the cleanup deletes it' },
         ],
       }),

@@ -6,11 +6,13 @@ import { sleep } from '../src/runbook/retry-policy';
 /**
  * The bot's self-test: exercises the engine end to end with harmless work. It writes a
  * throwaway Redis key (intent recorded first, removed by its cleanup), waits a few ticks while
- * reporting progress, and reads the key back.
+ * reporting progress, and reads the key back. With `approveMidway` it asks for approval before
+ * reading the key back, as a runbook asks before touching production.
  */
 export const PingInput = z.strictObject({
   ticks: z.number().int().min(1).max(60),
   tickMs: z.number().int().min(0).max(60_000),
+  approveMidway: z.boolean().default(false),
 });
 type PingInput = z.infer<typeof PingInput>;
 type Ctx = StepContext<PingInput>;
@@ -40,6 +42,13 @@ async function wait(ctx: Ctx): Promise<void> {
   }
 }
 
+async function approveMidway(ctx: Ctx): Promise<void> {
+  await ctx.requestApproval({
+    summary: 'continue the self-test: read the throwaway key back',
+    steps: [{ text: 'read the throwaway key back' }, { text: 'delete it (cleanup)' }],
+  });
+}
+
 async function readBack(ctx: Ctx): Promise<void> {
   const value = await ctx.services.redis.get(scratchKey(ctx));
   if (value !== ctx.meta.correlationId) {
@@ -60,6 +69,7 @@ export default defineRunbook({
       cleanupName: 'delete throwaway key',
     }),
     step('wait', wait),
+    step('approve-midway', approveMidway, { when: (input) => input.approveMidway }),
     step('read-back', readBack),
   ],
 });

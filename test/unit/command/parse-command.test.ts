@@ -7,10 +7,15 @@ const ops = loadCommands().find('ops')!;
 
 describe('parseCommand (/ops)', () => {
   it('parses options into the validated input, with defaults', () => {
-    expect(parseCommand(ops, 'ping').input).toEqual({ ticks: 3, 'tick-seconds': 1 });
-    expect(parseCommand(ops, 'ping --ticks 5 --tick-seconds=0.5').input).toEqual({
+    expect(parseCommand(ops, 'ping').input).toEqual({
+      ticks: 3,
+      'tick-seconds': 1,
+      'approve-midway': false,
+    });
+    expect(parseCommand(ops, 'ping --ticks 5 --tick-seconds=0.5 --approve-midway').input).toEqual({
       ticks: 5,
       'tick-seconds': 0.5,
+      'approve-midway': true,
     });
   });
 
@@ -34,7 +39,7 @@ describe('parseCommand (/ops)', () => {
       expect(error).toBeInstanceOf(UsageError);
       expect((error as UsageError).message).toBe('--ticks needs a value');
       expect((error as UsageError).usage).toBe(
-        '/ops ping [--ticks <1-60>] [--tick-seconds <0-60>]',
+        '/ops ping [--ticks <1-60>] [--tick-seconds <0-60>] [--approve-midway]',
       );
     }
   });
