@@ -128,7 +128,11 @@ describe('access policy and audit trail end to end', () => {
         command: 'ops ping',
       });
     }
-    expect(JSON.parse(rows[0]!.argsJson!)).toEqual({ ticks: 2, 'tick-seconds': 0.1 });
+    expect(JSON.parse(rows[0]!.argsJson!)).toEqual({
+      ticks: 2,
+      'tick-seconds': 0.1,
+      'approve-midway': false,
+    });
     expect(rows.map((r) => r.at)).toEqual([...rows.map((r) => r.at)].sort((a, b) => a - b));
 
     const shown = text(await stack.slash(`audit ${jobId}`));

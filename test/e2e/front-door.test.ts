@@ -44,7 +44,7 @@ describe('Slack front door', () => {
     ['ping --tick-seconds -1', '--tick-seconds: must be a number of seconds from 0 to 60'],
     ['ping --ticks many', '--ticks: must be a whole number from 1 to 60'],
     ['ping --ticks', '--ticks needs a value'],
-    ['ping --tick 2', 'unknown option --tick (known: --ticks, --tick-seconds)'],
+    ['ping --tick 2', 'unknown option --tick (known: --ticks, --tick-seconds, --approve-midway)'],
     ['ping extra', 'unexpected argument: extra'],
     ['cancel', '<job> is missing'],
     ['cancel 42', '<job>: is not a job id'],
