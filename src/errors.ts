@@ -29,6 +29,14 @@ export const ErrorCode = {
   ApprovalImpossible: 'OPSDECK_APPROVAL_IMPOSSIBLE',
   /** The sandbox cloud is running when it must not be (reset), or not running when it must (seed). */
   SandboxState: 'OPSDECK_SANDBOX_STATE',
+  /** A DNS name or record value that is not valid for its type (the message names the bad part). */
+  DnsInputInvalid: 'OPSDECK_DNS_INPUT_INVALID',
+  /** A hosted zone `/phz` must not or cannot use: not found, public, or ambiguous by name. */
+  DnsZoneRefused: 'OPSDECK_DNS_ZONE_REFUSED',
+  /** A record set is not what the plan expected (changed since, or Route53 refused the batch). */
+  DnsRecordConflict: 'OPSDECK_DNS_RECORD_CONFLICT',
+  /** A Route53 change did not reach INSYNC within the configured wait. */
+  DnsChangeTimeout: 'OPSDECK_DNS_CHANGE_TIMEOUT',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -3,6 +3,7 @@ import IORedis from 'ioredis';
 import mysql from 'mysql2/promise';
 import { AuditStore } from '../audit/audit-store';
 import { AuditWriter } from '../audit/audit-writer';
+import { createAwsClients, type AwsClients } from '../aws/clients';
 import type { OpsdeckConfig } from '../config/schema';
 import type { Secrets } from '../config/secrets';
 import type { Logger } from '../log/logger';
@@ -35,6 +36,8 @@ export interface Runtime {
   auditStore: AuditStore;
   /** Writes to the audit trail: fail closed for requests, spooled and retried for job events. */
   auditWriter: AuditWriter;
+  /** RDS, EC2 and Route53 clients from the `aws` config (credentials from `env`). */
+  aws: AwsClients;
   newRedisConnection(): IORedis;
   close(): Promise<void>;
 }
@@ -97,6 +100,7 @@ export function createRuntime(
     mysqlPool,
     auditStore,
     auditWriter,
+    aws: createAwsClients(config.aws, env),
     newRedisConnection: () => newRedisConnection(),
     async close() {
       await auditWriter.stop();

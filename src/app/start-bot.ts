@@ -1,7 +1,6 @@
 import { WebClient } from '@slack/web-api';
 import { ApprovalStore } from '../access/approval-store';
 import { migrateAtStartup } from '../audit/migrate-at-startup';
-import { createAwsClients } from '../aws/clients';
 import { loadCommands } from '../command/command-registry';
 import { createOpsRouter } from '../http/ops-routes';
 import { registerQueueGauges } from '../metrics/queue-gauges';
@@ -63,7 +62,7 @@ export async function startBot(runtime: Runtime, options: BotOptions = {}): Prom
       cacheSeconds: config.access.userGroupCacheSeconds,
       logger,
     }),
-    aws: createAwsClients(config.aws),
+    aws: runtime.aws,
     outbox: runtime.outbox,
   };
   const frontDoor = createSlackFrontDoor({ deps, secrets, opsRouter, logger });

@@ -4,7 +4,6 @@ import express from 'express';
 import { ApprovalStore } from '../access/approval-store';
 import { AuditObserver } from '../audit/audit-observer';
 import { migrateAtStartup } from '../audit/migrate-at-startup';
-import { createAwsClients } from '../aws/clients';
 import { createOpsRouter } from '../http/ops-routes';
 import { registerQueueGauges } from '../metrics/queue-gauges';
 import { metricsObserver } from '../metrics/metrics-observer';
@@ -50,7 +49,7 @@ export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
       config,
       redis: runtime.redis,
       redisPrefix: prefix,
-      aws: createAwsClients(config.aws),
+      aws: runtime.aws,
       approvals: new ApprovalStore(runtime.redis, prefix),
       outbox: runtime.outbox,
       audit: runtime.auditWriter,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AccessConfig } from '../access/config';
 import { AuditConfig } from '../audit/config';
 import { AwsConfig } from '../aws/config';
+import { PhzConfig } from '../dns/phz-config';
 import { SandboxConfig } from '../sandbox/config';
 
 /**
@@ -143,6 +144,7 @@ export const OpsdeckConfig = z.strictObject({
   sandbox: SandboxConfig.prefault({}),
   access: AccessConfig.prefault({}),
   audit: AuditConfig.prefault({}),
+  phz: PhzConfig.prefault({}),
 });
 
 export type OpsdeckConfig = z.infer<typeof OpsdeckConfig>;

@@ -9,6 +9,7 @@ import { redactText } from '../log/redact';
 import { CANCEL_ACTION_ID } from '../notify/job-thread-observer';
 import { decideApproval } from './approvals';
 import { boltLogger } from './bolt-logger';
+import { CONFIRM_ACTION_ID, splitConfirmedCommand } from './confirm-button';
 import { handleSlashCommand, type FrontDoorDeps } from './handle-slash-command';
 
 export interface SlackFrontDoor {
@@ -72,6 +73,22 @@ export function createSlackFrontDoor(options: SlackFrontDoorOptions): SlackFront
       trigger_id: body.trigger_id,
     });
     await respond({ ...answer, replace_original: false });
+  });
+
+  // A Confirm button carries the command it confirms: run as the clicker, like the typed command;
+  // the answer replaces the question.
+  app.action<BlockButtonAction>(CONFIRM_ACTION_ID, async ({ ack, body, action, respond }) => {
+    await ack();
+    const answer = await handleSlashCommand(deps, {
+      ...splitConfirmedCommand(action.value ?? ''),
+      user_id: body.user.id,
+      user_name: clickerName(body),
+      channel_id: body.channel?.id ?? '',
+      channel_name: body.channel?.name ?? '',
+      team_id: body.team?.id ?? body.user.team_id ?? '',
+      trigger_id: body.trigger_id,
+    });
+    await respond({ ...answer, replace_original: true });
   });
 
   for (const [actionId, decision] of [

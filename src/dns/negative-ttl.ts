@@ -1,0 +1,56 @@
+import type { RecordSet } from './record-sets';
+
+/**
+ * Negative caching (RFC 2308): a resolver that asks for a name before its record exists caches
+ * "does not exist" for min(SOA TTL, SOA minimum) seconds, the minimum being the SOA's last
+ * field. Route53 creates zones with TTL 900 and minimum 86400, i.e. 900 s: a service that looks
+ * up its endpoint a moment too early keeps failing for 15 minutes.
+ */
+export interface NegativeTtl {
+  seconds: number;
+  soaTtl: number;
+  soaMinimum: number;
+}
+
+export function negativeTtl(soa: RecordSet): NegativeTtl | undefined {
+  const fields = soa.values[0]?.trim().split(/\s+/) ?? [];
+  const minimum = Number(fields[6]);
+  if (soa.type !== 'SOA' || fields.length !== 7 || !Number.isInteger(minimum)) return undefined;
+  return { seconds: Math.min(soa.ttl, minimum), soaTtl: soa.ttl, soaMinimum: minimum };
+}
+
+/**
+ * The warning when the negative TTL is above `limit` seconds, with the exact fix: the zone's
+ * SOA UPSERTed with the same fields and a last field of `limit`; undefined when it is fine.
+ */
+export function negativeTtlWarning(
+  zone: { id: string; name: string },
+  soa: RecordSet,
+  limit: number,
+): string | undefined {
+  const ttl = negativeTtl(soa);
+  if (!ttl || ttl.seconds <= limit) return undefined;
+  const fields = soa.values[0]!.trim().split(/\s+/);
+  const fixed = [...fields.slice(0, 6), String(limit)].join(' ');
+  const batch = {
+    Comment: 'lower the negative-caching TTL',
+    Changes: [
+      {
+        Action: 'UPSERT',
+        ResourceRecordSet: {
+          Name: zone.name,
+          Type: 'SOA',
+          TTL: soa.ttl,
+          ResourceRecords: [{ Value: fixed }],
+        },
+      },
+    ],
+  };
+  return [
+    `:warning: *Negative caching*: zone \`${zone.name}\` caches "does not exist" for ${ttl.seconds} s (min of SOA TTL ${ttl.soaTtl} and its last field ${ttl.soaMinimum}). A host that looks a name up before its record has propagated keeps failing that long.`,
+    `Fix: UPSERT the SOA with a last field of ${limit} (the other fields unchanged):`,
+    '```',
+    `aws route53 change-resource-record-sets --hosted-zone-id ${zone.id} --change-batch '${JSON.stringify(batch)}'`,
+    '```',
+  ].join('\n');
+}

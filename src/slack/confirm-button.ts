@@ -1,0 +1,35 @@
+import type { KnownBlock } from '@slack/types';
+
+/**
+ * A Confirm button under an ephemeral answer: its value is the command to run once confirmed
+ * (`/phz remove … --confirm <code>`), typed out in full. A click runs it as the clicker, through
+ * the front door like the typed command (authorized, audited, answered), so the button grants
+ * nothing that typing the command would not.
+ */
+export const CONFIRM_ACTION_ID = 'command.confirm';
+
+export function confirmBlocks(text: string, label: string, command: string): KnownBlock[] {
+  return [
+    { type: 'section', text: { type: 'mrkdwn', text } },
+    {
+      type: 'actions',
+      elements: [
+        {
+          type: 'button',
+          action_id: CONFIRM_ACTION_ID,
+          text: { type: 'plain_text', text: label },
+          style: 'danger',
+          value: command,
+        },
+      ],
+    },
+  ];
+}
+
+/** `/phz remove x --confirm c` → the slash command and its text. */
+export function splitConfirmedCommand(value: string): { command: string; text: string } {
+  const space = value.indexOf(' ');
+  return space < 0
+    ? { command: value, text: '' }
+    : { command: value.slice(0, space), text: value.slice(space + 1) };
+}
