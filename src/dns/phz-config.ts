@@ -46,8 +46,8 @@ export const PhzConfig = z.strictObject({
   defaultZone: zoneRef.optional(),
   /** A channel's own default zone, by channel id or #name. */
   channelZones: z.record(channelRef, zoneRef).default({}),
-  /** How long a job waits for Route53 to report a change INSYNC before it gives up. */
-  maxWaitSeconds: z.number().int().min(1).max(3600).default(300),
+  /** How long a job waits for Route53 to report a change INSYNC before it gives up (within the step timeout). */
+  maxWaitSeconds: z.number().int().min(1).max(600).default(300),
   /** How often the job asks Route53 (GetChange) while it waits. */
   pollIntervalMs: z.number().int().min(100).max(60_000).default(5000),
   /** The negative-caching TTL above which `/phz` warns. */
