@@ -80,6 +80,7 @@ export function createRuntime(
     connectTimeout: 5000,
   });
   const auditStore = AuditStore.fromConfig(config, env);
+  const aws = createAwsClients(config.aws, env);
   const auditWriter = new AuditWriter(auditStore, redis, {
     prefix,
     retryBaseDelayMs: config.audit.retryBaseDelayMs,
@@ -100,7 +101,7 @@ export function createRuntime(
     mysqlPool,
     auditStore,
     auditWriter,
-    aws: createAwsClients(config.aws, env),
+    aws,
     newRedisConnection: () => newRedisConnection(),
     async close() {
       await auditWriter.stop();
@@ -110,6 +111,9 @@ export function createRuntime(
         mysqlPool.end(),
         auditStore.close(),
       ]);
+      aws.rds.destroy();
+      aws.ec2.destroy();
+      aws.route53.destroy();
       redis.disconnect();
       redisFast.disconnect();
     },
