@@ -84,7 +84,9 @@ export function approvalDecidedMessage(record: ApprovalRecord<ApprovalPlan>): Sl
         ? `:x: Rejected by ${by} at ${when}`
         : record.status === 'expired'
           ? `:hourglass: Expired at ${formatSlackDate(record.expiresAt)} without a decision`
-          : `:hourglass_flowing_sand: Pending until ${formatSlackDate(record.expiresAt)}`;
+          : record.status === 'withdrawn'
+            ? `:no_entry_sign: Withdrawn at ${when}: ${by} cancelled the job before a decision`
+            : `:hourglass_flowing_sand: Pending until ${formatSlackDate(record.expiresAt)}`;
   return {
     text: `${record.request.command}${onTarget(record)}: ${record.status}`,
     blocks: [

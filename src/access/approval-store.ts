@@ -15,7 +15,8 @@ import type { AccessRequest } from './policy';
  * approval enqueues at most one job.
  */
 
-export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+/** `withdrawn`: the job that asked for it mid-run was cancelled before anyone decided. */
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'withdrawn';
 
 export interface ApprovalRecord<P = unknown> {
   id: string;
@@ -99,6 +100,13 @@ end
 redis.call('HSET', KEYS[1], 'status', ARGV[2], 'decidedBy', ARGV[3], 'decidedAt', ARGV[4])
 redis.call('ZREM', KEYS[2], ARGV[1])
 return 'ok'
+`;
+
+const WITHDRAW = `
+if redis.call('HGET', KEYS[1], 'status') ~= 'pending' then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'withdrawn', 'decidedBy', ARGV[2], 'decidedAt', ARGV[3])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1
 `;
 
 const SWEEP = `
@@ -228,6 +236,27 @@ export class ApprovalStore {
         : { outcome: 'already-decided', record: after };
     }
     return { outcome: status, record: after };
+  }
+
+  /**
+   * Withdraws a pending approval (its job was cancelled while waiting): later clicks find it
+   * decided. Returns the record if this call withdrew it, null if it was no longer pending.
+   */
+  async withdraw<P = unknown>(
+    id: string,
+    byId: string,
+    now = Date.now(),
+  ): Promise<ApprovalRecord<P> | null> {
+    const done = await this.redis.eval(
+      WITHDRAW,
+      2,
+      this.key(id),
+      this.pendingKey,
+      id,
+      byId,
+      String(now),
+    );
+    return done === 1 ? this.get<P>(id) : null;
   }
 
   /**

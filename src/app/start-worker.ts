@@ -57,6 +57,7 @@ export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
         cacheSeconds: config.access.userGroupCacheSeconds,
         logger,
       }),
+      cancels: runtime.cancels,
     },
     cancels: runtime.cancels,
     logger,

@@ -6,9 +6,14 @@ import {
   type AccessRequest,
   type RequiredApproval,
 } from '../access/policy';
-import { ErrorCode, OpsdeckError, TransientError } from '../errors';
+import { CancelledError, ErrorCode, OpsdeckError, TransientError } from '../errors';
 import type { JobMeta } from '../queue/job-envelope';
-import { announceExpired, postApproval, type PendingJob } from '../slack/approvals';
+import {
+  announceExpired,
+  announceWithdrawn,
+  postApproval,
+  type PendingJob,
+} from '../slack/approvals';
 import { formatSlackDate } from '../slack/slack-date';
 import { describeUnresolved } from '../slack/user-group-membership';
 import { sleep } from './retry-policy';
@@ -128,9 +133,21 @@ async function waitForDecision(ctx: MidRunApprovalContext, id: string): Promise<
           }
           continue;
         }
-        await sleep(POLL_MS, ctx.signal);
+        try {
+          await sleep(POLL_MS, ctx.signal);
+        } catch (error) {
+          if (error instanceof CancelledError) await withdraw(ctx, id);
+          throw error;
+        }
     }
   }
+}
+
+/** The job was cancelled while waiting: its approval's buttons must stop meaning anything. */
+async function withdraw(ctx: MidRunApprovalContext, id: string): Promise<void> {
+  const by = (await ctx.services.cancels.requestedBy(ctx.meta.jobId))?.id ?? 'unknown';
+  const withdrawn = await ctx.services.approvals.withdraw<PendingJob>(id, by);
+  if (withdrawn) await announceWithdrawn(ctx.services, withdrawn);
 }
 
 /** The job's request under the policy as it is now, and who must approve it. */

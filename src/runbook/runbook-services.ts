@@ -1,4 +1,5 @@
 import type IORedis from 'ioredis';
+import type { CancelRequests } from '../queue/cancellation';
 import type { ApprovalStore } from '../access/approval-store';
 import type { AuditWriter } from '../audit/audit-writer';
 import type { AwsClients } from '../aws/clients';
@@ -20,6 +21,8 @@ export interface RunbookServices {
   outbox: MessageSink;
   /** the audit trail (approval-requested, expired), */
   audit: Pick<AuditWriter, 'recordJobEvent'>;
-  /** and the requester's Slack user groups, for rules that name them. */
+  /** the requester's Slack user groups, for rules that name them, */
   userGroups: Pick<UserGroupMembership, 'lookUp'>;
+  /** and who cancelled a job (an approval it waited for is withdrawn in their name). */
+  cancels: Pick<CancelRequests, 'requestedBy'>;
 }

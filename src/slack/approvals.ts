@@ -283,6 +283,14 @@ export async function announceExpired(
   await announce(deps, record);
 }
 
+/** Edits the message of an approval withdrawn because its job was cancelled. */
+export async function announceWithdrawn(
+  deps: Pick<ApprovalPostDeps, 'outbox'>,
+  record: ApprovalRecord<PendingJob>,
+): Promise<void> {
+  await announce(deps, record);
+}
+
 /**
  * Sweeps expired approvals every `intervalMs` (in the bot). Each expired approval is found by
  * exactly one sweeping process; returns how to stop.

@@ -155,8 +155,8 @@ describe('approval asked for mid-run by a runbook', () => {
     expect(types.filter((t) => t === 'expired')).toHaveLength(1);
   });
 
-  it('cancelling a job that waits for approval cancels it and runs its cleanup', async () => {
-    const { jobId } = await ping();
+  it('cancelling a job that waits for approval cancels it, runs its cleanup and withdraws the approval', async () => {
+    const { jobId, approvalId } = await ping();
     expect(text(await stack.slash(`cancel ${jobId}`))).toContain(`Cancelling job \`${jobId}\``);
     const { lines } = await stack.finishedThread(jobId, 'cancelled');
     expect(lines).toEqual(
@@ -164,6 +164,24 @@ describe('approval asked for mid-run by a runbook', () => {
     );
     expect(await stack.redis.exists(`${stack.prefix}:ping:${jobId}`)).toBe(0);
     expect(await auditTypes(jobId, 'cancelled')).toContain('approval-requested');
+    // Its approval is withdrawn: the message says so, without buttons, and a late click does nothing.
+    const message = await waitFor(
+      () => {
+        const m = approvalMessages(jobId)[0];
+        return JSON.stringify(m?.blocks).includes('Withdrawn at') ? m : null;
+      },
+      10_000,
+      'the approval message to say it was withdrawn',
+    );
+    expect(JSON.stringify(message.blocks)).toContain(
+      '<@U0ALICE> cancelled the job before a decision',
+    );
+    expect(JSON.stringify(message.blocks)).not.toContain(APPROVE_ACTION_ID);
+    const late = await stack.post(stack.clickBody(APPROVE_ACTION_ID, approvalId, message.ts));
+    expect(late.status).toBe(200);
+    expect((await stack.runtime.jobs.get(jobId))!.data.checkpoint).toMatchObject({
+      outcome: 'cancelled',
+    });
   });
 
   it('a worker killed while the job waits: the resumed job waits for the same approval and goes on when it is given', async () => {

@@ -176,6 +176,28 @@ describe('ApprovalStore', () => {
     await deleteRedisPrefix(redis, sweepPrefix);
   });
 
+  it('withdraws a pending approval once; later clicks find it decided', async () => {
+    const record = await create();
+    const withdrawn = await store.withdraw(record.id, 'U0CANCELLER');
+    expect(withdrawn).toMatchObject({ status: 'withdrawn', decidedBy: 'U0CANCELLER' });
+    expect(await store.withdraw(record.id, 'U0OTHER')).toBeNull();
+    const click = await store.decide(
+      record.id,
+      { approverId: 'U0BOB', decision: 'approve' },
+      () => true,
+    );
+    expect(click).toMatchObject({ outcome: 'already-decided', record: { status: 'withdrawn' } });
+    const swept = await store.sweepExpired(record.expiresAt + 1);
+    expect(swept.map((r) => r.id)).not.toContain(record.id);
+  });
+
+  it('does not withdraw a decided approval', async () => {
+    const record = await create();
+    await store.decide(record.id, { approverId: 'U0BOB', decision: 'approve' }, () => true);
+    expect(await store.withdraw(record.id, 'U0CANCELLER')).toBeNull();
+    expect((await store.get(record.id))!.status).toBe('approved');
+  });
+
   it('answers not-found for unknown and malformed ids', async () => {
     expect(
       await store.decide(
