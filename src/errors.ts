@@ -37,6 +37,18 @@ export const ErrorCode = {
   DnsRecordConflict: 'OPSDECK_DNS_RECORD_CONFLICT',
   /** A Route53 change did not reach INSYNC within the configured wait. */
   DnsChangeTimeout: 'OPSDECK_DNS_CHANGE_TIMEOUT',
+  /** A database, table or column name that is not a safe SQL identifier (checked before any SQL runs). */
+  MysqlIdentifierInvalid: 'OPSDECK_MYSQL_IDENTIFIER_INVALID',
+  /** The table to copy, compare or checksum does not exist. */
+  MysqlTableNotFound: 'OPSDECK_MYSQL_TABLE_NOT_FOUND',
+  /** The copy's side table already exists and resuming into it was not asked for. */
+  MysqlSideTableExists: 'OPSDECK_MYSQL_SIDE_TABLE_EXISTS',
+  /** A table definition (SHOW CREATE TABLE) the copy engine cannot turn into a side table safely. */
+  MysqlTableDefinitionUnexpected: 'OPSDECK_MYSQL_TABLE_DEFINITION_UNEXPECTED',
+  /** A MySQL session the copy engine cannot use as is (its character set is not utf8mb4). */
+  MysqlSessionUnsuitable: 'OPSDECK_MYSQL_SESSION_UNSUITABLE',
+  /** Comparing tables row by row needs a primary key or a NOT NULL unique key. */
+  MysqlNoUsableKey: 'OPSDECK_MYSQL_NO_USABLE_KEY',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

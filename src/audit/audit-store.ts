@@ -11,7 +11,7 @@ import {
 import { auditConnection } from './config';
 import { chainHash, GENESIS_HASH } from './hash-chain';
 import { migrate } from './migrations';
-import { qualifiedTable } from './sql-identifier';
+import { qualifiedTable } from '../mysql/sql-identifier';
 
 /**
  * The audit trail in MySQL: append-only, one hash chain. Appends from every process are

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
-import { qualifiedTable } from './sql-identifier';
+import { qualifiedTable } from '../mysql/sql-identifier';
 
 /**
  * Versioned schema changes of the audit store, applied at startup, each once, recorded in
