@@ -3,7 +3,7 @@ import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import { exactTypeCast, openCopySession, type CopyValue } from './copy-session';
 import { planKeyRanges, rangeCondition, type KeyRange } from './key-ranges';
 import { createSideTable } from './side-table';
-import { qualifiedTable, quoteIdentifier } from './sql-identifier';
+import { checkIdentifier, qualifiedTable, quoteIdentifier } from './sql-identifier';
 import { readTableShape, type TableShape } from './table-shape';
 
 export interface TableRef {
@@ -71,6 +71,13 @@ const DEFAULT_BATCH_BYTES = 4 * 1024 * 1024;
 export async function copyTable(options: CopyTableOptions): Promise<CopyResult> {
   const started = Date.now();
   const parallelism = Math.max(1, options.parallelism ?? 4);
+  for (const name of [
+    options.from.database,
+    options.from.table,
+    options.to.database,
+    options.to.table,
+  ])
+    checkIdentifier(name);
   const shape = await readTableShape(options.source, options.from.database, options.from.table);
   const sideTable = qualifiedTable(options.to.database, options.to.table);
   if (options.resume === undefined)
