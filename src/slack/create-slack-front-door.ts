@@ -10,7 +10,11 @@ import { CANCEL_ACTION_ID } from '../notify/job-thread-observer';
 import { decideApproval } from './approvals';
 import { boltLogger } from './bolt-logger';
 import { CONFIRM_ACTION_ID, splitConfirmedCommand } from './confirm-button';
-import { handleSlashCommand, type FrontDoorDeps } from './handle-slash-command';
+import {
+  handleSlashCommand,
+  type FrontDoorDeps,
+  type SlashCommandPayload,
+} from './handle-slash-command';
 
 export interface SlackFrontDoor {
   app: App;
@@ -62,16 +66,10 @@ export function createSlackFrontDoor(options: SlackFrontDoorOptions): SlackFront
   // exactly like the typed command.
   app.action<BlockButtonAction>(CANCEL_ACTION_ID, async ({ ack, body, action, respond }) => {
     await ack();
-    const answer = await handleSlashCommand(deps, {
-      command: '/ops',
-      text: `cancel ${action.value ?? ''}`,
-      user_id: body.user.id,
-      user_name: clickerName(body),
-      channel_id: body.channel?.id ?? '',
-      channel_name: body.channel?.name ?? '',
-      team_id: body.team?.id ?? body.user.team_id ?? '',
-      trigger_id: body.trigger_id,
-    });
+    const answer = await handleSlashCommand(
+      deps,
+      typedByClicker(body, { command: '/ops', text: `cancel ${action.value ?? ''}` }),
+    );
     await respond({ ...answer, replace_original: false });
   });
 
@@ -79,15 +77,10 @@ export function createSlackFrontDoor(options: SlackFrontDoorOptions): SlackFront
   // the answer replaces the question.
   app.action<BlockButtonAction>(CONFIRM_ACTION_ID, async ({ ack, body, action, respond }) => {
     await ack();
-    const answer = await handleSlashCommand(deps, {
-      ...splitConfirmedCommand(action.value ?? ''),
-      user_id: body.user.id,
-      user_name: clickerName(body),
-      channel_id: body.channel?.id ?? '',
-      channel_name: body.channel?.name ?? '',
-      team_id: body.team?.id ?? body.user.team_id ?? '',
-      trigger_id: body.trigger_id,
-    });
+    const answer = await handleSlashCommand(
+      deps,
+      typedByClicker(body, splitConfirmedCommand(action.value ?? '')),
+    );
     await respond({ ...answer, replace_original: true });
   });
 
@@ -133,6 +126,22 @@ export function createSlackFrontDoor(options: SlackFrontDoorOptions): SlackFront
         await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
       }
     },
+  };
+}
+
+/** A button that stands for a command: the command as if the clicker had typed it there. */
+function typedByClicker(
+  body: BlockButtonAction,
+  typed: { command: string; text: string },
+): SlashCommandPayload {
+  return {
+    ...typed,
+    user_id: body.user.id,
+    user_name: clickerName(body),
+    channel_id: body.channel?.id ?? '',
+    channel_name: body.channel?.name ?? '',
+    team_id: body.team?.id ?? body.user.team_id ?? '',
+    trigger_id: body.trigger_id,
   };
 }
 
