@@ -1,18 +1,9 @@
 import fc from 'fast-check';
 import { DnsInputError } from '../../../src/dns/dns-input-error';
 import { parseDnsName, qualifyRecordName, relativeName } from '../../../src/dns/record-name';
+import { dnsErrorOf } from '../../helpers/dns-input-error';
 
 const ZONE = 'prod.example.internal.';
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(DnsInputError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a DnsInputError');
-}
 
 describe('parseDnsName', () => {
   it('lowercases and makes names absolute', () => {
@@ -35,7 +26,7 @@ describe('parseDnsName', () => {
     [`${'a'.repeat(64)}.b`, 'is 64 characters long; a label has at most 63'],
     [Array(64).fill('abcd').join('.'), 'is 319 characters long; a DNS name has at most 253'],
   ])('refuses %j: %s', (text, message) => {
-    expect(errorOf(() => parseDnsName(text))).toContain(message);
+    expect(dnsErrorOf(() => parseDnsName(text))).toContain(message);
   });
 
   it('accepts 63-character labels and 253-character names', () => {
@@ -43,7 +34,7 @@ describe('parseDnsName', () => {
     const name = [...Array(63).fill('abc'), 'a'].join('.'); // 63*4 + 1 = 253
     expect(name).toHaveLength(253);
     expect(parseDnsName(name)).toBe(`${name}.`);
-    expect(errorOf(() => parseDnsName(`${name}b`))).toContain('at most 253');
+    expect(dnsErrorOf(() => parseDnsName(`${name}b`))).toContain('at most 253');
   });
 
   it('fuzz: throws nothing but DnsInputError; accepted names round-trip', () => {
@@ -83,11 +74,11 @@ describe('qualifyRecordName', () => {
   });
 
   it('refuses full names outside the zone, naming the zone', () => {
-    expect(errorOf(() => qualifyRecordName('cache.other.internal.', ZONE))).toBe(
+    expect(dnsErrorOf(() => qualifyRecordName('cache.other.internal.', ZONE))).toBe(
       `cache.other.internal. is not inside the zone ${ZONE}: give a name relative to the zone (like cache-myapp) or a full name ending in .${ZONE}`,
     );
     // A name that merely ends like the zone is not inside it.
-    expect(errorOf(() => qualifyRecordName('xprod.example.internal.', ZONE))).toContain(
+    expect(dnsErrorOf(() => qualifyRecordName('xprod.example.internal.', ZONE))).toContain(
       'is not inside the zone',
     );
   });

@@ -8,16 +8,7 @@ import {
   type RecordType,
 } from '../../../src/dns/record-value';
 import { decodeTxtValue, encodeTxtValue } from '../../../src/dns/txt-value';
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(DnsInputError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a DnsInputError');
-}
+import { dnsErrorOf } from '../../helpers/dns-input-error';
 
 describe('parseRecordValue', () => {
   it.each<[RecordType, string, string]>([
@@ -51,7 +42,7 @@ describe('parseRecordValue', () => {
     ['TXT', '', 'the TXT value is empty'],
     ['TXT', 'y'.repeat(4000), 'Route53 takes at most 4000'],
   ])('refuses %s %j: %s', (type, text, message) => {
-    expect(errorOf(() => parseRecordValue(type, text))).toContain(message);
+    expect(dnsErrorOf(() => parseRecordValue(type, text))).toContain(message);
   });
 
   it('fuzz: every type throws nothing but DnsInputError, and parsing is idempotent', () => {
