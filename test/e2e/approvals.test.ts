@@ -1,7 +1,6 @@
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../src/access/approval-blocks';
 import { runAuditCli } from '../../src/audit/cli';
-import type { FakeMessage } from '../../src/slack/fake-slack-api';
-import { ALERT_CHANNEL, ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
+import { ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
 
 /**
  * Two-person approvals end to end: signed slash commands and signed block_actions clicks into
@@ -45,24 +44,14 @@ describe('approvals end to end', () => {
     const approvalId = /`(apv_[0-9a-f]{24})`/.exec(ack)?.[1];
     if (!approvalId) throw new Error(`no approval id in: ${ack}`);
     const jobId = jobIdIn(ack.slice(ack.indexOf('runs as')));
-    const message = await waitFor(
-      () => approvalMessage(approvalId),
-      10_000,
-      'the approval message',
-    );
+    const message = await stack.waitForApprovalMessage(approvalId);
     return { ack, approvalId, jobId, message };
-  }
-
-  function approvalMessage(approvalId: string): FakeMessage | undefined {
-    return stack.slack
-      .messages(ALERT_CHANNEL)
-      .find((m) => !m.thread_ts && JSON.stringify(m.blocks).includes(approvalId));
   }
 
   async function waitForEdit(approvalId: string, what: string): Promise<string> {
     const message = await waitFor(
       () => {
-        const m = approvalMessage(approvalId);
+        const m = stack.approvalMessage(approvalId);
         return m?.edited && JSON.stringify(m.blocks).includes(what) ? m : null;
       },
       10_000,

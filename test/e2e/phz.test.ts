@@ -12,14 +12,7 @@ import { STATE_FILE } from '../../src/sandbox/state-store';
 import { CONFIRM_ACTION_ID } from '../../src/slack/confirm-button';
 import { blockActionBody } from '../../src/slack/slack-payloads';
 import { uniqueName } from '../helpers/services';
-import {
-  ALERT_CHANNEL,
-  ALICE,
-  E2eStack,
-  OPS_CHANNEL,
-  jobIdIn,
-  waitFor,
-} from '../helpers/e2e-stack';
+import { ALICE, E2eStack, OPS_CHANNEL, jobIdIn, waitFor } from '../helpers/e2e-stack';
 
 /**
  * `/phz` end to end: signed slash commands and clicks into the real Bolt receiver, the plan
@@ -298,14 +291,7 @@ describe('/phz end to end', () => {
     expect(ack).toContain('`phz add` needs approval by someone other than you in *operators*');
     const approvalId = /`(apv_[0-9a-f]{24})`/.exec(ack)![1]!;
     const jobId = jobIdIn(ack.slice(ack.indexOf('runs as')));
-    const message = await waitFor(
-      () =>
-        stack.slack
-          .messages(ALERT_CHANNEL)
-          .find((m) => !m.thread_ts && JSON.stringify(m.blocks).includes(approvalId)),
-      10_000,
-      'the approval message',
-    );
+    const message = await stack.waitForApprovalMessage(approvalId);
     const plan = JSON.stringify(message.blocks);
     expect(plan).toContain(`replace \`api.${SVC}\` A 60 → \`10.0.5.1\` with A 60 → \`10.0.5.2\``);
     expect(await records(svcId, `api.${SVC}`)).toEqual([

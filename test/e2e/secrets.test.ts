@@ -2,15 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import mysql from 'mysql2/promise';
 import { APPROVE_ACTION_ID } from '../../src/access/approval-blocks';
-import {
-  ALERT_CHANNEL,
-  ALICE,
-  BOT_TOKEN,
-  E2eStack,
-  SIGNING_SECRET,
-  jobIdIn,
-  waitFor,
-} from '../helpers/e2e-stack';
+import { ALICE, BOT_TOKEN, E2eStack, SIGNING_SECRET, jobIdIn, waitFor } from '../helpers/e2e-stack';
 import { MYSQL, createTestDatabase, uniqueName } from '../helpers/services';
 
 /**
@@ -108,14 +100,7 @@ describe('secrets never leak', () => {
     const ack = await say('ping --ticks 2 --tick-seconds 0.1');
     const approvalId = /`(apv_[0-9a-f]{24})`/.exec(ack)![1]!;
     const jobId = jobIdIn(ack.slice(ack.indexOf('runs as')));
-    const message = await waitFor(
-      () =>
-        stack.slack
-          .messages(ALERT_CHANNEL)
-          .find((m) => JSON.stringify(m.blocks).includes(approvalId)),
-      10_000,
-      'the approval message',
-    );
+    const message = await stack.waitForApprovalMessage(approvalId);
     acks.push(await stack.click(APPROVE_ACTION_ID, approvalId, message.ts, BOB));
     await waitFor(
       () => stack.thread(jobId).root?.text.includes('succeeded'),

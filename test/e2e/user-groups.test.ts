@@ -1,5 +1,5 @@
 import { APPROVE_ACTION_ID } from '../../src/access/approval-blocks';
-import { ALERT_CHANNEL, ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
+import { ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
 
 /**
  * Access rules that grant through Slack user groups, end to end: signed slash commands and
@@ -50,14 +50,7 @@ describe('user groups in access rules', () => {
     const approvalId = /`(apv_[0-9a-f]{24})`/.exec(ack)?.[1];
     if (!approvalId) throw new Error(`no approval id in: ${ack}`);
     const jobId = jobIdIn(ack.slice(ack.indexOf('runs as')));
-    const message = await waitFor(
-      () =>
-        stack.slack
-          .messages(ALERT_CHANNEL)
-          .find((m) => JSON.stringify(m.blocks).includes(approvalId)),
-      10_000,
-      'the approval message',
-    );
+    const message = await stack.waitForApprovalMessage(approvalId);
     expect(await stack.click(APPROVE_ACTION_ID, approvalId, message.ts, DAVE)).toBe(
       ':no_entry: Refused: only members of group approvers may decide this.',
     );

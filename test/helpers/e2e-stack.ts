@@ -12,7 +12,11 @@ import { parseConfig } from '../../src/config/load-config';
 import type { OpsdeckConfig } from '../../src/config/schema';
 import { readSecrets } from '../../src/config/secrets';
 import { createLogger } from '../../src/log/logger';
-import { startFakeSlackApi, type FakeSlackApi } from '../../src/slack/fake-slack-api';
+import {
+  startFakeSlackApi,
+  type FakeMessage,
+  type FakeSlackApi,
+} from '../../src/slack/fake-slack-api';
 import { slackSignatureHeaders } from '../../src/slack/sign-request';
 import {
   blockActionBody,
@@ -295,6 +299,18 @@ export class E2eStack {
     const root = messages.find((m) => !m.thread_ts && m.text.includes(jobId));
     const replies = root ? messages.filter((m) => m.thread_ts === root.ts).map((m) => m.text) : [];
     return { ...(root ? { root } : {}), replies };
+  }
+
+  /** The approval's root message in the alert channel, as Slack shows it now. */
+  approvalMessage(approvalId: string): FakeMessage | undefined {
+    return this.slack
+      .messages(ALERT_CHANNEL)
+      .find((m) => !m.thread_ts && JSON.stringify(m.blocks).includes(approvalId));
+  }
+
+  /** Waits until the approval's message has been posted. */
+  waitForApprovalMessage(approvalId: string): Promise<FakeMessage> {
+    return waitFor(() => this.approvalMessage(approvalId), 10_000, 'the approval message');
   }
 
   /**
