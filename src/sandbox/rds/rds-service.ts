@@ -203,12 +203,7 @@ export function createRdsService(
       const identifier = newIdentifier(params, 'TargetDBInstanceIdentifier');
       const stopAt = restoreStop(source, params);
       const record = await newRecord(identifier, {
-        dbInstanceClass: optionalString(params, 'DBInstanceClass') ?? source.dbInstanceClass,
-        engine: source.engine,
-        engineVersion: source.engineVersion,
-        masterUsername: source.masterUsername,
-        dbName: source.dbName,
-        allocatedStorage: source.allocatedStorage,
+        ...copiedFrom(source, params),
         backupRetentionPeriod: source.backupRetentionPeriod,
         vpcSecurityGroupIds: securityGroups(params),
         tags: tagList(params, 'Tags'),
@@ -240,12 +235,7 @@ export function createRdsService(
         );
       }
       const record = await newRecord(identifier, {
-        dbInstanceClass: optionalString(params, 'DBInstanceClass') ?? source.dbInstanceClass,
-        engine: source.engine,
-        engineVersion: source.engineVersion,
-        masterUsername: source.masterUsername,
-        dbName: source.dbName,
-        allocatedStorage: source.allocatedStorage,
+        ...copiedFrom(source, params),
         backupRetentionPeriod: 0,
         vpcSecurityGroupIds: [...source.vpcSecurityGroupIds],
         tags: tagList(params, 'Tags'),
@@ -331,6 +321,18 @@ export function createRdsService(
   }
 
   /** Validates RestoreTime / UseLatestRestorableTime against the source's window. */
+  /** What a restored instance and a read replica take from their source (class overridable). */
+  function copiedFrom(source: DbInstanceRecord, params: QueryTree) {
+    return {
+      dbInstanceClass: optionalString(params, 'DBInstanceClass') ?? source.dbInstanceClass,
+      engine: source.engine,
+      engineVersion: source.engineVersion,
+      masterUsername: source.masterUsername,
+      dbName: source.dbName,
+      allocatedStorage: source.allocatedStorage,
+    };
+  }
+
   function restoreStop(source: DbInstanceRecord, params: QueryTree): Date {
     const restoreTime = optionalString(params, 'RestoreTime');
     const useLatest = optionalBoolean(params, 'UseLatestRestorableTime') ?? false;
