@@ -14,6 +14,10 @@ let client: WebClient;
 let redis: IORedis;
 let prefix: string;
 
+// Time allowed to Slack in the tests that are not about timeouts: generous, because the first call
+// of a cold process on a loaded CI machine can take over a second.
+const ANSWER_BUDGET_MS = 10_000;
+
 const listCalls = () => slack.calls.filter((c) => c.method === 'usergroups.users.list');
 const membership = (cacheSeconds = 300) =>
   new UserGroupMembership(client, redis, prefix, { cacheSeconds, logger });
@@ -41,15 +45,18 @@ afterEach(async () => {
 
 it('names the groups, among those asked about, that the user is in', async () => {
   const groups = membership();
-  expect(await groups.lookUp('U0BEN', ['S0DBA', 'S0ONCALL', 'S0EMPTY'], 1000)).toEqual({
+  expect(await groups.lookUp('U0BEN', ['S0DBA', 'S0ONCALL', 'S0EMPTY'], ANSWER_BUDGET_MS)).toEqual({
     memberOf: ['S0DBA', 'S0ONCALL'],
     unresolved: [],
   });
-  expect(await groups.lookUp('U0ANN', ['S0ONCALL'], 1000)).toEqual({
+  expect(await groups.lookUp('U0ANN', ['S0ONCALL'], ANSWER_BUDGET_MS)).toEqual({
     memberOf: [],
     unresolved: [],
   });
-  expect(await groups.lookUp('U0ANN', [], 1000)).toEqual({ memberOf: [], unresolved: [] });
+  expect(await groups.lookUp('U0ANN', [], ANSWER_BUDGET_MS)).toEqual({
+    memberOf: [],
+    unresolved: [],
+  });
   expect(listCalls().map((c) => c.args.usergroup)).toEqual(['S0DBA', 'S0ONCALL', 'S0EMPTY']);
 });
 
@@ -57,8 +64,8 @@ it('keeps members in Redis for cacheSeconds, shared by every process, one call p
   const [first, second] = [membership(120), membership(120)];
   // Concurrent misses in one process share one call.
   await Promise.all([
-    first.lookUp('U0ANN', ['S0DBA'], 1000),
-    first.lookUp('U0BEN', ['S0DBA'], 1000),
+    first.lookUp('U0ANN', ['S0DBA'], ANSWER_BUDGET_MS),
+    first.lookUp('U0BEN', ['S0DBA'], ANSWER_BUDGET_MS),
   ]);
   expect(listCalls()).toHaveLength(1);
   const ttl = await redis.ttl(`${prefix}:usergroup:S0DBA:members`);
@@ -67,22 +74,22 @@ it('keeps members in Redis for cacheSeconds, shared by every process, one call p
 
   // Slack changes; another process still answers from the cache, without a call.
   slack.setUsergroup('S0DBA', ['U0CAT']);
-  expect((await second.lookUp('U0ANN', ['S0DBA'], 1000)).memberOf).toEqual(['S0DBA']);
+  expect((await second.lookUp('U0ANN', ['S0DBA'], ANSWER_BUDGET_MS)).memberOf).toEqual(['S0DBA']);
   expect(listCalls()).toHaveLength(1);
 
   // Once the entry expires, Slack is asked again.
   await redis.del(`${prefix}:usergroup:S0DBA:members`);
-  expect((await second.lookUp('U0ANN', ['S0DBA'], 1000)).memberOf).toEqual([]);
-  expect((await second.lookUp('U0CAT', ['S0DBA'], 1000)).memberOf).toEqual(['S0DBA']);
+  expect((await second.lookUp('U0ANN', ['S0DBA'], ANSWER_BUDGET_MS)).memberOf).toEqual([]);
+  expect((await second.lookUp('U0CAT', ['S0DBA'], ANSWER_BUDGET_MS)).memberOf).toEqual(['S0DBA']);
   expect(listCalls()).toHaveLength(2);
 });
 
 it('gives up on a slow Slack within the time given (fail closed), and the late answer fills the cache', async () => {
-  slack.script('usergroups.users.list', [{ delayMs: 600 }]);
+  slack.script('usergroups.users.list', [{ delayMs: 3000 }]);
   const groups = membership();
   const started = performance.now();
   const lookup = await groups.lookUp('U0ANN', ['S0DBA'], 150);
-  expect(performance.now() - started).toBeLessThan(450);
+  expect(performance.now() - started).toBeLessThan(2500);
   expect(lookup).toEqual({
     memberOf: [],
     unresolved: [{ id: 'S0DBA', reason: 'timed out after 150 ms' }],
@@ -105,12 +112,12 @@ it('gives up on a slow Slack within the time given (fail closed), and the late a
 it('a Slack error leaves the group unresolved and uncached; an unknown group has no members', async () => {
   slack.script('usergroups.users.list', [{ error: 'ratelimited' }]);
   const groups = membership();
-  expect(await groups.lookUp('U0ANN', ['S0DBA', 'S0GONE'], 1000)).toEqual({
+  expect(await groups.lookUp('U0ANN', ['S0DBA', 'S0GONE'], ANSWER_BUDGET_MS)).toEqual({
     memberOf: [],
     unresolved: [{ id: 'S0DBA', reason: 'Slack: ratelimited' }],
   });
   expect(await redis.exists(`${prefix}:usergroup:S0DBA:members`)).toBe(0);
   expect(await redis.get(`${prefix}:usergroup:S0GONE:members`)).toBe('[]');
-  expect((await groups.lookUp('U0ANN', ['S0DBA'], 1000)).memberOf).toEqual(['S0DBA']);
+  expect((await groups.lookUp('U0ANN', ['S0DBA'], ANSWER_BUDGET_MS)).memberOf).toEqual(['S0DBA']);
   expect(describeUnresolved({ memberOf: ['S0DBA'], unresolved: [] })).toBe('');
 });
