@@ -49,6 +49,14 @@ export const ErrorCode = {
   MysqlSessionUnsuitable: 'OPSDECK_MYSQL_SESSION_UNSUITABLE',
   /** Comparing tables row by row needs a primary key or a NOT NULL unique key. */
   MysqlNoUsableKey: 'OPSDECK_MYSQL_NO_USABLE_KEY',
+  /** An RDS instance a job needs is not usable: gone, failed, without endpoint. */
+  RdsInstanceUnusable: 'OPSDECK_RDS_INSTANCE_UNUSABLE',
+  /** An RDS instance did not become available (or gone) within the configured wait. */
+  RdsWaitTimeout: 'OPSDECK_RDS_WAIT_TIMEOUT',
+  /** A cloud resource with the name a job meant to use exists and belongs to something else. */
+  ResourceConflict: 'OPSDECK_RESOURCE_CONFLICT',
+  /** A restore step refused to change production because the result would not be what was promised. */
+  RestoreRefused: 'OPSDECK_RESTORE_REFUSED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

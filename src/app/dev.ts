@@ -6,11 +6,12 @@ import pino from 'pino';
 import { createAwsClients } from '../aws/clients';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../config/load-config';
 import type { OpsdeckConfig } from '../config/schema';
+import { readSecrets } from '../config/secrets';
 import { describeError } from '../errors';
 import { createLogger } from '../log/logger';
 import { registerSecret } from '../log/redact';
 import { startSandbox } from '../sandbox/sandbox';
-import { seedSandbox } from '../sandbox/seed';
+import { SEED, seedSandbox } from '../sandbox/seed';
 import { ConsoleSession } from '../slack/console/console-session';
 import { startFakeSlackApi } from '../slack/fake-slack-api';
 import { createRuntime } from './runtime';
@@ -29,6 +30,8 @@ export const CONSOLE_CONFIG = join(__dirname, '../../config/console.yaml');
 async function main(): Promise<void> {
   const withSandbox = !process.argv.includes('--no-sandbox');
   const env = { ...process.env };
+  // The console config's `databases` name the sandbox's "production" and its fixed local password.
+  env.OPSDECK_SANDBOX_DB_PASSWORD ??= SEED.masterPassword;
   if (!env.OPSDECK_CONFIG && !existsSync(DEFAULT_CONFIG_FILE)) env.OPSDECK_CONFIG = CONSOLE_CONFIG;
   const loaded = loadConfig(env);
   const logDir = resolve('.local');
@@ -71,7 +74,11 @@ async function main(): Promise<void> {
   registerSecret(botToken);
   config = { ...config, slack: { ...config.slack, mode: 'console', apiUrl: slack.url } };
 
-  const runtime = createRuntime(config, { signingSecret, botToken }, logger);
+  const runtime = createRuntime(
+    config,
+    { ...readSecrets(config, env), signingSecret, botToken },
+    logger,
+  );
   const worker = await startWorker(runtime);
   const bot = await startBot(runtime);
   stops.unshift(

@@ -7,6 +7,7 @@ import { createAwsClients, type AwsClients } from '../aws/clients';
 import type { OpsdeckConfig } from '../config/schema';
 import type { Secrets } from '../config/secrets';
 import type { Logger } from '../log/logger';
+import { DatabaseAccess } from '../mysql/database-access';
 import { Outbox } from '../notify/outbox';
 import type { DrainJobData } from '../notify/outbox-keys';
 import { CancelRequests } from '../queue/cancellation';
@@ -38,6 +39,8 @@ export interface Runtime {
   auditWriter: AuditWriter;
   /** RDS, EC2 and Route53 clients from the `aws` config (credentials from `env`). */
   aws: AwsClients;
+  /** The configured databases (`databases`), with their passwords from the environment. */
+  databases: DatabaseAccess;
   newRedisConnection(): IORedis;
   close(): Promise<void>;
 }
@@ -98,6 +101,7 @@ export function createRuntime(
     jobs: new JobStore(opsQueue, cancels, config.queue.retention),
     cancels,
     outbox: new Outbox(redis, prefix, notifyQueue, { maxTextLength: config.notify.maxTextLength }),
+    databases: new DatabaseAccess(config.databases, secrets.databasePasswords),
     mysqlPool,
     auditStore,
     auditWriter,

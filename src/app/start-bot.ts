@@ -63,6 +63,7 @@ export async function startBot(runtime: Runtime, options: BotOptions = {}): Prom
       logger,
     }),
     aws: runtime.aws,
+    databases: runtime.databases,
     outbox: runtime.outbox,
   };
   const frontDoor = createSlackFrontDoor({ deps, secrets, opsRouter, logger });

@@ -50,6 +50,7 @@ export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
       redis: runtime.redis,
       redisPrefix: prefix,
       aws: runtime.aws,
+      databases: runtime.databases,
       approvals: new ApprovalStore(runtime.redis, prefix),
       outbox: runtime.outbox,
       audit: runtime.auditWriter,

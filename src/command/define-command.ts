@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { AuditStore } from '../audit/audit-store';
 import type { AwsClients } from '../aws/clients';
 import type { OpsdeckConfig } from '../config/schema';
+import type { DatabaseAccess } from '../mysql/database-access';
 import type { JobStore } from '../queue/job-store';
 
 /**
@@ -37,6 +38,8 @@ export interface CommandContext {
   commands: readonly CommandModule[];
   /** The AWS SDK clients, for planners that compare with what exists (read only: plans change nothing). */
   aws: AwsClients;
+  /** The configured databases, for planners that check a table exists (read only). */
+  databases: DatabaseAccess;
 }
 
 /** Where a request comes from, for targets that depend on it (a channel's default zone). */

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { AccessConfig } from '../access/config';
 import { AuditConfig } from '../audit/config';
 import { AwsConfig } from '../aws/config';
+import { DatabasesConfig } from '../aws/database-targets';
 import { PhzConfig } from '../dns/phz-config';
+import { RestoreTableConfig } from '../restore/restore-config';
 import { SandboxConfig } from '../sandbox/config';
 
 /**
@@ -130,21 +132,35 @@ export const LogConfig = z.strictObject({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export const OpsdeckConfig = z.strictObject({
-  slack: SlackConfig.prefault({}),
-  http: HttpConfig.prefault({}),
-  redis: RedisConfig.prefault({}),
-  mysql: MysqlConfig.prefault({}),
-  queue: QueueConfig.prefault({}),
-  runbook: RunbookConfig.prefault({}),
-  notify: NotifyConfig.prefault({}),
-  console: ConsoleConfig.prefault({}),
-  log: LogConfig.prefault({}),
-  aws: AwsConfig.prefault({}),
-  sandbox: SandboxConfig.prefault({}),
-  access: AccessConfig.prefault({}),
-  audit: AuditConfig.prefault({}),
-  phz: PhzConfig.prefault({}),
-});
+export const OpsdeckConfig = z
+  .strictObject({
+    slack: SlackConfig.prefault({}),
+    http: HttpConfig.prefault({}),
+    redis: RedisConfig.prefault({}),
+    mysql: MysqlConfig.prefault({}),
+    queue: QueueConfig.prefault({}),
+    runbook: RunbookConfig.prefault({}),
+    notify: NotifyConfig.prefault({}),
+    console: ConsoleConfig.prefault({}),
+    log: LogConfig.prefault({}),
+    aws: AwsConfig.prefault({}),
+    sandbox: SandboxConfig.prefault({}),
+    access: AccessConfig.prefault({}),
+    audit: AuditConfig.prefault({}),
+    phz: PhzConfig.prefault({}),
+    databases: DatabasesConfig,
+    restoreTable: RestoreTableConfig.prefault({}),
+  })
+  .refine(
+    (c) =>
+      Object.keys(c.databases).length === 0 ||
+      c.restoreTable.workerCidr !== undefined ||
+      c.restoreTable.workerSecurityGroupId !== undefined,
+    {
+      path: ['restoreTable'],
+      message:
+        'with databases configured, say where the workers connect from: workerCidr or workerSecurityGroupId',
+    },
+  );
 
 export type OpsdeckConfig = z.infer<typeof OpsdeckConfig>;

@@ -14,6 +14,8 @@ export interface Secrets {
   mysqlPassword?: string;
   redisPassword?: string;
   dashboard?: { user: string; password: string };
+  /** The password of each configured database's account, by database name (`databases`). */
+  databasePasswords: Readonly<Record<string, string>>;
 }
 
 export function readSecret(env: NodeJS.ProcessEnv, name: string, why: string): string {
@@ -42,6 +44,12 @@ export function readSecrets(config: OpsdeckConfig, env: NodeJS.ProcessEnv = proc
   const secrets: Secrets = {
     mysqlPassword: optionalSecret(env, config.mysql.passwordEnv, 'mysql.passwordEnv'),
     redisPassword: optionalSecret(env, config.redis.passwordEnv, 'redis.passwordEnv'),
+    databasePasswords: Object.fromEntries(
+      Object.entries(config.databases).map(([name, target]) => [
+        name,
+        readSecret(env, target.passwordEnv, `databases.${name}.passwordEnv`),
+      ]),
+    ),
   };
   if (slack.mode !== 'console') {
     secrets.botToken = readSecret(

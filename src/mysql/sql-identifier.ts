@@ -5,11 +5,11 @@ import { ErrorCode, OpsdeckError } from '../errors';
  * into SQL is checked against a strict pattern and backquoted; values always go as parameters. The
  * pattern has no backquote, quote, space, dot or semicolon, so a checked name cannot leave its quotes.
  */
-const IDENTIFIER = /^[A-Za-z0-9_$]{1,64}$/;
+export const IDENTIFIER_PATTERN = /^[A-Za-z0-9_$]{1,64}$/;
 
 /** Throws a coded error unless `name` is a safe identifier; returns it unchanged. */
 export function checkIdentifier(name: string): string {
-  if (!IDENTIFIER.test(name))
+  if (!IDENTIFIER_PATTERN.test(name))
     throw new OpsdeckError(
       ErrorCode.MysqlIdentifierInvalid,
       `not a safe SQL identifier (1-64 of A-Z a-z 0-9 _ $): ${JSON.stringify(name)}`,

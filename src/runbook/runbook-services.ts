@@ -4,6 +4,7 @@ import type { ApprovalStore } from '../access/approval-store';
 import type { AuditWriter } from '../audit/audit-writer';
 import type { AwsClients } from '../aws/clients';
 import type { OpsdeckConfig } from '../config/schema';
+import type { DatabaseAccess } from '../mysql/database-access';
 import type { MessageSink } from '../notify/job-thread-observer';
 import type { UserGroupMembership } from '../slack/user-group-membership';
 
@@ -15,6 +16,8 @@ export interface RunbookServices {
   redisPrefix: string;
   /** RDS, EC2 and Route53 clients (`aws` config: real AWS, or the sandbox by endpoint). */
   aws: AwsClients;
+  /** Connections to the configured databases (and instances restored from them). */
+  databases: DatabaseAccess;
   /** For approvals asked for mid-run (`ctx.requestApproval`): the store the clicks decide in, */
   approvals: ApprovalStore;
   /** the outbox that posts the plan with its buttons, */

@@ -4,6 +4,7 @@ import { authorize, describeDenial, userGroupsNamed, type AccessRequest } from '
 import type { AuditEventInput } from '../audit/audit-event';
 import type { AuditStore } from '../audit/audit-store';
 import type { AwsClients } from '../aws/clients';
+import type { DatabaseAccess } from '../mysql/database-access';
 import type { CommandRegistry } from '../command/command-registry';
 import { commandName, type CommandContext, type Requester } from '../command/define-command';
 import { parseCommand } from '../command/parse-command';
@@ -40,6 +41,8 @@ export interface FrontDoorDeps extends ApprovalDeps {
   auditStore: AuditStore;
   /** AWS clients for planners that read what exists (the zone's records before `/phz add`). */
   aws: AwsClients;
+  /** The configured databases, for planners that look at a table before planning. */
+  databases: DatabaseAccess;
   /** Upper bound on the work before the ack; Slack gives up after 3 s. */
   ackBudgetMs?: number;
 }
@@ -147,6 +150,7 @@ export async function handleSlashCommand(
       audit: deps.auditStore,
       commands: deps.commands.all,
       aws: deps.aws,
+      databases: deps.databases,
     };
     const outcome = await budget.bound(Promise.resolve(subcommand.plan(input, ctx)), 'the planner');
     const rule = { rule: decision.ruleIndex };

@@ -329,7 +329,11 @@ export class E2eStack {
       },
       timeoutMs,
       `job ${jobId}'s root message to say ${outcome}`,
-    );
+    ).catch((error: Error) => {
+      const { root, replies } = this.thread(jobId);
+      const shown = [root?.text ?? '(no root message)', ...replies.map(withoutTime)].join('\n  ');
+      throw new Error(`${error.message}; the thread so far:\n  ${shown}`);
+    });
     return { root: thread.root!, replies: thread.replies, lines: thread.replies.map(withoutTime) };
   }
 

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ApprovalStore } from '../../../src/access/approval-store';
 import { AuditStore } from '../../../src/audit/audit-store';
 import { AUDIT_DOWN_MESSAGE, AuditWriter } from '../../../src/audit/audit-writer';
+import { DatabaseAccess } from '../../../src/mysql/database-access';
 import { createAwsClients } from '../../../src/aws/clients';
 import { CommandRegistry } from '../../../src/command/command-registry';
 import { defineCommand, reply, subcommand } from '../../../src/command/define-command';
@@ -132,6 +133,7 @@ function depsWith(store: AuditStore, keyPrefix: string): FrontDoorDeps {
       logger,
     }),
     aws: createAwsClients(config.aws),
+    databases: new DatabaseAccess(config.databases, {}),
     outbox: {
       enqueue: (threadKey, message) => {
         posted.push({ threadKey, message });

@@ -1,0 +1,177 @@
+import { z } from 'zod';
+import {
+  defineCommand,
+  subcommand,
+  type CommandContext,
+  type RunbookPlan,
+} from '../src/command/define-command';
+import { endpointOf } from '../src/aws/rds-instance';
+import { ErrorCode, UsageError, isOpsdeckError } from '../src/errors';
+import { IDENTIFIER_PATTERN } from '../src/mysql/sql-identifier';
+import { AT_FORMATS, parsePointInTime } from '../src/restore/point-in-time';
+import {
+  checkProductionTable,
+  checkRestoreSource,
+  describeWindow,
+  type RestoreMode,
+} from '../src/restore/restore-preflight';
+import type { RestoreTableInput } from '../src/restore/restore-input';
+import { formatSlackDate, isoSeconds } from '../src/slack/slack-date';
+
+/**
+ * `/restore-table`: one table back from an RDS point-in-time backup. The planner checks
+ * everything it can before anything exists (the database, the restore window, the schema and
+ * table, what the mode needs) and shows the plan; the work is the `restore-table` runbook
+ * (jobs/restore-table.ts).
+ */
+
+const USAGE =
+  '/restore-table <database> <schema>.<table> --at <time> [--mode side|merge|replace] [--keep-instance]';
+
+const schema = z
+  .strictObject({
+    database: z.string({ error: 'is missing (a database from the config)' }),
+    table: z.string({ error: 'is missing (like billing.invoices)' }).transform((text, ctx) => {
+      const [schemaName, tableName, ...rest] = text.split('.');
+      if (
+        rest.length > 0 ||
+        tableName === undefined ||
+        !IDENTIFIER_PATTERN.test(schemaName!) ||
+        !IDENTIFIER_PATTERN.test(tableName)
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be <schema>.<table>, each 1-64 of A-Z a-z 0-9 _ $ (like billing.invoices)',
+        });
+        return z.NEVER;
+      }
+      return { schema: schemaName!, table: tableName };
+    }),
+    /** Words after the positionals: the rest of an unquoted `--at 15m ago`. */
+    rest: z.array(z.string()).default([]),
+    at: z.string({ error: `is missing: ${AT_FORMATS}` }),
+    mode: z
+      .enum(['side', 'merge', 'replace'], { error: 'must be side, merge or replace' })
+      .default('side'),
+    'keep-instance': z.boolean().default(false),
+  })
+  .transform((input, ctx) => {
+    const text = [input.at, ...input.rest].join(' ');
+    const parsed = parsePointInTime(text, new Date());
+    if ('error' in parsed) {
+      ctx.addIssue({ code: 'custom', path: ['at'], message: `"${text}" ${parsed.error}` });
+      return z.NEVER;
+    }
+    return {
+      database: input.database,
+      ...input.table,
+      at: parsed.at,
+      mode: input.mode as RestoreMode,
+      keepInstance: input['keep-instance'],
+    };
+  });
+
+type Parsed = z.infer<typeof schema>;
+
+const MODE_STEPS: Record<RestoreMode, { text: string; irreversible?: boolean }[]> = {
+  side: [{ text: 'stop there: the side table and the comparison are yours to use' }],
+  merge: [
+    {
+      text: 'ask for approval again, then INSERT the rows whose key is missing in production (no row is updated or deleted)',
+      irreversible: true,
+    },
+  ],
+  replace: [
+    {
+      text: 'ask for approval again, then swap atomically: RENAME TABLE t TO t__before_<stamp>, side TO t (the old content is kept)',
+      irreversible: true,
+    },
+  ],
+};
+
+async function plan(input: Parsed, ctx: CommandContext): Promise<RunbookPlan> {
+  const target = ctx.databases.target(input.database);
+  if (!target) {
+    const known = ctx.databases.names();
+    throw new UsageError(
+      `<database>: ${input.database} is not a configured database (configured: ${known.length > 0 ? known.join(', ') : 'none; see `databases` in the config'})`,
+      USAGE,
+    );
+  }
+  const where = `${input.schema}.${input.table}`;
+  let source;
+  try {
+    source = await checkRestoreSource(ctx.aws.rds, input.database, target, input.at);
+    const pool = ctx.databases.openPool(input.database, endpointOf(source.instance), {
+      connections: 1,
+      connectTimeoutMs: 2000,
+    });
+    try {
+      await checkProductionTable(pool, input.schema, input.table, input.mode);
+    } finally {
+      await pool.end();
+    }
+  } catch (error) {
+    if (isOpsdeckError(error) && error.code === ErrorCode.RestoreRefused)
+      throw new UsageError(error.message, USAGE, { cause: error });
+    throw error;
+  }
+  const jobInput: RestoreTableInput = {
+    database: input.database,
+    schema: input.schema,
+    table: input.table,
+    at: isoSeconds(input.at),
+    mode: input.mode,
+    keepInstance: input.keepInstance,
+  };
+  return {
+    kind: 'runbook',
+    runbook: 'restore-table',
+    input: jobInput,
+    summary: `restore ${where} of ${input.database} as it was at ${formatSlackDate(input.at)} (--mode ${input.mode}${input.keepInstance ? ', --keep-instance' : ''})`,
+    steps: [
+      {
+        text: `check again: the restore window of ${target.instance} (now ${describeWindow(source.window)}) and the table`,
+      },
+      {
+        text: `restore a temporary instance of ${target.instance} at ${isoSeconds(input.at)}, tagged with the job (private, no deletion protection); wait until available`,
+      },
+      { text: 'open tcp/3306 from the workers to it (a tagged rule, revoked at the end)' },
+      {
+        text: `copy ${where} from it into production as ${input.table}__restored_<stamp>, in parallel key ranges`,
+      },
+      {
+        text: 'verify counts and checksum; compare with production: rows missing, changed, extra',
+      },
+      ...MODE_STEPS[input.mode],
+      {
+        text: input.keepInstance
+          ? 'revoke the rule; keep the temporary instance (--keep-instance) and say where it is'
+          : 'revoke the rule and delete the temporary instance (no final snapshot), whatever happens',
+      },
+    ],
+  };
+}
+
+export default defineCommand({
+  name: 'restore-table',
+  summary: 'one table back from an RDS point-in-time backup, into a side table first',
+  defaultSubcommand: 'restore-table',
+  subcommands: [
+    subcommand({
+      name: 'restore-table',
+      usage: USAGE,
+      summary:
+        'restore <schema>.<table> as it was at --at (ISO-8601, "15m ago" or a Slack message link) into a side table; --mode merge inserts the missing rows, --mode replace swaps the table',
+      positionals: ['database', 'table', 'rest...'],
+      options: {
+        at: { type: 'string' },
+        mode: { type: 'string' },
+        'keep-instance': { type: 'boolean' },
+      },
+      schema,
+      target: (input) => input.database,
+      plan,
+    }),
+  ],
+});

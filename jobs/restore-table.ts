@@ -1,0 +1,565 @@
+import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import {
+  openIngress,
+  findJobRule,
+  revokeIngress,
+  type IngressSource,
+} from '../src/aws/ingress-rule';
+import { describeInstance, endpointOf } from '../src/aws/rds-instance';
+import { TAG } from '../src/aws/resource-tags';
+import {
+  deleteAndWaitGone,
+  ownedBy,
+  startPointInTimeRestore,
+  temporaryInstanceName,
+  waitUntilAvailable,
+} from '../src/aws/temporary-instance';
+import { AddTagsToResourceCommand } from '@aws-sdk/client-rds';
+import { ErrorCode, OpsdeckError, isOpsdeckError } from '../src/errors';
+import { compareTables } from '../src/mysql/compare-tables';
+import { copyTable } from '../src/mysql/copy-table';
+import type { MysqlEndpoint } from '../src/mysql/database-access';
+import { sideTableName, sideTableStamp } from '../src/mysql/side-table';
+import { checkIdentifier, qualifiedTable, quoteIdentifier } from '../src/mysql/sql-identifier';
+import { verifyCopy } from '../src/mysql/table-checksum';
+import { readTableShape } from '../src/mysql/table-shape';
+import { RestoreTableInput } from '../src/restore/restore-input';
+import { checkProductionTable, checkRestoreSource } from '../src/restore/restore-preflight';
+import { describeComparison } from '../src/restore/describe-comparison';
+import {
+  readTableDependencies,
+  replaceObstacle,
+  type ForeignKey,
+} from '../src/restore/table-dependencies';
+import { defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
+import { formatDuration } from '../src/runbook/progress-meter';
+import { isoSeconds } from '../src/slack/slack-date';
+
+/**
+ * `/restore-table`: one table back from an RDS point-in-time backup (see ../shared/runbooks.md).
+ * A temporary instance is restored at the time asked for (its name recorded before the call, and
+ * tagged with the job), reached through a tagged security-group rule, and the table is copied
+ * from it into production as a new side table in checkpointed key ranges. Then it is verified and
+ * compared with production, and applied per mode: `side` stops there; `merge` and `replace` ask
+ * for approval again before they touch the production table. The rule and the instance are
+ * removed however the job ends (the instance is kept with --keep-instance).
+ */
+type Ctx = StepContext<RestoreTableInput>;
+
+const PURPOSE = 'restore-table';
+const MYSQL_PORT = 3306;
+/** The copy and the waits are long by nature; their own limits come from the config. */
+const DAY_MS = 24 * 3600_000;
+
+interface RestoreState {
+  instanceName?: string;
+  sideTable?: string;
+  beforeTable?: string;
+  /** Set before RestoreDBInstanceToPointInTime is called. */
+  restoreRequested?: boolean;
+  waitStartedAt?: number;
+  restored?: MysqlEndpoint;
+  production?: MysqlEndpoint;
+  securityGroupId?: string;
+  /** Set before AuthorizeSecurityGroupIngress is called. */
+  ruleRequested?: boolean;
+  ruleId?: string;
+  /** False when an identical rule was there already: someone else's, never revoked. */
+  ruleOwned?: boolean;
+  copyStarted?: boolean;
+  doneRanges?: number[];
+  copiedRows?: number;
+  verifiedRows?: number;
+  comparison?: { missing: number; changed: number; extra: number } | null;
+  applied?: string;
+}
+
+const state = (ctx: Ctx) => ctx.state as RestoreState;
+const target = (ctx: Ctx) => ctx.services.databases.target(ctx.input.database)!;
+
+function must<T>(value: T | undefined, what: string): T {
+  if (value === undefined)
+    throw new OpsdeckError(
+      ErrorCode.StepFailed,
+      `${what} is not recorded: an earlier step did not finish`,
+    );
+  return value;
+}
+
+/** Runs `fn` with a pool on `endpoint`, closed afterwards. */
+async function withPool<T>(
+  ctx: Ctx,
+  endpoint: MysqlEndpoint,
+  connections: number,
+  fn: (pool: Pool) => Promise<T>,
+): Promise<T> {
+  const pool = ctx.services.databases.openPool(ctx.input.database, endpoint, { connections });
+  try {
+    return await fn(pool);
+  } finally {
+    await pool.end().catch(() => undefined);
+  }
+}
+
+function refused(message: string, cause?: unknown): OpsdeckError {
+  return new OpsdeckError(ErrorCode.RestoreRefused, message, cause === undefined ? {} : { cause });
+}
+
+async function check(ctx: Ctx): Promise<void> {
+  const { input, meta } = ctx;
+  const at = new Date(input.at);
+  const { instance, window } = await checkRestoreSource(
+    ctx.services.aws.rds,
+    input.database,
+    target(ctx),
+    at,
+    ctx.signal,
+  );
+  const production = endpointOf(instance);
+  await withPool(ctx, production, 1, (pool) =>
+    checkProductionTable(pool, input.schema, input.table, input.mode),
+  );
+  const stamp = sideTableStamp(new Date(meta.requestedAt));
+  const sideTable = sideTableName(input.table, stamp);
+  const beforeTable = checkIdentifier(`${input.table}__before_${stamp}`);
+  const instanceName = temporaryInstanceName(instance.DBInstanceIdentifier!, 'restore', meta.jobId);
+  await ctx.remember({ production, sideTable, beforeTable, instanceName });
+  await ctx.say(
+    `${input.database} (${instance.DBInstanceIdentifier}) can be restored to ${isoSeconds(at)}: window ${isoSeconds(window.earliest!)} – ${isoSeconds(window.latest!)}; ${input.schema}.${input.table} is in production`,
+  );
+}
+
+async function restoreInstance(ctx: Ctx): Promise<void> {
+  const name = must(state(ctx).instanceName, 'the instance name');
+  const source = await describeInstance(ctx.services.aws.rds, target(ctx).instance, ctx.signal);
+  if (!source) throw refused(`RDS has no instance ${target(ctx).instance} any more`);
+  await ctx.remember({ restoreRequested: true });
+  const { restoreTable } = ctx.services.config;
+  const { created } = await startPointInTimeRestore(
+    ctx.services.aws.rds,
+    {
+      source,
+      name,
+      at: new Date(ctx.input.at),
+      instanceClass: restoreTable.instanceClass,
+      securityGroupIds: restoreTable.securityGroupIds,
+      tags: {
+        jobId: ctx.meta.jobId,
+        purpose: PURPOSE,
+        requestedBy: ctx.meta.actor.id,
+        source: source.DBInstanceIdentifier!,
+      },
+    },
+    ctx.signal,
+  );
+  await ctx.say(
+    created
+      ? `restoring \`${name}\` from ${source.DBInstanceIdentifier} at ${ctx.input.at}`
+      : `\`${name}\` was already being restored by this job; not again`,
+  );
+}
+
+async function removeInstance(ctx: Ctx): Promise<void> {
+  const { instanceName: name, restoreRequested } = state(ctx);
+  if (!restoreRequested || name === undefined) return;
+  const { rds } = ctx.services.aws;
+  const instance = await describeInstance(rds, name);
+  if (!instance) return;
+  if (!ownedBy(instance, ctx.meta.jobId)) {
+    await ctx.say(`:warning: \`${name}\` exists but is not this job's; left alone`);
+    return;
+  }
+  if (ctx.input.keepInstance) {
+    await rds.send(
+      new AddTagsToResourceCommand({
+        ResourceName: instance.DBInstanceArn,
+        Tags: [{ Key: TAG.keep, Value: ctx.meta.actor.id }],
+      }),
+    );
+    const where = instance.Endpoint?.Address
+      ? ` at ${instance.Endpoint.Address}:${instance.Endpoint.Port}`
+      : '';
+    await ctx.say(
+      `:warning: kept as asked (--keep-instance): \`${name}\`${where}, ${instance.DBInstanceStatus}, ${instance.DBInstanceClass}. It costs money until deleted: delete it (no final snapshot) when done.`,
+    );
+    return;
+  }
+  const { restoreTable } = ctx.services.config;
+  const startedAt = Date.now();
+  let saidAt = startedAt;
+  await deleteAndWaitGone(rds, name, {
+    startedAt,
+    maxWaitMs: restoreTable.maxWaitMinutes * 60_000,
+    pollMs: restoreTable.pollSeconds * 1000,
+    onPoll: async (status, waited) => {
+      if (Date.now() - saidAt < ctx.services.config.runbook.progressIntervalMs) return;
+      saidAt = Date.now();
+      await ctx.say(`:hourglass_flowing_sand: \`${name}\` ${status}, ${formatDuration(waited)}`);
+    },
+  });
+  await ctx.say(`deleted \`${name}\` (no final snapshot, automated backups deleted)`);
+}
+
+async function waitInstance(ctx: Ctx): Promise<void> {
+  const name = must(state(ctx).instanceName, 'the instance name');
+  let { waitStartedAt } = state(ctx);
+  if (waitStartedAt === undefined) {
+    waitStartedAt = Date.now();
+    await ctx.remember({ waitStartedAt });
+  }
+  const { restoreTable, runbook } = ctx.services.config;
+  const maxWaitMs = restoreTable.maxWaitMinutes * 60_000;
+  let saidAt = -Infinity;
+  const instance = await waitUntilAvailable(ctx.services.aws.rds, name, {
+    startedAt: waitStartedAt,
+    maxWaitMs,
+    pollMs: restoreTable.pollSeconds * 1000,
+    signal: ctx.signal,
+    onPoll: async (status, waited) => {
+      if (Date.now() - saidAt < runbook.progressIntervalMs) return;
+      saidAt = Date.now();
+      await ctx.say(
+        `:hourglass_flowing_sand: \`${name}\` is ${status}, waited ${formatDuration(waited)} of at most ${formatDuration(maxWaitMs)}`,
+      );
+    },
+  });
+  const restored = endpointOf(instance);
+  await ctx.remember({ restored });
+  await ctx.say(
+    `\`${name}\` is available after ${formatDuration(Date.now() - waitStartedAt)} (${restored.host}:${restored.port})`,
+  );
+}
+
+function workerSource(ctx: Ctx): IngressSource {
+  const { workerCidr, workerSecurityGroupId } = ctx.services.config.restoreTable;
+  if (workerCidr !== undefined) return { cidr: workerCidr };
+  return { securityGroupId: workerSecurityGroupId! };
+}
+
+async function openNetwork(ctx: Ctx): Promise<void> {
+  const name = must(state(ctx).instanceName, 'the instance name');
+  const instance = await describeInstance(ctx.services.aws.rds, name, ctx.signal);
+  const groupId = instance?.VpcSecurityGroups?.[0]?.VpcSecurityGroupId;
+  if (groupId === undefined)
+    throw new OpsdeckError(ErrorCode.RdsInstanceUnusable, `\`${name}\` has no VPC security group`);
+  await ctx.remember({ securityGroupId: groupId, ruleRequested: true });
+  const from = workerSource(ctx);
+  const { ruleId, owned } = await openIngress(
+    ctx.services.aws.ec2,
+    {
+      groupId,
+      port: MYSQL_PORT,
+      from,
+      tags: {
+        jobId: ctx.meta.jobId,
+        purpose: PURPOSE,
+        requestedBy: ctx.meta.actor.id,
+        source: name,
+      },
+    },
+    ctx.signal,
+  );
+  await ctx.remember({ ruleId, ruleOwned: owned });
+  const peer = 'cidr' in from ? from.cidr : from.securityGroupId;
+  await ctx.say(
+    owned
+      ? `opened tcp/${MYSQL_PORT} from ${peer} in ${groupId} (rule ${ruleId}, tagged with the job)`
+      : `tcp/${MYSQL_PORT} from ${peer} was open in ${groupId} already (not this job's rule: it stays)`,
+  );
+}
+
+async function closeNetwork(ctx: Ctx): Promise<void> {
+  const { securityGroupId, ruleRequested, ruleOwned } = state(ctx);
+  if (!ruleRequested || securityGroupId === undefined || ruleOwned === false) return;
+  const { ec2 } = ctx.services.aws;
+  const ruleId =
+    state(ctx).ruleId ??
+    (await findJobRule(ec2, securityGroupId, ctx.meta.jobId))?.SecurityGroupRuleId;
+  if (ruleId === undefined) return;
+  await revokeIngress(ec2, securityGroupId, ruleId);
+  await ctx.say(`revoked rule ${ruleId} in ${securityGroupId}`);
+}
+
+async function sideTableExists(pool: Pool, schema: string, table: string): Promise<boolean> {
+  const [rows] = await pool.query<RowDataPacket[]>(
+    'SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
+    [schema, table],
+  );
+  return rows.length > 0;
+}
+
+async function copy(ctx: Ctx): Promise<void> {
+  const { schema, table } = ctx.input;
+  const s = state(ctx);
+  const sideTable = must(s.sideTable, 'the side table name');
+  const restored = must(s.restored, "the restored instance's endpoint");
+  const production = must(s.production, "production's endpoint");
+  const { parallelism } = ctx.services.config.restoreTable;
+  await withPool(ctx, restored, parallelism + 1, (source) =>
+    withPool(ctx, production, parallelism + 1, async (destination) => {
+      try {
+        await readTableShape(source, schema, table);
+      } catch (error) {
+        if (isOpsdeckError(error) && error.code === ErrorCode.MysqlTableNotFound)
+          throw refused(
+            `${schema}.${table} did not exist at ${ctx.input.at}: nothing to restore`,
+            error,
+          );
+        throw error;
+      }
+      const exists = await sideTableExists(destination, schema, sideTable);
+      if (exists && !s.copyStarted)
+        throw refused(
+          `${schema}.${sideTable} exists already and is not this job's; nothing was copied`,
+        );
+      const done = [...(s.doneRanges ?? [])];
+      const resume = exists ? { doneRanges: done } : undefined;
+      if (resume && done.length > 0)
+        await ctx.say(
+          `resuming the copy: ${done.length} key ranges were copied before the interruption`,
+        );
+      await ctx.remember({ copyStarted: true });
+      let saving = Promise.resolve();
+      const result = await copyTable({
+        source,
+        destination,
+        from: { database: schema, table },
+        to: { database: schema, table: sideTable },
+        parallelism,
+        ...(resume && { resume }),
+        signal: ctx.signal,
+        onProgress: (p) => ctx.progress(p.rows, p.estimatedRows, 'rows'),
+        onRangeDone: (range) => {
+          done.push(range.index);
+          saving = saving.then(() => ctx.remember({ doneRanges: [...done] }));
+          return saving;
+        },
+      });
+      await ctx.remember({ copiedRows: (s.copiedRows ?? 0) + result.rows });
+      await ctx.say(
+        `copied ${result.rows} rows into \`${schema}.${sideTable}\` in ${formatDuration(result.durationMs)} (${result.ranges.length} key ranges, ${parallelism} connections)`,
+      );
+    }),
+  );
+}
+
+async function verify(ctx: Ctx): Promise<void> {
+  const { schema, table } = ctx.input;
+  const s = state(ctx);
+  const sideTable = must(s.sideTable, 'the side table name');
+  await withPool(ctx, must(s.restored, 'the restored endpoint'), 1, (source) =>
+    withPool(ctx, must(s.production, "production's endpoint"), 1, async (production) => {
+      const shape = await readTableShape(source, schema, table);
+      const check = await verifyCopy(
+        source,
+        production,
+        { database: schema, table },
+        { database: schema, table: sideTable },
+        shape.insertable,
+      );
+      if (!check.equal)
+        throw new OpsdeckError(
+          ErrorCode.StepFailed,
+          `the side table does not match the restored table: ${check.side.rows} rows (checksum ${check.side.checksum}) vs ${check.source.rows} rows (checksum ${check.source.checksum}); nothing in production was changed`,
+        );
+      await ctx.say(
+        `:white_check_mark: verified: \`${sideTable}\` has the restored table's ${check.source.rows} rows, same checksum`,
+      );
+      if (shape.key === null) {
+        await ctx.remember({ verifiedRows: check.source.rows, comparison: null });
+        await ctx.say(
+          `${schema}.${table} has no primary or NOT NULL unique key: rows cannot be compared one by one`,
+        );
+        return;
+      }
+      const comparison = await compareTables(
+        production,
+        schema,
+        table,
+        sideTable,
+        ctx.services.config.restoreTable.sampleSize,
+      );
+      await ctx.remember({
+        verifiedRows: check.source.rows,
+        comparison: {
+          missing: comparison.missing.count,
+          changed: comparison.changed.count,
+          extra: comparison.extra.count,
+        },
+      });
+      await ctx.say(describeComparison(comparison, `${schema}.${table}`, ctx.input.at));
+    }),
+  );
+}
+
+async function apply(ctx: Ctx): Promise<void> {
+  const { schema, table, mode } = ctx.input;
+  const s = state(ctx);
+  const sideTable = must(s.sideTable, 'the side table name');
+  const beforeTable = must(s.beforeTable, 'the name for the old table');
+  const counts = s.comparison;
+  const where = `${schema}.${table}`;
+  await ctx.requestApproval(
+    mode === 'merge'
+      ? {
+          summary: `merge into production ${where}: insert the ${counts?.missing ?? 0} rows missing since ${ctx.input.at}`,
+          steps: [
+            {
+              text: `INSERT into ${where} the ${counts?.missing ?? 0} rows of \`${sideTable}\` whose key is not in production (one statement: all or none)`,
+              irreversible: true,
+            },
+            {
+              text: `leave alone the ${counts?.changed ?? 0} rows changed and the ${counts?.extra ?? 0} rows added since: no row is updated or deleted`,
+            },
+          ],
+        }
+      : {
+          summary: `replace production ${where} with its restored copy (as of ${ctx.input.at})`,
+          steps: [
+            {
+              text: `RENAME TABLE ${table} TO ${beforeTable}, ${sideTable} TO ${table} (atomic)`,
+              irreversible: true,
+            },
+            {
+              text: `the ${counts?.extra ?? 0} rows added and ${counts?.changed ?? 0} rows changed since leave ${where}; they stay in ${beforeTable}`,
+            },
+          ],
+        },
+  );
+  await withPool(ctx, must(s.production, "production's endpoint"), 1, (pool) =>
+    mode === 'merge' ? merge(ctx, pool, sideTable) : replace(ctx, pool, sideTable, beforeTable),
+  );
+}
+
+function keyJoin(columns: string[]): string {
+  return columns.map((c) => `p.${quoteIdentifier(c)} = s.${quoteIdentifier(c)}`).join(' AND ');
+}
+
+async function merge(ctx: Ctx, pool: Pool, sideTable: string): Promise<void> {
+  const { schema, table } = ctx.input;
+  const shape = await readTableShape(pool, schema, sideTable);
+  const key = shape.key;
+  if (key === null) throw refused(`${schema}.${sideTable} has no key to merge by`);
+  const columns = shape.insertable.map((c) => quoteIdentifier(c.name));
+  const keyNames = key.columns.map((c) => c.name);
+  let inserted: number;
+  try {
+    const [result] = await pool.query<ResultSetHeader>(
+      `INSERT INTO ${qualifiedTable(schema, table)} (${columns.join(', ')})
+       SELECT ${columns.map((c) => `s.${c}`).join(', ')}
+         FROM ${qualifiedTable(schema, sideTable)} AS s
+         LEFT JOIN ${qualifiedTable(schema, table)} AS p ON ${keyJoin(keyNames)}
+        WHERE p.${quoteIdentifier(keyNames[0]!)} IS NULL`,
+    );
+    inserted = result.affectedRows;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (
+      code === 'ER_DUP_ENTRY' ||
+      code === 'ER_NO_REFERENCED_ROW_2' ||
+      code === 'ER_NO_REFERENCED_ROW'
+    )
+      throw refused(
+        `production refused the merge, so nothing was inserted (one statement, all or none): ${(error as Error).message}. The restored rows are in \`${sideTable}\` to merge by hand.`,
+        error,
+      );
+    throw error;
+  }
+  const after = await compareTables(pool, schema, table, sideTable, 0);
+  await ctx.remember({ applied: `inserted ${inserted} rows` });
+  await ctx.say(
+    `:white_check_mark: merged: inserted ${inserted} rows into ${schema}.${table}; rows still missing: ${after.missing.count}; nothing updated or deleted (${after.changed.count} rows differ from the restored copy, ${after.extra.count} rows were added since)`,
+  );
+}
+
+function addForeignKeySql(key: ForeignKey): string {
+  const list = (names: string[]) => names.map(quoteIdentifier).join(', ');
+  return `ADD FOREIGN KEY (${list(key.columns)}) REFERENCES ${qualifiedTable(key.referencedSchema, key.referencedTable)} (${list(key.referencedColumns)}) ON DELETE ${ruleSql(key.onDelete)} ON UPDATE ${ruleSql(key.onUpdate)}`;
+}
+
+function ruleSql(rule: string): string {
+  const known = ['RESTRICT', 'CASCADE', 'SET NULL', 'NO ACTION', 'SET DEFAULT'];
+  if (!known.includes(rule)) throw refused(`unexpected foreign key rule ${JSON.stringify(rule)}`);
+  return rule;
+}
+
+async function replace(
+  ctx: Ctx,
+  pool: Pool,
+  sideTable: string,
+  beforeTable: string,
+): Promise<void> {
+  const { schema, table } = ctx.input;
+  const swapped =
+    (await sideTableExists(pool, schema, beforeTable)) &&
+    !(await sideTableExists(pool, schema, sideTable));
+  if (swapped) {
+    await ctx.say(
+      `the swap was done before the interruption: ${table} is the restored table, the old one is ${beforeTable}`,
+    );
+    await ctx.remember({ applied: `swapped; old table kept as ${beforeTable}` });
+    return;
+  }
+  const deps = await readTableDependencies(pool, schema, table);
+  const obstacle = replaceObstacle(deps, schema, table);
+  if (obstacle) throw refused(`${obstacle} Nothing was changed.`);
+  if (deps.references.length > 0) {
+    const sideDeps = await readTableDependencies(pool, schema, sideTable);
+    if (sideDeps.references.length === 0) {
+      try {
+        await pool.query(
+          `ALTER TABLE ${qualifiedTable(schema, sideTable)} ${deps.references.map(addForeignKeySql).join(', ')}`,
+        );
+      } catch (error) {
+        throw refused(
+          `the restored rows do not satisfy ${table}'s foreign keys today (${(error as Error).message}), so the swap was not made; production is unchanged. Use --mode merge, or fix the parents and swap \`${sideTable}\` by hand.`,
+          error,
+        );
+      }
+      await ctx.say(
+        `added ${table}'s ${deps.references.length} foreign key(s) to \`${sideTable}\` (${deps.references.map((k) => k.name).join(', ')}; the server names the new ones)`,
+      );
+    }
+  }
+  await pool.query(
+    `RENAME TABLE ${qualifiedTable(schema, table)} TO ${qualifiedTable(schema, beforeTable)}, ${qualifiedTable(schema, sideTable)} TO ${qualifiedTable(schema, table)}`,
+  );
+  const [[count]] = await pool.query<RowDataPacket[]>(
+    `SELECT (SELECT COUNT(*) FROM ${qualifiedTable(schema, table)}) AS swapped_in, (SELECT COUNT(*) FROM ${qualifiedTable(schema, beforeTable)}) AS kept`,
+  );
+  await ctx.remember({ applied: `swapped; old table kept as ${beforeTable}` });
+  await ctx.say(
+    `:white_check_mark: swapped: ${schema}.${table} is the restored table (${count!.swapped_in} rows); the table it replaced is kept as ${schema}.${beforeTable} (${count!.kept} rows)`,
+  );
+}
+
+async function report(ctx: Ctx): Promise<void> {
+  const { schema, table, mode } = ctx.input;
+  const s = state(ctx);
+  const outcome =
+    mode === 'side'
+      ? `the restored rows are in \`${schema}.${s.sideTable}\` (production's ${table} is unchanged). To take them: \`--mode merge\` inserts the missing rows, \`--mode replace\` swaps the table`
+      : (s.applied ?? 'nothing applied');
+  await ctx.say(
+    `:white_check_mark: ${schema}.${table} as of ${ctx.input.at}: ${s.verifiedRows ?? 0} rows restored; ${outcome}.`,
+  );
+}
+
+export default defineRunbook({
+  name: 'restore-table',
+  input: RestoreTableInput,
+  steps: [
+    step('check', check),
+    step('restore-instance', restoreInstance, {
+      cleanup: removeInstance,
+      cleanupName: 'delete-restored-instance',
+      timeoutMs: DAY_MS,
+    }),
+    step('wait-instance', waitInstance, { timeoutMs: DAY_MS }),
+    step('open-network', openNetwork, { cleanup: closeNetwork, cleanupName: 'revoke-rule' }),
+    step('copy-table', copy, { timeoutMs: DAY_MS }),
+    step('verify', verify, { timeoutMs: DAY_MS }),
+    step('apply', apply, { when: (input) => input.mode !== 'side' }),
+    step('report', report),
+  ],
+});

@@ -1,0 +1,313 @@
+import { CreateDBInstanceCommand, DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import { DescribeSecurityGroupRulesCommand } from '@aws-sdk/client-ec2';
+import mysql from 'mysql2/promise';
+import { APPROVE_ACTION_ID } from '../../src/access/approval-blocks';
+import { TAG } from '../../src/aws/resource-tags';
+import { SEED } from '../../src/sandbox/seed';
+import { isoSeconds } from '../../src/slack/slack-date';
+import type { FakeMessage } from '../../src/slack/fake-slack-api';
+import { ALERT_CHANNEL, ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
+
+/**
+ * `/restore-table` end to end: signed slash commands into the real Bolt receiver, the plan checked
+ * against the seeded sandbox (RDS restore window through the unmodified SDK, the production
+ * table in its real mariadbd), real worker processes restoring a real instance to a point in
+ * time, copying into production, and cleaning up. The story: rows of a billing table, a DELETE
+ * without WHERE at time T, writes after T; then a restore to just before T in each mode.
+ */
+
+const BOB = { id: 'U0BOB', name: 'bob' };
+const ACCESS = {
+  admins: 'operators',
+  groups: { operators: { users: [ALICE.id, BOB.id] } },
+  rules: [
+    { command: 'restore-table', targets: ['*'], groups: ['operators'] },
+    { command: 'ops *', groups: ['operators'] },
+  ],
+};
+const ROWS = 1200;
+
+/** The ledger as a billing table looks: varied types, a unique key, NULLs, utf8mb4, JSON, bytes. */
+const LEDGER = (name: string) => `CREATE TABLE billing.${name} (
+  id INT UNSIGNED PRIMARY KEY,
+  account VARCHAR(64) NOT NULL,
+  amount_cents BIGINT NOT NULL,
+  note TEXT CHARACTER SET utf8mb4 NULL,
+  meta JSON NULL,
+  digest VARBINARY(16) NULL,
+  amount_eur DECIMAL(12,2) AS (amount_cents / 100) STORED,
+  UNIQUE KEY uk_ref (account, id),
+  KEY (amount_cents)
+)`;
+const FILL = (
+  name: string,
+) => `INSERT INTO billing.${name} (id, account, amount_cents, note, meta, digest)
+  SELECT seq, CONCAT('acct-', seq % 37), seq * 101, IF(seq % 5 = 0, NULL, CONCAT('Zahlung ✓ 💶 ', seq)),
+         JSON_OBJECT('seq', seq, 'tags', JSON_ARRAY('a', 'b')), UNHEX(MD5(seq))
+    FROM seq_1_to_${ROWS}`;
+
+describe('/restore-table end to end', () => {
+  let stack: E2eStack;
+  let prod: mysql.Connection;
+  let beforeMistake: Date;
+  const text = (res: { body: unknown }) => (res.body as { text: string }).text;
+  const restore = (line: string, user = ALICE) =>
+    stack.slash(line, { command: '/restore-table', user });
+
+  async function instances() {
+    const { DBInstances } = await stack.sandbox!.clients.rds.send(
+      new DescribeDBInstancesCommand({}),
+    );
+    return DBInstances ?? [];
+  }
+
+  async function jobRules(jobId: string) {
+    const { SecurityGroupRules } = await stack.sandbox!.clients.ec2.send(
+      new DescribeSecurityGroupRulesCommand({
+        Filters: [{ Name: `tag:${TAG.jobId}`, Values: [jobId] }],
+      }),
+    );
+    return SecurityGroupRules ?? [];
+  }
+
+  async function rows(sql: string): Promise<mysql.RowDataPacket[]> {
+    const [result] = await prod.query<mysql.RowDataPacket[]>(sql);
+    return result;
+  }
+
+  function approvalFor(jobId: string): FakeMessage | undefined {
+    return stack.slack
+      .messages(ALERT_CHANNEL)
+      .filter((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(`(job \`${jobId}\`)`))
+      .at(-1);
+  }
+
+  async function approveMidRun(jobId: string): Promise<FakeMessage> {
+    const message = await waitFor(() => approvalFor(jobId), 120_000, 'the mid-run approval');
+    const approvalId = /apv_[0-9a-f]{24}/.exec(JSON.stringify(message.blocks))![0];
+    await stack.click(APPROVE_ACTION_ID, approvalId, message.ts, BOB);
+    return message;
+  }
+
+  async function queued(line: string): Promise<string> {
+    const ack = text(await restore(line));
+    expect(ack).toContain(':inbox_tray: Queued');
+    return jobIdIn(ack);
+  }
+
+  /** Nothing of the job is left in the cloud: no instance, no rule. */
+  async function expectNothingLeft(jobId: string) {
+    const left = (await instances()).filter((i) =>
+      i.TagList?.some((t) => t.Key === TAG.jobId && t.Value === jobId),
+    );
+    expect(left).toEqual([]);
+    expect(await jobRules(jobId)).toEqual([]);
+  }
+
+  beforeAll(async () => {
+    stack = new E2eStack(
+      {
+        access: ACCESS,
+        databases: {
+          billing: { instance: 'production', user: 'admin', passwordEnv: 'E2E_DB_PASSWORD' },
+          nobackup: { instance: 'nobackup', user: 'admin', passwordEnv: 'E2E_DB_PASSWORD' },
+        },
+        restoreTable: {
+          workerCidr: '127.0.0.1/32',
+          pollSeconds: 0.2,
+          maxWaitMinutes: 5,
+          parallelism: 2,
+        },
+        runbook: { progressIntervalMs: 0 },
+      },
+      { sandbox: { seed: true } },
+    );
+    stack.env.E2E_DB_PASSWORD = SEED.masterPassword;
+    await stack.start();
+    await stack.startWorker();
+    const production = (await instances()).find((i) => i.DBInstanceIdentifier === 'production')!;
+    prod = await mysql.createConnection({
+      host: production.Endpoint!.Address!,
+      port: production.Endpoint!.Port!,
+      user: SEED.masterUsername,
+      password: SEED.masterPassword,
+      database: 'billing',
+    });
+    for (const name of ['ledger_side', 'ledger_merge', 'ledger_replace', 'ledger_crash']) {
+      await prod.query(LEDGER(name));
+      await prod.query(FILL(name));
+    }
+    await prod.query(`CREATE TABLE billing.nokey (a INT, b TEXT)`);
+    await prod.query(`INSERT INTO billing.nokey VALUES (1, 'x'), (1, 'x')`);
+    // T: the mistake. The restore goes to the second before it.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    beforeMistake = new Date(Math.floor(Date.now() / 1000) * 1000);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    for (const name of ['ledger_side', 'ledger_merge', 'ledger_replace', 'ledger_crash']) {
+      await prod.query(`DELETE FROM billing.${name}`);
+      // Writes after T: a row re-created with other values, and new rows.
+      await prod.query(
+        `INSERT INTO billing.${name} (id, account, amount_cents) VALUES (7, 'acct-7', 1), (5001, 'acct-new', 500), (5002, 'acct-new', 600)`,
+      );
+    }
+    await waitFor(
+      async () => {
+        const now = (await instances()).find((i) => i.DBInstanceIdentifier === 'production');
+        return now!.LatestRestorableTime! > new Date(beforeMistake.getTime() + 2000);
+      },
+      30_000,
+      'the restore window to pass the mistake',
+    );
+  }, 120_000);
+  afterAll(async () => {
+    await prod?.end();
+    await stack?.stop();
+  });
+
+  describe('refuses, with the reason and the usage, and creates nothing:', () => {
+    const refusals: [string, string][] = [
+      ['', '<database> is missing'],
+      ['billing', '<table> is missing'],
+      ['billing billing.ledger_side', '--at is missing'],
+      ['billing ledger_side --at 15m ago', '<table>: must be <schema>.<table>'],
+      ['billing billing.led`ger --at 15m ago', '<table>: must be <schema>.<table>'],
+      ['billing billing.ledger_side --at yesterday', '--at: "yesterday" must be an ISO-8601 time'],
+      ['billing billing.ledger_side --at 2025-02-30T10:00:00Z', 'is not a valid date and time'],
+      [
+        'billing billing.ledger_side --at 15m ago --mode swap',
+        '--mode: must be side, merge or replace',
+      ],
+      ['billing billing.ledger_side --at 15m ago --force', 'unknown option --force'],
+      [
+        'payroll billing.ledger_side --at 15m ago',
+        'payroll is not a configured database (configured: billing, nobackup)',
+      ],
+      [
+        'billing billing.ledger_side --at 2020-01-01T00:00:00Z',
+        '2020-01-01T00:00:00Z is before the restore window of billing',
+      ],
+      [
+        'billing billing.ledger_side --at 2099-01-01T00:00:00Z',
+        'is after the restore window of billing',
+      ],
+      ['billing nosuch.ledger_side --at 1s ago', 'schema nosuch does not exist in production'],
+      ['billing billing.nosuch --at 1s ago', 'table billing.nosuch does not exist in production'],
+      [
+        'billing billing.nokey --at 1s ago --mode merge',
+        'has no primary key or NOT NULL unique key, which --mode merge needs',
+      ],
+      [
+        'billing billing.invoices --at 1s ago --mode replace',
+        'is referenced by foreign keys (payments.fk_payment_invoice)',
+      ],
+    ];
+    it.each(refusals)('/restore-table %s', async (line, message) => {
+      const before = (await instances()).length;
+      const res = await restore(line);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ response_type: 'ephemeral' });
+      expect(text(res)).toContain(message);
+      expect(text(res)).toContain('/restore-table <database> <schema>.<table> --at <time>');
+      expect(await stack.runtime.opsQueue.count()).toBe(0);
+      expect((await instances()).length).toBe(before);
+    });
+
+    it('an instance without automated backups (retention 0)', async () => {
+      await stack.sandbox!.clients.rds.send(
+        new CreateDBInstanceCommand({
+          DBInstanceIdentifier: 'nobackup',
+          DBInstanceClass: 'db.t3.micro',
+          Engine: 'mysql',
+          MasterUsername: SEED.masterUsername,
+          MasterUserPassword: SEED.masterPassword,
+          BackupRetentionPeriod: 0,
+        }),
+      );
+      const res = await restore('nobackup billing.ledger_side --at 1m ago');
+      expect(text(res)).toContain('has automated backups off (retention 0 days)');
+    });
+  });
+
+  it('side (default): the table as it was, next to production, with what the mistake did', async () => {
+    const jobId = await queued(`billing billing.ledger_side --at ${isoSeconds(beforeMistake)}`);
+    const { lines } = await stack.finishedThread(jobId, 'succeeded');
+    const all = lines.join('\n');
+    expect(all).toMatch(/restoring `production-restore-[0-9a-f]{10}` from production/);
+    expect(all).toContain(`verified: \`ledger_side__restored_`);
+    expect(all).toContain(`has the restored table's ${ROWS} rows, same checksum`);
+    expect(all).toContain(
+      `missing from production: *${ROWS - 1}* rows (deleted since) (keys 1, 2, 3`,
+    );
+    expect(all).toContain('changed in production: *1* rows (updated since) (keys 7)');
+    expect(all).toContain('extra in production: *2* rows (written since) (keys 5001, 5002)');
+    expect(all).toMatch(/copy-table.*\d+%/s);
+    const side = (await rows(`SHOW TABLES FROM billing LIKE 'ledger_side__restored_%'`)).map(
+      (r) => Object.values(r)[0] as string,
+    );
+    expect(side).toHaveLength(1);
+    // Same content as before the mistake, column for column (the generated one recomputed).
+    const [restored] = await rows(
+      `SELECT COUNT(*) AS n, SUM(amount_cents) AS total, SUM(note IS NULL) AS nulls,
+              SUM(note LIKE '%💶%') AS emoji, SUM(JSON_EXTRACT(meta, '$.seq')) AS seqs,
+              SUM(digest = UNHEX(MD5(id))) AS digests, SUM(amount_eur * 100 = amount_cents) AS generated
+         FROM billing.${side[0]}`,
+    );
+    const n = ROWS;
+    expect(restored).toEqual({
+      n,
+      total: String((101 * n * (n + 1)) / 2),
+      nulls: String(n / 5),
+      emoji: String(n - n / 5),
+      seqs: (n * (n + 1)) / 2,
+      digests: String(n),
+      generated: String(n),
+    });
+    // Production is untouched.
+    expect((await rows('SELECT id FROM billing.ledger_side ORDER BY id')).map((r) => r.id)).toEqual(
+      [7, 5001, 5002],
+    );
+    await expectNothingLeft(jobId);
+    expect(all).toMatch(/revoked rule sgr-/);
+    expect(all).toMatch(/deleted `production-restore-[0-9a-f]{10}` \(no final snapshot/);
+  }, 180_000);
+
+  it('merge: inserts exactly the missing rows, after a second approval, and changes no other row', async () => {
+    const jobId = await queued(
+      `billing billing.ledger_merge --at ${isoSeconds(beforeMistake)} --mode merge`,
+    );
+    const approval = await approveMidRun(jobId);
+    expect(JSON.stringify(approval.blocks)).toContain(`insert the ${ROWS - 1} rows missing since`);
+    const { lines } = await stack.finishedThread(jobId, 'succeeded');
+    expect(lines.join('\n')).toContain(
+      `merged: inserted ${ROWS - 1} rows into billing.ledger_merge; rows still missing: 0`,
+    );
+    const [summary] = await rows(
+      `SELECT COUNT(*) AS n, SUM(id <= ${ROWS}) AS old, MAX(id) AS top FROM billing.ledger_merge`,
+    );
+    expect(summary).toEqual({ n: ROWS + 2, old: String(ROWS), top: 5002 });
+    // Row 7 was re-created after T: the merge did not touch it.
+    expect(await rows('SELECT amount_cents, note FROM billing.ledger_merge WHERE id = 7')).toEqual([
+      { amount_cents: 1, note: null },
+    ]);
+    await expectNothingLeft(jobId);
+  }, 180_000);
+
+  it('replace: swaps atomically after a second approval, keeping the old table', async () => {
+    const jobId = await queued(
+      `billing billing.ledger_replace --at ${isoSeconds(beforeMistake)} --mode replace`,
+    );
+    await approveMidRun(jobId);
+    const { lines } = await stack.finishedThread(jobId, 'succeeded');
+    expect(lines.join('\n')).toMatch(
+      new RegExp(
+        `swapped: billing.ledger_replace is the restored table \\(${ROWS} rows\\); the table it replaced is kept as billing.ledger_replace__before_\\w+ \\(3 rows\\)`,
+      ),
+    );
+    const [now] = await rows('SELECT COUNT(*) AS n, MAX(id) AS top FROM billing.ledger_replace');
+    expect(now).toEqual({ n: ROWS, top: ROWS });
+    const before = await rows(`SHOW TABLES FROM billing LIKE 'ledger_replace__before_%'`);
+    expect(before).toHaveLength(1);
+    expect(await rows(`SHOW TABLES FROM billing LIKE 'ledger_replace__restored_%'`)).toEqual([]);
+    await expectNothingLeft(jobId);
+  }, 180_000);
+});
