@@ -37,8 +37,12 @@ function parseIso(match: RegExpExecArray): PointInTime {
   ];
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59)
     return { error: 'is not a valid date and time' };
-  const local = Date.UTC(year, month - 1, day, hour, minute, second);
-  if (new Date(local).getUTCDate() !== day) return { error: 'is not a valid date and time' };
+  // Not Date.UTC: it reads years 0-99 as 1900-1999.
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second);
+  if (date.getUTCDate() !== day) return { error: 'is not a valid date and time' };
+  const local = date.getTime();
   let offsetMs = 0;
   if (offset.toUpperCase() !== 'Z') {
     const digits = offset.replace(':', '');
