@@ -16,12 +16,17 @@ import { TAG, jobTags, tagValue, type JobTags } from './resource-tags';
  */
 
 const JOB_HEX = /([0-9a-f]{10})$/;
+const PURPOSE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 /** `<source>-<purpose>-<10 hex of the job id>`: valid as an identifier (1-63, no `--`, no trailing `-`). */
 export function temporaryInstanceName(source: string, purpose: string, jobId: string): string {
   const hex = JOB_HEX.exec(jobId)?.[1];
   if (hex === undefined) throw new Error(`job id without its 10 hex digits: ${jobId}`);
   const suffix = `-${purpose}-${hex}`;
+  // A purpose outside a-z/0-9 single-hyphen words, or too long to leave room for one character of
+  // the source, would give an invalid identifier (`--`, a leading `-`, or over 63 characters).
+  if (!PURPOSE.test(purpose) || suffix.length > 62)
+    throw new Error(`purpose not usable in an instance name: ${JSON.stringify(purpose)}`);
   const head = source
     .toLowerCase()
     .slice(0, 63 - suffix.length)
