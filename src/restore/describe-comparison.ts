@@ -17,7 +17,13 @@ export function describeKey(values: CopyValue[]): string {
 
 function line(label: string, count: number, sample: CopyValue[][], what: string): string {
   if (count === 0) return `• ${label}: none`;
-  const keys = sample.map(describeKey).join(', ');
+  // Keys are production data: escaped, so `<!channel>` or `<https://...|x>` in a key is shown, not acted on.
+  const keys = sample
+    .map(describeKey)
+    .join(', ')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
   const more = count > sample.length ? `, …` : '';
   return `• ${label}: *${count}* ${what}${keys ? ` (keys ${keys}${more})` : ''}`;
 }
