@@ -66,8 +66,14 @@ export function formatIssue(issue: z.core.$ZodIssue, raw: unknown): string {
       return issue.keys.map((key) => `${joinPath(issue.path, key)}: unknown setting`).join('\n  ');
     case 'invalid_value':
       return `${where}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(valueAt(raw, issue.path))}`;
-    default:
-      return `${where}: ${issue.message}, got ${JSON.stringify(valueAt(raw, issue.path))}`;
+    case 'invalid_key':
+      // The key's own rule says what is wrong, not zod's generic "Invalid key in record".
+      return `${where}: ${issue.issues[0]?.message ?? issue.message}`;
+    default: {
+      const actual = valueAt(raw, issue.path);
+      if (actual === undefined) return `${where}: ${issue.message}`;
+      return `${where}: ${issue.message}, got ${JSON.stringify(actual)}`;
+    }
   }
 }
 
