@@ -79,8 +79,13 @@ export async function checkProductionTable(
     [schema, table],
   );
   if (tables.length === 0) throw refused(`table ${schema}.${table} does not exist in production`);
-  if (tables[0]!.type !== 'BASE TABLE')
-    throw refused(`${schema}.${table} is a ${String(tables[0]!.type).toLowerCase()}, not a table`);
+  const type = String(tables[0]!.type);
+  if (type !== 'BASE TABLE')
+    throw refused(
+      type === 'SYSTEM VERSIONED' // MariaDB's TABLE_TYPE for a table WITH SYSTEM VERSIONING
+        ? `${schema}.${table} is a system-versioned table, which /restore-table does not restore`
+        : `${schema}.${table} is a ${type.toLowerCase()}, not a table`,
+    );
   let shape: TableShape;
   try {
     shape = await readTableShape(pool, schema, table);
