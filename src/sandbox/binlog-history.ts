@@ -74,7 +74,13 @@ export function replayBinlogs(
     });
     const client = spawn(
       'mariadb',
-      ['--no-defaults', `--socket=${socketPath(targetDataDir)}`, '--user=root', '--binary-mode'],
+      [
+        '--no-defaults',
+        `--socket=${socketPath(targetDataDir)}`,
+        '--user=root',
+        '--binary-mode',
+        '--max-allowed-packet=1G',
+      ],
       { stdio: ['pipe', 'ignore', 'pipe'] },
     );
     reader.stdout.pipe(client.stdin);

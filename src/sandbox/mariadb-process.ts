@@ -44,6 +44,8 @@ export function mariadbdArgs(options: MariadbdOptions): string[] {
     '--performance-schema=OFF',
     '--skip-name-resolve',
     '--max-connections=60',
+    // RDS MySQL 8's default is 64M; replaying a big statement's row events needs it large.
+    '--max-allowed-packet=64M',
     '--character-set-server=utf8mb4',
     '--collation-server=utf8mb4_unicode_ci',
   ];
