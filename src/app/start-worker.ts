@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
 import { ApprovalStore } from '../access/approval-store';
+import { LeftoverSweeper } from '../aws/leftover-sweeper';
 import { AuditObserver } from '../audit/audit-observer';
 import { migrateAtStartup } from '../audit/migrate-at-startup';
 import { createOpsRouter } from '../http/ops-routes';
@@ -96,11 +97,27 @@ export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
       const s = web.listen(config.http.workerPort, config.http.host, () => resolve(s));
     });
   }
+  // Only setups with databases run jobs that create cloud resources (restored instances, rules).
+  const sweeper =
+    Object.keys(config.databases).length > 0
+      ? new LeftoverSweeper({
+          aws: runtime.aws,
+          redis: runtime.redis,
+          prefix,
+          outbox: runtime.outbox,
+          channel: config.slack.alertChannel,
+          intervalMs: config.restoreTable.sweepIntervalMinutes * 60_000,
+          isRunning: (jobId) => runtime.jobs.isRunning(jobId),
+          logger,
+        })
+      : undefined;
+  sweeper?.start();
   logger.info({ concurrency: config.queue.concurrency }, 'worker ready');
   return {
     port: server ? (server.address() as AddressInfo).port : 0,
     async stop() {
       stopMigrating();
+      await sweeper?.stop();
       server?.close();
       await Promise.all([runbooks.close(), notify.close()]);
       // What the jobs left in the audit spool is written now if the store allows; else it stays

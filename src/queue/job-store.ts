@@ -57,6 +57,14 @@ export class JobStore {
     return this.queue.getJob(jobId);
   }
 
+  /** Whether the job exists and has not ended (it is running, waiting, or waiting to retry). */
+  async isRunning(jobId: string): Promise<boolean> {
+    const job = await this.queue.getJob(jobId);
+    if (!job) return false;
+    const state = await job.getState();
+    return state !== 'completed' && state !== 'failed' && state !== 'unknown';
+  }
+
   /** Running and waiting jobs first, then the most recent finished ones. */
   async list(recent = 10): Promise<JobSummary[]> {
     const open = await this.queue.getJobs(['active', 'waiting', 'delayed', 'prioritized'], 0, 49);
