@@ -1,4 +1,8 @@
-import { CreateDBInstanceCommand, DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import {
+  CreateDBInstanceCommand,
+  DeleteDBInstanceCommand,
+  DescribeDBInstancesCommand,
+} from '@aws-sdk/client-rds';
 import { DescribeSecurityGroupRulesCommand } from '@aws-sdk/client-ec2';
 import mysql from 'mysql2/promise';
 import { APPROVE_ACTION_ID } from '../../src/access/approval-blocks';
@@ -26,6 +30,9 @@ const ACCESS = {
   ],
 };
 const ROWS = 1200;
+/** Big enough that a worker can be killed in the middle of its copy. */
+const BIG_ROWS = 150_000;
+const LEDGERS = ['ledger_side', 'ledger_merge', 'ledger_replace', 'ledger_keep', 'ledger_wait'];
 
 /** The ledger as a billing table looks: varied types, a unique key, NULLs, utf8mb4, JSON, bytes. */
 const LEDGER = (name: string) => `CREATE TABLE billing.${name} (
@@ -41,10 +48,11 @@ const LEDGER = (name: string) => `CREATE TABLE billing.${name} (
 )`;
 const FILL = (
   name: string,
+  rows = ROWS,
 ) => `INSERT INTO billing.${name} (id, account, amount_cents, note, meta, digest)
   SELECT seq, CONCAT('acct-', seq % 37), seq * 101, IF(seq % 5 = 0, NULL, CONCAT('Zahlung ✓ 💶 ', seq)),
          JSON_OBJECT('seq', seq, 'tags', JSON_ARRAY('a', 'b')), UNHEX(MD5(seq))
-    FROM seq_1_to_${ROWS}`;
+    FROM seq_1_to_${rows}`;
 
 describe('/restore-table end to end', () => {
   let stack: E2eStack;
@@ -117,10 +125,12 @@ describe('/restore-table end to end', () => {
           pollSeconds: 0.2,
           maxWaitMinutes: 5,
           parallelism: 2,
+          sweepIntervalMinutes: 0.02,
         },
         runbook: { progressIntervalMs: 0 },
       },
-      { sandbox: { seed: true } },
+      // Restored instances take 3 s to create: long enough to kill a worker while it waits.
+      { sandbox: { seed: true, config: { createDelayMs: 3000 } } },
     );
     stack.env.E2E_DB_PASSWORD = SEED.masterPassword;
     await stack.start();
@@ -133,17 +143,36 @@ describe('/restore-table end to end', () => {
       password: SEED.masterPassword,
       database: 'billing',
     });
-    for (const name of ['ledger_side', 'ledger_merge', 'ledger_replace', 'ledger_crash']) {
+    for (const name of LEDGERS) {
       await prod.query(LEDGER(name));
       await prod.query(FILL(name));
     }
+    await prod.query(LEDGER('ledger_big'));
+    await prod.query(FILL('ledger_big', BIG_ROWS));
+    // A unique reference that a row written after the mistake takes again: merge must refuse.
+    await prod.query(
+      `CREATE TABLE billing.ledger_conflict (id INT PRIMARY KEY, ref VARCHAR(20) NOT NULL UNIQUE)`,
+    );
+    await prod.query(
+      `INSERT INTO billing.ledger_conflict SELECT seq, CONCAT('r', seq) FROM seq_1_to_10`,
+    );
+    // A table with a foreign key of its own: replace re-adds it before the swap.
+    await prod.query(
+      `CREATE TABLE billing.ledger_fk (id INT PRIMARY KEY, customer_id INT UNSIGNED NOT NULL,
+         CONSTRAINT fk_ledger_customer FOREIGN KEY (customer_id) REFERENCES customers (id) ON DELETE CASCADE)`,
+    );
+    await prod.query(`INSERT INTO billing.ledger_fk SELECT seq, 1 + seq % 500 FROM seq_1_to_300`);
     await prod.query(`CREATE TABLE billing.nokey (a INT, b TEXT)`);
     await prod.query(`INSERT INTO billing.nokey VALUES (1, 'x'), (1, 'x')`);
     // T: the mistake. The restore goes to the second before it.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     beforeMistake = new Date(Math.floor(Date.now() / 1000) * 1000);
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    for (const name of ['ledger_side', 'ledger_merge', 'ledger_replace', 'ledger_crash']) {
+    await prod.query(`DELETE FROM billing.ledger_big`);
+    await prod.query(`DELETE FROM billing.ledger_fk`);
+    await prod.query(`DELETE FROM billing.ledger_conflict`);
+    await prod.query(`INSERT INTO billing.ledger_conflict VALUES (100, 'r3')`);
+    for (const name of LEDGERS) {
       await prod.query(`DELETE FROM billing.${name}`);
       // Writes after T: a row re-created with other values, and new rows.
       await prod.query(
@@ -310,4 +339,140 @@ describe('/restore-table end to end', () => {
     expect(await rows(`SHOW TABLES FROM billing LIKE 'ledger_replace__restored_%'`)).toEqual([]);
     await expectNothingLeft(jobId);
   }, 180_000);
+  it("replace: re-adds the table's own foreign keys to the restored table before the swap", async () => {
+    const jobId = await queued(
+      `billing billing.ledger_fk --at ${isoSeconds(beforeMistake)} --mode replace`,
+    );
+    await approveMidRun(jobId);
+    const { lines } = await stack.finishedThread(jobId, 'succeeded');
+    expect(lines.join('\n')).toContain("added ledger_fk's 1 foreign key(s)");
+    const [created] = await rows('SHOW CREATE TABLE billing.ledger_fk');
+    expect(created!['Create Table']).toMatch(
+      /FOREIGN KEY \(`customer_id`\) REFERENCES `customers` \(`id`\) ON DELETE CASCADE/,
+    );
+    expect((await rows('SELECT COUNT(*) AS n FROM billing.ledger_fk'))[0]).toEqual({ n: 300 });
+    await expectNothingLeft(jobId);
+  }, 180_000);
+
+  it('merge: a conflict on another unique key inserts nothing, fails, and still cleans up', async () => {
+    const jobId = await queued(
+      `billing billing.ledger_conflict --at ${isoSeconds(beforeMistake)} --mode merge`,
+    );
+    await approveMidRun(jobId);
+    const { lines } = await stack.finishedThread(jobId, 'failed');
+    expect(lines.join('\n')).toContain('production refused the merge, so nothing was inserted');
+    expect(await rows('SELECT id, ref FROM billing.ledger_conflict')).toEqual([
+      { id: 100, ref: 'r3' },
+    ]);
+    await expectNothingLeft(jobId);
+  }, 180_000);
+
+  it('cancel while the instance is restored: the instance is deleted, nothing is left', async () => {
+    const jobId = await queued(`billing billing.ledger_side --at ${isoSeconds(beforeMistake)}`);
+    await waitFor(
+      () => stack.thread(jobId).replies.some((r) => r.includes('is creating, waited')),
+      60_000,
+      'the wait for the instance',
+    );
+    expect(text(await stack.slash(`cancel ${jobId}`))).toContain(`Cancelling job \`${jobId}\``);
+    const { lines } = await stack.finishedThread(jobId, 'cancelled');
+    expect(lines.join('\n')).toMatch(/deleted `production-restore-[0-9a-f]{10}`/);
+    await expectNothingLeft(jobId);
+  }, 180_000);
+
+  it('--keep-instance keeps the restored instance, says where it is, and the sweep reports it once', async () => {
+    // Restore to the moment before the mistake, named by the Slack message that reported it.
+    const link = `https://acme.slack.com/archives/C0OPS/p${beforeMistake.getTime() / 1000 + 1}000200`;
+    const jobId = await queued(`billing billing.ledger_keep --at ${link} --keep-instance`);
+    const { lines } = await stack.finishedThread(jobId, 'succeeded');
+    const all = lines.join('\n');
+    expect(all).toContain(
+      `billing.ledger_keep as of ${isoSeconds(beforeMistake)}: ${ROWS} rows restored`,
+    );
+    expect(all).toMatch(
+      /kept as asked \(--keep-instance\): `production-restore-[0-9a-f]{10}` at 127\.0\.0\.1:\d+/,
+    );
+    const kept = (await instances()).filter((i) =>
+      i.TagList?.some((t) => t.Key === TAG.jobId && t.Value === jobId),
+    );
+    expect(kept).toHaveLength(1);
+    expect(kept[0]!.TagList).toContainEqual({ Key: TAG.keep, Value: ALICE.id });
+    expect(await jobRules(jobId)).toEqual([]);
+    const name = kept[0]!.DBInstanceIdentifier!;
+    const reports = () =>
+      stack.slack
+        .messages(ALERT_CHANNEL)
+        .filter((m) => m.text.includes('Left in the cloud') && m.text.includes(name));
+    const report = await waitFor(
+      () => reports()[0],
+      30_000,
+      'the sweep to report the kept instance',
+    );
+    expect(report.text).toContain(`RDS instance \`${name}\``);
+    expect(report.text).toContain(
+      `of job \`${jobId}\`, restore-table (kept as asked with --keep-instance)`,
+    );
+    // Several sweeps later it has still been reported once.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(reports()).toHaveLength(1);
+    await stack.sandbox!.clients.rds.send(
+      new DeleteDBInstanceCommand({ DBInstanceIdentifier: name, SkipFinalSnapshot: true }),
+    );
+  }, 180_000);
+
+  describe('a worker killed with SIGKILL', () => {
+    async function checkpointOf(jobId: string) {
+      const job = await stack.runtime.jobs.get(jobId);
+      return job?.data.checkpoint as
+        { completed?: string[]; state?: { doneRanges?: number[] } } | undefined;
+    }
+
+    async function killWorker() {
+      const worker = stack.workerProcesses.find((w) => w.exitCode === null && !w.killed)!;
+      worker.kill('SIGKILL');
+      await new Promise((resolve) => worker.once('exit', resolve));
+    }
+
+    it('during the restore wait: a new worker waits for the same instance, none is created twice', async () => {
+      const jobId = await queued(`billing billing.ledger_wait --at ${isoSeconds(beforeMistake)}`);
+      await waitFor(
+        async () =>
+          (await checkpointOf(jobId))?.completed?.includes('restore-instance') &&
+          stack.thread(jobId).replies.some((r) => r.includes('is creating, waited')),
+        60_000,
+        'the wait for the restored instance',
+      );
+      await killWorker();
+      await stack.startWorker();
+      const { lines } = await stack.finishedThread(jobId, 'succeeded', 120_000);
+      const count = (needle: string) => lines.filter((line) => line.includes(needle)).length;
+      expect(count('restoring `production-restore-')).toBe(1);
+      expect(count('resumed after an interruption (run 2)')).toBe(1);
+      expect(count(`has the restored table's ${ROWS} rows, same checksum`)).toBe(1);
+      await expectNothingLeft(jobId);
+    }, 240_000);
+
+    it('during the copy: the copy resumes at its first unfinished range, without duplicate rows', async () => {
+      const jobId = await queued(`billing billing.ledger_big --at ${isoSeconds(beforeMistake)}`);
+      await waitFor(
+        async () => ((await checkpointOf(jobId))?.state?.doneRanges?.length ?? 0) >= 1,
+        120_000,
+        'the first copied key range',
+      );
+      await killWorker();
+      const doneBefore = (await checkpointOf(jobId))!.state!.doneRanges!.length;
+      await stack.startWorker();
+      const { lines } = await stack.finishedThread(jobId, 'succeeded', 180_000);
+      const all = lines.join('\n');
+      expect(all).toContain(`resuming the copy: ${doneBefore} key ranges were copied before`);
+      expect(all).toContain(`has the restored table's ${BIG_ROWS} rows, same checksum`);
+      const [side] = await rows(`SHOW TABLES FROM billing LIKE 'ledger_big__restored_%'`);
+      const sideName = Object.values(side!)[0] as string;
+      const [counted] = await rows(
+        `SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS ids FROM billing.${sideName}`,
+      );
+      expect(counted).toEqual({ n: BIG_ROWS, ids: BIG_ROWS });
+      await expectNothingLeft(jobId);
+    }, 300_000);
+  });
 });

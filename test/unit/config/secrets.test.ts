@@ -5,7 +5,25 @@ import { redactText } from '../../../src/log/redact';
 
 describe('readSecrets', () => {
   it('needs nothing in console mode', () => {
-    expect(readSecrets(parseConfig(''), {})).toEqual({});
+    expect(readSecrets(parseConfig(''), {})).toEqual({ databasePasswords: {} });
+  });
+
+  it("reads each configured database's password from the variable it names", () => {
+    const config = parseConfig(
+      [
+        'databases: { billing: { instance: billing-1, user: opsdeck, passwordEnv: BILLING_PW } }',
+        'restoreTable: { workerCidr: 10.0.0.0/24 }',
+      ].join('\n'),
+    );
+    expect(readSecrets(config, { BILLING_PW: 'pw-1' }).databasePasswords).toEqual({
+      billing: 'pw-1',
+    });
+    expect(() => readSecrets(config, {})).toThrow(
+      expect.objectContaining({
+        code: ErrorCode.SecretMissing,
+        message: 'environment variable BILLING_PW is not set (databases.billing.passwordEnv)',
+      }),
+    );
   });
 
   it('http mode needs the signing secret and bot token, by the names the config gives', () => {
