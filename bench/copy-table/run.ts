@@ -151,7 +151,13 @@ async function main(): Promise<void> {
         to: to(side),
         parallelism: PARALLELISM,
       });
-      const verified = await verifyCopy(source, destination!, from(table), to(side), shape.insertable);
+      const verified = await verifyCopy(
+        source,
+        destination!,
+        from(table),
+        to(side),
+        shape.insertable,
+      );
       if (!verified.equal) throw new Error(`engine copy differs: ${JSON.stringify(verified)}`);
       return { name: `engine x${PARALLELISM}`, ...outcome };
     };
@@ -209,7 +215,9 @@ async function main(): Promise<void> {
     const ratio = (a: number, b: number) => (a / b).toFixed(2);
     console.log(`engine / mariadb-dump | mariadb:   ${ratio(rate(full), rate(dump))} (goal >= 2)`);
     if (mydumper)
-      console.log(`engine / mydumper + myloader:     ${ratio(rate(full), rate(mydumper))} (goal >= 1)`);
+      console.log(
+        `engine / mydumper + myloader:     ${ratio(rate(full), rate(mydumper))} (goal >= 1)`,
+      );
     console.log(
       `peak RSS ${ROWS} rows / ${SMALL_ROWS} rows: ${ratio(full.peakRssBytes!, small.peakRssBytes!)} (goal: flat)`,
     );
