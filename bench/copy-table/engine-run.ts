@@ -1,5 +1,5 @@
 import mysql from 'mysql2/promise';
-import { copyTable, type TableRef } from '../../src/mysql/copy-table';
+import { copyTable, type CopyMethod, type TableRef } from '../../src/mysql/copy-table';
 
 /**
  * One copy by the engine in a process of its own, so that its peak RSS is the engine's alone:
@@ -12,6 +12,7 @@ export interface EngineJob {
   from: TableRef;
   to: TableRef;
   parallelism: number;
+  method: CopyMethod;
 }
 
 export interface EngineOutcome {
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
       from: job.from,
       to: job.to,
       parallelism: job.parallelism,
+      method: job.method,
       onProgress: (progress) => {
         if (progress.phase === 'indexing' && indexing === 0) indexing = performance.now();
       },

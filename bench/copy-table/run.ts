@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mysql, { type Pool, type RowDataPacket } from 'mysql2/promise';
+import type { CopyMethod } from '../../src/mysql/copy-table';
 import { readTableShape } from '../../src/mysql/table-shape';
 import { verifyCopy } from '../../src/mysql/table-checksum';
 import { freePort } from '../../src/sandbox/free-port';
@@ -20,7 +21,9 @@ import type { EngineJob, EngineOutcome } from './engine-run';
  * destination ("production") is a throwaway mariadbd this script starts in a temp dir, with its
  * binary log on as in production: no tool may turn it off (myloader runs with --enable-binlog).
  * The engine runs in a child process, so its peak RSS is its own; it copies a small and the full
- * table, and memory must stay flat between the two. Every copy is checked (checksum or count).
+ * table, and memory must stay flat between the two; then the full table again with INSERTs, its
+ * way when the destination has local_infile OFF (MySQL 8's default). Every copy is checked
+ * (checksum or count).
  *
  *   npm run bench:copy-table [-- --rows 2000000 --small-rows 200000 --parallelism 4]
  */
@@ -45,6 +48,7 @@ interface Measured {
   name: string;
   rows: number;
   seconds: number;
+  indexSeconds?: number;
   peakRssBytes?: number;
 }
 
@@ -143,13 +147,18 @@ async function main(): Promise<void> {
     const to = (table: string) => ({ database: 'bench', table });
     const shape = await readTableShape(source, sourceDb.name, 'invoices');
 
-    const engine = async (table: string, side: string): Promise<Measured> => {
+    const engine = async (
+      table: string,
+      side: string,
+      method: CopyMethod = 'load-data',
+    ): Promise<Measured> => {
       const outcome = await runEngine({
         source: sourceServer,
         destination: destinationServer,
         from: from(table),
         to: to(side),
         parallelism: PARALLELISM,
+        method,
       });
       const verified = await verifyCopy(
         source,
@@ -159,7 +168,7 @@ async function main(): Promise<void> {
         shape.insertable,
       );
       if (!verified.equal) throw new Error(`engine copy differs: ${JSON.stringify(verified)}`);
-      return { name: `engine x${PARALLELISM}`, ...outcome };
+      return { name: `engine x${PARALLELISM} ${method}`, ...outcome };
     };
     const countRows = async (table: string): Promise<number> => {
       const [rows] = await destination!.query<RowDataPacket[]>(
@@ -172,6 +181,7 @@ async function main(): Promise<void> {
 
     const small = await engine('invoices_small', 'invoices_small_engine');
     const full = await engine('invoices', 'invoices_engine');
+    const inserts = await engine('invoices', 'invoices_engine_insert', 'insert');
 
     await destination.query(`CREATE TABLE bench.invoices LIKE bench.invoices_engine`);
     let started = performance.now();
@@ -206,14 +216,17 @@ async function main(): Promise<void> {
 
     const rate = (m: Measured) => m.rows / m.seconds;
     const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
-    for (const m of [small, full, dump, ...(mydumper ? [mydumper] : [])])
+    for (const m of [small, full, inserts, dump, ...(mydumper ? [mydumper] : [])])
       console.log(
         `${m.name.padEnd(24)} ${String(m.rows).padStart(8)} rows ${m.seconds.toFixed(1).padStart(6)} s` +
           ` ${Math.round(rate(m)).toString().padStart(8)} rows/s` +
-          (m.peakRssBytes === undefined ? '' : `  peak RSS ${mb(m.peakRssBytes)}`),
+          (m.peakRssBytes === undefined
+            ? ''
+            : `  (indexes ${m.indexSeconds?.toFixed(1)} s, peak RSS ${mb(m.peakRssBytes)})`),
       );
     const ratio = (a: number, b: number) => (a / b).toFixed(2);
     console.log(`engine / mariadb-dump | mariadb:   ${ratio(rate(full), rate(dump))} (goal >= 2)`);
+    console.log(`engine insert / mariadb-dump:      ${ratio(rate(inserts), rate(dump))}`);
     if (mydumper)
       console.log(
         `engine / mydumper + myloader:     ${ratio(rate(full), rate(mydumper))} (goal >= 1)`,
