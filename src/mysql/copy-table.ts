@@ -1,8 +1,19 @@
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
 import type { Connection as CallbackConnection } from 'mysql2';
-import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
+import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import { ErrorCode, OpsdeckError } from '../errors';
 import { exactTypeCast, openCopySession, type CopyValue } from './copy-session';
 import { planKeyRanges, rangeCondition, type KeyRange } from './key-ranges';
-import { createSideTable } from './side-table';
+import { LOAD_CHUNK_BYTES, LoadDataEncoder, loadDataSql } from './load-data';
+import {
+  addDeferredIndexes,
+  createSideTable,
+  deferSecondaryIndexes,
+  showCreateTable,
+  sideTableDefinition,
+  type DeferredIndex,
+} from './side-table';
 import { checkIdentifier, qualifiedTable, quoteIdentifier } from './sql-identifier';
 import { readTableShape, type TableShape } from './table-shape';
 
@@ -12,6 +23,8 @@ export interface TableRef {
 }
 
 export interface CopyProgress {
+  /** `indexing` once every row is in and the deferred secondary indexes are being built. */
+  phase: 'copying' | 'indexing';
   rows: number;
   /** The source's row estimate, raised to `rows` if the estimate was low. */
   estimatedRows: number;
@@ -36,9 +49,18 @@ export interface CopyTableOptions {
   parallelism?: number;
   /** Key ranges to cut the table into (default 4 per connection: balance and finer checkpoints). */
   rangeCount?: number;
-  /** Bytes per INSERT (default 4 MiB), capped at half the destination's max_allowed_packet. */
+  /**
+   * How rows are written: `load-data` streams them with LOAD DATA LOCAL INFILE (no SQL text to
+   * build or parse per value; needs local_infile ON on the destination), `insert` with multi-row
+   * INSERTs; `auto` (default) takes load-data when the destination allows it.
+   */
+  method?: 'auto' | CopyMethod;
+  /**
+   * Bytes per statement, each its own transaction: per INSERT (default 4 MiB, capped at half the
+   * destination's max_allowed_packet) or per LOAD DATA (default 16 MiB).
+   */
   batchBytes?: number;
-  /** Rows per INSERT (default 1000). */
+  /** Rows per statement: per INSERT (default 1000) or per LOAD DATA (default 50,000). */
   batchRows?: number;
   /**
    * Resume an interrupted copy of the same, unchanged source into the existing side table: the
@@ -52,21 +74,30 @@ export interface CopyTableOptions {
   signal?: AbortSignal;
 }
 
+export type CopyMethod = 'load-data' | 'insert';
+
 export interface CopyResult {
   shape: TableShape;
+  method: CopyMethod;
   ranges: KeyRange[];
   /** Rows copied by this run (a resumed run does not count the ranges it skipped). */
   rows: number;
   durationMs: number;
 }
 
-const DEFAULT_BATCH_BYTES = 4 * 1024 * 1024;
+const BATCH_DEFAULTS: Record<CopyMethod, { bytes: number; rows: number }> = {
+  insert: { bytes: 4 * 1024 * 1024, rows: 1000 },
+  'load-data': { bytes: 16 * 1024 * 1024, rows: 50_000 },
+};
 
 /**
  * Copies a table into a new side table, in parallel key ranges, with memory bounded by the batch
- * size: each range is one streamed SELECT in key order (the stream pauses the socket while an
- * INSERT runs), written as multi-row INSERTs cut by bytes and rows. Only insertable columns are
- * written (generated ones are recomputed by the server). A table without a usable key is one range.
+ * size: each range is one streamed SELECT in key order, whose rows are written as they arrive
+ * (the source socket pauses while the destination is behind) by LOAD DATA LOCAL INFILE statements
+ * or multi-row INSERTs, each cut by bytes and rows. Only insertable columns are written (generated
+ * ones are recomputed by the server). A table without a usable key is one range. The side table is
+ * created without its secondary indexes, which are added in one ALTER TABLE after the last row
+ * (also by a resumed copy that finds them missing).
  */
 export async function copyTable(options: CopyTableOptions): Promise<CopyResult> {
   const started = Date.now();
@@ -80,28 +111,53 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyResult> 
     checkIdentifier(name);
   const shape = await readTableShape(options.source, options.from.database, options.from.table);
   const sideTable = qualifiedTable(options.to.database, options.to.table);
+  const method = await chooseMethod(options.destination, options.method ?? 'auto');
+  const keep = {
+    key: shape.key?.name ?? null,
+    autoIncrementColumn: shape.columns.find((c) => c.autoIncrement)?.name ?? null,
+  };
+  let deferred: DeferredIndex[];
   if (options.resume === undefined)
-    await createSideTable(options.source, options.destination, options.from, options.to);
-  else await readTableShape(options.destination, options.to.database, options.to.table);
+    deferred = await createSideTable(
+      options.source,
+      options.destination,
+      options.from,
+      options.to,
+      keep,
+    );
+  else {
+    await readTableShape(options.destination, options.to.database, options.to.table);
+    const definition = sideTableDefinition(
+      await showCreateTable(options.source, options.from),
+      options.to.database,
+      options.to.table,
+    );
+    deferred = deferSecondaryIndexes(definition, keep).deferred;
+  }
 
   const ranges = await planKeyRanges(options.source, shape, options.rangeCount ?? parallelism * 4);
   const skipped = new Set(options.resume?.doneRanges ?? []);
   const pending = ranges.filter((range) => !skipped.has(range.index));
-  const batchBytes = Math.min(
-    options.batchBytes ?? DEFAULT_BATCH_BYTES,
-    (await maxAllowedPacket(options.destination)) / 2,
-  );
+  const batchBytes =
+    method === 'insert'
+      ? Math.min(
+          options.batchBytes ?? BATCH_DEFAULTS.insert.bytes,
+          (await maxAllowedPacket(options.destination)) / 2,
+        )
+      : (options.batchBytes ?? BATCH_DEFAULTS[method].bytes);
 
   const abort = new AbortController();
   const stop = () => abort.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', stop, { once: true });
   let rows = 0;
   let rangesDone = ranges.length - pending.length;
+  let phase: CopyProgress['phase'] = 'copying';
   const report = (complete = false) => {
     const elapsedMs = Date.now() - started;
     const estimatedRows = Math.max(shape.estimatedRows, rows);
     const fraction = estimatedRows === 0 ? 0 : rows / estimatedRows;
     options.onProgress?.({
+      phase,
       rows,
       estimatedRows: complete ? rows : estimatedRows,
       percent: complete ? 100 : Math.min(99.9, Math.floor(fraction * 1000) / 10),
@@ -120,8 +176,9 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyResult> 
     options,
     shape,
     sideTable,
+    method,
     batchBytes,
-    batchRows: options.batchRows ?? 1000,
+    batchRows: options.batchRows ?? BATCH_DEFAULTS[method].rows,
     signal: abort.signal,
     onRows: (count) => {
       rows += count;
@@ -147,14 +204,32 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyResult> 
   options.signal?.removeEventListener('abort', stop);
   const failure = outcomes.find((outcome) => outcome.status === 'rejected');
   if (failure) throw failure.reason;
+  options.signal?.throwIfAborted();
+  phase = 'indexing';
+  report();
+  await addDeferredIndexes(options.destination, options.to, deferred);
   report(true);
-  return { shape, ranges, rows, durationMs: Date.now() - started };
+  return { shape, method, ranges, rows, durationMs: Date.now() - started };
+}
+
+/** `auto` is load-data when the destination server has local_infile on, else insert. */
+async function chooseMethod(destination: Pool, asked: 'auto' | CopyMethod): Promise<CopyMethod> {
+  if (asked === 'insert') return 'insert';
+  const [rows] = await destination.query<RowDataPacket[]>('SELECT @@local_infile AS allowed');
+  const allowed = Number(rows[0]?.allowed) === 1;
+  if (allowed) return 'load-data';
+  if (asked === 'auto') return 'insert';
+  throw new OpsdeckError(
+    ErrorCode.MysqlLoadDataRefused,
+    'the copy asked for LOAD DATA LOCAL INFILE but the destination has local_infile OFF',
+  );
 }
 
 interface RangeCopier {
   options: CopyTableOptions;
   shape: TableShape;
   sideTable: string;
+  method: CopyMethod;
   batchBytes: number;
   batchRows: number;
   signal: AbortSignal;
@@ -181,7 +256,12 @@ async function copyRange(copier: RangeCopier, range: KeyRange): Promise<number> 
         `DELETE FROM ${copier.sideTable} WHERE ${condition.sql}`,
         condition.params,
       );
-    const copied = await streamRange(copier, source.conn, destination.conn, condition);
+    const copied = await (copier.method === 'load-data' ? loadRange : insertRange)(
+      copier,
+      source.conn,
+      destination.conn,
+      condition,
+    );
     await Promise.all([source.release(), destination.release()]);
     return copied;
   } catch (error) {
@@ -191,22 +271,115 @@ async function copyRange(copier: RangeCopier, range: KeyRange): Promise<number> 
   }
 }
 
-async function streamRange(
+/**
+ * The range's SELECT in key order. Key columns are read even when generated (a STORED generated
+ * key), after the insertable ones, so ranges stay exact.
+ */
+function rangeSelect(shape: TableShape, condition: { sql: string }) {
+  const keyNames = shape.key?.columns.map((c) => c.name) ?? [];
+  const readColumns = [
+    ...shape.insertable,
+    ...(shape.key?.columns.filter((c) => c.generated) ?? []),
+  ];
+  const orderBy = keyNames.length ? `ORDER BY ${keyNames.map(quoteIdentifier).join(', ')}` : '';
+  const sql = `SELECT ${readColumns.map((c) => quoteIdentifier(c.name)).join(', ')}
+    FROM ${qualifiedTable(shape.database, shape.table)} WHERE ${condition.sql} ${orderBy}`;
+  return { sql, readColumns };
+}
+
+/** The rows of a range as the text protocol's raw bytes, in arrays, streamed. */
+const STREAM_ROWS = 64;
+
+/**
+ * Writes a range with LOAD DATA LOCAL INFILE statements fed from the SELECT as rows arrive: one
+ * statement per batch (bytes, rows), each checked to have stored every row sent (LOCAL turns
+ * errors such as duplicate keys into skipped rows and warnings, so a count is the only signal).
+ * On any failure the caller destroys the connection mid-statement, which rolls the statement back.
+ */
+async function loadRange(
   copier: RangeCopier,
   source: PoolConnection,
   destination: PoolConnection,
   condition: { sql: string; params: unknown[] },
 ): Promise<number> {
   const { shape } = copier;
-  const keyNames = shape.key?.columns.map((c) => c.name) ?? [];
-  // Key columns are read even when generated (a STORED generated key), so ranges stay exact.
-  const readColumns = [
-    ...shape.insertable,
-    ...(shape.key?.columns.filter((c) => c.generated) ?? []),
-  ];
-  const orderBy = keyNames.length ? `ORDER BY ${keyNames.map(quoteIdentifier).join(', ')}` : '';
-  const select = `SELECT ${readColumns.map((c) => quoteIdentifier(c.name)).join(', ')}
-    FROM ${qualifiedTable(shape.database, shape.table)} WHERE ${condition.sql} ${orderBy}`;
+  const { sql } = rangeSelect(shape, condition);
+  const statement = loadDataSql(copier.sideTable, shape.insertable);
+  const encoder = new LoadDataEncoder(shape.insertable.map((c) => c.binary));
+  const core = source.connection as unknown as CallbackConnection;
+  const stream = core
+    .query({ sql, values: condition.params, typeCast: false, rowsAsArray: true })
+    .stream({ highWaterMark: STREAM_ROWS });
+  let load: {
+    input: PassThrough;
+    failed: Promise<never>;
+    done: Promise<unknown>;
+    rows: number;
+    bytes: number;
+  } | null = null;
+  let copied = 0;
+  const start = () => {
+    const input = new PassThrough();
+    const done = destination.query<ResultSetHeader>({
+      sql: statement,
+      infileStreamFactory: () => input,
+    });
+    const failed = done.then(() => new Promise<never>(() => {}));
+    failed.catch(() => {});
+    return { input, done, failed, rows: 0, bytes: 0 };
+  };
+  const send = async (current: NonNullable<typeof load>) => {
+    for (const piece of encoder.take()) {
+      current.bytes += piece.length;
+      if (!current.input.write(piece))
+        await Promise.race([once(current.input, 'drain'), current.failed]);
+    }
+  };
+  const finish = async (current: NonNullable<typeof load>) => {
+    await send(current);
+    current.input.end();
+    const [result] = (await current.done) as [ResultSetHeader];
+    if (result.affectedRows !== current.rows)
+      throw new OpsdeckError(
+        ErrorCode.MysqlCopyRowsLost,
+        `LOAD DATA into ${copier.sideTable} stored ${result.affectedRows} of ${current.rows} rows (duplicate keys or values the column refused)`,
+      );
+    copied += current.rows;
+    copier.onRows(current.rows);
+  };
+  try {
+    for await (const row of stream as AsyncIterable<(Buffer | null)[]>) {
+      if (load === null) {
+        copier.signal.throwIfAborted();
+        load = start();
+      }
+      encoder.add(row);
+      load.rows += 1;
+      if (encoder.length >= LOAD_CHUNK_BYTES) {
+        copier.signal.throwIfAborted();
+        await send(load);
+      }
+      if (load.rows >= copier.batchRows || load.bytes + encoder.length >= copier.batchBytes) {
+        await finish(load);
+        load = null;
+      }
+    }
+    if (load !== null) await finish(load);
+  } finally {
+    stream.destroy();
+  }
+  return copied;
+}
+
+/** Writes a range as multi-row INSERTs, each awaited before more rows are read. */
+async function insertRange(
+  copier: RangeCopier,
+  source: PoolConnection,
+  destination: PoolConnection,
+  condition: { sql: string; params: unknown[] },
+): Promise<number> {
+  const { shape } = copier;
+  const { sql: select, readColumns } = rangeSelect(shape, condition);
   const insertInto = `INSERT INTO ${copier.sideTable} (${shape.insertable
     .map((c) => quoteIdentifier(c.name))
     .join(', ')}) VALUES `;

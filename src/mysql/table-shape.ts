@@ -12,6 +12,8 @@ export interface TableColumn {
   binary: boolean;
   /** An integer type: key values go to the server as BigInt, so BIGINTs above 2^53 stay exact. */
   integer: boolean;
+  /** The table's AUTO_INCREMENT column (InnoDB needs an index led by it from CREATE TABLE on). */
+  autoIncrement: boolean;
 }
 
 export interface TableKey {
@@ -83,6 +85,7 @@ export async function readTableShape(
       generated: extra.includes('VIRTUAL GENERATED') || extra.includes('STORED GENERATED'),
       binary: BINARY_TYPES.has(dataType),
       integer: INTEGER_TYPES.has(dataType),
+      autoIncrement: extra.includes('AUTO_INCREMENT'),
     };
   });
 

@@ -16,6 +16,8 @@ export interface MariadbdOptions {
   binlog: boolean;
   /** The sandbox's own temp dir: a shared /tmp may be cleaned under a running server's feet. */
   tmpDir: string;
+  /** Appended last, so they override the small-footprint defaults (a benchmark's bigger redo log). */
+  extraArgs?: string[];
 }
 
 export const socketPath = (dataDir: string) => join(dataDir, 'mysqld.sock');
@@ -48,6 +50,7 @@ export function mariadbdArgs(options: MariadbdOptions): string[] {
     '--max-allowed-packet=64M',
     '--character-set-server=utf8mb4',
     '--collation-server=utf8mb4_unicode_ci',
+    ...(options.extraArgs ?? []),
   ];
 }
 

@@ -36,6 +36,13 @@ const SCHEMA = [
      note TEXT NULL, PRIMARY KEY (order_id, sku))`,
   `CREATE TABLE loose (a INT NULL, b VARCHAR(10) NULL)`,
   `CREATE TABLE big (id INT PRIMARY KEY, payload LONGBLOB NOT NULL)`,
+  `CREATE TABLE tagged (a INT NOT NULL, b VARCHAR(20) NOT NULL, seq INT NOT NULL AUTO_INCREMENT,
+     title VARCHAR(100) NULL, code CHAR(8) NOT NULL, PRIMARY KEY (a, b), KEY (seq),
+     UNIQUE KEY code_u (code), KEY ba (b, a), KEY title_prefix (title(10)) COMMENT 'prefix',
+     FULLTEXT KEY ft (title))`,
+  `CREATE TABLE odd_types (id INT PRIMARY KEY, flags BIT(12) NULL, spot POINT NULL, f DOUBLE NULL,
+     d DATE NULL, t TIME(3) NULL, y YEAR NULL, e ENUM('a','b') NULL, s SET('x','y') NULL,
+     c CHAR(5) NULL, l1 VARCHAR(20) CHARACTER SET latin1 NULL, txt VARCHAR(50) NULL)`,
 ];
 
 const EMOJI = 'Zoë 😀 𝄞 漢字 \u{1F9D1}\u{200D}\u{1F4BB}';
@@ -64,6 +71,20 @@ async function seedSource(): Promise<void> {
   );
   await q(`INSERT INTO loose VALUES (1, 'a'), (1, 'a'), (NULL, NULL), (2, NULL), (NULL, NULL)`);
   await q(`INSERT INTO big SELECT seq, REPEAT(UNHEX(SHA2(seq, 256)), 65536) FROM seq_1_to_6`);
+  await q(
+    `INSERT INTO tagged (a, b, title, code)
+     SELECT seq % 50, CONCAT('b', seq), IF(seq % 9 = 0, NULL, CONCAT('title ', seq)), LPAD(seq, 8, '0')
+       FROM seq_1_to_600`,
+  );
+  // The bytes LOAD DATA treats specially, strings that look like its NULL, types without text.
+  await q(
+    `INSERT INTO odd_types VALUES
+       (1, b'101010101010', ST_GeomFromText('POINT(1.5 -2)'), 1.0000000000000002, '0000-00-00',
+        '-838:59:59.999', 2155, 'b', 'x,y', 'ab', 'café', 'a\tb\nc\\\\d\0e\r'),
+       (2, b'0', NULL, -0.0, '2025-02-28', '00:00:00', 0, 'a', '', '', '', ''),
+       (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'NULL', '\\\\N'),
+       (4, b'1', ST_GeomFromText('POINT(0 0)'), 1e308, '9999-12-31', '23:59:59.5', 1901, 'a', 'y', 'x', 'ÿ', 'N')`,
+  );
   await q(`DELETE FROM audit_log`); // what seeding fired in the source
 }
 
@@ -82,7 +103,7 @@ beforeAll(async () => {
   }
   await destination.query(`INSERT INTO customers SELECT seq FROM seq_1_to_10`);
   await seedSource();
-  await source.query(`ANALYZE TABLE items, order_lines, loose, big`);
+  await source.query(`ANALYZE TABLE items, order_lines, loose, big, tagged, odd_types`);
 });
 
 afterAll(async () => {
@@ -136,7 +157,10 @@ describe('copyTable', () => {
       source: { rows: 1002 },
       side: { rows: 1002 },
     });
+    expect(result.method).toBe('load-data'); // MariaDB's local_infile is ON by default
+    expect(progress.at(-2)).toMatchObject({ phase: 'indexing', rows: 1002 });
     expect(progress.at(-1)).toMatchObject({
+      phase: 'indexing',
       rows: 1002,
       percent: 100,
       rangesDone: 7,
@@ -254,6 +278,52 @@ describe('copyTable', () => {
     expect(verification).toMatchObject({ equal: true, side: { rows: 900 } });
   });
 
+  it('resumes into a side table still without its deferred indexes and adds them', async () => {
+    const stop = new AbortController();
+    const done: number[] = [];
+    const options = { parallelism: 1, rangeCount: 4, batchRows: 30 };
+    await expect(
+      copyTable({
+        source,
+        destination,
+        from: from('tagged'),
+        to: to('tagged__restored_2'),
+        ...options,
+        signal: stop.signal,
+        onRangeDone: (range) => {
+          done.push(range.index);
+          if (done.length === 1) stop.abort(new Error('worker killed'));
+        },
+      }),
+    ).rejects.toThrow('worker killed');
+    const indexNames = async () => {
+      const [rows] = await destination.query<RowDataPacket[]>(
+        `SELECT DISTINCT INDEX_NAME AS name FROM information_schema.STATISTICS
+          WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'tagged__restored_2' ORDER BY name`,
+        [destinationDb.name],
+      );
+      return rows.map((r) => r.name as string);
+    };
+    expect(await indexNames()).toEqual(['ft', 'PRIMARY', 'seq']);
+    const resumed = await copyTable({
+      source,
+      destination,
+      from: from('tagged'),
+      to: to('tagged__restored_2'),
+      ...options,
+      resume: { doneRanges: done },
+    });
+    expect(await indexNames()).toEqual(['ba', 'code_u', 'ft', 'PRIMARY', 'seq', 'title_prefix']);
+    const verification = await verifyCopy(
+      source,
+      destination,
+      from('tagged'),
+      to('tagged__restored_2'),
+      resumed.shape.insertable,
+    );
+    expect(verification).toMatchObject({ equal: true, side: { rows: 600 } });
+  });
+
   it('checksums differ when one byte differs', async () => {
     const lines = await copyAndVerify('order_lines', 'order_lines__restored_3');
     expect(lines.verification.equal).toBe(true);
@@ -282,6 +352,117 @@ describe('copyTable', () => {
       loose.result.shape.insertable,
     );
     expect(afterCase.equal).toBe(false);
+  });
+
+  it('copies bytes LOAD DATA treats specially, NULL look-alikes, BIT, geometry, latin1, zero dates', async () => {
+    for (const method of ['load-data', 'insert'] as const) {
+      const { result, verification } = await copyAndVerify(
+        'odd_types',
+        `odd_types__${method.replace('-', '_')}`,
+        {
+          method,
+        },
+      );
+      expect(result.method).toBe(method);
+      expect(verification).toMatchObject({ equal: true, side: { rows: 4 } });
+    }
+    const [rows] = await destination.query<RowDataPacket[]>(
+      `SELECT id, txt, l1, flags + 0 AS flags, ST_AsText(spot) AS spot FROM odd_types__load_data ORDER BY id`,
+    );
+    expect(rows.map((r) => [r.txt, r.l1, r.flags, r.spot])).toEqual([
+      ['a\tb\nc\\d\0e\r', 'café', 2730, 'POINT(1.5 -2)'],
+      ['', '', 0, null],
+      ['\\N', 'NULL', null, null],
+      ['N', 'ÿ', 1, 'POINT(0 0)'],
+    ]);
+  });
+
+  it('copies with multi-row INSERTs, the way for a destination with local_infile OFF', async () => {
+    const items = await copyAndVerify('items', 'items__restored_insert', {
+      method: 'insert',
+      parallelism: 3,
+      rangeCount: 5,
+      batchRows: 70,
+    });
+    expect(items.result).toMatchObject({ method: 'insert', rows: 1002 });
+    expect(items.verification.equal).toBe(true);
+    const lines = await copyAndVerify('order_lines', 'order_lines__restored_insert', {
+      method: 'insert',
+      rangeCount: 4,
+    });
+    expect(lines.verification).toMatchObject({ equal: true, side: { rows: 900 } });
+
+    const noLocalInfile = new Proxy(destination, {
+      get: (target, property) =>
+        property === 'query'
+          ? (sql: unknown, ...rest: unknown[]) =>
+              sql === 'SELECT @@local_infile AS allowed'
+                ? Promise.resolve([[{ allowed: 0 }], []])
+                : (target.query as (...args: unknown[]) => unknown)(sql, ...rest)
+          : (Reflect.get(target, property) as unknown),
+    });
+    const auto = await copyTable({
+      source,
+      destination: noLocalInfile,
+      from: from('loose'),
+      to: to('loose__restored_auto'),
+    });
+    expect(auto.method).toBe('insert');
+    await expect(
+      copyTable({
+        source,
+        destination: noLocalInfile,
+        from: from('loose'),
+        to: to('loose__restored_refused'),
+        method: 'load-data',
+      }),
+    ).rejects.toMatchObject({ code: ErrorCode.MysqlLoadDataRefused });
+    const [[created]] = await destination.query<RowDataPacket[]>(
+      `SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?`,
+      [destinationDb.name, 'loose__restored_refused'],
+    );
+    expect(created!.n).toBe(0);
+  });
+
+  it('builds the secondary indexes after the rows, the same as the source has', async () => {
+    const indexes = async (pool: Pool, database: string, table: string) => {
+      const [rows] = await pool.query<RowDataPacket[]>(
+        `SELECT INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, COLUMN_NAME, SUB_PART, INDEX_TYPE, INDEX_COMMENT
+           FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?
+          ORDER BY INDEX_NAME, SEQ_IN_INDEX`,
+        [database, table],
+      );
+      return rows;
+    };
+    const { result, verification } = await copyAndVerify('tagged', 'tagged__restored_1', {
+      parallelism: 2,
+      rangeCount: 3,
+      batchRows: 100,
+    });
+    expect(result.rows).toBe(600);
+    expect(verification.equal).toBe(true);
+    const expected = await indexes(source, sourceDb.name, 'tagged');
+    expect(expected.map((r) => r.INDEX_NAME)).toEqual(
+      expect.arrayContaining(['PRIMARY', 'seq', 'code_u', 'ba', 'title_prefix', 'ft']),
+    );
+    expect(await indexes(destination, destinationDb.name, 'tagged__restored_1')).toEqual(expected);
+  });
+
+  it('fails a LOAD DATA that stores fewer rows than it was sent (LOCAL skips duplicate keys)', async () => {
+    // A side table with a unique key the source's rows do not satisfy, resumed into.
+    await destination.query(
+      `CREATE TABLE order_lines__restored_dup LIKE ${sourceDb.name}.order_lines`,
+    );
+    await destination.query(`ALTER TABLE order_lines__restored_dup ADD UNIQUE KEY (note(10))`);
+    await expect(
+      copyTable({
+        source,
+        destination,
+        from: from('order_lines'),
+        to: to('order_lines__restored_dup'),
+        resume: { doneRanges: [] },
+      }),
+    ).rejects.toMatchObject({ code: ErrorCode.MysqlCopyRowsLost });
   });
 
   it('refuses hostile identifiers before any SQL', async () => {

@@ -13,6 +13,7 @@ const column = (name: string, integer = true): TableColumn => ({
   generated: false,
   binary: false,
   integer,
+  autoIncrement: false,
 });
 
 function contains(range: KeyRange, key: bigint): boolean {

@@ -1,5 +1,10 @@
 import { ErrorCode } from '../../../src/errors';
-import { sideTableDefinition, sideTableName, sideTableStamp } from '../../../src/mysql/side-table';
+import {
+  deferSecondaryIndexes,
+  sideTableDefinition,
+  sideTableName,
+  sideTableStamp,
+} from '../../../src/mysql/side-table';
 import { checkIdentifier, qualifiedTable } from '../../../src/mysql/sql-identifier';
 
 describe('side table', () => {
@@ -40,6 +45,65 @@ describe('side table', () => {
     expect(() => sideTableDefinition('CREATE VIEW `v` AS SELECT 1', 'shop', 'v2')).toThrow(
       expect.objectContaining({ code: ErrorCode.MysqlTableDefinitionUnexpected }),
     );
+  });
+});
+
+describe('deferred secondary indexes', () => {
+  const definition = [
+    'CREATE TABLE `shop`.`tags__restored_1` (',
+    '  `a` int(11) NOT NULL,',
+    '  `b` varchar(20) NOT NULL,',
+    '  `seq` int(11) NOT NULL AUTO_INCREMENT,',
+    "  `title` varchar(100) DEFAULT NULL COMMENT 'KEY `x` (`y`)',",
+    '  `code` varchar(10) NOT NULL,',
+    '  `g` point NOT NULL,',
+    '  PRIMARY KEY (`a`,`b`),',
+    '  UNIQUE KEY `code` (`code`),',
+    '  UNIQUE KEY `title_u` (`title`) USING BTREE,',
+    '  KEY `seq` (`seq`),',
+    '  KEY `b``a` (`b`,`a`),',
+    '  SPATIAL KEY `g` (`g`),',
+    '  FULLTEXT KEY `ft` (`title`),',
+    '  CHECK (`a` > 0)',
+    ') ENGINE=InnoDB DEFAULT CHARSET=utf8mb4',
+  ].join('\n');
+
+  it('leaves out plain and unique B-tree keys but the copy key and the AUTO_INCREMENT one', () => {
+    const { createTable, deferred } = deferSecondaryIndexes(definition, {
+      key: 'code',
+      autoIncrementColumn: 'seq',
+    });
+    expect(deferred).toEqual([
+      { name: '`title_u`', clause: 'UNIQUE KEY `title_u` (`title`) USING BTREE' },
+      { name: '`b``a`', clause: 'KEY `b``a` (`b`,`a`)' },
+    ]);
+    expect(createTable).toBe(
+      [
+        'CREATE TABLE `shop`.`tags__restored_1` (',
+        '  `a` int(11) NOT NULL,',
+        '  `b` varchar(20) NOT NULL,',
+        '  `seq` int(11) NOT NULL AUTO_INCREMENT,',
+        "  `title` varchar(100) DEFAULT NULL COMMENT 'KEY `x` (`y`)',",
+        '  `code` varchar(10) NOT NULL,',
+        '  `g` point NOT NULL,',
+        '  PRIMARY KEY (`a`,`b`),',
+        '  UNIQUE KEY `code` (`code`),',
+        '  KEY `seq` (`seq`),',
+        '  SPATIAL KEY `g` (`g`),',
+        '  FULLTEXT KEY `ft` (`title`),',
+        '  CHECK (`a` > 0)',
+        ') ENGINE=InnoDB DEFAULT CHARSET=utf8mb4',
+      ].join('\n'),
+    );
+  });
+
+  it('defers nothing from a table with only a primary key', () => {
+    const onlyKey =
+      'CREATE TABLE `d`.`t` (\n  `id` int NOT NULL,\n  PRIMARY KEY (`id`)\n) ENGINE=InnoDB';
+    expect(deferSecondaryIndexes(onlyKey, { key: 'PRIMARY', autoIncrementColumn: null })).toEqual({
+      createTable: onlyKey,
+      deferred: [],
+    });
   });
 });
 
