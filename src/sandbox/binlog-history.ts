@@ -83,6 +83,9 @@ export function replayBinlogs(
       ],
       { stdio: ['pipe', 'ignore', 'pipe'] },
     );
+    // A client that dies early (the instance stopped) is reported by its exit code below; the
+    // write it breaks must not become an unhandled EPIPE.
+    client.stdin.on('error', () => undefined);
     reader.stdout.pipe(client.stdin);
     let stderr = '';
     reader.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

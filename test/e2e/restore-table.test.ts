@@ -191,7 +191,7 @@ describe('/restore-table end to end', () => {
   afterAll(async () => {
     await prod?.end();
     await stack?.stop();
-  });
+  }, 180_000);
 
   describe('refuses, with the reason and the usage, and creates nothing:', () => {
     const refusals: [string, string][] = [
