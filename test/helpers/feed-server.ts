@@ -20,8 +20,11 @@ export type Route =
   | {
       body: string;
       contentType?: string;
-      etag?: boolean;
+      /** false: none; a string: this ETag whatever the body (a server that lies). */
+      etag?: boolean | string;
       lastModified?: string;
+      /** Answer this much later (a slow server). */
+      delayMs?: number;
     }
   | { status: number; retryAfter?: string }
   | { hang: true }
@@ -40,6 +43,8 @@ export class FeedServer {
   private readonly routes = new Map<string, Route>();
   private readonly server: Server;
   private readonly hanging = new Set<ServerResponse>();
+  private readonly inFlight = new Map<string, number>();
+  private readonly peakInFlight = new Map<string, number>();
   private port = 0;
 
   constructor() {
@@ -61,6 +66,11 @@ export class FeedServer {
     this.routes.set(path, route);
   }
 
+  /** The most requests for `path` that were open at the same time. */
+  maxInFlight(path: string): number {
+    return this.peakInFlight.get(path) ?? 0;
+  }
+
   /** Requests for `path` so far, and how many were answered 304. */
   count(path: string): { total: number; notModified: number } {
     const hits = this.requests.filter((r) => r.path === path);
@@ -75,7 +85,25 @@ export class FeedServer {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0]!;
+    const open = (this.inFlight.get(path) ?? 0) + 1;
+    this.inFlight.set(path, open);
+    this.peakInFlight.set(path, Math.max(open, this.peakInFlight.get(path) ?? 0));
+    res.on('close', () => this.inFlight.set(path, (this.inFlight.get(path) ?? 1) - 1));
     const route = this.routes.get(path);
+    if (route && 'delayMs' in route && route.delayMs) {
+      const { delayMs, ...rest } = route;
+      setTimeout(() => this.answer(req, res, path, rest), delayMs);
+      return;
+    }
+    this.answer(req, res, path, route);
+  }
+
+  private answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    route: Route | undefined,
+  ): void {
     const record = (status: number) =>
       this.requests.push({
         path,
@@ -122,7 +150,9 @@ export class FeedServer {
     const etag =
       route.etag === false
         ? undefined
-        : `"${createHash('sha256').update(route.body).digest('hex').slice(0, 16)}"`;
+        : typeof route.etag === 'string'
+          ? route.etag
+          : `"${createHash('sha256').update(route.body).digest('hex').slice(0, 16)}"`;
     if (etag && req.headers['if-none-match'] === etag) {
       record(304);
       res.writeHead(304, { etag }).end();
