@@ -39,7 +39,6 @@ async function main(): Promise<void> {
   const outcomes = new Map<PollOutcome, number>();
   const polled = new Set<string>();
   let measuring = false;
-  let started!: { cpu: NodeJS.CpuUsage; at: number };
   let warmedUp!: () => void;
   const warm = new Promise<void>((resolve) => (warmedUp = resolve));
   relay.worker!.on('completed', (job, outcome) => {
@@ -49,7 +48,7 @@ async function main(): Promise<void> {
   });
   await warm;
   measuring = true;
-  started = { cpu: process.cpuUsage(), at: Date.now() };
+  const started = { cpu: process.cpuUsage(), at: Date.now() };
   await new Promise((resolve) => setTimeout(resolve, Number(seconds) * 1000));
   measuring = false;
   const cpu = process.cpuUsage(started.cpu);
