@@ -49,7 +49,6 @@ const Incident = z.object({
 
 const IncidentsDocument = z.object({ incidents: z.array(Incident).max(1000) });
 const MaintenancesDocument = z.object({ scheduled_maintenances: z.array(Incident).max(1000) });
-const AnyDocument = z.union([IncidentsDocument, MaintenancesDocument]);
 
 /** Whether a document's text looks like Statuspage JSON (for `kind: auto`). */
 export function looksLikeJson(text: string): boolean {
@@ -65,7 +64,9 @@ export function parseStatuspage(text: string): FeedIncident[] {
   } catch (error) {
     throw new FeedError(ErrorCode.FeedInvalid, 'not valid JSON (truncated?)', { cause: error });
   }
-  const result = AnyDocument.safeParse(json);
+  const maintenances =
+    json !== null && typeof json === 'object' && 'scheduled_maintenances' in json;
+  const result = (maintenances ? MaintenancesDocument : IncidentsDocument).safeParse(json);
   if (!result.success) {
     const issue = result.error.issues[0];
     const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
