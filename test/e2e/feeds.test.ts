@@ -73,7 +73,10 @@ describe('status feed relay end to end (two worker processes, fake Slack)', () =
       );
     }
     const root = await waitFor(
-      () => incidentRoot()?.text.startsWith(':white_check_mark:') && incidentRoot(),
+      () => {
+        const found = incidentRoot();
+        return found?.text.startsWith(':white_check_mark:') ? found : null;
+      },
       30_000,
       'the root edited to resolved',
     );
