@@ -7,6 +7,7 @@ import {
   type CommandContext,
 } from '../src/command/define-command';
 import { describeError } from '../src/errors';
+import { feedsListingText } from '../src/feeds/feeds-listing';
 import { JOB_ID_PATTERN } from '../src/queue/job-id';
 import { formatSlackDate } from '../src/slack/slack-date';
 
@@ -36,7 +37,7 @@ const jobIdSchema = z
 
 export default defineCommand({
   name: 'ops',
-  summary: 'opsdeck itself: self-test, help, jobs, cancel, audit',
+  summary: 'opsdeck itself: self-test, help, jobs, cancel, audit, status feeds',
   subcommands: [
     subcommand({
       name: 'help',
@@ -103,6 +104,29 @@ export default defineCommand({
           return `${emoji} \`${job.id}\` ${job.state}: ${job.summary} (${job.actor.name}, ${when})${why}`;
         });
         return reply(['*Jobs*', ...lines].join('\n'));
+      },
+    }),
+    subcommand({
+      name: 'feeds',
+      usage: '/ops feeds',
+      summary: 'the status feeds relayed to Slack: last poll, last change, health',
+      schema: z.strictObject({}),
+      readOnly: true,
+      plan: async (_input, ctx) => {
+        let states;
+        try {
+          states = await Promise.all(ctx.feeds.list.map((feed) => ctx.feeds.read(feed.name)));
+        } catch (error) {
+          return reply(
+            `:warning: The feeds' state cannot be read right now (${describeError(error)}). Try again later.`,
+          );
+        }
+        return reply(
+          feedsListingText(
+            ctx.feeds.list.map((feed, index) => ({ feed, state: states[index]! })),
+            Date.now(),
+          ),
+        );
       },
     }),
     subcommand({

@@ -61,6 +61,12 @@ export const ErrorCode = {
   MysqlLoadDataRefused: 'OPSDECK_MYSQL_LOAD_DATA_REFUSED',
   /** A LOAD DATA statement of a copy stored another number of rows than it was sent. */
   MysqlCopyRowsLost: 'OPSDECK_MYSQL_COPY_ROWS_LOST',
+  /** A status feed could not be fetched: network, timeout, or an HTTP error status. */
+  FeedUnreachable: 'OPSDECK_FEED_UNREACHABLE',
+  /** A status feed's response was larger than feeds.maxBytes; it was cut off. */
+  FeedTooLarge: 'OPSDECK_FEED_TOO_LARGE',
+  /** A status feed's content was rejected: not the format expected, malformed, or hostile. */
+  FeedInvalid: 'OPSDECK_FEED_INVALID',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -111,6 +117,29 @@ export class TransientError extends OpsdeckError {
   constructor(message: string, options: Omit<OpsdeckErrorOptions, 'retryable'> = {}) {
     super(ErrorCode.Transient, message, { ...options, retryable: true });
     this.name = 'TransientError';
+  }
+}
+
+/**
+ * A status feed that failed (see src/feeds): `httpStatus` when the server answered, `retryAfterMs`
+ * when it said how long to wait (429/503 Retry-After).
+ */
+export class FeedError extends OpsdeckError {
+  readonly httpStatus: number | undefined;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    code:
+      | typeof ErrorCode.FeedUnreachable
+      | typeof ErrorCode.FeedTooLarge
+      | typeof ErrorCode.FeedInvalid,
+    message: string,
+    options: OpsdeckErrorOptions & { httpStatus?: number; retryAfterMs?: number } = {},
+  ) {
+    super(code, message, options);
+    this.name = 'FeedError';
+    this.httpStatus = options.httpStatus;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 

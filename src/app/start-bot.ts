@@ -2,6 +2,8 @@ import { WebClient } from '@slack/web-api';
 import { ApprovalStore } from '../access/approval-store';
 import { migrateAtStartup } from '../audit/migrate-at-startup';
 import { loadCommands } from '../command/command-registry';
+import { FeedStateStore } from '../feeds/feed-state-store';
+import { resolveFeeds } from '../feeds/feeds-config';
 import { createOpsRouter } from '../http/ops-routes';
 import { registerQueueGauges } from '../metrics/queue-gauges';
 import { startApprovalExpiry } from '../slack/approvals';
@@ -13,6 +15,15 @@ import type { Runtime } from './runtime';
 export interface RunningBot {
   port: number;
   stop(): Promise<void>;
+}
+
+/** `/ops feeds` reads the state the workers keep, through the fail-fast connection. */
+function feedStatus(runtime: Runtime): FrontDoorDeps['feeds'] {
+  const states = new FeedStateStore(runtime.redisFast, runtime.config.redis.prefix);
+  return {
+    list: resolveFeeds(runtime.config.feeds, runtime.config.slack.alertChannel),
+    read: (feed) => states.read(feed),
+  };
 }
 
 export interface BotOptions {
@@ -65,6 +76,7 @@ export async function startBot(runtime: Runtime, options: BotOptions = {}): Prom
     aws: runtime.aws,
     databases: runtime.databases,
     outbox: runtime.outbox,
+    feeds: feedStatus(runtime),
   };
   const frontDoor = createSlackFrontDoor({ deps, secrets, opsRouter, logger });
   const stopExpiry = startApprovalExpiry(deps, options.approvalSweepMs ?? 10_000);

@@ -5,6 +5,8 @@ import { ApprovalStore } from '../access/approval-store';
 import { LeftoverSweeper } from '../aws/leftover-sweeper';
 import { AuditObserver } from '../audit/audit-observer';
 import { migrateAtStartup } from '../audit/migrate-at-startup';
+import { resolveFeeds } from '../feeds/feeds-config';
+import { startFeedRelay } from '../feeds/feeds-worker';
 import { createOpsRouter } from '../http/ops-routes';
 import { registerQueueGauges } from '../metrics/queue-gauges';
 import { metricsObserver } from '../metrics/metrics-observer';
@@ -23,8 +25,9 @@ export interface RunningWorker {
 }
 
 /**
- * Runs runbook jobs (their events to Slack, metrics and the audit trail) and drains the Slack
- * outbox and the audit spool; listens for cancel requests.
+ * Runs runbook jobs (their events to Slack, metrics and the audit trail), polls the status feeds
+ * and relays their incidents, drains the Slack outbox and the audit spool; listens for cancel
+ * requests.
  */
 export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
   const { config, logger } = runtime;
@@ -73,6 +76,14 @@ export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
     lockDurationMs: config.queue.lockDurationMs,
     stalledIntervalMs: config.queue.stalledIntervalMs,
   });
+  const feeds = await startFeedRelay({
+    connection: runtime.redis,
+    prefix,
+    feeds: resolveFeeds(config.feeds, config.slack.alertChannel),
+    settings: config.feeds,
+    sink: runtime.outbox,
+    logger,
+  });
   runbooks.on('failed', (job, error) =>
     logger.warn({ jobId: job?.id, err: error }, 'job ended unsuccessfully'),
   );
@@ -91,7 +102,7 @@ export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
   let server: Server | undefined;
   if (config.http.workerPort > 0) {
     const web = express();
-    registerQueueGauges([runtime.opsQueue, runtime.notifyQueue]);
+    registerQueueGauges([runtime.opsQueue, runtime.notifyQueue, feeds.queue]);
     web.use(createOpsRouter({ checks: { redis: () => runtime.redis.ping() } }));
     server = await new Promise<Server>((resolve) => {
       const s = web.listen(config.http.workerPort, config.http.host, () => resolve(s));
@@ -119,7 +130,7 @@ export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
       stopMigrating();
       await sweeper?.stop();
       server?.close();
-      await Promise.all([runbooks.close(), notify.close()]);
+      await Promise.all([runbooks.close(), notify.close(), feeds.close()]);
       // What the jobs left in the audit spool is written now if the store allows; else it stays
       // in Redis for the next process.
       await runtime.auditWriter.flush(5000);

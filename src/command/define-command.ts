@@ -4,6 +4,8 @@ import type { AuditStore } from '../audit/audit-store';
 import type { AwsClients } from '../aws/clients';
 import type { OpsdeckConfig } from '../config/schema';
 import type { DatabaseAccess } from '../mysql/database-access';
+import type { FeedState } from '../feeds/feed-state-store';
+import type { ResolvedFeed } from '../feeds/feeds-config';
 import type { JobStore } from '../queue/job-store';
 
 /**
@@ -40,6 +42,13 @@ export interface CommandContext {
   aws: AwsClients;
   /** The configured databases, for planners that check a table exists (read only). */
   databases: DatabaseAccess;
+  /** The configured status feeds and their polling state (`/ops feeds`). */
+  feeds: FeedStatus;
+}
+
+export interface FeedStatus {
+  list: readonly ResolvedFeed[];
+  read(feed: string): Promise<FeedState>;
 }
 
 /** Where a request comes from, for targets that depend on it (a channel's default zone). */

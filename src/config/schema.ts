@@ -4,6 +4,7 @@ import { AuditConfig } from '../audit/config';
 import { AwsConfig } from '../aws/config';
 import { DatabasesConfig } from '../aws/database-targets';
 import { PhzConfig } from '../dns/phz-config';
+import { FeedsConfig } from '../feeds/feeds-config';
 import { RestoreTableConfig } from '../restore/restore-config';
 import { SandboxConfig } from '../sandbox/config';
 
@@ -150,6 +151,7 @@ export const OpsdeckConfig = z
     phz: PhzConfig.prefault({}),
     databases: DatabasesConfig,
     restoreTable: RestoreTableConfig.prefault({}),
+    feeds: FeedsConfig.prefault({}),
   })
   .refine(
     (c) =>

@@ -43,3 +43,17 @@ export const commandsReceived = new Counter({
   labelNames: ['command', 'result'] as const,
   registers: [registry],
 });
+
+export const feedPolls = new Counter({
+  name: 'opsdeck_feed_polls_total',
+  help: 'Status feed polls, by feed and outcome (changed, unchanged, failed, backing-off, busy)',
+  labelNames: ['feed', 'outcome'] as const,
+  registers: [registry],
+});
+
+export const feedMessages = new Counter({
+  name: 'opsdeck_feed_messages_total',
+  help: 'Status feed messages queued for Slack, by feed and kind (root, reply, edit, health)',
+  labelNames: ['feed', 'kind'] as const,
+  registers: [registry],
+});

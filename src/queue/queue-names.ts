@@ -4,4 +4,6 @@ export const QueueName = {
   Ops: 'ops',
   /** Slack messages waiting to be posted (see src/notify). */
   Notify: 'notify',
+  /** Status feed polls, produced by one job scheduler per feed (see src/feeds). */
+  Feeds: 'feeds',
 } as const;

@@ -6,7 +6,12 @@ import type { AuditStore } from '../audit/audit-store';
 import type { AwsClients } from '../aws/clients';
 import type { DatabaseAccess } from '../mysql/database-access';
 import type { CommandRegistry } from '../command/command-registry';
-import { commandName, type CommandContext, type Requester } from '../command/define-command';
+import {
+  commandName,
+  type CommandContext,
+  type FeedStatus,
+  type Requester,
+} from '../command/define-command';
 import { parseCommand } from '../command/parse-command';
 import { UsageError, describeError } from '../errors';
 import { redactText } from '../log/redact';
@@ -43,6 +48,8 @@ export interface FrontDoorDeps extends ApprovalDeps {
   aws: AwsClients;
   /** The configured databases, for planners that look at a table before planning. */
   databases: DatabaseAccess;
+  /** The status feeds and their state, for `/ops feeds`. */
+  feeds: FeedStatus;
   /** Upper bound on the work before the ack; Slack gives up after 3 s. */
   ackBudgetMs?: number;
 }
@@ -151,6 +158,7 @@ export async function handleSlashCommand(
       commands: deps.commands.all,
       aws: deps.aws,
       databases: deps.databases,
+      feeds: deps.feeds,
     };
     const outcome = await budget.bound(Promise.resolve(subcommand.plan(input, ctx)), 'the planner');
     const rule = { rule: decision.ruleIndex };

@@ -134,6 +134,8 @@ function depsWith(store: AuditStore, keyPrefix: string): FrontDoorDeps {
     }),
     aws: createAwsClients(config.aws),
     databases: new DatabaseAccess(config.databases, {}),
+    // No feeds are configured here, and no command of this test reads them.
+    feeds: { list: [], read: () => Promise.reject(new Error('no feeds in this test')) },
     outbox: {
       enqueue: (threadKey, message) => {
         posted.push({ threadKey, message });
