@@ -99,7 +99,7 @@ it('gives up on a slow Slack within the time given (fail closed), and the late a
   );
   await waitFor(
     () => redis.exists(`${prefix}:usergroup:S0DBA:members`),
-    5000,
+    20_000,
     'the late answer to be cached',
   );
   expect(await groups.lookUp('U0ANN', ['S0DBA'], 150)).toEqual({
