@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { channelRef } from '../config/config-fields';
 
 /**
  * The `access` section of the config: who may run what, where, and with whose approval.
@@ -33,13 +34,6 @@ const slackUserId = z
 const slackUserGroupId = z
   .string()
   .regex(/^S[A-Z0-9]{2,20}$/, 'must be a Slack user group id (S...)');
-
-const channelRef = z
-  .string()
-  .regex(
-    /^(#[a-z0-9][a-z0-9_-]{0,79}|[CGD][A-Z0-9]{2,20})$/,
-    'must be a channel id (C..., G..., D...) or a #name',
-  );
 
 /** A command or target pattern: `*` is any run of characters, `?` one character. */
 const pattern = z.string().min(1).max(200);

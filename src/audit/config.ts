@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { envName } from '../config/config-fields';
 import { ErrorCode, OpsdeckError } from '../errors';
 import { registerSecret } from '../log/redact';
 import type { OpsdeckConfig } from '../config/schema';
@@ -12,10 +13,6 @@ import type { OpsdeckConfig } from '../config/schema';
 const identifier = z
   .string()
   .regex(/^[A-Za-z0-9_]{1,64}$/, 'must be a MySQL identifier (letters, digits, _; at most 64)');
-
-const envName = z
-  .string()
-  .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be the NAME of an environment variable (A-Z, 0-9, _)');
 
 export const AuditConfig = z.strictObject({
   /** Database holding the audit table; `mysql.database` when unset. */

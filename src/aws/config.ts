@@ -1,8 +1,5 @@
 import { z } from 'zod';
-
-const envName = z
-  .string()
-  .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be the NAME of an environment variable (A-Z, 0-9, _)');
+import { envName } from '../config/config-fields';
 
 /**
  * How opsdeck reaches AWS. `endpoint` points every client at another implementation of the same

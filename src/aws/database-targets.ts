@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { envName } from '../config/config-fields';
 
 /**
  * The `databases` section: the RDS instances commands may act on, by the name users type
@@ -13,10 +14,13 @@ import { z } from 'zod';
  *       passwordEnv: BILLING_DB_PASSWORD
  */
 
+/** The name users type for a database (`/restore-table billing-prod ...`). */
+export const DATABASE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
+
 const targetName = z
   .string()
   .regex(
-    /^[a-z][a-z0-9-]{0,39}$/,
+    DATABASE_NAME_PATTERN,
     'must be a database name for commands: a-z, 0-9 and -, starting with a letter',
   );
 
@@ -29,9 +33,7 @@ export const DatabaseTarget = z.strictObject({
     .regex(DB_INSTANCE_ID_PATTERN, 'must be an RDS DB instance identifier')
     .transform((id) => id.toLowerCase()),
   user: z.string().min(1).max(80),
-  passwordEnv: z
-    .string()
-    .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be the NAME of an environment variable (A-Z, 0-9, _)'),
+  passwordEnv: envName,
 });
 
 export type DatabaseTarget = z.infer<typeof DatabaseTarget>;

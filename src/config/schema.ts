@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { envName } from './config-fields';
 import { AccessConfig } from '../access/config';
 import { AuditConfig } from '../audit/config';
 import { AwsConfig } from '../aws/config';
@@ -13,10 +14,6 @@ import { SandboxConfig } from '../sandbox/config';
  * console mode) is a working local setup. Secrets never appear here: fields ending in `Env` name
  * the environment variable that holds the secret.
  */
-
-const envName = z
-  .string()
-  .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be the NAME of an environment variable (A-Z, 0-9, _)');
 
 const port = z.number().int().min(1).max(65535);
 const durationMs = z.number().int().min(0);

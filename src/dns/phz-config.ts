@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { channelRef } from '../config/config-fields';
 
 /**
  * The `phz` section: the Route53 private hosted zones `/phz` may change, and which one a request
@@ -31,13 +32,6 @@ const zoneRef = z
   .string()
   .refine(isZoneRef, 'must be a hosted zone id (Z...) or a zone name (prod.example.internal)')
   .transform(normalizeZoneRef);
-
-const channelRef = z
-  .string()
-  .regex(
-    /^(#[a-z0-9][a-z0-9_-]{0,79}|[CGD][A-Z0-9]{2,20})$/,
-    'must be a channel id (C..., G..., D...) or a #name',
-  );
 
 export const PhzConfig = z.strictObject({
   /** Zones `/phz` may use besides the defaults below. */

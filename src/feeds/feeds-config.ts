@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { channelRef } from '../config/config-fields';
 
 /**
  * The `feeds` section: third-party status pages whose incidents are relayed to Slack.
@@ -26,13 +27,6 @@ export type FeedKind = (typeof FEED_KINDS)[number];
 export const FIRST_POLL = ['unresolved', 'none'] as const;
 
 const seconds = z.number().min(0.1).max(86_400);
-
-const channelRef = z
-  .string()
-  .regex(
-    /^(#[a-z0-9][a-z0-9_-]{0,79}|[CGD][A-Z0-9]{2,20})$/,
-    'must be a channel id (C..., G..., D...) or a #name',
-  );
 
 export const FeedConfig = z.strictObject({
   /** Stable identifier: Redis keys, the job scheduler and `/ops feeds` use it. */
