@@ -24,7 +24,11 @@ import { checkIdentifier, qualifiedTable, quoteIdentifier } from '../src/mysql/s
 import { verifyCopy } from '../src/mysql/table-checksum';
 import { readTableShape } from '../src/mysql/table-shape';
 import { RestoreTableInput } from '../src/restore/restore-input';
-import { checkProductionTable, checkRestoreSource } from '../src/restore/restore-preflight';
+import {
+  checkProductionTable,
+  checkRestoreSource,
+  refused,
+} from '../src/restore/restore-preflight';
 import { describeComparison } from '../src/restore/describe-comparison';
 import {
   readTableDependencies,
@@ -86,6 +90,18 @@ function must<T>(value: T | undefined, what: string): T {
   return value;
 }
 
+/**
+ * A `say` for polling loops: at most one line per progress interval, counted from `lastAt`
+ * (-Infinity: the first call speaks).
+ */
+function sayAtMostEveryInterval(ctx: Ctx, lastAt: number): (text: string) => Promise<void> {
+  return async (text) => {
+    if (Date.now() - lastAt < ctx.services.config.runbook.progressIntervalMs) return;
+    lastAt = Date.now();
+    await ctx.say(text);
+  };
+}
+
 /** Runs `fn` with a pool on `endpoint`, closed afterwards. */
 async function withPool<T>(
   ctx: Ctx,
@@ -99,10 +115,6 @@ async function withPool<T>(
   } finally {
     await pool.end().catch(() => undefined);
   }
-}
-
-function refused(message: string, cause?: unknown): OpsdeckError {
-  return new OpsdeckError(ErrorCode.RestoreRefused, message, cause === undefined ? {} : { cause });
 }
 
 async function check(ctx: Ctx): Promise<void> {
@@ -186,16 +198,13 @@ async function removeInstance(ctx: Ctx): Promise<void> {
   }
   const { restoreTable } = ctx.services.config;
   const startedAt = Date.now();
-  let saidAt = startedAt;
+  const report = sayAtMostEveryInterval(ctx, startedAt);
   await deleteAndWaitGone(rds, name, {
     startedAt,
     maxWaitMs: restoreTable.maxWaitMinutes * 60_000,
     pollMs: restoreTable.pollSeconds * 1000,
-    onPoll: async (status, waited) => {
-      if (Date.now() - saidAt < ctx.services.config.runbook.progressIntervalMs) return;
-      saidAt = Date.now();
-      await ctx.say(`:hourglass_flowing_sand: \`${name}\` ${status}, ${formatDuration(waited)}`);
-    },
+    onPoll: (status, waited) =>
+      report(`:hourglass_flowing_sand: \`${name}\` ${status}, ${formatDuration(waited)}`),
   });
   await ctx.say(`deleted \`${name}\` (no final snapshot, automated backups deleted)`);
 }
@@ -207,21 +216,18 @@ async function waitInstance(ctx: Ctx): Promise<void> {
     waitStartedAt = Date.now();
     await ctx.remember({ waitStartedAt });
   }
-  const { restoreTable, runbook } = ctx.services.config;
+  const { restoreTable } = ctx.services.config;
   const maxWaitMs = restoreTable.maxWaitMinutes * 60_000;
-  let saidAt = -Infinity;
+  const report = sayAtMostEveryInterval(ctx, -Infinity);
   const instance = await waitUntilAvailable(ctx.services.aws.rds, name, {
     startedAt: waitStartedAt,
     maxWaitMs,
     pollMs: restoreTable.pollSeconds * 1000,
     signal: ctx.signal,
-    onPoll: async (status, waited) => {
-      if (Date.now() - saidAt < runbook.progressIntervalMs) return;
-      saidAt = Date.now();
-      await ctx.say(
+    onPoll: (status, waited) =>
+      report(
         `:hourglass_flowing_sand: \`${name}\` is ${status}, waited ${formatDuration(waited)} of at most ${formatDuration(maxWaitMs)}`,
-      );
-    },
+      ),
   });
   const restored = endpointOf(instance);
   await ctx.remember({ restored });

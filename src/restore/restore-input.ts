@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { DATABASE_NAME_PATTERN } from '../aws/database-targets';
 import { IDENTIFIER_PATTERN } from '../mysql/sql-identifier';
 
 /** What a /restore-table job carries: validated again by the worker (the queue is not trusted). */
 export const RestoreTableInput = z.strictObject({
-  database: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/),
+  database: z.string().regex(DATABASE_NAME_PATTERN),
   schema: z.string().regex(IDENTIFIER_PATTERN),
   table: z.string().regex(IDENTIFIER_PATTERN),
   /** UTC, whole seconds, inside the restore window when planned. */

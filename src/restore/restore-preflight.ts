@@ -19,8 +19,9 @@ export type RestoreMode = 'side' | 'merge' | 'replace';
  * wrong and, for times, the valid window.
  */
 
-function refused(message: string): OpsdeckError {
-  return new OpsdeckError(ErrorCode.RestoreRefused, message);
+/** /restore-table will not do it: the message says why and what to do instead. Never retried. */
+export function refused(message: string, cause?: unknown): OpsdeckError {
+  return new OpsdeckError(ErrorCode.RestoreRefused, message, cause === undefined ? {} : { cause });
 }
 
 export function describeWindow(window: RestoreWindow): string {
