@@ -61,6 +61,16 @@ export const ErrorCode = {
   MysqlLoadDataRefused: 'OPSDECK_MYSQL_LOAD_DATA_REFUSED',
   /** A LOAD DATA statement of a copy stored another number of rows than it was sent. */
   MysqlCopyRowsLost: 'OPSDECK_MYSQL_COPY_ROWS_LOST',
+  /** `/deploy`: the app+environment is locked (by a running deploy or a manual lock); the message says by whom, since when, why. */
+  DeployLocked: 'OPSDECK_DEPLOY_LOCKED',
+  /** `/deploy`: a lock release or renewal by someone who does not hold the lock. */
+  DeployLockNotHeld: 'OPSDECK_DEPLOY_LOCK_NOT_HELD',
+  /** `/deploy`: a command template that cannot be rendered (unknown placeholder, a value with a NUL byte, a value missing). */
+  DeployTemplateInvalid: 'OPSDECK_DEPLOY_TEMPLATE_INVALID',
+  /** `/deploy`: an app or environment that is not in the `deploy` config. */
+  DeployTargetUnknown: 'OPSDECK_DEPLOY_TARGET_UNKNOWN',
+  /** `/deploy`: the history has no deploy with this job id (its start was never recorded). */
+  DeployHistoryMissing: 'OPSDECK_DEPLOY_HISTORY_MISSING',
   /** A status feed could not be fetched: network, timeout, or an HTTP error status. */
   FeedUnreachable: 'OPSDECK_FEED_UNREACHABLE',
   /** A status feed's response was larger than feeds.maxBytes; it was cut off. */

@@ -4,6 +4,7 @@ import { AccessConfig } from '../access/config';
 import { AuditConfig } from '../audit/config';
 import { AwsConfig } from '../aws/config';
 import { DatabasesConfig } from '../aws/database-targets';
+import { DeployConfig } from '../deploy/deploy-config';
 import { PhzConfig } from '../dns/phz-config';
 import { FeedsConfig } from '../feeds/feeds-config';
 import { RestoreTableConfig } from '../restore/restore-config';
@@ -149,6 +150,8 @@ export const OpsdeckConfig = z
     databases: DatabasesConfig,
     restoreTable: RestoreTableConfig.prefault({}),
     feeds: FeedsConfig.prefault({}),
+    /** `/deploy`: apps, environments, targets, commands (none unless configured). */
+    deploy: DeployConfig.optional(),
   })
   .refine(
     (c) =>
