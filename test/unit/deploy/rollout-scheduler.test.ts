@@ -20,11 +20,13 @@ function fleet(options: { fail?: string[]; durationMs?: (host: string) => number
     state.events.push(`start ${host}`);
     try {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, options.durationMs?.(host) ?? 5);
-        signal.addEventListener('abort', () => {
+        const done = () => {
           clearTimeout(timer);
+          signal.removeEventListener('abort', done);
           resolve();
-        });
+        };
+        const timer = setTimeout(done, options.durationMs?.(host) ?? 5);
+        signal.addEventListener('abort', done);
       });
       if (signal.aborted) return { host, ok: false, cancelled: true };
       return { host, ok: !options.fail?.includes(host) };
