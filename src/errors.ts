@@ -57,6 +57,8 @@ export const ErrorCode = {
   ResourceConflict: 'OPSDECK_RESOURCE_CONFLICT',
   /** A restore step refused to change production because the result would not be what was promised. */
   RestoreRefused: 'OPSDECK_RESTORE_REFUSED',
+  /** /seed-slave will not seed: the preflight found what would make the replica fail. */
+  SeedRefused: 'OPSDECK_SEED_REFUSED',
   /** A copy asked for LOAD DATA LOCAL but the destination server has local_infile off. */
   MysqlLoadDataRefused: 'OPSDECK_MYSQL_LOAD_DATA_REFUSED',
   /** A LOAD DATA statement of a copy stored another number of rows than it was sent. */
