@@ -55,6 +55,10 @@ const CONNECTION_ERRNOS = new Set([2003, 2005, 2006, 2013]);
  * Fails at once when a thread stops or reports an error, with the server's text
  * (ReplicationBinlogGone for a purged binlog, else ReplicationBroken; retryable when it is the
  * network), and with ReplicationWaitTimeout after maxWaitMs.
+ *
+ * Start it after START REPLICA: CHANGE MASTER TO keeps the last error of a previous attempt, the
+ * threads clear it when they start (before START returns), so a stale error is not mistaken for
+ * a new one.
  */
 export async function watchCatchUp(options: CatchUpOptions): Promise<CatchUpResult> {
   const { replica, source, flavor } = options;

@@ -172,7 +172,7 @@ export function describeReplicaHealth(
       advice:
         status.lastIoErrno === 1236
           ? 'the source cannot send its binary log from these coordinates: seed the replica again with `/seed-slave <rds-source> <replica>`'
-          : 'fix the cause the error names (credentials, REPLICATION SLAVE privilege, network), then start the replica again',
+          : "fix the cause the error names (the source's address and security group, the replication user's password or its REPLICATION SLAVE privilege), then start the replica again",
     };
   if (status.ioRunning === 'No' || status.sqlRunning === 'No')
     return {
@@ -191,7 +191,7 @@ export function describeReplicaHealth(
         ? {}
         : {
             advice:
-              "the replica cannot connect to its source: check the source's address, its security group, the replication user and its password",
+              "the replica cannot connect to its source: check the source's address and security group, and the replication user: its password and its REPLICATION SLAVE privilege",
           }),
     };
   return { state: 'running', summary, ...withError };

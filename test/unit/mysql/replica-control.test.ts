@@ -1,4 +1,3 @@
-import { inspect } from 'node:util';
 import { ErrorCode, OpsdeckError } from '../../../src/errors';
 import type { Queryable } from '../../../src/mysql/queryable';
 import {
@@ -8,6 +7,7 @@ import {
   stopReplica,
 } from '../../../src/mysql/replica-control';
 import { parseServerFlavor } from '../../../src/mysql/server-flavor';
+import { everyRendering } from '../../helpers/replication';
 
 const MARIADB = parseServerFlavor('10.11.19-MariaDB');
 const MYSQL = parseServerFlavor('8.0.36');
@@ -23,21 +23,6 @@ function mysql2Error(errno: number, message: string, sql: string): Error {
     sqlMessage: message,
     sql,
   });
-}
-
-/** Every way an error may be printed or shipped: none may show the password. */
-function everyRendering(error: unknown): string {
-  const e = error as Error;
-  return [
-    String(e),
-    e.message,
-    e.stack,
-    JSON.stringify(e),
-    JSON.stringify(e, Object.getOwnPropertyNames(e)),
-    inspect(e, { depth: 10, showHidden: true }),
-    String((e as { sql?: unknown }).sql),
-    inspect(e.cause, { depth: 10, showHidden: true }),
-  ].join('\n');
 }
 
 function fakeDb(fail: (sql: string, values: unknown[]) => Error | null) {
