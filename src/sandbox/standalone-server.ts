@@ -8,7 +8,8 @@ import { ensureTemplateDatadir } from './template-datadir';
 /**
  * A MySQL server outside the cloud, as an on-premise replica of an RDS source is: one mariadbd
  * with its own datadir, binary log on, a server_id of its own and an admin account reachable over
- * TCP. For `/seed-slave` in console mode, its tests and its benchmark.
+ * TCP, and none of the RDS procedures (mysql.rds_*) a sandbox instance has. For `/seed-slave` in
+ * console mode, its tests and its benchmark.
  */
 export interface StandaloneServerOptions {
   /** Kept across starts: a second start with the same dir serves the same data. */
@@ -39,7 +40,11 @@ export async function startStandaloneServer(
   const fresh = !existsSync(join(serverDir, '.ready'));
   if (fresh) {
     const template = join(options.dataDir, 'template');
-    await ensureTemplateDatadir(supervisor, template, { bufferPoolSize, tmpDir });
+    await ensureTemplateDatadir(supervisor, template, {
+      bufferPoolSize,
+      tmpDir,
+      rdsProcedures: false,
+    });
     await cp(template, serverDir, { recursive: true });
   }
   const port = options.port ?? (await freePort());
