@@ -34,7 +34,7 @@ export async function readReplicationFilters(
               @@replicate_do_table AS doTable, @@replicate_ignore_table AS ignoreTable,
               @@replicate_wild_do_table AS wildDo, @@replicate_wild_ignore_table AS wildIgnore`,
     );
-    const row = rows[0] ?? {};
+    const row: RowDataPacket = rows[0] ?? ({} as RowDataPacket);
     return {
       doDb: list(row.doDb),
       ignoreDb: list(row.ignoreDb),
