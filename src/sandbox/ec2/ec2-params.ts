@@ -1,5 +1,7 @@
 import { AwsError } from '../aws-error';
+import { page, pageSize } from '../pagination';
 import {
+  optionalNumber,
   optionalString,
   requiredString,
   stringList,
@@ -63,6 +65,15 @@ export function tagsFor(params: QueryTree, resourceType: string): Tag[] {
 export const tagSetXml = (tags: Tag[]): XmlObject => ({
   item: tags.map((tag) => ({ key: tag.Key, value: tag.Value })),
 });
+
+/** One page of an EC2 Describe* listing: NextToken, and MaxResults within 5-1000 as EC2 checks it. */
+export function ec2Page<T>(
+  params: QueryTree,
+  items: T[],
+): { items: T[]; next: string | undefined } {
+  const size = pageSize(optionalNumber(params, 'MaxResults'), 'MaxResults', { min: 5, max: 1000 });
+  return page(items, optionalString(params, 'NextToken'), size);
+}
 
 export function mergeTags(existing: Tag[], added: Tag[]): Tag[] {
   const keys = new Set(added.map((tag) => tag.Key));

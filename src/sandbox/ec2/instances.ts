@@ -1,5 +1,4 @@
 import { AwsError, invalidParameterValue } from '../aws-error';
-import { page, pageSize } from '../pagination';
 import {
   optionalNumber,
   optionalString,
@@ -10,7 +9,7 @@ import {
 import type { QueryService } from '../server';
 import { ACCOUNT_ID, randomId, type Ec2InstanceRecord, type StateStore } from '../state-store';
 import type { XmlObject } from '../xml';
-import { filters, matchesFilters, tagSetXml, tagsFor } from './ec2-params';
+import { ec2Page, filters, matchesFilters, tagSetXml, tagsFor } from './ec2-params';
 
 const STATE_CODES = { pending: 0, running: 16, stopped: 80, terminated: 48 } as const;
 
@@ -108,11 +107,7 @@ export function instanceActions(
             'instance.group-id': instance.securityGroupIds,
           }),
         );
-      const size = pageSize(optionalNumber(params, 'MaxResults'), 'MaxResults', {
-        min: 5,
-        max: 1000,
-      });
-      const { items, next } = page(instances, optionalString(params, 'NextToken'), size);
+      const { items, next } = ec2Page(params, instances);
       return { reservationSet: { item: items.map(reservationXml) }, nextToken: next };
     },
 

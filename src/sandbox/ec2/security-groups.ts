@@ -1,5 +1,4 @@
 import { AwsError, invalidParameterValue } from '../aws-error';
-import { page, pageSize } from '../pagination';
 import {
   optionalNumber,
   optionalString,
@@ -17,7 +16,7 @@ import {
   type StateStore,
 } from '../state-store';
 import type { XmlObject } from '../xml';
-import { filters, matchesFilters, tagSetXml, tagsFor } from './ec2-params';
+import { ec2Page, filters, matchesFilters, tagSetXml, tagsFor } from './ec2-params';
 
 /** A rule as asked for in AuthorizeSecurityGroupIngress / RevokeSecurityGroupIngress. */
 type RuleSpec = Pick<
@@ -216,11 +215,7 @@ export function securityGroupActions(store: StateStore, region: string): QuerySe
             description: group.description,
           }),
         );
-      const size = pageSize(optionalNumber(params, 'MaxResults'), 'MaxResults', {
-        min: 5,
-        max: 1000,
-      });
-      const { items, next } = page(groups, optionalString(params, 'NextToken'), size);
+      const { items, next } = ec2Page(params, groups);
       return { securityGroupInfo: { item: items.map(groupXml) }, nextToken: next };
     },
 
@@ -304,11 +299,7 @@ export function securityGroupActions(store: StateStore, region: string): QuerySe
             'security-group-rule-id': rule.ruleId,
           }),
         );
-      const size = pageSize(optionalNumber(params, 'MaxResults'), 'MaxResults', {
-        min: 5,
-        max: 1000,
-      });
-      const { items, next } = page(rules, optionalString(params, 'NextToken'), size);
+      const { items, next } = ec2Page(params, rules);
       return { securityGroupRuleSet: { item: items.map(ruleXml) }, nextToken: next };
     },
   };
