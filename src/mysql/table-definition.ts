@@ -142,3 +142,22 @@ export function baseTableDefinition(
   });
   return { ...deferSecondaryIndexes(qualified, keep), foreignKeys };
 }
+
+/**
+ * A definition in a form two servers' definitions of the same table compare equal in: columns in
+ * their order, keys and constraints as a set (a copy adds deferred indexes and foreign keys after
+ * the others, and the server may list them in that order), no AUTO_INCREMENT counter (it is
+ * state, not schema), partition clauses as they are.
+ */
+export function comparableDefinition(createTable: string): string {
+  const { header, body, tail } = splitCreateTable(createTable);
+  const isColumn = (line: string) => /^\s*`/.test(line);
+  const [closing = '', ...partitions] = tail;
+  return [
+    header,
+    ...body.filter(isColumn),
+    ...body.filter((line) => !isColumn(line)).sort(),
+    closing.replace(/ AUTO_INCREMENT=\d+/, ''),
+    ...partitions,
+  ].join('\n');
+}
