@@ -151,6 +151,7 @@ type Task = { kind: 'range'; job: TableJob; range: KeyRange } | { kind: 'indexes
  * database again.
  */
 export async function copyDatabases(options: CopyDatabasesOptions): Promise<DatabasesCopyResult> {
+  const started = Date.now();
   const databases = checkDatabaseList(options.databases);
   const parallelism = Math.max(1, Math.floor(options.parallelism ?? 4));
   options.signal?.throwIfAborted();
@@ -167,6 +168,7 @@ export async function copyDatabases(options: CopyDatabasesOptions): Promise<Data
     : newCheckpoint(databases);
   options.signal?.throwIfAborted();
   const run = new DatabasesCopy(options, inventory, jobs, checkpoint, flavor, {
+    started,
     method,
     ...limits,
     parallelism,
@@ -204,7 +206,6 @@ function newJob(table: SourceTable): TableJob {
 }
 
 class DatabasesCopy {
-  private readonly started = Date.now();
   private readonly abort = new AbortController();
   private readonly resumed: boolean;
   private readonly rowsBefore: number;
@@ -219,6 +220,8 @@ class DatabasesCopy {
     private readonly checkpoint: DatabasesCheckpoint,
     private readonly flavor: ServerFlavor,
     private readonly settings: {
+      /** When copyDatabases() was called: durations and rates count the inventory too. */
+      started: number;
       method: CopyMethod;
       batchBytes: number;
       batchRows: number;
@@ -266,7 +269,7 @@ class DatabasesCopy {
       views: count('views'),
       triggers: count('triggers'),
       events: count('events'),
-      durationMs: Date.now() - this.started,
+      durationMs: Date.now() - this.settings.started,
     };
   }
 
@@ -516,7 +519,7 @@ class DatabasesCopy {
   private report(complete = false): void {
     const onProgress = this.options.onProgress;
     if (!onProgress) return;
-    const elapsedMs = Date.now() - this.started;
+    const elapsedMs = Date.now() - this.settings.started;
     const rows = this.rowsBefore + this.rowsThisRun;
     const estimatedRows = complete
       ? rows
