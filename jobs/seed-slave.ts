@@ -288,7 +288,7 @@ async function copy(ctx: Ctx): Promise<void> {
           await saving;
           await ctx.remember({ copiedRows: result.rows });
           await ctx.say(
-            `loaded ${ctx.input.databases.join(', ')} into ${ctx.input.replica}: ${result.tables.length} tables, ${result.rows} rows, ${result.objects.views} views, ${result.objects.routines} routines, ${result.objects.triggers} triggers, ${result.objects.events} events in ${formatDuration(result.durationMs)} (${parallelism} connections)`,
+            `loaded ${ctx.input.databases.join(', ')} into ${ctx.input.replica}: ${result.tables.length} tables, ${result.rows} rows, ${result.views} views, ${result.routines} routines, ${result.triggers} triggers, ${result.events} events in ${formatDuration(result.durationMs)} (${parallelism} connections)`,
           );
         },
       ),

@@ -77,6 +77,12 @@ export const ErrorCode = {
   ReplicationBinlogGone: 'OPSDECK_REPLICATION_BINLOG_GONE',
   /** A replica did not catch up with its source within the configured wait. */
   ReplicationWaitTimeout: 'OPSDECK_REPLICATION_WAIT_TIMEOUT',
+  /** A database a copy was asked for does not exist on the source. */
+  MysqlDatabaseNotFound: 'OPSDECK_MYSQL_DATABASE_NOT_FOUND',
+  /** Something a database copy cannot reproduce faithfully; refused before anything changes. */
+  MysqlCopyUnsupported: 'OPSDECK_MYSQL_COPY_UNSUPPORTED',
+  /** A checkpoint given to resume a copy belongs to another copy or another source. */
+  MysqlResumeMismatch: 'OPSDECK_MYSQL_RESUME_MISMATCH',
   /** A status feed could not be fetched: network, timeout, or an HTTP error status. */
   FeedUnreachable: 'OPSDECK_FEED_UNREACHABLE',
   /** A status feed's response was larger than feeds.maxBytes; it was cut off. */
