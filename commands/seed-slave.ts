@@ -10,7 +10,10 @@ import {
 import { ErrorCode, UsageError, isOpsdeckError } from '../src/errors';
 import { readBinlogSettings } from '../src/mysql/binlog-source';
 import { describeReplicaHealth, readReplicaStatus } from '../src/mysql/replica-status';
+import { describeFilters, readReplicationFilters } from '../src/mysql/replication-filters';
+import { readServerFlavor } from '../src/mysql/server-flavor';
 import { IDENTIFIER_PATTERN } from '../src/mysql/sql-identifier';
+import { RDS_TABLES_RULE, skipsRdsTables } from '../src/seed/replica-filter-checks';
 import type { SeedSlaveInput } from '../src/seed/seed-input';
 import { runSeedPreflight, type SeedPreflight } from '../src/seed/seed-preflight';
 
@@ -78,7 +81,10 @@ function checkNames(input: { source?: string; replica: string }, ctx: CommandCon
   }
 }
 
-function planSteps(input: SeedSlaveInput, preflight: SeedPreflight): RunbookPlan['steps'] {
+function planSteps(
+  input: SeedSlaveInput,
+  preflight: SeedPreflight,
+): NonNullable<RunbookPlan['steps']> {
   const instance = preflight.instance.DBInstanceIdentifier!;
   const dbs = input.databases.join(', ');
   return [
@@ -97,7 +103,7 @@ function planSteps(input: SeedSlaveInput, preflight: SeedPreflight): RunbookPlan
       text: 'stop its replication (CALL mysql.rds_stop_replication) and read the source coordinates its data matches (Relay_Master_Log_File / Exec_Master_Log_Pos); post them and record them in the audit trail',
     },
     {
-      text: `on ${input.replica}: record its replication status in the audit trail, then stop its replication`,
+      text: `on ${input.replica}: record its replication status in the audit trail, then stop its replication${preflight.replica.skipsRdsTables ? '' : ` and add replicate-wild-ignore-table=${RDS_TABLES_RULE}`}`,
       irreversible: true,
     },
     {
@@ -140,7 +146,7 @@ async function plan(input: Parsed, ctx: CommandContext): Promise<RunbookPlan | R
     retentionHours,
   };
   const summary = `seed ${input.replica} from ${input.source} (${preflight.databases.join(', ')}) without downtime`;
-  const steps = planSteps(jobInput, preflight) ?? [];
+  const steps = planSteps(jobInput, preflight);
   if (input['dry-run']) {
     return {
       kind: 'reply',
@@ -150,7 +156,8 @@ async function plan(input: Parsed, ctx: CommandContext): Promise<RunbookPlan | R
         ...preflight.findings.map((line) => `• ${line}`),
         `*Plan*: ${summary}`,
         ...steps.map(
-          (step, i) => `${i + 1}. ${step.irreversible ? ':warning: *irreversible:* ' : ''}${step.text}`,
+          (step, i) =>
+            `${i + 1}. ${step.irreversible ? ':warning: *irreversible:* ' : ''}${step.text}`,
         ),
       ].join('\n'),
     };
@@ -174,11 +181,16 @@ async function status(input: { replica: string }, ctx: CommandContext): Promise<
     connectTimeoutMs: 2000,
   });
   try {
-    const health = describeReplicaHealth(await readReplicaStatus(pool));
+    const flavor = await readServerFlavor(pool);
+    const health = describeReplicaHealth(await readReplicaStatus(pool, flavor));
     lines.push(
       `${HEALTH_EMOJI[health.state]} ${health.summary}`,
       ...(health.error ? [`> ${health.error}`] : []),
       ...(health.advice ? [`:point_right: ${health.advice}`] : []),
+    );
+    const filters = await readReplicationFilters(pool, flavor);
+    lines.push(
+      `filters: ${describeFilters(filters)}${skipsRdsTables(filters) ? '' : ` :warning: RDS's own mysql.rds_* tables are not skipped: add replicate-wild-ignore-table=${RDS_TABLES_RULE} (\`/seed-slave\` adds it at runtime; my.cnf keeps it)`}`,
     );
   } catch (error) {
     lines.push(`:x: cannot read its replication status: ${(error as Error).message}`);

@@ -1,10 +1,6 @@
 import type { Pool } from 'mysql2/promise';
 import { describeInstance } from '../src/aws/rds-instance';
-import {
-  ownedBy,
-  startReadReplica,
-  temporaryInstanceName,
-} from '../src/aws/temporary-instance';
+import { ownedBy, startReadReplica, temporaryInstanceName } from '../src/aws/temporary-instance';
 import {
   closeWorkerIngress,
   deleteTemporaryInstance,
@@ -23,11 +19,13 @@ import {
 import type { MysqlEndpoint } from '../src/mysql/database-access';
 import { pointReplicaAt, startReplica, stopReplica } from '../src/mysql/replica-control';
 import { readReplicaStatus, type ReplicaStatus } from '../src/mysql/replica-status';
-import { readServerFlavor } from '../src/mysql/server-flavor';
+import { readReplicationFilters, setWildIgnoreTables } from '../src/mysql/replication-filters';
+import { readServerFlavor, type ServerFlavor } from '../src/mysql/server-flavor';
 import { defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
 import { formatDuration } from '../src/runbook/progress-meter';
 import { must } from '../src/runbook/recorded-state';
 import { SeedSlaveInput } from '../src/seed/seed-input';
+import { RDS_TABLES_RULE, skipsRdsTables } from '../src/seed/replica-filter-checks';
 import { runSeedPreflight, seedRefused } from '../src/seed/seed-preflight';
 
 /**
@@ -96,7 +94,8 @@ async function check(ctx: Ctx): Promise<void> {
     { connectTimeoutMs: 10_000, ...(ctx.signal && { signal: ctx.signal }) },
   );
   const changed = input.databases.filter((db) => !preflight.databases.includes(db));
-  if (changed.length > 0) throw seedRefused(`${changed.join(', ')} no longer exist on ${input.source}`);
+  if (changed.length > 0)
+    throw seedRefused(`${changed.join(', ')} no longer exist on ${input.source}`);
   const instanceName = temporaryInstanceName(
     preflight.instance.DBInstanceIdentifier!,
     'seed',
@@ -113,7 +112,9 @@ async function raiseRetention(ctx: Ctx): Promise<void> {
     async (pool) => {
       const before = await readBinlogSettings(pool);
       if (before.retentionHours !== null && before.retentionHours >= retentionHours) {
-        await ctx.say(`binlog retention on ${name} is ${before.retentionHours} h already: unchanged`);
+        await ctx.say(
+          `binlog retention on ${name} is ${before.retentionHours} h already: unchanged`,
+        );
         return;
       }
       await setBinlogRetention(pool, retentionHours);
@@ -182,7 +183,11 @@ async function waitReplica(ctx: Ctx): Promise<void> {
 }
 
 async function openNetwork(ctx: Ctx): Promise<void> {
-  await openWorkerIngress(ctx, must(state(ctx).instanceName, 'the temporary replica name'), PURPOSE);
+  await openWorkerIngress(
+    ctx,
+    must(state(ctx).instanceName, 'the temporary replica name'),
+    PURPOSE,
+  );
 }
 
 /** Stops the temporary replica and reads the source coordinates its data matches. */
@@ -256,7 +261,27 @@ async function stopExternalReplica(ctx: Ctx): Promise<void> {
         await stopReplica(pool, flavor);
         await ctx.say(`stopped replication on ${replica}`);
       }
+      await skipRdsTables(ctx, pool, flavor);
     },
+  );
+}
+
+/**
+ * Adds replicate-wild-ignore-table=mysql.rds\_% to a replica whose filters let RDS's own tables
+ * through (see replica-filter-checks.ts); replication is stopped here, as the change requires.
+ */
+async function skipRdsTables(ctx: Ctx, pool: Pool, flavor: ServerFlavor): Promise<void> {
+  const filters = await readReplicationFilters(pool, flavor);
+  if (skipsRdsTables(filters)) return;
+  const rules = [...filters.wildIgnoreTable, RDS_TABLES_RULE];
+  await setWildIgnoreTables(pool, flavor, rules);
+  await ctx.record('replica filter added', {
+    replica: ctx.input.replica,
+    before: filters.wildIgnoreTable,
+    after: rules,
+  });
+  await ctx.say(
+    `:warning: added replicate-wild-ignore-table=${RDS_TABLES_RULE} on ${ctx.input.replica} (RDS's own tables, which it lacks, would stop its SQL thread with error 1146). *Add it to its my.cnf too*: a restart forgets it`,
   );
 }
 
@@ -298,7 +323,8 @@ async function copy(ctx: Ctx): Promise<void> {
 async function verify(ctx: Ctx): Promise<void> {
   const { parallelism } = limits(ctx);
   await withPool(
-    () => sourcePool(ctx, must(state(ctx).temporary, "the temporary replica's endpoint"), parallelism),
+    () =>
+      sourcePool(ctx, must(state(ctx).temporary, "the temporary replica's endpoint"), parallelism),
     (source) =>
       withPool(
         () => replicaPool(ctx, parallelism),

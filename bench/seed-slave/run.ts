@@ -12,8 +12,8 @@ import { createWriteLoad, type WriteLoadStats } from '../../test/helpers/write-l
 import { runProcedure, type ProcedureName, type ProcedureResult } from './procedure-process';
 import { masterPosition, waitCaughtUp } from './replication-status';
 import type { Credentials, PhaseTime, SeedSlaveInputs } from './seed-inputs';
-import { loadShop, shopSizes, totalRows, type ShopSizes } from './shop-data';
-import { shopWriteMix } from './shop-writes';
+import { loadShop, shopSizes, totalRows, type ShopSizes } from '../../test/helpers/shop-data';
+import { shopWriteMix } from '../../test/helpers/shop-writes';
 import { verifyReplica, type ReplicaVerification } from './verify-replica';
 
 /**

@@ -11,7 +11,8 @@ import {
   type ReplicaStatus,
 } from '../mysql/replica-status';
 import { readServerFlavor, type ServerFlavor } from '../mysql/server-flavor';
-import { describeFilters, filtersProblem, readReplicationFilters } from './replication-filters';
+import { describeFilters, hasFilters, readReplicationFilters } from '../mysql/replication-filters';
+import { filtersProblem, RDS_TABLES_RULE, skipsRdsTables } from './replica-filter-checks';
 
 /**
  * The checks /seed-slave makes before anything changes (in the planner, so the approvers see
@@ -49,6 +50,8 @@ export interface SeedPreflight {
     serverId: number;
     status: ReplicaStatus | null;
     health: ReplicaHealth;
+    /** Its filters skip RDS's own mysql.rds_* tables already; if not, the job adds the rule. */
+    skipsRdsTables: boolean;
   };
   /** One line per check, for the plan and the job's thread. */
   findings: string[];
@@ -113,7 +116,10 @@ export async function runSeedPreflight(
     problems.push(
       `${request.source} has binary logging off: set the backup retention period above 0 (RDS turns the binlog on with automated backups)`,
     );
-  else findings.push(`${request.source}: binary log on (${binlog.format}), server_id ${binlog.serverId}`);
+  else
+    findings.push(
+      `${request.source}: binary log on (${binlog.format}), server_id ${binlog.serverId}`,
+    );
   if (!binlog.retentionKnown)
     problems.push(
       `${request.source} has no mysql.rds_show_configuration: it does not look like RDS for MySQL`,
@@ -165,7 +171,6 @@ export async function runSeedPreflight(
     const serverId = Number(rows[0]?.id);
     const status = await readReplicaStatus(replicaPool);
     const health = describeReplicaHealth(status);
-    replica = { flavor, serverId, status, health };
     if (serverId === binlog.serverId)
       problems.push(
         `${request.replica} has server_id ${serverId}, the same as ${request.source}: a replica needs its own (set server_id in its my.cnf)`,
@@ -176,13 +181,20 @@ export async function runSeedPreflight(
     const filters = await readReplicationFilters(replicaPool, flavor);
     const filterProblem = filtersProblem(filters, databases, all);
     if (filterProblem) problems.push(filterProblem);
-    else if (filters.doDb.length || filters.ignoreDb.length || filters.tableRules.length)
-      findings.push(`replica filters: ${describeFilters(filters)}`);
+    else if (hasFilters(filters)) findings.push(`replica filters: ${describeFilters(filters)}`);
+    const rdsSkipped = skipsRdsTables(filters);
+    if (!rdsSkipped)
+      findings.push(
+        `${request.replica} would apply RDS's writes to its own mysql.rds_* tables (heartbeat every few minutes), which it lacks, and stop with error 1146: the plan adds replicate-wild-ignore-table=${RDS_TABLES_RULE} while replication is stopped. Add the same line to its my.cnf: a restart forgets it`,
+      );
+    replica = { flavor, serverId, status, health, skipsRdsTables: rdsSkipped };
   } finally {
     await replicaPool.end().catch(() => undefined);
   }
   if (problems.length > 0)
-    throw seedRefused(`nothing was changed: ${problems.map((p, i) => `(${i + 1}) ${p}`).join(' ')}`);
+    throw seedRefused(
+      `nothing was changed: ${problems.map((p, i) => `(${i + 1}) ${p}`).join(' ')}`,
+    );
   findings.push(
     `databases to seed: ${databases.join(', ')} (dropped and loaded again on ${request.replica})`,
   );

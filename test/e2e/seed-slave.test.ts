@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { DescribeSecurityGroupRulesCommand } from '@aws-sdk/client-ec2';
 import mysql from 'mysql2/promise';
-import { loadShop, shopSizes, SHOP_TABLES } from '../../bench/seed-slave/shop-data';
-import { shopWriteMix } from '../../bench/seed-slave/shop-writes';
+import { loadShop, shopSizes } from '../helpers/shop-data';
+import { shopWriteMix } from '../helpers/shop-writes';
 import { TAG } from '../../src/aws/resource-tags';
 import { SEED } from '../../src/sandbox/seed';
 import { startStandaloneServer, type StandaloneServer } from '../../src/sandbox/standalone-server';
@@ -127,7 +127,11 @@ describe('/seed-slave end to end', () => {
 
   beforeAll(async () => {
     replicaDir = mkdtempSync(join(tmpdir(), 'opsdeck-onprem-'));
-    replicaServer = await startStandaloneServer({ dataDir: replicaDir, serverId: 901, admin: ADMIN });
+    replicaServer = await startStandaloneServer({
+      dataDir: replicaDir,
+      serverId: 901,
+      admin: ADMIN,
+    });
     stack = new E2eStack(
       {
         access: ACCESS,
@@ -205,10 +209,13 @@ describe('/seed-slave end to end', () => {
       ['billing onprem --retention-hours 200', '--retention-hours: must be 1-168'],
       ['billing onprem --retention-hours soon', '--retention-hours: must be a whole number'],
       ['billing onprem --force', 'unknown option --force'],
-      ['billing onprem --databases shop,nosuch', 'production has no database nosuch'],
+      [
+        'billing onprem --databases shop,nosuch',
+        'billing has no database nosuch (it has billing, shop)',
+      ],
       [
         'billing onprem --databases shop',
-        'the replica would apply the source\'s changes to billing too',
+        "the replica would apply the source's changes to billing too",
       ],
       ['billing gone', 'cannot reach the replica gone at 127.0.0.1:9'],
     ];
@@ -236,6 +243,9 @@ describe('/seed-slave end to end', () => {
     expect(dry).toContain('replication user `repl` has REPLICATION SLAVE');
     expect(dry).toContain('server_id 901');
     expect(dry).toContain('databases to seed: billing, shop');
+    expect(dry).toContain(
+      'the plan adds replicate-wild-ignore-table=mysql.rds\\_% while replication is stopped',
+    );
     expect(await stack.runtime.opsQueue.count()).toBe(0);
     const [retention] = await source.query<mysql.RowDataPacket[]>(
       "SELECT value FROM mysql.rds_configuration WHERE name = 'binlog retention hours'",
@@ -252,8 +262,11 @@ describe('/seed-slave end to end', () => {
     const stats = await load.stop();
     const all = lines.join('\n');
     expect(all).toContain('binlog retention on billing: NULL → 168 h');
-    expect(all).toMatch(/:round_pushpin: `production-seed-[0-9a-f]{10}` stopped; its data matches billing at \*binlog\.\d{6}:\d+\*/);
+    expect(all).toMatch(
+      /:round_pushpin: `production-seed-[0-9a-f]{10}` stopped; its data matches billing at \*binlog\.\d{6}:\d+\*/,
+    );
     expect(all).toContain('onprem was not replicating (recorded)');
+    expect(all).toContain(':warning: added replicate-wild-ignore-table=mysql.rds\\_% on onprem');
     expect(all).toContain('verified: ');
     expect(all).toContain('onprem has caught up');
     expect(all).toMatch(/deleted `production-seed-[0-9a-f]{10}`/);
@@ -262,6 +275,12 @@ describe('/seed-slave end to end', () => {
     expect(stats.longestGapMs).toBeLessThan(5000);
     await expectReplicaEqualsSource();
     await expectNothingLeft(jobId);
+    // RDS writes its own tables on the master; the replica, which lacks them, skips them.
+    await source.query("CALL mysql.rds_set_configuration('target delay', 3600)");
+    await expectReplicaEqualsSource();
+    expect(text(await seed('status onprem'))).toContain(
+      'filters: replicate-wild-ignore-table=mysql.rds\\_%\n',
+    );
     // The coordinates and the replica's state before the change are in the audit trail.
     const recorded = (await stack.runtime.auditStore.jobEvents(jobId))
       .filter((row) => row.type === 'step-recorded')
@@ -270,6 +289,7 @@ describe('/seed-slave end to end', () => {
       'binlog retention raised',
       'source coordinates',
       'replica status before the seed',
+      'replica filter added',
       'replica caught up',
     ]);
     expect(recorded[1]).toMatchObject({ file: expect.stringMatching(/^binlog\.\d{6}$/) });
@@ -308,7 +328,7 @@ describe('/seed-slave end to end', () => {
     await expectNothingLeft(jobId);
   }, 300_000);
 
-  it('a worker killed during the copy: the new worker resumes it, no duplicate rows, one temporary replica', async () => {
+  it('a worker killed during the copy: the new worker resumes it from the checkpoint, one temporary replica, every table equal', async () => {
     const load = writeLoad();
     const jobId = jobIdIn(text(await seed('billing onprem')));
     await waitFor(
@@ -330,13 +350,6 @@ describe('/seed-slave end to end', () => {
     expect(all).toContain('resuming the copy from its last checkpoint');
     expect(all.match(/creating the temporary read replica/g)).toHaveLength(1);
     await expectReplicaEqualsSource();
-    for (const table of SHOP_TABLES) {
-      const dups = await one(
-        replica,
-        `SELECT COUNT(*) - COUNT(DISTINCT id) AS n FROM shop.\`${table}\``,
-      );
-      expect(Number(dups.n)).toBe(0);
-    }
     await expectNothingLeft(jobId);
   }, 360_000);
 });

@@ -1,4 +1,4 @@
-import type { WriteMix, WriteStatement } from '../../test/helpers/write-load';
+import type { WriteMix, WriteStatement } from './write-load';
 import type { ShopSizes } from './shop-data';
 
 /**
