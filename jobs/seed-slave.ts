@@ -313,7 +313,7 @@ async function copy(ctx: Ctx): Promise<void> {
           await saving;
           await ctx.remember({ copiedRows: result.rows });
           await ctx.say(
-            `loaded ${ctx.input.databases.join(', ')} into ${ctx.input.replica}: ${result.tables.length} tables, ${result.rows} rows, ${result.views} views, ${result.routines} routines, ${result.triggers} triggers, ${result.events} events in ${formatDuration(result.durationMs)} (${parallelism} connections)`,
+            `loaded ${ctx.input.databases.join(', ')} into ${ctx.input.replica}: ${result.tables.length} tables, ${result.rows.toLocaleString('en-US')} rows, ${result.views} views, ${result.routines} routines, ${result.triggers} triggers, ${result.events} events in ${formatDuration(result.durationMs)} (${parallelism} connections)`,
           );
         },
       ),
@@ -397,7 +397,11 @@ async function catchUp(ctx: Ctx): Promise<void> {
             pollMs: pollSeconds * 1000,
             maxWaitMs: catchUpMinutes * 60_000,
             signal: ctx.signal,
-            onProgress: (p) => ctx.progress(p.percent, 100, '% of the binlog to apply'),
+            onProgress: (p) => {
+              if (p.bytes === null) ctx.progress(p.percent, 100, '% of the binlog applied');
+              else if (p.bytes.total > 0)
+                ctx.progress(p.bytes.applied, p.bytes.total, 'binlog bytes applied');
+            },
           });
           const { executed, secondsBehind } = result.status;
           await ctx.remember({ caughtUp: { executed, secondsBehind } });
@@ -418,7 +422,7 @@ async function catchUp(ctx: Ctx): Promise<void> {
 async function report(ctx: Ctx): Promise<void> {
   const s = state(ctx);
   await ctx.say(
-    `:white_check_mark: ${ctx.input.replica} is a replica of ${ctx.input.source} again: ${ctx.input.databases.join(', ')} seeded (${s.copiedRows ?? 0} rows, ${s.verifiedTables ?? 0} tables verified), replicating from ${s.coordinates ? coords(s.coordinates) : '?'}; binlog retention ${ctx.input.retentionHours} h. Check it any time with \`/seed-slave status ${ctx.input.replica}\`.`,
+    `:white_check_mark: ${ctx.input.replica} is a replica of ${ctx.input.source} again: ${ctx.input.databases.join(', ')} seeded (${(s.copiedRows ?? 0).toLocaleString('en-US')} rows, ${s.verifiedTables ?? 0} tables verified), replicating from ${s.coordinates ? coords(s.coordinates) : '?'}; binlog retention ${ctx.input.retentionHours} h. Check it any time with \`/seed-slave status ${ctx.input.replica}\`.`,
   );
 }
 

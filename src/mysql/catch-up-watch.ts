@@ -21,6 +21,8 @@ export interface CatchUpProgress {
   percent: number;
   /** From the rate so far; null until the replica has applied something. */
   etaMs: number | null;
+  /** Binlog bytes applied since the watch began, of those it had to apply; null if unknown. */
+  bytes: { applied: number; total: number } | null;
   secondsBehind: number | null;
   executed: BinlogCoordinates;
   target: BinlogCoordinates;
@@ -74,9 +76,12 @@ export async function watchCatchUp(options: CatchUpOptions): Promise<CatchUpResu
     const now = Date.now();
     const reached = compareCoordinates(status.executed, target) >= 0;
     let etaMs: number | null = null;
+    let bytes: CatchUpProgress['bytes'] = null;
     if (remaining !== null) {
       baseline ??= { bytes: remaining, at: now };
       ({ percent, etaMs } = catchUpEstimate(baseline.bytes, remaining, now - baseline.at));
+      const total = Math.max(baseline.bytes, remaining);
+      bytes = { applied: reached ? total : total - remaining, total };
     }
     if (reached) percent = 100;
     const caughtUp =
@@ -87,6 +92,7 @@ export async function watchCatchUp(options: CatchUpOptions): Promise<CatchUpResu
     options.onProgress?.({
       percent,
       etaMs: caughtUp ? 0 : etaMs,
+      bytes,
       secondsBehind: status.secondsBehind,
       executed: status.executed,
       target,

@@ -231,6 +231,21 @@ describe('/seed-slave end to end', () => {
     });
   });
 
+  it("refuses a replica with its source's server_id (replication would skip every event as its own)", async () => {
+    const sourceId = Number((await one(source, 'SELECT @@server_id AS id')).id);
+    await replica.query('SET GLOBAL server_id = ?', [sourceId]);
+    try {
+      const res = await seed('billing onprem');
+      expect(res.body).toMatchObject({ response_type: 'ephemeral' });
+      expect(text(res)).toContain(
+        `onprem has server_id ${sourceId}, the same as billing: a replica needs its own`,
+      );
+      expect(await stack.runtime.opsQueue.count()).toBe(0);
+    } finally {
+      await replica.query('SET GLOBAL server_id = 901');
+    }
+  });
+
   it('status and --dry-run show the preflight and the plan, and change nothing', async () => {
     const status = text(await seed('status onprem'));
     expect(status).toContain('not configured as a replica');

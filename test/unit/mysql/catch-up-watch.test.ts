@@ -78,6 +78,12 @@ describe('catch-up watch', () => {
       status: { secondsBehind: 0 },
     });
     expect(progress.map((p) => p.percent)).toEqual([0, 50, 100, 100]);
+    expect(progress.map((p) => p.bytes)).toEqual([
+      { applied: 0, total: 2000 },
+      { applied: 1000, total: 2000 },
+      { applied: 2000, total: 2000 },
+      { applied: 2000, total: 2000 },
+    ]);
     expect(progress[0]).toMatchObject({
       etaMs: null,
       executed: { file: 'binlog.000001', pos: 500 },
