@@ -5,13 +5,10 @@ import { deleteAndWaitGone, waitUntilAvailable } from '../../src/aws/temporary-i
 import { sdkClients } from '../../test/helpers/sandbox';
 import { dumpInto } from './dump-pipe';
 import { PhaseTimer } from './phase-timer';
-import {
-  formatPosition,
-  masterPosition,
-  slaveStatus,
-  waitCaughtUp,
-  type BinlogPosition,
-} from './replication-status';
+import { formatCoordinates, type BinlogCoordinates } from '../../src/mysql/binlog-coordinates';
+import { watchCatchUp } from '../../src/mysql/catch-up-watch';
+import { readReplicaStatus } from '../../src/mysql/replica-status';
+import { readServerFlavor } from '../../src/mysql/server-flavor';
 import type { Credentials, SeedOutcome, SeedSlaveInputs } from './seed-inputs';
 
 /**
@@ -80,23 +77,24 @@ export async function manualSeed(
       return endpointOf(instance);
     });
 
+    const replicaReadySeconds = (performance.now() - started) / 1000;
     const coordinates = await timer.phase('3 stop replica, read coordinates', async () => {
       const replica = await connect(replicaEndpoint.host, replicaEndpoint.port, inputs.sourceAdmin);
       await replica.query('CALL mysql.rds_stop_replication');
-      const status = await slaveStatus(replica);
+      const status = await readReplicaStatus(replica);
       // Relay_Master_Log_File / Exec_Master_Log_Pos: what it executed, not what it read.
-      if (!status?.executed) throw new Error('the read replica shows no executed coordinates');
+      if (!status) throw new Error('the read replica shows no replica status');
       options.log(
-        `read replica stopped at ${formatPosition(status.executed)} of the source ` +
-          `(read up to ${formatPosition(status.read)}, GTID mode ${status.usingGtid})`,
+        `read replica stopped at ${formatCoordinates(status.executed)} of the source ` +
+          `(read up to ${formatCoordinates(status.read)})`,
       );
       return status.executed;
     });
 
     await timer.phase('4 mariadb-dump | mariadb', async () => {
-      const before = await slaveStatus(external);
+      const before = await readReplicaStatus(external);
       options.log(
-        `external replica before: ${before ? formatPosition(before.executed) : 'never a replica'}`,
+        `external replica before: ${before ? formatCoordinates(before.executed) : 'never a replica'}`,
       );
       await external.query('STOP SLAVE');
       await dumpInto(
@@ -107,23 +105,24 @@ export async function manualSeed(
     });
 
     await timer.phase('5 CHANGE MASTER, START SLAVE, catch up', async () => {
-      const target = await masterPosition(source);
       await changeMaster(external, sourceEndpoint, inputs.replication, coordinates);
       await external.query('START SLAVE');
-      const status = await waitCaughtUp(external, {
-        target,
+      const { status, target } = await watchCatchUp({
+        replica: external,
+        source,
+        flavor: await readServerFlavor(external),
         pollMs: options.pollMs,
         maxWaitMs: options.maxWaitMs,
       });
       options.log(
-        `caught up: executed ${formatPosition(status.executed)} >= ${formatPosition(target)}`,
+        `caught up: executed ${formatCoordinates(status.executed)} >= ${formatCoordinates(target)}`,
       );
     });
     const seconds = (performance.now() - started) / 1000;
 
     await cleanup.phase('6 delete read replica', () => deleteReplica(rds, options));
     replicaCreated = false;
-    return { seconds, phases: timer.phases, cleanup: cleanup.phases };
+    return { seconds, phases: timer.phases, replicaReadySeconds, cleanup: cleanup.phases };
   } finally {
     await Promise.all(connections.map((conn) => conn.end().catch(() => undefined)));
     if (replicaCreated) await deleteReplica(rds, options);
@@ -134,14 +133,14 @@ function changeMaster(
   external: Connection,
   source: { host: string; port: number },
   replication: Credentials,
-  at: BinlogPosition,
+  at: BinlogCoordinates,
 ): Promise<unknown> {
   // MariaDB 10.10+ would otherwise replicate by GTID (slave_pos): these coordinates are a file
   // and an offset of the source's binlog, so say so.
   return external.query(
     `CHANGE MASTER TO MASTER_HOST = ?, MASTER_PORT = ?, MASTER_USER = ?, MASTER_PASSWORD = ?,
        MASTER_LOG_FILE = ?, MASTER_LOG_POS = ?, MASTER_USE_GTID = no`,
-    [source.host, source.port, replication.user, replication.password, at.file, at.position],
+    [source.host, source.port, replication.user, replication.password, at.file, at.pos],
   );
 }
 

@@ -30,6 +30,8 @@ export interface SeedOutcome {
   seconds: number;
   /** The parts of `seconds`, in order. */
   phases: PhaseTime[];
+  /** Of `seconds`, the time until the temporary read replica was available (the cloud's share). */
+  replicaReadySeconds: number;
   /** Work after "caught up" (deleting the temporary replica): reported, not in `seconds`. */
   cleanup: PhaseTime[];
 }
