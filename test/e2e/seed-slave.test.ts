@@ -9,6 +9,7 @@ import { shopWriteMix } from '../helpers/shop-writes';
 import { TAG } from '../../src/aws/resource-tags';
 import { SEED } from '../../src/sandbox/seed';
 import { startStandaloneServer, type StandaloneServer } from '../../src/sandbox/standalone-server';
+import { APPROVE_ACTION_ID } from '../../src/access/approval-blocks';
 import { ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
 import { createWriteLoad, type WriteLoad } from '../helpers/write-load';
 
@@ -20,11 +21,17 @@ import { createWriteLoad, type WriteLoad } from '../helpers/write-load';
  * the replica has caught up and every table's checksum equals the source's.
  */
 
+const BOB = { id: 'U0BOB', name: 'bob' };
 const ACCESS = {
   admins: 'operators',
-  groups: { operators: { users: [ALICE.id] } },
+  groups: { operators: { users: [ALICE.id, BOB.id] } },
   rules: [
-    { command: 'seed-slave', targets: ['*'], groups: ['operators'] },
+    {
+      command: 'seed-slave',
+      targets: ['*'],
+      groups: ['operators'],
+      approval: { group: 'operators', distinct: true },
+    },
     { command: 'seed-slave status', targets: ['*'], groups: ['operators'] },
     { command: 'ops *', groups: ['operators'] },
   ],
@@ -62,6 +69,20 @@ describe('/seed-slave end to end', () => {
       }),
     );
     expect(SecurityGroupRules ?? []).toEqual([]);
+  }
+
+  /**
+   * Asks for the seed as Alice; Bob approves the posted plan. Resolves with the job id and the
+   * approval message's text.
+   */
+  async function approvedSeed(line: string): Promise<{ jobId: string; plan: string }> {
+    const ack = text(await seed(line));
+    expect(ack).toContain('needs approval by someone other than you');
+    const approvalId = /`(apv_[0-9a-f]{24})`/.exec(ack)![1]!;
+    const jobId = jobIdIn(ack.slice(ack.indexOf('runs as')));
+    const message = await stack.waitForApprovalMessage(approvalId);
+    await stack.click(APPROVE_ACTION_ID, approvalId, message.ts, BOB);
+    return { jobId, plan: JSON.stringify(message.blocks) };
   }
 
   function writeLoad(): WriteLoad {
@@ -270,9 +291,12 @@ describe('/seed-slave end to end', () => {
 
   it('seeds the replica under a steady write load: caught up, every table equal, writes never failed or stalled', async () => {
     const load = writeLoad();
-    const ack = text(await seed('billing onprem'));
-    expect(ack).toContain(':inbox_tray: Queued');
-    const jobId = jobIdIn(ack);
+    const { jobId, plan } = await approvedSeed('billing onprem');
+    // The approvers see what the preflight found and which steps cannot be undone.
+    expect(plan).toContain('*Preflight*');
+    expect(plan).toContain('binlog retention is NULL');
+    expect(plan).toContain('server_id 901');
+    expect(plan).toMatch(/irreversible.{0,40}drop and load again billing, shop on onprem/);
     const { lines } = await stack.finishedThread(jobId, 'succeeded', 240_000);
     const stats = await load.stop();
     const all = lines.join('\n');
@@ -334,8 +358,7 @@ describe('/seed-slave end to end', () => {
     const status = text(await seed('status onprem'));
     expect(status).toContain('IO error 1236');
     expect(status).toContain('seed it again with `/seed-slave');
-    const ack = text(await seed('billing onprem'));
-    const jobId = jobIdIn(ack);
+    const { jobId } = await approvedSeed('billing onprem');
     const { lines } = await stack.finishedThread(jobId, 'succeeded', 240_000);
     expect((await load.stop()).failed).toBe(0);
     expect(lines.join('\n')).toMatch(/onprem as found \(recorded\): .*IO error 1236/);
@@ -345,7 +368,7 @@ describe('/seed-slave end to end', () => {
 
   it('a worker killed during the copy: the new worker resumes it from the checkpoint, one temporary replica, every table equal', async () => {
     const load = writeLoad();
-    const jobId = jobIdIn(text(await seed('billing onprem')));
+    const { jobId } = await approvedSeed('billing onprem');
     await waitFor(
       async () => {
         const job = await stack.runtime.jobs.get(jobId);
