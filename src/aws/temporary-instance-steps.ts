@@ -2,6 +2,7 @@ import { ErrorCode, OpsdeckError } from '../errors';
 import type { MysqlEndpoint } from '../mysql/database-access';
 import type { StepContext } from '../runbook/define-runbook';
 import { formatDuration } from '../runbook/progress-meter';
+import { sayAtMostEveryInterval } from '../runbook/rate-limited-say';
 import { findJobRule, openIngress, revokeIngress, type IngressSource } from './ingress-rule';
 import { describeInstance, endpointOf } from './rds-instance';
 import { deleteAndWaitGone, waitUntilAvailable } from './temporary-instance';
@@ -30,21 +31,6 @@ export interface InstanceWaitLimits {
 const MYSQL_PORT = 3306;
 
 const stateOf = (ctx: StepContext<unknown>) => ctx.state as TemporaryInstanceState;
-
-/**
- * A `say` for polling loops: at most one line per progress interval, counted from `lastAt`
- * (-Infinity: the first call speaks).
- */
-export function sayAtMostEveryInterval(
-  ctx: StepContext<unknown>,
-  lastAt: number,
-): (text: string) => Promise<void> {
-  return async (text) => {
-    if (Date.now() - lastAt < ctx.services.config.runbook.progressIntervalMs) return;
-    lastAt = Date.now();
-    await ctx.say(text);
-  };
-}
 
 /** Waits until `name` is available (the wait's start survives a resume); returns its endpoint. */
 export async function waitForTemporaryInstance(

@@ -180,7 +180,9 @@ export function disabledOnReplica(
       ErrorCode.MysqlCopyUnsupported,
       `event ${event}: SHOW CREATE EVENT has no status after ON COMPLETION, the copy cannot disable it on the replica`,
     );
-  const status = isAtLeast(destination, 'mysql', [8, 2, 0]) ? 'DISABLE ON REPLICA' : 'DISABLE ON SLAVE';
+  const status = isAtLeast(destination, 'mysql', [8, 2, 0])
+    ? 'DISABLE ON REPLICA'
+    : 'DISABLE ON SLAVE';
   return createEvent.replace(EVENT_STATUS, `$1${status}`);
 }
 
