@@ -7,6 +7,7 @@ import { DatabasesConfig } from '../aws/database-targets';
 import { PhzConfig } from '../dns/phz-config';
 import { FeedsConfig } from '../feeds/feeds-config';
 import { RestoreTableConfig } from '../restore/restore-config';
+import { ReplicasConfig, SeedSlaveConfig } from '../seed/seed-config';
 import { SandboxConfig } from '../sandbox/config';
 
 /**
@@ -148,6 +149,8 @@ export const OpsdeckConfig = z
     phz: PhzConfig.prefault({}),
     databases: DatabasesConfig,
     restoreTable: RestoreTableConfig.prefault({}),
+    replicas: ReplicasConfig,
+    seedSlave: SeedSlaveConfig.prefault({}),
     feeds: FeedsConfig.prefault({}),
   })
   .refine(
@@ -160,6 +163,16 @@ export const OpsdeckConfig = z
       message:
         'with databases configured, say where the workers connect from: workerCidr or workerSecurityGroupId',
     },
-  );
+  )
+  .superRefine((c, ctx) => {
+    for (const [name, replica] of Object.entries(c.replicas)) {
+      if (!Object.hasOwn(c.databases, replica.source))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['replicas', name, 'source'],
+          message: `names ${replica.source}, which is not in \`databases\``,
+        });
+    }
+  });
 
 export type OpsdeckConfig = z.infer<typeof OpsdeckConfig>;
