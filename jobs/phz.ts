@@ -13,6 +13,7 @@ import { sameValues } from '../src/dns/record-value';
 import { ErrorCode, OpsdeckError } from '../src/errors';
 import { defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
 import { formatDuration } from '../src/runbook/progress-meter';
+import { sayAtMostEveryInterval } from '../src/runbook/rate-limited-say';
 import { sleep } from '../src/runbook/retry-policy';
 
 /**
@@ -132,9 +133,9 @@ async function waitInsync(ctx: Ctx): Promise<void> {
     await ctx.say('no change of this job to wait for');
     return;
   }
-  const { phz, runbook } = ctx.services.config;
+  const { phz } = ctx.services.config;
   const deadline = submittedAt + phz.maxWaitSeconds * 1000;
-  let saidAt = -Infinity;
+  const sayWaiting = sayAtMostEveryInterval(ctx, -Infinity);
   for (;;) {
     const { ChangeInfo } = await ctx.services.aws.route53.send(
       new GetChangeCommand({ Id: changeId }),
@@ -152,12 +153,9 @@ async function waitInsync(ctx: Ctx): Promise<void> {
         `change ${changeId} is still ${ChangeInfo?.Status ?? 'unknown'} after ${phz.maxWaitSeconds} s. It is applied and Route53 keeps propagating it (usually within 60 s); check with /phz list.`,
       );
     }
-    if (now - saidAt >= runbook.progressIntervalMs) {
-      saidAt = now;
-      await ctx.say(
-        `:hourglass_flowing_sand: change ${changeId} ${ChangeInfo?.Status ?? 'unknown'}, ${Math.round(elapsed / 1000)} s elapsed`,
-      );
-    }
+    await sayWaiting(
+      `:hourglass_flowing_sand: change ${changeId} ${ChangeInfo?.Status ?? 'unknown'}, ${Math.round(elapsed / 1000)} s elapsed`,
+    );
     await sleep(phz.pollIntervalMs, ctx.signal);
   }
 }

@@ -1,18 +1,17 @@
 import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import {
-  openIngress,
-  findJobRule,
-  revokeIngress,
-  type IngressSource,
-} from '../src/aws/ingress-rule';
 import { describeInstance, endpointOf } from '../src/aws/rds-instance';
 import { TAG } from '../src/aws/resource-tags';
 import {
-  deleteAndWaitGone,
+  closeWorkerIngress,
+  deleteTemporaryInstance,
+  openWorkerIngress,
+  waitForTemporaryInstance,
+  type TemporaryInstanceState,
+} from '../src/aws/temporary-instance-steps';
+import {
   ownedBy,
   startPointInTimeRestore,
   temporaryInstanceName,
-  waitUntilAvailable,
 } from '../src/aws/temporary-instance';
 import { AddTagsToResourceCommand } from '@aws-sdk/client-rds';
 import { ErrorCode, OpsdeckError, isOpsdeckError } from '../src/errors';
@@ -36,6 +35,7 @@ import {
   type ForeignKey,
 } from '../src/restore/table-dependencies';
 import { defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
+import { must } from '../src/runbook/recorded-state';
 import { formatDuration } from '../src/runbook/progress-meter';
 import { isoSeconds } from '../src/slack/slack-date';
 
@@ -51,25 +51,17 @@ import { isoSeconds } from '../src/slack/slack-date';
 type Ctx = StepContext<RestoreTableInput>;
 
 const PURPOSE = 'restore-table';
-const MYSQL_PORT = 3306;
 /** The copy and the waits are long by nature; their own limits come from the config. */
 const DAY_MS = 24 * 3600_000;
 
-interface RestoreState {
+interface RestoreState extends TemporaryInstanceState {
   instanceName?: string;
   sideTable?: string;
   beforeTable?: string;
   /** Set before RestoreDBInstanceToPointInTime is called. */
   restoreRequested?: boolean;
-  waitStartedAt?: number;
   restored?: MysqlEndpoint;
   production?: MysqlEndpoint;
-  securityGroupId?: string;
-  /** Set before AuthorizeSecurityGroupIngress is called. */
-  ruleRequested?: boolean;
-  ruleId?: string;
-  /** False when an identical rule was there already: someone else's, never revoked. */
-  ruleOwned?: boolean;
   copyStarted?: boolean;
   doneRanges?: number[];
   copiedRows?: number;
@@ -80,27 +72,6 @@ interface RestoreState {
 
 const state = (ctx: Ctx) => ctx.state as RestoreState;
 const target = (ctx: Ctx) => ctx.services.databases.target(ctx.input.database)!;
-
-function must<T>(value: T | undefined, what: string): T {
-  if (value === undefined)
-    throw new OpsdeckError(
-      ErrorCode.StepFailed,
-      `${what} is not recorded: an earlier step did not finish`,
-    );
-  return value;
-}
-
-/**
- * A `say` for polling loops: at most one line per progress interval, counted from `lastAt`
- * (-Infinity: the first call speaks).
- */
-function sayAtMostEveryInterval(ctx: Ctx, lastAt: number): (text: string) => Promise<void> {
-  return async (text) => {
-    if (Date.now() - lastAt < ctx.services.config.runbook.progressIntervalMs) return;
-    lastAt = Date.now();
-    await ctx.say(text);
-  };
-}
 
 /** Runs `fn` with a pool on `endpoint`, closed afterwards. */
 async function withPool<T>(
@@ -196,94 +167,17 @@ async function removeInstance(ctx: Ctx): Promise<void> {
     );
     return;
   }
-  const { restoreTable } = ctx.services.config;
-  const startedAt = Date.now();
-  const report = sayAtMostEveryInterval(ctx, startedAt);
-  await deleteAndWaitGone(rds, name, {
-    startedAt,
-    maxWaitMs: restoreTable.maxWaitMinutes * 60_000,
-    pollMs: restoreTable.pollSeconds * 1000,
-    onPoll: (status, waited) =>
-      report(`:hourglass_flowing_sand: \`${name}\` ${status}, ${formatDuration(waited)}`),
-  });
-  await ctx.say(`deleted \`${name}\` (no final snapshot, automated backups deleted)`);
+  await deleteTemporaryInstance(ctx, name, ctx.services.config.restoreTable);
 }
 
 async function waitInstance(ctx: Ctx): Promise<void> {
   const name = must(state(ctx).instanceName, 'the instance name');
-  let { waitStartedAt } = state(ctx);
-  if (waitStartedAt === undefined) {
-    waitStartedAt = Date.now();
-    await ctx.remember({ waitStartedAt });
-  }
-  const { restoreTable } = ctx.services.config;
-  const maxWaitMs = restoreTable.maxWaitMinutes * 60_000;
-  const report = sayAtMostEveryInterval(ctx, -Infinity);
-  const instance = await waitUntilAvailable(ctx.services.aws.rds, name, {
-    startedAt: waitStartedAt,
-    maxWaitMs,
-    pollMs: restoreTable.pollSeconds * 1000,
-    signal: ctx.signal,
-    onPoll: (status, waited) =>
-      report(
-        `:hourglass_flowing_sand: \`${name}\` is ${status}, waited ${formatDuration(waited)} of at most ${formatDuration(maxWaitMs)}`,
-      ),
-  });
-  const restored = endpointOf(instance);
+  const restored = await waitForTemporaryInstance(ctx, name, ctx.services.config.restoreTable);
   await ctx.remember({ restored });
-  await ctx.say(
-    `\`${name}\` is available after ${formatDuration(Date.now() - waitStartedAt)} (${restored.host}:${restored.port})`,
-  );
-}
-
-function workerSource(ctx: Ctx): IngressSource {
-  const { workerCidr, workerSecurityGroupId } = ctx.services.config.restoreTable;
-  if (workerCidr !== undefined) return { cidr: workerCidr };
-  return { securityGroupId: workerSecurityGroupId! };
 }
 
 async function openNetwork(ctx: Ctx): Promise<void> {
-  const name = must(state(ctx).instanceName, 'the instance name');
-  const instance = await describeInstance(ctx.services.aws.rds, name, ctx.signal);
-  const groupId = instance?.VpcSecurityGroups?.[0]?.VpcSecurityGroupId;
-  if (groupId === undefined)
-    throw new OpsdeckError(ErrorCode.RdsInstanceUnusable, `\`${name}\` has no VPC security group`);
-  await ctx.remember({ securityGroupId: groupId, ruleRequested: true });
-  const from = workerSource(ctx);
-  const { ruleId, owned } = await openIngress(
-    ctx.services.aws.ec2,
-    {
-      groupId,
-      port: MYSQL_PORT,
-      from,
-      tags: {
-        jobId: ctx.meta.jobId,
-        purpose: PURPOSE,
-        requestedBy: ctx.meta.actor.id,
-        source: name,
-      },
-    },
-    ctx.signal,
-  );
-  await ctx.remember({ ruleId, ruleOwned: owned });
-  const peer = 'cidr' in from ? from.cidr : from.securityGroupId;
-  await ctx.say(
-    owned
-      ? `opened tcp/${MYSQL_PORT} from ${peer} in ${groupId} (rule ${ruleId}, tagged with the job)`
-      : `tcp/${MYSQL_PORT} from ${peer} was open in ${groupId} already (not this job's rule: it stays)`,
-  );
-}
-
-async function closeNetwork(ctx: Ctx): Promise<void> {
-  const { securityGroupId, ruleRequested, ruleOwned } = state(ctx);
-  if (!ruleRequested || securityGroupId === undefined || ruleOwned === false) return;
-  const { ec2 } = ctx.services.aws;
-  const ruleId =
-    state(ctx).ruleId ??
-    (await findJobRule(ec2, securityGroupId, ctx.meta.jobId))?.SecurityGroupRuleId;
-  if (ruleId === undefined) return;
-  await revokeIngress(ec2, securityGroupId, ruleId);
-  await ctx.say(`revoked rule ${ruleId} in ${securityGroupId}`);
+  await openWorkerIngress(ctx, must(state(ctx).instanceName, 'the instance name'), PURPOSE);
 }
 
 async function sideTableExists(pool: Pool, schema: string, table: string): Promise<boolean> {
@@ -562,7 +456,10 @@ export default defineRunbook({
       timeoutMs: DAY_MS,
     }),
     step('wait-instance', waitInstance, { timeoutMs: DAY_MS }),
-    step('open-network', openNetwork, { cleanup: closeNetwork, cleanupName: 'revoke-rule' }),
+    step('open-network', openNetwork, {
+      cleanup: closeWorkerIngress,
+      cleanupName: 'revoke-rule',
+    }),
     step('copy-table', copy, { timeoutMs: DAY_MS }),
     step('verify', verify, { timeoutMs: DAY_MS }),
     step('apply', apply, { when: (input) => input.mode !== 'side' }),

@@ -57,10 +57,32 @@ export const ErrorCode = {
   ResourceConflict: 'OPSDECK_RESOURCE_CONFLICT',
   /** A restore step refused to change production because the result would not be what was promised. */
   RestoreRefused: 'OPSDECK_RESTORE_REFUSED',
+  /** /seed-slave will not seed: the preflight found what would make the replica fail. */
+  SeedRefused: 'OPSDECK_SEED_REFUSED',
   /** A copy asked for LOAD DATA LOCAL but the destination server has local_infile off. */
   MysqlLoadDataRefused: 'OPSDECK_MYSQL_LOAD_DATA_REFUSED',
   /** A LOAD DATA statement of a copy stored another number of rows than it was sent. */
   MysqlCopyRowsLost: 'OPSDECK_MYSQL_COPY_ROWS_LOST',
+  /** A MySQL server whose VERSION() opsdeck cannot read as MySQL or MariaDB major.minor.patch. */
+  MysqlVersionUnknown: 'OPSDECK_MYSQL_VERSION_UNKNOWN',
+  /** The server has no binary log (log_bin off): it cannot be a replication source. */
+  MysqlBinlogDisabled: 'OPSDECK_MYSQL_BINLOG_DISABLED',
+  /** The server is not configured as a replica (SHOW REPLICA STATUS is empty). */
+  MysqlNotAReplica: 'OPSDECK_MYSQL_NOT_A_REPLICA',
+  /** A replication statement (CHANGE MASTER TO, START/STOP REPLICA) failed; the server's text says why. */
+  ReplicationStatementFailed: 'OPSDECK_REPLICATION_STATEMENT_FAILED',
+  /** A replica's IO or SQL thread stopped or reports an error; the message has the server's text. */
+  ReplicationBroken: 'OPSDECK_REPLICATION_BROKEN',
+  /** The source purged a binary log the replica still needs (IO error 1236): only a reseed helps. */
+  ReplicationBinlogGone: 'OPSDECK_REPLICATION_BINLOG_GONE',
+  /** A replica did not catch up with its source within the configured wait. */
+  ReplicationWaitTimeout: 'OPSDECK_REPLICATION_WAIT_TIMEOUT',
+  /** A database a copy was asked for does not exist on the source. */
+  MysqlDatabaseNotFound: 'OPSDECK_MYSQL_DATABASE_NOT_FOUND',
+  /** Something a database copy cannot reproduce faithfully; refused before anything changes. */
+  MysqlCopyUnsupported: 'OPSDECK_MYSQL_COPY_UNSUPPORTED',
+  /** A checkpoint given to resume a copy belongs to another copy or another source. */
+  MysqlResumeMismatch: 'OPSDECK_MYSQL_RESUME_MISMATCH',
   /** `/deploy`: the app+environment is locked (by a running deploy or a manual lock); the message says by whom, since when, why. */
   DeployLocked: 'OPSDECK_DEPLOY_LOCKED',
   /** `/deploy`: a lock release or renewal by someone who does not hold the lock. */

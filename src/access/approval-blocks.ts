@@ -13,6 +13,8 @@ export interface ApprovalPlan {
   /** One line: what the command will do, e.g. "Restore billing.invoices as of 15:00 UTC". */
   summary: string;
   steps: { text: string; irreversible?: boolean }[];
+  /** What the planner checked and found (a preflight), shown above the plan. */
+  findings?: string[];
 }
 
 export const APPROVE_ACTION_ID = 'approval.approve';
@@ -116,6 +118,20 @@ function describe(record: ApprovalRecord<ApprovalPlan>): KnownBlock[] {
         ),
       },
     },
+    ...(record.plan.findings?.length
+      ? [
+          {
+            type: 'section' as const,
+            text: {
+              type: 'mrkdwn' as const,
+              text: truncate(
+                `*Preflight*\n${record.plan.findings.map((line) => `• ${escapeMrkdwn(line)}`).join('\n')}`,
+                3000,
+              ),
+            },
+          },
+        ]
+      : []),
     {
       type: 'section',
       text: { type: 'mrkdwn', text: truncate(`*Plan*\n${steps.join('\n') || '(no steps)'}`, 3000) },

@@ -12,6 +12,7 @@ import { createLogger } from '../log/logger';
 import { registerSecret } from '../log/redact';
 import { startSandbox } from '../sandbox/sandbox';
 import { SEED, seedSandbox } from '../sandbox/seed';
+import { startStandaloneServer } from '../sandbox/standalone-server';
 import { ConsoleSession } from '../slack/console/console-session';
 import { startFakeSlackApi } from '../slack/fake-slack-api';
 import { createRuntime } from './runtime';
@@ -20,6 +21,13 @@ import { startWorker } from './start-worker';
 
 /** Used when neither OPSDECK_CONFIG nor ./opsdeck.yaml exists: console users and their access. */
 export const CONSOLE_CONFIG = join(__dirname, '../../config/console.yaml');
+
+/** The on-premise replica of console mode (`replicas.onprem` in config/console.yaml). */
+const CONSOLE_REPLICA = {
+  port: 3316,
+  serverId: 3316,
+  admin: { user: 'opsdeck', password: 'console-replica-pw' },
+};
 
 /**
  * Console mode (`npm run dev`): the whole bot on this machine, no Slack or AWS account needed.
@@ -32,6 +40,8 @@ async function main(): Promise<void> {
   const env = { ...process.env };
   // The console config's `databases` name the sandbox's "production" and its fixed local password.
   env.OPSDECK_SANDBOX_DB_PASSWORD ??= SEED.masterPassword;
+  env.OPSDECK_SANDBOX_REPL_PASSWORD ??= SEED.replicationPassword;
+  env.OPSDECK_CONSOLE_REPLICA_PASSWORD ??= CONSOLE_REPLICA.admin.password;
   if (!env.OPSDECK_CONFIG && !existsSync(DEFAULT_CONFIG_FILE)) env.OPSDECK_CONFIG = CONSOLE_CONFIG;
   const loaded = loadConfig(env);
   const logDir = resolve('.local');
@@ -59,6 +69,12 @@ async function main(): Promise<void> {
     out(
       `sandbox ready: production database at ${seeded.endpoint}, zone ${seeded.zone}, hosts ${seeded.hosts.join(', ')}`,
     );
+    const replica = await startStandaloneServer({
+      dataDir: join(logDir, 'onprem-replica'),
+      ...CONSOLE_REPLICA,
+    });
+    stops.unshift(() => replica.stop());
+    out(`on-premise replica (for /seed-slave billing onprem) at ${replica.host}:${replica.port}`);
   }
 
   const users = [{ id: config.console.userId, name: config.console.userName }];

@@ -101,7 +101,12 @@ export function createRuntime(
     jobs: new JobStore(opsQueue, cancels, config.queue.retention),
     cancels,
     outbox: new Outbox(redis, prefix, notifyQueue, { maxTextLength: config.notify.maxTextLength }),
-    databases: new DatabaseAccess(config.databases, secrets.databasePasswords),
+    databases: new DatabaseAccess(
+      config.databases,
+      secrets.databasePasswords,
+      config.replicas,
+      secrets.replicaPasswords,
+    ),
     mysqlPool,
     auditStore,
     auditWriter,

@@ -18,6 +18,7 @@ export const AUDIT_EVENT_TYPES = [
   'step-started',
   'step-finished',
   'step-failed',
+  'step-recorded',
   'cleanup',
   'succeeded',
   'failed',

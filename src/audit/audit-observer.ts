@@ -5,7 +5,7 @@ import type { AuditWriter } from './audit-writer';
 
 /**
  * A job's runbook events in the audit trail: started, every step start/finish/failure, each
- * cleanup, and how it ended. Written through the writer's spool, so an audit outage delays
+ * cleanup, the facts steps record, and how it ended. Written through the writer's spool, so an audit outage delays
  * the rows but never loses them, and they keep their order and their original times. Retries,
  * progress and thread lines are Slack's business, not the trail's.
  */
@@ -69,6 +69,12 @@ export class AuditObserver implements RunbookObserver {
             error: event.error,
             ...(event.code && { code: event.code }),
           },
+        };
+      case 'record':
+        return {
+          type: 'step-recorded',
+          step: event.step,
+          detail: { what: event.what, ...event.detail },
         };
       case 'cleanup':
         return {

@@ -198,6 +198,14 @@ function jobMarkdown(job: JobTimeline): string[] {
       );
     }
   }
+  if (job.records.length > 0) {
+    lines.push('', '**Recorded:**');
+    for (const record of job.records) {
+      lines.push(
+        `- ${isoSeconds(record.at)} ${record.step}: ${record.what} \`${JSON.stringify(record.detail)}\``,
+      );
+    }
+  }
   if (job.cleanups.length > 0) {
     lines.push('', '**Cleanups:**');
     for (const cleanup of job.cleanups) {
@@ -238,6 +246,11 @@ export function jobTimelineMrkdwn(job: JobTimeline): string {
           ? ` since ${formatSlackDate(step.startedAt)}`
           : '';
     lines.push(`${mark} ${esc(step.name)}${span}${step.error ? `: ${esc(step.error)}` : ''}`);
+  }
+  for (const record of job.records) {
+    lines.push(
+      `:memo: ${esc(record.step)}: ${esc(record.what)} ${formatSlackDate(record.at)} \`${esc(JSON.stringify(record.detail))}\``,
+    );
   }
   for (const cleanup of job.cleanups) {
     lines.push(

@@ -47,10 +47,19 @@ export interface JobTimeline {
   startedAt: number | null;
   steps: TimelineStep[];
   cleanups: { name: string; at: number; ok: boolean; error: string | null }[];
+  /** Facts steps recorded (coordinates read, a state found before changing it), in order. */
+  records: TimelineRecord[];
   outcome: JobOutcome;
   endedAt: number | null;
   /** Who cancelled, or the error the job failed with. */
   endDetail: string | null;
+}
+
+export interface TimelineRecord {
+  step: string;
+  what: string;
+  at: number;
+  detail: Record<string, unknown>;
 }
 
 const TERMINAL: Partial<Record<AuditEventType, JobOutcome>> = {
@@ -92,6 +101,7 @@ export function buildJobTimeline(rows: readonly AuditRow[]): JobTimeline {
     startedAt: null,
     steps: [],
     cleanups: [],
+    records: [],
     outcome: 'requested',
     endedAt: null,
     endDetail: null,
@@ -159,6 +169,16 @@ export function buildJobTimeline(rows: readonly AuditRow[]): JobTimeline {
           error: errorText(detail),
         });
         break;
+      case 'step-recorded': {
+        const { what, ...facts } = isObject(detail) ? detail : {};
+        timeline.records.push({
+          step: row.step ?? '(unnamed)',
+          what: typeof what === 'string' ? what : '(unnamed)',
+          at: row.at,
+          detail: facts,
+        });
+        break;
+      }
       case 'denied':
         timeline.endDetail = errorText(detail);
         break;

@@ -1,4 +1,5 @@
 import {
+  CreateDBInstanceReadReplicaCommand,
   DeleteDBInstanceCommand,
   RestoreDBInstanceToPointInTimeCommand,
   type DBInstance,
@@ -10,9 +11,10 @@ import { describeInstance } from './rds-instance';
 import { TAG, jobTags, tagValue, type JobTags } from './resource-tags';
 
 /**
- * A temporary RDS instance owned by one job: named after its source and the job, tagged with the
- * job, created at most once (look before create; "already exists" with our tag is ours), waited
- * for with an explicit maximum, deleted without a final snapshot or automated backups.
+ * A temporary RDS instance owned by one job (a point-in-time restore or a read replica): named
+ * after its source and the job, tagged with the job, created at most once (look before create;
+ * "already exists" with our tag is ours), waited for with an explicit maximum, deleted without a
+ * final snapshot or automated backups.
  */
 
 const JOB_HEX = /([0-9a-f]{10})$/;
@@ -84,11 +86,52 @@ export async function startPointInTimeRestore(
   }
 }
 
-function claim(instance: DBInstance, restore: PointInTimeRestore): DBInstance {
-  if (!ownedBy(instance, restore.tags.jobId)) {
+export interface ReadReplicaRequest {
+  source: DBInstance;
+  name: string;
+  tags: JobTags;
+  instanceClass?: string | undefined;
+}
+
+/**
+ * Starts a read replica of the source unless this job's exists already. It takes the source's
+ * subnet group and security groups (RDS's default for a replica in the same region).
+ */
+export async function startReadReplica(
+  rds: RDSClient,
+  request: ReadReplicaRequest,
+  signal?: AbortSignal,
+): Promise<{ instance: DBInstance; created: boolean }> {
+  const existing = await describeInstance(rds, request.name, signal);
+  if (existing) return { instance: claim(existing, request), created: false };
+  try {
+    const { DBInstance: instance } = await rds.send(
+      new CreateDBInstanceReadReplicaCommand({
+        SourceDBInstanceIdentifier: request.source.DBInstanceIdentifier,
+        DBInstanceIdentifier: request.name,
+        DBInstanceClass: request.instanceClass ?? request.source.DBInstanceClass,
+        PubliclyAccessible: false,
+        DeletionProtection: false,
+        MultiAZ: false,
+        CopyTagsToSnapshot: false,
+        Tags: jobTags(request.tags),
+      }),
+      { abortSignal: signal },
+    );
+    return { instance: instance!, created: true };
+  } catch (error) {
+    if ((error as Error).name !== 'DBInstanceAlreadyExistsFault') throw error;
+    const raced = await describeInstance(rds, request.name, signal);
+    if (!raced) throw error;
+    return { instance: claim(raced, request), created: false };
+  }
+}
+
+function claim(instance: DBInstance, request: { name: string; tags: JobTags }): DBInstance {
+  if (!ownedBy(instance, request.tags.jobId)) {
     throw new OpsdeckError(
       ErrorCode.ResourceConflict,
-      `an instance named ${restore.name} exists and is not this job's (tag ${TAG.jobId} is ${tagValue(instance.TagList, TAG.jobId) ?? 'missing'}); nothing was created`,
+      `an instance named ${request.name} exists and is not this job's (tag ${TAG.jobId} is ${tagValue(instance.TagList, TAG.jobId) ?? 'missing'}); nothing was created`,
     );
   }
   return instance;

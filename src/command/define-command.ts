@@ -75,6 +75,8 @@ export interface RunbookPlan {
   summary: string;
   /** What will happen, step by step, for the approval message; irreversible steps marked. */
   steps?: { text: string; irreversible?: boolean }[];
+  /** What the planner checked and found, shown above the steps in the approval message. */
+  findings?: string[];
 }
 
 /**
@@ -122,13 +124,12 @@ export interface CommandModule {
 }
 
 /**
- * The name access rules and the audit trail use for a request: `ops ping`; a command whose only
- * subcommand carries the command's own name is just that name (`restore-table`).
+ * The name access rules and the audit trail use for a request: `ops ping`; the subcommand that
+ * carries the command's own name is just that name (`restore-table`, `seed-slave` beside
+ * `seed-slave status`).
  */
 export function commandName(module: CommandModule, sub: SubcommandSpec): string {
-  return module.subcommands.length === 1 && sub.name === module.name
-    ? module.name
-    : `${module.name} ${sub.name}`;
+  return sub.name === module.name ? module.name : `${module.name} ${sub.name}`;
 }
 
 export function defineCommand(module: CommandModule): CommandModule {

@@ -8,6 +8,7 @@ import { DeployConfig } from '../deploy/deploy-config';
 import { PhzConfig } from '../dns/phz-config';
 import { FeedsConfig } from '../feeds/feeds-config';
 import { RestoreTableConfig } from '../restore/restore-config';
+import { ReplicasConfig, SeedSlaveConfig } from '../seed/seed-config';
 import { SandboxConfig } from '../sandbox/config';
 
 /**
@@ -149,6 +150,8 @@ export const OpsdeckConfig = z
     phz: PhzConfig.prefault({}),
     databases: DatabasesConfig,
     restoreTable: RestoreTableConfig.prefault({}),
+    replicas: ReplicasConfig,
+    seedSlave: SeedSlaveConfig.prefault({}),
     feeds: FeedsConfig.prefault({}),
     /** `/deploy`: apps, environments, targets, commands (none unless configured). */
     deploy: DeployConfig.optional(),
@@ -163,6 +166,16 @@ export const OpsdeckConfig = z
       message:
         'with databases configured, say where the workers connect from: workerCidr or workerSecurityGroupId',
     },
-  );
+  )
+  .superRefine((c, ctx) => {
+    for (const [name, replica] of Object.entries(c.replicas)) {
+      if (!Object.hasOwn(c.databases, replica.source))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['replicas', name, 'source'],
+          message: `names ${replica.source}, which is not in \`databases\``,
+        });
+    }
+  });
 
 export type OpsdeckConfig = z.infer<typeof OpsdeckConfig>;

@@ -16,6 +16,13 @@ export interface Secrets {
   dashboard?: { user: string; password: string };
   /** The password of each configured database's account, by database name (`databases`). */
   databasePasswords: Readonly<Record<string, string>>;
+  /** Each configured replica's admin password and its replication user's password (`replicas`). */
+  replicaPasswords: Readonly<Record<string, ReplicaPasswords>>;
+}
+
+export interface ReplicaPasswords {
+  admin: string;
+  replication: string;
 }
 
 export function readSecret(env: NodeJS.ProcessEnv, name: string, why: string): string {
@@ -48,6 +55,19 @@ export function readSecrets(config: OpsdeckConfig, env: NodeJS.ProcessEnv = proc
       Object.entries(config.databases).map(([name, target]) => [
         name,
         readSecret(env, target.passwordEnv, `databases.${name}.passwordEnv`),
+      ]),
+    ),
+    replicaPasswords: Object.fromEntries(
+      Object.entries(config.replicas).map(([name, replica]) => [
+        name,
+        {
+          admin: readSecret(env, replica.passwordEnv, `replicas.${name}.passwordEnv`),
+          replication: readSecret(
+            env,
+            replica.replicationPasswordEnv,
+            `replicas.${name}.replicationPasswordEnv`,
+          ),
+        },
       ]),
     ),
   };

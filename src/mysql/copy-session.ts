@@ -69,3 +69,28 @@ export async function openCopySession(
     },
   };
 }
+
+/** The sql_mode definitions are read and replayed under: no mode that changes how SQL is printed. */
+export const NEUTRAL_SQL_MODE = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION';
+
+/**
+ * Runs `work` on a connection set up for reading (source) or replaying (destination) schema
+ * definitions: a copy session (UTC, so TIMESTAMP defaults print and parse alike; on the
+ * destination no foreign key checks) with a neutral sql_mode on both sides, since SHOW CREATE
+ * prints differently under ANSI_QUOTES or MariaDB's ORACLE mode, and quoted identifiers. `work`
+ * may change the session further (default database, an object's own sql_mode and collation), so
+ * the connection is destroyed afterwards instead of going back to the pool.
+ */
+export async function withSchemaSession<T>(
+  pool: Pool,
+  role: 'source' | 'destination',
+  work: (conn: PoolConnection) => Promise<T>,
+): Promise<T> {
+  const { conn } = await openCopySession(pool, role);
+  try {
+    await conn.query('SET SESSION sql_mode = ?, sql_quote_show_create = 1', [NEUTRAL_SQL_MODE]);
+    return await work(conn);
+  } finally {
+    conn.destroy();
+  }
+}

@@ -1,6 +1,9 @@
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { ErrorCode, OpsdeckError } from '../errors';
 import { checkIdentifier, qualifiedTable } from './sql-identifier';
+import { deferSecondaryIndexes, type DeferredIndex } from './table-definition';
+
+export { addDeferredIndexes, deferSecondaryIndexes, type DeferredIndex } from './table-definition';
 
 const STAMP = /^[0-9a-z]{1,20}$/;
 
@@ -63,46 +66,6 @@ export function sideTableDefinition(
   );
 }
 
-const SECONDARY_INDEX = /^\s*(?:UNIQUE )?KEY (`(?:[^`]|``)+`) \(`((?:[^`]|``)+)`/;
-
-export interface DeferredIndex {
-  /** As in SHOW CREATE TABLE: backquoted. */
-  name: string;
-  /** The index's line of the definition, for `ALTER TABLE ... ADD <clause>`. */
-  clause: string;
-}
-
-/**
- * Splits a side table's definition into its CREATE TABLE without the secondary indexes a bulk
- * load is faster without, and those indexes, to add in one ALTER TABLE once the rows are in (a
- * sorted build per index instead of a B-tree insert per row; one scan for all of them). Deferred
- * are plain and UNIQUE B-tree keys, except the copy key `keep` (a resume deletes ranges by it) and
- * any led by the AUTO_INCREMENT column (InnoDB needs that one from CREATE TABLE on). FULLTEXT and
- * SPATIAL indexes stay (InnoDB adds only one FULLTEXT index per ALTER).
- */
-export function deferSecondaryIndexes(
-  definition: string,
-  keep: { key: string | null; autoIncrementColumn: string | null },
-): { createTable: string; deferred: DeferredIndex[] } {
-  const lines = definition.split('\n');
-  const body = lines.slice(1, -1).map((line) => line.replace(/,$/, ''));
-  const deferred: DeferredIndex[] = [];
-  const kept = body.filter((line) => {
-    const match = SECONDARY_INDEX.exec(line);
-    if (!match) return true;
-    const [, name = '', firstColumn = ''] = match;
-    const unquoted = name.slice(1, -1).replace(/``/g, '`');
-    if (unquoted === keep.key || firstColumn.replace(/``/g, '`') === keep.autoIncrementColumn)
-      return true;
-    deferred.push({ name, clause: line.trim() });
-    return false;
-  });
-  return {
-    createTable: [lines[0], kept.join(',\n'), lines[lines.length - 1]].join('\n'),
-    deferred,
-  };
-}
-
 /** The source table's SHOW CREATE TABLE text. */
 export async function showCreateTable(
   source: Pool,
@@ -153,30 +116,4 @@ export async function createSideTable(
       );
     throw error;
   }
-}
-
-/**
- * Adds the deferred indexes the side table does not have yet, all in one ALTER TABLE (one scan of
- * the table; an ALTER is atomic, so after a crash each index is either there or missing). A
- * resumed copy computes the same list from the unchanged source.
- */
-export async function addDeferredIndexes(
-  destination: Pool,
-  to: { database: string; table: string },
-  deferred: DeferredIndex[],
-): Promise<void> {
-  if (deferred.length === 0) return;
-  const [rows] = await destination.query<RowDataPacket[]>(
-    `SELECT DISTINCT INDEX_NAME AS name FROM information_schema.STATISTICS
-      WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?`,
-    [to.database, to.table],
-  );
-  const existing = new Set(rows.map((row) => `\`${String(row.name).replace(/`/g, '``')}\``));
-  const missing = deferred.filter((index) => !existing.has(index.name));
-  if (missing.length === 0) return;
-  await destination.query(
-    `ALTER TABLE ${qualifiedTable(to.database, to.table)} ${missing
-      .map((index) => `ADD ${index.clause}`)
-      .join(', ')}`,
-  );
 }

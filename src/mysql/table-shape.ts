@@ -1,4 +1,4 @@
-import type { Pool, RowDataPacket } from 'mysql2/promise';
+import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { ErrorCode, OpsdeckError } from '../errors';
 import { checkIdentifier } from './sql-identifier';
 
@@ -61,7 +61,7 @@ const BINARY_TYPES = new Set([
  * expression such as CURRENT_TIMESTAMP), whose values must be copied.
  */
 export async function readTableShape(
-  pool: Pool,
+  pool: Connection,
   database: string,
   table: string,
 ): Promise<TableShape> {

@@ -33,6 +33,12 @@ export interface StepContext<I = unknown> {
   /** A line in the job's thread. */
   say(text: string): Promise<void>;
   /**
+   * Writes a fact to the audit trail (`step-recorded`, `what` and `detail`), for the incident
+   * review: coordinates read, a state found before changing it. Nothing goes to Slack: `say` it
+   * too if the thread should show it. Resolves once the audit writer has taken it.
+   */
+  record(what: string, detail: Record<string, unknown>): Promise<void>;
+  /**
    * Asks for approval under the access rules (see mid-run-approval.ts): posts the plan with
    * Approve/Reject buttons, waits for the decision and resolves with the approver's Slack id;
    * a rejection or expiry fails the step (not retried). The wait does not count against the

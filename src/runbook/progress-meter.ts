@@ -1,6 +1,6 @@
 /**
  * Turns raw progress reports into lines worth posting: percent, rate-based ETA, and at most one
- * line per interval (the last report, 100 %, always gets through).
+ * line per interval (the last report, 100 %, always gets through), never the same counts twice.
  */
 export interface ProgressLine {
   done: number;
@@ -12,6 +12,7 @@ export interface ProgressLine {
 
 export class ProgressMeter {
   private lastEmit = -Infinity;
+  private last: { done: number; total: number } | null = null;
 
   constructor(
     private readonly startedAt: number,
@@ -20,8 +21,10 @@ export class ProgressMeter {
 
   report(done: number, total: number, unit = '', now = Date.now()): ProgressLine | null {
     const finished = total > 0 && done >= total;
+    if (this.last?.done === done && this.last.total === total) return null;
     if (!finished && now - this.lastEmit < this.intervalMs) return null;
     this.lastEmit = now;
+    this.last = { done, total };
     const percent = total > 0 ? Math.min(100, Math.floor((done / total) * 100)) : 0;
     const elapsed = now - this.startedAt;
     const etaMs =

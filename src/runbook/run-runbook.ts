@@ -261,6 +261,7 @@ class RunbookRun {
           ?.catch(() => undefined);
       },
       say: (text) => this.emit({ type: 'say', step: stepName, text }),
+      record: (what, detail) => this.emit({ type: 'record', step: stepName, what, detail }),
       requestApproval: async (plan) => {
         clearTimeout(timer);
         left -= this.now() - armedAt;

@@ -14,6 +14,7 @@ export type RunbookEvent =
   | { type: 'step-failed'; step: string; durationMs: number; error: string; code?: string }
   | { type: 'progress'; step: string; line: ProgressLine }
   | { type: 'say'; step: string; text: string }
+  | { type: 'record'; step: string; what: string; detail: Record<string, unknown> }
   | { type: 'cleanup'; step: string; name: string; ok: boolean; error?: string }
   | { type: 'finished'; outcome: Outcome; durationMs: number; error?: string };
 

@@ -24,6 +24,9 @@ export const SEED = {
   masterUsername: 'admin',
   masterPassword: 'sandbox-admin-pw',
   database: 'billing',
+  /** The account an external replica replicates with (REPLICATION SLAVE), for /seed-slave. */
+  replicationUser: 'repl',
+  replicationPassword: 'sandbox-repl-pw',
   zone: 'prod.example.internal.',
   bigTableRows: 1_000_000,
 } as const;
@@ -36,7 +39,7 @@ export interface SeedSummary {
 
 /**
  * Seeds a running sandbox through its own AWS API: a "production" RDS instance with a billing
- * schema, its security group, a private zone naming it, and deploy hosts. Parts that exist are
+ * schema and a replication account, its security group, a private zone naming it, and deploy hosts. Parts that exist are
  * left alone. `big` adds billing.events with a million rows for benchmarks.
  */
 export async function seedSandbox(
@@ -173,6 +176,11 @@ async function ensureSchema(instance: DBInstance, big: boolean): Promise<void> {
   });
   try {
     for (const sql of [...SCHEMA_SQL, ...(big ? BIG_TABLE_SQL : [])]) await conn.query(sql);
+    await conn.query("CREATE USER IF NOT EXISTS ?@'%' IDENTIFIED BY ?", [
+      SEED.replicationUser,
+      SEED.replicationPassword,
+    ]);
+    await conn.query("GRANT REPLICATION SLAVE ON *.* TO ?@'%'", [SEED.replicationUser]);
   } finally {
     await conn.end();
   }

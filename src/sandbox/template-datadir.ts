@@ -13,11 +13,13 @@ const execFileAsync = promisify(execFile);
  * A pristine datadir (system tables, root@localhost without password, the RDS procedures) that
  * every new instance starts as a copy of. It is also the base of every point-in-time restore: an
  * instance's binlog holds its whole history since that copy. Built once per sandbox data dir.
+ * `rdsProcedures: false` leaves the RDS procedures out, for a server that stands for one outside
+ * RDS (an on-premise MySQL has no mysql.rds_*; callers tell RDS from not-RDS by them).
  */
 export async function ensureTemplateDatadir(
   supervisor: MariadbSupervisor,
   templateDir: string,
-  options: { bufferPoolSize: string; tmpDir: string },
+  options: { bufferPoolSize: string; tmpDir: string; rdsProcedures?: boolean },
 ): Promise<void> {
   if (existsSync(join(templateDir, '.ready'))) return;
   const building = `${templateDir}.building`;
@@ -42,7 +44,8 @@ export async function ensureTemplateDatadir(
     tmpDir: options.tmpDir,
   });
   try {
-    for (const sql of RDS_BOOTSTRAP_SQL) await runAsRoot(building, sql);
+    if (options.rdsProcedures ?? true)
+      for (const sql of RDS_BOOTSTRAP_SQL) await runAsRoot(building, sql);
   } finally {
     await supervisor.stop(pid);
   }

@@ -198,6 +198,7 @@ export async function handleSlashCommand(
           job: {
             summary: plan.summary,
             steps: plan.steps ?? [],
+            ...(plan.findings && { findings: plan.findings }),
             runbook: plan.runbook,
             input: plan.input,
             typed: redactText(typed),

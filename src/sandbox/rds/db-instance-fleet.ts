@@ -1,5 +1,5 @@
 import { cp, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import {
   archiveClosedBinlogs,
   binlogHistory,
@@ -154,7 +154,12 @@ export class DbInstanceFleet {
 
   /**
    * A replica starts from the source's archived history (the server itself may have purged it),
-   * then replicates by GTID from where that history ends.
+   * then replicates from where that history ends: the start of the source's active binlog, by
+   * file and position as RDS for MySQL replicas do (GTID only where gtid_mode is on). So, as on
+   * RDS, SHOW SLAVE STATUS's Relay_Master_Log_File / Exec_Master_Log_Pos are source coordinates,
+   * and a replica stopped while its source purges the file it is at fails with IO error 1236
+   * "Could not find first log file name in binary log index file" when started again (by GTID, a
+   * MariaDB replica would find its position in a later file's GTID list and carry on).
    */
   private async startReplication(
     record: DbInstanceRecord,
@@ -168,11 +173,15 @@ export class DbInstanceFleet {
     const history = await binlogHistory(sourceDataDir, this.archiveDirOf(source.resourceId));
     const dataDir = this.dataDirOf(record);
     await replayBinlogs(history.slice(0, -1), dataDir);
+    // The source does not rotate while its replica is being built (rotateAll), so the file opened
+    // by the FLUSH above is still the active one, and the replayed history ends where it starts.
+    const active = basename(history[history.length - 1]!);
+    // Kept in step, so that switching the replica to GTID later starts from the same place.
     await runAsRoot(dataDir, 'SET GLOBAL gtid_slave_pos = @@gtid_binlog_pos');
     await runAsRoot(
       dataDir,
-      "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=?, MASTER_USER=?, MASTER_PASSWORD=?, MASTER_USE_GTID=slave_pos",
-      [source.port, REPLICATION_USER, this.store.state.replicationPassword],
+      "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=?, MASTER_USER=?, MASTER_PASSWORD=?, MASTER_LOG_FILE=?, MASTER_LOG_POS=4, MASTER_USE_GTID=no",
+      [source.port, REPLICATION_USER, this.store.state.replicationPassword, active],
     );
     await runAsRoot(dataDir, 'START SLAVE');
     await runAsRoot(dataDir, 'SET GLOBAL read_only = ON');

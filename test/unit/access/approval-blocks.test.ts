@@ -75,6 +75,24 @@ describe('approvalRequestMessage', () => {
     expect(message.text).toBe('Approval needed: restore-table on billing requested by alice');
   });
 
+  it('shows what the planner found above the plan, escaped, when it found something', () => {
+    const m = approvalRequestMessage(
+      record({
+        plan: {
+          summary: 'seed onprem-db1 from billing',
+          steps: [{ text: 'create a read replica' }],
+          findings: ['binlog retention NULL: raised to 168 h', 'replica <broken>: error 1236'],
+        },
+      }),
+    );
+    const sections = m.blocks.filter((b): b is SectionBlock => b.type === 'section');
+    expect(sections[1]!.text!.text).toBe(
+      '*Preflight*\n• binlog retention NULL: raised to 168 h\n• replica &lt;broken&gt;: error 1236',
+    );
+    expect(sections[2]!.text!.text).toBe('*Plan*\n1. create a read replica');
+    expect(allText(message.blocks)).not.toContain('Preflight');
+  });
+
   it('uses a primary confirm when nothing is irreversible, and keeps Slack length limits', () => {
     const long = 'x'.repeat(5000);
     const m = approvalRequestMessage(

@@ -65,6 +65,25 @@ describe('AuditObserver', () => {
     expect(written[4]!.detail).toEqual({ step: 'copy', ok: false, error: 'gone' });
   });
 
+  it('writes a fact a step records as a step-recorded row, what and detail together', async () => {
+    const { written, send } = observe();
+    await send({
+      type: 'record',
+      step: 'read-coordinates',
+      what: 'source coordinates',
+      detail: { file: 'binlog.000042', pos: 1234 },
+    });
+    expect(written).toEqual([
+      expect.objectContaining({
+        type: 'step-recorded',
+        step: 'read-coordinates',
+        detail: { what: 'source coordinates', file: 'binlog.000042', pos: 1234 },
+        jobId: meta.jobId,
+        actor: meta.actor,
+      }),
+    ]);
+  });
+
   it('names who cancelled as the actor of the cancelled row, nobody when unknown', async () => {
     const bob = { id: 'U0BOB', name: 'bob' };
     const known = observe(bob);

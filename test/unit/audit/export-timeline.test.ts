@@ -27,6 +27,14 @@ const inputs: AuditEventInput[] = [
   { type: 'started', at: T0 + 61_000, actor: alice, ...job },
   { type: 'step-started', at: T0 + 62_000, actor: alice, ...job, step: 'restore-instance' },
   { type: 'step-finished', at: T0 + 662_000, actor: alice, ...job, step: 'restore-instance' },
+  {
+    type: 'step-recorded',
+    at: T0 + 662_500,
+    actor: alice,
+    ...job,
+    step: 'restore-instance',
+    detail: { what: 'instance name', name: 'billing-1-restore-0123456789' },
+  },
   { type: 'step-started', at: T0 + 663_000, actor: alice, ...job, step: 'copy-table' },
   {
     type: 'step-failed',
@@ -101,6 +109,14 @@ describe('timeline', () => {
         { name: 'copy-table', outcome: 'failed', error: 'table | missing' },
       ],
       cleanups: [{ name: 'delete-instance', ok: true }],
+      records: [
+        {
+          step: 'restore-instance',
+          what: 'instance name',
+          at: T0 + 662_500,
+          detail: { name: 'billing-1-restore-0123456789' },
+        },
+      ],
       outcome: 'failed',
       endDetail: 'copy-table failed',
     });
@@ -128,6 +144,9 @@ describe('renderTimeline', () => {
       '- **Failed:** 2025-11-21T16:11:12Z (10m 11s after start): copy-table failed',
     );
     expect(md).toContain('- delete-instance: ok at 2025-11-21T16:11:11Z');
+    expect(md).toContain(
+      '- 2025-11-21T16:11:02Z restore-instance: instance name `{"name":"billing-1-restore-0123456789"}`',
+    );
     expect(md).toContain('| 2025-11-21T16:00:05Z | denied | eve (UEVE) | drop-db |');
   });
 
@@ -179,6 +198,9 @@ describe('jobTimelineMrkdwn', () => {
     expect(text).toContain(':white_check_mark: restore-instance <!date^1763740862^');
     expect(text).toContain('(10m 0s)');
     expect(text).toContain(':x: copy-table');
+    expect(text).toContain(
+      ':memo: restore-instance: instance name <!date^1763741462^{date_short_pretty} {time_secs}|2025-11-21T16:11:02Z> `{"name":"billing-1-restore-0123456789"}`',
+    );
   });
 });
 

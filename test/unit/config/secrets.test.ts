@@ -5,7 +5,10 @@ import { redactText } from '../../../src/log/redact';
 
 describe('readSecrets', () => {
   it('needs nothing in console mode', () => {
-    expect(readSecrets(parseConfig(''), {})).toEqual({ databasePasswords: {} });
+    expect(readSecrets(parseConfig(''), {})).toEqual({
+      databasePasswords: {},
+      replicaPasswords: {},
+    });
   });
 
   it("reads each configured database's password from the variable it names", () => {
@@ -23,6 +26,31 @@ describe('readSecrets', () => {
         code: ErrorCode.SecretMissing,
         message: 'environment variable BILLING_PW is not set (databases.billing.passwordEnv)',
       }),
+    );
+  });
+
+  it("reads each replica's admin and replication passwords from the variables it names", () => {
+    const config = parseConfig(
+      [
+        'databases: { billing: { instance: billing-1, user: opsdeck, passwordEnv: BILLING_PW } }',
+        'restoreTable: { workerCidr: 10.0.0.0/24 }',
+        'replicas:',
+        '  onprem-db1: { host: db1.dc1.example.com, user: opsdeck, passwordEnv: DB1_PW, source: billing, replicationUser: repl, replicationPasswordEnv: REPL_PW }',
+      ].join('\n'),
+    );
+    const env = { BILLING_PW: 'pw-1', DB1_PW: 'pw-2', REPL_PW: 'repl-secret-3' };
+    expect(readSecrets(config, env).replicaPasswords).toEqual({
+      'onprem-db1': { admin: 'pw-2', replication: 'repl-secret-3' },
+    });
+    expect(() => readSecrets(config, { BILLING_PW: 'pw-1', DB1_PW: 'pw-2' })).toThrow(
+      expect.objectContaining({
+        code: ErrorCode.SecretMissing,
+        message:
+          'environment variable REPL_PW is not set (replicas.onprem-db1.replicationPasswordEnv)',
+      }),
+    );
+    expect(redactText('CHANGE MASTER TO SOURCE_PASSWORD=repl-secret-3')).not.toContain(
+      'repl-secret-3',
     );
   });
 

@@ -15,6 +15,16 @@ describe('ProgressMeter', () => {
     expect(meter.report(100, 100, 'rows', 2600)).toMatchObject({ percent: 100, etaMs: 0 });
   });
 
+  it('never repeats a line with the same counts, the finished one included', () => {
+    const meter = new ProgressMeter(0, 0);
+    expect(meter.report(5, 10, 'rows', 1)).toMatchObject({ percent: 50 });
+    expect(meter.report(5, 10, 'rows', 2)).toBeNull();
+    expect(meter.report(5, 12, 'rows', 3)).toMatchObject({ percent: 41 });
+    expect(meter.report(12, 12, 'rows', 4)).toMatchObject({ percent: 100 });
+    // An engine that reports 100 % again in a later phase: posted once.
+    expect(meter.report(12, 12, 'rows', 5)).toBeNull();
+  });
+
   it('has no ETA before anything is done', () => {
     expect(new ProgressMeter(0, 0).report(0, 10, '', 5)).toMatchObject({ percent: 0, etaMs: null });
   });

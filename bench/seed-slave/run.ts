@@ -1,0 +1,286 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateDBInstanceCommand } from '@aws-sdk/client-rds';
+import mysql, { type Connection, type Pool, type RowDataPacket } from 'mysql2/promise';
+import { endpointOf } from '../../src/aws/rds-instance';
+import { waitUntilAvailable } from '../../src/aws/temporary-instance';
+import { watchCatchUp } from '../../src/mysql/catch-up-watch';
+import { readServerFlavor } from '../../src/mysql/server-flavor';
+import { startStandaloneServer, type StandaloneServer } from '../../src/sandbox/standalone-server';
+import { startTestSandbox, type TestSandbox } from '../../test/helpers/sandbox';
+import { loadShop, shopSizes, totalRows, type ShopSizes } from '../../test/helpers/shop-data';
+import { shopWriteMix } from '../../test/helpers/shop-writes';
+import { createWriteLoad, type WriteLoadStats } from '../../test/helpers/write-load';
+import { runProcedure, type ProcedureName, type ProcedureResult } from './procedure-process';
+import type { Credentials, PhaseTime, SeedOutcome, SeedSlaveInputs } from './seed-inputs';
+import { verifyReplica, type ReplicaVerification } from './verify-replica';
+
+/**
+ * bench/seed-slave: time from start to caught-up of a new external replica of an RDS source, by
+ * the runbook's manual procedure (manual-seed.ts: temporary read replica, mariadb-dump | mariadb,
+ * CHANGE MASTER, START SLAVE) and by opsdeck's /seed-slave (opsdeck-seed.ts), on the same data
+ * under the same steady write load, in one run. Goal: opsdeck at least 2x faster.
+ *
+ * The source is an RDS instance of the sandbox cloud (a real mariadbd, short but non-zero state
+ * delays, binlogs rotated and purged every 30 s as RDS does every 5 min); each procedure seeds its
+ * own fresh standalone mariadbd (the on-premise replica: A for manual, B for opsdeck). The shop
+ * database has BENCH_ROWS rows (default 2,000,000) in six tables with indexes, foreign keys, a view,
+ * a trigger and a procedure; a write load of BENCH_WRITES_PER_SECOND (default 200) INSERTs, UPDATEs
+ * and procedure calls runs on the source from a few seconds before each procedure until it is
+ * caught up. Each procedure runs in a process of its own, whose process tree's peak RSS is
+ * reported. Then the load stops, the replica catches up with the source's last write, and every
+ * table's rows and checksum, and the views, triggers and routines, are compared with the source.
+ *
+ * Fairness: the two procedures run one after the other, not at the same time. Run together on two
+ * shared cores, each one's time would depend on which of the other's phases it overlapped (a
+ * read-replica build against a dump), so the ratio would measure contention, not the procedures.
+ * One after the other, each has the machine to itself and sees the same source: the same data
+ * (plus the few thousand rows the first one's write load added, under 1 %), the same load, the
+ * binlog retention put back to RDS's default (NULL) before each. What the first run leaves behind
+ * is warm OS caches for the second; BENCH_ORDER says who goes first (default opsdeck-first: the
+ * manual baseline gets the warm caches, so the ratio errs against opsdeck). Run both orders
+ * when a result is close to the goal: the ratio should not depend on it.
+ *
+ *   npm run bench:seed-slave
+ *   BENCH_ROWS=100000 BENCH_ONLY=manual npm run bench:seed-slave
+ *   env: BENCH_ROWS, BENCH_WRITES_PER_SECOND, BENCH_ORDER (opsdeck-first | manual-first),
+ *        BENCH_ONLY (manual | opsdeck)
+ */
+const ROWS = Number(process.env.BENCH_ROWS ?? 2_000_000);
+const WRITES_PER_SECOND = Number(process.env.BENCH_WRITES_PER_SECOND ?? 200);
+const ORDER: ProcedureName[] =
+  process.env.BENCH_ORDER === 'manual-first' ? ['manual', 'opsdeck'] : ['opsdeck', 'manual'];
+const ONLY = process.env.BENCH_ONLY as ProcedureName | undefined;
+const DATABASE = 'shop';
+const SOURCE_INSTANCE = 'shop-prod';
+const WARMUP_MS = 3000;
+
+const SANDBOX_DELAYS = {
+  createDelayMs: 5000,
+  backupDelayMs: 2000,
+  deleteDelayMs: 2000,
+  restorableLagMs: 5000,
+  binlogRotateIntervalMs: 30_000,
+  innodbBufferPoolSize: '256M',
+};
+
+interface ProcedureReport {
+  name: ProcedureName;
+  result?: ProcedureResult;
+  error?: string;
+  load?: WriteLoadStats;
+  verification?: ReplicaVerification;
+}
+
+const secret = () => randomBytes(12).toString('hex');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function createSource(t: TestSandbox, admin: Credentials) {
+  await t.clients.rds.send(
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: SOURCE_INSTANCE,
+      DBInstanceClass: 'db.r6g.large',
+      Engine: 'mysql',
+      MasterUsername: admin.user,
+      MasterUserPassword: admin.password,
+      DBName: DATABASE,
+      BackupRetentionPeriod: 7,
+    }),
+  );
+  const instance = await waitUntilAvailable(t.clients.rds, SOURCE_INSTANCE, {
+    startedAt: Date.now(),
+    maxWaitMs: 120_000,
+    pollMs: 500,
+  });
+  return endpointOf(instance);
+}
+
+async function serverId(conn: Connection | Pool): Promise<number> {
+  const [rows] = await conn.query<RowDataPacket[]>('SELECT @@server_id AS id');
+  return Number(rows[0]?.id);
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'opsdeck-bench-seed-'));
+  const sizes = shopSizes(ROWS);
+  const sourceAdmin = { user: 'admin', password: secret() };
+  const replication = { user: 'repl', password: secret() };
+  const replicaAdmin = { user: 'dba', password: secret() };
+  const procedures = ORDER.filter((name) => ONLY === undefined || name === ONLY);
+  const servers: StandaloneServer[] = [];
+  const pools: Pool[] = [];
+  let t: TestSandbox | undefined;
+  let source: Connection | undefined;
+  const reports: ProcedureReport[] = [];
+  try {
+    t = await startTestSandbox({ dataDir: join(dir, 'sandbox'), ...SANDBOX_DELAYS });
+    const endpoint = await createSource(t, sourceAdmin);
+    source = await mysql.createConnection({ ...endpoint, ...sourceAdmin, database: DATABASE });
+    const sourcePool = mysql.createPool({ ...endpoint, ...sourceAdmin, charset: 'utf8mb4' });
+    pools.push(sourcePool);
+    await source.query("CREATE USER ?@'%' IDENTIFIED BY ?", [
+      replication.user,
+      replication.password,
+    ]);
+    await source.query("GRANT REPLICATION SLAVE ON *.* TO ?@'%'", [replication.user]);
+
+    console.log(
+      `bench/seed-slave: ${describeSizes(sizes)}; writes ${WRITES_PER_SECOND}/s; ` +
+        `order ${procedures.join(', ')}; source ${SOURCE_INSTANCE} at ${endpoint.host}:${endpoint.port}`,
+    );
+    const loadStarted = performance.now();
+    await loadShop(source, sizes, (table, rows) => console.log(`  loaded ${table}: ${rows} rows`));
+    console.log(`data loaded in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s`);
+
+    for (const [i, name] of procedures.entries()) {
+      const replica = await startStandaloneServer({
+        dataDir: join(dir, `replica-${name}`),
+        serverId: 9001 + i,
+        admin: replicaAdmin,
+        bufferPoolSize: '256M',
+      });
+      servers.push(replica);
+      const replicaPool = mysql.createPool({
+        host: replica.host,
+        port: replica.port,
+        ...replicaAdmin,
+        charset: 'utf8mb4',
+      });
+      pools.push(replicaPool);
+      // A replica with the source's server_id would skip every event as its own, silently.
+      if ((await serverId(replicaPool)) === (await serverId(source)))
+        throw new Error('replica and source share a server_id');
+
+      await source.query("CALL mysql.rds_set_configuration('binlog retention hours', NULL)");
+      const inputs: SeedSlaveInputs = {
+        sandboxUrl: t.sandbox.url,
+        sourceInstance: SOURCE_INSTANCE,
+        sourceAdmin,
+        replica: { host: replica.host, port: replica.port, admin: replicaAdmin },
+        replication,
+        databases: [DATABASE],
+      };
+      console.log(
+        `\n${name}: into ${replica.host}:${replica.port} (server_id ${replica.serverId})`,
+      );
+      const load = createWriteLoad({
+        connection: { ...endpoint, ...sourceAdmin, database: DATABASE },
+        writesPerSecond: WRITES_PER_SECOND,
+        mix: shopWriteMix(sizes, name),
+      });
+      const report: ProcedureReport = { name };
+      reports.push(report);
+      load.start();
+      try {
+        await sleep(WARMUP_MS);
+        report.result = await runProcedure({
+          procedure: name,
+          inputs,
+          temporaryReplica: `${SOURCE_INSTANCE}-seed-${name}`,
+        });
+      } catch (error) {
+        report.error = error instanceof Error ? error.message : String(error);
+        console.error(report.error);
+      } finally {
+        report.load = await load.stop();
+      }
+      if (report.result) {
+        const conn = await replicaPool.getConnection();
+        try {
+          await watchCatchUp({
+            replica: conn,
+            source,
+            flavor: await readServerFlavor(conn),
+            pollMs: 200,
+            maxWaitMs: 600_000,
+          });
+        } finally {
+          conn.release();
+        }
+        report.verification = await verifyReplica(sourcePool, replicaPool, [DATABASE]);
+      }
+    }
+  } finally {
+    await source?.end();
+    await Promise.all(pools.map((pool) => pool.end()));
+    await Promise.all(servers.map((server) => server.stop()));
+    await t?.dispose();
+    await rm(dir, { recursive: true, force: true });
+  }
+  printReports(reports);
+  const failed = reports.some((report) => !report.result || !report.verification?.equal);
+  if (failed || reports.some((r) => (r.load?.failed ?? 0) > 0)) process.exitCode = 1;
+}
+
+function describeSizes(sizes: ShopSizes): string {
+  const parts = Object.entries(sizes).map(([table, rows]) => `${table} ${rows}`);
+  return `${totalRows(sizes)} rows (${parts.join(', ')})`;
+}
+
+const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
+const phaseLine = (phase: PhaseTime) =>
+  `    ${phase.name.padEnd(44)} ${phase.seconds.toFixed(1).padStart(7)} s`;
+
+function printReports(reports: ProcedureReport[]): void {
+  console.log('\n=== bench/seed-slave: start to caught-up ===');
+  for (const report of reports) {
+    const { result, load, verification } = report;
+    if (!result) {
+      console.log(`${report.name.padEnd(8)} FAILED: ${report.error?.split('\n')[0]}`);
+    } else {
+      console.log(
+        `${report.name.padEnd(8)} ${result.outcome.seconds.toFixed(1).padStart(7)} s   ` +
+          `peak RSS (process tree) ${mb(result.peakTreeRssBytes)}`,
+      );
+      for (const phase of result.outcome.phases) console.log(phaseLine(phase));
+      for (const phase of result.outcome.cleanup) console.log(`${phaseLine(phase)}  (after)`);
+    }
+    if (load)
+      console.log(
+        `  write load: ${load.sent} sent, ${load.succeeded} ok, ${load.failed} failed` +
+          ` (${load.achievedPerSecond.toFixed(0)}/s over ${load.seconds.toFixed(0)} s);` +
+          ` latency p50 ${load.latencyMs.p50.toFixed(1)} ms, p99 ${load.latencyMs.p99.toFixed(1)} ms,` +
+          ` max ${load.latencyMs.max.toFixed(0)} ms; longest gap ${load.longestGapMs.toFixed(0)} ms` +
+          (load.errorSamples.length > 0 ? `; errors: ${load.errorSamples.join(' | ')}` : ''),
+      );
+    if (verification) {
+      const rows = verification.tables.reduce((sum, table) => sum + table.source.rows, 0);
+      const differing = verification.tables.filter((table) => !table.equal);
+      console.log(
+        `  verification: ${verification.equal ? 'EQUAL' : 'DIFFERENT'}: ` +
+          `${verification.tables.length - differing.length}/${verification.tables.length} tables equal (${rows} rows on the source)` +
+          differing
+            .map(
+              (table) =>
+                `; ${table.table} source ${table.source.rows} rows ${table.source.checksum}, ` +
+                `replica ${table.replica ? `${table.replica.rows} rows ${table.replica.checksum}` : 'missing'}`,
+            )
+            .join('') +
+          (verification.objectDifferences.length > 0
+            ? `; objects: ${verification.objectDifferences.join(', ')}`
+            : '; views, triggers, routines equal'),
+      );
+    }
+  }
+  const outcome = (name: ProcedureName) =>
+    reports.find((report) => report.name === name)?.result?.outcome;
+  const manual = outcome('manual');
+  const opsdeck = outcome('opsdeck');
+  if (manual === undefined || opsdeck === undefined) {
+    console.log('manual / opsdeck: no ratio (a side did not run)');
+    return;
+  }
+  const after = (o: SeedOutcome) => o.seconds - o.replicaReadySeconds;
+  console.log(
+    `once the temporary replica is available (manual ${after(manual).toFixed(1)} s, opsdeck ${after(opsdeck).toFixed(1)} s): ` +
+      `${(after(manual) / after(opsdeck)).toFixed(2)}`,
+  );
+  console.log(`manual / opsdeck: ${(manual.seconds / opsdeck.seconds).toFixed(2)} (goal >= 2)`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,270 @@
+import { z } from 'zod';
+import { describeInstance } from '../src/aws/rds-instance';
+import {
+  defineCommand,
+  subcommand,
+  type CommandContext,
+  type Reply,
+  type RunbookPlan,
+} from '../src/command/define-command';
+import { ErrorCode, UsageError, isOpsdeckError } from '../src/errors';
+import { readBinlogSettings } from '../src/mysql/binlog-source';
+import { describeReplicaHealth, readReplicaStatus } from '../src/mysql/replica-status';
+import { describeFilters, readReplicationFilters } from '../src/mysql/replication-filters';
+import { readServerFlavor } from '../src/mysql/server-flavor';
+import { IDENTIFIER_PATTERN } from '../src/mysql/sql-identifier';
+import { RDS_TABLES_RULE, skipsRdsTables } from '../src/seed/replica-filter-checks';
+import type { SeedSlaveInput } from '../src/seed/seed-input';
+import { runSeedPreflight, type SeedPreflight } from '../src/seed/seed-preflight';
+
+/**
+ * `/seed-slave`: seed (or rebuild) an external MySQL replica of an RDS master without downtime,
+ * and `/seed-slave status` to look at a replica's health. The planner runs the whole preflight
+ * (source, binlog retention, replication user, replica, databases) so the approvers see what it
+ * found; the work is the `seed-slave` runbook (jobs/seed-slave.ts).
+ */
+
+const USAGE =
+  '/seed-slave <rds-source> <replica> [--databases a,b] [--retention-hours <1-168>] [--dry-run]';
+const STATUS_USAGE = '/seed-slave status <replica>';
+const NAME = /^[a-z][a-z0-9-]{0,39}$/;
+
+const configuredName = (what: string) =>
+  z
+    .string({ error: `is missing (a ${what} from the config)` })
+    .regex(NAME, `must be a ${what} name from the config (a-z, 0-9 and -)`);
+
+const schema = z.strictObject({
+  source: configuredName('database'),
+  replica: configuredName('replica'),
+  databases: z
+    .string()
+    .transform((text, ctx) => {
+      const names = text.split(',').map((name) => name.trim());
+      const bad = names.filter((name) => !IDENTIFIER_PATTERN.test(name));
+      if (bad.length > 0 || names.length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be database names separated by commas, each 1-64 of A-Z a-z 0-9 _ $ (got ${bad.map((b) => JSON.stringify(b)).join(', ') || 'nothing'})`,
+        });
+        return z.NEVER;
+      }
+      return [...new Set(names)];
+    })
+    .optional(),
+  'retention-hours': z
+    .string()
+    .regex(/^\d{1,3}$/, 'must be a whole number of hours, 1-168')
+    .transform(Number)
+    .refine((hours) => hours >= 1 && hours <= 168, 'must be 1-168 (the most RDS keeps is 168 h)')
+    .optional(),
+  'dry-run': z.boolean().default(false),
+});
+
+type Parsed = z.infer<typeof schema>;
+
+function checkNames(input: { source?: string; replica: string }, ctx: CommandContext): void {
+  const replica = ctx.databases.replica(input.replica);
+  if (!replica) {
+    const known = ctx.databases.replicaNames();
+    throw new UsageError(
+      `<replica>: ${input.replica} is not a configured replica (configured: ${known.length > 0 ? known.join(', ') : 'none; see `replicas` in the config'})`,
+      input.source === undefined ? STATUS_USAGE : USAGE,
+    );
+  }
+  if (input.source !== undefined && !ctx.databases.target(input.source)) {
+    const known = ctx.databases.names();
+    throw new UsageError(
+      `<rds-source>: ${input.source} is not a configured database (configured: ${known.length > 0 ? known.join(', ') : 'none'})`,
+      USAGE,
+    );
+  }
+}
+
+function planSteps(
+  input: SeedSlaveInput,
+  preflight: SeedPreflight,
+): NonNullable<RunbookPlan['steps']> {
+  const instance = preflight.instance.DBInstanceIdentifier!;
+  const dbs = input.databases.join(', ');
+  return [
+    { text: 'check everything again (the preflight above)' },
+    ...(preflight.retention.raise
+      ? [
+          {
+            text: `raise binlog retention on ${input.source} to ${input.retentionHours} h (CALL mysql.rds_set_configuration); it stays raised for the replica`,
+          },
+        ]
+      : []),
+    {
+      text: `create a temporary read replica of ${instance} (tagged with the job); wait until available; open tcp/3306 from the workers to it`,
+    },
+    {
+      text: 'stop its replication (CALL mysql.rds_stop_replication) and read the source coordinates its data matches (Relay_Master_Log_File / Exec_Master_Log_Pos); post them and record them in the audit trail',
+    },
+    {
+      text: `on ${input.replica}: record its replication status in the audit trail, then stop its replication${preflight.replica.skipsRdsTables ? '' : ` and add replicate-wild-ignore-table=${RDS_TABLES_RULE}`}`,
+      irreversible: true,
+    },
+    {
+      text: `drop and load again ${dbs} on ${input.replica} from the temporary replica: tables in parallel, then views, routines, triggers, events; verify every table's rows and checksum`,
+      irreversible: true,
+    },
+    {
+      text: `point ${input.replica} at ${input.source} (${preflight.sourceEndpoint.host}:${preflight.sourceEndpoint.port}) at those coordinates, start it, watch both threads and the lag until it has caught up`,
+    },
+    {
+      text: `delete the temporary read replica and the rule, whatever happens. ${input.source} is never locked or restarted`,
+    },
+  ];
+}
+
+async function plan(input: Parsed, ctx: CommandContext): Promise<RunbookPlan | Reply> {
+  checkNames(input, ctx);
+  const retentionHours = input['retention-hours'] ?? ctx.config.seedSlave.retentionHours;
+  let preflight: SeedPreflight;
+  try {
+    preflight = await runSeedPreflight(
+      { rds: ctx.aws.rds, access: ctx.databases },
+      {
+        source: input.source,
+        replica: input.replica,
+        databases: input.databases,
+        retentionHours,
+      },
+      { connectTimeoutMs: 2000 },
+    );
+  } catch (error) {
+    if (isOpsdeckError(error) && error.code === ErrorCode.SeedRefused)
+      throw new UsageError(error.message, USAGE, { cause: error });
+    throw error;
+  }
+  const jobInput: SeedSlaveInput = {
+    source: input.source,
+    replica: input.replica,
+    databases: preflight.databases,
+    retentionHours,
+  };
+  const summary = `seed ${input.replica} from ${input.source} (${preflight.databases.join(', ')}) without downtime`;
+  const steps = planSteps(jobInput, preflight);
+  if (input['dry-run']) {
+    return {
+      kind: 'reply',
+      text: [
+        `:mag: Dry run of \`/seed-slave ${input.source} ${input.replica}\`: nothing was changed or queued.`,
+        '*Preflight*',
+        ...preflight.findings.map((line) => `• ${line}`),
+        `*Plan*: ${summary}`,
+        ...steps.map(
+          (step, i) =>
+            `${i + 1}. ${step.irreversible ? ':warning: *irreversible:* ' : ''}${step.text}`,
+        ),
+      ].join('\n'),
+    };
+  }
+  return {
+    kind: 'runbook',
+    runbook: 'seed-slave',
+    input: jobInput,
+    summary,
+    findings: preflight.findings,
+    steps,
+  };
+}
+
+async function status(input: { replica: string }, ctx: CommandContext): Promise<Reply> {
+  checkNames(input, ctx);
+  const replicaConfig = ctx.databases.replica(input.replica)!;
+  const lines = [`*${input.replica}* (${replicaConfig.host}:${replicaConfig.port})`];
+  const pool = ctx.databases.openReplicaPool(input.replica, {
+    connections: 1,
+    connectTimeoutMs: 2000,
+  });
+  try {
+    const flavor = await readServerFlavor(pool);
+    const health = describeReplicaHealth(await readReplicaStatus(pool, flavor));
+    lines.push(
+      `${HEALTH_EMOJI[health.state]} ${health.summary}`,
+      ...(health.error ? [`> ${health.error}`] : []),
+      ...(health.advice ? [`:point_right: ${health.advice}`] : []),
+    );
+    const filters = await readReplicationFilters(pool, flavor);
+    lines.push(
+      `filters: ${describeFilters(filters)}${skipsRdsTables(filters) ? '' : ` :warning: RDS's own mysql.rds_* tables are not skipped: add replicate-wild-ignore-table=${RDS_TABLES_RULE} (\`/seed-slave\` adds it at runtime; my.cnf keeps it)`}`,
+    );
+  } catch (error) {
+    lines.push(`:x: cannot read its replication status: ${(error as Error).message}`);
+  } finally {
+    await pool.end().catch(() => undefined);
+  }
+  lines.push(await sourceRetention(replicaConfig.source, ctx));
+  return { kind: 'reply', text: lines.join('\n') };
+}
+
+const HEALTH_EMOJI: Record<string, string> = {
+  'not-a-replica': ':white_circle:',
+  running: ':large_green_circle:',
+  connecting: ':large_yellow_circle:',
+  stopped: ':red_circle:',
+  broken: ':red_circle:',
+  'binlog-gone': ':red_circle:',
+};
+
+async function sourceRetention(source: string, ctx: CommandContext): Promise<string> {
+  const target = ctx.databases.target(source)!;
+  try {
+    const instance = await describeInstance(ctx.aws.rds, target.instance);
+    if (!instance) return `source ${source}: RDS has no instance ${target.instance}`;
+    const pool = ctx.databases.openPool(
+      source,
+      { host: instance.Endpoint!.Address!, port: instance.Endpoint!.Port! },
+      { connections: 1, connectTimeoutMs: 2000 },
+    );
+    try {
+      const binlog = await readBinlogSettings(pool);
+      const retention =
+        binlog.retentionHours === null
+          ? ':warning: NULL: binlogs are purged as soon as they are backed up, so a replica that disconnects for a while cannot catch up (`/seed-slave` raises it)'
+          : `${binlog.retentionHours} h`;
+      return `source ${source} (${target.instance}): binary log ${binlog.logBin ? 'on' : ':x: off'}, retention ${retention}`;
+    } finally {
+      await pool.end().catch(() => undefined);
+    }
+  } catch (error) {
+    return `source ${source}: cannot read its binlog retention: ${(error as Error).message}`;
+  }
+}
+
+export default defineCommand({
+  name: 'seed-slave',
+  summary: 'seed or rebuild an external MySQL replica of an RDS master, without master downtime',
+  defaultSubcommand: 'seed-slave',
+  subcommands: [
+    subcommand({
+      name: 'seed-slave',
+      usage: USAGE,
+      summary:
+        'raise binlog retention, take a consistent copy from a temporary read replica, load it into the replica and start it at the matching coordinates; --dry-run only checks and shows the plan',
+      positionals: ['source', 'replica'],
+      options: {
+        databases: { type: 'string' },
+        'retention-hours': { type: 'string' },
+        'dry-run': { type: 'boolean' },
+      },
+      schema,
+      target: (input) => input.replica,
+      plan,
+    }),
+    subcommand({
+      name: 'status',
+      usage: STATUS_USAGE,
+      summary:
+        "a replica's health: threads, lag, last error (error 1236: reseed), and its source's binlog retention",
+      positionals: ['replica'],
+      schema: z.strictObject({ replica: configuredName('replica') }),
+      readOnly: true,
+      target: (input) => input.replica,
+      plan: status,
+    }),
+  ],
+});

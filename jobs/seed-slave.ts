@@ -1,0 +1,450 @@
+import type { Pool } from 'mysql2/promise';
+import { describeInstance } from '../src/aws/rds-instance';
+import { ownedBy, startReadReplica, temporaryInstanceName } from '../src/aws/temporary-instance';
+import {
+  closeWorkerIngress,
+  deleteTemporaryInstance,
+  openWorkerIngress,
+  waitForTemporaryInstance,
+  type TemporaryInstanceState,
+} from '../src/aws/temporary-instance-steps';
+import { ErrorCode, OpsdeckError } from '../src/errors';
+import { readBinlogSettings, setBinlogRetention } from '../src/mysql/binlog-source';
+import { watchCatchUp } from '../src/mysql/catch-up-watch';
+import {
+  copyDatabases,
+  verifyDatabases,
+  type DatabasesCheckpoint,
+} from '../src/mysql/copy-databases';
+import type { MysqlEndpoint } from '../src/mysql/database-access';
+import { pointReplicaAt, startReplica, stopReplica } from '../src/mysql/replica-control';
+import { readReplicaStatus, type ReplicaStatus } from '../src/mysql/replica-status';
+import { readReplicationFilters, setWildIgnoreTables } from '../src/mysql/replication-filters';
+import { readServerFlavor, type ServerFlavor } from '../src/mysql/server-flavor';
+import { defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
+import { formatDuration } from '../src/runbook/progress-meter';
+import { must } from '../src/runbook/recorded-state';
+import { SeedSlaveInput } from '../src/seed/seed-input';
+import { RDS_TABLES_RULE, skipsRdsTables } from '../src/seed/replica-filter-checks';
+import { runSeedPreflight, seedRefused } from '../src/seed/seed-preflight';
+
+/**
+ * `/seed-slave`: seed or rebuild an external replica of an RDS master without downtime (see
+ * ../shared/runbooks.md). Binlog retention is raised first, so the coordinates stay readable on
+ * the master for as long as the copy and the catch-up take. A temporary read replica (name
+ * recorded before the call, tagged with the job) is stopped with mysql.rds_stop_replication: its
+ * data is then still and matches exactly the master coordinates it executed up to
+ * (Relay_Master_Log_File / Exec_Master_Log_Pos, not what it had read). Those are posted and
+ * recorded; the external replica's own status is recorded before it is touched; the databases are
+ * copied from the still replica (never the master: it is never locked) in parallel, verified, and
+ * the replica is pointed at the master at those coordinates and watched until it has caught up.
+ * The temporary replica and the workers' rule go however the job ends.
+ */
+type Ctx = StepContext<SeedSlaveInput>;
+
+const PURPOSE = 'seed-slave';
+const DAY_MS = 24 * 3600_000;
+
+interface Coordinates {
+  file: string;
+  pos: number;
+}
+
+interface SeedState extends TemporaryInstanceState {
+  instanceName?: string;
+  source?: MysqlEndpoint;
+  /** Set before CreateDBInstanceReadReplica is called. */
+  replicaRequested?: boolean;
+  temporary?: MysqlEndpoint;
+  coordinates?: Coordinates;
+  /** The external replica's status as found, recorded before anything changed there. */
+  replicaBefore?: boolean;
+  copy?: DatabasesCheckpoint;
+  copiedRows?: number;
+  verifiedTables?: number;
+  /** Set before CHANGE MASTER TO: a resumed step must not point it back once it replicates. */
+  pointRequested?: boolean;
+  caughtUp?: { executed: Coordinates; secondsBehind: number | null };
+}
+
+const state = (ctx: Ctx) => ctx.state as SeedState;
+const limits = (ctx: Ctx) => ctx.services.config.seedSlave;
+
+async function withPool<T>(open: () => Pool, fn: (pool: Pool) => Promise<T>): Promise<T> {
+  const pool = open();
+  try {
+    return await fn(pool);
+  } finally {
+    await pool.end().catch(() => undefined);
+  }
+}
+
+const sourcePool = (ctx: Ctx, endpoint: MysqlEndpoint, connections = 1) =>
+  ctx.services.databases.openPool(ctx.input.source, endpoint, { connections });
+const replicaPool = (ctx: Ctx, connections = 1) =>
+  ctx.services.databases.openReplicaPool(ctx.input.replica, { connections });
+
+const coords = (c: Coordinates) => `${c.file}:${c.pos}`;
+
+async function check(ctx: Ctx): Promise<void> {
+  const { input } = ctx;
+  const preflight = await runSeedPreflight(
+    { rds: ctx.services.aws.rds, access: ctx.services.databases },
+    input,
+    { connectTimeoutMs: 10_000, ...(ctx.signal && { signal: ctx.signal }) },
+  );
+  const changed = input.databases.filter((db) => !preflight.databases.includes(db));
+  if (changed.length > 0)
+    throw seedRefused(`${changed.join(', ')} no longer exist on ${input.source}`);
+  const instanceName = temporaryInstanceName(
+    preflight.instance.DBInstanceIdentifier!,
+    'seed',
+    ctx.meta.jobId,
+  );
+  await ctx.remember({ source: preflight.sourceEndpoint, instanceName });
+  await ctx.say(`preflight:\n${preflight.findings.map((line) => `• ${line}`).join('\n')}`);
+}
+
+async function raiseRetention(ctx: Ctx): Promise<void> {
+  const { source: name, retentionHours } = ctx.input;
+  await withPool(
+    () => sourcePool(ctx, must(state(ctx).source, "the source's endpoint")),
+    async (pool) => {
+      const before = await readBinlogSettings(pool);
+      if (before.retentionHours !== null && before.retentionHours >= retentionHours) {
+        await ctx.say(
+          `binlog retention on ${name} is ${before.retentionHours} h already: unchanged`,
+        );
+        return;
+      }
+      await setBinlogRetention(pool, retentionHours);
+      const after = await readBinlogSettings(pool);
+      if (after.retentionHours !== retentionHours)
+        throw new OpsdeckError(
+          ErrorCode.StepFailed,
+          `binlog retention on ${name} reads ${after.retentionHours ?? 'NULL'} h after setting it to ${retentionHours} h`,
+        );
+      await ctx.record('binlog retention raised', {
+        source: name,
+        before: before.retentionHours,
+        after: after.retentionHours,
+      });
+      await ctx.say(
+        `binlog retention on ${name}: ${before.retentionHours ?? 'NULL'} → ${after.retentionHours} h (CALL mysql.rds_set_configuration)`,
+      );
+    },
+  );
+}
+
+async function createReplica(ctx: Ctx): Promise<void> {
+  const name = must(state(ctx).instanceName, 'the temporary replica name');
+  const target = ctx.services.databases.target(ctx.input.source)!;
+  const source = await describeInstance(ctx.services.aws.rds, target.instance, ctx.signal);
+  if (!source) throw seedRefused(`RDS has no instance ${target.instance} any more`);
+  await ctx.remember({ replicaRequested: true });
+  const { created } = await startReadReplica(
+    ctx.services.aws.rds,
+    {
+      source,
+      name,
+      instanceClass: limits(ctx).instanceClass,
+      tags: {
+        jobId: ctx.meta.jobId,
+        purpose: PURPOSE,
+        requestedBy: ctx.meta.actor.id,
+        source: source.DBInstanceIdentifier!,
+      },
+    },
+    ctx.signal,
+  );
+  await ctx.say(
+    created
+      ? `creating the temporary read replica \`${name}\` of ${source.DBInstanceIdentifier}`
+      : `\`${name}\` was already being created by this job; not again`,
+  );
+}
+
+async function removeReplica(ctx: Ctx): Promise<void> {
+  const { instanceName: name, replicaRequested } = state(ctx);
+  if (!replicaRequested || name === undefined) return;
+  const instance = await describeInstance(ctx.services.aws.rds, name);
+  if (!instance) return;
+  if (!ownedBy(instance, ctx.meta.jobId)) {
+    await ctx.say(`:warning: \`${name}\` exists but is not this job's; left alone`);
+    return;
+  }
+  await deleteTemporaryInstance(ctx, name, limits(ctx));
+}
+
+async function waitReplica(ctx: Ctx): Promise<void> {
+  const name = must(state(ctx).instanceName, 'the temporary replica name');
+  const temporary = await waitForTemporaryInstance(ctx, name, limits(ctx));
+  await ctx.remember({ temporary });
+}
+
+async function openNetwork(ctx: Ctx): Promise<void> {
+  await openWorkerIngress(
+    ctx,
+    must(state(ctx).instanceName, 'the temporary replica name'),
+    PURPOSE,
+  );
+}
+
+/** Stops the temporary replica and reads the source coordinates its data matches. */
+async function readCoordinates(ctx: Ctx): Promise<void> {
+  const name = must(state(ctx).instanceName, 'the temporary replica name');
+  if (state(ctx).coordinates) return;
+  await withPool(
+    () => sourcePool(ctx, must(state(ctx).temporary, "the temporary replica's endpoint")),
+    async (pool) => {
+      await pool.query('CALL mysql.rds_stop_replication');
+      const status = await readReplicaStatus(pool);
+      if (status === null || status.sqlRunning !== 'No')
+        throw new OpsdeckError(
+          ErrorCode.StepFailed,
+          `\`${name}\` still applies changes after mysql.rds_stop_replication (SQL thread ${status?.sqlRunning ?? 'unknown'})`,
+        );
+      const coordinates = { file: status.executed.file, pos: status.executed.pos };
+      await ctx.remember({ coordinates });
+      await ctx.record('source coordinates', {
+        temporaryReplica: name,
+        file: coordinates.file,
+        pos: coordinates.pos,
+        read: status.read,
+      });
+      await ctx.say(
+        `:round_pushpin: \`${name}\` stopped; its data matches ${ctx.input.source} at *${coords(coordinates)}* (executed: Relay_Master_Log_File / Exec_Master_Log_Pos; it had read up to ${coords(status.read)})`,
+      );
+    },
+  );
+}
+
+function describeStatus(status: ReplicaStatus | null): Record<string, unknown> {
+  if (status === null) return { replica: false };
+  return {
+    sourceHost: status.sourceHost,
+    sourcePort: status.sourcePort,
+    io: status.ioRunning,
+    sql: status.sqlRunning,
+    read: status.read,
+    executed: status.executed,
+    secondsBehind: status.secondsBehind,
+    lastIoErrno: status.lastIoErrno,
+    lastIoError: status.lastIoError,
+    lastSqlErrno: status.lastSqlErrno,
+    lastSqlError: status.lastSqlError,
+  };
+}
+
+/** Records the external replica's status as found, then stops its replication. */
+async function stopExternalReplica(ctx: Ctx): Promise<void> {
+  const { replica } = ctx.input;
+  await withPool(
+    () => replicaPool(ctx),
+    async (pool) => {
+      const flavor = await readServerFlavor(pool);
+      const status = await readReplicaStatus(pool);
+      if (!state(ctx).replicaBefore) {
+        await ctx.record('replica status before the seed', {
+          replica,
+          server: flavor.text,
+          ...describeStatus(status),
+        });
+        await ctx.remember({ replicaBefore: true });
+        await ctx.say(
+          status === null
+            ? `${replica} was not replicating (recorded)`
+            : `${replica} as found (recorded): from ${status.sourceHost}:${status.sourcePort}, IO ${status.ioRunning}, SQL ${status.sqlRunning}, executed ${coords(status.executed)}${status.lastIoErrno ? `, IO error ${status.lastIoErrno}: ${status.lastIoError}` : ''}${status.lastSqlErrno ? `, SQL error ${status.lastSqlErrno}: ${status.lastSqlError}` : ''}`,
+        );
+      }
+      if (status !== null) {
+        await stopReplica(pool, flavor);
+        await ctx.say(`stopped replication on ${replica}`);
+      }
+      await skipRdsTables(ctx, pool, flavor);
+    },
+  );
+}
+
+/**
+ * Adds replicate-wild-ignore-table=mysql.rds\_% to a replica whose filters let RDS's own tables
+ * through (see replica-filter-checks.ts); replication is stopped here, as the change requires.
+ */
+async function skipRdsTables(ctx: Ctx, pool: Pool, flavor: ServerFlavor): Promise<void> {
+  const filters = await readReplicationFilters(pool, flavor);
+  if (skipsRdsTables(filters)) return;
+  const rules = [...filters.wildIgnoreTable, RDS_TABLES_RULE];
+  await setWildIgnoreTables(pool, flavor, rules);
+  await ctx.record('replica filter added', {
+    replica: ctx.input.replica,
+    before: filters.wildIgnoreTable,
+    after: rules,
+  });
+  await ctx.say(
+    `:warning: added replicate-wild-ignore-table=${RDS_TABLES_RULE} on ${ctx.input.replica} (RDS's own tables, which it lacks, would stop its SQL thread with error 1146). *Add it to its my.cnf too*: a restart forgets it`,
+  );
+}
+
+async function copy(ctx: Ctx): Promise<void> {
+  const { parallelism } = limits(ctx);
+  const s = state(ctx);
+  const resume = s.copy;
+  if (resume) await ctx.say('resuming the copy from its last checkpoint');
+  await withPool(
+    () => sourcePool(ctx, must(s.temporary, "the temporary replica's endpoint"), parallelism + 1),
+    (source) =>
+      withPool(
+        () => replicaPool(ctx, parallelism + 1),
+        async (destination) => {
+          let saving = Promise.resolve();
+          const result = await copyDatabases({
+            source,
+            destination,
+            databases: ctx.input.databases,
+            parallelism,
+            ...(resume && { resume }),
+            signal: ctx.signal,
+            onProgress: (p) => ctx.progress(p.rows, p.estimatedRows, 'rows'),
+            onCheckpoint: (checkpoint) => {
+              saving = saving.then(() => ctx.remember({ copy: checkpoint }));
+              return saving;
+            },
+          });
+          await saving;
+          await ctx.remember({ copiedRows: result.rows });
+          await ctx.say(
+            `loaded ${ctx.input.databases.join(', ')} into ${ctx.input.replica}: ${result.tables.length} tables, ${result.rows.toLocaleString('en-US')} rows, ${result.views} views, ${result.routines} routines, ${result.triggers} triggers, ${result.events} events in ${formatDuration(result.durationMs)} (${parallelism} connections)`,
+          );
+        },
+      ),
+  );
+}
+
+async function verify(ctx: Ctx): Promise<void> {
+  const { parallelism } = limits(ctx);
+  await withPool(
+    () =>
+      sourcePool(ctx, must(state(ctx).temporary, "the temporary replica's endpoint"), parallelism),
+    (source) =>
+      withPool(
+        () => replicaPool(ctx, parallelism),
+        async (destination) => {
+          const result = await verifyDatabases(source, destination, ctx.input.databases, {
+            parallelism,
+            signal: ctx.signal,
+          });
+          if (!result.equal)
+            throw new OpsdeckError(
+              ErrorCode.StepFailed,
+              `${ctx.input.replica} does not match the temporary replica: ${result.differences.slice(0, 5).join('; ')}; replication was not started`,
+            );
+          await ctx.remember({ verifiedTables: result.tables.length });
+          await ctx.say(
+            `:white_check_mark: verified: ${result.tables.length} tables on ${ctx.input.replica} have the temporary replica's rows and checksums; views, routines, triggers and events match`,
+          );
+        },
+      ),
+  );
+}
+
+async function startReplication(ctx: Ctx): Promise<void> {
+  const s = state(ctx);
+  const coordinates = must(s.coordinates, 'the source coordinates');
+  const source = must(s.source, "the source's endpoint");
+  await withPool(
+    () => replicaPool(ctx),
+    async (pool) => {
+      const flavor = await readServerFlavor(pool);
+      const status = await readReplicaStatus(pool);
+      const pointedHere =
+        s.pointRequested === true &&
+        status !== null &&
+        status.sourceHost === source.host &&
+        status.sourcePort === source.port;
+      if (!pointedHere) {
+        if (status !== null && status.sqlRunning === 'Yes') await stopReplica(pool, flavor);
+        await ctx.remember({ pointRequested: true });
+        await pointReplicaAt(
+          pool,
+          flavor,
+          { host: source.host, port: source.port, file: coordinates.file, pos: coordinates.pos },
+          ctx.services.databases.replicationCredentials(ctx.input.replica),
+        );
+        await ctx.say(
+          `pointed ${ctx.input.replica} at ${source.host}:${source.port} from ${coords(coordinates)} as ${ctx.services.databases.replica(ctx.input.replica)!.replicationUser}`,
+        );
+      }
+      await startReplica(pool, flavor);
+      await ctx.say(`started replication on ${ctx.input.replica}`);
+    },
+  );
+}
+
+async function catchUp(ctx: Ctx): Promise<void> {
+  const { catchUpMinutes, pollSeconds } = limits(ctx);
+  const source = must(state(ctx).source, "the source's endpoint");
+  await withPool(
+    () => sourcePool(ctx, source),
+    (sourceDb) =>
+      withPool(
+        () => replicaPool(ctx),
+        async (replica) => {
+          const flavor = await readServerFlavor(replica);
+          const result = await watchCatchUp({
+            replica,
+            source: sourceDb,
+            flavor,
+            pollMs: pollSeconds * 1000,
+            maxWaitMs: catchUpMinutes * 60_000,
+            signal: ctx.signal,
+            onProgress: (p) => {
+              if (p.bytes === null) ctx.progress(p.percent, 100, '% of the binlog applied');
+              else if (p.bytes.total > 0)
+                ctx.progress(p.bytes.applied, p.bytes.total, 'binlog bytes applied');
+            },
+          });
+          const { executed, secondsBehind } = result.status;
+          await ctx.remember({ caughtUp: { executed, secondsBehind } });
+          await ctx.record('replica caught up', {
+            replica: ctx.input.replica,
+            executed,
+            target: result.target,
+            secondsBehind,
+          });
+          await ctx.say(
+            `:white_check_mark: ${ctx.input.replica} has caught up after ${formatDuration(result.elapsedMs)}: IO and SQL threads running, executed ${coords(executed)} (the source was at ${coords(result.target)} when the watch began), ${secondsBehind ?? '?'} s behind`,
+          );
+        },
+      ),
+  );
+}
+
+async function report(ctx: Ctx): Promise<void> {
+  const s = state(ctx);
+  await ctx.say(
+    `:white_check_mark: ${ctx.input.replica} is a replica of ${ctx.input.source} again: ${ctx.input.databases.join(', ')} seeded (${(s.copiedRows ?? 0).toLocaleString('en-US')} rows, ${s.verifiedTables ?? 0} tables verified), replicating from ${s.coordinates ? coords(s.coordinates) : '?'}; binlog retention ${ctx.input.retentionHours} h. Check it any time with \`/seed-slave status ${ctx.input.replica}\`.`,
+  );
+}
+
+export default defineRunbook({
+  name: 'seed-slave',
+  input: SeedSlaveInput,
+  steps: [
+    step('check', check),
+    step('raise-retention', raiseRetention),
+    step('create-replica', createReplica, {
+      cleanup: removeReplica,
+      cleanupName: 'delete-read-replica',
+      timeoutMs: DAY_MS,
+    }),
+    step('wait-replica', waitReplica, { timeoutMs: DAY_MS }),
+    step('open-network', openNetwork, { cleanup: closeWorkerIngress, cleanupName: 'revoke-rule' }),
+    step('read-coordinates', readCoordinates),
+    step('stop-replica', stopExternalReplica),
+    step('copy-databases', copy, { timeoutMs: DAY_MS }),
+    step('verify', verify, { timeoutMs: DAY_MS }),
+    step('start-replication', startReplication),
+    step('catch-up', catchUp, { timeoutMs: 8 * DAY_MS }),
+    step('report', report),
+  ],
+});

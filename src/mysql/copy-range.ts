@@ -1,0 +1,266 @@
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
+import type { Connection as CallbackConnection } from 'mysql2';
+import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import { ErrorCode, OpsdeckError } from '../errors';
+import { exactTypeCast, openCopySession, type CopyValue } from './copy-session';
+import { rangeCondition, type KeyRange } from './key-ranges';
+import { LOAD_CHUNK_BYTES, LoadDataEncoder, loadDataSql } from './load-data';
+import { qualifiedTable, quoteIdentifier } from './sql-identifier';
+import type { TableShape } from './table-shape';
+
+/**
+ * How rows are written: `load-data` streams them with LOAD DATA LOCAL INFILE (no SQL text to build
+ * or parse per value; needs local_infile ON on the destination), `insert` with multi-row INSERTs.
+ */
+export type CopyMethod = 'load-data' | 'insert';
+
+const BATCH_DEFAULTS: Record<CopyMethod, { bytes: number; rows: number }> = {
+  insert: { bytes: 4 * 1024 * 1024, rows: 1000 },
+  'load-data': { bytes: 16 * 1024 * 1024, rows: 50_000 },
+};
+
+/** `auto` is load-data when the destination server has local_infile on, else insert. */
+export async function chooseMethod(
+  destination: Pool,
+  asked: 'auto' | CopyMethod,
+): Promise<CopyMethod> {
+  if (asked === 'insert') return 'insert';
+  const [rows] = await destination.query<RowDataPacket[]>('SELECT @@local_infile AS allowed');
+  const allowed = Number(rows[0]?.allowed) === 1;
+  if (allowed) return 'load-data';
+  if (asked === 'auto') return 'insert';
+  throw new OpsdeckError(
+    ErrorCode.MysqlLoadDataRefused,
+    'the copy asked for LOAD DATA LOCAL INFILE but the destination has local_infile OFF',
+  );
+}
+
+/**
+ * Bytes and rows per statement, each statement its own transaction: per INSERT (default 4 MiB,
+ * capped at half the destination's max_allowed_packet, and 1000 rows) or per LOAD DATA (default
+ * 16 MiB and 50,000 rows).
+ */
+export async function batchLimits(
+  destination: Pool,
+  method: CopyMethod,
+  asked: { batchBytes?: number; batchRows?: number },
+): Promise<{ batchBytes: number; batchRows: number }> {
+  const batchBytes =
+    method === 'insert'
+      ? Math.min(
+          asked.batchBytes ?? BATCH_DEFAULTS.insert.bytes,
+          (await maxAllowedPacket(destination)) / 2,
+        )
+      : (asked.batchBytes ?? BATCH_DEFAULTS[method].bytes);
+  return { batchBytes, batchRows: asked.batchRows ?? BATCH_DEFAULTS[method].rows };
+}
+
+/** Everything a range copy needs: where rows come from and go, how they are written. */
+export interface RangeCopier {
+  source: Pool;
+  destination: Pool;
+  /** The source table's shape: its key cuts the ranges, its insertable columns are written. */
+  shape: TableShape;
+  /** The destination table, qualified and quoted. */
+  target: string;
+  method: CopyMethod;
+  batchBytes: number;
+  batchRows: number;
+  /** Delete the range's rows from the target first: a resumed copy redoes unfinished ranges. */
+  emptyFirst: boolean;
+  signal: AbortSignal;
+  /** Called after every committed statement with the rows it stored. */
+  onRows: (count: number) => void;
+}
+
+/** Copies one range on its own pair of connections; returns the rows it wrote. */
+export async function copyRange(copier: RangeCopier, range: KeyRange): Promise<number> {
+  const { shape } = copier;
+  const source = await openCopySession(copier.source, 'source');
+  let destination: Awaited<ReturnType<typeof openCopySession>>;
+  try {
+    destination = await openCopySession(copier.destination, 'destination');
+  } catch (error) {
+    source.conn.destroy();
+    throw error;
+  }
+  try {
+    const condition = shape.key
+      ? rangeCondition(shape.key, range)
+      : { sql: 'TRUE', params: [] as unknown[] };
+    if (copier.emptyFirst)
+      await destination.conn.query(
+        `DELETE FROM ${copier.target} WHERE ${condition.sql}`,
+        condition.params,
+      );
+    const copied = await (copier.method === 'load-data' ? loadRange : insertRange)(
+      copier,
+      source.conn,
+      destination.conn,
+      condition,
+    );
+    await Promise.all([source.release(), destination.release()]);
+    return copied;
+  } catch (error) {
+    source.conn.destroy();
+    destination.conn.destroy();
+    throw error;
+  }
+}
+
+/**
+ * The range's SELECT in key order. Key columns are read even when generated (a STORED generated
+ * key), after the insertable ones, so ranges stay exact.
+ */
+function rangeSelect(shape: TableShape, condition: { sql: string }) {
+  const keyNames = shape.key?.columns.map((c) => c.name) ?? [];
+  const readColumns = [
+    ...shape.insertable,
+    ...(shape.key?.columns.filter((c) => c.generated) ?? []),
+  ];
+  const orderBy = keyNames.length ? `ORDER BY ${keyNames.map(quoteIdentifier).join(', ')}` : '';
+  const sql = `SELECT ${readColumns.map((c) => quoteIdentifier(c.name)).join(', ')}
+    FROM ${qualifiedTable(shape.database, shape.table)} WHERE ${condition.sql} ${orderBy}`;
+  return { sql, readColumns };
+}
+
+/** The rows of a range as the text protocol's raw bytes, in arrays, streamed. */
+const STREAM_ROWS = 64;
+
+/**
+ * Writes a range with LOAD DATA LOCAL INFILE statements fed from the SELECT as rows arrive: one
+ * statement per batch (bytes, rows), each checked to have stored every row sent (LOCAL turns
+ * errors such as duplicate keys into skipped rows and warnings, so a count is the only signal).
+ * On any failure the caller destroys the connection mid-statement, which rolls the statement back.
+ */
+async function loadRange(
+  copier: RangeCopier,
+  source: PoolConnection,
+  destination: PoolConnection,
+  condition: { sql: string; params: unknown[] },
+): Promise<number> {
+  const { shape } = copier;
+  const { sql } = rangeSelect(shape, condition);
+  const statement = loadDataSql(copier.target, shape.insertable);
+  const encoder = new LoadDataEncoder(shape.insertable.map((c) => c.binary));
+  const core = source.connection as unknown as CallbackConnection;
+  const stream = core
+    .query({ sql, values: condition.params, typeCast: false, rowsAsArray: true })
+    .stream({ highWaterMark: STREAM_ROWS });
+  let load: {
+    input: PassThrough;
+    failed: Promise<never>;
+    done: Promise<unknown>;
+    rows: number;
+    bytes: number;
+  } | null = null;
+  let copied = 0;
+  const start = () => {
+    const input = new PassThrough();
+    const done = destination.query<ResultSetHeader>({
+      sql: statement,
+      infileStreamFactory: () => input,
+    });
+    const failed = done.then(() => new Promise<never>(() => {}));
+    failed.catch(() => {});
+    return { input, done, failed, rows: 0, bytes: 0 };
+  };
+  const send = async (current: NonNullable<typeof load>) => {
+    for (const piece of encoder.take()) {
+      current.bytes += piece.length;
+      if (!current.input.write(piece))
+        await Promise.race([once(current.input, 'drain'), current.failed]);
+    }
+  };
+  const finish = async (current: NonNullable<typeof load>) => {
+    await send(current);
+    current.input.end();
+    const [result] = (await current.done) as [ResultSetHeader];
+    if (result.affectedRows !== current.rows)
+      throw new OpsdeckError(
+        ErrorCode.MysqlCopyRowsLost,
+        `LOAD DATA into ${copier.target} stored ${result.affectedRows} of ${current.rows} rows (duplicate keys or values the column refused)`,
+      );
+    copied += current.rows;
+    copier.onRows(current.rows);
+  };
+  try {
+    for await (const row of stream as AsyncIterable<(Buffer | null)[]>) {
+      if (load === null) {
+        copier.signal.throwIfAborted();
+        load = start();
+      }
+      encoder.add(row);
+      load.rows += 1;
+      if (encoder.length >= LOAD_CHUNK_BYTES) {
+        copier.signal.throwIfAborted();
+        await send(load);
+      }
+      if (load.rows >= copier.batchRows || load.bytes + encoder.length >= copier.batchBytes) {
+        await finish(load);
+        load = null;
+      }
+    }
+    if (load !== null) await finish(load);
+  } finally {
+    stream.destroy();
+  }
+  return copied;
+}
+
+/** Writes a range as multi-row INSERTs, each awaited before more rows are read. */
+async function insertRange(
+  copier: RangeCopier,
+  source: PoolConnection,
+  destination: PoolConnection,
+  condition: { sql: string; params: unknown[] },
+): Promise<number> {
+  const { shape } = copier;
+  const { sql: select, readColumns } = rangeSelect(shape, condition);
+  const insertInto = `INSERT INTO ${copier.target} (${shape.insertable
+    .map((c) => quoteIdentifier(c.name))
+    .join(', ')}) VALUES `;
+  const rowPlaceholders = `(${shape.insertable.map(() => '?').join(', ')})`;
+
+  const core = source.connection as unknown as CallbackConnection;
+  const stream = core
+    .query({ sql: select, values: condition.params, typeCast: exactTypeCast(readColumns) })
+    .stream({ highWaterMark: 64 });
+  let batch: CopyValue[][] = [];
+  let bytes = 0;
+  let copied = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    copier.signal.throwIfAborted();
+    await destination.query(insertInto + batch.map(() => rowPlaceholders).join(', '), batch.flat());
+    copied += batch.length;
+    copier.onRows(batch.length);
+    batch = [];
+    bytes = 0;
+  };
+  try {
+    for await (const row of stream as AsyncIterable<RowDataPacket>) {
+      const values = shape.insertable.map((c) => row[c.name] as CopyValue);
+      batch.push(values);
+      bytes += values.reduce((sum, value) => sum + sqlBytes(value), 0);
+      if (bytes >= copier.batchBytes || batch.length >= copier.batchRows) await flush();
+    }
+    await flush();
+  } finally {
+    stream.destroy();
+  }
+  return copied;
+}
+
+/** An upper bound of a value's size in the INSERT text, before escaping doubles quotes. */
+function sqlBytes(value: CopyValue): number {
+  if (value === null) return 5;
+  if (Buffer.isBuffer(value)) return value.length * 2 + 4;
+  return Buffer.byteLength(value) + 4;
+}
+
+async function maxAllowedPacket(pool: Pool): Promise<number> {
+  const [rows] = await pool.query<RowDataPacket[]>('SELECT @@max_allowed_packet AS bytes');
+  return Number(rows[0]?.bytes);
+}

@@ -1,0 +1,75 @@
+import { existsSync } from 'node:fs';
+import { cp, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { freePort } from './free-port';
+import { MariadbSupervisor, runAsRoot } from './mariadb-process';
+import { ensureTemplateDatadir } from './template-datadir';
+
+/**
+ * A MySQL server outside the cloud, as an on-premise replica of an RDS source is: one mariadbd
+ * with its own datadir, binary log on, a server_id of its own and an admin account reachable over
+ * TCP, and none of the RDS procedures (mysql.rds_*) a sandbox instance has. For `/seed-slave` in
+ * console mode, its tests and its benchmark.
+ */
+export interface StandaloneServerOptions {
+  /** Kept across starts: a second start with the same dir serves the same data. */
+  dataDir: string;
+  serverId: number;
+  admin: { user: string; password: string };
+  /** Default: a free port. */
+  port?: number;
+  bufferPoolSize?: string;
+}
+
+export interface StandaloneServer {
+  host: string;
+  port: number;
+  serverId: number;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+export async function startStandaloneServer(
+  options: StandaloneServerOptions,
+): Promise<StandaloneServer> {
+  const supervisor = new MariadbSupervisor();
+  const bufferPoolSize = options.bufferPoolSize ?? '128M';
+  const tmpDir = join(options.dataDir, 'tmp');
+  const serverDir = join(options.dataDir, 'data');
+  await mkdir(tmpDir, { recursive: true });
+  const fresh = !existsSync(join(serverDir, '.ready'));
+  if (fresh) {
+    const template = join(options.dataDir, 'template');
+    await ensureTemplateDatadir(supervisor, template, {
+      bufferPoolSize,
+      tmpDir,
+      rdsProcedures: false,
+    });
+    await cp(template, serverDir, { recursive: true });
+  }
+  const port = options.port ?? (await freePort());
+  try {
+    await supervisor.start({
+      dataDir: serverDir,
+      port,
+      serverId: options.serverId,
+      bufferPoolSize,
+      binlog: true,
+      tmpDir,
+    });
+    const { user, password } = options.admin;
+    await runAsRoot(serverDir, "CREATE USER IF NOT EXISTS ?@'%' IDENTIFIED BY ?", [user, password]);
+    await runAsRoot(serverDir, "ALTER USER ?@'%' IDENTIFIED BY ?", [user, password]);
+    await runAsRoot(serverDir, "GRANT ALL PRIVILEGES ON *.* TO ?@'%' WITH GRANT OPTION", [user]);
+  } catch (error) {
+    await supervisor.stopAll();
+    throw error;
+  }
+  return {
+    host: '127.0.0.1',
+    port,
+    serverId: options.serverId,
+    dataDir: serverDir,
+    stop: () => supervisor.stopAll(),
+  };
+}

@@ -1,0 +1,393 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import { DescribeSecurityGroupRulesCommand } from '@aws-sdk/client-ec2';
+import mysql from 'mysql2/promise';
+import { loadShop, shopSizes } from '../helpers/shop-data';
+import { shopWriteMix } from '../helpers/shop-writes';
+import { TAG } from '../../src/aws/resource-tags';
+import { SEED } from '../../src/sandbox/seed';
+import { startStandaloneServer, type StandaloneServer } from '../../src/sandbox/standalone-server';
+import { APPROVE_ACTION_ID } from '../../src/access/approval-blocks';
+import { ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
+import { createWriteLoad, type WriteLoad } from '../helpers/write-load';
+
+/**
+ * `/seed-slave` end to end: signed slash commands into the real Bolt receiver, the preflight and
+ * the runbook against the seeded sandbox (RDS read replicas through the unmodified SDK, real
+ * mariadbd instances replicating) and a standalone mariadbd standing for the on-premise replica,
+ * with real worker processes. The source takes a steady write load during every job; afterwards
+ * the replica has caught up and every table's checksum equals the source's.
+ */
+
+const BOB = { id: 'U0BOB', name: 'bob' };
+const ACCESS = {
+  admins: 'operators',
+  groups: { operators: { users: [ALICE.id, BOB.id] } },
+  rules: [
+    {
+      command: 'seed-slave',
+      targets: ['*'],
+      groups: ['operators'],
+      approval: { group: 'operators', distinct: true },
+    },
+    { command: 'seed-slave status', targets: ['*'], groups: ['operators'] },
+    { command: 'ops *', groups: ['operators'] },
+  ],
+};
+const ADMIN = { user: 'opsdeck', password: 'replica-admin-secret' };
+const REPL = { user: SEED.replicationUser, password: SEED.replicationPassword };
+const SIZES = shopSizes(60_000);
+const WRITES_PER_SECOND = 200;
+
+describe('/seed-slave end to end', () => {
+  let stack: E2eStack;
+  let replicaServer: StandaloneServer;
+  let replicaDir: string;
+  let source: mysql.Connection;
+  let replica: mysql.Connection;
+  const text = (res: { body: unknown }) => (res.body as { text: string }).text;
+  const seed = (line: string) => stack.slash(line, { command: '/seed-slave', user: ALICE });
+
+  async function instances() {
+    const { DBInstances } = await stack.sandbox!.clients.rds.send(
+      new DescribeDBInstancesCommand({}),
+    );
+    return DBInstances ?? [];
+  }
+
+  /** Nothing of the job is left in the cloud: no temporary replica, no rule. */
+  async function expectNothingLeft(jobId: string) {
+    const left = (await instances()).filter((i) =>
+      i.TagList?.some((t) => t.Key === TAG.jobId && t.Value === jobId),
+    );
+    expect(left).toEqual([]);
+    const { SecurityGroupRules } = await stack.sandbox!.clients.ec2.send(
+      new DescribeSecurityGroupRulesCommand({
+        Filters: [{ Name: `tag:${TAG.jobId}`, Values: [jobId] }],
+      }),
+    );
+    expect(SecurityGroupRules ?? []).toEqual([]);
+  }
+
+  /**
+   * Asks for the seed as Alice; Bob approves the posted plan. Resolves with the job id and the
+   * approval message's text.
+   */
+  async function approvedSeed(line: string): Promise<{ jobId: string; plan: string }> {
+    const ack = text(await seed(line));
+    expect(ack).toContain('needs approval by someone other than you');
+    const approvalId = /`(apv_[0-9a-f]{24})`/.exec(ack)![1]!;
+    const jobId = jobIdIn(ack.slice(ack.indexOf('runs as')));
+    const message = await stack.waitForApprovalMessage(approvalId);
+    await stack.click(APPROVE_ACTION_ID, approvalId, message.ts, BOB);
+    return { jobId, plan: JSON.stringify(message.blocks) };
+  }
+
+  function writeLoad(): WriteLoad {
+    const load = createWriteLoad({
+      connection: {
+        host: source.config.host!,
+        port: source.config.port!,
+        user: SEED.masterUsername,
+        password: SEED.masterPassword,
+        database: 'shop',
+      },
+      writesPerSecond: WRITES_PER_SECOND,
+      mix: shopWriteMix(SIZES, `e2e${Date.now().toString(36)}`),
+    });
+    load.start();
+    return load;
+  }
+
+  async function one<T extends mysql.RowDataPacket>(conn: mysql.Connection, sql: string) {
+    const [rows] = await conn.query<T[]>(sql);
+    return rows[0]!;
+  }
+
+  /** The replica has applied everything the source has written (no writes running). */
+  async function caughtUp() {
+    const master = await one(source, 'SHOW MASTER STATUS');
+    await waitFor(
+      async () => {
+        const status = await one(replica, 'SHOW SLAVE STATUS');
+        return (
+          status.Slave_SQL_Running === 'Yes' &&
+          status.Relay_Master_Log_File === master.File &&
+          Number(status.Exec_Master_Log_Pos) >= Number(master.Position)
+        );
+      },
+      60_000,
+      'the replica to apply the last writes',
+    );
+  }
+
+  async function checksums(conn: mysql.Connection, database: string) {
+    const [tables] = await conn.query<mysql.RowDataPacket[]>(
+      `SELECT TABLE_NAME AS name FROM information_schema.TABLES
+        WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME`,
+      [database],
+    );
+    const sums: Record<string, string> = {};
+    for (const { name } of tables) {
+      const row = await one(conn, `CHECKSUM TABLE \`${database}\`.\`${name as string}\``);
+      sums[name as string] = String(row.Checksum);
+    }
+    return sums;
+  }
+
+  async function expectReplicaEqualsSource() {
+    await caughtUp();
+    for (const database of ['billing', 'shop']) {
+      const expected = await checksums(source, database);
+      expect(Object.keys(expected).length).toBeGreaterThan(0);
+      expect(await checksums(replica, database)).toEqual(expected);
+    }
+  }
+
+  beforeAll(async () => {
+    replicaDir = mkdtempSync(join(tmpdir(), 'opsdeck-onprem-'));
+    replicaServer = await startStandaloneServer({
+      dataDir: replicaDir,
+      serverId: 901,
+      admin: ADMIN,
+    });
+    stack = new E2eStack(
+      {
+        access: ACCESS,
+        databases: {
+          billing: { instance: 'production', user: 'admin', passwordEnv: 'E2E_DB_PASSWORD' },
+        },
+        replicas: {
+          onprem: {
+            host: replicaServer.host,
+            port: replicaServer.port,
+            user: ADMIN.user,
+            passwordEnv: 'E2E_REPLICA_PASSWORD',
+            source: 'billing',
+            replicationUser: REPL.user,
+            replicationPasswordEnv: 'E2E_REPL_PASSWORD',
+          },
+          // Nothing listens there: the preflight must say so.
+          gone: {
+            host: '127.0.0.1',
+            port: 9,
+            user: ADMIN.user,
+            passwordEnv: 'E2E_REPLICA_PASSWORD',
+            source: 'billing',
+            replicationUser: REPL.user,
+            replicationPasswordEnv: 'E2E_REPL_PASSWORD',
+          },
+        },
+        restoreTable: { workerCidr: '127.0.0.1/32' },
+        seedSlave: { pollSeconds: 0.2, maxWaitMinutes: 5, catchUpMinutes: 5, parallelism: 2 },
+        runbook: { progressIntervalMs: 0 },
+      },
+      // Binlogs rotate (and, with retention NULL, are purged) every 2 s, as RDS does every few minutes.
+      { sandbox: { seed: true, config: { createDelayMs: 1500, binlogRotateIntervalMs: 2000 } } },
+    );
+    Object.assign(stack.env, {
+      E2E_DB_PASSWORD: SEED.masterPassword,
+      E2E_REPLICA_PASSWORD: ADMIN.password,
+      E2E_REPL_PASSWORD: REPL.password,
+    });
+    await stack.start();
+    await stack.startWorker();
+    const production = (await instances()).find((i) => i.DBInstanceIdentifier === 'production')!;
+    source = await mysql.createConnection({
+      host: production.Endpoint!.Address!,
+      port: production.Endpoint!.Port!,
+      user: SEED.masterUsername,
+      password: SEED.masterPassword,
+    });
+    await source.query('CREATE DATABASE shop');
+    await source.query('USE shop');
+    await loadShop(source, SIZES);
+    replica = await mysql.createConnection({
+      host: replicaServer.host,
+      port: replicaServer.port,
+      user: ADMIN.user,
+      password: ADMIN.password,
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await source?.end();
+    await replica?.end();
+    await stack?.stop();
+    await replicaServer?.stop();
+    rmSync(replicaDir, { recursive: true, force: true });
+  }, 180_000);
+
+  describe('refuses, with the reason and the usage, and changes nothing:', () => {
+    const refusals: [string, string][] = [
+      ['', '<source> is missing'],
+      ['billing', '<replica> is missing'],
+      ['billing nowhere', 'nowhere is not a configured replica (configured: gone, onprem)'],
+      ['payroll onprem', 'payroll is not a configured database (configured: billing)'],
+      ['billing onprem --databases "shop;drop"', '--databases: must be database names'],
+      ['billing onprem --retention-hours 200', '--retention-hours: must be 1-168'],
+      ['billing onprem --retention-hours soon', '--retention-hours: must be a whole number'],
+      ['billing onprem --force', 'unknown option --force'],
+      [
+        'billing onprem --databases shop,nosuch',
+        'billing has no database nosuch (it has billing, shop)',
+      ],
+      [
+        'billing onprem --databases shop',
+        "the replica would apply the source's changes to billing too",
+      ],
+      ['billing gone', 'cannot reach the replica gone at 127.0.0.1:9'],
+    ];
+    it.each(refusals)('/seed-slave %s', async (line, message) => {
+      const before = (await instances()).length;
+      const res = await seed(line);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ response_type: 'ephemeral' });
+      expect(text(res)).toContain(message);
+      expect(text(res)).toContain('/seed-slave <rds-source> <replica>');
+      expect(await stack.runtime.opsQueue.count()).toBe(0);
+      expect((await instances()).length).toBe(before);
+    });
+  });
+
+  it("refuses a replica with its source's server_id (replication would skip every event as its own)", async () => {
+    const sourceId = Number((await one(source, 'SELECT @@server_id AS id')).id);
+    await replica.query('SET GLOBAL server_id = ?', [sourceId]);
+    try {
+      const res = await seed('billing onprem');
+      expect(res.body).toMatchObject({ response_type: 'ephemeral' });
+      expect(text(res)).toContain(
+        `onprem has server_id ${sourceId}, the same as billing: a replica needs its own`,
+      );
+      expect(await stack.runtime.opsQueue.count()).toBe(0);
+    } finally {
+      await replica.query('SET GLOBAL server_id = 901');
+    }
+  });
+
+  it('status and --dry-run show the preflight and the plan, and change nothing', async () => {
+    const status = text(await seed('status onprem'));
+    expect(status).toContain('not configured as a replica');
+    expect(status).toMatch(/retention :warning: NULL/);
+    const dry = text(await seed('billing onprem --dry-run'));
+    expect(dry).toContain('Dry run');
+    expect(dry).toContain('nothing was changed or queued');
+    expect(dry).toContain('binlog retention is NULL');
+    expect(dry).toContain('the plan raises it to 168 h');
+    expect(dry).toContain('replication user `repl` has REPLICATION SLAVE');
+    expect(dry).toContain('server_id 901');
+    expect(dry).toContain('databases to seed: billing, shop');
+    expect(dry).toContain(
+      'the plan adds replicate-wild-ignore-table=mysql.rds\\_% while replication is stopped',
+    );
+    expect(await stack.runtime.opsQueue.count()).toBe(0);
+    const [retention] = await source.query<mysql.RowDataPacket[]>(
+      "SELECT value FROM mysql.rds_configuration WHERE name = 'binlog retention hours'",
+    );
+    expect(retention[0]!.value).toBeNull();
+  });
+
+  it('seeds the replica under a steady write load: caught up, every table equal, writes never failed or stalled', async () => {
+    const load = writeLoad();
+    const { jobId, plan } = await approvedSeed('billing onprem');
+    // The approvers see what the preflight found and which steps cannot be undone.
+    expect(plan).toContain('*Preflight*');
+    expect(plan).toContain('binlog retention is NULL');
+    expect(plan).toContain('server_id 901');
+    expect(plan).toMatch(/irreversible.{0,40}drop and load again billing, shop on onprem/);
+    const { lines } = await stack.finishedThread(jobId, 'succeeded', 240_000);
+    const stats = await load.stop();
+    const all = lines.join('\n');
+    expect(all).toContain('binlog retention on billing: NULL → 168 h');
+    expect(all).toMatch(
+      /:round_pushpin: `production-seed-[0-9a-f]{10}` stopped; its data matches billing at \*binlog\.\d{6}:\d+\*/,
+    );
+    expect(all).toContain('onprem was not replicating (recorded)');
+    expect(all).toContain(':warning: added replicate-wild-ignore-table=mysql.rds\\_% on onprem');
+    expect(all).toContain('verified: ');
+    expect(all).toContain('onprem has caught up');
+    expect(all).toMatch(/deleted `production-seed-[0-9a-f]{10}`/);
+    expect(stats.failed).toBe(0);
+    expect(stats.achievedPerSecond).toBeGreaterThan(WRITES_PER_SECOND * 0.8);
+    expect(stats.longestGapMs).toBeLessThan(5000);
+    await expectReplicaEqualsSource();
+    await expectNothingLeft(jobId);
+    // RDS writes its own tables on the master; the replica, which lacks them, skips them.
+    await source.query("CALL mysql.rds_set_configuration('target delay', 3600)");
+    await expectReplicaEqualsSource();
+    expect(text(await seed('status onprem'))).toContain(
+      'filters: replicate-wild-ignore-table=mysql.rds\\_%\n',
+    );
+    // The coordinates and the replica's state before the change are in the audit trail.
+    const recorded = (await stack.runtime.auditStore.jobEvents(jobId))
+      .filter((row) => row.type === 'step-recorded')
+      .map((row) => JSON.parse(row.detailJson!) as Record<string, unknown>);
+    expect(recorded.map((detail) => detail.what)).toEqual([
+      'binlog retention raised',
+      'source coordinates',
+      'replica status before the seed',
+      'replica filter added',
+      'replica caught up',
+    ]);
+    expect(recorded[1]).toMatchObject({ file: expect.stringMatching(/^binlog\.\d{6}$/) });
+    expect(JSON.stringify(recorded)).not.toContain(REPL.password);
+  }, 300_000);
+
+  it('rebuilds a replica broken by purged binlogs (error 1236), which status recognises', async () => {
+    await replica.query('STOP SLAVE');
+    await source.query("CALL mysql.rds_set_configuration('binlog retention hours', NULL)");
+    const load = writeLoad();
+    // The sandbox rotates and, with retention NULL, purges: the replica's next binlog goes away.
+    await waitFor(
+      async () => {
+        const status = await one(replica, 'SHOW SLAVE STATUS');
+        const [logs] = await source.query<mysql.RowDataPacket[]>('SHOW BINARY LOGS');
+        return !logs.some((log) => log.Log_name === status.Master_Log_File);
+      },
+      60_000,
+      'the source to purge the binlog the replica needs',
+    );
+    await replica.query('START SLAVE');
+    await waitFor(
+      async () => Number((await one(replica, 'SHOW SLAVE STATUS')).Last_IO_Errno) === 1236,
+      30_000,
+      'error 1236',
+    );
+    const status = text(await seed('status onprem'));
+    expect(status).toContain('IO error 1236');
+    expect(status).toContain('seed it again with `/seed-slave');
+    const { jobId } = await approvedSeed('billing onprem');
+    const { lines } = await stack.finishedThread(jobId, 'succeeded', 240_000);
+    expect((await load.stop()).failed).toBe(0);
+    expect(lines.join('\n')).toMatch(/onprem as found \(recorded\): .*IO error 1236/);
+    await expectReplicaEqualsSource();
+    await expectNothingLeft(jobId);
+  }, 300_000);
+
+  it('a worker killed during the copy: the new worker resumes it from the checkpoint, one temporary replica, every table equal', async () => {
+    const load = writeLoad();
+    const { jobId } = await approvedSeed('billing onprem');
+    await waitFor(
+      async () => {
+        const job = await stack.runtime.jobs.get(jobId);
+        const checkpoint = job?.data.checkpoint as { state?: { copy?: unknown } } | undefined;
+        return checkpoint?.state?.copy !== undefined;
+      },
+      120_000,
+      'the copy to checkpoint',
+    );
+    const worker = stack.workerProcesses.find((w) => w.exitCode === null && !w.killed)!;
+    worker.kill('SIGKILL');
+    await new Promise((resolve) => worker.once('exit', resolve));
+    await stack.startWorker();
+    const { lines } = await stack.finishedThread(jobId, 'succeeded', 300_000);
+    expect((await load.stop()).failed).toBe(0);
+    const all = lines.join('\n');
+    expect(all).toContain('resuming the copy from its last checkpoint');
+    expect(all.match(/creating the temporary read replica/g)).toHaveLength(1);
+    await expectReplicaEqualsSource();
+    await expectNothingLeft(jobId);
+  }, 360_000);
+});
