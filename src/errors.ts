@@ -93,6 +93,8 @@ export const ErrorCode = {
   DeployTargetUnknown: 'OPSDECK_DEPLOY_TARGET_UNKNOWN',
   /** `/deploy`: the history has no deploy with this job id (its start was never recorded). */
   DeployHistoryMissing: 'OPSDECK_DEPLOY_HISTORY_MISSING',
+  /** `/deploy`: the targets name no host (no running EC2 instance matched the tag filters, or none had the configured address); the message names the filters. */
+  DeployNoHosts: 'OPSDECK_DEPLOY_NO_HOSTS',
   /** A status feed could not be fetched: network, timeout, or an HTTP error status. */
   FeedUnreachable: 'OPSDECK_FEED_UNREACHABLE',
   /** A status feed's response was larger than feeds.maxBytes; it was cut off. */
