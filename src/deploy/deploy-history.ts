@@ -69,19 +69,114 @@ export const DEPLOY_HISTORY_MIGRATIONS: readonly Migration[] = [
       ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
     ],
   },
+  {
+    version: 2,
+    name: "each host's result and full output, kept with the deploy",
+    statements: (table) => [
+      `CREATE TABLE IF NOT EXISTS ${outputTableOf(table)} (
+        job_id VARCHAR(128) NOT NULL,
+        host VARCHAR(255) NOT NULL,
+        ok TINYINT(1) NOT NULL,
+        exit_code INT NULL,
+        signal_name VARCHAR(16) NULL,
+        started_at_ms BIGINT NOT NULL,
+        duration_ms BIGINT NOT NULL,
+        output_bytes BIGINT NOT NULL,
+        output_truncated TINYINT(1) NOT NULL,
+        output MEDIUMBLOB NOT NULL,
+        PRIMARY KEY (job_id, host)
+      ) ENGINE=InnoDB`,
+    ],
+  },
 ];
+
+/** The host output table beside the history table: `db`.`<table>_output`. */
+function outputTableOf(qualifiedHistoryTable: string): string {
+  return qualifiedHistoryTable.replace(/`$/, '_output`');
+}
+
+/** One host's run, as kept with the deploy. */
+export interface HostOutputRecord {
+  host: string;
+  ok: boolean;
+  exitCode: number | null;
+  signal: string | null;
+  startedAt: number;
+  durationMs: number;
+  /** What the command wrote, also past the cap. */
+  outputBytes: number;
+  outputTruncated: boolean;
+  output: Buffer;
+}
 
 const COLUMNS =
   'job_id, app, env, ref, actor_id, actor_name, started_at_ms, finished_at_ms, outcome, hosts_total, hosts_json';
 
 export class DeployHistory {
   private readonly table: string;
+  private readonly outputTable: string;
+  private migrated: Promise<unknown> | undefined;
 
   constructor(
     private readonly pool: Pool,
     private readonly options: { database: string; table: string },
   ) {
     this.table = qualifiedTable(options.database, options.table);
+    this.outputTable = outputTableOf(this.table);
+  }
+
+  /** Migrates once, on first use (again after a failure). */
+  private async ready(): Promise<void> {
+    this.migrated ??= this.migrate().catch((error: unknown) => {
+      this.migrated = undefined;
+      throw error;
+    });
+    await this.migrated;
+  }
+
+  /** Keeps one host's result and output (a repeat for the same job and host replaces it). */
+  async recordHostOutput(jobId: string, record: HostOutputRecord): Promise<void> {
+    await this.ready();
+    await this.pool.query(
+      `REPLACE INTO ${this.outputTable}
+         (job_id, host, ok, exit_code, signal_name, started_at_ms, duration_ms, output_bytes, output_truncated, output)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        jobId,
+        record.host,
+        record.ok,
+        record.exitCode,
+        record.signal,
+        record.startedAt,
+        record.durationMs,
+        record.outputBytes,
+        record.outputTruncated,
+        record.output,
+      ],
+    );
+  }
+
+  /** A host's kept result and output, or null. */
+  async hostOutput(jobId: string, host: string): Promise<HostOutputRecord | null> {
+    await this.ready();
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      `SELECT host, ok, exit_code, signal_name, started_at_ms, duration_ms, output_bytes, output_truncated, output
+         FROM ${this.outputTable} WHERE job_id = ? AND host = ?`,
+      [jobId, host],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      host: String(row.host),
+      ok: Boolean(row.ok),
+      exitCode: row.exit_code === null ? null : Number(row.exit_code),
+      signal: row.signal_name === null ? null : String(row.signal_name),
+      startedAt: Number(row.started_at_ms),
+      durationMs: Number(row.duration_ms),
+      outputBytes: Number(row.output_bytes),
+      outputTruncated: Boolean(row.output_truncated),
+      output: Buffer.from(row.output as Buffer),
+    };
   }
 
   /** A history on the configured server (`mysql`, `deploy.history`); call `close()` when done. */
@@ -126,6 +221,7 @@ export class DeployHistory {
 
   /** Records a deploy's start; a second call for the same job changes nothing. */
   async recordStart(start: DeployStart): Promise<void> {
+    await this.ready();
     await this.pool.query(
       `INSERT INTO ${this.table} (job_id, app, env, ref, actor_id, actor_name, started_at_ms, hosts_total)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -151,6 +247,7 @@ export class DeployHistory {
     jobId: string,
     finish: DeployFinish,
   ): Promise<'recorded' | 'already-finished'> {
+    await this.ready();
     const hosts = {
       ok: [...finish.hostsOk],
       failed: [...finish.hostsFailed],
@@ -178,6 +275,7 @@ export class DeployHistory {
   }
 
   async get(jobId: string): Promise<DeployRecord | null> {
+    await this.ready();
     const [rows] = await this.pool.query<RowDataPacket[]>(
       `SELECT ${COLUMNS} FROM ${this.table} WHERE job_id = ?`,
       [jobId],
@@ -190,6 +288,7 @@ export class DeployHistory {
    * app+env, when given), by app and env.
    */
   async current(filter: { app?: string; env?: string } = {}): Promise<DeployRecord[]> {
+    await this.ready();
     const where = ["outcome = 'succeeded'"];
     const params: string[] = [];
     if (filter.app !== undefined) {
@@ -213,6 +312,7 @@ export class DeployHistory {
 
   /** Deploys not finished (running, or their worker died before recording the end). */
   async unfinished(): Promise<DeployRecord[]> {
+    await this.ready();
     const [rows] = await this.pool.query<RowDataPacket[]>(
       `SELECT ${COLUMNS} FROM ${this.table} WHERE finished_at_ms IS NULL ORDER BY started_at_ms`,
     );
@@ -221,6 +321,7 @@ export class DeployHistory {
 
   /** The last `limit` deploys of app+env, newest first, whatever their outcome. */
   async last(app: string, env: string, limit = 10): Promise<DeployRecord[]> {
+    await this.ready();
     const n = Math.max(1, Math.min(1000, Math.trunc(limit)));
     const [rows] = await this.pool.query<RowDataPacket[]>(
       `SELECT ${COLUMNS} FROM ${this.table} WHERE app = ? AND env = ?
