@@ -89,7 +89,14 @@ async function planDeploy(
   const held = await locks.get(input.app, input.env);
   if (held && !input['dry-run'])
     return reply(`:lock: not deployed: ${describeLock(held)}. ${unlockHint(held)}`);
-  const hosts = (await resolveDeployHosts(ctx.aws.ec2, settings.targets)).map((h) => h.host);
+  let hosts: string[];
+  try {
+    hosts = (await resolveDeployHosts(ctx.aws.ec2, settings.targets)).map((h) => h.host);
+  } catch (error) {
+    if (isOpsdeckError(error) && error.code === ErrorCode.DeployNoHosts)
+      return reply(`:warning: not deployed: ${error.message}.`);
+    throw error;
+  }
   const values = { app: input.app, env: input.env, ref };
   const commands = hosts.map(
     (host) => renderCommand(settings.command, { ...values, host }).display,

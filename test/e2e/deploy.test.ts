@@ -65,7 +65,7 @@ describe('/deploy end to end', () => {
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'opsdeck-deploy-'));
-    for (const env of ['prod', 'staging', 'canary', 'slow', 'resume'])
+    for (const env of ['prod', 'staging', 'canary', 'slow', 'resume', 'ghost'])
       mkdirSync(dirOf(env), { recursive: true });
     stack = new E2eStack(
       {
@@ -100,6 +100,9 @@ describe('/deploy end to end', () => {
                 }),
                 slow: environment('slow', { targets: { hosts: STATIC }, concurrency: 2 }),
                 resume: environment('resume', { targets: { hosts: STATIC }, concurrency: 2 }),
+                ghost: environment('ghost', {
+                  targets: { ec2: { tags: { app: 'billing', env: 'nowhere' } } },
+                }),
               },
             },
           },
@@ -130,7 +133,7 @@ describe('/deploy end to end', () => {
       ['payroll prod', 'no app "payroll" in the deploy config (configured: billing)'],
       [
         'billing qa',
-        'app billing has no environment "qa" (configured: prod, staging, canary, slow, resume)',
+        'app billing has no environment "qa" (configured: prod, staging, canary, slow, resume, ghost)',
       ],
       ['billing staging --ref x', 'unknown option --ref'],
       ['billing staging -rf', 'unknown option -r'],
@@ -144,6 +147,15 @@ describe('/deploy end to end', () => {
       expect(text(res)).toContain('/deploy <app> <env> [<ref>] [--dry-run]');
       expect(await stack.runtime.opsQueue.count()).toBe(0);
     });
+  });
+
+  it('says which filters matched no running instance, and queues nothing', async () => {
+    const res = await deploy('billing ghost v1');
+    expect(res.body).toMatchObject({ response_type: 'ephemeral' });
+    expect(text(res)).toContain(
+      ':warning: not deployed: no running EC2 instance matches: tag:app = "billing", tag:env = "nowhere"',
+    );
+    expect(await stack.runtime.opsQueue.count()).toBe(0);
   });
 
   it('--dry-run shows the resolved hosts and the exact commands, and runs nothing', async () => {

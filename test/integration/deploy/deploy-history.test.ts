@@ -53,7 +53,7 @@ describe('DeployHistory', () => {
     const other = open();
     try {
       const applied = await Promise.all([history.migrate(), other.migrate()]);
-      expect(applied.flat()).toEqual([1]);
+      expect(applied.flat().sort()).toEqual([1, 2]);
       expect(await history.migrate()).toEqual([]);
     } finally {
       await other.close();
@@ -63,7 +63,10 @@ describe('DeployHistory', () => {
       'SELECT scope, version FROM schema_migrations',
     );
     await conn.end();
-    expect(rows.map((r) => `${r.scope}@${r.version}`)).toEqual(['deploy:deploys@1']);
+    expect(rows.map((r) => `${r.scope}@${r.version}`).sort()).toEqual([
+      'deploy:deploys@1',
+      'deploy:deploys@2',
+    ]);
   });
 
   it('records start and finish idempotently by job id', async () => {
@@ -151,5 +154,27 @@ describe('DeployHistory', () => {
       'job-1',
     ]);
     expect(await history.last('shop', 'nowhere')).toEqual([]);
+  });
+
+  it("keeps each host's result and full output with the deploy, bytes as they were", async () => {
+    const output = Buffer.concat([Buffer.from('deploying ✓\n'), Buffer.from([0, 255, 10])]);
+    const record = {
+      host: 'web01',
+      ok: false,
+      exitCode: 3,
+      signal: null,
+      startedAt: T0,
+      durationMs: 1234,
+      outputBytes: 99_999,
+      outputTruncated: true,
+      output,
+    };
+    await history.recordHostOutput('job-out', record);
+    expect(await history.hostOutput('job-out', 'web01')).toEqual(record);
+    // A host run again (a resumed job) replaces its record.
+    await history.recordHostOutput('job-out', { ...record, ok: true, exitCode: 0 });
+    expect(await history.hostOutput('job-out', 'web01')).toMatchObject({ ok: true, exitCode: 0 });
+    expect(await history.hostOutput('job-out', 'web02')).toBeNull();
+    expect(await history.hostOutput('other-job', 'web01')).toBeNull();
   });
 });
