@@ -6,6 +6,7 @@ import { DeployInput } from '../src/deploy/deploy-input';
 import { lockedError } from '../src/deploy/deploy-lock';
 import type { DeployServices } from '../src/deploy/deploy-services';
 import { runHost, type HostResult } from '../src/deploy/host-runner';
+import { runningCommand, stopLeftRunning, type RunningCommand } from '../src/deploy/left-running';
 import { runRollout, type RolloutReport } from '../src/deploy/rollout-scheduler';
 import { CancelledError, ErrorCode, OpsdeckError } from '../src/errors';
 import { defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
@@ -48,6 +49,8 @@ interface DeployState {
   startedAt?: number;
   preDone?: boolean;
   results?: HostOutcomeState[];
+  /** Commands started and not yet finished, by host: a resumed job stops those left running. */
+  running?: Record<string, RunningCommand>;
   report?: { ok: string[]; failed: string[]; notRun: string[] };
   postDone?: boolean;
   finishRecorded?: boolean;
@@ -246,7 +249,14 @@ async function rollout(ctx: Ctx): Promise<void> {
     await ctx.say(
       `resuming: ${results.length} of ${hosts.length} hosts had finished (${results.map((r) => r.host).join(', ')}); not again`,
     );
+  await stopCommandsLeftRunning(ctx);
+  let running: Record<string, RunningCommand> = {};
+  // Checkpoints in the order they were asked for, each before the host's slot goes on.
   let saving = Promise.resolve();
+  const save = () => {
+    saving = saving.then(() => ctx.remember({ results, running }));
+    return saving;
+  };
   const report: RolloutReport<HostOutcomeState> = await runRollout<HostOutcomeState>({
     hosts,
     concurrency: env.concurrency,
@@ -264,6 +274,10 @@ async function rollout(ctx: Ctx): Promise<void> {
         outputFile: outputFile(ctx, host),
         maxOutputBytes: MAX_OUTPUT_BYTES,
         killGraceMs: KILL_GRACE_MS,
+        onSpawn: (processGroup) => {
+          running = { ...running, [host]: runningCommand(processGroup, argv[0]!) };
+          return save();
+        },
       });
       await keepOutput(ctx, result);
       await ctx.say(
@@ -284,9 +298,10 @@ async function rollout(ctx: Ctx): Promise<void> {
     },
     onHostFinished: async (result, progress) => {
       results = [...results.filter((r) => r.host !== result.host), result];
-      // Checkpointed in order, before the host's slot goes to the next one.
-      saving = saving.then(() => ctx.remember({ results }));
-      await saving;
+      running = Object.fromEntries(
+        Object.entries(running).filter(([host]) => host !== result.host),
+      );
+      await save();
       ctx.progress(progress.done, progress.total, 'hosts');
     },
   });
@@ -303,6 +318,28 @@ async function rollout(ctx: Ctx): Promise<void> {
       `${summary.failed.length} host${summary.failed.length === 1 ? '' : 's'} failed (${summary.failed.join(', ')})${report.stoppedBy === 'failure-threshold' ? `: the failure threshold (${env.failureThreshold}) stopped the rollout` : ''}; ${counts}`,
     );
   await ctx.say(`all ${hosts.length} hosts deployed: ${counts}`);
+}
+
+/**
+ * A worker that died left its hosts' commands running (their own process groups outlive it):
+ * stop them before their hosts run again, so no host is deployed twice at the same time.
+ */
+async function stopCommandsLeftRunning(ctx: Ctx): Promise<void> {
+  const left = Object.entries(state(ctx).running ?? {});
+  for (const [host, command] of left) {
+    const outcome = await stopLeftRunning(command, KILL_GRACE_MS);
+    const what = `${host}'s command from before the interruption (process group ${command.processGroup})`;
+    await ctx.say(
+      {
+        stopped: `:warning: stopped ${what}; ${host} runs again`,
+        killed: `:warning: killed ${what} (it ignored SIGTERM); ${host} runs again`,
+        'already-gone': `${what} had ended; ${host} runs again`,
+        'pid-reused': `${what} had ended (its process id is someone else's now); ${host} runs again`,
+        'other-machine': `:warning: ${what} ran on ${command.machine}, which this worker cannot reach: it may still be running there while ${host} runs again`,
+      }[outcome],
+    );
+  }
+  if (left.length > 0) await ctx.remember({ running: {} });
 }
 
 async function finish(ctx: Ctx): Promise<void> {

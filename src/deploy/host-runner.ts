@@ -35,6 +35,11 @@ export interface HostRunOptions {
   /** Extra environment variables for the child. */
   env?: Record<string, string>;
   cwd?: string;
+  /**
+   * Told the command's process group id once it runs (not awaited: the caller records it, so a
+   * job resumed after this worker died can stop a command it left running).
+   */
+  onSpawn?: (processGroup: number) => Promise<void> | void;
 }
 
 export interface HostResult {
@@ -139,6 +144,12 @@ export async function runHost(options: HostRunOptions): Promise<HostResult> {
   });
   child.stdout.on('data', collect);
   child.stderr.on('data', collect);
+  if (child.pid !== undefined && options.onSpawn) {
+    const pid = child.pid;
+    void Promise.resolve()
+      .then(() => options.onSpawn!(pid))
+      .catch(() => undefined);
+  }
 
   let timedOut = false;
   let cancelled = false;

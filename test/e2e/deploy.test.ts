@@ -117,7 +117,7 @@ describe('/deploy end to end', () => {
     writeFileSync(join(dirOf('staging'), 'sleep'), '0.4');
     writeFileSync(join(dirOf('canary'), 'sleep'), '0.1');
     writeFileSync(join(dirOf('slow'), 'sleep'), '20');
-    writeFileSync(join(dirOf('resume'), 'sleep'), '1.5');
+    writeFileSync(join(dirOf('resume'), 'sleep'), '4');
     writeFileSync(join(dirOf('prod'), 'sleep'), '0.1');
   }, 120_000);
 
@@ -278,7 +278,7 @@ describe('/deploy end to end', () => {
     expect(text(await deploy('lock billing staging'))).toContain('<reason>: is missing');
   });
 
-  it('a worker killed mid-rollout: the new worker does not run a finished host again', async () => {
+  it('a worker killed mid-rollout: the new worker stops what it left running and runs no finished host again', async () => {
     const jobId = await queued('billing resume v7');
     await waitFor(
       () => events('resume').filter((e) => e.kind === 'end').length >= 2,
@@ -299,8 +299,15 @@ describe('/deploy end to end', () => {
     await new Promise((resolve) => worker.once('exit', resolve));
     await stack.startWorker();
     const { lines } = await stack.finishedThread(jobId, 'succeeded', 120_000);
-    expect(lines.join('\n')).toContain('resuming: ');
+    const all = lines.join('\n');
+    expect(all).toContain('resuming: ');
     for (const host of recorded) expect(starts('resume', host)).toHaveLength(1);
-    for (const host of STATIC) expect(starts('resume', host).length).toBeGreaterThanOrEqual(1);
+    // The commands the dead worker left running were stopped before their hosts ran again:
+    // every host completed exactly once.
+    expect(all).toMatch(/:warning: stopped 10\.0\.0\.\d's command from before the interruption/);
+    const ends = events('resume').filter((e) => e.kind === 'end');
+    expect(ends.map((e) => e.host).sort()).toEqual(STATIC);
+    const terms = events('resume').filter((e) => e.kind === 'term');
+    expect(terms.length).toBeGreaterThanOrEqual(1);
   }, 180_000);
 });
