@@ -9,6 +9,7 @@ import { runHost, type HostResult } from '../src/deploy/host-runner';
 import { runningCommand, stopLeftRunning, type RunningCommand } from '../src/deploy/left-running';
 import { runRollout, type RolloutReport } from '../src/deploy/rollout-scheduler';
 import { CancelledError, ErrorCode, OpsdeckError } from '../src/errors';
+import { BatchedSay } from '../src/runbook/batched-say';
 import { defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
 import { formatDuration } from '../src/runbook/progress-meter';
 
@@ -250,6 +251,12 @@ async function rollout(ctx: Ctx): Promise<void> {
       `resuming: ${results.length} of ${hosts.length} hosts had finished (${results.map((r) => r.host).join(', ')}); not again`,
     );
   await stopCommandsLeftRunning(ctx);
+  // Hosts that succeeded are told together, once per progress interval: a line per host would
+  // keep the thread (paced at about a message a second) far behind the rollout.
+  const done = new BatchedSay(
+    (text) => ctx.say(text),
+    ctx.services.config.runbook.progressIntervalMs,
+  );
   let running: Record<string, RunningCommand> = {};
   // Checkpoints in the order they were asked for, each before the host's slot goes on.
   let saving = Promise.resolve();
@@ -280,11 +287,14 @@ async function rollout(ctx: Ctx): Promise<void> {
         },
       });
       await keepOutput(ctx, result);
-      await ctx.say(
-        result.ok
-          ? `:white_check_mark: ${host} done in ${formatDuration(result.durationMs)}`
-          : `:x: ${host} ${describeFailure(result)}${result.cancelled ? '' : tailBlock(result.tail)}\nFull output: \`/deploy output ${ctx.meta.jobId} ${host}\``,
-      );
+      if (result.ok)
+        await done.add(`:white_check_mark: ${host} done in ${formatDuration(result.durationMs)}`);
+      else {
+        await done.flush();
+        await ctx.say(
+          `:x: ${host} ${describeFailure(result)}${result.cancelled ? '' : tailBlock(result.tail)}\nFull output: \`/deploy output ${ctx.meta.jobId} ${host}\``,
+        );
+      }
       return {
         host,
         ok: result.ok,
@@ -305,6 +315,7 @@ async function rollout(ctx: Ctx): Promise<void> {
       ctx.progress(progress.done, progress.total, 'hosts');
     },
   });
+  await done.flush();
   const summary = summarise(hosts, report.results);
   await ctx.remember({ report: summary });
   const counts = `${summary.ok.length} ok, ${summary.failed.length} failed, ${summary.notRun.length} not run${summary.notRun.length ? ` (${summary.notRun.join(', ')})` : ''}`;
