@@ -83,6 +83,18 @@ export const ErrorCode = {
   MysqlCopyUnsupported: 'OPSDECK_MYSQL_COPY_UNSUPPORTED',
   /** A checkpoint given to resume a copy belongs to another copy or another source. */
   MysqlResumeMismatch: 'OPSDECK_MYSQL_RESUME_MISMATCH',
+  /** `/deploy`: the app+environment is locked (by a running deploy or a manual lock); the message says by whom, since when, why. */
+  DeployLocked: 'OPSDECK_DEPLOY_LOCKED',
+  /** `/deploy`: a lock release or renewal by someone who does not hold the lock. */
+  DeployLockNotHeld: 'OPSDECK_DEPLOY_LOCK_NOT_HELD',
+  /** `/deploy`: a command template that cannot be rendered (unknown placeholder, a value with a NUL byte, a value missing). */
+  DeployTemplateInvalid: 'OPSDECK_DEPLOY_TEMPLATE_INVALID',
+  /** `/deploy`: an app or environment that is not in the `deploy` config. */
+  DeployTargetUnknown: 'OPSDECK_DEPLOY_TARGET_UNKNOWN',
+  /** `/deploy`: the history has no deploy with this job id (its start was never recorded). */
+  DeployHistoryMissing: 'OPSDECK_DEPLOY_HISTORY_MISSING',
+  /** `/deploy`: the targets name no host (no running EC2 instance matched the tag filters, or none had the configured address); the message names the filters. */
+  DeployNoHosts: 'OPSDECK_DEPLOY_NO_HOSTS',
   /** A status feed could not be fetched: network, timeout, or an HTTP error status. */
   FeedUnreachable: 'OPSDECK_FEED_UNREACHABLE',
   /** A status feed's response was larger than feeds.maxBytes; it was cut off. */

@@ -6,6 +6,7 @@ import { AuditWriter } from '../audit/audit-writer';
 import { createAwsClients, type AwsClients } from '../aws/clients';
 import type { OpsdeckConfig } from '../config/schema';
 import type { Secrets } from '../config/secrets';
+import { createDeployServices, type DeployServices } from '../deploy/deploy-services';
 import type { Logger } from '../log/logger';
 import { DatabaseAccess } from '../mysql/database-access';
 import { Outbox } from '../notify/outbox';
@@ -41,6 +42,8 @@ export interface Runtime {
   aws: AwsClients;
   /** The configured databases (`databases`), with their passwords from the environment. */
   databases: DatabaseAccess;
+  /** `/deploy`'s locks and history, with a `deploy` config section. */
+  deploys?: DeployServices;
   newRedisConnection(): IORedis;
   close(): Promise<void>;
 }
@@ -90,6 +93,7 @@ export function createRuntime(
     retryMaxDelayMs: config.audit.retryMaxDelayMs,
     logger,
   });
+  const deploys = createDeployServices(config, redis, env);
   return {
     config,
     secrets,
@@ -111,6 +115,7 @@ export function createRuntime(
     auditStore,
     auditWriter,
     aws,
+    ...(deploys && { deploys }),
     newRedisConnection: () => newRedisConnection(),
     async close() {
       await auditWriter.stop();
@@ -119,6 +124,7 @@ export function createRuntime(
         notifyQueue.close(),
         mysqlPool.end(),
         auditStore.close(),
+        deploys?.history.close(),
       ]);
       aws.rds.destroy();
       aws.ec2.destroy();

@@ -75,6 +75,7 @@ export async function startBot(runtime: Runtime, options: BotOptions = {}): Prom
     }),
     aws: runtime.aws,
     databases: runtime.databases,
+    ...(runtime.deploys && { deploys: runtime.deploys }),
     outbox: runtime.outbox,
     feeds: feedStatus(runtime),
   };

@@ -55,6 +55,7 @@ export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
       redisPrefix: prefix,
       aws: runtime.aws,
       databases: runtime.databases,
+      ...(runtime.deploys && { deploys: runtime.deploys }),
       approvals: new ApprovalStore(runtime.redis, prefix),
       outbox: runtime.outbox,
       audit: runtime.auditWriter,

@@ -68,8 +68,10 @@ export async function migrate(
   table: string,
   migrations: readonly Migration[] = AUDIT_MIGRATIONS,
   lockTimeoutSeconds = 30,
+  /** Whose migrations these are (`<scopePrefix>:<table>` in schema_migrations): other stores reuse this. */
+  scopePrefix = 'audit',
 ): Promise<number[]> {
-  const scope = `audit:${table}`;
+  const scope = `${scopePrefix}:${table}`;
   const pending = await pendingMigrations(pool, database, scope, migrations);
   if (pending.length === 0) return [];
   const conn = await pool.getConnection();

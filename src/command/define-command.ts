@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { AuditStore } from '../audit/audit-store';
 import type { AwsClients } from '../aws/clients';
 import type { OpsdeckConfig } from '../config/schema';
+import type { DeployServices } from '../deploy/deploy-services';
 import type { DatabaseAccess } from '../mysql/database-access';
 import type { FeedState } from '../feeds/feed-state-store';
 import type { ResolvedFeed } from '../feeds/feeds-config';
@@ -42,6 +43,8 @@ export interface CommandContext {
   aws: AwsClients;
   /** The configured databases, for planners that check a table exists (read only). */
   databases: DatabaseAccess;
+  /** `/deploy`'s locks and history (with a `deploy` config section). */
+  deploys?: DeployServices;
   /** The configured status feeds and their polling state (`/ops feeds`). */
   feeds: FeedStatus;
 }

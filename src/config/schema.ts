@@ -4,6 +4,7 @@ import { AccessConfig } from '../access/config';
 import { AuditConfig } from '../audit/config';
 import { AwsConfig } from '../aws/config';
 import { DatabasesConfig } from '../aws/database-targets';
+import { DeployConfig } from '../deploy/deploy-config';
 import { PhzConfig } from '../dns/phz-config';
 import { FeedsConfig } from '../feeds/feeds-config';
 import { RestoreTableConfig } from '../restore/restore-config';
@@ -152,6 +153,8 @@ export const OpsdeckConfig = z
     replicas: ReplicasConfig,
     seedSlave: SeedSlaveConfig.prefault({}),
     feeds: FeedsConfig.prefault({}),
+    /** `/deploy`: apps, environments, targets, commands (none unless configured). */
+    deploy: DeployConfig.optional(),
   })
   .refine(
     (c) =>

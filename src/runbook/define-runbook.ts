@@ -61,6 +61,12 @@ export interface StepOptions<I> {
   /** Name shown for the cleanup (default: `undo <step>`). */
   cleanupName?: string;
   timeoutMs?: number;
+  /**
+   * On a cancel or timeout, how long the engine waits for the step to wind down what it started
+   * (stop child processes, report what ran) before giving up on it and running the cleanups.
+   * Default 0: the step is abandoned at once.
+   */
+  settleOnAbortMs?: number;
   retry?: Partial<RetryPolicy>;
   /** Runs the step only for inputs where this is true (decided once the input is validated). */
   when?: (input: I) => boolean;

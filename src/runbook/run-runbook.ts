@@ -144,7 +144,14 @@ class RunbookRun {
     for (let attempt = 1; ; attempt++) {
       await this.emit({ type: 'step-started', step: step.name, index, count, attempt });
       try {
-        await this.invoke(step.name, step.run, input, step.timeoutMs, this.o.signal);
+        await this.invoke(
+          step.name,
+          step.run,
+          input,
+          step.timeoutMs,
+          this.o.signal,
+          step.settleOnAbortMs,
+        );
         await this.emit({
           type: 'step-finished',
           step: step.name,
@@ -221,6 +228,7 @@ class RunbookRun {
     input: unknown,
     timeoutMs: number | undefined,
     outer: AbortSignal,
+    settleOnAbortMs = 0,
   ): Promise<void> {
     const limit = timeoutMs ?? this.o.settings.defaultStepTimeoutMs;
     const timeout = new AbortController();
@@ -289,8 +297,15 @@ class RunbookRun {
       signal.addEventListener('abort', () => reject(abortReason(signal)), { once: true });
     });
     aborted.catch(() => undefined); // an abort after the step settled is nobody's error
+    const running = fn(ctx);
+    running.catch(() => undefined); // an abandoned step's own end is nobody's error either
     try {
-      await Promise.race([fn(ctx), aborted]);
+      await Promise.race([running, aborted]);
+    } catch (error) {
+      // Give the step its time to stop what it started before the cleanups run.
+      if (signal.aborted && settleOnAbortMs > 0)
+        await Promise.race([running.catch(() => undefined), sleep(settleOnAbortMs)]);
+      throw error;
     } finally {
       clearTimeout(timer);
     }

@@ -4,6 +4,7 @@ import type { ApprovalStore } from '../access/approval-store';
 import type { AuditWriter } from '../audit/audit-writer';
 import type { AwsClients } from '../aws/clients';
 import type { OpsdeckConfig } from '../config/schema';
+import type { DeployServices } from '../deploy/deploy-services';
 import type { DatabaseAccess } from '../mysql/database-access';
 import type { MessageSink } from '../notify/job-thread-observer';
 import type { UserGroupMembership } from '../slack/user-group-membership';
@@ -18,6 +19,8 @@ export interface RunbookServices {
   aws: AwsClients;
   /** Connections to the configured databases (and instances restored from them). */
   databases: DatabaseAccess;
+  /** `/deploy`'s locks and history (with a `deploy` config section). */
+  deploys?: DeployServices;
   /** For approvals asked for mid-run (`ctx.requestApproval`): the store the clicks decide in, */
   approvals: ApprovalStore;
   /** the outbox that posts the plan with its buttons, */

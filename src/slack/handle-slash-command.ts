@@ -4,6 +4,7 @@ import { authorize, describeDenial, userGroupsNamed, type AccessRequest } from '
 import type { AuditEventInput } from '../audit/audit-event';
 import type { AuditStore } from '../audit/audit-store';
 import type { AwsClients } from '../aws/clients';
+import type { DeployServices } from '../deploy/deploy-services';
 import type { DatabaseAccess } from '../mysql/database-access';
 import type { CommandRegistry } from '../command/command-registry';
 import {
@@ -48,6 +49,8 @@ export interface FrontDoorDeps extends ApprovalDeps {
   aws: AwsClients;
   /** The configured databases, for planners that look at a table before planning. */
   databases: DatabaseAccess;
+  /** `/deploy`'s locks and history (with a `deploy` config section). */
+  deploys?: DeployServices;
   /** The status feeds and their state, for `/ops feeds`. */
   feeds: FeedStatus;
   /** Upper bound on the work before the ack; Slack gives up after 3 s. */
@@ -158,6 +161,7 @@ export async function handleSlashCommand(
       commands: deps.commands.all,
       aws: deps.aws,
       databases: deps.databases,
+      ...(deps.deploys && { deploys: deps.deploys }),
       feeds: deps.feeds,
     };
     const outcome = await budget.bound(Promise.resolve(subcommand.plan(input, ctx)), 'the planner');

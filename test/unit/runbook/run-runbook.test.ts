@@ -223,6 +223,46 @@ describe('runRunbook', () => {
     expect(log).toEqual(['a', 'undo a']);
   });
 
+  it('with settleOnAbortMs, waits for the cancelled step to wind down before the cleanups', async () => {
+    const log: string[] = [];
+    const controller = new AbortController();
+    const h = harness([
+      step(
+        'winds-down',
+        async (ctx: StepContext<{ n: number }>) => {
+          setTimeout(() => controller.abort(new CancelledError('cancelled by alice')), 20);
+          await sleep(5000, ctx.signal).catch(() => undefined);
+          await sleep(50); // stopping what it started
+          log.push('stopped');
+          throw new CancelledError('cancelled');
+        },
+        { cleanup: recorder(log, 'undo'), settleOnAbortMs: 2000 },
+      ),
+    ]);
+    const result = await h.run({ signal: controller.signal });
+    expect(result.outcome).toBe('cancelled');
+    expect(log).toEqual(['stopped', 'undo']);
+  });
+
+  it('gives up on a step that does not wind down within settleOnAbortMs', async () => {
+    const log: string[] = [];
+    const controller = new AbortController();
+    const h = harness([
+      step(
+        'stuck',
+        async () => {
+          setTimeout(() => controller.abort(new CancelledError('cancelled by alice')), 20);
+          await sleep(1000);
+          log.push('too late');
+        },
+        { cleanup: recorder(log, 'undo'), settleOnAbortMs: 100 },
+      ),
+    ]);
+    const result = await h.run({ signal: controller.signal });
+    expect(result.outcome).toBe('cancelled');
+    expect(log).toEqual(['undo']);
+  });
+
   it('stops before the next step when a cancel was requested', async () => {
     const log: string[] = [];
     let requested: Person | null = null;

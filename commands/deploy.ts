@@ -1,0 +1,381 @@
+import { z } from 'zod';
+import {
+  defineCommand,
+  reply,
+  subcommand,
+  type Action,
+  type CommandContext,
+  type Reply,
+  type RunbookPlan,
+} from '../src/command/define-command';
+import { renderCommand } from '../src/deploy/command-template';
+import { deployEnvironment, deployName } from '../src/deploy/deploy-config';
+import type { DeployRecord } from '../src/deploy/deploy-history';
+import { DeployRef, type DeployInput } from '../src/deploy/deploy-input';
+import { describeLock, type DeployLock } from '../src/deploy/deploy-lock';
+import type { DeployServices } from '../src/deploy/deploy-services';
+import { resolveDeployHosts } from '../src/deploy/deploy-targets';
+import { ErrorCode, UsageError, isOpsdeckError } from '../src/errors';
+import { formatDuration } from '../src/runbook/progress-meter';
+
+/**
+ * `/deploy <app> <env> [<ref>]`: the configured command on the app's hosts of that environment,
+ * announced in the alert channel (jobs/deploy.ts). The planner resolves the hosts and renders
+ * every host's command, so the approvers (rules per environment: the target is `<app>/<env>`)
+ * and `--dry-run` see exactly what will run. Also: `status`, `history`, `output`, `lock`,
+ * `unlock`.
+ */
+
+const USAGE = '/deploy <app> <env> [<ref>] [--dry-run]';
+const STATUS_USAGE = '/deploy status [<app> [<env>]]';
+const HISTORY_USAGE = '/deploy history <app> <env>';
+const OUTPUT_USAGE = '/deploy output <job-id> <host>';
+const LOCK_USAGE = '/deploy lock <app> <env> <reason> [--hours <1-168>]';
+const UNLOCK_USAGE = '/deploy unlock <app> <env> [--force]';
+
+const app = z.string({ error: 'is missing' }).pipe(deployName);
+const env = z.string({ error: 'is missing' }).pipe(deployName);
+const target = (input: { app: string; env: string }) => `${input.app}/${input.env}`;
+/** Hosts listed in a reply before "and N more". */
+const LISTED_HOSTS = 20;
+/** A kept output shown in Slack: its end, this long at most. */
+const OUTPUT_CHARS = 3500;
+
+function services(ctx: CommandContext, usage: string): DeployServices {
+  if (!ctx.deploys || !ctx.config.deploy)
+    throw new UsageError(
+      'deploys are not configured here (no `deploy` section in the config)',
+      usage,
+    );
+  return ctx.deploys;
+}
+
+/** The app's environment from the config, or a usage error naming what is configured. */
+function environmentOf(ctx: CommandContext, input: { app: string; env: string }, usage: string) {
+  try {
+    return deployEnvironment(ctx.config.deploy, input.app, input.env);
+  } catch (error) {
+    if (isOpsdeckError(error) && error.code === ErrorCode.DeployTargetUnknown)
+      throw new UsageError(error.message, usage, { cause: error });
+    throw error;
+  }
+}
+
+const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+const listHosts = (hosts: readonly string[]) =>
+  hosts.length > LISTED_HOSTS
+    ? `${hosts.slice(0, LISTED_HOSTS).join(', ')} and ${hosts.length - LISTED_HOSTS} more`
+    : hosts.join(', ');
+
+const deploySchema = z.strictObject({
+  app,
+  env,
+  ref: DeployRef.optional(),
+  'dry-run': z.boolean().default(false),
+});
+
+async function planDeploy(
+  input: z.infer<typeof deploySchema>,
+  ctx: CommandContext,
+): Promise<RunbookPlan | Reply> {
+  const { locks } = services(ctx, USAGE);
+  const settings = environmentOf(ctx, input, USAGE);
+  const ref = input.ref ?? settings.defaultRef;
+  if (ref === undefined)
+    throw new UsageError(
+      `<ref> is missing, and ${target(input)} has no defaultRef in the config`,
+      USAGE,
+    );
+  const held = await locks.get(input.app, input.env);
+  if (held && !input['dry-run'])
+    return reply(`:lock: not deployed: ${describeLock(held)}. ${unlockHint(held)}`);
+  let hosts: string[];
+  try {
+    hosts = (await resolveDeployHosts(ctx.aws.ec2, settings.targets)).map((h) => h.host);
+  } catch (error) {
+    if (isOpsdeckError(error) && error.code === ErrorCode.DeployNoHosts)
+      return reply(`:warning: not deployed: ${error.message}.`);
+    throw error;
+  }
+  const values = { app: input.app, env: input.env, ref };
+  const commands = hosts.map(
+    (host) => renderCommand(settings.command, { ...values, host }).display,
+  );
+  const pre = settings.pre && renderCommand(settings.pre, values).display;
+  const post = settings.post && renderCommand(settings.post, values).display;
+  const rollout = `${settings.concurrency} host${settings.concurrency === 1 ? '' : 's'} at a time${settings.batchPauseSeconds ? ` in batches, ${settings.batchPauseSeconds} s apart` : ''}; no new host after ${settings.failureThreshold} failed; each stopped after ${formatDuration(settings.hostTimeoutSeconds * 1000)}`;
+  const summary = `deploy ${input.app} ${ref} to ${input.env} (${hosts.length} host${hosts.length === 1 ? '' : 's'})`;
+  if (input['dry-run']) {
+    return reply(
+      [
+        `:mag: Dry run of \`/deploy ${input.app} ${input.env} ${ref}\`: nothing was run or queued.`,
+        ...(held ? [`:lock: now: ${describeLock(held)}`] : []),
+        `*Hosts* (${hosts.length}): ${listHosts(hosts)}`,
+        `*Rollout*: ${rollout}`,
+        ...(pre ? [`*Once before*: \`${pre}\``] : []),
+        '*Per host*:',
+        ...commands.slice(0, LISTED_HOSTS).map((command) => `• \`${command}\``),
+        ...(commands.length > LISTED_HOSTS
+          ? [`…and ${commands.length - LISTED_HOSTS} more alike`]
+          : []),
+        ...(post ? [`*Once after*: \`${post}\``] : []),
+      ].join('\n'),
+    );
+  }
+  const jobInput: DeployInput = {
+    app: input.app,
+    env: input.env,
+    ref,
+    hosts,
+    pre: settings.pre !== undefined,
+    post: settings.post !== undefined,
+  };
+  return {
+    kind: 'runbook',
+    runbook: 'deploy',
+    input: jobInput,
+    summary,
+    findings: [`hosts: ${listHosts(hosts)}`, `rollout: ${rollout}`],
+    steps: [
+      { text: `lock ${target(input)} (a second deploy is refused until this one ends)` },
+      ...(pre ? [{ text: `once: \`${pre}\``, irreversible: true }] : []),
+      {
+        text: `on each host: \`${commands[0]!}\`${hosts.length > 1 ? ' (and alike)' : ''}`,
+        irreversible: true,
+      },
+      ...(post
+        ? [{ text: `once after every host succeeded: \`${post}\``, irreversible: true }]
+        : []),
+      { text: `record it in the history; unlock ${target(input)}` },
+    ],
+  };
+}
+
+function unlockHint(lock: DeployLock): string {
+  return lock.kind === 'deploy'
+    ? `Wait for it, or cancel it: \`/ops cancel ${lock.jobId}\`.`
+    : `Ask ${lock.actor.name} or wait until it expires; \`/deploy unlock ${lock.app} ${lock.env} --force\` overrides it (audited).`;
+}
+
+const statusSchema = z.strictObject({ app: app.optional(), env: env.optional() });
+
+async function status(input: z.infer<typeof statusSchema>, ctx: CommandContext): Promise<Reply> {
+  const { history, locks } = services(ctx, STATUS_USAGE);
+  if (input.app !== undefined && input.env !== undefined)
+    environmentOf(ctx, input as { app: string; env: string }, STATUS_USAGE);
+  const filter = {
+    ...(input.app !== undefined && { app: input.app }),
+    ...(input.env !== undefined && { env: input.env }),
+  };
+  const [current, allLocks] = await Promise.all([history.current(filter), locks.list()]);
+  const held = allLocks.filter(
+    (lock) =>
+      (input.app === undefined || lock.app === input.app) &&
+      (input.env === undefined || lock.env === input.env),
+  );
+  const scope =
+    input.app === undefined ? 'every app' : target({ app: input.app, env: input.env ?? '*' });
+  const lines = [`*Deployed now* (${scope}):`];
+  if (current.length === 0) lines.push('nothing deployed yet');
+  for (const record of current)
+    lines.push(
+      `• *${record.app}/${record.env}*: \`${record.ref}\` by ${record.actor.name}, ${when(record.finishedAt ?? record.startedAt)} (${record.hostsOk.length}/${record.hostsTotal} hosts)`,
+    );
+  for (const lock of held) lines.push(`:lock: ${describeLock(lock)}`);
+  return reply(lines.join('\n'));
+}
+
+const historySchema = z.strictObject({ app, env });
+
+async function showHistory(
+  input: z.infer<typeof historySchema>,
+  ctx: CommandContext,
+): Promise<Reply> {
+  const { history } = services(ctx, HISTORY_USAGE);
+  environmentOf(ctx, input, HISTORY_USAGE);
+  const records = await history.last(input.app, input.env, 10);
+  if (records.length === 0) return reply(`No deploys of ${target(input)} yet.`);
+  return reply([`*Last deploys of ${target(input)}*:`, ...records.map(describeRecord)].join('\n'));
+}
+
+const OUTCOME_EMOJI = {
+  succeeded: ':white_check_mark:',
+  failed: ':x:',
+  cancelled: ':no_entry_sign:',
+};
+
+function describeRecord(record: DeployRecord): string {
+  const outcome = record.outcome
+    ? `${OUTCOME_EMOJI[record.outcome]} ${record.outcome}`
+    : ':hourglass_flowing_sand: running';
+  const took =
+    record.finishedAt === null ? '' : ` in ${formatDuration(record.finishedAt - record.startedAt)}`;
+  const hosts =
+    record.outcome === null
+      ? `${record.hostsTotal} hosts`
+      : `${record.hostsOk.length} ok, ${record.hostsFailed.length} failed, ${record.hostsNotRun.length} not run`;
+  return `• ${when(record.startedAt)} \`${record.ref}\` by ${record.actor.name}: ${outcome}${took} (${hosts}) — job \`${record.jobId}\``;
+}
+
+const outputSchema = z.strictObject({
+  job: z
+    .string({ error: 'is missing' })
+    .regex(/^deploy-[0-9a-f]{10}$/, 'must be a deploy job id (deploy-…)'),
+  host: z.string({ error: 'is missing' }).min(1).max(255),
+});
+
+async function showOutput(
+  input: z.infer<typeof outputSchema>,
+  ctx: CommandContext,
+): Promise<Reply> {
+  const { history } = services(ctx, OUTPUT_USAGE);
+  const kept = await history.hostOutput(input.job, input.host);
+  if (!kept) return reply(`No output of ${input.host} kept for job \`${input.job}\`.`);
+  const text = kept.output.toString('utf8');
+  const shown = text.length > OUTPUT_CHARS ? `…${text.slice(-OUTPUT_CHARS)}` : text;
+  const ended = kept.ok
+    ? 'ok'
+    : kept.signal
+      ? `killed by ${kept.signal}`
+      : `exit code ${kept.exitCode}`;
+  return reply(
+    [
+      `*${input.host}* in \`${input.job}\`: ${ended} after ${formatDuration(kept.durationMs)}, ${kept.outputBytes} bytes of output${kept.outputTruncated ? ' (kept up to the cap)' : ''}${text.length > OUTPUT_CHARS ? `; the last ${OUTPUT_CHARS} characters:` : ':'}`,
+      '```',
+      shown.replace(/```/g, "'''") || '(no output)',
+      '```',
+    ].join('\n'),
+  );
+}
+
+const lockSchema = z.strictObject({
+  app,
+  env,
+  reason: z
+    .array(z.string())
+    .transform((words) => words.join(' ').trim())
+    .pipe(z.string().min(1, 'is missing (say why, for the others)').max(200)),
+  hours: z
+    .string()
+    .regex(/^\d{1,3}$/, 'must be a whole number of hours, 1-168')
+    .transform(Number)
+    .refine((h) => h >= 1 && h <= 168, 'must be 1-168')
+    .default(4),
+});
+
+function planLock(input: z.infer<typeof lockSchema>, ctx: CommandContext): Action {
+  const { locks } = services(ctx, LOCK_USAGE);
+  environmentOf(ctx, input, LOCK_USAGE);
+  const actor = { id: ctx.requester.userId, name: ctx.requester.userName };
+  return {
+    kind: 'action',
+    summary: `lock ${target(input)} for ${input.hours} h: ${input.reason}`,
+    async run() {
+      const result = await locks.lockManually(input.app, input.env, {
+        actor,
+        reason: input.reason,
+        ttlMs: input.hours * 3600_000,
+      });
+      if (!result.acquired)
+        return reply(
+          `:lock: not locked: ${describeLock(result.heldBy)}. ${unlockHint(result.heldBy)}`,
+        );
+      return reply(
+        `:lock: ${result.alreadyHeld ? 'still locked' : 'locked'} ${target(input)} until ${when(result.lock.expiresAt!)}: no deploy runs there until you \`/deploy unlock ${input.app} ${input.env}\` or it expires.`,
+      );
+    },
+  };
+}
+
+const unlockSchema = z.strictObject({ app, env, force: z.boolean().default(false) });
+
+function planUnlock(input: z.infer<typeof unlockSchema>, ctx: CommandContext): Action {
+  const { locks } = services(ctx, UNLOCK_USAGE);
+  environmentOf(ctx, input, UNLOCK_USAGE);
+  return {
+    kind: 'action',
+    summary: `unlock ${target(input)}${input.force ? ' (forced)' : ''}`,
+    async run() {
+      const held = await locks.get(input.app, input.env);
+      if (!held) return reply(`${target(input)} is not locked.`);
+      if (held.kind === 'deploy') return reply(`:lock: ${describeLock(held)}. ${unlockHint(held)}`);
+      const mine = held.holder === `user:${ctx.requester.userId}`;
+      if (!mine && !input.force) return reply(`:lock: ${describeLock(held)}. ${unlockHint(held)}`);
+      const result = mine
+        ? await locks.release(input.app, input.env, held.holder)
+        : { released: (await locks.forceRelease(input.app, input.env)) !== null };
+      return reply(
+        result.released
+          ? `:unlock: unlocked ${target(input)}${mine ? '' : ` (the lock was ${held.actor.name}'s: ${JSON.stringify(held.reason)})`}`
+          : `${target(input)} was unlocked meanwhile.`,
+      );
+    },
+  };
+}
+
+export default defineCommand({
+  name: 'deploy',
+  summary: 'deploy an app to an environment across its hosts, announced in the alert channel',
+  defaultSubcommand: 'deploy',
+  subcommands: [
+    subcommand({
+      name: 'deploy',
+      usage: USAGE,
+      summary:
+        "run the environment's deploy command on each of its hosts (in parallel, up to its concurrency); --dry-run shows the hosts and the exact commands",
+      positionals: ['app', 'env', 'ref'],
+      options: { 'dry-run': { type: 'boolean' } },
+      schema: deploySchema,
+      target,
+      plan: planDeploy,
+    }),
+    subcommand({
+      name: 'status',
+      usage: STATUS_USAGE,
+      summary: 'what is deployed where now, and the locks',
+      positionals: ['app', 'env'],
+      schema: statusSchema,
+      readOnly: true,
+      plan: status,
+    }),
+    subcommand({
+      name: 'history',
+      usage: HISTORY_USAGE,
+      summary: 'the last deploys of an app to an environment',
+      positionals: ['app', 'env'],
+      schema: historySchema,
+      readOnly: true,
+      target,
+      plan: showHistory,
+    }),
+    subcommand({
+      name: 'output',
+      usage: OUTPUT_USAGE,
+      summary: "a host's kept output of a deploy (its end)",
+      positionals: ['job', 'host'],
+      schema: outputSchema,
+      readOnly: true,
+      plan: showOutput,
+    }),
+    subcommand({
+      name: 'lock',
+      usage: LOCK_USAGE,
+      summary: 'keep deploys off an app+environment for a while (default 4 h), saying why',
+      positionals: ['app', 'env', 'reason...'],
+      options: { hours: { type: 'string' } },
+      schema: lockSchema,
+      target,
+      plan: planLock,
+    }),
+    subcommand({
+      name: 'unlock',
+      usage: UNLOCK_USAGE,
+      summary: "release your lock; --force releases someone else's (audited)",
+      positionals: ['app', 'env'],
+      options: { force: { type: 'boolean' } },
+      schema: unlockSchema,
+      target,
+      plan: planUnlock,
+    }),
+  ],
+});

@@ -1,0 +1,200 @@
+import { z } from 'zod';
+import { ErrorCode, OpsdeckError } from '../errors';
+import {
+  PLACEHOLDERS,
+  templateProblems,
+  type CommandTemplate,
+  type Placeholder,
+} from './command-template';
+
+/**
+ * The `deploy` section: what `/deploy <app> <env>` runs where. Optional: without it there is
+ * nothing to deploy.
+ *
+ *   deploy:
+ *     apps:
+ *       shop:
+ *         environments:
+ *           production:
+ *             targets:
+ *               ec2: { tags: { app: shop, env: production } }   # running instances only
+ *             command: [ssh, '{host}', sudo, /opt/shop/deploy, '{ref:sh}']
+ *             pre: [/opt/opsdeck/announce-freeze, '{app}', '{env}', '{ref}']
+ *             concurrency: 5
+ *             batchPauseSeconds: 30
+ *             failureThreshold: 2
+ *             hostTimeoutSeconds: 900
+ *             defaultRef: main
+ *           staging:
+ *             targets: { hosts: [stg-web01.internal, 10.0.8.12] }
+ *             shell: true
+ *             command: 'cd /srv/shop && ./deploy --ref {ref} --host {host} 2>&1'
+ *
+ * `command`, `pre` and `post` are templates (see command-template.ts): an array of strings run
+ * without a shell, or, with `shell: true`, one string for `/bin/sh -c` whose placeholder values
+ * are shell-quoted. `pre` and `post` run once per deploy (before the first host, after the
+ * last), so they have no `{host}`.
+ */
+
+const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const nameMessage = 'must be 1-63 of a-z, 0-9, _ and - (starting with a letter or digit)';
+export const deployName = z.string().regex(NAME, nameMessage);
+
+/** A host name or IPv4/IPv6 address; never starting with `-`, so no program reads it as an option. */
+const HOST =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
+export const hostName = z.string().max(253).regex(HOST, 'must be a host name or an IP address');
+
+/** `tag:<key>` values: an instance matches when each key has one of the listed values. */
+const tagFilters = z
+  .record(
+    z.string().min(1).max(128),
+    z.union([z.string().min(1).max(256), z.array(z.string().min(1).max(256)).min(1)]),
+  )
+  .refine((tags) => Object.keys(tags).length > 0, 'name at least one tag to select instances by')
+  .transform(
+    (tags) =>
+      Object.fromEntries(
+        Object.entries(tags).map(([k, v]) => [k, typeof v === 'string' ? [v] : v]),
+      ) as Record<string, string[]>,
+  );
+
+export const DeployTargets = z.union(
+  [
+    z.strictObject({
+      /** Running EC2 instances with all of these tags (values: one or a list of alternatives). */
+      ec2: z.strictObject({
+        tags: tagFilters,
+        /** What `{host}` is for each instance. */
+        address: z.enum(['privateIp', 'privateDnsName', 'instanceId']).default('privateIp'),
+      }),
+    }),
+    z.strictObject({
+      hosts: z
+        .array(hostName)
+        .min(1, 'list at least one host')
+        .refine((hosts) => new Set(hosts).size === hosts.length, 'lists a host twice'),
+    }),
+  ],
+  { error: 'targets must be either { ec2: { tags: {...} } } or { hosts: [...] }' },
+);
+export type DeployTargets = z.infer<typeof DeployTargets>;
+
+/** Pre and post commands run once: every placeholder but `{host}`. */
+const ONCE: readonly Placeholder[] = PLACEHOLDERS.filter((p) => p !== 'host');
+
+const templateText = z.union([z.string().min(1), z.array(z.string()).min(1)]);
+
+export const DeployEnvironment = z
+  .strictObject({
+    targets: DeployTargets,
+    /** Run `command`, `pre` and `post` by `/bin/sh -c` (each a single string). Off unless asked for. */
+    shell: z.boolean().default(false),
+    /** Per host: `{host}`, `{ref}`, `{app}`, `{env}`. */
+    command: templateText,
+    /** Once, before the first host. */
+    pre: templateText.optional(),
+    /** Once, after the last host (when the rollout was not stopped). */
+    post: templateText.optional(),
+    /** Hosts at a time. */
+    concurrency: z.number().int().min(1).max(256).default(1),
+    /** When set: hosts go in batches of `concurrency`, with this pause between batches. */
+    batchPauseSeconds: z.number().min(0).max(3600).optional(),
+    /** No new host starts once this many hosts have failed. */
+    failureThreshold: z.number().int().min(1).default(1),
+    /** A host's command is stopped (SIGTERM, then SIGKILL) after this long; also pre and post. */
+    hostTimeoutSeconds: z
+      .number()
+      .min(1)
+      .max(24 * 3600)
+      .default(600),
+    /** The ref when the request names none. */
+    defaultRef: z.string().min(1).max(255).optional(),
+  })
+  .superRefine((env, ctx) => {
+    const check = (field: 'command' | 'pre' | 'post', allowed: readonly Placeholder[]) => {
+      const raw = env[field];
+      if (raw === undefined) return;
+      if (env.shell && typeof raw !== 'string') {
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message: 'with shell: true, write the command as one string',
+        });
+        return;
+      }
+      if (!env.shell && typeof raw === 'string') {
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message:
+            'must be a list of arguments (run without a shell); for a shell command line say shell: true',
+        });
+        return;
+      }
+      for (const message of templateProblems(toTemplate(raw, env.shell), allowed))
+        ctx.addIssue({ code: 'custom', path: [field], message });
+    };
+    check('command', PLACEHOLDERS);
+    check('pre', ONCE);
+    check('post', ONCE);
+  })
+  .transform(({ command, pre, post, ...rest }) => ({
+    ...rest,
+    command: toTemplate(command, rest.shell),
+    ...(pre !== undefined && { pre: toTemplate(pre, rest.shell) }),
+    ...(post !== undefined && { post: toTemplate(post, rest.shell) }),
+  }));
+export type DeployEnvironment = z.infer<typeof DeployEnvironment>;
+
+function toTemplate(raw: string | string[], shell: boolean): CommandTemplate {
+  return shell ? { shell: true, script: String(raw) } : { shell: false, argv: [raw].flat() };
+}
+
+const identifier = z
+  .string()
+  .regex(/^[A-Za-z0-9_]{1,64}$/, 'must be a MySQL identifier (letters, digits, _; at most 64)');
+
+export const DeployConfig = z.strictObject({
+  apps: z.record(
+    deployName,
+    z.strictObject({
+      environments: z
+        .record(deployName, DeployEnvironment)
+        .refine((envs) => Object.keys(envs).length > 0, 'configure at least one environment'),
+    }),
+  ),
+  history: z
+    .strictObject({
+      /** Database of the history table; `mysql.database` when unset. */
+      database: identifier.optional(),
+      table: identifier.default('deploy_history'),
+    })
+    .prefault({}),
+  /** Where each host's full output is kept (a file per job and host). */
+  outputDir: z.string().min(1).default('.local/deploy-output'),
+});
+export type DeployConfig = z.infer<typeof DeployConfig>;
+
+/** The configured environment, or a coded error naming what exists. */
+export function deployEnvironment(
+  config: DeployConfig | undefined,
+  app: string,
+  env: string,
+): DeployEnvironment {
+  const apps = config?.apps ?? {};
+  const appConfig = Object.hasOwn(apps, app) ? apps[app] : undefined;
+  if (!appConfig)
+    throw new OpsdeckError(
+      ErrorCode.DeployTargetUnknown,
+      `no app ${JSON.stringify(app)} in the deploy config (configured: ${Object.keys(apps).join(', ') || 'none'})`,
+    );
+  const envs = appConfig.environments;
+  const found = Object.hasOwn(envs, env) ? envs[env] : undefined;
+  if (!found)
+    throw new OpsdeckError(
+      ErrorCode.DeployTargetUnknown,
+      `app ${app} has no environment ${JSON.stringify(env)} (configured: ${Object.keys(envs).join(', ')})`,
+    );
+  return found;
+}

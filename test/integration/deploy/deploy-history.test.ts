@@ -1,0 +1,180 @@
+import mysql from 'mysql2/promise';
+import { OpsdeckConfig } from '../../../src/config/schema';
+import { DeployHistory, type DeployStart } from '../../../src/deploy/deploy-history';
+import { ErrorCode } from '../../../src/errors';
+import { createTestDatabase, MYSQL } from '../../helpers/services';
+
+let db: { name: string; drop: () => Promise<void> };
+let history: DeployHistory;
+const T0 = 1_763_740_800_000;
+const alice = { id: 'U0ALICE', name: 'alice' };
+
+function open(): DeployHistory {
+  const config = OpsdeckConfig.parse({
+    mysql: { host: MYSQL.host, port: MYSQL.port, user: MYSQL.user, database: db.name },
+    deploy: { apps: {}, history: { table: 'deploys' } },
+  });
+  return DeployHistory.fromConfig(config, {});
+}
+
+function start(jobId: string, overrides: Partial<DeployStart> = {}): DeployStart {
+  return {
+    jobId,
+    app: 'shop',
+    env: 'production',
+    ref: 'v1',
+    actor: alice,
+    startedAt: T0,
+    hostsTotal: 3,
+    ...overrides,
+  };
+}
+
+const ok = (at: number) => ({
+  finishedAt: at,
+  outcome: 'succeeded' as const,
+  hostsOk: ['web01', 'web02', 'web03'],
+  hostsFailed: [],
+  hostsNotRun: [],
+});
+
+beforeAll(async () => {
+  db = await createTestDatabase('deploy_history');
+  history = open();
+});
+
+afterAll(async () => {
+  await history.close();
+  await db.drop();
+});
+
+describe('DeployHistory', () => {
+  it('creates its table once through the shared migrations, concurrently safe', async () => {
+    const other = open();
+    try {
+      const applied = await Promise.all([history.migrate(), other.migrate()]);
+      expect(applied.flat().sort()).toEqual([1, 2]);
+      expect(await history.migrate()).toEqual([]);
+    } finally {
+      await other.close();
+    }
+    const conn = await mysql.createConnection({ ...MYSQL, database: db.name });
+    const [rows] = await conn.query<mysql.RowDataPacket[]>(
+      'SELECT scope, version FROM schema_migrations',
+    );
+    await conn.end();
+    expect(rows.map((r) => `${r.scope}@${r.version}`).sort()).toEqual([
+      'deploy:deploys@1',
+      'deploy:deploys@2',
+    ]);
+  });
+
+  it('records start and finish idempotently by job id', async () => {
+    await history.recordStart(start('job-1'));
+    await history.recordStart(start('job-1', { ref: 'changed', startedAt: T0 + 5 }));
+    expect(await history.get('job-1')).toMatchObject({
+      ref: 'v1',
+      startedAt: T0,
+      finishedAt: null,
+      outcome: null,
+    });
+    expect(
+      await history.recordFinish('job-1', {
+        finishedAt: T0 + 60_000,
+        outcome: 'failed',
+        hostsOk: ['web01'],
+        hostsFailed: ['web02'],
+        hostsNotRun: ['web03'],
+      }),
+    ).toBe('recorded');
+    expect(await history.recordFinish('job-1', ok(T0 + 90_000))).toBe('already-finished');
+    expect(await history.get('job-1')).toEqual({
+      jobId: 'job-1',
+      app: 'shop',
+      env: 'production',
+      ref: 'v1',
+      actor: alice,
+      startedAt: T0,
+      hostsTotal: 3,
+      finishedAt: T0 + 60_000,
+      outcome: 'failed',
+      hostsOk: ['web01'],
+      hostsFailed: ['web02'],
+      hostsNotRun: ['web03'],
+    });
+    await expect(history.recordFinish('never-started', ok(T0))).rejects.toMatchObject({
+      code: ErrorCode.DeployHistoryMissing,
+    });
+  });
+
+  it('stores hostile values as data', async () => {
+    const ref = `'; DROP TABLE deploys; -- $(touch x) "q" \\`;
+    await history.recordStart(start('job-hostile', { ref, app: 'odd', env: 'x' }));
+    expect((await history.get('job-hostile'))?.ref).toBe(ref);
+    expect(await history.last('odd', 'x')).toHaveLength(1);
+  });
+
+  it('answers what is deployed where now: the last successful deploy per app+env', async () => {
+    // shop/production: job-1 failed (above); job-2 ok; job-3 ok later; job-4 failed latest; job-5 running.
+    await history.recordStart(start('job-2', { ref: 'v2', startedAt: T0 + 100_000 }));
+    await history.recordFinish('job-2', ok(T0 + 160_000));
+    await history.recordStart(start('job-3', { ref: 'v3', startedAt: T0 + 200_000 }));
+    await history.recordFinish('job-3', ok(T0 + 260_000));
+    await history.recordStart(start('job-4', { ref: 'v4', startedAt: T0 + 300_000 }));
+    await history.recordFinish('job-4', { ...ok(T0 + 360_000), outcome: 'failed' });
+    await history.recordStart(start('job-5', { ref: 'v5', startedAt: T0 + 400_000 }));
+    await history.recordStart(start('job-s1', { env: 'staging', ref: 's1' }));
+    await history.recordFinish('job-s1', ok(T0 + 10));
+    await history.recordStart(start('job-api', { app: 'api', ref: 'a1' }));
+    await history.recordFinish('job-api', { ...ok(T0 + 10), outcome: 'cancelled' });
+
+    const now = await history.current();
+    expect(now.map((r) => `${r.app}/${r.env}=${r.ref}`)).toEqual([
+      'shop/production=v3',
+      'shop/staging=s1',
+    ]);
+    expect((await history.current({ app: 'shop', env: 'staging' })).map((r) => r.ref)).toEqual([
+      's1',
+    ]);
+    expect(await history.current({ app: 'api' })).toEqual([]);
+    expect((await history.unfinished()).map((r) => r.jobId)).toEqual(['job-hostile', 'job-5']);
+  });
+
+  it('lists the last N deploys of app+env, newest first', async () => {
+    expect((await history.last('shop', 'production', 3)).map((r) => r.ref)).toEqual([
+      'v5',
+      'v4',
+      'v3',
+    ]);
+    expect((await history.last('shop', 'production')).map((r) => r.jobId)).toEqual([
+      'job-5',
+      'job-4',
+      'job-3',
+      'job-2',
+      'job-1',
+    ]);
+    expect(await history.last('shop', 'nowhere')).toEqual([]);
+  });
+
+  it("keeps each host's result and full output with the deploy, bytes as they were", async () => {
+    const output = Buffer.concat([Buffer.from('deploying ✓\n'), Buffer.from([0, 255, 10])]);
+    const record = {
+      host: 'web01',
+      ok: false,
+      exitCode: 3,
+      signal: null,
+      startedAt: T0,
+      durationMs: 1234,
+      outputBytes: 99_999,
+      outputTruncated: true,
+      output,
+    };
+    await history.recordHostOutput('job-out', record);
+    expect(await history.hostOutput('job-out', 'web01')).toEqual(record);
+    // A host run again (a resumed job) replaces its record.
+    await history.recordHostOutput('job-out', { ...record, ok: true, exitCode: 0 });
+    expect(await history.hostOutput('job-out', 'web01')).toMatchObject({ ok: true, exitCode: 0 });
+    expect(await history.hostOutput('job-out', 'web02')).toBeNull();
+    expect(await history.hostOutput('other-job', 'web01')).toBeNull();
+  });
+});

@@ -1,0 +1,52 @@
+import { BatchedSay } from '../../../src/runbook/batched-say';
+
+function recorder() {
+  const said: string[] = [];
+  return { said, say: async (text: string) => void said.push(text) };
+}
+
+describe('BatchedSay', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('gathers the lines of one interval into one message, in order', async () => {
+    jest.useFakeTimers();
+    const { said, say } = recorder();
+    const batch = new BatchedSay(say, 10_000);
+    void batch.add('a');
+    void batch.add('b');
+    expect(said).toEqual([]);
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(said).toEqual(['a\nb']);
+    void batch.add('c');
+    await jest.advanceTimersByTimeAsync(9_999);
+    expect(said).toEqual(['a\nb']);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(said).toEqual(['a\nb', 'c']);
+  });
+
+  it('flush posts what is pending at once (before a line that stands alone, at the end)', async () => {
+    jest.useFakeTimers();
+    const { said, say } = recorder();
+    const batch = new BatchedSay(say, 10_000);
+    void batch.add('a');
+    await batch.flush();
+    await say('alone');
+    await batch.flush(); // nothing pending: nothing posted
+    expect(said).toEqual(['a', 'alone']);
+    await jest.advanceTimersByTimeAsync(20_000);
+    expect(said).toEqual(['a', 'alone']);
+  });
+
+  it('posts at once with interval 0, and when maxLines are pending', async () => {
+    const { said, say } = recorder();
+    const immediate = new BatchedSay(say, 0);
+    await immediate.add('x');
+    await immediate.add('y');
+    expect(said).toEqual(['x', 'y']);
+    const bounded = new BatchedSay(say, 60_000, 2);
+    void bounded.add('1');
+    await bounded.add('2');
+    expect(said).toEqual(['x', 'y', '1\n2']);
+    await bounded.flush();
+  });
+});
