@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { renderCommand, type CommandTemplate } from '../src/deploy/command-template';
 import { deployEnvironment, type DeployEnvironment } from '../src/deploy/deploy-config';
@@ -128,8 +128,13 @@ async function announce(ctx: Ctx): Promise<void> {
   );
 }
 
-/** The history's end of the deploy when the job did not get to `finish` (failed, cancelled). */
+/**
+ * However the job ends: the history's end of the deploy if the job did not get to `finish`
+ * (failed, cancelled), and this worker's output files of the job gone (each is kept in the
+ * history as its command ends; one left here is from a command stopped by the cancel).
+ */
 async function recordUnfinished(ctx: Ctx): Promise<void> {
+  await rm(jobOutputDir(ctx), { recursive: true, force: true });
   const s = state(ctx);
   if (s.finishRecorded || s.startedAt === undefined) return;
   const cancelledBy = await ctx.services.cancels.requestedBy(ctx.meta.jobId);
@@ -206,9 +211,10 @@ async function post(ctx: Ctx): Promise<void> {
   await ctx.remember({ postDone: true });
 }
 
+const jobOutputDir = (ctx: Ctx) => join(ctx.services.config.deploy!.outputDir, ctx.meta.jobId);
+
 function outputFile(ctx: Ctx, name: string): string {
-  const safe = name.replace(/[^A-Za-z0-9._-]/g, '_');
-  return join(ctx.services.config.deploy!.outputDir, ctx.meta.jobId, `${safe}.log`);
+  return join(jobOutputDir(ctx), `${name.replace(/[^A-Za-z0-9._-]/g, '_')}.log`);
 }
 
 /** Keeps the host's full output (up to the cap) in the history, beside the deploy. */
@@ -225,6 +231,8 @@ async function keepOutput(ctx: Ctx, result: HostResult): Promise<void> {
     outputTruncated: result.outputTruncated,
     output,
   });
+  // Kept with the deploy now: the worker's disk only held it while the command ran.
+  await rm(result.outputFile, { force: true });
 }
 
 function describeFailure(result: HostResult | HostOutcomeState): string {

@@ -223,6 +223,9 @@ describe('/deploy end to end', () => {
     await stack.finishedThread(jobId, 'succeeded', 60_000);
     expect(starts('staging')).toHaveLength(STATIC.length);
     expect(maxConcurrent('staging')).toBe(2);
+    // Each host's output is kept in the history; none is left on the worker's disk.
+    expect(existsSync(join(root, 'output', jobId))).toBe(false);
+    expect(text(await deploy(`output ${jobId} 10.0.0.6`))).toContain('done on 10.0.0.6');
   });
 
   it('hostile values reach the command as plain arguments', async () => {
