@@ -285,6 +285,21 @@ async function skipRdsTables(ctx: Ctx, pool: Pool, flavor: ServerFlavor): Promis
   );
 }
 
+/**
+ * However the job ends: a replica that was stopped (and maybe partly loaded) but never pointed at
+ * the source again is left as it is (its old data may be gone); the thread says so, and how to
+ * go on.
+ */
+async function warnIfLeftStopped(ctx: Ctx): Promise<void> {
+  const s = state(ctx);
+  if (!s.replicaBefore || s.pointRequested) return;
+  const { replica, source } = ctx.input;
+  const copied = s.copy ? 'partly loaded' : 'not loaded yet';
+  await ctx.say(
+    `:warning: ${replica} is left stopped and ${copied}: it does not replicate. Its status before the seed is in the audit trail (\`replica status before the seed\`). Run \`/seed-slave ${source} ${replica}\` again to seed it.`,
+  );
+}
+
 async function copy(ctx: Ctx): Promise<void> {
   const { parallelism } = limits(ctx);
   const s = state(ctx);
@@ -440,7 +455,10 @@ export default defineRunbook({
     step('wait-replica', waitReplica, { timeoutMs: DAY_MS }),
     step('open-network', openNetwork, { cleanup: closeWorkerIngress, cleanupName: 'revoke-rule' }),
     step('read-coordinates', readCoordinates),
-    step('stop-replica', stopExternalReplica),
+    step('stop-replica', stopExternalReplica, {
+      cleanup: warnIfLeftStopped,
+      cleanupName: 'check-replica-left',
+    }),
     step('copy-databases', copy, { timeoutMs: DAY_MS }),
     step('verify', verify, { timeoutMs: DAY_MS }),
     step('start-replication', startReplication),

@@ -366,6 +366,26 @@ describe('/seed-slave end to end', () => {
     await expectNothingLeft(jobId);
   }, 300_000);
 
+  it('cancelled during the copy: the temporary replica and the rule go, the thread says the replica is left stopped', async () => {
+    const { jobId } = await approvedSeed('billing onprem');
+    await waitFor(
+      async () => {
+        const job = await stack.runtime.jobs.get(jobId);
+        const checkpoint = job?.data.checkpoint as { state?: { copy?: unknown } } | undefined;
+        return checkpoint?.state?.copy !== undefined;
+      },
+      120_000,
+      'the copy to checkpoint',
+    );
+    expect(text(await stack.slash(`cancel ${jobId}`, { user: BOB }))).toContain('Cancelling');
+    const { lines } = await stack.finishedThread(jobId, 'cancelled', 120_000);
+    expect(lines.join('\n')).toContain(
+      ':warning: onprem is left stopped and partly loaded: it does not replicate.',
+    );
+    expect((await one(replica, 'SHOW SLAVE STATUS')).Slave_SQL_Running).toBe('No');
+    await expectNothingLeft(jobId);
+  }, 300_000);
+
   it('a worker killed during the copy: the new worker resumes it from the checkpoint, one temporary replica, every table equal', async () => {
     const load = writeLoad();
     const { jobId } = await approvedSeed('billing onprem');
