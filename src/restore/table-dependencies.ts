@@ -14,6 +14,12 @@ export interface ForeignKey {
   onDelete: string;
 }
 
+/** A foreign key of another table (maybe in another schema) that references the table. */
+export interface ReferencingKey extends ForeignKey {
+  /** The schema of the table holding the constraint. */
+  schema: string;
+}
+
 /**
  * What a swap (`RENAME TABLE t TO t__before, side TO t`) would not carry over: foreign keys of
  * other tables that reference t (they follow the rename to t__before), t's own foreign keys (the
@@ -21,7 +27,7 @@ export interface ForeignKey {
  */
 export interface TableDependencies {
   /** Constraints in other tables (or t itself) that reference t. */
-  referencedBy: ForeignKey[];
+  referencedBy: ReferencingKey[];
   /** t's own constraints on its parents. */
   references: ForeignKey[];
   triggers: string[];
@@ -80,7 +86,7 @@ export async function readTableDependencies(
   return {
     referencedBy: all
       .filter((k) => k.referencedSchema === schema && k.referencedTable === table)
-      .map(strip),
+      .map(({ tableSchema, ...key }) => ({ ...key, schema: tableSchema })),
     references: all
       .filter(
         (k) =>
@@ -100,7 +106,10 @@ export function replaceObstacle(
   table: string,
 ): string | undefined {
   if (deps.referencedBy.length > 0) {
-    const names = deps.referencedBy.map((k) => `${k.table}.${k.name}`).join(', ');
+    // Qualified by schema when it is another schema's table.
+    const names = deps.referencedBy
+      .map((k) => `${k.schema === schema ? '' : `${k.schema}.`}${k.table}.${k.name}`)
+      .join(', ');
     return `${schema}.${table} is referenced by foreign keys (${names}); after a swap they would point at the old table. Use --mode merge, or --mode side and swap by hand.`;
   }
   if (deps.triggers.length > 0) {

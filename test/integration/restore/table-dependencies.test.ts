@@ -97,7 +97,7 @@ describe('readTableDependencies', () => {
     expect(
       byName.map((key) => ({
         name: key.name,
-        table: key.table,
+        table: `${key.schema === schema() ? '' : 'other:'}${key.table}`,
         columns: key.columns,
         referenced: `${key.referencedSchema}.${key.referencedTable}(${key.referencedColumns.join(',')})`,
         onDelete: key.onDelete,
@@ -105,7 +105,7 @@ describe('readTableDependencies', () => {
     ).toEqual([
       {
         name: 'invoices_order',
-        table: 'invoices',
+        table: 'other:invoices',
         columns: ['order_id'],
         referenced: `${schema()}.orders(id)`,
         onDelete: 'RESTRICT',
@@ -193,7 +193,8 @@ describe('replaceObstacle', () => {
     for (const name of [
       'order_lines.lines_order',
       'orders.orders_parent',
-      'invoices.invoices_order',
+      // Another schema's table, named with its schema.
+      `${other.name}.invoices.invoices_order`,
     ])
       expect(message).toContain(name);
   });
