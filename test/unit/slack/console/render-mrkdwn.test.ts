@@ -16,6 +16,14 @@ describe('renderMrkdwn', () => {
     );
   });
 
+  it("shows the runbooks' status symbols (deploy, seed, status lines)", () => {
+    expect(
+      renderMrkdwn(
+        ':rocket: :lock: :unlock: :round_pushpin: :memo: :mag: :large_green_circle: :red_circle:',
+      ),
+    ).toBe('🚀 🔒 🔓 📍 📝 🔍 🟢 🔴');
+  });
+
   it('falls back to the user id for unknown users', () => {
     expect(renderMrkdwn('<@U999>')).toBe('@U999');
   });
