@@ -17,6 +17,7 @@ import {
   type DatabasesCheckpoint,
 } from '../src/mysql/copy-databases';
 import type { MysqlEndpoint } from '../src/mysql/database-access';
+import { checksumCopiedTable, type TableContentSums } from '../src/mysql/verify-databases';
 import { pointReplicaAt, startReplica, stopReplica } from '../src/mysql/replica-control';
 import { readReplicaStatus, type ReplicaStatus } from '../src/mysql/replica-status';
 import { readReplicationFilters, setWildIgnoreTables } from '../src/mysql/replication-filters';
@@ -60,6 +61,8 @@ interface SeedState extends TemporaryInstanceState {
   /** The external replica's status as found, recorded before anything changed there. */
   replicaBefore?: boolean;
   copy?: DatabasesCheckpoint;
+  /** Both sides' checksums of the tables whose copy had finished, by `database.table`. */
+  contentSums?: Record<string, TableContentSums>;
   copiedRows?: number;
   verifiedTables?: number;
   /** Set before CHANGE MASTER TO: a resumed step must not point it back once it replicates. */
@@ -306,12 +309,18 @@ async function copy(ctx: Ctx): Promise<void> {
   const resume = s.copy;
   if (resume) await ctx.say('resuming the copy from its last checkpoint');
   await withPool(
-    () => sourcePool(ctx, must(s.temporary, "the temporary replica's endpoint"), parallelism + 1),
+    // One connection more on each side for the checksums of the tables already copied.
+    () => sourcePool(ctx, must(s.temporary, "the temporary replica's endpoint"), parallelism + 2),
     (source) =>
       withPool(
-        () => replicaPool(ctx, parallelism + 1),
+        () => replicaPool(ctx, parallelism + 2),
         async (destination) => {
           let saving = Promise.resolve();
+          const save = (values: Partial<SeedState>) => {
+            saving = saving.then(() => ctx.remember(values));
+            return saving;
+          };
+          const sums = checksumsAsTablesFinish(ctx, source, destination, save);
           const result = await copyDatabases({
             source,
             destination,
@@ -321,10 +330,11 @@ async function copy(ctx: Ctx): Promise<void> {
             signal: ctx.signal,
             onProgress: (p) => ctx.progress(p.rows, p.estimatedRows, 'rows'),
             onCheckpoint: (checkpoint) => {
-              saving = saving.then(() => ctx.remember({ copy: checkpoint }));
-              return saving;
+              sums.tablesFinished(checkpoint);
+              return save({ copy: checkpoint });
             },
           });
+          await sums.done();
           await saving;
           await ctx.remember({ copiedRows: result.rows });
           await ctx.say(
@@ -333,6 +343,47 @@ async function copy(ctx: Ctx): Promise<void> {
         },
       ),
   );
+}
+
+/**
+ * Checksums each table on both sides as soon as its copy is finished, one table at a time, while
+ * the others are still being copied, so the verify step has only the last ones left to read. The
+ * sums are saved with the state (a resumed copy does not take them again). A checksum that fails
+ * is left to the verify step.
+ */
+function checksumsAsTablesFinish(
+  ctx: Ctx,
+  source: Pool,
+  destination: Pool,
+  save: (values: Partial<SeedState>) => Promise<void>,
+) {
+  const sums: Record<string, TableContentSums> = { ...(state(ctx).contentSums ?? {}) };
+  const taken = new Set(Object.keys(sums));
+  let queue = Promise.resolve();
+  return {
+    tablesFinished(checkpoint: DatabasesCheckpoint): void {
+      for (const [key, table] of Object.entries(checkpoint.tables)) {
+        if (table.state !== 'indexed' || taken.has(key)) continue;
+        taken.add(key);
+        const dot = key.indexOf('.');
+        queue = queue.then(async () => {
+          if (ctx.signal.aborted) return;
+          try {
+            sums[key] = await checksumCopiedTable(
+              source,
+              destination,
+              key.slice(0, dot),
+              key.slice(dot + 1),
+            );
+            await save({ contentSums: { ...sums } });
+          } catch (error) {
+            ctx.log.warn({ err: error, table: key }, 'early checksum failed; verify reads it');
+          }
+        });
+      }
+    },
+    done: () => queue,
+  };
 }
 
 async function verify(ctx: Ctx): Promise<void> {
@@ -344,9 +395,11 @@ async function verify(ctx: Ctx): Promise<void> {
       withPool(
         () => replicaPool(ctx, parallelism),
         async (destination) => {
+          const contentSums = state(ctx).contentSums ?? {};
           const result = await verifyDatabases(source, destination, ctx.input.databases, {
             parallelism,
             signal: ctx.signal,
+            contentSums,
           });
           if (!result.equal)
             throw new OpsdeckError(
@@ -355,7 +408,7 @@ async function verify(ctx: Ctx): Promise<void> {
             );
           await ctx.remember({ verifiedTables: result.tables.length });
           await ctx.say(
-            `:white_check_mark: verified: ${result.tables.length} tables on ${ctx.input.replica} have the temporary replica's rows and checksums; views, routines, triggers and events match`,
+            `:white_check_mark: verified: ${result.tables.length} tables on ${ctx.input.replica} have the temporary replica's rows and checksums (${Object.keys(contentSums).length} checksummed as their copy finished); views, routines, triggers and events match`,
           );
         },
       ),

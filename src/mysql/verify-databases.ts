@@ -8,6 +8,39 @@ import {
 import { withoutEventStatus, type ObjectType, type SchemaObject } from './schema-objects';
 import { tableChecksum, type TableChecksum } from './table-checksum';
 import { comparableDefinition } from './table-definition';
+import { readTableShape } from './table-shape';
+
+/**
+ * A copied table's content checksums on both sides, taken as soon as its copy was finished (its
+ * rows and indexes in; what comes later, foreign keys added with checks off and triggers, changes
+ * no row), while other tables were still being copied. verifyDatabases uses them instead of
+ * reading the table again, when they were taken over the same columns.
+ */
+export interface TableContentSums {
+  columns: string[];
+  source: TableChecksum;
+  destination: TableChecksum;
+}
+
+/** Checksums one copied table on both sides, over the source's insertable columns. */
+export async function checksumCopiedTable(
+  source: Pool,
+  destination: Pool,
+  database: string,
+  table: string,
+): Promise<TableContentSums> {
+  const shape = await readTableShape(source, database, table);
+  const ref = { database, table };
+  const [sourceSum, destinationSum] = await Promise.all([
+    tableChecksum(source, ref, shape.insertable),
+    tableChecksum(destination, ref, shape.insertable),
+  ]);
+  return {
+    columns: shape.insertable.map((column) => column.name),
+    source: sourceSum,
+    destination: destinationSum,
+  };
+}
 
 export interface TableVerification {
   database: string;
@@ -55,7 +88,12 @@ export async function verifyDatabases(
   source: Pool,
   destination: Pool,
   databases: string[],
-  options: { parallelism?: number; signal?: AbortSignal } = {},
+  options: {
+    parallelism?: number;
+    signal?: AbortSignal;
+    /** By `database.table`: checksums taken as each table's copy finished (checksumCopiedTable). */
+    contentSums?: Readonly<Record<string, TableContentSums>>;
+  } = {},
 ): Promise<DatabasesVerification> {
   checkDatabaseList(databases);
   const parallelism = Math.max(1, Math.floor(options.parallelism ?? 4));
@@ -91,6 +129,7 @@ export async function verifyDatabases(
     parallelism,
     differences,
     options.signal,
+    options.contentSums ?? {},
   );
   const objects = compareObjects(sourceSide.objects, destinationSide.objects, differences);
   return { equal: differences.length === 0, tables, objects, differences };
@@ -104,6 +143,7 @@ async function compareTables(
   parallelism: number,
   differences: string[],
   signal: AbortSignal | undefined,
+  contentSums: Readonly<Record<string, TableContentSums>>,
 ): Promise<TableVerification[]> {
   const byKey = new Map(destinationTables.map((table) => [table.key, table]));
   const sourceKeys = new Set(sourceTables.map((table) => table.key));
@@ -116,10 +156,14 @@ async function compareTables(
       other !== undefined &&
       JSON.stringify(other.shape.insertable.map((c) => c.name)) ===
         JSON.stringify(columns.map((c) => c.name));
-    const [sourceSum, destinationSum] = await Promise.all([
-      tableChecksum(source, ref, columns),
-      sameColumns ? tableChecksum(destination, ref, columns) : null,
-    ]);
+    const early = Object.hasOwn(contentSums, table.key) ? contentSums[table.key] : undefined;
+    const [sourceSum, destinationSum] =
+      early && sameColumns && early.columns.join('\0') === columns.map((c) => c.name).join('\0')
+        ? [early.source, early.destination]
+        : await Promise.all([
+            tableChecksum(source, ref, columns),
+            sameColumns ? tableChecksum(destination, ref, columns) : null,
+          ]);
     const definitionEqual =
       other !== undefined &&
       comparableDefinition(other.createTable) === comparableDefinition(table.createTable);
