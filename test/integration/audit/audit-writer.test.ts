@@ -138,8 +138,12 @@ describe('with an audit database that accepts connections and never answers', ()
   });
 });
 
+/**
+ * Waits for the spool to hold `depth` events. Each append ends at the 3 s connect timeout, one
+ * after the other on a busy machine: allow far more than that (a CI run once took over 10 s).
+ */
 async function waitForDepth(writer: AuditWriter, depth: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 30_000;
   while ((await writer.spoolDepth()) < depth) {
     if (Date.now() > deadline) throw new Error(`spool never reached ${depth}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
