@@ -128,6 +128,13 @@ async function announce(ctx: Ctx): Promise<void> {
   );
 }
 
+/** Every deploy removes hosts' kept output past retention (a batch: a backlog goes over several). */
+async function pruneOldOutput(ctx: Ctx): Promise<void> {
+  const days = ctx.services.config.deploy!.outputRetentionDays;
+  const removed = await deploys(ctx).history.pruneHostOutput(Date.now() - days * DAY_MS);
+  if (removed > 0) ctx.log.info({ removed, days }, "deleted hosts' output past retention");
+}
+
 /**
  * However the job ends: the history's end of the deploy if the job did not get to `finish`
  * (failed, cancelled), and this worker's output files of the job gone (each is kept in the
@@ -362,6 +369,7 @@ async function stopCommandsLeftRunning(ctx: Ctx): Promise<void> {
 }
 
 async function finish(ctx: Ctx): Promise<void> {
+  await pruneOldOutput(ctx);
   const s = state(ctx);
   const report = s.report ?? summarise(ctx.input.hosts, s.results ?? []);
   await deploys(ctx).history.recordFinish(ctx.meta.jobId, {

@@ -171,8 +171,10 @@ export const DeployConfig = z.strictObject({
       table: identifier.default('deploy_history'),
     })
     .prefault({}),
-  /** Where each host's full output is kept (a file per job and host). */
+  /** Where a host's output is written while its command runs (then kept in the history). */
   outputDir: z.string().min(1).default('.local/deploy-output'),
+  /** Hosts' kept output older than this is deleted (the deploys' history rows stay). */
+  outputRetentionDays: z.number().int().min(1).max(3650).default(90),
 });
 export type DeployConfig = z.infer<typeof DeployConfig>;
 

@@ -88,6 +88,13 @@ export const DEPLOY_HISTORY_MIGRATIONS: readonly Migration[] = [
       ) ENGINE=InnoDB`,
     ],
   },
+  {
+    version: 3,
+    name: 'index the host output by start, for deleting what is past retention',
+    statements: (table) => [
+      `ALTER TABLE ${outputTableOf(table)} ADD INDEX ix_started (started_at_ms)`,
+    ],
+  },
 ];
 
 /** The host output table beside the history table: `db`.`<table>_output`. */
@@ -154,6 +161,19 @@ export class DeployHistory {
         record.output,
       ],
     );
+  }
+
+  /**
+   * Deletes hosts' kept output of runs that started before `before` (epoch ms), at most `limit`
+   * rows at a time (a big backlog goes over several calls); returns how many went.
+   */
+  async pruneHostOutput(before: number, limit = 1000): Promise<number> {
+    await this.ready();
+    const [result] = await this.pool.query<ResultSetHeader>(
+      `DELETE FROM ${this.outputTable} WHERE started_at_ms < ? LIMIT ?`,
+      [before, limit],
+    );
+    return result.affectedRows;
   }
 
   /** A host's kept result and output, or null. */

@@ -53,7 +53,7 @@ describe('DeployHistory', () => {
     const other = open();
     try {
       const applied = await Promise.all([history.migrate(), other.migrate()]);
-      expect(applied.flat().sort()).toEqual([1, 2]);
+      expect(applied.flat().sort()).toEqual([1, 2, 3]);
       expect(await history.migrate()).toEqual([]);
     } finally {
       await other.close();
@@ -66,6 +66,7 @@ describe('DeployHistory', () => {
     expect(rows.map((r) => `${r.scope}@${r.version}`).sort()).toEqual([
       'deploy:deploys@1',
       'deploy:deploys@2',
+      'deploy:deploys@3',
     ]);
   });
 
@@ -176,5 +177,30 @@ describe('DeployHistory', () => {
     expect(await history.hostOutput('job-out', 'web01')).toMatchObject({ ok: true, exitCode: 0 });
     expect(await history.hostOutput('job-out', 'web02')).toBeNull();
     expect(await history.hostOutput('other-job', 'web01')).toBeNull();
+  });
+
+  it("deletes hosts' output that started before the retention limit, in batches; the deploys stay", async () => {
+    const output = (host: string, startedAt: number) => ({
+      host,
+      ok: true,
+      exitCode: 0,
+      signal: null,
+      startedAt,
+      durationMs: 1,
+      outputBytes: 2,
+      outputTruncated: false,
+      output: Buffer.from('ok'),
+    });
+    await history.recordStart(start('job-old'));
+    const old = T0 - 100 * 24 * 3600_000;
+    for (const host of ['a', 'b', 'c'])
+      await history.recordHostOutput('job-old', output(host, old));
+    await history.recordHostOutput('job-new', output('a', T0));
+    expect(await history.pruneHostOutput(old + 1, 2)).toBe(2);
+    expect(await history.pruneHostOutput(old + 1, 2)).toBe(1);
+    expect(await history.pruneHostOutput(old + 1, 2)).toBe(0);
+    expect(await history.hostOutput('job-old', 'a')).toBeNull();
+    expect(await history.hostOutput('job-new', 'a')).not.toBeNull();
+    expect(await history.get('job-old')).not.toBeNull();
   });
 });
