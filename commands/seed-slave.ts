@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeInstance } from '../src/aws/rds-instance';
+import { describeInstance, endpointOf } from '../src/aws/rds-instance';
 import {
   defineCommand,
   subcommand,
@@ -13,6 +13,7 @@ import { describeReplicaHealth, readReplicaStatus } from '../src/mysql/replica-s
 import { describeFilters, readReplicationFilters } from '../src/mysql/replication-filters';
 import { readServerFlavor } from '../src/mysql/server-flavor';
 import { IDENTIFIER_PATTERN } from '../src/mysql/sql-identifier';
+import { withPool } from '../src/mysql/with-pool';
 import { RDS_TABLES_RULE, skipsRdsTables } from '../src/seed/replica-filter-checks';
 import type { SeedSlaveInput } from '../src/seed/seed-input';
 import { runSeedPreflight, type SeedPreflight } from '../src/seed/seed-preflight';
@@ -181,21 +182,21 @@ async function status(input: { replica: string }, ctx: CommandContext): Promise<
     connectTimeoutMs: 2000,
   });
   try {
-    const flavor = await readServerFlavor(pool);
-    const health = describeReplicaHealth(await readReplicaStatus(pool, flavor));
-    lines.push(
-      `${HEALTH_EMOJI[health.state]} ${health.summary}`,
-      ...(health.error ? [`> ${health.error}`] : []),
-      ...(health.advice ? [`:point_right: ${health.advice}`] : []),
-    );
-    const filters = await readReplicationFilters(pool, flavor);
-    lines.push(
-      `filters: ${describeFilters(filters)}${skipsRdsTables(filters) ? '' : ` :warning: RDS's own mysql.rds_* tables are not skipped: add replicate-wild-ignore-table=${RDS_TABLES_RULE} (\`/seed-slave\` adds it at runtime; my.cnf keeps it)`}`,
-    );
+    await withPool(pool, async () => {
+      const flavor = await readServerFlavor(pool);
+      const health = describeReplicaHealth(await readReplicaStatus(pool, flavor));
+      lines.push(
+        `${HEALTH_EMOJI[health.state]} ${health.summary}`,
+        ...(health.error ? [`> ${health.error}`] : []),
+        ...(health.advice ? [`:point_right: ${health.advice}`] : []),
+      );
+      const filters = await readReplicationFilters(pool, flavor);
+      lines.push(
+        `filters: ${describeFilters(filters)}${skipsRdsTables(filters) ? '' : ` :warning: RDS's own mysql.rds_* tables are not skipped: add replicate-wild-ignore-table=${RDS_TABLES_RULE} (\`/seed-slave\` adds it at runtime; my.cnf keeps it)`}`,
+      );
+    });
   } catch (error) {
     lines.push(`:x: cannot read its replication status: ${(error as Error).message}`);
-  } finally {
-    await pool.end().catch(() => undefined);
   }
   lines.push(await sourceRetention(replicaConfig.source, ctx));
   return { kind: 'reply', text: lines.join('\n') };
@@ -215,21 +216,16 @@ async function sourceRetention(source: string, ctx: CommandContext): Promise<str
   try {
     const instance = await describeInstance(ctx.aws.rds, target.instance);
     if (!instance) return `source ${source}: RDS has no instance ${target.instance}`;
-    const pool = ctx.databases.openPool(
-      source,
-      { host: instance.Endpoint!.Address!, port: instance.Endpoint!.Port! },
-      { connections: 1, connectTimeoutMs: 2000 },
-    );
-    try {
-      const binlog = await readBinlogSettings(pool);
-      const retention =
-        binlog.retentionHours === null
-          ? ':warning: NULL: binlogs are purged as soon as they are backed up, so a replica that disconnects for a while cannot catch up (`/seed-slave` raises it)'
-          : `${binlog.retentionHours} h`;
-      return `source ${source} (${target.instance}): binary log ${binlog.logBin ? 'on' : ':x: off'}, retention ${retention}`;
-    } finally {
-      await pool.end().catch(() => undefined);
-    }
+    const pool = ctx.databases.openPool(source, endpointOf(instance), {
+      connections: 1,
+      connectTimeoutMs: 2000,
+    });
+    const binlog = await withPool(pool, readBinlogSettings);
+    const retention =
+      binlog.retentionHours === null
+        ? ':warning: NULL: binlogs are purged as soon as they are backed up, so a replica that disconnects for a while cannot catch up (`/seed-slave` raises it)'
+        : `${binlog.retentionHours} h`;
+    return `source ${source} (${target.instance}): binary log ${binlog.logBin ? 'on' : ':x: off'}, retention ${retention}`;
   } catch (error) {
     return `source ${source}: cannot read its binlog retention: ${(error as Error).message}`;
   }

@@ -34,6 +34,7 @@ import {
   replaceObstacle,
   type ForeignKey,
 } from '../src/restore/table-dependencies';
+import { withPool } from '../src/mysql/with-pool';
 import { defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
 import { must } from '../src/runbook/recorded-state';
 import { formatDuration } from '../src/runbook/progress-meter';
@@ -73,20 +74,9 @@ interface RestoreState extends TemporaryInstanceState {
 const state = (ctx: Ctx) => ctx.state as RestoreState;
 const target = (ctx: Ctx) => ctx.services.databases.target(ctx.input.database)!;
 
-/** Runs `fn` with a pool on `endpoint`, closed afterwards. */
-async function withPool<T>(
-  ctx: Ctx,
-  endpoint: MysqlEndpoint,
-  connections: number,
-  fn: (pool: Pool) => Promise<T>,
-): Promise<T> {
-  const pool = ctx.services.databases.openPool(ctx.input.database, endpoint, { connections });
-  try {
-    return await fn(pool);
-  } finally {
-    await pool.end().catch(() => undefined);
-  }
-}
+/** A pool on `endpoint` (production or the restored instance) as the configured database's user. */
+const poolOn = (ctx: Ctx, endpoint: MysqlEndpoint, connections: number): Pool =>
+  ctx.services.databases.openPool(ctx.input.database, endpoint, { connections });
 
 async function check(ctx: Ctx): Promise<void> {
   const { input, meta } = ctx;
@@ -99,7 +89,7 @@ async function check(ctx: Ctx): Promise<void> {
     ctx.signal,
   );
   const production = endpointOf(instance);
-  await withPool(ctx, production, 1, (pool) =>
+  await withPool(poolOn(ctx, production, 1), (pool) =>
     checkProductionTable(pool, input.schema, input.table, input.mode),
   );
   const stamp = sideTableStamp(new Date(meta.requestedAt));
@@ -195,8 +185,8 @@ async function copy(ctx: Ctx): Promise<void> {
   const restored = must(s.restored, "the restored instance's endpoint");
   const production = must(s.production, "production's endpoint");
   const { parallelism } = ctx.services.config.restoreTable;
-  await withPool(ctx, restored, parallelism + 1, (source) =>
-    withPool(ctx, production, parallelism + 1, async (destination) => {
+  await withPool(poolOn(ctx, restored, parallelism + 1), (source) =>
+    withPool(poolOn(ctx, production, parallelism + 1), async (destination) => {
       try {
         await readTableShape(source, schema, table);
       } catch (error) {
@@ -247,8 +237,8 @@ async function verify(ctx: Ctx): Promise<void> {
   const { schema, table } = ctx.input;
   const s = state(ctx);
   const sideTable = must(s.sideTable, 'the side table name');
-  await withPool(ctx, must(s.restored, 'the restored endpoint'), 1, (source) =>
-    withPool(ctx, must(s.production, "production's endpoint"), 1, async (production) => {
+  await withPool(poolOn(ctx, must(s.restored, 'the restored endpoint'), 1), (source) =>
+    withPool(poolOn(ctx, must(s.production, "production's endpoint"), 1), async (production) => {
       const shape = await readTableShape(source, schema, table);
       const check = await verifyCopy(
         source,
@@ -326,7 +316,7 @@ async function apply(ctx: Ctx): Promise<void> {
           ],
         },
   );
-  await withPool(ctx, must(s.production, "production's endpoint"), 1, (pool) =>
+  await withPool(poolOn(ctx, must(s.production, "production's endpoint"), 1), (pool) =>
     mode === 'merge' ? merge(ctx, pool, sideTable) : replace(ctx, pool, sideTable, beforeTable),
   );
 }

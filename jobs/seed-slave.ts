@@ -17,6 +17,7 @@ import {
   type DatabasesCheckpoint,
 } from '../src/mysql/copy-databases';
 import type { MysqlEndpoint } from '../src/mysql/database-access';
+import { withPool } from '../src/mysql/with-pool';
 import { checksumCopiedTable, type TableContentSums } from '../src/mysql/verify-databases';
 import { pointReplicaAt, startReplica, stopReplica } from '../src/mysql/replica-control';
 import { readReplicaStatus, type ReplicaStatus } from '../src/mysql/replica-status';
@@ -73,15 +74,6 @@ interface SeedState extends TemporaryInstanceState {
 const state = (ctx: Ctx) => ctx.state as SeedState;
 const limits = (ctx: Ctx) => ctx.services.config.seedSlave;
 
-async function withPool<T>(open: () => Pool, fn: (pool: Pool) => Promise<T>): Promise<T> {
-  const pool = open();
-  try {
-    return await fn(pool);
-  } finally {
-    await pool.end().catch(() => undefined);
-  }
-}
-
 const sourcePool = (ctx: Ctx, endpoint: MysqlEndpoint, connections = 1) =>
   ctx.services.databases.openPool(ctx.input.source, endpoint, { connections });
 const replicaPool = (ctx: Ctx, connections = 1) =>
@@ -111,7 +103,7 @@ async function check(ctx: Ctx): Promise<void> {
 async function raiseRetention(ctx: Ctx): Promise<void> {
   const { source: name, retentionHours } = ctx.input;
   await withPool(
-    () => sourcePool(ctx, must(state(ctx).source, "the source's endpoint")),
+    sourcePool(ctx, must(state(ctx).source, "the source's endpoint")),
     async (pool) => {
       const before = await readBinlogSettings(pool);
       if (before.retentionHours !== null && before.retentionHours >= retentionHours) {
@@ -198,7 +190,7 @@ async function readCoordinates(ctx: Ctx): Promise<void> {
   const name = must(state(ctx).instanceName, 'the temporary replica name');
   if (state(ctx).coordinates) return;
   await withPool(
-    () => sourcePool(ctx, must(state(ctx).temporary, "the temporary replica's endpoint")),
+    sourcePool(ctx, must(state(ctx).temporary, "the temporary replica's endpoint")),
     async (pool) => {
       await pool.query('CALL mysql.rds_stop_replication');
       const status = await readReplicaStatus(pool);
@@ -242,31 +234,28 @@ function describeStatus(status: ReplicaStatus | null): Record<string, unknown> {
 /** Records the external replica's status as found, then stops its replication. */
 async function stopExternalReplica(ctx: Ctx): Promise<void> {
   const { replica } = ctx.input;
-  await withPool(
-    () => replicaPool(ctx),
-    async (pool) => {
-      const flavor = await readServerFlavor(pool);
-      const status = await readReplicaStatus(pool);
-      if (!state(ctx).replicaBefore) {
-        await ctx.record('replica status before the seed', {
-          replica,
-          server: flavor.text,
-          ...describeStatus(status),
-        });
-        await ctx.remember({ replicaBefore: true });
-        await ctx.say(
-          status === null
-            ? `${replica} was not replicating (recorded)`
-            : `${replica} as found (recorded): from ${status.sourceHost}:${status.sourcePort}, IO ${status.ioRunning}, SQL ${status.sqlRunning}, executed ${coords(status.executed)}${status.lastIoErrno ? `, IO error ${status.lastIoErrno}: ${status.lastIoError}` : ''}${status.lastSqlErrno ? `, SQL error ${status.lastSqlErrno}: ${status.lastSqlError}` : ''}`,
-        );
-      }
-      if (status !== null) {
-        await stopReplica(pool, flavor);
-        await ctx.say(`stopped replication on ${replica}`);
-      }
-      await skipRdsTables(ctx, pool, flavor);
-    },
-  );
+  await withPool(replicaPool(ctx), async (pool) => {
+    const flavor = await readServerFlavor(pool);
+    const status = await readReplicaStatus(pool);
+    if (!state(ctx).replicaBefore) {
+      await ctx.record('replica status before the seed', {
+        replica,
+        server: flavor.text,
+        ...describeStatus(status),
+      });
+      await ctx.remember({ replicaBefore: true });
+      await ctx.say(
+        status === null
+          ? `${replica} was not replicating (recorded)`
+          : `${replica} as found (recorded): from ${status.sourceHost}:${status.sourcePort}, IO ${status.ioRunning}, SQL ${status.sqlRunning}, executed ${coords(status.executed)}${status.lastIoErrno ? `, IO error ${status.lastIoErrno}: ${status.lastIoError}` : ''}${status.lastSqlErrno ? `, SQL error ${status.lastSqlErrno}: ${status.lastSqlError}` : ''}`,
+      );
+    }
+    if (status !== null) {
+      await stopReplica(pool, flavor);
+      await ctx.say(`stopped replication on ${replica}`);
+    }
+    await skipRdsTables(ctx, pool, flavor);
+  });
 }
 
 /**
@@ -310,38 +299,35 @@ async function copy(ctx: Ctx): Promise<void> {
   if (resume) await ctx.say('resuming the copy from its last checkpoint');
   await withPool(
     // One connection more on each side for the checksums of the tables already copied.
-    () => sourcePool(ctx, must(s.temporary, "the temporary replica's endpoint"), parallelism + 2),
+    sourcePool(ctx, must(s.temporary, "the temporary replica's endpoint"), parallelism + 2),
     (source) =>
-      withPool(
-        () => replicaPool(ctx, parallelism + 2),
-        async (destination) => {
-          let saving = Promise.resolve();
-          const save = (values: Partial<SeedState>) => {
-            saving = saving.then(() => ctx.remember(values));
-            return saving;
-          };
-          const sums = checksumsAsTablesFinish(ctx, source, destination, save);
-          const result = await copyDatabases({
-            source,
-            destination,
-            databases: ctx.input.databases,
-            parallelism,
-            ...(resume && { resume }),
-            signal: ctx.signal,
-            onProgress: (p) => ctx.progress(p.rows, p.estimatedRows, 'rows'),
-            onCheckpoint: (checkpoint) => {
-              sums.tablesFinished(checkpoint);
-              return save({ copy: checkpoint });
-            },
-          });
-          await sums.done();
-          await saving;
-          await ctx.remember({ copiedRows: result.rows });
-          await ctx.say(
-            `loaded ${ctx.input.databases.join(', ')} into ${ctx.input.replica}: ${result.tables.length} tables, ${result.rows.toLocaleString('en-US')} rows, ${result.views} views, ${result.routines} routines, ${result.triggers} triggers, ${result.events} events in ${formatDuration(result.durationMs)} (${parallelism} connections)`,
-          );
-        },
-      ),
+      withPool(replicaPool(ctx, parallelism + 2), async (destination) => {
+        let saving = Promise.resolve();
+        const save = (values: Partial<SeedState>) => {
+          saving = saving.then(() => ctx.remember(values));
+          return saving;
+        };
+        const sums = checksumsAsTablesFinish(ctx, source, destination, save);
+        const result = await copyDatabases({
+          source,
+          destination,
+          databases: ctx.input.databases,
+          parallelism,
+          ...(resume && { resume }),
+          signal: ctx.signal,
+          onProgress: (p) => ctx.progress(p.rows, p.estimatedRows, 'rows'),
+          onCheckpoint: (checkpoint) => {
+            sums.tablesFinished(checkpoint);
+            return save({ copy: checkpoint });
+          },
+        });
+        await sums.done();
+        await saving;
+        await ctx.remember({ copiedRows: result.rows });
+        await ctx.say(
+          `loaded ${ctx.input.databases.join(', ')} into ${ctx.input.replica}: ${result.tables.length} tables, ${result.rows.toLocaleString('en-US')} rows, ${result.views} views, ${result.routines} routines, ${result.triggers} triggers, ${result.events} events in ${formatDuration(result.durationMs)} (${parallelism} connections)`,
+        );
+      }),
   );
 }
 
@@ -389,29 +375,25 @@ function checksumsAsTablesFinish(
 async function verify(ctx: Ctx): Promise<void> {
   const { parallelism } = limits(ctx);
   await withPool(
-    () =>
-      sourcePool(ctx, must(state(ctx).temporary, "the temporary replica's endpoint"), parallelism),
+    sourcePool(ctx, must(state(ctx).temporary, "the temporary replica's endpoint"), parallelism),
     (source) =>
-      withPool(
-        () => replicaPool(ctx, parallelism),
-        async (destination) => {
-          const contentSums = state(ctx).contentSums ?? {};
-          const result = await verifyDatabases(source, destination, ctx.input.databases, {
-            parallelism,
-            signal: ctx.signal,
-            contentSums,
-          });
-          if (!result.equal)
-            throw new OpsdeckError(
-              ErrorCode.StepFailed,
-              `${ctx.input.replica} does not match the temporary replica: ${result.differences.slice(0, 5).join('; ')}; replication was not started`,
-            );
-          await ctx.remember({ verifiedTables: result.tables.length });
-          await ctx.say(
-            `:white_check_mark: verified: ${result.tables.length} tables on ${ctx.input.replica} have the temporary replica's rows and checksums (${Object.keys(contentSums).length} checksummed as their copy finished); views, routines, triggers and events match`,
+      withPool(replicaPool(ctx, parallelism), async (destination) => {
+        const contentSums = state(ctx).contentSums ?? {};
+        const result = await verifyDatabases(source, destination, ctx.input.databases, {
+          parallelism,
+          signal: ctx.signal,
+          contentSums,
+        });
+        if (!result.equal)
+          throw new OpsdeckError(
+            ErrorCode.StepFailed,
+            `${ctx.input.replica} does not match the temporary replica: ${result.differences.slice(0, 5).join('; ')}; replication was not started`,
           );
-        },
-      ),
+        await ctx.remember({ verifiedTables: result.tables.length });
+        await ctx.say(
+          `:white_check_mark: verified: ${result.tables.length} tables on ${ctx.input.replica} have the temporary replica's rows and checksums (${Object.keys(contentSums).length} checksummed as their copy finished); views, routines, triggers and events match`,
+        );
+      }),
   );
 }
 
@@ -419,71 +401,63 @@ async function startReplication(ctx: Ctx): Promise<void> {
   const s = state(ctx);
   const coordinates = must(s.coordinates, 'the source coordinates');
   const source = must(s.source, "the source's endpoint");
-  await withPool(
-    () => replicaPool(ctx),
-    async (pool) => {
-      const flavor = await readServerFlavor(pool);
-      const status = await readReplicaStatus(pool);
-      const pointedHere =
-        s.pointRequested === true &&
-        status !== null &&
-        status.sourceHost === source.host &&
-        status.sourcePort === source.port;
-      if (!pointedHere) {
-        if (status !== null && status.sqlRunning === 'Yes') await stopReplica(pool, flavor);
-        await ctx.remember({ pointRequested: true });
-        await pointReplicaAt(
-          pool,
-          flavor,
-          { host: source.host, port: source.port, file: coordinates.file, pos: coordinates.pos },
-          ctx.services.databases.replicationCredentials(ctx.input.replica),
-        );
-        await ctx.say(
-          `pointed ${ctx.input.replica} at ${source.host}:${source.port} from ${coords(coordinates)} as ${ctx.services.databases.replica(ctx.input.replica)!.replicationUser}`,
-        );
-      }
-      await startReplica(pool, flavor);
-      await ctx.say(`started replication on ${ctx.input.replica}`);
-    },
-  );
+  await withPool(replicaPool(ctx), async (pool) => {
+    const flavor = await readServerFlavor(pool);
+    const status = await readReplicaStatus(pool);
+    const pointedHere =
+      s.pointRequested === true &&
+      status !== null &&
+      status.sourceHost === source.host &&
+      status.sourcePort === source.port;
+    if (!pointedHere) {
+      if (status !== null && status.sqlRunning === 'Yes') await stopReplica(pool, flavor);
+      await ctx.remember({ pointRequested: true });
+      await pointReplicaAt(
+        pool,
+        flavor,
+        { host: source.host, port: source.port, file: coordinates.file, pos: coordinates.pos },
+        ctx.services.databases.replicationCredentials(ctx.input.replica),
+      );
+      await ctx.say(
+        `pointed ${ctx.input.replica} at ${source.host}:${source.port} from ${coords(coordinates)} as ${ctx.services.databases.replica(ctx.input.replica)!.replicationUser}`,
+      );
+    }
+    await startReplica(pool, flavor);
+    await ctx.say(`started replication on ${ctx.input.replica}`);
+  });
 }
 
 async function catchUp(ctx: Ctx): Promise<void> {
   const { catchUpMinutes, pollSeconds } = limits(ctx);
   const source = must(state(ctx).source, "the source's endpoint");
-  await withPool(
-    () => sourcePool(ctx, source),
-    (sourceDb) =>
-      withPool(
-        () => replicaPool(ctx),
-        async (replica) => {
-          const flavor = await readServerFlavor(replica);
-          const result = await watchCatchUp({
-            replica,
-            source: sourceDb,
-            flavor,
-            pollMs: pollSeconds * 1000,
-            maxWaitMs: catchUpMinutes * 60_000,
-            signal: ctx.signal,
-            onProgress: (p) => {
-              if (p.bytes === null) ctx.progress(p.percent, 100, '% of the binlog applied');
-              else if (p.bytes.total > 0)
-                ctx.progress(p.bytes.applied, p.bytes.total, 'binlog bytes applied');
-            },
-          });
-          const { executed, secondsBehind } = result.status;
-          await ctx.remember({ caughtUp: { executed, secondsBehind } });
-          await ctx.record('replica caught up', {
-            replica: ctx.input.replica,
-            executed,
-            target: result.target,
-            secondsBehind,
-          });
-          await ctx.say(
-            `:white_check_mark: ${ctx.input.replica} has caught up after ${formatDuration(result.elapsedMs)}: IO and SQL threads running, executed ${coords(executed)} (the source was at ${coords(result.target)} when the watch began), ${secondsBehind ?? '?'} s behind`,
-          );
+  await withPool(sourcePool(ctx, source), (sourceDb) =>
+    withPool(replicaPool(ctx), async (replica) => {
+      const flavor = await readServerFlavor(replica);
+      const result = await watchCatchUp({
+        replica,
+        source: sourceDb,
+        flavor,
+        pollMs: pollSeconds * 1000,
+        maxWaitMs: catchUpMinutes * 60_000,
+        signal: ctx.signal,
+        onProgress: (p) => {
+          if (p.bytes === null) ctx.progress(p.percent, 100, '% of the binlog applied');
+          else if (p.bytes.total > 0)
+            ctx.progress(p.bytes.applied, p.bytes.total, 'binlog bytes applied');
         },
-      ),
+      });
+      const { executed, secondsBehind } = result.status;
+      await ctx.remember({ caughtUp: { executed, secondsBehind } });
+      await ctx.record('replica caught up', {
+        replica: ctx.input.replica,
+        executed,
+        target: result.target,
+        secondsBehind,
+      });
+      await ctx.say(
+        `:white_check_mark: ${ctx.input.replica} has caught up after ${formatDuration(result.elapsedMs)}: IO and SQL threads running, executed ${coords(executed)} (the source was at ${coords(result.target)} when the watch began), ${secondsBehind ?? '?'} s behind`,
+      );
+    }),
   );
 }
 

@@ -11,6 +11,7 @@ import {
   type ReplicaStatus,
 } from '../mysql/replica-status';
 import { readServerFlavor, type ServerFlavor } from '../mysql/server-flavor';
+import { withPool } from '../mysql/with-pool';
 import { describeFilters, hasFilters, readReplicationFilters } from '../mysql/replication-filters';
 import { filtersProblem, RDS_TABLES_RULE, skipsRdsTables } from './replica-filter-checks';
 
@@ -94,7 +95,7 @@ export async function runSeedPreflight(
     );
   const sourceEndpoint = endpointOf(instance);
 
-  const source = await withPool(() =>
+  const source = await openReachable(() =>
     access.openPool(request.source, sourceEndpoint, {
       connections: 1,
       connectTimeoutMs: options.connectTimeoutMs,
@@ -105,13 +106,9 @@ export async function runSeedPreflight(
       error,
     );
   });
-  let sourceFacts;
-  try {
-    sourceFacts = await readSourceFacts(source, replicaConfig.replicationUser);
-  } finally {
-    await source.end().catch(() => undefined);
-  }
-  const { binlog, user, all } = sourceFacts;
+  const { binlog, user, all } = await withPool(source, (pool) =>
+    readSourceFacts(pool, replicaConfig.replicationUser),
+  );
   if (!binlog.logBin)
     problems.push(
       `${request.source} has binary logging off: set the backup retention period above 0 (RDS turns the binlog on with automated backups)`,
@@ -152,45 +149,44 @@ export async function runSeedPreflight(
   if (databases.length === 0) problems.push(`${request.source} has no user database to seed`);
 
   const replicaWhere = `${replicaConfig.host}:${replicaConfig.port}`;
-  const replicaPool = access.openReplicaPool(request.replica, {
-    connections: 1,
-    connectTimeoutMs: options.connectTimeoutMs,
-  });
-  let replica: SeedPreflight['replica'];
-  try {
-    let flavor: ServerFlavor;
-    try {
-      flavor = await readServerFlavor(replicaPool);
-    } catch (error) {
-      throw seedRefused(
-        `cannot reach the replica ${request.replica} at ${replicaWhere}: ${(error as Error).message}${problems.length ? `; also: ${problems.join('; ')}` : ''}`,
-        error,
-      );
-    }
-    const [rows] = await replicaPool.query<RowDataPacket[]>('SELECT @@server_id AS id');
-    const serverId = Number(rows[0]?.id);
-    const status = await readReplicaStatus(replicaPool);
-    const health = describeReplicaHealth(status);
-    if (serverId === binlog.serverId)
-      problems.push(
-        `${request.replica} has server_id ${serverId}, the same as ${request.source}: a replica needs its own (set server_id in its my.cnf)`,
-      );
-    findings.push(
-      `replica ${request.replica} (${replicaWhere}, ${flavor.text}, server_id ${serverId}): ${health.summary}${health.error ? ` — ${health.error}` : ''}${health.advice ? ` (${health.advice})` : ''}`,
-    );
-    const filters = await readReplicationFilters(replicaPool, flavor);
-    const filterProblem = filtersProblem(filters, databases, all);
-    if (filterProblem) problems.push(filterProblem);
-    else if (hasFilters(filters)) findings.push(`replica filters: ${describeFilters(filters)}`);
-    const rdsSkipped = skipsRdsTables(filters);
-    if (!rdsSkipped)
+  const replica: SeedPreflight['replica'] = await withPool(
+    access.openReplicaPool(request.replica, {
+      connections: 1,
+      connectTimeoutMs: options.connectTimeoutMs,
+    }),
+    async (replicaPool) => {
+      let flavor: ServerFlavor;
+      try {
+        flavor = await readServerFlavor(replicaPool);
+      } catch (error) {
+        throw seedRefused(
+          `cannot reach the replica ${request.replica} at ${replicaWhere}: ${(error as Error).message}${problems.length ? `; also: ${problems.join('; ')}` : ''}`,
+          error,
+        );
+      }
+      const [rows] = await replicaPool.query<RowDataPacket[]>('SELECT @@server_id AS id');
+      const serverId = Number(rows[0]?.id);
+      const status = await readReplicaStatus(replicaPool);
+      const health = describeReplicaHealth(status);
+      if (serverId === binlog.serverId)
+        problems.push(
+          `${request.replica} has server_id ${serverId}, the same as ${request.source}: a replica needs its own (set server_id in its my.cnf)`,
+        );
       findings.push(
-        `${request.replica} would apply RDS's writes to its own mysql.rds_* tables (heartbeat every few minutes), which it lacks, and stop with error 1146: the plan adds replicate-wild-ignore-table=${RDS_TABLES_RULE} while replication is stopped. Add the same line to its my.cnf: a restart forgets it`,
+        `replica ${request.replica} (${replicaWhere}, ${flavor.text}, server_id ${serverId}): ${health.summary}${health.error ? ` — ${health.error}` : ''}${health.advice ? ` (${health.advice})` : ''}`,
       );
-    replica = { flavor, serverId, status, health, skipsRdsTables: rdsSkipped };
-  } finally {
-    await replicaPool.end().catch(() => undefined);
-  }
+      const filters = await readReplicationFilters(replicaPool, flavor);
+      const filterProblem = filtersProblem(filters, databases, all);
+      if (filterProblem) problems.push(filterProblem);
+      else if (hasFilters(filters)) findings.push(`replica filters: ${describeFilters(filters)}`);
+      const rdsSkipped = skipsRdsTables(filters);
+      if (!rdsSkipped)
+        findings.push(
+          `${request.replica} would apply RDS's writes to its own mysql.rds_* tables (heartbeat every few minutes), which it lacks, and stop with error 1146: the plan adds replicate-wild-ignore-table=${RDS_TABLES_RULE} while replication is stopped. Add the same line to its my.cnf: a restart forgets it`,
+        );
+      return { flavor, serverId, status, health, skipsRdsTables: rdsSkipped };
+    },
+  );
   if (problems.length > 0)
     throw seedRefused(
       `nothing was changed: ${problems.map((p, i) => `(${i + 1}) ${p}`).join(' ')}`,
@@ -209,7 +205,8 @@ export async function runSeedPreflight(
   };
 }
 
-async function withPool(open: () => Pool): Promise<Pool> {
+/** Opens a pool and checks it reaches its server (SELECT 1); a pool that does not is ended. */
+async function openReachable(open: () => Pool): Promise<Pool> {
   const pool = open();
   try {
     await pool.query('SELECT 1');
