@@ -9,6 +9,7 @@ import {
   type TemporaryInstanceState,
 } from '../src/aws/temporary-instance-steps';
 import { ErrorCode, OpsdeckError } from '../src/errors';
+import { formatCoordinates, type BinlogCoordinates } from '../src/mysql/binlog-coordinates';
 import { readBinlogSettings, setBinlogRetention } from '../src/mysql/binlog-source';
 import { watchCatchUp } from '../src/mysql/catch-up-watch';
 import {
@@ -47,18 +48,13 @@ type Ctx = StepContext<SeedSlaveInput>;
 const PURPOSE = 'seed-slave';
 const DAY_MS = 24 * 3600_000;
 
-interface Coordinates {
-  file: string;
-  pos: number;
-}
-
 interface SeedState extends TemporaryInstanceState {
   instanceName?: string;
   source?: MysqlEndpoint;
   /** Set before CreateDBInstanceReadReplica is called. */
   replicaRequested?: boolean;
   temporary?: MysqlEndpoint;
-  coordinates?: Coordinates;
+  coordinates?: BinlogCoordinates;
   /** The external replica's status as found, recorded before anything changed there. */
   replicaBefore?: boolean;
   copy?: DatabasesCheckpoint;
@@ -68,7 +64,7 @@ interface SeedState extends TemporaryInstanceState {
   verifiedTables?: number;
   /** Set before CHANGE MASTER TO: a resumed step must not point it back once it replicates. */
   pointRequested?: boolean;
-  caughtUp?: { executed: Coordinates; secondsBehind: number | null };
+  caughtUp?: { executed: BinlogCoordinates; secondsBehind: number | null };
 }
 
 const state = (ctx: Ctx) => ctx.state as SeedState;
@@ -78,8 +74,6 @@ const sourcePool = (ctx: Ctx, endpoint: MysqlEndpoint, connections = 1) =>
   ctx.services.databases.openPool(ctx.input.source, endpoint, { connections });
 const replicaPool = (ctx: Ctx, connections = 1) =>
   ctx.services.databases.openReplicaPool(ctx.input.replica, { connections });
-
-const coords = (c: Coordinates) => `${c.file}:${c.pos}`;
 
 async function check(ctx: Ctx): Promise<void> {
   const { input } = ctx;
@@ -208,7 +202,7 @@ async function readCoordinates(ctx: Ctx): Promise<void> {
         read: status.read,
       });
       await ctx.say(
-        `:round_pushpin: \`${name}\` stopped; its data matches ${ctx.input.source} at *${coords(coordinates)}* (executed: Relay_Master_Log_File / Exec_Master_Log_Pos; it had read up to ${coords(status.read)})`,
+        `:round_pushpin: \`${name}\` stopped; its data matches ${ctx.input.source} at *${formatCoordinates(coordinates)}* (executed: Relay_Master_Log_File / Exec_Master_Log_Pos; it had read up to ${formatCoordinates(status.read)})`,
       );
     },
   );
@@ -247,7 +241,7 @@ async function stopExternalReplica(ctx: Ctx): Promise<void> {
       await ctx.say(
         status === null
           ? `${replica} was not replicating (recorded)`
-          : `${replica} as found (recorded): from ${status.sourceHost}:${status.sourcePort}, IO ${status.ioRunning}, SQL ${status.sqlRunning}, executed ${coords(status.executed)}${status.lastIoErrno ? `, IO error ${status.lastIoErrno}: ${status.lastIoError}` : ''}${status.lastSqlErrno ? `, SQL error ${status.lastSqlErrno}: ${status.lastSqlError}` : ''}`,
+          : `${replica} as found (recorded): from ${status.sourceHost}:${status.sourcePort}, IO ${status.ioRunning}, SQL ${status.sqlRunning}, executed ${formatCoordinates(status.executed)}${status.lastIoErrno ? `, IO error ${status.lastIoErrno}: ${status.lastIoError}` : ''}${status.lastSqlErrno ? `, SQL error ${status.lastSqlErrno}: ${status.lastSqlError}` : ''}`,
       );
     }
     if (status !== null) {
@@ -419,7 +413,7 @@ async function startReplication(ctx: Ctx): Promise<void> {
         ctx.services.databases.replicationCredentials(ctx.input.replica),
       );
       await ctx.say(
-        `pointed ${ctx.input.replica} at ${source.host}:${source.port} from ${coords(coordinates)} as ${ctx.services.databases.replica(ctx.input.replica)!.replicationUser}`,
+        `pointed ${ctx.input.replica} at ${source.host}:${source.port} from ${formatCoordinates(coordinates)} as ${ctx.services.databases.replica(ctx.input.replica)!.replicationUser}`,
       );
     }
     await startReplica(pool, flavor);
@@ -455,7 +449,7 @@ async function catchUp(ctx: Ctx): Promise<void> {
         secondsBehind,
       });
       await ctx.say(
-        `:white_check_mark: ${ctx.input.replica} has caught up after ${formatDuration(result.elapsedMs)}: IO and SQL threads running, executed ${coords(executed)} (the source was at ${coords(result.target)} when the watch began), ${secondsBehind ?? '?'} s behind`,
+        `:white_check_mark: ${ctx.input.replica} has caught up after ${formatDuration(result.elapsedMs)}: IO and SQL threads running, executed ${formatCoordinates(executed)} (the source was at ${formatCoordinates(result.target)} when the watch began), ${secondsBehind ?? '?'} s behind`,
       );
     }),
   );
@@ -464,7 +458,7 @@ async function catchUp(ctx: Ctx): Promise<void> {
 async function report(ctx: Ctx): Promise<void> {
   const s = state(ctx);
   await ctx.say(
-    `:white_check_mark: ${ctx.input.replica} is a replica of ${ctx.input.source} again: ${ctx.input.databases.join(', ')} seeded (${(s.copiedRows ?? 0).toLocaleString('en-US')} rows, ${s.verifiedTables ?? 0} tables verified), replicating from ${s.coordinates ? coords(s.coordinates) : '?'}; binlog retention ${ctx.input.retentionHours} h. Check it any time with \`/seed-slave status ${ctx.input.replica}\`.`,
+    `:white_check_mark: ${ctx.input.replica} is a replica of ${ctx.input.source} again: ${ctx.input.databases.join(', ')} seeded (${(s.copiedRows ?? 0).toLocaleString('en-US')} rows, ${s.verifiedTables ?? 0} tables verified), replicating from ${s.coordinates ? formatCoordinates(s.coordinates) : '?'}; binlog retention ${ctx.input.retentionHours} h. Check it any time with \`/seed-slave status ${ctx.input.replica}\`.`,
   );
 }
 
