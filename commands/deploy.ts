@@ -12,7 +12,7 @@ import { renderCommand } from '../src/deploy/command-template';
 import { deployEnvironment, deployName } from '../src/deploy/deploy-config';
 import type { DeployRecord } from '../src/deploy/deploy-history';
 import { DeployRef, type DeployInput } from '../src/deploy/deploy-input';
-import { describeLock, type DeployLock } from '../src/deploy/deploy-lock';
+import { describeLock, holderOf, type DeployLock } from '../src/deploy/deploy-lock';
 import type { DeployServices } from '../src/deploy/deploy-services';
 import { resolveDeployHosts } from '../src/deploy/deploy-targets';
 import { ErrorCode, UsageError, isOpsdeckError } from '../src/errors';
@@ -299,7 +299,7 @@ function planUnlock(input: z.infer<typeof unlockSchema>, ctx: CommandContext): A
       const held = await locks.get(input.app, input.env);
       if (!held) return reply(`${target(input)} is not locked.`);
       if (held.kind === 'deploy') return reply(`:lock: ${describeLock(held)}. ${unlockHint(held)}`);
-      const mine = held.holder === `user:${ctx.requester.userId}`;
+      const mine = held.holder === holderOf({ actorId: ctx.requester.userId });
       if (!mine && !input.force) return reply(`:lock: ${describeLock(held)}. ${unlockHint(held)}`);
       const result = mine
         ? await locks.release(input.app, input.env, held.holder)

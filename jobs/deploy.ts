@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { renderCommand, type CommandTemplate } from '../src/deploy/command-template';
 import { deployEnvironment, type DeployEnvironment } from '../src/deploy/deploy-config';
 import { DeployInput } from '../src/deploy/deploy-input';
-import { lockedError } from '../src/deploy/deploy-lock';
+import { holderOf, lockedError } from '../src/deploy/deploy-lock';
 import type { DeployServices } from '../src/deploy/deploy-services';
 import { runHost, type HostResult } from '../src/deploy/host-runner';
 import { runningCommand, stopLeftRunning, type RunningCommand } from '../src/deploy/left-running';
@@ -100,7 +100,7 @@ async function releaseLock(ctx: Ctx): Promise<void> {
   const released = await deploys(ctx).locks.release(
     ctx.input.app,
     ctx.input.env,
-    `job:${ctx.meta.jobId}`,
+    holderOf({ jobId: ctx.meta.jobId }),
   );
   await ctx.say(
     released.released

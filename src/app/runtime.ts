@@ -93,7 +93,7 @@ export function createRuntime(
     retryMaxDelayMs: config.audit.retryMaxDelayMs,
     logger,
   });
-  const deploys = createDeployServices(config, redis, env);
+  const deploys = createDeployServices(config, redis, mysqlPool);
   return {
     config,
     secrets,
@@ -124,7 +124,6 @@ export function createRuntime(
         notifyQueue.close(),
         mysqlPool.end(),
         auditStore.close(),
-        deploys?.history.close(),
       ]);
       aws.rds.destroy();
       aws.ec2.destroy();

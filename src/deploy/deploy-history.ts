@@ -1,8 +1,6 @@
-import mysql, { type Pool, type ResultSetHeader, type RowDataPacket } from 'mysql2/promise';
+import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { migrate, type Migration } from '../audit/migrations';
-import type { OpsdeckConfig } from '../config/schema';
 import { ErrorCode, OpsdeckError } from '../errors';
-import { registerSecret } from '../log/redact';
 import { qualifiedTable } from '../mysql/sql-identifier';
 
 /**
@@ -199,34 +197,6 @@ export class DeployHistory {
     };
   }
 
-  /** A history on the configured server (`mysql`, `deploy.history`); call `close()` when done. */
-  static fromConfig(
-    config: Pick<OpsdeckConfig, 'mysql' | 'deploy'>,
-    env: NodeJS.ProcessEnv = process.env,
-  ): DeployHistory {
-    const { mysql: server } = config;
-    const password = server.passwordEnv === undefined ? undefined : env[server.passwordEnv];
-    if (server.passwordEnv !== undefined && password === undefined)
-      throw new OpsdeckError(
-        ErrorCode.SecretMissing,
-        `the MySQL password is expected in the environment variable ${server.passwordEnv}, which is not set`,
-      );
-    registerSecret(password);
-    const pool = mysql.createPool({
-      host: server.host,
-      port: server.port,
-      user: server.user,
-      ...(password !== undefined && { password }),
-      connectionLimit: 2,
-      charset: 'UTF8MB4_BIN',
-      supportBigNumbers: true,
-    });
-    return new DeployHistory(pool, {
-      database: config.deploy?.history.database ?? server.database,
-      table: config.deploy?.history.table ?? 'deploy_history',
-    });
-  }
-
   /** Applies pending migrations; the versions applied now. */
   migrate(): Promise<number[]> {
     return migrate(
@@ -349,10 +319,6 @@ export class DeployHistory {
       [app, env, n],
     );
     return rows.map(toRecord);
-  }
-
-  async close(): Promise<void> {
-    await this.pool.end();
   }
 }
 

@@ -100,7 +100,7 @@ export class DeployLocks {
   ): Promise<AcquireResult> {
     return this.acquire(app, env, {
       kind: 'deploy',
-      holder: `job:${options.jobId}`,
+      holder: holderOf({ jobId: options.jobId }),
       actor: options.actor,
       jobId: options.jobId,
       reason: options.reason ?? 'deploy running',
@@ -117,7 +117,7 @@ export class DeployLocks {
     if (!(options.ttlMs > 0)) throw new Error('a manual lock needs an expiry');
     return this.acquire(app, env, {
       kind: 'manual',
-      holder: `user:${options.actor.id}`,
+      holder: holderOf({ actorId: options.actor.id }),
       actor: options.actor,
       reason: options.reason,
       ttlMs: options.ttlMs,

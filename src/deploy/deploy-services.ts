@@ -1,4 +1,5 @@
 import type IORedis from 'ioredis';
+import type { Pool } from 'mysql2/promise';
 import type { OpsdeckConfig } from '../config/schema';
 import { DeployHistory } from './deploy-history';
 import { DeployLocks } from './deploy-lock';
@@ -9,15 +10,21 @@ export interface DeployServices {
   history: DeployHistory;
 }
 
-/** Only a config with a `deploy` section has them. */
+/**
+ * Only a config with a `deploy` section has them. The history lives on opsdeck's own MySQL
+ * (`mysql`), through the process's pool: in opsdeck's database unless `deploy.history` names another.
+ */
 export function createDeployServices(
   config: OpsdeckConfig,
   redis: IORedis,
-  env: NodeJS.ProcessEnv,
+  mysqlPool: Pool,
 ): DeployServices | undefined {
   if (!config.deploy) return undefined;
   return {
     locks: new DeployLocks(redis, config.redis.prefix),
-    history: DeployHistory.fromConfig(config, env),
+    history: new DeployHistory(mysqlPool, {
+      database: config.deploy.history.database ?? config.mysql.database,
+      table: config.deploy.history.table,
+    }),
   };
 }

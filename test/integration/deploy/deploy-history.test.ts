@@ -1,5 +1,4 @@
 import mysql from 'mysql2/promise';
-import { OpsdeckConfig } from '../../../src/config/schema';
 import { DeployHistory, type DeployStart } from '../../../src/deploy/deploy-history';
 import { ErrorCode } from '../../../src/errors';
 import { createTestDatabase, MYSQL } from '../../helpers/services';
@@ -9,12 +8,13 @@ let history: DeployHistory;
 const T0 = 1_763_740_800_000;
 const alice = { id: 'U0ALICE', name: 'alice' };
 
+const pools: mysql.Pool[] = [];
+
+/** A history on a pool of its own, as each process has one. */
 function open(): DeployHistory {
-  const config = OpsdeckConfig.parse({
-    mysql: { host: MYSQL.host, port: MYSQL.port, user: MYSQL.user, database: db.name },
-    deploy: { apps: {}, history: { table: 'deploys' } },
-  });
-  return DeployHistory.fromConfig(config, {});
+  const pool = mysql.createPool({ ...MYSQL, connectionLimit: 2 });
+  pools.push(pool);
+  return new DeployHistory(pool, { database: db.name, table: 'deploys' });
 }
 
 function start(jobId: string, overrides: Partial<DeployStart> = {}): DeployStart {
@@ -44,20 +44,16 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await history.close();
+  await Promise.all(pools.map((pool) => pool.end()));
   await db.drop();
 });
 
 describe('DeployHistory', () => {
   it('creates its table once through the shared migrations, concurrently safe', async () => {
     const other = open();
-    try {
-      const applied = await Promise.all([history.migrate(), other.migrate()]);
-      expect(applied.flat().sort()).toEqual([1, 2, 3]);
-      expect(await history.migrate()).toEqual([]);
-    } finally {
-      await other.close();
-    }
+    const applied = await Promise.all([history.migrate(), other.migrate()]);
+    expect(applied.flat().sort()).toEqual([1, 2, 3]);
+    expect(await history.migrate()).toEqual([]);
     const conn = await mysql.createConnection({ ...MYSQL, database: db.name });
     const [rows] = await conn.query<mysql.RowDataPacket[]>(
       'SELECT scope, version FROM schema_migrations',
