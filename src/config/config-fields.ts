@@ -14,3 +14,23 @@ export const channelRef = z
     /^(#[a-z0-9][a-z0-9_-]{0,79}|[CGD][A-Z0-9]{2,20})$/,
     'must be a channel id (C..., G..., D...) or a #name',
   );
+
+/**
+ * How a runbook waits for a temporary RDS instance it created (`/restore-table`'s restored
+ * instance, `/seed-slave`'s read replica) and copies from it; each section spreads these in.
+ */
+export const temporaryInstanceFields = {
+  /** Instance class of the temporary instance (default: the source's). */
+  instanceClass: z.string().min(1).optional(),
+  /** How long a job waits for it to become available before giving up. */
+  maxWaitMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(180),
+  /** How often the job asks RDS (and the servers it watches) while it waits. */
+  pollSeconds: z.number().min(0.2).max(300).default(30),
+  /** Connections per side copying at once, across all tables. */
+  parallelism: z.number().int().min(1).max(16).default(4),
+};

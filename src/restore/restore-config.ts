@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { temporaryInstanceFields } from '../config/config-fields';
 
 /**
  * The `restoreTable` section: how `/restore-table` creates, reaches and waits for its temporary
@@ -28,19 +29,7 @@ export const RestoreTableConfig = z
       .array(z.string().regex(SECURITY_GROUP_ID, 'must be a security group id (sg-...)'))
       .max(5)
       .default([]),
-    /** Instance class of the restored instance (default: the source's). */
-    instanceClass: z.string().min(1).optional(),
-    /** How long a job waits for the restored instance to become available before giving up. */
-    maxWaitMinutes: z
-      .number()
-      .int()
-      .min(1)
-      .max(24 * 60)
-      .default(180),
-    /** How often the job asks RDS about the instance while it waits. */
-    pollSeconds: z.number().min(0.2).max(300).default(30),
-    /** Connections per side copying key ranges at once. */
-    parallelism: z.number().int().min(1).max(16).default(4),
+    ...temporaryInstanceFields,
     /** Keys shown per kind of difference (missing / changed / extra) in the comparison. */
     sampleSize: z.number().int().min(0).max(100).default(10),
     /** How often a worker looks for instances and rules left behind by jobs no longer running. */

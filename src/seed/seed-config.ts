@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DATABASE_NAME_PATTERN } from '../aws/database-targets';
-import { envName } from '../config/config-fields';
+import { envName, temporaryInstanceFields } from '../config/config-fields';
 
 /**
  * The `replicas` section: MySQL servers outside RDS that replicate from a configured database
@@ -69,25 +69,13 @@ export type ReplicasConfig = z.infer<typeof ReplicasConfig>;
 export const SeedSlaveConfig = z.strictObject({
   /** Binlog retention the source is raised to when lower or NULL (RDS allows 1-168 h). */
   retentionHours: z.number().int().min(1).max(168).default(168),
-  /** Instance class of the temporary read replica (default: the source's). */
-  instanceClass: z.string().min(1).optional(),
-  /** How long a job waits for the temporary read replica to become available. */
-  maxWaitMinutes: z
-    .number()
-    .int()
-    .min(1)
-    .max(24 * 60)
-    .default(180),
+  ...temporaryInstanceFields,
   /** How long a job watches the replica catch up before it gives up (the replica keeps going). */
   catchUpMinutes: z
     .number()
     .min(0.1)
     .max(7 * 24 * 60)
     .default(720),
-  /** How often the job asks RDS, and the replica, while it waits. */
-  pollSeconds: z.number().min(0.2).max(300).default(30),
-  /** Connection pairs copying at once, across all tables. */
-  parallelism: z.number().int().min(1).max(16).default(4),
 });
 
 export type SeedSlaveConfig = z.infer<typeof SeedSlaveConfig>;
