@@ -68,6 +68,25 @@ export interface SchemaInventory {
  */
 const COPYABLE_ENGINES = new Set(['innodb', 'myisam', 'aria', 'memory']);
 
+/** The default character set and collation of each of `databases` that exists on `pool`. */
+export async function readDatabaseDefaults(
+  pool: Pool,
+  databases: string[],
+): Promise<Map<string, { characterSet: string; collation: string }>> {
+  const [rows] = await pool.query<RowDataPacket[]>(
+    `SELECT SCHEMA_NAME AS name, DEFAULT_CHARACTER_SET_NAME AS characterSet,
+            DEFAULT_COLLATION_NAME AS collation
+       FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (?)`,
+    [databases],
+  );
+  return new Map(
+    rows.map((row) => [
+      String(row.name),
+      { characterSet: String(row.characterSet), collation: String(row.collation) },
+    ]),
+  );
+}
+
 /**
  * Reads what `databases` hold on `pool`: default character sets, base tables with their shapes
  * and definitions, views, routines, triggers and events. Refuses (MysqlDatabaseNotFound) if a
@@ -80,13 +99,7 @@ export async function readSchemaInventory(
   databases: string[],
   parallelism: number,
 ): Promise<SchemaInventory> {
-  const [schemaRows] = await pool.query<RowDataPacket[]>(
-    `SELECT SCHEMA_NAME AS name, DEFAULT_CHARACTER_SET_NAME AS characterSet,
-            DEFAULT_COLLATION_NAME AS collation
-       FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (?)`,
-    [databases],
-  );
-  const found = new Map(schemaRows.map((row) => [String(row.name), row]));
+  const found = await readDatabaseDefaults(pool, databases);
   const missing = databases.filter((name) => !found.has(name));
   if (missing.length > 0)
     throw new OpsdeckError(
@@ -95,8 +108,8 @@ export async function readSchemaInventory(
     );
   const databaseList = databases.map((name) => ({
     name,
-    characterSet: checkIdentifier(String(found.get(name)!.characterSet)),
-    collation: checkIdentifier(String(found.get(name)!.collation)),
+    characterSet: checkIdentifier(found.get(name)!.characterSet),
+    collation: checkIdentifier(found.get(name)!.collation),
   }));
 
   const [tableRows] = await pool.query<RowDataPacket[]>(

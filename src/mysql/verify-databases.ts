@@ -1,6 +1,7 @@
-import type { Pool, RowDataPacket } from 'mysql2/promise';
+import type { Pool } from 'mysql2/promise';
 import {
   checkDatabaseList,
+  readDatabaseDefaults,
   readSchemaInventory,
   type SchemaInventory,
   type SourceTable,
@@ -99,13 +100,7 @@ export async function verifyDatabases(
   const parallelism = Math.max(1, Math.floor(options.parallelism ?? 4));
   const differences: string[] = [];
   const sourceSide = await readSchemaInventory(source, databases, parallelism);
-  const [present] = await destination.query<RowDataPacket[]>(
-    `SELECT SCHEMA_NAME AS name, DEFAULT_CHARACTER_SET_NAME AS characterSet,
-            DEFAULT_COLLATION_NAME AS collation
-       FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (?)`,
-    [databases],
-  );
-  const destinationDatabases = new Map(present.map((row) => [String(row.name), row]));
+  const destinationDatabases = await readDatabaseDefaults(destination, databases);
   for (const database of sourceSide.databases) {
     const other = destinationDatabases.get(database.name);
     if (other === undefined)
