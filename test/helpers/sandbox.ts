@@ -2,7 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import type { DBInstance } from '@aws-sdk/client-rds';
+import {
+  CreateDBInstanceCommand,
+  DescribeDBInstancesCommand,
+  waitUntilDBInstanceAvailable,
+  type DBInstance,
+} from '@aws-sdk/client-rds';
 import { createAwsClients, type AwsClients } from '../../src/aws/clients';
 import type { SandboxConfig } from '../../src/sandbox/config';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/sandbox';
@@ -67,5 +72,56 @@ export function connectTo(instance: DBInstance, database?: string): Promise<mysq
     user: MASTER.user,
     password: MASTER.password,
     ...(database ? { database } : {}),
+  });
+}
+
+/** The instance as DescribeDBInstances shows it now. */
+export async function describeTestInstance(t: TestSandbox, id: string): Promise<DBInstance> {
+  const { DBInstances } = await t.clients.rds.send(
+    new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }),
+  );
+  return DBInstances![0]!;
+}
+
+/** Waits, polling every second, until the instance is available. */
+export async function waitTestInstanceAvailable(t: TestSandbox, id: string): Promise<void> {
+  await waitUntilDBInstanceAvailable(
+    { client: t.clients.rds, ...FAST_WAITER },
+    { DBInstanceIdentifier: id },
+  );
+}
+
+/**
+ * A MySQL instance with `database`, the MASTER user and backups on (so it can have read replicas
+ * and be restored), once it is available.
+ */
+export async function createTestInstance(
+  t: TestSandbox,
+  id: string,
+  database: string,
+): Promise<DBInstance> {
+  await t.clients.rds.send(
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: id,
+      DBInstanceClass: 'db.t3.micro',
+      Engine: 'mysql',
+      MasterUsername: MASTER.user,
+      MasterUserPassword: MASTER.password,
+      DBName: database,
+      BackupRetentionPeriod: 1,
+    }),
+  );
+  await waitTestInstanceAvailable(t, id);
+  return describeTestInstance(t, id);
+}
+
+/** A pool as the master user to an instance's endpoint. */
+export function poolTo(instance: DBInstance, connectionLimit: number): mysql.Pool {
+  return mysql.createPool({
+    host: instance.Endpoint!.Address!,
+    port: instance.Endpoint!.Port!,
+    user: MASTER.user,
+    password: MASTER.password,
+    connectionLimit,
   });
 }

@@ -1,8 +1,3 @@
-import {
-  CreateDBInstanceCommand,
-  DescribeDBInstancesCommand,
-  waitUntilDBInstanceAvailable,
-} from '@aws-sdk/client-rds';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { ErrorCode } from '../../../src/errors';
 import {
@@ -16,8 +11,7 @@ import {
 import { pollUntil, startTestStandalone, type TestStandalone } from '../../helpers/replication';
 import {
   connectTo,
-  FAST_WAITER,
-  MASTER,
+  createTestInstance,
   startTestSandbox,
   type TestSandbox,
 } from '../../helpers/sandbox';
@@ -33,25 +27,7 @@ describe('binlog source', () => {
     t = await startTestSandbox({ binlogRotateIntervalMs: 300 });
     standalone = await startTestStandalone(9101);
     onPremise = await standalone.connect();
-    await t.clients.rds.send(
-      new CreateDBInstanceCommand({
-        DBInstanceIdentifier: 'source',
-        DBInstanceClass: 'db.t3.micro',
-        Engine: 'mysql',
-        MasterUsername: MASTER.user,
-        MasterUserPassword: MASTER.password,
-        DBName: 'app',
-        BackupRetentionPeriod: 1,
-      }),
-    );
-    await waitUntilDBInstanceAvailable(
-      { client: t.clients.rds, ...FAST_WAITER },
-      { DBInstanceIdentifier: 'source' },
-    );
-    const { DBInstances } = await t.clients.rds.send(
-      new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'source' }),
-    );
-    src = await connectTo(DBInstances![0]!, 'app');
+    src = await connectTo(await createTestInstance(t, 'source', 'app'), 'app');
   }, 180_000);
 
   afterAll(async () => {

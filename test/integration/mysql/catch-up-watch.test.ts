@@ -1,9 +1,4 @@
-import {
-  CreateDBInstanceCommand,
-  DescribeDBInstancesCommand,
-  waitUntilDBInstanceAvailable,
-  type DBInstance,
-} from '@aws-sdk/client-rds';
+import { type DBInstance } from '@aws-sdk/client-rds';
 import mysql, { type Connection, type Pool } from 'mysql2/promise';
 import { ErrorCode, OpsdeckError } from '../../../src/errors';
 import {
@@ -32,8 +27,8 @@ import {
 } from '../../helpers/replication';
 import {
   connectTo,
-  FAST_WAITER,
-  MASTER,
+  createTestInstance,
+  poolTo,
   startTestSandbox,
   type TestSandbox,
 } from '../../helpers/sandbox';
@@ -79,32 +74,9 @@ describe('pointing a replica at an RDS source and watching it catch up', () => {
   beforeAll(async () => {
     t = await startTestSandbox({ binlogRotateIntervalMs: 400 });
     standalone = await startTestStandalone(9301);
-    await t.clients.rds.send(
-      new CreateDBInstanceCommand({
-        DBInstanceIdentifier: 'source',
-        DBInstanceClass: 'db.t3.micro',
-        Engine: 'mysql',
-        MasterUsername: MASTER.user,
-        MasterUserPassword: MASTER.password,
-        DBName: 'app',
-        BackupRetentionPeriod: 1,
-      }),
-    );
-    await waitUntilDBInstanceAvailable(
-      { client: t.clients.rds, ...FAST_WAITER },
-      { DBInstanceIdentifier: 'source' },
-    );
-    instance = (
-      await t.clients.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'source' }))
-    ).DBInstances![0]!;
+    instance = await createTestInstance(t, 'source', 'app');
     src = await connectTo(instance, 'app');
-    srcPool = mysql.createPool({
-      host: instance.Endpoint!.Address!,
-      port: instance.Endpoint!.Port!,
-      user: MASTER.user,
-      password: MASTER.password,
-      connectionLimit: 2,
-    });
+    srcPool = poolTo(instance, 2);
     await src.query("CREATE USER ?@'%' IDENTIFIED BY ?", [REPL.user, REPL.password]);
     await src.query("GRANT REPLICATION SLAVE ON *.* TO ?@'%'", [REPL.user]);
     await src.query("CREATE USER 'norepl'@'%' IDENTIFIED BY 'norepl-pw'");

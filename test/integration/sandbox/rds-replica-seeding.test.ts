@@ -1,9 +1,6 @@
 import {
-  CreateDBInstanceCommand,
   CreateDBInstanceReadReplicaCommand,
   DeleteDBInstanceCommand,
-  DescribeDBInstancesCommand,
-  waitUntilDBInstanceAvailable,
   type DBInstance,
 } from '@aws-sdk/client-rds';
 import mysql, { type Connection, type Pool } from 'mysql2/promise';
@@ -22,8 +19,10 @@ import {
 } from '../../helpers/replication';
 import {
   connectTo,
-  FAST_WAITER,
-  MASTER,
+  createTestInstance,
+  describeTestInstance,
+  poolTo,
+  waitTestInstanceAvailable,
   startTestSandbox,
   type TestSandbox,
 } from '../../helpers/sandbox';
@@ -42,14 +41,8 @@ describe('sandbox read replicas as the seed of an external replica', () => {
   let standalone: TestStandalone;
   const SEEDER = { user: 'seeder', password: "seed'er-pw-1" };
 
-  const describeInstance = async (id: string) =>
-    (await t.clients.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })))
-      .DBInstances![0]!;
-  const waitAvailable = (id: string) =>
-    waitUntilDBInstanceAvailable(
-      { client: t.clients.rds, ...FAST_WAITER },
-      { DBInstanceIdentifier: id },
-    );
+  const describeInstance = (id: string) => describeTestInstance(t, id);
+  const waitAvailable = (id: string) => waitTestInstanceAvailable(t, id);
   const binlogNames = async () => {
     const [logs] = await conn.query<mysql.RowDataPacket[]>('SHOW BINARY LOGS');
     return logs.map((log) => String(log.Log_name));
@@ -69,27 +62,9 @@ describe('sandbox read replicas as the seed of an external replica', () => {
     // Rotation every 300 ms: with retention NULL the source purges closed binlogs all the time.
     t = await startTestSandbox({ binlogRotateIntervalMs: 300 });
     standalone = await startTestStandalone(9201);
-    await t.clients.rds.send(
-      new CreateDBInstanceCommand({
-        DBInstanceIdentifier: 'source',
-        DBInstanceClass: 'db.t3.micro',
-        Engine: 'mysql',
-        MasterUsername: MASTER.user,
-        MasterUserPassword: MASTER.password,
-        DBName: 'app',
-        BackupRetentionPeriod: 1,
-      }),
-    );
-    await waitAvailable('source');
-    source = await describeInstance('source');
+    source = await createTestInstance(t, 'source', 'app');
     conn = await connectTo(source, 'app');
-    sourcePool = mysql.createPool({
-      host: source.Endpoint!.Address!,
-      port: source.Endpoint!.Port!,
-      user: MASTER.user,
-      password: MASTER.password,
-      connectionLimit: 2,
-    });
+    sourcePool = poolTo(source, 2);
     await conn.query(ITEMS_TABLE);
     await conn.query("INSERT INTO items SELECT seq, 0, CONCAT('seed ', seq) FROM seq_1_to_2000");
     // As an operator would: the sandbox's own rdsrepladmin is not for outsiders.

@@ -1,17 +1,15 @@
 import {
-  CreateDBInstanceCommand,
   CreateDBInstanceReadReplicaCommand,
   DescribeDBInstanceAutomatedBackupsCommand,
-  DescribeDBInstancesCommand,
   RestoreDBInstanceToPointInTimeCommand,
-  waitUntilDBInstanceAvailable,
   type DBInstance,
 } from '@aws-sdk/client-rds';
 import type mysql from 'mysql2/promise';
 import {
   connectTo,
-  FAST_WAITER,
-  MASTER,
+  createTestInstance,
+  describeTestInstance,
+  waitTestInstanceAvailable,
   startTestSandbox,
   type TestSandbox,
 } from '../../helpers/sandbox';
@@ -29,32 +27,14 @@ describe('sandbox RDS point-in-time restore, binlog retention and read replicas'
   let source: DBInstance;
   let conn: mysql.Connection;
 
-  const describeInstance = async (id: string) =>
-    (await t.clients.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })))
-      .DBInstances![0]!;
-  const waitAvailable = (id: string) =>
-    waitUntilDBInstanceAvailable(
-      { client: t.clients.rds, ...FAST_WAITER },
-      { DBInstanceIdentifier: id },
-    );
+  const describeInstance = (id: string) => describeTestInstance(t, id);
+  const waitAvailable = (id: string) => waitTestInstanceAvailable(t, id);
 
   beforeAll(async () => {
     // Rotation every 300 ms: binlogs are archived and purged (retention NULL) all the time, so the
     // restore below must come from the archive, not from the server's own binlog files.
     t = await startTestSandbox({ binlogRotateIntervalMs: 300 });
-    await t.clients.rds.send(
-      new CreateDBInstanceCommand({
-        DBInstanceIdentifier: 'source',
-        DBInstanceClass: 'db.t3.micro',
-        Engine: 'mysql',
-        MasterUsername: MASTER.user,
-        MasterUserPassword: MASTER.password,
-        DBName: 'billing',
-        BackupRetentionPeriod: 1,
-      }),
-    );
-    await waitAvailable('source');
-    source = await describeInstance('source');
+    source = await createTestInstance(t, 'source', 'billing');
     conn = await connectTo(source, 'billing');
     await conn.query('CREATE TABLE invoices (id INT PRIMARY KEY, status VARCHAR(20) NOT NULL)');
     await conn.query("INSERT INTO invoices VALUES (1, 'a'), (2, 'b'), (3, 'c')");
