@@ -18,7 +18,8 @@ export interface ReplicationFilters {
   rewriteDb: string[];
 }
 
-const NO_FILTERS: ReplicationFilters = {
+/** A replica without filters: it applies every change of its source. */
+export const NO_REPLICATION_FILTERS: Readonly<ReplicationFilters> = Object.freeze({
   doDb: [],
   ignoreDb: [],
   doTable: [],
@@ -26,7 +27,7 @@ const NO_FILTERS: ReplicationFilters = {
   wildDoTable: [],
   wildIgnoreTable: [],
   rewriteDb: [],
-};
+});
 
 const list = (value: unknown) =>
   typeof value === 'string' && value.trim() !== ''
@@ -52,7 +53,7 @@ export async function readReplicationFilters(
   db: Queryable,
   flavor: ServerFlavor,
 ): Promise<ReplicationFilters> {
-  const filters: ReplicationFilters = structuredClone(NO_FILTERS);
+  const filters: ReplicationFilters = structuredClone(NO_REPLICATION_FILTERS);
   if (flavor.product === 'mariadb') {
     // MariaDB exposes the filters as (dynamic) global variables, comma-separated.
     const [rows] = await db.query<RowDataPacket[]>(

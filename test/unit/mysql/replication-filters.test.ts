@@ -6,20 +6,12 @@ import {
   replicatesDatabase,
   replicatesTable,
   setWildIgnoreTables,
-  type ReplicationFilters,
 } from '../../../src/mysql/replication-filters';
 import { parseServerFlavor } from '../../../src/mysql/server-flavor';
+import { replicationFilters } from '../../fixtures/mysql/replication-filters';
 
-const none: ReplicationFilters = {
-  doDb: [],
-  ignoreDb: [],
-  doTable: [],
-  ignoreTable: [],
-  wildDoTable: [],
-  wildIgnoreTable: [],
-  rewriteDb: [],
-};
-const filters = (patch: Partial<ReplicationFilters>) => ({ ...none, ...patch });
+const none = replicationFilters();
+const filters = replicationFilters;
 const MYSQL = parseServerFlavor('8.0.36');
 
 describe('replication filters', () => {

@@ -1,20 +1,12 @@
-import type { ReplicationFilters } from '../../../src/mysql/replication-filters';
+import { replicationFilters } from '../../fixtures/mysql/replication-filters';
 import {
   filtersProblem,
   RDS_TABLES_RULE,
   skipsRdsTables,
 } from '../../../src/seed/replica-filter-checks';
 
-const none: ReplicationFilters = {
-  doDb: [],
-  ignoreDb: [],
-  doTable: [],
-  ignoreTable: [],
-  wildDoTable: [],
-  wildIgnoreTable: [],
-  rewriteDb: [],
-};
-const filters = (patch: Partial<ReplicationFilters>) => ({ ...none, ...patch });
+const none = replicationFilters();
+const filters = replicationFilters;
 
 describe("a replica's filters before a seed from RDS", () => {
   it("RDS's own tables are skipped by the rule opsdeck adds, by ignoring mysql, or by a do-db list", () => {
