@@ -308,15 +308,10 @@ describe('/deploy end to end', () => {
     // 10.0.0.3 and 10.0.0.4 run.
     await waitFor(() => starts('resume').length >= 4, 30_000, 'the next hosts to start');
     // The hosts whose results the job had checkpointed: those must not run again.
-    const job = await stack.runtime.jobs.get(jobId);
-    const recorded = (
-      (job?.data.checkpoint as { state?: { results?: { host: string }[] } } | undefined)?.state
-        ?.results ?? []
-    ).map((result) => result.host);
+    const state = (await stack.checkpoint(jobId))?.state as { results?: { host: string }[] };
+    const recorded = (state.results ?? []).map((result) => result.host);
     expect(recorded.length).toBeGreaterThanOrEqual(2);
-    const worker = stack.workerProcesses.find((w) => w.exitCode === null && !w.killed)!;
-    worker.kill('SIGKILL');
-    await new Promise((resolve) => worker.once('exit', resolve));
+    await stack.killWorker();
     // Run again, those hosts take the usual time.
     rmSync(join(dirOf('resume'), 'sleep-10.0.0.3'));
     rmSync(join(dirOf('resume'), 'sleep-10.0.0.4'));

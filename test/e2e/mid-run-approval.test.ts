@@ -188,9 +188,7 @@ describe('approval asked for mid-run by a runbook', () => {
     const { jobId, approvalId, message } = await ping();
     await waitFor(
       async () => {
-        const job = await stack.runtime.jobs.get(jobId);
-        const state = (job?.data.checkpoint as { state?: Record<string, unknown> } | undefined)
-          ?.state;
+        const state = (await stack.checkpoint(jobId))?.state;
         return (state?.['approval:approve-midway'] as { posted?: boolean } | undefined)?.posted;
       },
       10_000,

@@ -377,10 +377,7 @@ describe('/phz end to end', () => {
     const [first] = stack.workerProcesses;
     const jobId = await queued('add crash-test 10.0.9.9');
     await waitFor(
-      async () => {
-        const job = await stack.runtime.jobs.get(jobId);
-        return (job?.data.checkpoint as { state?: { changeId?: string } })?.state?.changeId;
-      },
+      async () => (await stack.checkpoint(jobId))?.state.changeId,
       20_000,
       'the change to be submitted',
     );

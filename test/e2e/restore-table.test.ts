@@ -421,28 +421,19 @@ describe('/restore-table end to end', () => {
   }, 180_000);
 
   describe('a worker killed with SIGKILL', () => {
-    async function checkpointOf(jobId: string) {
-      const job = await stack.runtime.jobs.get(jobId);
-      return job?.data.checkpoint as
-        { completed?: string[]; state?: { doneRanges?: number[] } } | undefined;
-    }
-
-    async function killWorker() {
-      const worker = stack.workerProcesses.find((w) => w.exitCode === null && !w.killed)!;
-      worker.kill('SIGKILL');
-      await new Promise((resolve) => worker.once('exit', resolve));
-    }
+    const doneRanges = async (jobId: string) =>
+      ((await stack.checkpoint(jobId))?.state.doneRanges as number[] | undefined)?.length ?? 0;
 
     it('during the restore wait: a new worker waits for the same instance, none is created twice', async () => {
       const jobId = await queued(`billing billing.ledger_wait --at ${isoSeconds(beforeMistake)}`);
       await waitFor(
         async () =>
-          (await checkpointOf(jobId))?.completed?.includes('restore-instance') &&
+          (await stack.checkpoint(jobId))?.completed.includes('restore-instance') &&
           stack.thread(jobId).replies.some((r) => r.includes('is creating, waited')),
         60_000,
         'the wait for the restored instance',
       );
-      await killWorker();
+      await stack.killWorker();
       await stack.startWorker();
       const { lines } = await stack.finishedThread(jobId, 'succeeded', 120_000);
       const count = (needle: string) => lines.filter((line) => line.includes(needle)).length;
@@ -455,12 +446,12 @@ describe('/restore-table end to end', () => {
     it('during the copy: the copy resumes at its first unfinished range, without duplicate rows', async () => {
       const jobId = await queued(`billing billing.ledger_big --at ${isoSeconds(beforeMistake)}`);
       await waitFor(
-        async () => ((await checkpointOf(jobId))?.state?.doneRanges?.length ?? 0) >= 1,
+        async () => (await doneRanges(jobId)) >= 1,
         120_000,
         'the first copied key range',
       );
-      await killWorker();
-      const doneBefore = (await checkpointOf(jobId))!.state!.doneRanges!.length;
+      await stack.killWorker();
+      const doneBefore = await doneRanges(jobId);
       await stack.startWorker();
       const { lines } = await stack.finishedThread(jobId, 'succeeded', 180_000);
       const all = lines.join('\n');

@@ -372,11 +372,7 @@ describe('/seed-slave end to end', () => {
   it('cancelled during the copy: the temporary replica and the rule go, the thread says the replica is left stopped', async () => {
     const { jobId } = await approvedSeed('billing onprem');
     await waitFor(
-      async () => {
-        const job = await stack.runtime.jobs.get(jobId);
-        const checkpoint = job?.data.checkpoint as { state?: { copy?: unknown } } | undefined;
-        return checkpoint?.state?.copy !== undefined;
-      },
+      async () => (await stack.checkpoint(jobId))?.state.copy !== undefined,
       120_000,
       'the copy to checkpoint',
     );
@@ -393,17 +389,11 @@ describe('/seed-slave end to end', () => {
     const load = writeLoad();
     const { jobId } = await approvedSeed('billing onprem');
     await waitFor(
-      async () => {
-        const job = await stack.runtime.jobs.get(jobId);
-        const checkpoint = job?.data.checkpoint as { state?: { copy?: unknown } } | undefined;
-        return checkpoint?.state?.copy !== undefined;
-      },
+      async () => (await stack.checkpoint(jobId))?.state.copy !== undefined,
       120_000,
       'the copy to checkpoint',
     );
-    const worker = stack.workerProcesses.find((w) => w.exitCode === null && !w.killed)!;
-    worker.kill('SIGKILL');
-    await new Promise((resolve) => worker.once('exit', resolve));
+    await stack.killWorker();
     await stack.startWorker();
     const { lines } = await stack.finishedThread(jobId, 'succeeded', 300_000);
     expect((await load.stop()).failed).toBe(0);

@@ -23,6 +23,7 @@ import {
   slashCommandBody,
   type SlashCommandRequest,
 } from '../../src/slack/slack-payloads';
+import type { Checkpoint } from '../../src/runbook/checkpoint';
 import type { SandboxConfig } from '../../src/sandbox/config';
 import { seedSandbox } from '../../src/sandbox/seed';
 import { startTestSandbox, type TestSandbox } from './sandbox';
@@ -205,6 +206,21 @@ export class E2eStack {
       child.once('exit', (code) => reject(new Error(`worker exited (${code}):\n${output}`)));
     });
     return child;
+  }
+
+  /** The job's checkpoint as the engine last saved it (steps done, runbook state), if any. */
+  async checkpoint(jobId: string): Promise<Checkpoint | undefined> {
+    const job = await this.runtime.jobs.get(jobId);
+    return job?.data.checkpoint as Checkpoint | undefined;
+  }
+
+  /** SIGKILLs a running worker process (no shutdown of any kind) and waits until it is gone. */
+  async killWorker(): Promise<void> {
+    const worker = this.workers.find((w) => w.exitCode === null && !w.killed);
+    if (!worker) throw new Error('no running worker to kill');
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    worker.kill('SIGKILL');
+    await exited;
   }
 
   /** POSTs a signed request as Slack would; `timestamp` overrides the signing time. */
