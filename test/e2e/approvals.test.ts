@@ -1,6 +1,6 @@
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../src/access/approval-blocks';
 import { runAuditCli } from '../../src/audit/cli';
-import { ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
+import { ALICE, E2eStack, waitFor } from '../helpers/e2e-stack';
 
 /**
  * Two-person approvals end to end: signed slash commands and signed block_actions clicks into
@@ -41,11 +41,7 @@ describe('approvals end to end', () => {
   /** Asks for a ping; resolves with the ids and the posted approval message. */
   async function ask(user = ALICE) {
     const ack = text(await stack.slash('ping --ticks 1 --tick-seconds 0', { user }));
-    const approvalId = /`(apv_[0-9a-f]{24})`/.exec(ack)?.[1];
-    if (!approvalId) throw new Error(`no approval id in: ${ack}`);
-    const jobId = jobIdIn(ack.slice(ack.indexOf('runs as')));
-    const message = await stack.waitForApprovalMessage(approvalId);
-    return { ack, approvalId, jobId, message };
+    return { ack, ...(await stack.pendingApproval(ack)) };
   }
 
   async function waitForEdit(approvalId: string, what: string): Promise<string> {

@@ -182,9 +182,7 @@ describe('/deploy end to end', () => {
   it('deploys to the EC2 instances by tags once approved: announced, each host reported, recorded as deployed', async () => {
     const ack = text(await deploy('billing prod v1.2.3'));
     expect(ack).toContain('needs approval by someone other than you');
-    const approvalId = /`(apv_[0-9a-f]{24})`/.exec(ack)![1]!;
-    const jobId = jobIdIn(ack.slice(ack.indexOf('runs as')));
-    const approval = await stack.waitForApprovalMessage(approvalId);
+    const { approvalId, jobId, message: approval } = await stack.pendingApproval(ack);
     const plan = JSON.stringify(approval.blocks);
     // The approvers see the hosts and the exact command.
     expect(plan).toContain('hosts: 127.0.1.2, 127.0.1.3, 127.0.1.4');

@@ -289,9 +289,7 @@ describe('/phz end to end', () => {
       await stack.slash('add api 10.0.5.2 --replace', { command: '/phz', channel: svcChannel }),
     );
     expect(ack).toContain('`phz add` needs approval by someone other than you in *operators*');
-    const approvalId = /`(apv_[0-9a-f]{24})`/.exec(ack)![1]!;
-    const jobId = jobIdIn(ack.slice(ack.indexOf('runs as')));
-    const message = await stack.waitForApprovalMessage(approvalId);
+    const { approvalId, jobId, message } = await stack.pendingApproval(ack);
     const plan = JSON.stringify(message.blocks);
     expect(plan).toContain(`replace \`api.${SVC}\` A 60 → \`10.0.5.1\` with A 60 → \`10.0.5.2\``);
     expect(await records(svcId, `api.${SVC}`)).toEqual([

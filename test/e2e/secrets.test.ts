@@ -98,9 +98,7 @@ describe('secrets never leak', () => {
     await say(`help ${SIGNING_SECRET}`);
 
     const ack = await say('ping --ticks 2 --tick-seconds 0.1');
-    const approvalId = /`(apv_[0-9a-f]{24})`/.exec(ack)![1]!;
-    const jobId = jobIdIn(ack.slice(ack.indexOf('runs as')));
-    const message = await stack.waitForApprovalMessage(approvalId);
+    const { approvalId, jobId, message } = await stack.pendingApproval(ack);
     acks.push(await stack.click(APPROVE_ACTION_ID, approvalId, message.ts, BOB));
     await waitFor(
       () => stack.thread(jobId).root?.text.includes('succeeded'),

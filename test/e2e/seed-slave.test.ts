@@ -10,7 +10,7 @@ import { TAG } from '../../src/aws/resource-tags';
 import { SEED } from '../../src/sandbox/seed';
 import { startStandaloneServer, type StandaloneServer } from '../../src/sandbox/standalone-server';
 import { APPROVE_ACTION_ID } from '../../src/access/approval-blocks';
-import { ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
+import { ALICE, E2eStack, waitFor } from '../helpers/e2e-stack';
 import { createWriteLoad, type WriteLoad } from '../helpers/write-load';
 
 /**
@@ -78,9 +78,7 @@ describe('/seed-slave end to end', () => {
   async function approvedSeed(line: string): Promise<{ jobId: string; plan: string }> {
     const ack = text(await seed(line));
     expect(ack).toContain('needs approval by someone other than you');
-    const approvalId = /`(apv_[0-9a-f]{24})`/.exec(ack)![1]!;
-    const jobId = jobIdIn(ack.slice(ack.indexOf('runs as')));
-    const message = await stack.waitForApprovalMessage(approvalId);
+    const { approvalId, jobId, message } = await stack.pendingApproval(ack);
     await stack.click(APPROVE_ACTION_ID, approvalId, message.ts, BOB);
     return { jobId, plan: JSON.stringify(message.blocks) };
   }

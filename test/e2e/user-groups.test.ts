@@ -1,5 +1,5 @@
 import { APPROVE_ACTION_ID } from '../../src/access/approval-blocks';
-import { ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
+import { ALICE, E2eStack, waitFor } from '../helpers/e2e-stack';
 
 /**
  * Access rules that grant through Slack user groups, end to end: signed slash commands and
@@ -47,10 +47,7 @@ describe('user groups in access rules', () => {
 
   it('an approval click by a member of the approving user group decides; a non-member is refused', async () => {
     const ack = text(await stack.slash('ping --ticks 1 --tick-seconds 0', { user: BOB }));
-    const approvalId = /`(apv_[0-9a-f]{24})`/.exec(ack)?.[1];
-    if (!approvalId) throw new Error(`no approval id in: ${ack}`);
-    const jobId = jobIdIn(ack.slice(ack.indexOf('runs as')));
-    const message = await stack.waitForApprovalMessage(approvalId);
+    const { approvalId, jobId, message } = await stack.pendingApproval(ack);
     expect(await stack.click(APPROVE_ACTION_ID, approvalId, message.ts, DAVE)).toBe(
       ':no_entry: Refused: only members of group approvers may decide this.',
     );

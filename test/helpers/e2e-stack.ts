@@ -324,6 +324,19 @@ export class E2eStack {
       .find((m) => !m.thread_ts && JSON.stringify(m.blocks).includes(approvalId));
   }
 
+  /**
+   * For an ack that says a request waits for approval: its approval id, the job it will run as,
+   * and the approval message once posted.
+   */
+  async pendingApproval(
+    ack: string,
+  ): Promise<{ approvalId: string; jobId: string; message: FakeMessage }> {
+    const approvalId = /`(apv_[0-9a-f]{24})`/.exec(ack)?.[1];
+    if (!approvalId) throw new Error(`no approval id in: ${ack}`);
+    const jobId = jobIdIn(ack.slice(ack.indexOf('runs as')));
+    return { approvalId, jobId, message: await this.waitForApprovalMessage(approvalId) };
+  }
+
   /** Waits until the approval's message has been posted. */
   waitForApprovalMessage(approvalId: string): Promise<FakeMessage> {
     return waitFor(() => this.approvalMessage(approvalId), 10_000, 'the approval message');
