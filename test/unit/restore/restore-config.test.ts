@@ -1,5 +1,5 @@
 import { parseConfig } from '../../../src/config/load-config';
-import { ConfigError } from '../../../src/errors';
+import { configRefusal } from '../../helpers/config-refusal';
 import { RestoreTableConfig } from '../../../src/restore/restore-config';
 
 const BILLING = `databases:
@@ -8,16 +8,6 @@ const BILLING = `databases:
     user: opsdeck
     passwordEnv: BILLING_DB_PASSWORD
 `;
-
-function failure(yaml: string): string {
-  try {
-    parseConfig(yaml, 'opsdeck.yaml');
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error('expected the config to be refused');
-}
 
 describe('restoreTable and databases config', () => {
   it('defaults to no databases and a restoreTable section with its documented defaults', () => {
@@ -85,7 +75,7 @@ restoreTable:
     '10.0.5.17/32 ',
     'any',
   ])('refuses the CIDR %j, saying what a CIDR looks like', (cidr) => {
-    expect(failure(`restoreTable:\n  workerCidr: "${cidr}"\n`)).toBe(
+    expect(configRefusal(`restoreTable:\n  workerCidr: "${cidr}"\n`)).toBe(
       `opsdeck.yaml: invalid configuration\n  restoreTable.workerCidr: must be an IPv4 CIDR like 10.0.5.17/32, got ${JSON.stringify(cidr)}`,
     );
   });
@@ -93,32 +83,34 @@ restoreTable:
   it.each(['sg-123', 'sg-0123ABCD', 'sg_0123abcd', '0123abcd', 'sg-0123456789abcdef01'])(
     'refuses the security group id %j',
     (id) => {
-      expect(failure(`restoreTable:\n  workerSecurityGroupId: ${id}\n`)).toContain(
+      expect(configRefusal(`restoreTable:\n  workerSecurityGroupId: ${id}\n`)).toContain(
         `restoreTable.workerSecurityGroupId: must be a security group id (sg-...), got "${id}"`,
       );
     },
   );
 
   it('names the position of a bad security group in the list', () => {
-    expect(failure('restoreTable:\n  securityGroupIds: [sg-0123abcd, nope]\n')).toContain(
+    expect(configRefusal('restoreTable:\n  securityGroupIds: [sg-0123abcd, nope]\n')).toContain(
       'restoreTable.securityGroupIds.1: must be a security group id (sg-...), got "nope"',
     );
   });
 
   it('refuses both workerCidr and workerSecurityGroupId: the rule has one source', () => {
     expect(
-      failure('restoreTable:\n  workerCidr: 10.0.5.17/32\n  workerSecurityGroupId: sg-0123abcd\n'),
+      configRefusal(
+        'restoreTable:\n  workerCidr: 10.0.5.17/32\n  workerSecurityGroupId: sg-0123abcd\n',
+      ),
     ).toContain('restoreTable: give workerCidr or workerSecurityGroupId, not both');
   });
 
   it('refuses databases without a restoreTable section, saying where the workers must be named', () => {
-    expect(failure(BILLING)).toBe(
+    expect(configRefusal(BILLING)).toBe(
       'opsdeck.yaml: invalid configuration\n  restoreTable: with databases configured, say where the workers connect from: workerCidr or workerSecurityGroupId',
     );
   });
 
   it('refuses databases with a restoreTable section that names no worker source', () => {
-    expect(failure(`${BILLING}restoreTable:\n  maxWaitMinutes: 10\n`)).toMatch(
+    expect(configRefusal(`${BILLING}restoreTable:\n  maxWaitMinutes: 10\n`)).toMatch(
       /^opsdeck\.yaml: invalid configuration\n {2}restoreTable: with databases configured, say where the workers connect from: workerCidr or workerSecurityGroupId/,
     );
   });
@@ -131,7 +123,7 @@ restoreTable:
     'refuses the instance id %j',
     (id) => {
       expect(
-        failure(
+        configRefusal(
           `databases:\n  billing:\n    instance: "${id}"\n    user: opsdeck\n    passwordEnv: PW\nrestoreTable:\n  workerCidr: 10.0.0.0/8\n`,
         ),
       ).toContain(`databases.billing.instance: must be an RDS DB instance identifier, got "${id}"`);
@@ -142,7 +134,7 @@ restoreTable:
     'refuses the passwordEnv %j, which is not the name of an environment variable',
     (name) => {
       expect(
-        failure(
+        configRefusal(
           `databases:\n  billing:\n    instance: billing-1\n    user: opsdeck\n    passwordEnv: "${name}"\nrestoreTable:\n  workerCidr: 10.0.0.0/8\n`,
         ),
       ).toContain(
@@ -153,7 +145,7 @@ restoreTable:
 
   it('refuses a password written into the config instead of an env var name', () => {
     expect(
-      failure(
+      configRefusal(
         `databases:\n  billing:\n    instance: billing-1\n    user: opsdeck\n    passwordEnv: PW\n    password: hunter2\nrestoreTable:\n  workerCidr: 10.0.0.0/8\n`,
       ),
     ).toContain('databases.billing.password: unknown setting');
@@ -161,7 +153,7 @@ restoreTable:
 
   it('names a missing user of a database', () => {
     expect(
-      failure(
+      configRefusal(
         `databases:\n  billing:\n    instance: billing-1\n    passwordEnv: PW\nrestoreTable:\n  workerCidr: 10.0.0.0/8\n`,
       ),
     ).toContain('databases.billing.user: expected string, got nothing');
@@ -171,7 +163,7 @@ restoreTable:
     'refuses the database name %j with the rule for names',
     (name) => {
       expect(
-        failure(
+        configRefusal(
           `databases:\n  ${name}:\n    instance: billing-1\n    user: opsdeck\n    passwordEnv: PW\nrestoreTable:\n  workerCidr: 10.0.0.0/8\n`,
         ),
       ).toBe(
@@ -193,6 +185,6 @@ restoreTable:
     ],
     ['workerCIDR: 10.0.0.0/8', 'restoreTable.workerCIDR: unknown setting'],
   ])('refuses %j, naming %s', (setting, path) => {
-    expect(failure(`restoreTable:\n  ${setting}\n`)).toContain(`\n  ${path}`);
+    expect(configRefusal(`restoreTable:\n  ${setting}\n`)).toContain(`\n  ${path}`);
   });
 });

@@ -1,5 +1,5 @@
 import { parseConfig } from '../../../src/config/load-config';
-import { ConfigError } from '../../../src/errors';
+import { configRefusal } from '../../helpers/config-refusal';
 
 const BILLING = `databases:
   billing:
@@ -19,16 +19,6 @@ const REPLICA = `replicas:
     replicationUser: repl
     replicationPasswordEnv: BILLING_REPL_PASSWORD
 `;
-
-function failure(yaml: string): string {
-  try {
-    parseConfig(yaml, 'opsdeck.yaml');
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error('expected the config to be refused');
-}
 
 describe('replicas and seedSlave config', () => {
   it('defaults to no replicas and the documented seedSlave defaults', () => {
@@ -58,7 +48,7 @@ describe('replicas and seedSlave config', () => {
   });
 
   it('refuses a replica whose source is not a configured database', () => {
-    expect(failure(REPLICA)).toContain(
+    expect(configRefusal(REPLICA)).toContain(
       'replicas.onprem-db1.source: names billing, which is not in `databases`',
     );
   });
@@ -80,14 +70,14 @@ describe('replicas and seedSlave config', () => {
       .filter((l) => !l.trim().startsWith(`${key}:`))
       .join('\n')
       .replace('    source: billing', `    source: billing\n    ${line}`);
-    expect(failure(BILLING + yaml)).toContain(message);
+    expect(configRefusal(BILLING + yaml)).toContain(message);
   });
 
   it('refuses a replica name users could not type, and retention RDS does not allow', () => {
-    expect(failure(BILLING + REPLICA.replace('onprem-db1', 'OnPrem_1'))).toContain(
+    expect(configRefusal(BILLING + REPLICA.replace('onprem-db1', 'OnPrem_1'))).toContain(
       'replicas.OnPrem_1',
     );
-    expect(failure(BILLING + REPLICA + 'seedSlave: { retentionHours: 169 }\n')).toContain(
+    expect(configRefusal(BILLING + REPLICA + 'seedSlave: { retentionHours: 169 }\n')).toContain(
       'seedSlave.retentionHours',
     );
   });
