@@ -56,9 +56,7 @@ export async function startPointInTimeRestore(
   restore: PointInTimeRestore,
   signal?: AbortSignal,
 ): Promise<{ instance: DBInstance; created: boolean }> {
-  const existing = await describeInstance(rds, restore.name, signal);
-  if (existing) return { instance: claim(existing, restore), created: false };
-  try {
+  return createOnce(rds, restore, signal, async () => {
     const { DBInstance: instance } = await rds.send(
       new RestoreDBInstanceToPointInTimeCommand({
         SourceDBInstanceIdentifier: restore.source.DBInstanceIdentifier,
@@ -77,13 +75,8 @@ export async function startPointInTimeRestore(
       }),
       { abortSignal: signal },
     );
-    return { instance: instance!, created: true };
-  } catch (error) {
-    if ((error as Error).name !== 'DBInstanceAlreadyExistsFault') throw error;
-    const raced = await describeInstance(rds, restore.name, signal);
-    if (!raced) throw error;
-    return { instance: claim(raced, restore), created: false };
-  }
+    return instance!;
+  });
 }
 
 export interface ReadReplicaRequest {
@@ -102,9 +95,7 @@ export async function startReadReplica(
   request: ReadReplicaRequest,
   signal?: AbortSignal,
 ): Promise<{ instance: DBInstance; created: boolean }> {
-  const existing = await describeInstance(rds, request.name, signal);
-  if (existing) return { instance: claim(existing, request), created: false };
-  try {
+  return createOnce(rds, request, signal, async () => {
     const { DBInstance: instance } = await rds.send(
       new CreateDBInstanceReadReplicaCommand({
         SourceDBInstanceIdentifier: request.source.DBInstanceIdentifier,
@@ -118,7 +109,25 @@ export async function startReadReplica(
       }),
       { abortSignal: signal },
     );
-    return { instance: instance!, created: true };
+    return instance!;
+  });
+}
+
+/**
+ * Creates the job's instance `name` with `create` unless it exists already: an existing one (or
+ * one that appeared between the look and the call) is taken if it carries this job's tag, and
+ * refused (ResourceConflict) if not. A retried or resumed step never creates a second one.
+ */
+async function createOnce(
+  rds: RDSClient,
+  request: { name: string; tags: JobTags },
+  signal: AbortSignal | undefined,
+  create: () => Promise<DBInstance>,
+): Promise<{ instance: DBInstance; created: boolean }> {
+  const existing = await describeInstance(rds, request.name, signal);
+  if (existing) return { instance: claim(existing, request), created: false };
+  try {
+    return { instance: await create(), created: true };
   } catch (error) {
     if ((error as Error).name !== 'DBInstanceAlreadyExistsFault') throw error;
     const raced = await describeInstance(rds, request.name, signal);
