@@ -8,6 +8,7 @@ import { endpointOf } from '../../src/aws/rds-instance';
 import { waitUntilAvailable } from '../../src/aws/temporary-instance';
 import { watchCatchUp } from '../../src/mysql/catch-up-watch';
 import { readServerFlavor } from '../../src/mysql/server-flavor';
+import { verifyDatabases, type DatabasesVerification } from '../../src/mysql/verify-databases';
 import { startStandaloneServer, type StandaloneServer } from '../../src/sandbox/standalone-server';
 import { startTestSandbox, type TestSandbox } from '../../test/helpers/sandbox';
 import { loadShop, shopSizes, totalRows, type ShopSizes } from '../../test/helpers/shop-data';
@@ -15,7 +16,6 @@ import { shopWriteMix } from '../../test/helpers/shop-writes';
 import { createWriteLoad, type WriteLoadStats } from '../../test/helpers/write-load';
 import { runProcedure, type ProcedureName, type ProcedureResult } from './procedure-process';
 import type { Credentials, PhaseTime, SeedOutcome, SeedSlaveInputs } from './seed-inputs';
-import { verifyReplica, type ReplicaVerification } from './verify-replica';
 
 /**
  * bench/seed-slave: time from start to caught-up of a new external replica of an RDS source, by
@@ -71,7 +71,7 @@ interface ProcedureReport {
   result?: ProcedureResult;
   error?: string;
   load?: WriteLoadStats;
-  verification?: ReplicaVerification;
+  verification?: DatabasesVerification;
 }
 
 const secret = () => randomBytes(12).toString('hex');
@@ -199,7 +199,7 @@ async function main(): Promise<void> {
         } finally {
           conn.release();
         }
-        report.verification = await verifyReplica(sourcePool, replicaPool, [DATABASE]);
+        report.verification = await verifyDatabases(sourcePool, replicaPool, [DATABASE]);
       }
     }
   } finally {
@@ -246,21 +246,14 @@ function printReports(reports: ProcedureReport[]): void {
           (load.errorSamples.length > 0 ? `; errors: ${load.errorSamples.join(' | ')}` : ''),
       );
     if (verification) {
-      const rows = verification.tables.reduce((sum, table) => sum + table.source.rows, 0);
-      const differing = verification.tables.filter((table) => !table.equal);
+      const rows = verification.tables.reduce((sum, table) => sum + (table.source?.rows ?? 0), 0);
+      const equalTables = verification.tables.filter((table) => table.equal).length;
       console.log(
         `  verification: ${verification.equal ? 'EQUAL' : 'DIFFERENT'}: ` +
-          `${verification.tables.length - differing.length}/${verification.tables.length} tables equal (${rows} rows on the source)` +
-          differing
-            .map(
-              (table) =>
-                `; ${table.table} source ${table.source.rows} rows ${table.source.checksum}, ` +
-                `replica ${table.replica ? `${table.replica.rows} rows ${table.replica.checksum}` : 'missing'}`,
-            )
-            .join('') +
-          (verification.objectDifferences.length > 0
-            ? `; objects: ${verification.objectDifferences.join(', ')}`
-            : '; views, triggers, routines equal'),
+          `${equalTables}/${verification.tables.length} tables equal (${rows} rows on the source)` +
+          (verification.equal
+            ? '; views, triggers, routines equal'
+            : `; ${verification.differences.join('; ')}`),
       );
     }
   }
