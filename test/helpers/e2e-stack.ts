@@ -28,6 +28,9 @@ import type { SandboxConfig } from '../../src/sandbox/config';
 import { seedSandbox } from '../../src/sandbox/seed';
 import { startTestSandbox, type TestSandbox } from './sandbox';
 import { MYSQL, REDIS_URL, createTestDatabase, deleteRedisPrefix, uniqueName } from './services';
+import { waitFor } from './wait-for';
+
+export { waitFor };
 
 export const SIGNING_SECRET = 'e2e-signing-secret-0123456789abcdef';
 export const BOT_TOKEN = 'xoxb-e2e-0000000000-1111111111-abcdefABCDEF0123';
@@ -383,22 +386,6 @@ export class E2eStack {
     await this.sandbox?.dispose();
     await deleteRedisPrefix(this.redis, this.prefix);
     this.redis.disconnect();
-  }
-}
-
-/** Polls until `check` returns a truthy value or the time runs out. */
-export async function waitFor<T>(
-  check: () => T | Promise<T>,
-  timeoutMs = 20_000,
-  what = 'condition',
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

@@ -7,22 +7,6 @@ import { tableChecksum, type TableChecksum } from '../../src/mysql/table-checksu
 import { readTableShape } from '../../src/mysql/table-shape';
 import { startStandaloneServer, type StandaloneServer } from '../../src/sandbox/standalone-server';
 
-/** Polls `check` until it returns a value other than undefined; fails after `timeoutMs`. */
-export async function pollUntil<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  { timeoutMs = 60_000, intervalMs = 100 } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
-
 export const ITEMS_TABLE = `CREATE TABLE items (
   id INT PRIMARY KEY,
   counter INT NOT NULL,

@@ -8,13 +8,14 @@ import {
   readSourcePosition,
   setBinlogRetention,
 } from '../../../src/mysql/binlog-source';
-import { pollUntil, startTestStandalone, type TestStandalone } from '../../helpers/replication';
+import { startTestStandalone, type TestStandalone } from '../../helpers/replication';
 import {
   connectTo,
   createTestInstance,
   startTestSandbox,
   type TestSandbox,
 } from '../../helpers/sandbox';
+import { waitFor } from '../../helpers/wait-for';
 
 /** The RDS source side of /seed-slave, on a sandbox instance; a standalone server as not-RDS. */
 describe('binlog source', () => {
@@ -46,8 +47,11 @@ describe('binlog source', () => {
       retentionKnown: true,
     });
     // RDS's default: closed binlogs go as soon as they are archived.
-    await pollUntil('binlog.000001 to be purged', async () =>
-      (await listBinlogs(src)).some((log) => log.name === 'binlog.000001') ? undefined : true,
+    await waitFor(
+      async () =>
+        (await listBinlogs(src)).some((log) => log.name === 'binlog.000001') ? undefined : true,
+      60_000,
+      'binlog.000001 to be purged',
     );
     await setBinlogRetention(src, 168);
     expect(await readBinlogSettings(src)).toMatchObject({
@@ -72,10 +76,14 @@ describe('binlog source', () => {
       ]);
       await new Promise((resolve) => setTimeout(resolve, 100)); // let rotations fall in between
     }
-    const to = await pollUntil('a rotation since the first position', async () => {
-      const position = await readSourcePosition(src);
-      return position.file !== from.file ? position : undefined;
-    });
+    const to = await waitFor(
+      async () => {
+        const position = await readSourcePosition(src);
+        return position.file !== from.file ? position : undefined;
+      },
+      60_000,
+      'a rotation since the first position',
+    );
     const bytes = await binlogBytesBetween(src, from, to);
     // 400 rows of 1000 bytes as row events, plus headers; fewer than twice that.
     expect(bytes).toBeGreaterThan(400 * 1000);

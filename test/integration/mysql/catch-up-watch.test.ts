@@ -20,7 +20,6 @@ import {
   everyRendering,
   ITEMS_TABLE,
   itemsChecksum,
-  pollUntil,
   startTestStandalone,
   startWriteLoad,
   type TestStandalone,
@@ -32,6 +31,7 @@ import {
   startTestSandbox,
   type TestSandbox,
 } from '../../helpers/sandbox';
+import { waitFor } from '../../helpers/wait-for';
 
 /**
  * An external server (the standalone mariadbd) pointed at a sandbox RDS instance by binlog
@@ -94,8 +94,11 @@ describe('pointing a replica at an RDS source and watching it catch up', () => {
 
   it('recognises a purged binlog (1236) with the server’s text', async () => {
     // Retention is NULL: the source drops closed binlogs within a rotation or two.
-    await pollUntil('binlog.000001 to be purged', async () =>
-      (await listBinlogs(src)).some((log) => log.name === 'binlog.000001') ? undefined : true,
+    await waitFor(
+      async () =>
+        (await listBinlogs(src)).some((log) => log.name === 'binlog.000001') ? undefined : true,
+      60_000,
+      'binlog.000001 to be purged',
     );
     await pointReplicaAt(replica, flavor, at({ file: 'binlog.000001', pos: 4 }), REPL);
     await startReplica(replica, flavor);

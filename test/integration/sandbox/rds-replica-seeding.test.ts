@@ -12,7 +12,6 @@ import {
   cloneItems,
   ITEMS_TABLE,
   itemsChecksum,
-  pollUntil,
   startTestStandalone,
   startWriteLoad,
   type TestStandalone,
@@ -26,6 +25,7 @@ import {
   startTestSandbox,
   type TestSandbox,
 } from '../../helpers/sandbox';
+import { waitFor } from '../../helpers/wait-for';
 
 /**
  * What /seed-slave relies on from an RDS read replica, checked on the sandbox's: stopped with
@@ -83,26 +83,36 @@ describe('sandbox read replicas as the seed of an external replica', () => {
     const replica = await createReplica('replica-a');
     const flavor = await readServerFlavor(replica);
     await conn.query("INSERT INTO items VALUES (100001, 0, 'before the stop')");
-    await pollUntil('replica-a to replicate', async () => {
-      const [[row]] = await replica.query<mysql.RowDataPacket[]>(
-        'SELECT COUNT(*) AS n FROM app.items WHERE id = 100001',
-      );
-      return row!.n === 1 ? true : undefined;
-    });
+    await waitFor(
+      async () => {
+        const [[row]] = await replica.query<mysql.RowDataPacket[]>(
+          'SELECT COUNT(*) AS n FROM app.items WHERE id = 100001',
+        );
+        return row!.n === 1 ? true : undefined;
+      },
+      60_000,
+      'replica-a to replicate',
+    );
 
     await replica.query('CALL mysql.rds_stop_replication');
     const stopped = (await readReplicaStatus(replica, flavor))!;
     expect(stopped).toMatchObject({ ioRunning: 'No', sqlRunning: 'No' });
     // No write needed: by file and position, the file itself must still be on the source.
-    await pollUntil(`the source to purge ${stopped.read.file}`, async () =>
-      (await binlogNames()).includes(stopped.read.file) ? undefined : true,
+    await waitFor(
+      async () => ((await binlogNames()).includes(stopped.read.file) ? undefined : true),
+      60_000,
+      `the source to purge ${stopped.read.file}`,
     );
 
     await replica.query('CALL mysql.rds_start_replication');
-    const failed = await pollUntil('replica-a to report an IO error', async () => {
-      const status = (await readReplicaStatus(replica, flavor))!;
-      return status.lastIoErrno !== 0 ? status : undefined;
-    });
+    const failed = await waitFor(
+      async () => {
+        const status = (await readReplicaStatus(replica, flavor))!;
+        return status.lastIoErrno !== 0 ? status : undefined;
+      },
+      60_000,
+      'replica-a to report an IO error',
+    );
     expect(failed).toMatchObject({
       ioRunning: 'No',
       lastIoErrno: 1236,
@@ -122,12 +132,16 @@ describe('sandbox read replicas as the seed of an external replica', () => {
     try {
       replica = await createReplica('replica-b');
       const flavor: ServerFlavor = await readServerFlavor(replica);
-      await pollUntil('replica-b to apply some of the load', async () => {
-        const [[row]] = await replica!.query<mysql.RowDataPacket[]>(
-          'SELECT COUNT(*) AS n FROM app.items WHERE id >= 200000',
-        );
-        return row!.n > 50 ? true : undefined;
-      });
+      await waitFor(
+        async () => {
+          const [[row]] = await replica!.query<mysql.RowDataPacket[]>(
+            'SELECT COUNT(*) AS n FROM app.items WHERE id >= 200000',
+          );
+          return row!.n > 50 ? true : undefined;
+        },
+        60_000,
+        'replica-b to apply some of the load',
+      );
 
       // 3. Stop the temporary replica while the source is being written to.
       await replica.query('CALL mysql.rds_stop_replication');
@@ -179,10 +193,14 @@ describe('sandbox read replicas as the seed of an external replica', () => {
     // The source rotates on, and keeps every file since: the stopped replica resumes.
     const sequence = (file: string) => Number(/\d+$/.exec(file)![0]);
     const stoppedAt = (await readReplicaStatus(replica))!.read.file;
-    await pollUntil('three more rotations of the source', async () => {
-      const names = await binlogNames();
-      return sequence(names[names.length - 1]!) >= sequence(stoppedAt) + 3 ? names : undefined;
-    });
+    await waitFor(
+      async () => {
+        const names = await binlogNames();
+        return sequence(names[names.length - 1]!) >= sequence(stoppedAt) + 3 ? names : undefined;
+      },
+      60_000,
+      'three more rotations of the source',
+    );
     expect(await binlogNames()).toContain(stoppedAt);
     const replicaFlavor = await readServerFlavor(replica);
     await replica.query('CALL mysql.rds_start_replication');
