@@ -21,7 +21,11 @@ import type { MysqlEndpoint } from '../src/mysql/database-access';
 import { withPool } from '../src/mysql/with-pool';
 import { checksumCopiedTable, type TableContentSums } from '../src/mysql/verify-databases';
 import { pointReplicaAt, startReplica, stopReplica } from '../src/mysql/replica-control';
-import { readReplicaStatus, type ReplicaStatus } from '../src/mysql/replica-status';
+import {
+  describeReplicaHealth,
+  readReplicaStatus,
+  type ReplicaStatus,
+} from '../src/mysql/replica-status';
 import { readReplicationFilters, setWildIgnoreTables } from '../src/mysql/replication-filters';
 import { readServerFlavor, type ServerFlavor } from '../src/mysql/server-flavor';
 import { defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
@@ -225,6 +229,12 @@ function describeStatus(status: ReplicaStatus | null): Record<string, unknown> {
   };
 }
 
+/** A replica's status in the words `/seed-slave status` uses, its errors included. */
+function describeFound(status: ReplicaStatus): string {
+  const health = describeReplicaHealth(status);
+  return health.error ? `${health.summary}; ${health.error}` : health.summary;
+}
+
 /** Records the external replica's status as found, then stops its replication. */
 async function stopExternalReplica(ctx: Ctx): Promise<void> {
   const { replica } = ctx.input;
@@ -241,7 +251,7 @@ async function stopExternalReplica(ctx: Ctx): Promise<void> {
       await ctx.say(
         status === null
           ? `${replica} was not replicating (recorded)`
-          : `${replica} as found (recorded): from ${status.sourceHost}:${status.sourcePort}, IO ${status.ioRunning}, SQL ${status.sqlRunning}, executed ${formatCoordinates(status.executed)}${status.lastIoErrno ? `, IO error ${status.lastIoErrno}: ${status.lastIoError}` : ''}${status.lastSqlErrno ? `, SQL error ${status.lastSqlErrno}: ${status.lastSqlError}` : ''}`,
+          : `${replica} as found (recorded): ${describeFound(status)}`,
       );
     }
     if (status !== null) {
