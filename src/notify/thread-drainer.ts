@@ -5,6 +5,7 @@ import type IORedis from 'ioredis';
 import type { OpsdeckConfig } from '../config/schema';
 import type { Logger } from '../log/logger';
 import { slackApiErrors, slackApiRetries } from '../metrics/metrics';
+import { nextDelivery } from './fold-replies';
 import { threadKeys } from './outbox-keys';
 import type { OutboxEntry, OutboxMessage, ThreadRef } from './outbox-message';
 import { Pacer } from './pace';
@@ -35,16 +36,28 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `;
 
-/** Removes the sent head (and records a posted root) only while this drainer still holds the lock. */
+/**
+ * Removes the sent head entries (and records a posted root) only while this drainer still holds
+ * the lock and the list still starts with exactly those entries.
+ */
 const COMMIT = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-if redis.call('LINDEX', KEYS[2], 0) == ARGV[2] then redis.call('LPOP', KEYS[2]) end
-if ARGV[3] ~= '' then
-  redis.call('HSET', KEYS[3], 'channel', ARGV[3], 'ts', ARGV[4], 'requested', ARGV[5])
+local count = tonumber(ARGV[6])
+local head = redis.call('LRANGE', KEYS[2], 0, count - 1)
+local same = #head == count
+for i = 1, count do
+  if head[i] ~= ARGV[6 + i] then same = false end
 end
-redis.call('EXPIRE', KEYS[3], ARGV[6])
+if same then redis.call('LTRIM', KEYS[2], count, -1) end
+if ARGV[2] ~= '' then
+  redis.call('HSET', KEYS[3], 'channel', ARGV[2], 'ts', ARGV[3], 'requested', ARGV[4])
+end
+redis.call('EXPIRE', KEYS[3], ARGV[5])
 return 1
 `;
+
+/** How many of a thread's pending messages the drainer reads at once (to fold replies). */
+const FOLD_WINDOW = 50;
 
 /** A posted root: where Slack put it, and the channel as asked for (the pacing key of the thread). */
 type PostedRoot = ThreadRef & { requested: string };
@@ -56,10 +69,11 @@ interface SlackCall {
 }
 
 /**
- * Sends one thread's pending messages to Slack, oldest first, one drainer per thread at a time.
+ * Sends one thread's pending messages to Slack, oldest first, one drainer per thread at a time;
+ * plain replies that queued up behind each other go as one message (fold-replies.ts).
  *
  * The drainer takes the thread's lock (SET NX PX, renewed while it works), sends the head of the
- * list, removes it only after Slack answered, and loops until the list is empty. A drain that
+ * list, removes it (or the replies folded into it) only after Slack answered, and loops until the list is empty. A drain that
  * finds the lock taken returns at once: the holder releases the lock and then looks at the list
  * again, so a message pushed while the holder was finishing is picked up (by the holder, or by
  * the drain job that came with the message if it ran after the release).
@@ -113,9 +127,11 @@ export class ThreadDrainer {
     const stop = signal ? AbortSignal.any([signal, lockLost.signal]) : lockLost.signal;
     try {
       for (;;) {
-        const raw = await redis.lindex(keys.messages, 0);
-        if (raw === null) return;
-        const root = await this.deliver(threadKey, JSON.parse(raw) as OutboxEntry, stop);
+        const raws = await redis.lrange(keys.messages, 0, FOLD_WINDOW - 1);
+        if (raws.length === 0) return;
+        const pending = raws.map((raw) => JSON.parse(raw) as OutboxEntry);
+        const { entry, count } = nextDelivery(pending, this.options.config.maxTextLength);
+        const root = await this.deliver(threadKey, entry, stop);
         const committed = await redis.eval(
           COMMIT,
           3,
@@ -123,11 +139,12 @@ export class ThreadDrainer {
           keys.messages,
           keys.state,
           token,
-          raw,
           root?.channel ?? '',
           root?.ts ?? '',
           root?.requested ?? '',
           THREAD_STATE_TTL_SECONDS,
+          count,
+          ...raws.slice(0, count),
         );
         if (committed === 0) lockLost.abort();
         if (lockLost.signal.aborted) break;

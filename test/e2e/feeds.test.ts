@@ -1,6 +1,7 @@
 import { FeedStateStore } from '../../src/feeds/feed-state-store';
 import { ALERT_CHANNEL, E2eStack, waitFor } from '../helpers/e2e-stack';
 import { FeedServer, feedFixture } from '../helpers/feed-server';
+import { unfoldReplies } from '../helpers/thread-replies';
 
 const INCIDENTS = '/api/v2/incidents.json';
 const MAINTENANCES = '/api/v2/scheduled-maintenances.json';
@@ -50,7 +51,7 @@ describe('status feed relay end to end (two worker processes, fake Slack)', () =
     stack.slack
       .messages(ALERT_CHANNEL)
       .filter((m) => m.thread_ts === ts)
-      .map((m) => m.text);
+      .flatMap((m) => unfoldReplies(m.text));
   const incidentRoot = () => roots().find((m) => m.text.includes('*GitHub* incident'));
 
   it('relays the lifecycle as one thread, reports a broken feed once, and survives a killed worker', async () => {

@@ -28,6 +28,7 @@ import type { SandboxConfig } from '../../src/sandbox/config';
 import { seedSandbox } from '../../src/sandbox/seed';
 import { startTestSandbox, type TestSandbox } from './sandbox';
 import { MYSQL, REDIS_URL, createTestDatabase, deleteRedisPrefix, uniqueName } from './services';
+import { unfoldReplies } from './thread-replies';
 import { waitFor } from './wait-for';
 
 export { waitFor };
@@ -312,11 +313,16 @@ export class E2eStack {
     return String(call.args.text);
   }
 
-  /** The job's root message and its thread replies, as Slack shows them now. */
+  /**
+   * The job's root message and its thread replies, as Slack shows them now: one per line the job
+   * said (replies that queued up arrive folded into one message, each line with its own time).
+   */
   thread(jobId: string): { root?: { ts: string; text: string }; replies: string[] } {
     const messages = this.slack.messages(ALERT_CHANNEL);
     const root = messages.find((m) => !m.thread_ts && m.text.includes(jobId));
-    const replies = root ? messages.filter((m) => m.thread_ts === root.ts).map((m) => m.text) : [];
+    const replies = root
+      ? messages.filter((m) => m.thread_ts === root.ts).flatMap((m) => unfoldReplies(m.text))
+      : [];
     return { ...(root ? { root } : {}), replies };
   }
 

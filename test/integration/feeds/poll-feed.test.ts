@@ -18,6 +18,7 @@ import { type FakeSlackApi, startFakeSlackApi } from '../../../src/slack/fake-sl
 import { waitFor } from '../../helpers/e2e-stack';
 import { FeedServer, feedFixture } from '../../helpers/feed-server';
 import { connectRedis, deleteRedisPrefix, uniqueName } from '../../helpers/services';
+import { unfoldReplies } from '../../helpers/thread-replies';
 
 const CHANNEL = 'C0ALERT';
 const INCIDENTS = '/api/v2/incidents.json';
@@ -118,14 +119,24 @@ describe('polling and relaying a status feed (real Redis, local HTTP, fake Slack
       .map((root) => ({
         text: root.text,
         edited: root.edited !== undefined,
-        replies: all.filter((m) => m.thread_ts === root.ts).map((m) => m.text),
+        replies: all.filter((m) => m.thread_ts === root.ts).flatMap((m) => unfoldReplies(m.text)),
       }));
+  }
+
+  /** How many queued messages Slack has got: a folded reply counts for each reply in it. */
+  function deliveredMessages(): number {
+    return slack.calls
+      .filter((c) => c.status === 200)
+      .reduce(
+        (sum, c) => sum + (c.args.thread_ts ? unfoldReplies(String(c.args.text)).length : 1),
+        0,
+      );
   }
 
   /** Waits until Slack has everything queued so far (the outbox drains asynchronously). */
   async function delivered(): Promise<void> {
     await waitFor(
-      () => slack.calls.filter((c) => c.status === 200).length >= enqueued.length,
+      () => deliveredMessages() >= enqueued.length,
       20_000,
       `${enqueued.length} Slack calls`,
     );

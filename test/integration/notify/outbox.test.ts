@@ -82,6 +82,10 @@ describe('notify outbox to Slack', () => {
     return { root, replies: all.filter((m) => m.thread_ts === root.ts).map((m) => m.text) };
   }
 
+  /** A thread's reply lines: replies that queued up behind each other arrive folded, a line each. */
+  const lines = (rootText: string): string[] =>
+    thread(rootText).replies.flatMap((reply) => reply.split('\n'));
+
   const sentTexts = () => slack.calls.filter((c) => c.status === 200).map((c) => c.args.text);
   const pending = async (threadKey: string) =>
     redis.llen(`${prefix}:outbox:thread:${threadKey}:messages`);
@@ -115,9 +119,9 @@ describe('notify outbox to Slack', () => {
     await outbox.enqueue('job-1', { kind: 'update-root', text: 'restore-table: succeeded' });
 
     await waitFor('the final update', () => slack.calls.some((c) => c.method === 'chat.update'));
-    const { root, replies } = thread('restore-table: succeeded');
+    const { root } = thread('restore-table: succeeded');
     expect(root.edited).toBeDefined();
-    expect(replies).toEqual([
+    expect(lines('restore-table: succeeded')).toEqual([
       'step 1',
       'step 2',
       'step 3',
@@ -125,11 +129,36 @@ describe('notify outbox to Slack', () => {
       'step 5',
       'token=[REDACTED] [REDACTED]',
     ]);
+    expect(slack.calls.at(-1)!.method).toBe('chat.update');
+    await expect(outbox.getThread('job-1')).resolves.toEqual({ channel: CHANNEL, ts: root.ts });
+    expect(await pending('job-1')).toBe(0);
+  });
+
+  it('folds replies that queued up into messages of at most the limit, in order; roots, updates and blocks go alone', async () => {
+    const texts = Array.from(
+      { length: 30 },
+      (_, i) => `line ${String(i).padStart(2, '0')} ${'.'.repeat(40)}`,
+    );
+    const blocks = [{ type: 'section' as const, text: { type: 'mrkdwn' as const, text: 'table' } }];
+    await outbox.enqueue('job-1', { kind: 'root', channel: CHANNEL, text: 'root' });
+    for (const text of texts.slice(0, 20)) await outbox.enqueue('job-1', { kind: 'reply', text });
+    await outbox.enqueue('job-1', { kind: 'reply', text: 'table', blocks });
+    for (const text of texts.slice(20)) await outbox.enqueue('job-1', { kind: 'reply', text });
+    await outbox.enqueue('job-1', { kind: 'update-root', text: 'root: done' });
+    // 48 characters a line: ten lines and their nine newlines fit in 500, eleven do not.
+    startWorker({ maxTextLength: 500 });
+
+    await waitFor('the final update', () => sentTexts().includes('root: done'));
+    expect(thread('root: done').replies).toEqual([
+      texts.slice(0, 10).join('\n'),
+      texts.slice(10, 20).join('\n'),
+      'table',
+      texts.slice(20).join('\n'),
+    ]);
     expect(slack.calls.map((c) => c.method)).toEqual([
-      ...Array(7).fill('chat.postMessage'),
+      ...Array(5).fill('chat.postMessage'),
       'chat.update',
     ]);
-    await expect(outbox.getThread('job-1')).resolves.toEqual({ channel: CHANNEL, ts: root.ts });
     expect(await pending('job-1')).toBe(0);
   });
 
@@ -163,8 +192,9 @@ describe('notify outbox to Slack', () => {
     await outbox.enqueue('job-1', { kind: 'update-root', text: 'root: done' });
 
     await waitFor('the final update', () => sentTexts().includes('root: done'));
-    expect(thread('root: done').replies).toEqual(texts);
-    expect(sentTexts()).toEqual(['root', ...texts, 'root: done']);
+    expect(lines('root: done')).toEqual(texts);
+    const sent = sentTexts() as string[];
+    expect(sent.flatMap((text) => text.split('\n'))).toEqual(['root', ...texts, 'root: done']);
     expect(slack.calls.filter((c) => c.status === 500).length).toBeGreaterThan(0);
     expect(
       await counterValue(slackApiErrors, { method: 'chat.postMessage', error: 'http_500' }),
@@ -208,11 +238,9 @@ describe('notify outbox to Slack', () => {
     );
 
     for (const key of keys) {
-      expect(thread(`${key} root`).replies).toEqual(
-        Array.from({ length: 8 }, (_, i) => `${key} ${i}`),
-      );
+      expect(lines(`${key} root`)).toEqual(Array.from({ length: 8 }, (_, i) => `${key} ${i}`));
     }
-    const order = sentTexts() as string[];
+    const order = (sentTexts() as string[]).flatMap((text) => text.split('\n'));
     const lastA = order.lastIndexOf('job-a 7');
     expect(order.findIndex((t) => t.startsWith('job-b'))).toBeLessThan(lastA); // they did interleave
   });
@@ -239,7 +267,9 @@ describe('notify outbox to Slack', () => {
       const at = slack.calls.filter((c) => c.method === method).map((c) => c.at);
       return at.slice(1).map((t, i) => t - at[i]!);
     };
-    expect(gaps('chat.postMessage')).toHaveLength(8);
+    // 3 roots and at least one message of each thread's two replies (folded when they queued up).
+    expect(gaps('chat.postMessage').length).toBeGreaterThanOrEqual(5);
+    for (const key of keys) expect(lines(`${key} done`)).toEqual([`${key} 0`, `${key} 1`]);
     // Slots are booked exactly; the slack left is for event-loop delay between slot and request.
     for (const gap of gaps('chat.postMessage')) expect(gap).toBeGreaterThanOrEqual(140);
     for (const gap of gaps('chat.update')) expect(gap).toBeGreaterThanOrEqual(190);
@@ -256,10 +286,10 @@ describe('notify outbox to Slack', () => {
     const racing = new Proxy(redis, {
       get(target, property, receiver) {
         const value = Reflect.get(target, property, receiver);
-        if (property !== 'lindex') return typeof value === 'function' ? value.bind(target) : value;
-        return async (...args: Parameters<IORedis['lindex']>) => {
-          const head = await target.lindex(...args);
-          if (head === null && !raced) {
+        if (property !== 'lrange') return typeof value === 'function' ? value.bind(target) : value;
+        return async (...args: Parameters<IORedis['lrange']>) => {
+          const head = await target.lrange(...args);
+          if (head.length === 0 && !raced) {
             raced = true;
             await outbox.enqueue('job-1', { kind: 'reply', text: 'late' });
             await other.drain('job-1');
@@ -297,6 +327,8 @@ describe('notify outbox to Slack', () => {
     await waitFor('the root', () => slack.messages().length === 1);
     slack.script('chat.postMessage', [{ error: 'invalid_blocks' }]);
     await outbox.enqueue('job-ok', { kind: 'reply', text: 'refused' });
+    // Queued behind it, 'after' would be folded into the same (refused) message.
+    await waitFor('the refusal', () => slack.calls.some((c) => c.args.text === 'refused'));
     await outbox.enqueue('job-ok', { kind: 'reply', text: 'after' });
     await waitFor('the reply after', () => sentTexts().includes('after'));
 
@@ -306,7 +338,7 @@ describe('notify outbox to Slack', () => {
   });
 
   it('splits a text over the limit into several messages of the thread', async () => {
-    startWorker();
+    startWorker({ maxTextLength: 200 });
     const small = new Outbox(redis, prefix, queue, { maxTextLength: 200 });
     const lines = Array.from(
       { length: 40 },
