@@ -189,7 +189,8 @@ describe('/restore-table end to end', () => {
     );
   }, 120_000);
   afterAll(async () => {
-    await prod?.end();
+    // destroy, not end: end() queues a QUIT behind any command still waiting for its answer.
+    prod?.destroy();
     await stack?.stop();
   }, 180_000);
 

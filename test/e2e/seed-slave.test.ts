@@ -211,8 +211,9 @@ describe('/seed-slave end to end', () => {
   }, 180_000);
 
   afterAll(async () => {
-    await source?.end();
-    await replica?.end();
+    // destroy, not end: end() queues a QUIT behind any command still waiting for its answer.
+    source?.destroy();
+    replica?.destroy();
     await stack?.stop();
     await replicaServer?.stop();
     rmSync(replicaDir, { recursive: true, force: true });

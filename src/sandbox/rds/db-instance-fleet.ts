@@ -17,6 +17,8 @@ export interface FleetOptions {
   deleteDelayMs: number;
   binlogRotateIntervalMs: number;
   innodbBufferPoolSize: string;
+  /** How long `stop()` waits for background work once every server is stopped (default 30 s). */
+  stopTasksTimeoutMs?: number;
 }
 
 export const REPLICATION_USER = 'rdsrepladmin';
@@ -27,7 +29,8 @@ export const REPLICATION_USER = 'rdsrepladmin';
  * status creating → backing-up → available and available → deleting → gone, as RDS does.
  */
 export class DbInstanceFleet {
-  private readonly tasks = new Set<Promise<void>>();
+  /** Background work in flight, with what it is (for the stop's report). */
+  private readonly tasks = new Map<Promise<void>, string>();
   private rotateTimer: NodeJS.Timeout | undefined;
   private rotating = false;
 
@@ -75,7 +78,20 @@ export class DbInstanceFleet {
   async stop(): Promise<void> {
     clearInterval(this.rotateTimer);
     await this.supervisor.stopAll();
-    await Promise.allSettled([...this.tasks]);
+    // With every server stopped, background work fails fast; one that still hangs is named and
+    // left behind rather than holding up the stop (and a test's teardown) for ever.
+    const timeoutMs = this.options.stopTasksTimeoutMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
+    const bounded = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), timeoutMs);
+    });
+    const settled = await Promise.race([Promise.allSettled([...this.tasks.keys()]), bounded]);
+    clearTimeout(timer);
+    if (settled === 'late')
+      console.error(
+        `sandbox: stopped with background work still running after ${timeoutMs} ms: ` +
+          [...this.tasks.values()].join(', '),
+      );
     for (const record of Object.values(this.records)) delete record.pid;
     this.store.save();
   }
@@ -259,7 +275,7 @@ export class DbInstanceFleet {
   /** Background work: awaited by `stop()`; a failure is logged (the API call already returned). */
   private track(task: Promise<void>, what: string): void {
     const guarded = task.catch((error: unknown) => console.error(`sandbox: ${what} failed`, error));
-    this.tasks.add(guarded);
+    this.tasks.set(guarded, what);
     void guarded.finally(() => this.tasks.delete(guarded));
   }
 }
