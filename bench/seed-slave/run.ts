@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateDBInstanceCommand } from '@aws-sdk/client-rds';
+import { CreateDBInstanceCommand, DeleteDBInstanceCommand } from '@aws-sdk/client-rds';
 import mysql, { type Connection, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { endpointOf } from '../../src/aws/rds-instance';
 import { waitUntilAvailable } from '../../src/aws/temporary-instance';
@@ -23,25 +23,24 @@ import type { Credentials, PhaseTime, SeedOutcome, SeedSlaveInputs } from './see
  * CHANGE MASTER, START SLAVE) and by opsdeck's /seed-slave (opsdeck-seed.ts), on the same data
  * under the same steady write load, in one run. Goal: opsdeck at least 2x faster.
  *
- * The source is an RDS instance of the sandbox cloud (a real mariadbd, short but non-zero state
- * delays, binlogs rotated and purged every 30 s as RDS does every 5 min); each procedure seeds its
- * own fresh standalone mariadbd (the on-premise replica: A for manual, B for opsdeck). The shop
- * database has BENCH_ROWS rows (default 2,000,000) in six tables with indexes, foreign keys, a view,
- * a trigger and a procedure; a write load of BENCH_WRITES_PER_SECOND (default 200) INSERTs, UPDATEs
- * and procedure calls runs on the source from a few seconds before each procedure until it is
- * caught up. Each procedure runs in a process of its own, whose process tree's peak RSS is
- * reported. Then the load stops, the replica catches up with the source's last write, and every
- * table's rows and checksum, and the views, triggers and routines, are compared with the source.
+ * Each procedure has its own source, an RDS instance of the sandbox cloud (a real mariadbd, short
+ * but non-zero state delays, binlogs rotated and purged every 30 s as RDS does every 5 min), and
+ * seeds its own fresh standalone mariadbd (the on-premise replica). Each source gets the same shop
+ * database: BENCH_ROWS rows (default 2,000,000) in six tables with indexes, foreign keys, a view, a
+ * trigger and a procedure; a write load of BENCH_WRITES_PER_SECOND (default 200) INSERTs, UPDATEs
+ * and procedure calls runs on it from a few seconds before the procedure until it is caught up.
+ * Each procedure runs in a process of its own, whose process tree's peak RSS is reported. Then the
+ * load stops, the replica catches up with the source's last write, and every table's rows and
+ * checksum, and the views, triggers and routines, are compared with the source.
  *
  * Fairness: the two procedures run one after the other, not at the same time. Run together on two
  * shared cores, each one's time would depend on which of the other's phases it overlapped (a
  * read-replica build against a dump), so the ratio would measure contention, not the procedures.
- * One after the other, each has the machine to itself and sees the same source: the same data
- * (plus the few thousand rows the first one's write load added, under 1 %), the same load, the
- * binlog retention put back to RDS's default (NULL) before each. What the first run leaves behind
- * is warm OS caches for the second; BENCH_ORDER says who goes first (default opsdeck-first: the
- * manual baseline gets the warm caches, so the ratio errs against opsdeck). Run both orders
- * when a result is close to the goal: the ratio should not depend on it.
+ * One after the other, each has the machine to itself, the same data and the same load, on a
+ * source of its own (why: createSource). What the first run leaves behind is warm OS caches for
+ * the second; BENCH_ORDER says who goes first (default opsdeck-first: the manual baseline gets the
+ * warm caches, so the ratio errs against opsdeck). Run both orders when a result is close to the
+ * goal: the ratio should not depend on it.
  *
  *   npm run bench:seed-slave
  *   BENCH_ROWS=100000 BENCH_ONLY=manual npm run bench:seed-slave
@@ -77,10 +76,30 @@ interface ProcedureReport {
 const secret = () => randomBytes(12).toString('hex');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function createSource(t: TestSandbox, admin: Credentials) {
+interface Source {
+  identifier: string;
+  endpoint: { host: string; port: number };
+  /** One connection for the load and the catch-up watch, a pool for the verification. */
+  conn: Connection;
+  pool: Pool;
+}
+
+/**
+ * A new RDS instance with the shop data and the replication user. Every procedure gets its own,
+ * loaded alike: the sandbox builds a read replica by replaying the source's whole binlog history
+ * (RDS copies a storage snapshot), so on a shared source the second procedure's replica would also
+ * replay the first one's write load, thousands of small transactions (4 s more, measured).
+ */
+async function createSource(
+  t: TestSandbox,
+  identifier: string,
+  sizes: ShopSizes,
+  admin: Credentials,
+  replication: Credentials,
+): Promise<Source> {
   await t.clients.rds.send(
     new CreateDBInstanceCommand({
-      DBInstanceIdentifier: SOURCE_INSTANCE,
+      DBInstanceIdentifier: identifier,
       DBInstanceClass: 'db.r6g.large',
       Engine: 'mysql',
       MasterUsername: admin.user,
@@ -89,12 +108,35 @@ async function createSource(t: TestSandbox, admin: Credentials) {
       BackupRetentionPeriod: 7,
     }),
   );
-  const instance = await waitUntilAvailable(t.clients.rds, SOURCE_INSTANCE, {
+  const instance = await waitUntilAvailable(t.clients.rds, identifier, {
     startedAt: Date.now(),
     maxWaitMs: 120_000,
     pollMs: 500,
   });
-  return endpointOf(instance);
+  const endpoint = endpointOf(instance);
+  const conn = await mysql.createConnection({ ...endpoint, ...admin, database: DATABASE });
+  const pool = mysql.createPool({ ...endpoint, ...admin, charset: 'utf8mb4' });
+  await conn.query("CREATE USER ?@'%' IDENTIFIED BY ?", [replication.user, replication.password]);
+  await conn.query("GRANT REPLICATION SLAVE ON *.* TO ?@'%'", [replication.user]);
+  const started = performance.now();
+  await loadShop(conn, sizes, () => undefined);
+  console.log(
+    `source ${identifier} at ${endpoint.host}:${endpoint.port}: data loaded in ` +
+      `${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+  return { identifier, endpoint, conn, pool };
+}
+
+/** Deletes a source once its procedure is measured, so it does no background work in the next. */
+async function deleteSource(t: TestSandbox, source: Source): Promise<void> {
+  await source.conn.end();
+  await source.pool.end();
+  await t.clients.rds.send(
+    new DeleteDBInstanceCommand({
+      DBInstanceIdentifier: source.identifier,
+      SkipFinalSnapshot: true,
+    }),
+  );
 }
 
 async function serverId(conn: Connection | Pool): Promise<number> {
@@ -112,29 +154,22 @@ async function main(): Promise<void> {
   const servers: StandaloneServer[] = [];
   const pools: Pool[] = [];
   let t: TestSandbox | undefined;
-  let source: Connection | undefined;
   const reports: ProcedureReport[] = [];
   try {
     t = await startTestSandbox({ dataDir: join(dir, 'sandbox'), ...SANDBOX_DELAYS });
-    const endpoint = await createSource(t, sourceAdmin);
-    source = await mysql.createConnection({ ...endpoint, ...sourceAdmin, database: DATABASE });
-    const sourcePool = mysql.createPool({ ...endpoint, ...sourceAdmin, charset: 'utf8mb4' });
-    pools.push(sourcePool);
-    await source.query("CREATE USER ?@'%' IDENTIFIED BY ?", [
-      replication.user,
-      replication.password,
-    ]);
-    await source.query("GRANT REPLICATION SLAVE ON *.* TO ?@'%'", [replication.user]);
-
     console.log(
       `bench/seed-slave: ${describeSizes(sizes)}; writes ${WRITES_PER_SECOND}/s; ` +
-        `order ${procedures.join(', ')}; source ${SOURCE_INSTANCE} at ${endpoint.host}:${endpoint.port}`,
+        `order ${procedures.join(', ')}`,
     );
-    const loadStarted = performance.now();
-    await loadShop(source, sizes, (table, rows) => console.log(`  loaded ${table}: ${rows} rows`));
-    console.log(`data loaded in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s`);
 
     for (const [i, name] of procedures.entries()) {
+      const source = await createSource(
+        t,
+        `${SOURCE_INSTANCE}-${name}`,
+        sizes,
+        sourceAdmin,
+        replication,
+      );
       const replica = await startStandaloneServer({
         dataDir: join(dir, `replica-${name}`),
         serverId: 9001 + i,
@@ -150,13 +185,12 @@ async function main(): Promise<void> {
       });
       pools.push(replicaPool);
       // A replica with the source's server_id would skip every event as its own, silently.
-      if ((await serverId(replicaPool)) === (await serverId(source)))
+      if ((await serverId(replicaPool)) === (await serverId(source.conn)))
         throw new Error('replica and source share a server_id');
 
-      await source.query("CALL mysql.rds_set_configuration('binlog retention hours', NULL)");
       const inputs: SeedSlaveInputs = {
         sandboxUrl: t.sandbox.url,
-        sourceInstance: SOURCE_INSTANCE,
+        sourceInstance: source.identifier,
         sourceAdmin,
         replica: { host: replica.host, port: replica.port, admin: replicaAdmin },
         replication,
@@ -166,7 +200,7 @@ async function main(): Promise<void> {
         `\n${name}: into ${replica.host}:${replica.port} (server_id ${replica.serverId})`,
       );
       const load = createWriteLoad({
-        connection: { ...endpoint, ...sourceAdmin, database: DATABASE },
+        connection: { ...source.endpoint, ...sourceAdmin, database: DATABASE },
         writesPerSecond: WRITES_PER_SECOND,
         mix: shopWriteMix(sizes, name),
       });
@@ -178,7 +212,7 @@ async function main(): Promise<void> {
         report.result = await runProcedure({
           procedure: name,
           inputs,
-          temporaryReplica: `${SOURCE_INSTANCE}-seed-${name}`,
+          temporaryReplica: `${source.identifier}-seed`,
         });
       } catch (error) {
         report.error = error instanceof Error ? error.message : String(error);
@@ -191,7 +225,7 @@ async function main(): Promise<void> {
         try {
           await watchCatchUp({
             replica: conn,
-            source,
+            source: source.conn,
             flavor: await readServerFlavor(conn),
             pollMs: 200,
             maxWaitMs: 600_000,
@@ -199,11 +233,11 @@ async function main(): Promise<void> {
         } finally {
           conn.release();
         }
-        report.verification = await verifyDatabases(sourcePool, replicaPool, [DATABASE]);
+        report.verification = await verifyDatabases(source.pool, replicaPool, [DATABASE]);
       }
+      await deleteSource(t, source);
     }
   } finally {
-    await source?.end();
     await Promise.all(pools.map((pool) => pool.end()));
     await Promise.all(servers.map((server) => server.stop()));
     await t?.dispose();
