@@ -17,6 +17,7 @@ import type { DeployServices } from '../src/deploy/deploy-services';
 import { resolveDeployHosts } from '../src/deploy/deploy-targets';
 import { ErrorCode, UsageError, isOpsdeckError } from '../src/errors';
 import { formatDuration } from '../src/runbook/progress-meter';
+import { formatSlackDate } from '../src/slack/slack-date';
 
 /**
  * `/deploy <app> <env> [<ref>]`: the configured command on the app's hosts of that environment,
@@ -61,7 +62,6 @@ function environmentOf(ctx: CommandContext, input: { app: string; env: string },
   }
 }
 
-const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
 const listHosts = (hosts: readonly string[]) =>
   hosts.length > LISTED_HOSTS
     ? `${hosts.slice(0, LISTED_HOSTS).join(', ')} and ${hosts.length - LISTED_HOSTS} more`
@@ -179,7 +179,7 @@ async function status(input: z.infer<typeof statusSchema>, ctx: CommandContext):
   if (current.length === 0) lines.push('nothing deployed yet');
   for (const record of current)
     lines.push(
-      `• *${record.app}/${record.env}*: \`${record.ref}\` by ${record.actor.name}, ${when(record.finishedAt ?? record.startedAt)} (${record.hostsOk.length}/${record.hostsTotal} hosts)`,
+      `• *${record.app}/${record.env}*: \`${record.ref}\` by ${record.actor.name}, ${formatSlackDate(record.finishedAt ?? record.startedAt)} (${record.hostsOk.length}/${record.hostsTotal} hosts)`,
     );
   for (const lock of held) lines.push(`:lock: ${describeLock(lock)}`);
   return reply(lines.join('\n'));
@@ -214,7 +214,7 @@ function describeRecord(record: DeployRecord): string {
     record.outcome === null
       ? `${record.hostsTotal} hosts`
       : `${record.hostsOk.length} ok, ${record.hostsFailed.length} failed, ${record.hostsNotRun.length} not run`;
-  return `• ${when(record.startedAt)} \`${record.ref}\` by ${record.actor.name}: ${outcome}${took} (${hosts}) — job \`${record.jobId}\``;
+  return `• ${formatSlackDate(record.startedAt)} \`${record.ref}\` by ${record.actor.name}: ${outcome}${took} (${hosts}) — job \`${record.jobId}\``;
 }
 
 const outputSchema = z.strictObject({
@@ -281,7 +281,7 @@ function planLock(input: z.infer<typeof lockSchema>, ctx: CommandContext): Actio
           `:lock: not locked: ${describeLock(result.heldBy)}. ${unlockHint(result.heldBy)}`,
         );
       return reply(
-        `:lock: ${result.alreadyHeld ? 'still locked' : 'locked'} ${target(input)} until ${when(result.lock.expiresAt!)}: no deploy runs there until you \`/deploy unlock ${input.app} ${input.env}\` or it expires.`,
+        `:lock: ${result.alreadyHeld ? 'still locked' : 'locked'} ${target(input)} until ${formatSlackDate(result.lock.expiresAt!)}: no deploy runs there until you \`/deploy unlock ${input.app} ${input.env}\` or it expires.`,
       );
     },
   };

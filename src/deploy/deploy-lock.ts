@@ -1,5 +1,6 @@
 import type IORedis from 'ioredis';
 import { ErrorCode, OpsdeckError } from '../errors';
+import { formatSlackDate } from '../slack/slack-date';
 
 /**
  * One lock per app+environment in Redis (so it survives restarts of the bot and the workers):
@@ -257,12 +258,14 @@ export function holderOf(who: { jobId: string } | { actorId: string }): string {
   return 'jobId' in who ? `job:${who.jobId}` : `user:${who.actorId}`;
 }
 
-/** `shop/production is locked by alice since 2025-11-21T16:00:00.000Z (deploy of job x): reason` */
+/**
+ * `shop/production is locked by alice since <date> (deploy of job x): reason`, the times as Slack
+ * date tokens (each reader's own time zone; UTC where tokens are not rendered).
+ */
 export function describeLock(lock: DeployLock): string {
   const what = lock.kind === 'deploy' ? `a deploy (job ${lock.jobId})` : 'a manual lock';
-  const until =
-    lock.expiresAt === undefined ? '' : `, until ${new Date(lock.expiresAt).toISOString()}`;
-  return `${lock.app}/${lock.env} is locked by ${lock.actor.name} since ${new Date(lock.since).toISOString()}${until}: ${what}, ${JSON.stringify(lock.reason)}`;
+  const until = lock.expiresAt === undefined ? '' : `, until ${formatSlackDate(lock.expiresAt)}`;
+  return `${lock.app}/${lock.env} is locked by ${lock.actor.name} since ${formatSlackDate(lock.since)}${until}: ${what}, ${JSON.stringify(lock.reason)}`;
 }
 
 /** The refusal a second deploy gets. */

@@ -259,7 +259,7 @@ describe('/deploy end to end', () => {
     const refused = text(await deploy('billing slow v2', BOB));
     expect(refused).toMatch(
       new RegExp(
-        `:lock: not deployed: billing/slow is locked by alice since \\d{4}-.*: a deploy \\(job ${jobId}\\)`,
+        `:lock: not deployed: billing/slow is locked by alice since <!date\\^\\d+\\^[^|]+\\|\\d{4}-[^>]+>.*: a deploy \\(job ${jobId}\\)`,
       ),
     );
     expect(refused).toContain(`/ops cancel ${jobId}`);
@@ -283,7 +283,11 @@ describe('/deploy end to end', () => {
 
   it('manual locks: owner, reason and expiry; only the owner (or --force) unlocks', async () => {
     const locked = text(await deploy('lock billing staging db migration running --hours 2', BOB));
-    expect(locked).toMatch(/:lock: locked billing\/staging until \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    const until = /:lock: locked billing\/staging until <!date\^(\d+)\^[^|]+\|[\dT:Z-]+>/.exec(
+      locked,
+    );
+    expect(Number(until?.[1]) * 1000).toBeGreaterThan(Date.now() + 2 * 3600_000 - 60_000);
+    expect(Number(until?.[1]) * 1000).toBeLessThanOrEqual(Date.now() + 2 * 3600_000);
     const refused = text(await deploy('billing staging v3'));
     expect(refused).toMatch(
       /billing\/staging is locked by bob since .*: a manual lock, "db migration running"/,

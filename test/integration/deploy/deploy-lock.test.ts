@@ -54,7 +54,7 @@ describe('DeployLocks', () => {
       locks.acquireForDeployOrThrow('shop', 'production', { jobId: 'j2', actor: bob }),
     ).rejects.toMatchObject({
       code: ErrorCode.DeployLocked,
-      message: `shop/production is locked by alice since 2025-11-21T16:00:00.000Z: a deploy (job j1), "deploy running"`,
+      message: `shop/production is locked by alice since <!date^1763740800^{date_short_pretty} {time_secs}|2025-11-21T16:00:00Z>: a deploy (job j1), "deploy running"`,
     });
     // Other app+env pairs are independent.
     expect(
@@ -118,7 +118,7 @@ describe('DeployLocks', () => {
     expect(refused.acquired).toBe(false);
     if (!refused.acquired)
       expect(describeLock(refused.heldBy)).toBe(
-        'shop/production is locked by bob since 2025-11-21T16:00:00.000Z, until 2025-11-21T16:00:00.300Z: a manual lock, "db migration in progress"',
+        'shop/production is locked by bob since <!date^1763740800^{date_short_pretty} {time_secs}|2025-11-21T16:00:00Z>, until <!date^1763740800^{date_short_pretty} {time_secs}|2025-11-21T16:00:00Z>: a manual lock, "db migration in progress"',
       );
     const ttl = await redis.pttl(`${prefix}:deploy:lock:shop:production`);
     expect(ttl).toBeGreaterThan(0);
