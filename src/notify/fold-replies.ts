@@ -35,3 +35,12 @@ export function nextDelivery(pending: OutboxEntry[], maxTextLength: number): Nex
     count: texts.length,
   };
 }
+
+/**
+ * A thread message's replies, for a reader that shows them one by one (the console, tests). Every
+ * reply of a job or feed thread starts with its Slack date token, so a folded message splits back
+ * before each line that starts with one; a reply's own further lines stay with it.
+ */
+export function unfoldReplies(text: string): string[] {
+  return text.split(/\n(?=<!date\^\d+\^)/);
+}

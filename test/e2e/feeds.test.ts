@@ -1,7 +1,7 @@
 import { FeedStateStore } from '../../src/feeds/feed-state-store';
+import { unfoldReplies } from '../../src/notify/fold-replies';
 import { ALERT_CHANNEL, E2eStack, waitFor } from '../helpers/e2e-stack';
 import { FeedServer, feedFixture } from '../helpers/feed-server';
-import { unfoldReplies } from '../helpers/thread-replies';
 
 const INCIDENTS = '/api/v2/incidents.json';
 const MAINTENANCES = '/api/v2/scheduled-maintenances.json';

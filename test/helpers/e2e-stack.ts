@@ -24,11 +24,11 @@ import {
   type SlashCommandRequest,
 } from '../../src/slack/slack-payloads';
 import type { Checkpoint } from '../../src/runbook/checkpoint';
+import { unfoldReplies } from '../../src/notify/fold-replies';
 import type { SandboxConfig } from '../../src/sandbox/config';
 import { seedSandbox } from '../../src/sandbox/seed';
 import { startTestSandbox, type TestSandbox } from './sandbox';
 import { MYSQL, REDIS_URL, createTestDatabase, deleteRedisPrefix, uniqueName } from './services';
-import { unfoldReplies } from './thread-replies';
 import { waitFor } from './wait-for';
 
 export { waitFor };

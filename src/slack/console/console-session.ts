@@ -1,3 +1,4 @@
+import { unfoldReplies } from '../../notify/fold-replies';
 import type { FakeSlackApi, RecordedCall } from '../fake-slack-api';
 import { slackSignatureHeaders } from '../sign-request';
 import {
@@ -165,9 +166,12 @@ export class ConsoleSession {
         const ts = (call.response as { ts: string }).ts;
         const thread = typeof args.thread_ts === 'string' ? args.thread_ts : undefined;
         if (thread) {
-          this.o.write(
-            `${clock()}   ${this.threadLabels.get(thread) ?? thread} └ ${this.render(text)}`,
-          );
+          // Lines that queued up arrive folded into one message: shown one by one, as said.
+          const label = this.threadLabels.get(thread) ?? thread;
+          for (const reply of unfoldReplies(text)) {
+            const prefix = `${clock()}   ${label} └ `;
+            this.o.write(`${prefix}${indent(this.render(reply), prefix.length)}`);
+          }
         } else {
           this.threadLabels.set(
             ts,
@@ -245,8 +249,9 @@ function channelName(channel: unknown): string {
   return String(channel ?? '').replace(/^#/, '');
 }
 
-function indent(text: string): string {
-  return text.split('\n').join('\n         ');
+/** A message's further lines, indented under its first (after a clock and a space by default). */
+function indent(text: string, width = 9): string {
+  return text.split('\n').join(`\n${' '.repeat(width)}`);
 }
 
 function clock(): string {

@@ -8,6 +8,7 @@ import { relayIncidents } from '../../../src/feeds/relay-incidents';
 import { RelayStore } from '../../../src/feeds/relay-store';
 import { parseStatuspage } from '../../../src/feeds/statuspage-adapter';
 import { createLogger } from '../../../src/log/logger';
+import { unfoldReplies } from '../../../src/notify/fold-replies';
 import type { MessageSink } from '../../../src/notify/job-thread-observer';
 import { createNotifyWorker } from '../../../src/notify/notify-worker';
 import { Outbox } from '../../../src/notify/outbox';
@@ -18,7 +19,6 @@ import { type FakeSlackApi, startFakeSlackApi } from '../../../src/slack/fake-sl
 import { waitFor } from '../../helpers/e2e-stack';
 import { FeedServer, feedFixture } from '../../helpers/feed-server';
 import { connectRedis, deleteRedisPrefix, uniqueName } from '../../helpers/services';
-import { unfoldReplies } from '../../helpers/thread-replies';
 
 const CHANNEL = 'C0ALERT';
 const INCIDENTS = '/api/v2/incidents.json';

@@ -1,4 +1,4 @@
-import { nextDelivery } from '../../../src/notify/fold-replies';
+import { nextDelivery, unfoldReplies } from '../../../src/notify/fold-replies';
 import type { OutboxEntry, OutboxMessage } from '../../../src/notify/outbox-message';
 
 let sequence = 0;
@@ -86,6 +86,40 @@ describe('nextDelivery', () => {
         after.message.kind === 'reply'
       )
         expect(next.message.text.length + 1 + after.message.text.length).toBeGreaterThan(limit);
+    }
+  });
+});
+
+describe('unfoldReplies', () => {
+  const at = (seconds: number) =>
+    `<!date^${seconds}^{date_short_pretty} {time_secs}|2026-11-22T04:40:0${seconds % 10}Z>`;
+
+  it('splits a folded message before each line that starts with a date token', () => {
+    const replies = [`${at(1)} one`, `${at(2)} two\nits second line`, `${at(3)} three`];
+    expect(unfoldReplies(replies.join('\n'))).toEqual(replies);
+  });
+
+  it('leaves a single reply whole, and a token inside a line where it is', () => {
+    expect(unfoldReplies(`${at(1)} a\nlocked since ${at(2)}`)).toEqual([
+      `${at(1)} a\nlocked since ${at(2)}`,
+    ]);
+    expect(unfoldReplies('plain text')).toEqual(['plain text']);
+  });
+
+  it('gives back what nextDelivery folded (fuzz)', () => {
+    let seed = 11;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let run = 0; run < 200; run += 1) {
+      const texts = Array.from(
+        { length: 1 + Math.floor(random() * 8) },
+        (_, i) => `${at(i)} line ${i}${random() < 0.3 ? '\nmore' : ''}`,
+      );
+      const { entry, count } = nextDelivery(texts.map(reply), 10_000);
+      expect(count).toBe(texts.length);
+      expect(unfoldReplies(entry.message.text)).toEqual(texts);
     }
   });
 });
