@@ -126,7 +126,7 @@ async function plan(input: Parsed, ctx: CommandContext): Promise<RunbookPlan | R
   let preflight: SeedPreflight;
   try {
     preflight = await runSeedPreflight(
-      { rds: ctx.aws.rds, access: ctx.databases },
+      { rds: ctx.aws.rds, ec2: ctx.aws.ec2, access: ctx.databases },
       {
         source: input.source,
         replica: input.replica,

@@ -82,7 +82,7 @@ const replicaPool = (ctx: Ctx, connections = 1) =>
 async function check(ctx: Ctx): Promise<void> {
   const { input } = ctx;
   const preflight = await runSeedPreflight(
-    { rds: ctx.services.aws.rds, access: ctx.services.databases },
+    { rds: ctx.services.aws.rds, ec2: ctx.services.aws.ec2, access: ctx.services.databases },
     input,
     { connectTimeoutMs: 10_000, ...(ctx.signal && { signal: ctx.signal }) },
   );

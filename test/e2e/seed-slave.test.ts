@@ -2,7 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
-import { DescribeSecurityGroupRulesCommand } from '@aws-sdk/client-ec2';
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  DescribeSecurityGroupRulesCommand,
+  RevokeSecurityGroupIngressCommand,
+} from '@aws-sdk/client-ec2';
 import mysql from 'mysql2/promise';
 import { loadShop, shopSizes } from '../helpers/shop-data';
 import { shopWriteMix } from '../helpers/shop-writes';
@@ -281,6 +285,28 @@ describe('/seed-slave end to end', () => {
     expect(dry).toContain(
       'the plan adds replicate-wild-ignore-table=mysql.rds\\_% while replication is stopped',
     );
+    // The seeded source's security group admits nobody on its port yet: the plan warns.
+    expect(dry).toMatch(
+      /:warning: no inbound rule of sg-[0-9a-f]+ admits onprem \(127\.0\.0\.1\) on tcp\/\d+: its replication could not connect to billing/,
+    );
+    const production = (await instances()).find((i) => i.DBInstanceIdentifier === 'production')!;
+    const port = production.Endpoint!.Port!;
+    const GroupId = production.VpcSecurityGroups![0]!.VpcSecurityGroupId!;
+    const IpPermissions = [
+      { IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: [{ CidrIp: '127.0.0.0/30' }] },
+    ];
+    await stack.sandbox!.clients.ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({ GroupId, IpPermissions }),
+    );
+    try {
+      expect(text(await seed('billing onprem --dry-run'))).toContain(
+        `billing's security group ${GroupId} admits onprem (127.0.0.1) on tcp/${port}: rule sgr-`,
+      );
+    } finally {
+      await stack.sandbox!.clients.ec2.send(
+        new RevokeSecurityGroupIngressCommand({ GroupId, IpPermissions }),
+      );
+    }
     expect(await stack.runtime.opsQueue.count()).toBe(0);
     const [retention] = await source.query<mysql.RowDataPacket[]>(
       "SELECT value FROM mysql.rds_configuration WHERE name = 'binlog retention hours'",
