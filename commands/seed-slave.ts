@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { DBInstance } from '@aws-sdk/client-rds';
 import { describeInstance, endpointOf } from '../src/aws/rds-instance';
 import {
   defineCommand,
@@ -17,6 +18,7 @@ import { withPool } from '../src/mysql/with-pool';
 import { RDS_TABLES_RULE, skipsRdsTables } from '../src/seed/replica-filter-checks';
 import type { SeedSlaveInput } from '../src/seed/seed-input';
 import { runSeedPreflight, type SeedPreflight } from '../src/seed/seed-preflight';
+import { describeSourceIngress } from '../src/seed/source-ingress-check';
 
 /**
  * `/seed-slave`: seed (or rebuild) an external MySQL replica of an RDS master without downtime,
@@ -198,7 +200,7 @@ async function status(input: { replica: string }, ctx: CommandContext): Promise<
   } catch (error) {
     lines.push(`:x: cannot read its replication status: ${(error as Error).message}`);
   }
-  lines.push(await sourceRetention(replicaConfig.source, ctx));
+  lines.push(...(await sourceFacts(replicaConfig.source, input.replica, ctx)));
   return { kind: 'reply', text: lines.join('\n') };
 }
 
@@ -211,11 +213,33 @@ const HEALTH_EMOJI: Record<string, string> = {
   'binlog-gone': ':red_circle:',
 };
 
-async function sourceRetention(source: string, ctx: CommandContext): Promise<string> {
+/** The source's binlog retention, and whether its security groups admit the replica. */
+async function sourceFacts(
+  source: string,
+  replica: string,
+  ctx: CommandContext,
+): Promise<string[]> {
   const target = ctx.databases.target(source)!;
+  let instance: DBInstance | undefined;
   try {
-    const instance = await describeInstance(ctx.aws.rds, target.instance);
-    if (!instance) return `source ${source}: RDS has no instance ${target.instance}`;
+    instance = await describeInstance(ctx.aws.rds, target.instance);
+  } catch (error) {
+    return [`source ${source}: cannot describe ${target.instance}: ${(error as Error).message}`];
+  }
+  if (!instance) return [`source ${source}: RDS has no instance ${target.instance}`];
+  const replicaHost = ctx.databases.replica(replica)!.host;
+  return [
+    await sourceRetention(source, instance, ctx),
+    await describeSourceIngress(ctx.aws.ec2, instance, { source, replica, replicaHost }),
+  ];
+}
+
+async function sourceRetention(
+  source: string,
+  instance: DBInstance,
+  ctx: CommandContext,
+): Promise<string> {
+  try {
     const pool = ctx.databases.openPool(source, endpointOf(instance), {
       connections: 1,
       connectTimeoutMs: 2000,
@@ -225,7 +249,7 @@ async function sourceRetention(source: string, ctx: CommandContext): Promise<str
       binlog.retentionHours === null
         ? ':warning: NULL: binlogs are purged as soon as they are backed up, so a replica that disconnects for a while cannot catch up (`/seed-slave` raises it)'
         : `${binlog.retentionHours} h`;
-    return `source ${source} (${target.instance}): binary log ${binlog.logBin ? 'on' : ':x: off'}, retention ${retention}`;
+    return `source ${source} (${instance.DBInstanceIdentifier}): binary log ${binlog.logBin ? 'on' : ':x: off'}, retention ${retention}`;
   } catch (error) {
     return `source ${source}: cannot read its binlog retention: ${(error as Error).message}`;
   }

@@ -1,4 +1,3 @@
-import { isIPv6 } from 'node:net';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { DBInstance, RDSClient } from '@aws-sdk/client-rds';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
@@ -16,7 +15,7 @@ import { readServerFlavor, type ServerFlavor } from '../mysql/server-flavor';
 import { withPool } from '../mysql/with-pool';
 import { describeFilters, hasFilters, readReplicationFilters } from '../mysql/replication-filters';
 import { filtersProblem, RDS_TABLES_RULE, skipsRdsTables } from './replica-filter-checks';
-import { checkSourceIngress } from './source-ingress-check';
+import { describeSourceIngress } from './source-ingress-check';
 
 /**
  * The checks /seed-slave makes before anything changes (in the planner, so the approvers see
@@ -196,7 +195,12 @@ export async function runSeedPreflight(
       `nothing was changed: ${problems.map((p, i) => `(${i + 1}) ${p}`).join(' ')}`,
     );
   findings.push(
-    await describeSourceIngress(deps.ec2, instance, request, replicaConfig.host, options.signal),
+    await describeSourceIngress(
+      deps.ec2,
+      instance,
+      { source: request.source, replica: request.replica, replicaHost: replicaConfig.host },
+      options.signal,
+    ),
   );
   findings.push(
     `databases to seed: ${databases.join(', ')} (dropped and loaded again on ${request.replica})`,
@@ -236,33 +240,4 @@ export async function listUserDatabases(db: Pool): Promise<string[]> {
     'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME',
   );
   return rows.map((row) => String(row.name)).filter((name) => !SYSTEM_SCHEMAS.has(name));
-}
-
-/** The plan's line on whether the source's security groups let the replica in (a miss warns). */
-async function describeSourceIngress(
-  ec2: EC2Client,
-  instance: DBInstance,
-  request: SeedRequest,
-  replicaHost: string,
-  signal?: AbortSignal,
-): Promise<string> {
-  const groupIds = (instance.VpcSecurityGroups ?? []).flatMap((g) =>
-    g.VpcSecurityGroupId ? [g.VpcSecurityGroupId] : [],
-  );
-  const port = endpointOf(instance).port;
-  try {
-    const found = await checkSourceIngress(ec2, { groupIds, port, replicaHost }, signal);
-    if (found.admitted)
-      return `${request.source}'s security group ${found.groupId} admits ${request.replica} (${found.address}) on tcp/${port}: rule ${found.ruleId} (${found.cidr})`;
-    const address = found.addresses[0] ?? replicaHost;
-    const onlyGroups =
-      found.fromGroups > 0 ? ` (${found.fromGroups} on that port admit security groups only)` : '';
-    return (
-      `:warning: no inbound rule of ${groupIds.join(', ') || 'its security groups'} admits ${request.replica} (${found.addresses.join(', ')}) on tcp/${port}${onlyGroups}: its replication could not connect to ${request.source}, and the job would fail only after the copy. ` +
-      `Add one (\`aws ec2 authorize-security-group-ingress --group-id ${groupIds[0] ?? '<sg>'} --protocol tcp --port ${port} --cidr ${address}/${isIPv6(address) ? 128 : 32}\`), unless ${request.replica} reaches AWS from another address (NAT, VPN)`
-    );
-  } catch (error) {
-    if (signal?.aborted) throw error;
-    return `:warning: could not check whether ${request.source}'s security groups admit ${request.replica}: ${(error as Error).message}`;
-  }
 }

@@ -5,6 +5,8 @@ import {
   type EC2Client,
   type SecurityGroupRule,
 } from '@aws-sdk/client-ec2';
+import type { DBInstance } from '@aws-sdk/client-rds';
+import { endpointOf } from '../aws/rds-instance';
 
 export interface SourceIngressRequest {
   /** The source instance's VPC security groups. */
@@ -56,6 +58,39 @@ export async function checkSourceIngress(
       };
   }
   return { admitted: false, addresses, fromGroups };
+}
+
+/**
+ * The line /seed-slave's plan and status show on whether the source's security groups let the
+ * replica in: the rule that does, or a warning with the command that adds one. A check that fails
+ * (DNS, EC2 permissions) is a warning too; an abort still aborts.
+ */
+export async function describeSourceIngress(
+  ec2: EC2Client,
+  instance: DBInstance,
+  names: { source: string; replica: string; replicaHost: string },
+  signal?: AbortSignal,
+): Promise<string> {
+  const { source, replica, replicaHost } = names;
+  const groupIds = (instance.VpcSecurityGroups ?? []).flatMap((g) =>
+    g.VpcSecurityGroupId ? [g.VpcSecurityGroupId] : [],
+  );
+  const port = endpointOf(instance).port;
+  try {
+    const found = await checkSourceIngress(ec2, { groupIds, port, replicaHost }, signal);
+    if (found.admitted)
+      return `${source}'s security group ${found.groupId} admits ${replica} (${found.address}) on tcp/${port}: rule ${found.ruleId} (${found.cidr})`;
+    const address = found.addresses[0] ?? replicaHost;
+    const onlyGroups =
+      found.fromGroups > 0 ? ` (${found.fromGroups} on that port admit security groups only)` : '';
+    return (
+      `:warning: no inbound rule of ${groupIds.join(', ') || 'its security groups'} admits ${replica} (${found.addresses.join(', ')}) on tcp/${port}${onlyGroups}: its replication could not connect to ${source}, and the job would fail only after the copy. ` +
+      `Add one (\`aws ec2 authorize-security-group-ingress --group-id ${groupIds[0] ?? '<sg>'} --protocol tcp --port ${port} --cidr ${address}/${isIPv6(address) ? 128 : 32}\`), unless ${replica} reaches AWS from another address (NAT, VPN)`
+    );
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    return `:warning: could not check whether ${source}'s security groups admit ${replica}: ${(error as Error).message}`;
+  }
 }
 
 async function inboundRules(

@@ -274,6 +274,9 @@ describe('/seed-slave end to end', () => {
     const status = text(await seed('status onprem'));
     expect(status).toContain('not configured as a replica');
     expect(status).toMatch(/retention :warning: NULL/);
+    expect(status).toMatch(
+      /:warning: no inbound rule of sg-[0-9a-f]+ admits onprem \(127\.0\.0\.1\)/,
+    );
     const dry = text(await seed('billing onprem --dry-run'));
     expect(dry).toContain('Dry run');
     expect(dry).toContain('nothing was changed or queued');
@@ -299,9 +302,9 @@ describe('/seed-slave end to end', () => {
       new AuthorizeSecurityGroupIngressCommand({ GroupId, IpPermissions }),
     );
     try {
-      expect(text(await seed('billing onprem --dry-run'))).toContain(
-        `billing's security group ${GroupId} admits onprem (127.0.0.1) on tcp/${port}: rule sgr-`,
-      );
+      const admitted = `billing's security group ${GroupId} admits onprem (127.0.0.1) on tcp/${port}: rule sgr-`;
+      expect(text(await seed('billing onprem --dry-run'))).toContain(admitted);
+      expect(text(await seed('status onprem'))).toContain(admitted);
     } finally {
       await stack.sandbox!.clients.ec2.send(
         new RevokeSecurityGroupIngressCommand({ GroupId, IpPermissions }),
