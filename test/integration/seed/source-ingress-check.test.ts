@@ -32,30 +32,12 @@ describe('checkSourceIngress', () => {
     otherGroup = await createGroup('source-db-extra');
     workerGroup = await createGroup('workers');
     // None of these admits 127.0.0.1 on tcp/3306.
-    await allow(dbGroup, {
-      IpProtocol: 'tcp',
-      FromPort: 3306,
-      ToPort: 3306,
-      IpRanges: [{ CidrIp: '10.0.0.0/8' }],
-    });
-    await allow(dbGroup, {
-      IpProtocol: 'tcp',
-      FromPort: 3306,
-      ToPort: 3306,
-      UserIdGroupPairs: [{ GroupId: workerGroup }],
-    });
-    await allow(dbGroup, {
-      IpProtocol: 'udp',
-      FromPort: 3306,
-      ToPort: 3306,
-      IpRanges: [{ CidrIp: '127.0.0.0/8' }],
-    });
-    await allow(dbGroup, {
-      IpProtocol: 'tcp',
-      FromPort: 22,
-      ToPort: 22,
-      IpRanges: [{ CidrIp: '127.0.0.1/32' }],
-    });
+    const on = (IpProtocol: string, port: number, from: IpPermission) =>
+      allow(dbGroup, { IpProtocol, FromPort: port, ToPort: port, ...from });
+    await on('tcp', 3306, { IpRanges: [{ CidrIp: '10.0.0.0/8' }] });
+    await on('tcp', 3306, { UserIdGroupPairs: [{ GroupId: workerGroup }] });
+    await on('udp', 3306, { IpRanges: [{ CidrIp: '127.0.0.0/8' }] });
+    await on('tcp', 22, { IpRanges: [{ CidrIp: '127.0.0.1/32' }] });
   });
 
   afterAll(() => t.dispose());

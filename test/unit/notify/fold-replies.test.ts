@@ -8,6 +8,15 @@ const entry = (message: OutboxMessage): OutboxEntry => ({
   enqueuedAt: 1_700_000_000_000 + sequence,
 });
 const reply = (text: string) => entry({ kind: 'reply', text });
+/** A small reproducible generator of numbers in [0, 1) for the fuzz tests. */
+function seededRandom(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+}
+
 const blocks = [{ type: 'section' as const, text: { type: 'mrkdwn' as const, text: 'x' } }];
 
 describe('nextDelivery', () => {
@@ -53,11 +62,7 @@ describe('nextDelivery', () => {
   });
 
   it('keeps every line in order and never exceeds the limit once it folded (fuzz)', () => {
-    let seed = 7;
-    const random = () => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
+    const random = seededRandom(7);
     for (let run = 0; run < 500; run += 1) {
       const limit = 5 + Math.floor(random() * 60);
       const pending = Array.from({ length: 1 + Math.floor(random() * 12) }, () =>
@@ -107,11 +112,7 @@ describe('unfoldReplies', () => {
   });
 
   it('gives back what nextDelivery folded (fuzz)', () => {
-    let seed = 11;
-    const random = () => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
+    const random = seededRandom(11);
     for (let run = 0; run < 200; run += 1) {
       const texts = Array.from(
         { length: 1 + Math.floor(random() * 8) },
