@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { pipeProcesses } from '../../src/sandbox/process-pipe';
 import type { Credentials } from './seed-inputs';
 
 /**
@@ -41,18 +42,11 @@ export async function dumpInto(
     { env: env(from), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const load = spawn('mariadb', connect(to), { env: env(to), stdio: ['pipe', 'ignore', 'pipe'] });
-  // A load that dies early is reported by its exit code; the write it breaks is no extra error.
-  load.stdin.on('error', () => undefined);
-  dump.stdout.pipe(load.stdin);
-  let stderr = '';
-  for (const child of [dump, load])
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exit = (child: ChildProcess) =>
-    new Promise<number | null>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', resolve);
-    });
-  const [dumpCode, loadCode] = await Promise.all([exit(dump), exit(load)]);
+  const {
+    producerCode: dumpCode,
+    consumerCode: loadCode,
+    stderr,
+  } = await pipeProcesses(dump, load);
   if (dumpCode !== 0 || loadCode !== 0)
     throw new Error(
       `mariadb-dump | mariadb failed (exit ${dumpCode} | ${loadCode}): ${stderr.trim()}`,

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { link, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runAsRoot, socketPath } from './mariadb-process';
+import { pipeProcesses } from './process-pipe';
 import { BINLOG_RETENTION_SQL } from './rds-procedures';
 
 /**
@@ -61,43 +62,30 @@ export async function binlogHistory(dataDir: string, archiveDir: string): Promis
  * events stamped at or after that instant are left out (mariadb-binlog --stop-datetime, whole
  * seconds, UTC).
  */
-export function replayBinlogs(
+export async function replayBinlogs(
   files: string[],
   targetDataDir: string,
   stopBefore?: Date,
 ): Promise<void> {
   const args = stopBefore ? [`--stop-datetime=${mysqlDatetime(stopBefore)}`, ...files] : files;
-  return new Promise((resolve, reject) => {
-    const reader = spawn('mariadb-binlog', ['--no-defaults', ...args], {
-      env: { ...process.env, TZ: 'UTC' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const client = spawn(
-      'mariadb',
-      [
-        '--no-defaults',
-        `--socket=${socketPath(targetDataDir)}`,
-        '--user=root',
-        '--binary-mode',
-        '--max-allowed-packet=1G',
-      ],
-      { stdio: ['pipe', 'ignore', 'pipe'] },
-    );
-    // A client that dies early (the instance stopped) is reported by its exit code below; the
-    // write it breaks must not become an unhandled EPIPE.
-    client.stdin.on('error', () => undefined);
-    reader.stdout.pipe(client.stdin);
-    let stderr = '';
-    reader.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    client.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exits = [reader, client].map(
-      (child) => new Promise<number | null>((done) => child.once('close', (code) => done(code))),
-    );
-    Promise.all(exits).then(([readerCode, clientCode]) => {
-      if (readerCode === 0 && clientCode === 0) resolve();
-      else reject(new Error(`binlog replay into ${targetDataDir} failed: ${stderr.trim()}`));
-    }, reject);
+  const reader = spawn('mariadb-binlog', ['--no-defaults', ...args], {
+    env: { ...process.env, TZ: 'UTC' },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const client = spawn(
+    'mariadb',
+    [
+      '--no-defaults',
+      `--socket=${socketPath(targetDataDir)}`,
+      '--user=root',
+      '--binary-mode',
+      '--max-allowed-packet=1G',
+    ],
+    { stdio: ['pipe', 'ignore', 'pipe'] },
+  );
+  const { producerCode, consumerCode, stderr } = await pipeProcesses(reader, client);
+  if (producerCode !== 0 || consumerCode !== 0)
+    throw new Error(`binlog replay into ${targetDataDir} failed: ${stderr.trim()}`);
 }
 
 /** `YYYY-MM-DD HH:MM:SS` in UTC, as mysql tools take datetimes. */
