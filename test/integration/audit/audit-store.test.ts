@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import mysql from 'mysql2/promise';
 import { prepareEvent } from '../../../src/audit/audit-event';
 import { AuditStore } from '../../../src/audit/audit-store';
@@ -187,6 +188,20 @@ describe('verify against tampering in the database', () => {
       ok: false,
       broken: { seq: 3, eventId: 'forged', kind: 'inserted' },
     });
+  });
+
+  it('closes while a connection to an unreachable server is still being tried', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise((resolve) => server.close(resolve));
+    const store = AuditStore.fromConfig(
+      OpsdeckConfig.parse({ mysql: { host: '127.0.0.1', port, database: db.name } }),
+      {},
+    );
+    const probing = store.probe();
+    await expect(store.close()).resolves.toBeUndefined();
+    await expect(probing).rejects.toMatchObject({ code: ErrorCode.AuditUnavailable });
   });
 
   it('reports the store as unavailable, with a code, when the table is gone', async () => {
