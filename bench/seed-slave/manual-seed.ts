@@ -35,6 +35,7 @@ export async function manualSeed(
   const timer = new PhaseTimer(options.log);
   const cleanup = new PhaseTimer(options.log);
   const started = performance.now();
+  const startedAt = Date.now();
   const sourceInstance = await describeInstance(rds, inputs.sourceInstance);
   if (!sourceInstance) throw new Error(`no RDS instance ${inputs.sourceInstance}`);
   const sourceEndpoint = endpointOf(sourceInstance);
@@ -122,7 +123,13 @@ export async function manualSeed(
 
     await cleanup.phase('6 delete read replica', () => deleteReplica(rds, options));
     replicaCreated = false;
-    return { seconds, phases: timer.phases, replicaReadySeconds, cleanup: cleanup.phases };
+    return {
+      startedAt,
+      seconds,
+      phases: timer.phases,
+      replicaReadySeconds,
+      cleanup: cleanup.phases,
+    };
   } finally {
     await Promise.all(connections.map((conn) => conn.end().catch(() => undefined)));
     if (replicaCreated) await deleteReplica(rds, options);

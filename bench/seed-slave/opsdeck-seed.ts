@@ -110,6 +110,7 @@ function outcomeFrom(rows: AuditRow[], startedAt: number): SeedOutcome {
     }
   }
   return {
+    startedAt,
     seconds: seconds(caughtUp.at - startedAt),
     phases,
     replicaReadySeconds: seconds(replicaReady.at - startedAt),

@@ -14,6 +14,7 @@ import { startTestSandbox, type TestSandbox } from '../../test/helpers/sandbox';
 import { loadShop, shopSizes, totalRows, type ShopSizes } from '../../test/helpers/shop-data';
 import { shopWriteMix } from '../../test/helpers/shop-writes';
 import { createWriteLoad, type WriteLoadStats } from '../../test/helpers/write-load';
+import { sampleMachineCpu, type MachineCpu } from './machine-cpu';
 import { runProcedure, type ProcedureName, type ProcedureResult } from './procedure-process';
 import type { Credentials, PhaseTime, SeedOutcome, SeedSlaveInputs } from './seed-inputs';
 
@@ -29,9 +30,11 @@ import type { Credentials, PhaseTime, SeedOutcome, SeedSlaveInputs } from './see
  * database: BENCH_ROWS rows (default 2,000,000) in six tables with indexes, foreign keys, a view, a
  * trigger and a procedure; a write load of BENCH_WRITES_PER_SECOND (default 200) INSERTs, UPDATEs
  * and procedure calls runs on it from a few seconds before the procedure until it is caught up.
- * Each procedure runs in a process of its own, whose process tree's peak RSS is reported. Then the
- * load stops, the replica catches up with the source's last write, and every table's rows and
- * checksum, and the views, triggers and routines, are compared with the source.
+ * Each procedure runs in a process of its own, whose process tree's peak RSS is reported, with how
+ * many of the machine's cores were busy while it waited for the temporary replica and after (a
+ * copy that keeps them all busy can only go faster with more cores). Then the load stops, the
+ * replica catches up with the source's last write, and every table's rows and checksum, and the
+ * views, triggers and routines, are compared with the source.
  *
  * Fairness: the two procedures run one after the other, not at the same time. Run together on two
  * shared cores, each one's time would depend on which of the other's phases it overlapped (a
@@ -155,6 +158,7 @@ async function main(): Promise<void> {
   const pools: Pool[] = [];
   let t: TestSandbox | undefined;
   const reports: ProcedureReport[] = [];
+  const cpu = sampleMachineCpu();
   try {
     t = await startTestSandbox({ dataDir: join(dir, 'sandbox'), ...SANDBOX_DELAYS });
     console.log(
@@ -238,12 +242,13 @@ async function main(): Promise<void> {
       await deleteSource(t, source);
     }
   } finally {
+    cpu.stop();
     await Promise.all(pools.map((pool) => pool.end()));
     await Promise.all(servers.map((server) => server.stop()));
     await t?.dispose();
     await rm(dir, { recursive: true, force: true });
   }
-  printReports(reports);
+  printReports(reports, cpu);
   const failed = reports.some((report) => !report.result || !report.verification?.equal);
   if (failed || reports.some((r) => (r.load?.failed ?? 0) > 0)) process.exitCode = 1;
 }
@@ -257,7 +262,7 @@ const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 const phaseLine = (phase: PhaseTime) =>
   `    ${phase.name.padEnd(44)} ${phase.seconds.toFixed(1).padStart(7)} s`;
 
-function printReports(reports: ProcedureReport[]): void {
+function printReports(reports: ProcedureReport[], cpu: MachineCpu): void {
   console.log('\n=== bench/seed-slave: start to caught-up ===');
   for (const report of reports) {
     const { result, load, verification } = report;
@@ -267,6 +272,13 @@ function printReports(reports: ProcedureReport[]): void {
       console.log(
         `${report.name.padEnd(8)} ${result.outcome.seconds.toFixed(1).padStart(7)} s   ` +
           `peak RSS (process tree) ${mb(result.peakTreeRssBytes)}`,
+      );
+      const { startedAt, replicaReadySeconds, seconds } = result.outcome;
+      const ready = startedAt + replicaReadySeconds * 1000;
+      const cores = (from: number, to: number) => cpu.busyCores(from, to).toFixed(1);
+      console.log(
+        `  cores busy (of ${cpu.cores}): ${cores(startedAt, ready)} waiting for the temporary ` +
+          `replica, ${cores(ready, startedAt + seconds * 1000)} after it`,
       );
       for (const phase of result.outcome.phases) console.log(phaseLine(phase));
       for (const phase of result.outcome.cleanup) console.log(`${phaseLine(phase)}  (after)`);

@@ -26,6 +26,8 @@ export interface PhaseTime {
 }
 
 export interface SeedOutcome {
+  /** When it started (epoch ms): places its phases on the benchmark's machine-CPU samples. */
+  startedAt: number;
   /** From the start to "caught up" (both replication threads running, no lag). */
   seconds: number;
   /** The parts of `seconds`, in order. */
