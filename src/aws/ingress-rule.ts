@@ -3,6 +3,7 @@ import {
   DescribeSecurityGroupRulesCommand,
   RevokeSecurityGroupIngressCommand,
   type EC2Client,
+  type Filter,
   type SecurityGroupRule,
 } from '@aws-sdk/client-ec2';
 import { TAG, jobTags, type JobTags } from './resource-tags';
@@ -15,6 +16,25 @@ export interface IngressRequest {
   port: number;
   from: IngressSource;
   tags: JobTags;
+}
+
+/** Every security-group rule matching `filters`, all pages. */
+export async function listSecurityGroupRules(
+  ec2: EC2Client,
+  filters: Filter[],
+  signal?: AbortSignal,
+): Promise<SecurityGroupRule[]> {
+  const found: SecurityGroupRule[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await ec2.send(
+      new DescribeSecurityGroupRulesCommand({ Filters: filters, NextToken, MaxResults: 1000 }),
+      { abortSignal: signal },
+    );
+    found.push(...(page.SecurityGroupRules ?? []));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return found;
 }
 
 /** This job's rule in the group, found by its tag. */

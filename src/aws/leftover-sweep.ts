@@ -1,9 +1,6 @@
-import {
-  DescribeSecurityGroupRulesCommand,
-  type EC2Client,
-  type SecurityGroupRule,
-} from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeDBInstancesCommand, type DBInstance, type RDSClient } from '@aws-sdk/client-rds';
+import { listSecurityGroupRules } from './ingress-rule';
 import { TAG, tagValue } from './resource-tags';
 
 /** A cloud resource tagged by a job that no longer runs. */
@@ -29,23 +26,6 @@ async function taggedInstances(rds: RDSClient): Promise<DBInstance[]> {
   return found;
 }
 
-async function taggedRules(ec2: EC2Client): Promise<SecurityGroupRule[]> {
-  const found: SecurityGroupRule[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await ec2.send(
-      new DescribeSecurityGroupRulesCommand({
-        Filters: [{ Name: 'tag-key', Values: [TAG.jobId] }],
-        NextToken,
-        MaxResults: 1000,
-      }),
-    );
-    found.push(...(page.SecurityGroupRules ?? []));
-    NextToken = page.NextToken;
-  } while (NextToken);
-  return found;
-}
-
 /**
  * Instances and security-group rules tagged with a job id whose job is not running (finished,
  * failed, removed, or never known here): what a crash, a failed cleanup or --keep-instance left.
@@ -56,7 +36,7 @@ export async function findLeftovers(
 ): Promise<Leftover[]> {
   const [instances, rules] = await Promise.all([
     taggedInstances(clients.rds),
-    taggedRules(clients.ec2),
+    listSecurityGroupRules(clients.ec2, [{ Name: 'tag-key', Values: [TAG.jobId] }]),
   ]);
   const leftovers: Leftover[] = [];
   for (const instance of instances) {

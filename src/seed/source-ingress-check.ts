@@ -1,11 +1,8 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIPv6 } from 'node:net';
-import {
-  DescribeSecurityGroupRulesCommand,
-  type EC2Client,
-  type SecurityGroupRule,
-} from '@aws-sdk/client-ec2';
+import type { EC2Client, SecurityGroupRule } from '@aws-sdk/client-ec2';
 import type { DBInstance } from '@aws-sdk/client-rds';
+import { listSecurityGroupRules } from '../aws/ingress-rule';
 import { endpointOf } from '../aws/rds-instance';
 
 export interface SourceIngressRequest {
@@ -39,9 +36,12 @@ export async function checkSourceIngress(
   signal?: AbortSignal,
 ): Promise<SourceIngress> {
   const addresses = (await lookup(request.replicaHost, { all: true })).map((a) => a.address);
-  const rules = await inboundRules(ec2, request.groupIds, signal);
+  const rules =
+    request.groupIds.length === 0
+      ? []
+      : await listSecurityGroupRules(ec2, [{ Name: 'group-id', Values: request.groupIds }], signal);
   let fromGroups = 0;
-  for (const rule of rules.filter((r) => coversPort(r, request.port))) {
+  for (const rule of rules.filter((r) => !r.IsEgress && coversPort(r, request.port))) {
     const cidr = rule.CidrIpv4 ?? rule.CidrIpv6;
     if (cidr === undefined) {
       if (rule.ReferencedGroupInfo) fromGroups += 1;
@@ -91,28 +91,6 @@ export async function describeSourceIngress(
     if (signal?.aborted) throw error;
     return `:warning: could not check whether ${source}'s security groups admit ${replica}: ${(error as Error).message}`;
   }
-}
-
-async function inboundRules(
-  ec2: EC2Client,
-  groupIds: string[],
-  signal?: AbortSignal,
-): Promise<SecurityGroupRule[]> {
-  if (groupIds.length === 0) return [];
-  const rules: SecurityGroupRule[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await ec2.send(
-      new DescribeSecurityGroupRulesCommand({
-        Filters: [{ Name: 'group-id', Values: groupIds }],
-        ...(NextToken && { NextToken }),
-      }),
-      { abortSignal: signal },
-    );
-    rules.push(...(page.SecurityGroupRules ?? []).filter((rule) => !rule.IsEgress));
-    NextToken = page.NextToken;
-  } while (NextToken);
-  return rules;
 }
 
 /** tcp (or every protocol: `-1`, whose ports are -1) over a range that holds `port`. */
