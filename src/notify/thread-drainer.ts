@@ -73,10 +73,11 @@ interface SlackCall {
  * plain replies that queued up behind each other go as one message (fold-replies.ts).
  *
  * The drainer takes the thread's lock (SET NX PX, renewed while it works), sends the head of the
- * list, removes it (or the replies folded into it) only after Slack answered, and loops until the list is empty. A drain that
- * finds the lock taken returns at once: the holder releases the lock and then looks at the list
- * again, so a message pushed while the holder was finishing is picked up (by the holder, or by
- * the drain job that came with the message if it ran after the release).
+ * list (with the replies folded into it), removes what it sent only after Slack answered, and
+ * loops until the list is empty. A drain that finds the lock taken returns at once: the holder
+ * releases the lock and then looks at the list again, so a message pushed while the holder was
+ * finishing is picked up (by the holder, or by the drain job that came with the message if it
+ * ran after the release).
  *
  * Slack failures never end the loop: 429 waits exactly Retry-After (shared through the pacer),
  * transient failures back off exponentially with jitter, forever; a message Slack refuses is
