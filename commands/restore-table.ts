@@ -8,6 +8,7 @@ import {
 import { endpointOf } from '../src/aws/rds-instance';
 import { ErrorCode, UsageError, isOpsdeckError } from '../src/errors';
 import { IDENTIFIER_PATTERN } from '../src/mysql/sql-identifier';
+import { withPool } from '../src/mysql/with-pool';
 import { AT_FORMATS, parsePointInTime } from '../src/restore/point-in-time';
 import {
   checkProductionTable,
@@ -106,11 +107,7 @@ async function plan(input: Parsed, ctx: CommandContext): Promise<RunbookPlan> {
       connections: 1,
       connectTimeoutMs: 2000,
     });
-    try {
-      await checkProductionTable(pool, input.schema, input.table, input.mode);
-    } finally {
-      await pool.end();
-    }
+    await withPool(pool, (p) => checkProductionTable(p, input.schema, input.table, input.mode));
   } catch (error) {
     if (isOpsdeckError(error) && error.code === ErrorCode.RestoreRefused)
       throw new UsageError(error.message, USAGE, { cause: error });
