@@ -1,8 +1,11 @@
-import mysql, { type Pool } from 'mysql2/promise';
+import type { Pool } from 'mysql2/promise';
 import type { DatabaseTarget, DatabasesConfig } from '../aws/database-targets';
+import type { MysqlTlsConfig } from '../config/config-fields';
 import type { ReplicaPasswords } from '../config/secrets';
 import { ErrorCode, OpsdeckError } from '../errors';
 import type { ReplicasConfig, ReplicaTarget } from '../seed/seed-config';
+import { loadMysqlTls, type MysqlTls } from './connection-tls';
+import { createMysqlPool } from './mysql-pool';
 
 /** Where a MySQL server listens (an RDS instance's Endpoint). */
 export interface MysqlEndpoint {
@@ -25,9 +28,13 @@ export interface ReplicationCredentials {
  * Opens connections to the MySQL servers the config names: the RDS databases (`databases`, and
  * instances restored or replicated from them, which keep their users) and the external replicas
  * (`replicas`), each with the account the config names and its password from the environment.
- * Passwords stay in this object: never in job data, logs or arguments.
+ * Passwords stay in this object: never in job data, logs or arguments. Each connection's `tls`
+ * (its CA file read on first use, then kept) holds for every pool on it, and every connect error
+ * names the connection (`databases.<name>`, `replicas.<name>`).
  */
 export class DatabaseAccess {
+  private readonly tls = new Map<string, MysqlTls>();
+
   constructor(
     private readonly databases: DatabasesConfig,
     private readonly passwords: Readonly<Record<string, string>>,
@@ -49,7 +56,15 @@ export class DatabaseAccess {
     const password = this.passwords[name];
     if (target === undefined || password === undefined)
       throw new OpsdeckError(ErrorCode.ConfigInvalid, `no database named ${name} is configured`);
-    return createPool(endpoint, target.user, password, options);
+    const connection = `databases.${name}`;
+    return openPool(
+      connection,
+      endpoint,
+      target.user,
+      password,
+      this.tlsOf(connection, target.tls),
+      options,
+    );
   }
 
   replicaNames(): string[] {
@@ -66,7 +81,15 @@ export class DatabaseAccess {
     const passwords = this.replicaPasswords[name];
     if (replica === undefined || passwords === undefined)
       throw new OpsdeckError(ErrorCode.ConfigInvalid, `no replica named ${name} is configured`);
-    return createPool(replica, replica.user, passwords.admin, options);
+    const connection = `replicas.${name}`;
+    return openPool(
+      connection,
+      replica,
+      replica.user,
+      passwords.admin,
+      this.tlsOf(connection, replica.tls),
+      options,
+    );
   }
 
   /** The source account replica `name` replicates with: only for its CHANGE MASTER TO. */
@@ -77,25 +100,35 @@ export class DatabaseAccess {
       throw new OpsdeckError(ErrorCode.ConfigInvalid, `no replica named ${name} is configured`);
     return { user: replica.replicationUser, password: passwords.replication };
   }
+
+  private tlsOf(connection: string, config: MysqlTlsConfig): MysqlTls {
+    let tls = this.tls.get(connection);
+    if (tls === undefined) {
+      tls = loadMysqlTls(connection, config);
+      this.tls.set(connection, tls);
+    }
+    return tls;
+  }
 }
 
-function createPool(
+function openPool(
+  name: string,
   endpoint: MysqlEndpoint,
   user: string,
   password: string,
+  tls: MysqlTls,
   options: PoolOptions,
 ): Pool {
-  return mysql.createPool({
-    host: endpoint.host,
-    port: endpoint.port,
-    user,
-    password,
-    charset: 'utf8mb4',
-    timezone: 'Z',
-    supportBigNumbers: true,
-    bigNumberStrings: true,
-    connectionLimit: options.connections,
-    maxIdle: options.connections,
-    connectTimeout: options.connectTimeoutMs ?? 10_000,
-  });
+  return createMysqlPool(
+    { name, host: endpoint.host, port: endpoint.port, user, password, tls },
+    {
+      charset: 'utf8mb4',
+      timezone: 'Z',
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      connectionLimit: options.connections,
+      maxIdle: options.connections,
+      connectTimeout: options.connectTimeoutMs ?? 10_000,
+    },
+  );
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DATABASE_NAME_PATTERN } from '../aws/database-targets';
-import { envName, temporaryInstanceFields } from '../config/config-fields';
+import { envName, mysqlTls, temporaryInstanceFields } from '../config/config-fields';
 
 /**
  * The `replicas` section: MySQL servers outside RDS that replicate from a configured database
@@ -19,6 +19,7 @@ import { envName, temporaryInstanceFields } from '../config/config-fields';
  *       source: billing                   # the configured database it replicates from
  *       replicationUser: repl
  *       replicationPasswordEnv: BILLING_REPL_PASSWORD
+ *       tls: { mode: verify-identity, caFile: /etc/opsdeck/dc1-ca.pem }   # opsdeck → replica
  */
 
 /** A host name or an IPv4 address, as a replica's `host`. */
@@ -48,6 +49,8 @@ export const ReplicaTarget = z.strictObject({
     .string()
     .regex(ACCOUNT_PATTERN, 'must be a MySQL account name (1-32 of A-Z a-z 0-9 _ . -)'),
   replicationPasswordEnv: envName,
+  /** TLS from opsdeck to the replica. */
+  tls: mysqlTls.prefault({}),
 });
 
 export type ReplicaTarget = z.infer<typeof ReplicaTarget>;

@@ -28,7 +28,14 @@ import { unfoldReplies } from '../../src/notify/fold-replies';
 import type { SandboxConfig } from '../../src/sandbox/config';
 import { seedSandbox } from '../../src/sandbox/seed';
 import { startTestSandbox, type TestSandbox } from './sandbox';
-import { MYSQL, REDIS_URL, createTestDatabase, deleteRedisPrefix, uniqueName } from './services';
+import {
+  MYSQL,
+  REDIS_URL,
+  createTestDatabase,
+  deleteRedisPrefix,
+  uniqueName,
+  LOCAL_MYSQL_TLS,
+} from './services';
 import { waitFor } from './wait-for';
 
 export { waitFor };
@@ -138,7 +145,13 @@ export class E2eStack {
       },
       http: { host: '127.0.0.1', port: 0, workerPort: 0 },
       redis: { url: REDIS_URL, prefix: this.prefix },
-      mysql: { host: MYSQL.host, port: MYSQL.port, user: MYSQL.user, database: this.database.name },
+      mysql: {
+        host: MYSQL.host,
+        port: MYSQL.port,
+        user: MYSQL.user,
+        database: this.database.name,
+        tls: LOCAL_MYSQL_TLS,
+      },
       access: DEFAULT_ACCESS,
       queue: { lockDurationMs: 4000, stalledIntervalMs: 1000, shutdownTimeoutMs: 5000 },
       notify: {

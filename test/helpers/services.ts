@@ -10,6 +10,12 @@ export const MYSQL = {
   user: 'root',
 };
 
+/**
+ * The local MariaDB serves plain TCP on loopback (see the README's TLS section), so a config for
+ * it says `tls: { mode: disabled }`: every MySQL connection's TLS defaults to verify-identity.
+ */
+export const LOCAL_MYSQL_TLS = { mode: 'disabled' } as const;
+
 /** A name no other test uses: for queue prefixes, databases, channels. */
 export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;

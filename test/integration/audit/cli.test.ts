@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { AuditStore } from '../../../src/audit/audit-store';
 import { runAuditCli, type CliIo } from '../../../src/audit/cli';
 import { OpsdeckConfig } from '../../../src/config/schema';
-import { createTestDatabase, MYSQL } from '../../helpers/services';
+import { createTestDatabase, MYSQL, LOCAL_MYSQL_TLS } from '../../helpers/services';
 
 let db: { name: string; drop: () => Promise<void> };
 let config: OpsdeckConfig;
@@ -26,7 +26,9 @@ async function run(...argv: string[]) {
 
 beforeAll(async () => {
   db = await createTestDatabase('audit_cli');
-  config = OpsdeckConfig.parse({ mysql: { port: MYSQL.port, database: db.name } });
+  config = OpsdeckConfig.parse({
+    mysql: { port: MYSQL.port, database: db.name, tls: LOCAL_MYSQL_TLS },
+  });
 });
 
 afterAll(() => db.drop());
@@ -106,7 +108,7 @@ it('answers wrong usage with exit 2 and the usage text', async () => {
 it('exits 1 with a clear message when the store is unreachable', async () => {
   const saved = config;
   config = OpsdeckConfig.parse({
-    mysql: { port: 1, database: db.name },
+    mysql: { port: 1, database: db.name, tls: LOCAL_MYSQL_TLS },
     audit: { connectTimeoutMs: 500 },
   });
   const result = await run('verify');

@@ -43,8 +43,22 @@ describe('replicas and seedSlave config', () => {
       source: 'billing',
       replicationUser: 'repl',
       replicationPasswordEnv: 'BILLING_REPL_PASSWORD',
+      tls: { mode: 'verify-identity' },
     });
     expect(config.seedSlave.retentionHours).toBe(72);
+  });
+
+  it("takes the replica's own TLS like every MySQL connection", () => {
+    const config = parseConfig(
+      BILLING + REPLICA + '    tls: { mode: required, caFile: /etc/opsdeck/dc1-ca.pem }\n',
+    );
+    expect(config.replicas['onprem-db1']!.tls).toEqual({
+      mode: 'required',
+      caFile: '/etc/opsdeck/dc1-ca.pem',
+    });
+    expect(configRefusal(BILLING + REPLICA + '    tls: { mode: plain }\n')).toContain(
+      'replicas.onprem-db1.tls.mode',
+    );
   });
 
   it('refuses a replica whose source is not a configured database', () => {
