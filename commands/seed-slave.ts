@@ -10,7 +10,11 @@ import {
 } from '../src/command/define-command';
 import { ErrorCode, UsageError, isOpsdeckError } from '../src/errors';
 import { readBinlogSettings } from '../src/mysql/binlog-source';
-import { describeReplicaHealth, readReplicaStatus } from '../src/mysql/replica-status';
+import {
+  describeChannelTls,
+  describeReplicaHealth,
+  readReplicaStatus,
+} from '../src/mysql/replica-status';
 import { describeFilters, readReplicationFilters } from '../src/mysql/replication-filters';
 import { readServerFlavor } from '../src/mysql/server-flavor';
 import { IDENTIFIER_PATTERN } from '../src/mysql/sql-identifier';
@@ -114,12 +118,20 @@ function planSteps(
       irreversible: true,
     },
     {
-      text: `point ${input.replica} at ${input.source} (${preflight.sourceEndpoint.host}:${preflight.sourceEndpoint.port}) at those coordinates, start it, watch both threads and the lag until it has caught up`,
+      text: `point ${input.replica} at ${input.source} (${preflight.sourceEndpoint.host}:${preflight.sourceEndpoint.port}) at those coordinates over ${channelWords(preflight.channelTls)}, start it, watch both threads and the lag until it has caught up`,
     },
     {
       text: `delete the temporary read replica and the rule, whatever happens. ${input.source} is never locked or restarted`,
     },
   ];
+}
+
+/** The replication channel as the plan tells it. */
+function channelWords(tls: SeedPreflight['channelTls']): string {
+  if (tls.mode === 'verify-identity')
+    return `TLS, the source's certificate and name checked against ${tls.caFile ?? '?'} on the replica`;
+  if (tls.mode === 'required') return "TLS, the source's name not checked";
+  return 'plain TCP (sourceTls disabled)';
 }
 
 async function plan(input: Parsed, ctx: CommandContext): Promise<RunbookPlan | Reply> {
@@ -186,11 +198,14 @@ async function status(input: { replica: string }, ctx: CommandContext): Promise<
   try {
     await withPool(pool, async () => {
       const flavor = await readServerFlavor(pool);
-      const health = describeReplicaHealth(await readReplicaStatus(pool, flavor));
+      const replicaStatus = await readReplicaStatus(pool, flavor);
+      const health = describeReplicaHealth(replicaStatus);
+      const channel = replicaStatus && describeChannelTls(replicaStatus.channelTls);
       lines.push(
         `${HEALTH_EMOJI[health.state]} ${health.summary}`,
         ...(health.error ? [`> ${health.error}`] : []),
         ...(health.advice ? [`:point_right: ${health.advice}`] : []),
+        ...(channel ? [`${channel.encrypted ? ':lock:' : ':warning:'} ${channel.text}`] : []),
       );
       const filters = await readReplicationFilters(pool, flavor);
       lines.push(

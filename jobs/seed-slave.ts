@@ -22,6 +22,7 @@ import { withPool } from '../src/mysql/with-pool';
 import { checksumCopiedTable, type TableContentSums } from '../src/mysql/verify-databases';
 import { pointReplicaAt, startReplica, stopReplica } from '../src/mysql/replica-control';
 import {
+  describeChannelTls,
   describeReplicaHealth,
   readReplicaStatus,
   type ReplicaStatus,
@@ -55,6 +56,8 @@ const DAY_MS = 24 * 3600_000;
 interface SeedState extends TemporaryInstanceState {
   instanceName?: string;
   source?: MysqlEndpoint;
+  /** The replication account's plugin on the source (for GET_SOURCE_PUBLIC_KEY without TLS). */
+  authPlugin?: string;
   /** Set before CreateDBInstanceReadReplica is called. */
   replicaRequested?: boolean;
   temporary?: MysqlEndpoint;
@@ -94,7 +97,13 @@ async function check(ctx: Ctx): Promise<void> {
     'seed',
     ctx.meta.jobId,
   );
-  await ctx.remember({ source: preflight.sourceEndpoint, instanceName });
+  await ctx.remember({
+    source: preflight.sourceEndpoint,
+    instanceName,
+    ...(preflight.replicationAuthPlugin !== undefined && {
+      authPlugin: preflight.replicationAuthPlugin,
+    }),
+  });
   await ctx.say(`preflight:\n${preflight.findings.map((line) => `• ${line}`).join('\n')}`);
 }
 
@@ -416,18 +425,23 @@ async function startReplication(ctx: Ctx): Promise<void> {
     if (!pointedHere) {
       if (status !== null && status.sqlRunning === 'Yes') await stopReplica(pool, flavor);
       await ctx.remember({ pointRequested: true });
+      const tls = ctx.services.databases.replicationChannelTls(ctx.input.replica);
       await pointReplicaAt(
         pool,
         flavor,
         { host: source.host, port: source.port, file: coordinates.file, pos: coordinates.pos },
         ctx.services.databases.replicationCredentials(ctx.input.replica),
+        { tls, ...(s.authPlugin !== undefined && { authPlugin: s.authPlugin }) },
       );
       await ctx.say(
-        `pointed ${ctx.input.replica} at ${source.host}:${source.port} from ${formatCoordinates(coordinates)} as ${ctx.services.databases.replica(ctx.input.replica)!.replicationUser}`,
+        `pointed ${ctx.input.replica} at ${source.host}:${source.port} from ${formatCoordinates(coordinates)} as ${ctx.services.databases.replica(ctx.input.replica)!.replicationUser}, TLS ${tls.mode}${tls.caFile ? ` (CA ${tls.caFile} on the replica)` : ''}`,
       );
     }
     await startReplica(pool, flavor);
-    await ctx.say(`started replication on ${ctx.input.replica}`);
+    const started = await readReplicaStatus(pool, flavor);
+    await ctx.say(
+      `started replication on ${ctx.input.replica}${started ? `; ${describeChannelTls(started.channelTls).text}` : ''}`,
+    );
   });
 }
 

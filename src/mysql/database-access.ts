@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Pool } from 'mysql2/promise';
 import type { DatabaseTarget, DatabasesConfig } from '../aws/database-targets';
 import type { MysqlTlsConfig } from '../config/config-fields';
@@ -6,6 +7,7 @@ import { ErrorCode, OpsdeckError } from '../errors';
 import type { ReplicasConfig, ReplicaTarget } from '../seed/seed-config';
 import { loadMysqlTls, type MysqlTls } from './connection-tls';
 import { createMysqlPool } from './mysql-pool';
+import type { ReplicationChannelTls } from './replication-statements';
 
 /** Where a MySQL server listens (an RDS instance's Endpoint). */
 export interface MysqlEndpoint {
@@ -99,6 +101,21 @@ export class DatabaseAccess {
     if (replica === undefined || passwords === undefined)
       throw new OpsdeckError(ErrorCode.ConfigInvalid, `no replica named ${name} is configured`);
     return { user: replica.replicationUser, password: passwords.replication };
+  }
+
+  /**
+   * How replica `name` is to reach its source, for its CHANGE MASTER TO: the TLS mode and the CA
+   * file's path on the replica host (a relative `sourceCaFile` is resolved here, against opsdeck's
+   * working directory: right only for a replica on this host).
+   */
+  replicationChannelTls(name: string): ReplicationChannelTls {
+    const replica = this.replica(name);
+    if (replica === undefined)
+      throw new OpsdeckError(ErrorCode.ConfigInvalid, `no replica named ${name} is configured`);
+    return {
+      mode: replica.sourceTls,
+      ...(replica.sourceCaFile !== undefined && { caFile: resolve(replica.sourceCaFile) }),
+    };
   }
 
   private tlsOf(connection: string, config: MysqlTlsConfig): MysqlTls {

@@ -170,6 +170,7 @@ describe('/seed-slave end to end', () => {
             source: 'billing',
             replicationUser: REPL.user,
             replicationPasswordEnv: 'E2E_REPL_PASSWORD',
+            sourceTls: 'disabled',
           },
           // Nothing listens there: the preflight must say so.
           gone: {
@@ -180,6 +181,7 @@ describe('/seed-slave end to end', () => {
             source: 'billing',
             replicationUser: REPL.user,
             replicationPasswordEnv: 'E2E_REPL_PASSWORD',
+            sourceTls: 'disabled',
           },
         },
         restoreTable: { workerCidr: '127.0.0.1/32' },

@@ -114,6 +114,7 @@ describe('binlog source', () => {
       exists: false,
       hosts: [],
       replicationSlave: false,
+      plugins: [],
     });
     await src.query(
       "CREATE USER 'repl'@'%' IDENTIFIED BY 'pw-1', 'repl'@'10.0.%' IDENTIFIED BY 'pw-1'",
@@ -123,6 +124,8 @@ describe('binlog source', () => {
       exists: true,
       hosts: ['%', '10.0.%'],
       replicationSlave: false,
+      // MariaDB's mysql.user view shows the plugin of each account.
+      plugins: ['mysql_native_password'],
     });
     // Granted to one of its hosts only: the replica's address may match the other one.
     await src.query("GRANT REPLICATION SLAVE ON *.* TO 'repl'@'%'");
@@ -132,6 +135,7 @@ describe('binlog source', () => {
       exists: true,
       hosts: ['%', '10.0.%'],
       replicationSlave: true,
+      plugins: ['mysql_native_password'],
     });
     // The name is a value: a quote in it is looked up, not executed.
     expect((await checkReplicationUser(src, "repl' OR '1'='1")).exists).toBe(false);

@@ -162,6 +162,7 @@ describe('sandbox read replicas as the seed of an external replica', () => {
           ...stopped.executed,
         },
         SEEDER,
+        { tls: { mode: 'disabled' } },
       );
       await startReplica(sa, saFlavor);
       await watchCatchUp({
