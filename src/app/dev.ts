@@ -65,16 +65,21 @@ async function main(): Promise<void> {
     process.env.AWS_SECRET_ACCESS_KEY ??= 'sandbox';
     config = { ...config, aws: { ...config.aws, endpoint: sandbox.url } };
     out(`sandbox cloud at ${sandbox.url}; seeding (first start takes a few seconds)…`);
-    const seeded = await seedSandbox(createAwsClients(config.aws), { big: false });
+    const seeded = await seedSandbox(createAwsClients(config.aws), {
+      big: false,
+      caFile: sandbox.caFile,
+    });
     out(
-      `sandbox ready: production database at ${seeded.endpoint}, zone ${seeded.zone}, hosts ${seeded.hosts.join(', ')}`,
+      `sandbox ready: production database at ${seeded.endpoint} (TLS only, CA ${sandbox.caFile}), zone ${seeded.zone}, hosts ${seeded.hosts.join(', ')}`,
     );
     const replica = await startStandaloneServer({
       dataDir: join(logDir, 'onprem-replica'),
       ...CONSOLE_REPLICA,
     });
     stops.unshift(() => replica.stop());
-    out(`on-premise replica (for /seed-slave billing onprem) at ${replica.host}:${replica.port}`);
+    out(
+      `on-premise replica (for /seed-slave billing onprem) at ${replica.host}:${replica.port} (TLS only, CA ${replica.caFile})`,
+    );
   }
 
   const users = [{ id: config.console.userId, name: config.console.userName }];

@@ -2,7 +2,7 @@ import type { OpsdeckConfig } from '../config/schema';
 import { createAwsClients } from '../aws/clients';
 import { ErrorCode, OpsdeckError, UsageError } from '../errors';
 import { resetSandbox } from './reset';
-import { startSandbox } from './sandbox';
+import { sandboxCaFile, startSandbox } from './sandbox';
 import { SEED, seedSandbox } from './seed';
 
 const USAGE = 'opsdeck sandbox start | reset | seed [--big]';
@@ -53,10 +53,13 @@ export async function runSandboxCli(argv: string[], config: OpsdeckConfig): Prom
       },
       { SANDBOX_KEY: 'AKIASANDBOX', SANDBOX_SECRET: 'sandbox' },
     );
-    const summary = await seedSandbox(clients, { big: rest.includes('--big') });
+    const summary = await seedSandbox(clients, {
+      big: rest.includes('--big'),
+      caFile: sandboxCaFile(sandbox.dataDir),
+    });
     console.log(
       [
-        `seeded: RDS instance "${SEED.instance}" at ${summary.endpoint} (user ${SEED.masterUsername}, password ${SEED.masterPassword}, database ${SEED.database})`,
+        `seeded: RDS instance "${SEED.instance}" at ${summary.endpoint} (user ${SEED.masterUsername}, password ${SEED.masterPassword}, database ${SEED.database}; TLS only, CA ${sandboxCaFile(sandbox.dataDir)})`,
         `        private zone ${summary.zone} (db-billing), deploy hosts ${summary.hosts.join(', ')}`,
       ].join('\n'),
     );

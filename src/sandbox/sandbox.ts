@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { resolve, join } from 'node:path';
+import { dirname, resolve, join } from 'node:path';
 import { SandboxConfig } from './config';
 import { defaultSecurityGroupId } from './ec2/default-security-group';
 import { createEc2Service } from './ec2/ec2-service';
@@ -10,14 +10,25 @@ import { createRdsService } from './rds/rds-service';
 import { createRoute53Service } from './route53/route53-service';
 import { createSandboxServer } from './server';
 import { STATE_FILE, StateStore } from './state-store';
+import { ensureCertificateAuthority } from './tls-certificates';
 
 export interface RunningSandbox {
   /** Base URL for the SDK clients' `endpoint`. */
   url: string;
-  /** Absolute data directory (state file, datadirs, binlog archives). */
+  /** Absolute data directory (state file, datadirs, binlog archives, the CA). */
   dataDir: string;
+  /**
+   * The sandbox CA's certificate (`<dataDir>/tls/ca.pem`): every instance's certificate is signed
+   * by it, so clients verify instances against it (`tls.caFile`).
+   */
+  caFile: string;
   /** Stops the HTTP server and every mariadbd the sandbox runs; state stays on disk. */
   stop(): Promise<void>;
+}
+
+/** Where the sandbox in `dataDir` keeps its CA's certificate (made at its first start). */
+export function sandboxCaFile(dataDir: string): string {
+  return join(resolve(dataDir), 'tls', 'ca.pem');
 }
 
 /**
@@ -29,7 +40,11 @@ export async function startSandbox(options: Partial<SandboxConfig> = {}): Promis
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
   const store = new StateStore(join(dataDir, STATE_FILE));
-  const fleet = new DbInstanceFleet(store, new MariadbSupervisor(), { ...config, dataDir });
+  const ca = await ensureCertificateAuthority(
+    dirname(sandboxCaFile(dataDir)),
+    'opsdeck sandbox CA',
+  );
+  const fleet = new DbInstanceFleet(store, new MariadbSupervisor(), { ...config, dataDir, ca });
   await fleet.resume();
   const rds = createRdsService(store, fleet, {
     region: config.region,
@@ -52,6 +67,7 @@ export async function startSandbox(options: Partial<SandboxConfig> = {}): Promis
   return {
     url: `http://${config.host}:${port}`,
     dataDir,
+    caFile: ca.caFile,
     async stop() {
       await new Promise<void>((done) => {
         server.close(() => done());

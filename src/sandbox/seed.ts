@@ -16,6 +16,7 @@ import {
   ListHostedZonesByNameCommand,
 } from '@aws-sdk/client-route-53';
 import mysql from 'mysql2/promise';
+import { loadMysqlTls, mysqlTlsOptions } from '../mysql/connection-tls';
 import type { AwsClients } from '../aws/clients';
 
 /** The sandbox "production" that console mode acts on. Local only, hence a fixed password. */
@@ -44,11 +45,11 @@ export interface SeedSummary {
  */
 export async function seedSandbox(
   clients: AwsClients,
-  options: { big: boolean },
+  options: { big: boolean; caFile: string },
 ): Promise<SeedSummary> {
   const groupId = await ensureSecurityGroup(clients);
   const instance = await ensureInstance(clients, groupId);
-  await ensureSchema(instance, options.big);
+  await ensureSchema(instance, options.big, options.caFile);
   const vpcId = (await clients.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] })))
     .SecurityGroups![0]!.VpcId!;
   await ensureZone(clients, vpcId, instance);
@@ -166,13 +167,14 @@ const BIG_TABLE_SQL = [
      FROM seq_1_to_${SEED.bigTableRows}`,
 ];
 
-async function ensureSchema(instance: DBInstance, big: boolean): Promise<void> {
+async function ensureSchema(instance: DBInstance, big: boolean, caFile: string): Promise<void> {
+  const endpoint = { host: instance.Endpoint!.Address!, port: instance.Endpoint!.Port! };
   const conn = await mysql.createConnection({
-    host: instance.Endpoint!.Address!,
-    port: instance.Endpoint!.Port!,
+    ...endpoint,
     user: SEED.masterUsername,
     password: SEED.masterPassword,
     database: SEED.database,
+    ...mysqlTlsOptions(endpoint, loadMysqlTls('sandbox seed', { mode: 'verify-identity', caFile })),
   });
   try {
     for (const sql of [...SCHEMA_SQL, ...(big ? BIG_TABLE_SQL : [])]) await conn.query(sql);

@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import { freePort } from './free-port';
 import { MariadbSupervisor, runAsRoot } from './mariadb-process';
 import { ensureTemplateDatadir } from './template-datadir';
+import { ensureCertificateAuthority, ensureServerCertificate } from './tls-certificates';
 
 /**
  * A MySQL server outside the cloud, as an on-premise replica of an RDS source is: one mariadbd
  * with its own datadir, binary log on, a server_id of its own and an admin account reachable over
- * TCP, and none of the RDS procedures (mysql.rds_*) a sandbox instance has. For `/seed-slave` in
- * console mode, its tests and its benchmark.
+ * TCP, and none of the RDS procedures (mysql.rds_*) a sandbox instance has. It serves TLS with a
+ * certificate from a CA of its own (in its data dir), and by default refuses plain TCP. For
+ * `/seed-slave` in console mode, its tests and its benchmark.
  */
 export interface StandaloneServerOptions {
   /** Kept across starts: a second start with the same dir serves the same data. */
@@ -19,6 +21,8 @@ export interface StandaloneServerOptions {
   /** Default: a free port. */
   port?: number;
   bufferPoolSize?: string;
+  /** Refuse plain TCP connections (require_secure_transport); default true. */
+  requireSecureTransport?: boolean;
 }
 
 export interface StandaloneServer {
@@ -26,6 +30,8 @@ export interface StandaloneServer {
   port: number;
   serverId: number;
   dataDir: string;
+  /** The CA that signed the server's certificate (IP SAN 127.0.0.1): `tls.caFile` for clients. */
+  caFile: string;
   stop(): Promise<void>;
 }
 
@@ -48,6 +54,14 @@ export async function startStandaloneServer(
     await cp(template, serverDir, { recursive: true });
   }
   const port = options.port ?? (await freePort());
+  const ca = await ensureCertificateAuthority(
+    join(options.dataDir, 'tls'),
+    'opsdeck standalone CA',
+  );
+  const certificate = await ensureServerCertificate(ca, join(options.dataDir, 'tls', 'server'), {
+    dnsNames: [`standalone-${options.serverId}.sandbox.internal`],
+    ipAddresses: ['127.0.0.1'],
+  });
   try {
     await supervisor.start({
       dataDir: serverDir,
@@ -56,6 +70,7 @@ export async function startStandaloneServer(
       bufferPoolSize,
       binlog: true,
       tmpDir,
+      tls: { ...certificate, requireSecureTransport: options.requireSecureTransport ?? true },
     });
     const { user, password } = options.admin;
     await runAsRoot(serverDir, "CREATE USER IF NOT EXISTS ?@'%' IDENTIFIED BY ?", [user, password]);
@@ -70,6 +85,7 @@ export async function startStandaloneServer(
     port,
     serverId: options.serverId,
     dataDir: serverDir,
+    caFile: ca.caFile,
     stop: () => supervisor.stopAll(),
   };
 }

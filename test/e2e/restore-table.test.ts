@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CreateDBInstanceCommand,
   DeleteDBInstanceCommand,
@@ -7,6 +10,8 @@ import { DescribeSecurityGroupRulesCommand } from '@aws-sdk/client-ec2';
 import mysql from 'mysql2/promise';
 import { APPROVE_ACTION_ID } from '../../src/access/approval-blocks';
 import { TAG } from '../../src/aws/resource-tags';
+import { loadMysqlTls, mysqlTlsOptions } from '../../src/mysql/connection-tls';
+import { sandboxCaFile } from '../../src/sandbox/sandbox';
 import { SEED } from '../../src/sandbox/seed';
 import { isoSeconds } from '../../src/slack/slack-date';
 import type { FakeMessage } from '../../src/slack/fake-slack-api';
@@ -57,6 +62,7 @@ const FILL = (
 describe('/restore-table end to end', () => {
   let stack: E2eStack;
   let prod: mysql.Connection;
+  let sandboxDir: string;
   let beforeMistake: Date;
   const text = (res: { body: unknown }) => (res.body as { text: string }).text;
   const restore = (line: string, user = ALICE) =>
@@ -113,12 +119,15 @@ describe('/restore-table end to end', () => {
   }
 
   beforeAll(async () => {
+    sandboxDir = mkdtempSync(join(tmpdir(), 'opsdeck-sbx-'));
+    const tls = { mode: 'verify-identity', caFile: sandboxCaFile(sandboxDir) };
     stack = new E2eStack(
       {
         access: ACCESS,
         databases: {
-          billing: { instance: 'production', user: 'admin', passwordEnv: 'E2E_DB_PASSWORD' },
-          nobackup: { instance: 'nobackup', user: 'admin', passwordEnv: 'E2E_DB_PASSWORD' },
+          // The sandbox's instances (restored ones too) accept only TLS: checked against its CA.
+          billing: { instance: 'production', user: 'admin', passwordEnv: 'E2E_DB_PASSWORD', tls },
+          nobackup: { instance: 'nobackup', user: 'admin', passwordEnv: 'E2E_DB_PASSWORD', tls },
         },
         restoreTable: {
           workerCidr: '127.0.0.1/32',
@@ -130,15 +139,19 @@ describe('/restore-table end to end', () => {
         runbook: { progressIntervalMs: 0 },
       },
       // Restored instances take 3 s to create: long enough to kill a worker while it waits.
-      { sandbox: { seed: true, config: { createDelayMs: 3000 } } },
+      { sandbox: { seed: true, config: { dataDir: sandboxDir, createDelayMs: 3000 } } },
     );
     stack.env.E2E_DB_PASSWORD = SEED.masterPassword;
     await stack.start();
     await stack.startWorker();
     const production = (await instances()).find((i) => i.DBInstanceIdentifier === 'production')!;
+    const endpoint = { host: production.Endpoint!.Address!, port: production.Endpoint!.Port! };
     prod = await mysql.createConnection({
-      host: production.Endpoint!.Address!,
-      port: production.Endpoint!.Port!,
+      ...endpoint,
+      ...mysqlTlsOptions(
+        endpoint,
+        loadMysqlTls('test', { mode: 'verify-identity', caFile: sandboxCaFile(sandboxDir) }),
+      ),
       user: SEED.masterUsername,
       password: SEED.masterPassword,
       database: 'billing',
@@ -192,6 +205,7 @@ describe('/restore-table end to end', () => {
     // destroy, not end: end() queues a QUIT behind any command still waiting for its answer.
     prod?.destroy();
     await stack?.stop();
+    rmSync(sandboxDir, { recursive: true, force: true });
   }, 180_000);
 
   describe('refuses, with the reason and the usage, and creates nothing:', () => {

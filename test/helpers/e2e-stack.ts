@@ -128,7 +128,11 @@ export class E2eStack {
     this.database = await createTestDatabase('e2e');
     if (this.options.sandbox) {
       this.sandbox = await startTestSandbox(this.options.sandbox.config);
-      if (this.options.sandbox.seed) await seedSandbox(this.sandbox.clients, { big: false });
+      if (this.options.sandbox.seed)
+        await seedSandbox(this.sandbox.clients, {
+          big: false,
+          caFile: this.sandbox.sandbox.caFile,
+        });
       // The SDK wants credentials; the sandbox accepts any.
       Object.assign(this.env, {
         E2E_AWS_KEY_ID: 'AKIASANDBOX000000000',

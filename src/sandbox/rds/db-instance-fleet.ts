@@ -9,6 +9,7 @@ import {
 import { isMariadbdFor, runAsRoot, sleep, type MariadbSupervisor } from '../mariadb-process';
 import type { DbInstanceRecord, StateStore } from '../state-store';
 import { ensureTemplateDatadir } from '../template-datadir';
+import { ensureServerCertificate, type CertificateAuthority } from '../tls-certificates';
 
 export interface FleetOptions {
   dataDir: string;
@@ -17,6 +18,12 @@ export interface FleetOptions {
   deleteDelayMs: number;
   binlogRotateIntervalMs: number;
   innodbBufferPoolSize: string;
+  /** Region named in each instance's endpoint name (its certificate's DNS name). */
+  region: string;
+  /** Signs each instance's certificate; replicas check their source's against it. */
+  ca: CertificateAuthority;
+  /** Instances refuse plain TCP connections (require_secure_transport=ON). */
+  requireSecureTransport: boolean;
   /** How long `stop()` waits for background work once every server is stopped (default 30 s). */
   stopTasksTimeoutMs?: number;
 }
@@ -50,6 +57,24 @@ export class DbInstanceFleet {
 
   archiveDirOf(resourceId: string): string {
     return join(this.options.dataDir, 'backups', resourceId);
+  }
+
+  /** The instance's certificate and key (not in its datadir: a directory there is a database). */
+  certificateDirOf(resourceId: string): string {
+    return join(this.options.dataDir, 'tls', 'instances', resourceId);
+  }
+
+  /**
+   * The names an instance's certificate holds: its endpoint address (127.0.0.1, as an IP SAN) and
+   * its endpoint name, `<identifier>.<region>.rds.sandbox.internal` (RDS certificates name the
+   * `<identifier>.<id>.<region>.rds.amazonaws.com` endpoint). Not `localhost`: a client that dials
+   * another name than the endpoint must see the name check fail.
+   */
+  certificateNames(record: DbInstanceRecord): { dnsNames: string[]; ipAddresses: string[] } {
+    return {
+      dnsNames: [`${record.identifier}.${this.options.region}.rds.sandbox.internal`],
+      ipAddresses: ['127.0.0.1'],
+    };
   }
 
   /** After a restart: stop leftovers of the previous run, then bring every instance back. */
@@ -194,10 +219,17 @@ export class DbInstanceFleet {
     const active = basename(history[history.length - 1]!);
     // Kept in step, so that switching the replica to GTID later starts from the same place.
     await runAsRoot(dataDir, 'SET GLOBAL gtid_slave_pos = @@gtid_binlog_pos');
+    // Over TLS, the source's certificate and name checked, as RDS replicas connect.
     await runAsRoot(
       dataDir,
-      "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=?, MASTER_USER=?, MASTER_PASSWORD=?, MASTER_LOG_FILE=?, MASTER_LOG_POS=4, MASTER_USE_GTID=no",
-      [source.port, REPLICATION_USER, this.store.state.replicationPassword, active],
+      "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=?, MASTER_USER=?, MASTER_PASSWORD=?, MASTER_LOG_FILE=?, MASTER_LOG_POS=4, MASTER_USE_GTID=no, MASTER_SSL=1, MASTER_SSL_CA=?, MASTER_SSL_VERIFY_SERVER_CERT=1",
+      [
+        source.port,
+        REPLICATION_USER,
+        this.store.state.replicationPassword,
+        active,
+        this.options.ca.caFile,
+      ],
     );
     await runAsRoot(dataDir, 'START SLAVE');
     await runAsRoot(dataDir, 'SET GLOBAL read_only = ON');
@@ -207,12 +239,39 @@ export class DbInstanceFleet {
   private async restart(record: DbInstanceRecord): Promise<void> {
     this.setStatus(record, 'starting');
     await this.launch(record);
-    if (record.readReplicaSourceIdentifier)
+    if (record.readReplicaSourceIdentifier) {
       await runAsRoot(this.dataDirOf(record), 'SET GLOBAL read_only = ON');
+      await this.replicateOverTls(record);
+    }
     this.setStatus(record, 'available');
   }
 
+  /**
+   * A replica made by an older sandbox replicates over plain TCP, which its source now refuses:
+   * its channel is switched to TLS (coordinates kept), its threads restarted if they ran.
+   */
+  private async replicateOverTls(record: DbInstanceRecord): Promise<void> {
+    const dataDir = this.dataDirOf(record);
+    const [status] = await runAsRoot<Record<string, unknown>[]>(dataDir, 'SHOW SLAVE STATUS');
+    if (!status) return;
+    if (status.Master_SSL_Allowed === 'Yes' && status.Master_SSL_CA_File === this.options.ca.caFile)
+      return;
+    const running = status.Slave_IO_Running !== 'No' || status.Slave_SQL_Running !== 'No';
+    if (running) await runAsRoot(dataDir, 'STOP SLAVE');
+    await runAsRoot(
+      dataDir,
+      'CHANGE MASTER TO MASTER_SSL=1, MASTER_SSL_CA=?, MASTER_SSL_VERIFY_SERVER_CERT=1',
+      [this.options.ca.caFile],
+    );
+    if (running) await runAsRoot(dataDir, 'START SLAVE');
+  }
+
   private async launch(record: DbInstanceRecord): Promise<void> {
+    const certificate = await ensureServerCertificate(
+      this.options.ca,
+      this.certificateDirOf(record.resourceId),
+      this.certificateNames(record),
+    );
     record.pid = await this.supervisor.start({
       dataDir: this.dataDirOf(record),
       port: record.port,
@@ -220,6 +279,7 @@ export class DbInstanceFleet {
       bufferPoolSize: this.options.innodbBufferPoolSize,
       binlog: true,
       tmpDir: this.tmpDir(),
+      tls: { ...certificate, requireSecureTransport: this.options.requireSecureTransport },
     });
     this.store.save();
   }
@@ -229,6 +289,7 @@ export class DbInstanceFleet {
     if (record.pid !== undefined) await this.supervisor.stop(record.pid);
     await rm(this.dataDirOf(record), { recursive: true, force: true });
     await rm(this.archiveDirOf(record.resourceId), { recursive: true, force: true });
+    await rm(this.certificateDirOf(record.resourceId), { recursive: true, force: true });
     if (this.records[record.identifier] === record) delete this.records[record.identifier];
     this.store.save();
   }

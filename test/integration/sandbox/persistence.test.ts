@@ -12,7 +12,7 @@ import { OpsdeckConfig } from '../../../src/config/schema';
 import { runSandboxCli } from '../../../src/sandbox/cli';
 import { freePort } from '../../../src/sandbox/free-port';
 import { SEED } from '../../../src/sandbox/seed';
-import { FAST_WAITER, startTestSandbox, type TestSandbox } from '../../helpers/sandbox';
+import { FAST_WAITER, sandboxTls, startTestSandbox, type TestSandbox } from '../../helpers/sandbox';
 
 describe('sandbox state across restarts, seed and reset', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'opsdeck-sbx-persist-'));
@@ -24,10 +24,8 @@ describe('sandbox state across restarts, seed and reset', () => {
     const { DBInstances } = await t.clients.rds.send(
       new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'production' }),
     );
-    const endpoint = DBInstances![0]!.Endpoint!;
     return mysql.createConnection({
-      host: endpoint.Address!,
-      port: endpoint.Port!,
+      ...sandboxTls(t, DBInstances![0]!),
       user: SEED.masterUsername,
       password: SEED.masterPassword,
       database: SEED.database,

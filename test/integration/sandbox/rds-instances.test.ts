@@ -69,7 +69,7 @@ describe('sandbox RDS instances through the real SDK v3 client', () => {
   });
 
   it('is a real MariaDB reachable at its endpoint with the master user', async () => {
-    const conn = await connectTo(prod, 'billing');
+    const conn = await connectTo(t, prod, 'billing');
     await conn.query('CREATE TABLE t (id INT PRIMARY KEY)');
     await conn.query('INSERT INTO t VALUES (1), (2)');
     const [rows] = await conn.query('SELECT COUNT(*) AS n FROM t');
@@ -156,6 +156,6 @@ describe('sandbox RDS instances through the real SDK v3 client', () => {
       { client: t.clients.rds, ...FAST_WAITER },
       { DBInstanceIdentifier: 'temp-db' },
     );
-    await expect(connectTo(available)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await expect(connectTo(t, available)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 });
