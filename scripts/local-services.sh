@@ -26,6 +26,8 @@ need_packages() {
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
   command -v mariadb >/dev/null || missing+=(mariadb-client)
+  # The sandbox makes its CA and its instances' certificates with it.
+  command -v openssl >/dev/null || missing+=(openssl)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     local sudo=""
