@@ -8,9 +8,9 @@ import {
   ListResourceRecordSetsCommand,
 } from '@aws-sdk/client-route-53';
 import { APPROVE_ACTION_ID } from '../../src/access/approval-blocks';
-import { STATE_FILE } from '../../src/sandbox/state-store';
+import { STATE_FILE } from '../../devkit/sandbox/state-store';
 import { CONFIRM_ACTION_ID } from '../../src/slack/confirm-button';
-import { blockActionBody } from '../../src/slack/slack-payloads';
+import { blockActionBody } from '../../devkit/slack/slack-payloads';
 import { uniqueName } from '../helpers/services';
 import { ALICE, E2eStack, OPS_CHANNEL, jobIdIn, waitFor } from '../helpers/e2e-stack';
 

@@ -7,9 +7,9 @@ import { DescribeSecurityGroupRulesCommand } from '@aws-sdk/client-ec2';
 import mysql from 'mysql2/promise';
 import { APPROVE_ACTION_ID } from '../../src/access/approval-blocks';
 import { TAG } from '../../src/aws/resource-tags';
-import { SEED } from '../../src/sandbox/seed';
+import { SEED } from '../../devkit/sandbox/seed';
 import { isoSeconds } from '../../src/slack/slack-date';
-import type { FakeMessage } from '../../src/slack/fake-slack-api';
+import type { FakeMessage } from '../../devkit/slack/fake-slack-api';
 import { ALERT_CHANNEL, ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
 
 /**

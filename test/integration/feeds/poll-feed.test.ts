@@ -15,7 +15,7 @@ import { Outbox } from '../../../src/notify/outbox';
 import { type DrainJobData, NOTIFY_QUEUE } from '../../../src/notify/outbox-keys';
 import type { OutboxMessage } from '../../../src/notify/outbox-message';
 import { createNotifyClient } from '../../../src/notify/slack-client';
-import { type FakeSlackApi, startFakeSlackApi } from '../../../src/slack/fake-slack-api';
+import { type FakeSlackApi, startFakeSlackApi } from '../../../devkit/slack/fake-slack-api';
 import { waitFor } from '../../helpers/e2e-stack';
 import { FeedServer, feedFixture } from '../../helpers/feed-server';
 import { connectRedis, deleteRedisPrefix, uniqueName } from '../../helpers/services';

@@ -1,4 +1,9 @@
-import { parseQueryBody, stringList, tagList, treeList } from '../../../src/sandbox/query-protocol';
+import {
+  parseQueryBody,
+  stringList,
+  tagList,
+  treeList,
+} from '../../../../devkit/sandbox/query-protocol';
 
 describe('Query protocol request parsing', () => {
   it('reads lists however AWS spells them (Name.N, Name.member.N, Name.<Member>.N)', () => {

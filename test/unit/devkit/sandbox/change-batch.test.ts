@@ -1,5 +1,8 @@
-import { applyChangeBatch } from '../../../src/sandbox/route53/change-batch';
-import type { HostedZoneRecord, ResourceRecordSetRecord } from '../../../src/sandbox/state-store';
+import { applyChangeBatch } from '../../../../devkit/sandbox/route53/change-batch';
+import type {
+  HostedZoneRecord,
+  ResourceRecordSetRecord,
+} from '../../../../devkit/sandbox/state-store';
 
 const set = (name: string, type: string, values = ['x'], ttl = 60): ResourceRecordSetRecord => ({
   name,

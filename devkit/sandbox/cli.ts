@@ -1,19 +1,18 @@
-import type { OpsdeckConfig } from '../config/schema';
-import { createAwsClients } from '../aws/clients';
-import { ErrorCode, OpsdeckError, UsageError } from '../errors';
+import { createAwsClients } from '../../src/aws/clients';
+import { ErrorCode, OpsdeckError, UsageError } from '../../src/errors';
 import { resetSandbox } from './reset';
+import type { SandboxConfig } from './config';
 import { startSandbox } from './sandbox';
 import { SEED, seedSandbox } from './seed';
 
-const USAGE = 'opsdeck sandbox start | reset | seed [--big]';
+const USAGE = 'npm run sandbox -- start | reset | seed [--big]';
 
 /**
- * `opsdeck sandbox start|reset|seed [--big]`. Returns the exit code; `start` returns only after
+ * `npm run sandbox -- start|reset|seed [--big]`. Returns the exit code; `start` returns only after
  * SIGTERM/SIGINT stopped the sandbox and every mariadbd it ran.
  */
-export async function runSandboxCli(argv: string[], config: OpsdeckConfig): Promise<number> {
+export async function runSandboxCli(argv: string[], sandbox: SandboxConfig): Promise<number> {
   const [command, ...rest] = argv;
-  const sandbox = config.sandbox;
   const url = `http://${sandbox.host}:${sandbox.port}`;
   if (command === 'start' && rest.length === 0) {
     const running = await startSandbox(sandbox);
@@ -41,7 +40,7 @@ export async function runSandboxCli(argv: string[], config: OpsdeckConfig): Prom
     if (!(await isListening(url))) {
       throw new OpsdeckError(
         ErrorCode.SandboxState,
-        `no sandbox at ${url}: start it with \`opsdeck sandbox start\``,
+        `no sandbox at ${url}: start it with \`npm run sandbox -- start\``,
       );
     }
     const clients = createAwsClients(

@@ -8,7 +8,7 @@ import {
   waitUntilResourceRecordSetsChanged,
   type Change,
 } from '@aws-sdk/client-route-53';
-import { FAST_WAITER, startTestSandbox, type TestSandbox } from '../../helpers/sandbox';
+import { FAST_WAITER, startTestSandbox, type TestSandbox } from '../../../helpers/sandbox';
 
 const cname = (action: Change['Action'], name: string, value: string): Change => ({
   Action: action,

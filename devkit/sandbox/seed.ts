@@ -16,7 +16,7 @@ import {
   ListHostedZonesByNameCommand,
 } from '@aws-sdk/client-route-53';
 import mysql from 'mysql2/promise';
-import type { AwsClients } from '../aws/clients';
+import type { AwsClients } from '../../src/aws/clients';
 
 /** The sandbox "production" that console mode acts on. Local only, hence a fixed password. */
 export const SEED = {

@@ -3,7 +3,7 @@ import {
   type FakeSlackApi,
   type RecordedCall,
   startFakeSlackApi,
-} from '../../../src/slack/fake-slack-api';
+} from '../../../../devkit/slack/fake-slack-api';
 
 describe('fake Slack Web API', () => {
   let slack: FakeSlackApi;

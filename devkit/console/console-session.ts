@@ -1,12 +1,12 @@
-import { unfoldReplies } from '../../notify/fold-replies';
-import type { FakeSlackApi, RecordedCall } from '../fake-slack-api';
-import { slackSignatureHeaders } from '../sign-request';
+import { unfoldReplies } from '../../src/notify/fold-replies';
+import type { FakeSlackApi, RecordedCall } from '../slack/fake-slack-api';
+import { slackSignatureHeaders } from '../slack/sign-request';
 import {
   blockActionBody,
   slashCommandBody,
   type SlackChannel,
   type SlackUser,
-} from '../slack-payloads';
+} from '../slack/slack-payloads';
 import { renderMrkdwn } from './render-mrkdwn';
 
 export interface ConsoleSessionOptions {

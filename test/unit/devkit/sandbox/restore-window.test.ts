@@ -1,4 +1,8 @@
-import { isWithin, replayStopFor, restoreWindow } from '../../../src/sandbox/rds/restore-window';
+import {
+  isWithin,
+  replayStopFor,
+  restoreWindow,
+} from '../../../../devkit/sandbox/rds/restore-window';
 
 describe('point-in-time restore window and semantics', () => {
   const created = new Date('2026-01-01T10:00:00.400Z');

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MariadbSupervisor, sleep } from '../../../src/sandbox/mariadb-process';
-import { DbInstanceFleet } from '../../../src/sandbox/rds/db-instance-fleet';
-import { type DbInstanceRecord, StateStore } from '../../../src/sandbox/state-store';
+import { MariadbSupervisor, sleep } from '../../../../devkit/sandbox/mariadb-process';
+import { DbInstanceFleet } from '../../../../devkit/sandbox/rds/db-instance-fleet';
+import { type DbInstanceRecord, StateStore } from '../../../../devkit/sandbox/state-store';
 
 function record(identifier: string): DbInstanceRecord {
   return {

@@ -8,7 +8,7 @@ import {
   RunInstancesCommand,
   waitUntilInstanceRunning,
 } from '@aws-sdk/client-ec2';
-import { FAST_WAITER, startTestSandbox, type TestSandbox } from '../../helpers/sandbox';
+import { FAST_WAITER, startTestSandbox, type TestSandbox } from '../../../helpers/sandbox';
 
 describe('sandbox EC2 through the real SDK v3 client', () => {
   let t: TestSandbox;

@@ -12,7 +12,7 @@ import {
   waitTestInstanceAvailable,
   startTestSandbox,
   type TestSandbox,
-} from '../../helpers/sandbox';
+} from '../../../helpers/sandbox';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const nextSecond = () => sleep(1000 - (Date.now() % 1000) + 20);

@@ -8,16 +8,16 @@ import {
   ListResourceRecordSetsCommand,
 } from '@aws-sdk/client-route-53';
 import mysql from 'mysql2/promise';
-import { OpsdeckConfig } from '../../../src/config/schema';
-import { runSandboxCli } from '../../../src/sandbox/cli';
-import { freePort } from '../../../src/sandbox/free-port';
-import { SEED } from '../../../src/sandbox/seed';
-import { FAST_WAITER, startTestSandbox, type TestSandbox } from '../../helpers/sandbox';
+import { runSandboxCli } from '../../../../devkit/sandbox/cli';
+import { SandboxConfig } from '../../../../devkit/sandbox/config';
+import { freePort } from '../../../../devkit/sandbox/free-port';
+import { SEED } from '../../../../devkit/sandbox/seed';
+import { FAST_WAITER, startTestSandbox, type TestSandbox } from '../../../helpers/sandbox';
 
 describe('sandbox state across restarts, seed and reset', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'opsdeck-sbx-persist-'));
   let port: number;
-  let config: OpsdeckConfig;
+  let config: SandboxConfig;
   let running: TestSandbox | undefined;
 
   const connectProduction = async (t: TestSandbox) => {
@@ -36,14 +36,14 @@ describe('sandbox state across restarts, seed and reset', () => {
 
   beforeAll(async () => {
     port = await freePort();
-    config = OpsdeckConfig.parse({ sandbox: { dataDir, port } });
+    config = SandboxConfig.parse({ dataDir, port });
   });
 
   afterAll(async () => {
     await running?.dispose();
   });
 
-  it('seeds production, a private zone and deploy hosts through `opsdeck sandbox seed`', async () => {
+  it('seeds production, a private zone and deploy hosts through `npm run sandbox -- seed`', async () => {
     running = await startTestSandbox({ dataDir, port });
     expect(await runSandboxCli(['seed'], config)).toBe(0);
     const conn = await connectProduction(running);
@@ -115,7 +115,7 @@ describe('sandbox state across restarts, seed and reset', () => {
   it('rejects unknown sandbox commands with the usage', async () => {
     await expect(runSandboxCli(['launch'], config)).rejects.toMatchObject({
       code: 'OPSDECK_USAGE_ERROR',
-      usage: 'opsdeck sandbox start | reset | seed [--big]',
+      usage: 'npm run sandbox -- start | reset | seed [--big]',
     });
   });
 });

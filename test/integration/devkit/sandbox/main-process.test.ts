@@ -7,8 +7,8 @@ import {
   DescribeDBInstancesCommand,
   waitUntilDBInstanceAvailable,
 } from '@aws-sdk/client-rds';
-import { freePort } from '../../../src/sandbox/free-port';
-import { FAST_WAITER, MASTER, sdkClients } from '../../helpers/sandbox';
+import { freePort } from '../../../../devkit/sandbox/free-port';
+import { FAST_WAITER, MASTER, sdkClients } from '../../../helpers/sandbox';
 
 /** mariadbd processes whose datadir lies under `dir`. */
 function mariadbdsUnder(dir: string): number[] {
@@ -25,7 +25,7 @@ function mariadbdsUnder(dir: string): number[] {
     .map(Number);
 }
 
-describe('src/sandbox/main.ts as a process', () => {
+describe('devkit/sandbox/main.ts as a process', () => {
   const dir = mkdtempSync(join(tmpdir(), 'opsdeck-sbx-main-'));
   const configPath = join(dir, 'opsdeck.yaml');
   let url: string;
@@ -33,8 +33,8 @@ describe('src/sandbox/main.ts as a process', () => {
 
   function startMain(): Promise<ChildProcess> {
     // node itself (not npx) so that the pid is the sandbox's own and SIGKILL really crashes it.
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/sandbox/main.ts'], {
-      cwd: join(__dirname, '../../..'),
+    const child = spawn(process.execPath, ['--import', 'tsx', 'devkit/sandbox/main.ts'], {
+      cwd: join(__dirname, '../../../..'),
       env: { ...process.env, OPSDECK_CONFIG: configPath },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

@@ -3,24 +3,21 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import pino from 'pino';
-import { createAwsClients } from '../aws/clients';
-import { DEFAULT_CONFIG_FILE, loadConfig } from '../config/load-config';
-import type { OpsdeckConfig } from '../config/schema';
-import { readSecrets } from '../config/secrets';
-import { describeError } from '../errors';
-import { createLogger } from '../log/logger';
-import { registerSecret } from '../log/redact';
-import { startSandbox } from '../sandbox/sandbox';
-import { SEED, seedSandbox } from '../sandbox/seed';
-import { startStandaloneServer } from '../sandbox/standalone-server';
-import { ConsoleSession } from '../slack/console/console-session';
-import { startFakeSlackApi } from '../slack/fake-slack-api';
-import { createRuntime } from './runtime';
-import { startBot } from './start-bot';
-import { startWorker } from './start-worker';
-
-/** Used when neither OPSDECK_CONFIG nor ./opsdeck.yaml exists: console users and their access. */
-export const CONSOLE_CONFIG = join(__dirname, '../../config/console.yaml');
+import { createAwsClients } from '../src/aws/clients';
+import { DEFAULT_CONFIG_FILE } from '../src/config/load-config';
+import type { OpsdeckConfig } from '../src/config/schema';
+import { readSecrets } from '../src/config/secrets';
+import { describeError } from '../src/errors';
+import { createLogger } from '../src/log/logger';
+import { CONSOLE_CONFIG, loadDevConfig } from './dev-config';
+import { startSandbox } from './sandbox/sandbox';
+import { SEED, seedSandbox } from './sandbox/seed';
+import { startStandaloneServer } from './sandbox/standalone-server';
+import { ConsoleSession } from './console/console-session';
+import { startFakeSlackApi } from './slack/fake-slack-api';
+import { createRuntime } from '../src/app/runtime';
+import { startBot } from '../src/app/start-bot';
+import { startWorker } from '../src/app/start-worker';
 
 /** The on-premise replica of console mode (`replicas.onprem` in config/console.yaml). */
 const CONSOLE_REPLICA = {
@@ -43,7 +40,7 @@ async function main(): Promise<void> {
   env.OPSDECK_SANDBOX_REPL_PASSWORD ??= SEED.replicationPassword;
   env.OPSDECK_CONSOLE_REPLICA_PASSWORD ??= CONSOLE_REPLICA.admin.password;
   if (!env.OPSDECK_CONFIG && !existsSync(DEFAULT_CONFIG_FILE)) env.OPSDECK_CONFIG = CONSOLE_CONFIG;
-  const loaded = loadConfig(env);
+  const loaded = loadDevConfig(env);
   const logDir = resolve('.local');
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, 'console.log');
@@ -58,7 +55,7 @@ async function main(): Promise<void> {
   let config: OpsdeckConfig = loaded.config;
   const stops: (() => Promise<void>)[] = [];
   if (withSandbox) {
-    const sandbox = await startSandbox(config.sandbox);
+    const sandbox = await startSandbox(loaded.sandbox);
     stops.push(() => sandbox.stop());
     // The SDK wants credentials; the sandbox accepts any. Real ones are never needed here.
     process.env.AWS_ACCESS_KEY_ID ??= 'sandbox';
@@ -77,22 +74,24 @@ async function main(): Promise<void> {
     out(`on-premise replica (for /seed-slave billing onprem) at ${replica.host}:${replica.port}`);
   }
 
-  const users = [{ id: config.console.userId, name: config.console.userName }];
-  for (const [id, name] of Object.entries(config.console.otherUsers)) users.push({ id, name });
+  const users = [{ id: loaded.console.userId, name: loaded.console.userName }];
+  for (const [id, name] of Object.entries(loaded.console.otherUsers)) users.push({ id, name });
   const slack = await startFakeSlackApi({
     users: Object.fromEntries(users.map((u) => [u.id, u.name])),
-    channels: { [config.console.channelId]: config.console.channelName },
+    channels: { [loaded.console.channelId]: loaded.console.channelName },
   });
   stops.push(() => slack.stop());
   const signingSecret = randomBytes(32).toString('hex');
   const botToken = `xoxb-console-${randomBytes(12).toString('hex')}`;
-  registerSecret(signingSecret);
-  registerSecret(botToken);
-  config = { ...config, slack: { ...config.slack, mode: 'console', apiUrl: slack.url } };
+  config = { ...config, slack: { ...config.slack, mode: 'http', apiUrl: slack.url } };
 
   const runtime = createRuntime(
     config,
-    { ...readSecrets(config, env), signingSecret, botToken },
+    readSecrets(config, {
+      ...env,
+      [config.slack.signingSecretEnv]: signingSecret,
+      [config.slack.botTokenEnv]: botToken,
+    }),
     logger,
   );
   const worker = await startWorker(runtime);
@@ -108,7 +107,7 @@ async function main(): Promise<void> {
     botUrl: `http://127.0.0.1:${bot.port}/slack/events`,
     signingSecret,
     users,
-    channel: { id: config.console.channelId, name: config.console.channelName },
+    channel: { id: loaded.console.channelId, name: loaded.console.channelName },
     write: out,
   });
   out(

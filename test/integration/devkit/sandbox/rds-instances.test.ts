@@ -14,7 +14,7 @@ import {
   MASTER,
   startTestSandbox,
   type TestSandbox,
-} from '../../helpers/sandbox';
+} from '../../../helpers/sandbox';
 
 describe('sandbox RDS instances through the real SDK v3 client', () => {
   let t: TestSandbox;

@@ -4,10 +4,10 @@ import {
   type DBInstance,
 } from '@aws-sdk/client-rds';
 import mysql, { type Connection, type Pool } from 'mysql2/promise';
-import { watchCatchUp } from '../../../src/mysql/catch-up-watch';
-import { pointReplicaAt, startReplica } from '../../../src/mysql/replica-control';
-import { describeReplicaHealth, readReplicaStatus } from '../../../src/mysql/replica-status';
-import { readServerFlavor, type ServerFlavor } from '../../../src/mysql/server-flavor';
+import { watchCatchUp } from '../../../../src/mysql/catch-up-watch';
+import { pointReplicaAt, startReplica } from '../../../../src/mysql/replica-control';
+import { describeReplicaHealth, readReplicaStatus } from '../../../../src/mysql/replica-status';
+import { readServerFlavor, type ServerFlavor } from '../../../../src/mysql/server-flavor';
 import {
   cloneItems,
   ITEMS_TABLE,
@@ -15,7 +15,7 @@ import {
   startTestStandalone,
   startWriteLoad,
   type TestStandalone,
-} from '../../helpers/replication';
+} from '../../../helpers/replication';
 import {
   connectTo,
   createTestInstance,
@@ -24,8 +24,8 @@ import {
   waitTestInstanceAvailable,
   startTestSandbox,
   type TestSandbox,
-} from '../../helpers/sandbox';
-import { waitFor } from '../../helpers/wait-for';
+} from '../../../helpers/sandbox';
+import { waitFor } from '../../../helpers/wait-for';
 
 /**
  * What /seed-slave relies on from an RDS read replica, checked on the sandbox's: stopped with

@@ -1,4 +1,4 @@
-import { renderMrkdwn } from '../../../../src/slack/console/render-mrkdwn';
+import { renderMrkdwn } from '../../../../devkit/console/render-mrkdwn';
 
 describe('renderMrkdwn', () => {
   it('shows date tokens in local time, mentions by name, links and emoji as text', () => {
