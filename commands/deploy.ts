@@ -16,8 +16,8 @@ import { describeLock, holderOf, type DeployLock } from '../src/deploy/deploy-lo
 import type { DeployServices } from '../src/deploy/deploy-services';
 import { resolveDeployHosts } from '../src/deploy/deploy-targets';
 import { ErrorCode, UsageError, isOpsdeckError } from '../src/errors';
-import { formatDuration } from '../src/runbook/progress-meter';
 import { formatSlackDate } from '../src/slack/slack-date';
+import { formatDuration } from '../src/util/duration';
 
 /**
  * `/deploy <app> <env> [<ref>]`: the configured command on the app's hosts of that environment,

@@ -11,7 +11,7 @@ import { runRollout, type RolloutReport } from '../src/deploy/rollout-scheduler'
 import { CancelledError, ErrorCode, OpsdeckError } from '../src/errors';
 import { BatchedSay } from '../src/runbook/batched-say';
 import { defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
-import { formatDuration } from '../src/runbook/progress-meter';
+import { formatDuration } from '../src/util/duration';
 
 /**
  * `/deploy <app> <env> [<ref>]`: the configured command on every planned host, `concurrency` at a

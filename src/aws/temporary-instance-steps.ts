@@ -1,11 +1,11 @@
 import { ErrorCode, OpsdeckError } from '../errors';
 import type { MysqlEndpoint } from '../mysql/database-access';
 import type { StepContext } from '../runbook/define-runbook';
-import { formatDuration } from '../runbook/progress-meter';
 import { sayAtMostEveryInterval } from '../runbook/rate-limited-say';
 import { findJobRule, openIngress, revokeIngress, type IngressSource } from './ingress-rule';
 import { describeInstance, endpointOf } from './rds-instance';
 import { deleteAndWaitGone, waitUntilAvailable } from './temporary-instance';
+import { formatDuration } from '../util/duration';
 
 /**
  * Runbook steps shared by the runbooks that work on a temporary RDS instance of their own (a

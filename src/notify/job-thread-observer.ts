@@ -1,10 +1,11 @@
 import type { KnownBlock } from '@slack/web-api';
 import type { JobMeta } from '../queue/job-envelope';
 import type { Outcome } from '../runbook/checkpoint';
-import { formatDuration, formatProgress } from '../runbook/progress-meter';
+import { formatProgress } from '../runbook/progress-meter';
 import type { RunbookEvent, RunbookObserver } from '../runbook/runbook-events';
 import { formatSlackDate } from '../slack/slack-date';
 import type { OutboxMessage } from './outbox-message';
+import { formatDuration } from '../util/duration';
 
 /** Anything that takes thread messages in order (the outbox). */
 export interface MessageSink {

@@ -4,12 +4,13 @@ import type { DatabaseTarget } from '../aws/database-targets';
 import { describeInstance, readRestoreWindow, type RestoreWindow } from '../aws/rds-instance';
 import { ErrorCode, OpsdeckError, isOpsdeckError } from '../errors';
 import { readTableShape, type TableShape } from '../mysql/table-shape';
-import { formatSlackDate, isoSeconds } from '../slack/slack-date';
+import { formatSlackDate } from '../slack/slack-date';
 import {
   readTableDependencies,
   replaceObstacle,
   type TableDependencies,
 } from './table-dependencies';
+import { isoSeconds } from '../util/time';
 
 export type RestoreMode = 'side' | 'merge' | 'replace';
 

@@ -16,8 +16,8 @@ import {
 } from '../slack/approvals';
 import { formatSlackDate } from '../slack/slack-date';
 import { describeUnresolved } from '../slack/user-group-membership';
-import { sleep } from './retry-policy';
 import type { RunbookServices } from './runbook-services';
+import { sleep } from '../util/sleep';
 
 /**
  * A runbook asks for approval mid-run (before touching production, say), under the same access

@@ -12,9 +12,11 @@ import type {
 } from './define-runbook';
 import { awaitApproval } from './mid-run-approval';
 import { ProgressMeter } from './progress-meter';
-import { abortReason, backoffDelay, isTransient, sleep } from './retry-policy';
+import { abortReason, isTransient } from './retry-policy';
 import type { RunbookEvent, RunbookObserver } from './runbook-events';
 import type { RunbookServices } from './runbook-services';
+import { sleep } from '../util/sleep';
+import { backoffDelay } from '../util/backoff';
 
 export interface RunRunbookOptions {
   definition: RunbookDefinition;
@@ -170,7 +172,7 @@ class RunbookRun {
           });
           throw error;
         }
-        const delayMs = backoffDelay(attempt, policy);
+        const delayMs = backoffDelay(attempt - 1, policy);
         await this.emit({
           type: 'step-retry',
           step: step.name,
@@ -203,7 +205,7 @@ class RunbookRun {
             break;
           } catch (error) {
             if (!isTransient(error) || attempt >= policy.attempts) throw error;
-            await sleep(backoffDelay(attempt, policy));
+            await sleep(backoffDelay(attempt - 1, policy));
           }
         }
         cp.cleanedUp.push(name);

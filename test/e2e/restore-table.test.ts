@@ -8,9 +8,9 @@ import mysql from 'mysql2/promise';
 import { APPROVE_ACTION_ID } from '../../src/access/approval-blocks';
 import { TAG } from '../../src/aws/resource-tags';
 import { SEED } from '../../devkit/sandbox/seed';
-import { isoSeconds } from '../../src/slack/slack-date';
 import type { FakeMessage } from '../../devkit/slack/fake-slack-api';
 import { ALERT_CHANNEL, ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
+import { isoSeconds } from '../../src/util/time';
 
 /**
  * `/restore-table` end to end: signed slash commands into the real Bolt receiver, the plan checked
