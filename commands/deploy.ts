@@ -8,8 +8,8 @@ import {
   type Reply,
   type RunbookPlan,
 } from '../src/command/define-command';
-import { renderCommand } from '../src/deploy/command-template';
-import { deployEnvironment, deployName } from '../src/deploy/deploy-config';
+import { renderCommand } from '../src/config/command-template';
+import { deployEnvironment, deployName } from '../src/config/deploy';
 import type { DeployRecord } from '../src/deploy/deploy-history';
 import { DeployRef, type DeployInput } from '../src/deploy/deploy-input';
 import { describeLock, holderOf, type DeployLock } from '../src/deploy/deploy-lock';

@@ -10,7 +10,7 @@ import {
 import { DnsInputError } from '../src/dns/dns-input-error';
 import { resolvePrivateZone, type PrivateZone } from '../src/dns/hosted-zone';
 import { negativeTtlWarning } from '../src/dns/negative-ttl';
-import { configuredZones, isZoneRef, zoneFor } from '../src/dns/phz-config';
+import { configuredZones, isZoneRef, zoneFor } from '../src/config/phz';
 import { describeChange, type RecordChange } from '../src/dns/record-change';
 import { parseDnsName, qualifyRecordName, relativeName } from '../src/dns/record-name';
 import { recordSetLine, recordSetText } from '../src/dns/record-set-text';

@@ -1,7 +1,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { renderCommand, type CommandTemplate } from '../src/deploy/command-template';
-import { deployEnvironment, type DeployEnvironment } from '../src/deploy/deploy-config';
+import { renderCommand, type CommandTemplate } from '../src/config/command-template';
+import { deployEnvironment, type DeployEnvironment } from '../src/config/deploy';
 import { DeployInput } from '../src/deploy/deploy-input';
 import { holderOf, lockedError } from '../src/deploy/deploy-lock';
 import type { DeployServices } from '../src/deploy/deploy-services';

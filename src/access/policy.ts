@@ -1,4 +1,4 @@
-import type { AccessConfig, AccessRule } from './config';
+import type { AccessConfig, AccessRule } from '../config/access';
 import { matchPattern } from './pattern';
 
 /**

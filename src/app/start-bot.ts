@@ -3,7 +3,7 @@ import { ApprovalStore } from '../access/approval-store';
 import { migrateAtStartup } from '../audit/migrate-at-startup';
 import { loadCommands } from '../command/command-registry';
 import { FeedStateStore } from '../feeds/feed-state-store';
-import { resolveFeeds } from '../feeds/feeds-config';
+import { resolveFeeds } from '../config/feeds';
 import { createOpsRouter } from '../http/ops-routes';
 import { registerQueueGauges } from '../metrics/queue-gauges';
 import { startApprovalExpiry } from '../slack/approvals';

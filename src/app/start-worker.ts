@@ -5,7 +5,7 @@ import { ApprovalStore } from '../access/approval-store';
 import { LeftoverSweeper } from '../aws/leftover-sweeper';
 import { AuditObserver } from '../audit/audit-observer';
 import { migrateAtStartup } from '../audit/migrate-at-startup';
-import { resolveFeeds } from '../feeds/feeds-config';
+import { resolveFeeds } from '../config/feeds';
 import { startFeedRelay } from '../feeds/feeds-worker';
 import { createOpsRouter } from '../http/ops-routes';
 import { registerQueueGauges } from '../metrics/queue-gauges';

@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import { envName } from './config-fields';
-import { AccessConfig } from '../access/config';
-import { AuditConfig } from '../audit/config';
-import { AwsConfig } from '../aws/config';
-import { DatabasesConfig } from '../aws/database-targets';
-import { DeployConfig } from '../deploy/deploy-config';
-import { PhzConfig } from '../dns/phz-config';
-import { FeedsConfig } from '../feeds/feeds-config';
-import { RestoreTableConfig } from '../restore/restore-config';
-import { ReplicasConfig, SeedSlaveConfig } from '../seed/seed-config';
+import { AccessConfig } from './access';
+import { AuditConfig } from './audit';
+import { AwsConfig } from './aws';
+import { DatabasesConfig } from './databases';
+import { DeployConfig } from './deploy';
+import { PhzConfig } from './phz';
+import { FeedsConfig } from './feeds';
+import { RestoreTableConfig } from './restore-table';
+import { ReplicasConfig, SeedSlaveConfig } from './seed-slave';
 
 /**
  * The whole opsdeck configuration. Every section has defaults, so an empty file (or none, in

@@ -1,6 +1,6 @@
 import { formatSlackDate } from '../slack/slack-date';
 import type { FeedState } from './feed-state-store';
-import type { ResolvedFeed } from './feeds-config';
+import type { ResolvedFeed } from '../config/feeds';
 import { escape } from './relay-messages';
 import { formatDuration } from '../util/duration';
 

@@ -5,7 +5,7 @@ import type { MessageSink } from '../notify/job-thread-observer';
 import { QueueName } from '../queue/queue-names';
 import { POLL_JOB, syncFeedSchedulers, type PollJobData } from './feed-schedulers';
 import { FeedStateStore } from './feed-state-store';
-import type { FeedsConfig, ResolvedFeed } from './feeds-config';
+import type { FeedsConfig, ResolvedFeed } from '../config/feeds';
 import { pollFeed, type PollOutcome } from './poll-feed';
 import { RelayStore } from './relay-store';
 

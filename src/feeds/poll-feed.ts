@@ -6,7 +6,7 @@ import { bodyHash, type Validators } from './conditional-get';
 import { dedupeIncidents, type FeedIncident } from './feed-incident';
 import { feedDocuments } from './feed-documents';
 import type { FeedStateStore } from './feed-state-store';
-import type { FeedsConfig, ResolvedFeed } from './feeds-config';
+import type { FeedsConfig, ResolvedFeed } from '../config/feeds';
 import { fetchFeed } from './fetch-feed';
 import { relayIncidents } from './relay-incidents';
 import { feedFailingText, feedRecoveredReplyText, feedRecoveredRootText } from './relay-messages';

@@ -1,6 +1,6 @@
 import type { MessageSink } from '../notify/job-thread-observer';
 import type { FeedIncident } from './feed-incident';
-import type { ResolvedFeed } from './feeds-config';
+import type { ResolvedFeed } from '../config/feeds';
 import { passesFilters } from './incident-filter';
 import { incidentRootText, renderedHash, updateReplyText } from './relay-messages';
 import { incidentThreadKey, type RelayStore } from './relay-store';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { formatSlackDate } from '../slack/slack-date';
 import type { FeedIncident, FeedUpdate } from './feed-incident';
-import type { ResolvedFeed } from './feeds-config';
+import type { ResolvedFeed } from '../config/feeds';
 import { formatDuration } from '../util/duration';
 
 /**

@@ -1,6 +1,6 @@
 import type { DBInstance, RDSClient } from '@aws-sdk/client-rds';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
-import type { DatabaseTarget } from '../aws/database-targets';
+import type { DatabaseTarget } from '../config/databases';
 import { describeInstance, readRestoreWindow, type RestoreWindow } from '../aws/rds-instance';
 import { ErrorCode, OpsdeckError, isOpsdeckError } from '../errors';
 import { readTableShape, type TableShape } from '../mysql/table-shape';

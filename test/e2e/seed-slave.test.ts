@@ -12,7 +12,10 @@ import { loadShop, shopSizes } from '../helpers/shop-data';
 import { shopWriteMix } from '../helpers/shop-writes';
 import { TAG } from '../../src/aws/resource-tags';
 import { SEED } from '../../devkit/sandbox/seed';
-import { startStandaloneServer, type StandaloneServer } from '../../devkit/sandbox/standalone-server';
+import {
+  startStandaloneServer,
+  type StandaloneServer,
+} from '../../devkit/sandbox/standalone-server';
 import { APPROVE_ACTION_ID } from '../../src/access/approval-blocks';
 import { ALICE, E2eStack, waitFor } from '../helpers/e2e-stack';
 import { createWriteLoad, type WriteLoad } from '../helpers/write-load';

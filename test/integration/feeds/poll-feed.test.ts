@@ -2,7 +2,7 @@ import { Queue, type Worker } from 'bullmq';
 import type IORedis from 'ioredis';
 import type { FeedIncident } from '../../../src/feeds/feed-incident';
 import { FeedStateStore } from '../../../src/feeds/feed-state-store';
-import type { ResolvedFeed } from '../../../src/feeds/feeds-config';
+import type { ResolvedFeed } from '../../../src/config/feeds';
 import { pollFeed, type PollDeps } from '../../../src/feeds/poll-feed';
 import { relayIncidents } from '../../../src/feeds/relay-incidents';
 import { RelayStore } from '../../../src/feeds/relay-store';

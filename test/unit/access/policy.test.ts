@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { AccessConfig } from '../../../src/access/config';
+import { AccessConfig } from '../../../src/config/access';
 import { matchPattern } from '../../../src/access/pattern';
 import {
   authorize,

@@ -1,5 +1,5 @@
 import { OpsdeckConfig } from '../../../src/config/schema';
-import { configuredZones, zoneFor } from '../../../src/dns/phz-config';
+import { configuredZones, zoneFor } from '../../../src/config/phz';
 
 describe('the phz config section', () => {
   const config = OpsdeckConfig.parse({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { temporaryInstanceFields } from '../config/config-fields';
+import { temporaryInstanceFields } from './config-fields';
 
 /**
  * The `restoreTable` section: how `/restore-table` creates, reaches and waits for its temporary

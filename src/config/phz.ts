@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { channelRef } from '../config/config-fields';
+import { channelRef } from './config-fields';
 
 /**
  * The `phz` section: the Route53 private hosted zones `/phz` may change, and which one a request

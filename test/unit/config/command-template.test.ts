@@ -7,7 +7,7 @@ import {
   shellQuote,
   templateProblems,
   type CommandTemplate,
-} from '../../../src/deploy/command-template';
+} from '../../../src/config/command-template';
 import { ErrorCode } from '../../../src/errors';
 
 const argv = (...parts: string[]): CommandTemplate => ({ shell: false, argv: parts });

@@ -1,5 +1,5 @@
 import { parseConfig } from '../../../src/config/load-config';
-import { resolveFeeds } from '../../../src/feeds/feeds-config';
+import { resolveFeeds } from '../../../src/config/feeds';
 import { parseRetryAfter } from '../../../src/feeds/fetch-feed';
 
 describe('feeds config', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { channelRef } from '../config/config-fields';
+import { channelRef } from './config-fields';
 
 /**
  * The `access` section of the config: who may run what, where, and with whose approval.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envName } from '../config/config-fields';
+import { envName } from './config-fields';
 
 /**
  * How opsdeck reaches AWS. `endpoint` points every client at another implementation of the same

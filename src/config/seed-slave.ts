@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { DATABASE_NAME_PATTERN } from '../aws/database-targets';
-import { envName, temporaryInstanceFields } from '../config/config-fields';
+import { DATABASE_NAME_PATTERN } from './databases';
+import { envName, temporaryInstanceFields } from './config-fields';
 
 /**
  * The `replicas` section: MySQL servers outside RDS that replicate from a configured database

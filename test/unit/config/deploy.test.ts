@@ -1,6 +1,6 @@
 import { parseConfig } from '../../../src/config/load-config';
 import { OpsdeckConfig } from '../../../src/config/schema';
-import { deployEnvironment } from '../../../src/deploy/deploy-config';
+import { deployEnvironment } from '../../../src/config/deploy';
 import { ConfigError, ErrorCode } from '../../../src/errors';
 
 const YAML = `

@@ -1,4 +1,4 @@
-import { AccessConfig } from '../../../src/access/config';
+import { AccessConfig } from '../../../src/config/access';
 import { parseConfig } from '../../../src/config/load-config';
 
 describe('access config', () => {

@@ -1,6 +1,6 @@
 import { parseConfig } from '../../../src/config/load-config';
 import { configRefusal } from '../../helpers/config-refusal';
-import { RestoreTableConfig } from '../../../src/restore/restore-config';
+import { RestoreTableConfig } from '../../../src/config/restore-table';
 
 const BILLING = `databases:
   billing-prod:

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envName } from '../config/config-fields';
+import { envName } from './config-fields';
 
 /**
  * The `databases` section: the RDS instances commands may act on, by the name users type

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { channelRef } from '../config/config-fields';
+import { channelRef } from './config-fields';
 
 /**
  * The `feeds` section: third-party status pages whose incidents are relayed to Slack.
