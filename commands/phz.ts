@@ -24,7 +24,7 @@ import {
 } from '../src/dns/record-value';
 import { REMOVAL_CODE_PATTERN, removalCode } from '../src/dns/removal-code';
 import { ErrorCode, UsageError, isOpsdeckError } from '../src/errors';
-import { confirmBlocks } from '../src/slack/confirm-button';
+import { confirmBlocks } from '../src/command/confirm-button';
 
 /**
  * `/phz`: service discovery records in a Route53 private hosted zone. The planners read the

@@ -7,7 +7,7 @@ import {
   openWorkerIngress,
   waitForTemporaryInstance,
   type TemporaryInstanceState,
-} from '../src/aws/temporary-instance-steps';
+} from '../src/temporary-instance/temporary-instance-steps';
 import {
   ownedBy,
   startPointInTimeRestore,

@@ -7,7 +7,7 @@ import {
   openWorkerIngress,
   waitForTemporaryInstance,
   type TemporaryInstanceState,
-} from '../src/aws/temporary-instance-steps';
+} from '../src/temporary-instance/temporary-instance-steps';
 import { ErrorCode, OpsdeckError } from '../src/errors';
 import { formatCoordinates, type BinlogCoordinates } from '../src/mysql/binlog-coordinates';
 import { readBinlogSettings, setBinlogRetention } from '../src/mysql/binlog-source';

@@ -1,7 +1,6 @@
 import { FeedError, describeError } from '../errors';
 import type { Logger } from '../log/logger';
 import { feedMessages, feedPolls } from '../metrics/metrics';
-import type { MessageSink } from '../notify/job-thread-observer';
 import { bodyHash, type Validators } from './conditional-get';
 import { dedupeIncidents, type FeedIncident } from './feed-incident';
 import { feedDocuments } from './feed-documents';
@@ -12,6 +11,7 @@ import { relayIncidents } from './relay-incidents';
 import { feedFailingText, feedRecoveredReplyText, feedRecoveredRootText } from './relay-messages';
 import type { RelayStore } from './relay-store';
 import { backoffDelay } from '../util/backoff';
+import { type MessageSink } from '../notify/message-sink';
 
 export type PollOutcome = 'changed' | 'unchanged' | 'failed' | 'backing-off' | 'busy';
 

@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-rds';
 import { DescribeSecurityGroupRulesCommand } from '@aws-sdk/client-ec2';
 import mysql from 'mysql2/promise';
-import { APPROVE_ACTION_ID } from '../../src/access/approval-blocks';
+import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
 import { TAG } from '../../src/aws/resource-tags';
 import { SEED } from '../../devkit/sandbox/seed';
 import type { FakeMessage } from '../../devkit/slack/fake-slack-api';

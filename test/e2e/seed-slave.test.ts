@@ -16,7 +16,7 @@ import {
   startStandaloneServer,
   type StandaloneServer,
 } from '../../devkit/sandbox/standalone-server';
-import { APPROVE_ACTION_ID } from '../../src/access/approval-blocks';
+import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
 import { ALICE, E2eStack, waitFor } from '../helpers/e2e-stack';
 import { createWriteLoad, type WriteLoad } from '../helpers/write-load';
 

@@ -9,7 +9,6 @@ import { RelayStore } from '../../../src/feeds/relay-store';
 import { parseStatuspage } from '../../../src/feeds/statuspage-adapter';
 import { createLogger } from '../../../src/log/logger';
 import { unfoldReplies } from '../../../src/notify/fold-replies';
-import type { MessageSink } from '../../../src/notify/job-thread-observer';
 import { createNotifyWorker } from '../../../src/notify/notify-worker';
 import { Outbox } from '../../../src/notify/outbox';
 import { type DrainJobData, NOTIFY_QUEUE } from '../../../src/notify/outbox-keys';
@@ -19,6 +18,7 @@ import { type FakeSlackApi, startFakeSlackApi } from '../../../devkit/slack/fake
 import { waitFor } from '../../helpers/e2e-stack';
 import { FeedServer, feedFixture } from '../../helpers/feed-server';
 import { connectRedis, deleteRedisPrefix, uniqueName } from '../../helpers/services';
+import { type MessageSink } from '../../../src/notify/message-sink';
 
 const CHANNEL = 'C0ALERT';
 const INCIDENTS = '/api/v2/incidents.json';

@@ -1,20 +1,23 @@
 import { UnrecoverableError } from 'bullmq';
 import { CancelledError, TransientError, UsageError } from '../../../src/errors';
-import { isTransient } from '../../../src/runbook/retry-policy';
+import { transientBy } from '../../../src/runbook/retry-policy';
 
-describe('isTransient', () => {
+describe('transientBy', () => {
+  const isTransient = transientBy((error) => (error as Error).message === 'classified');
+
   it.each([
     [new TransientError('throttled'), true],
-    [Object.assign(new Error('reset'), { code: 'ECONNRESET' }), true],
-    [Object.assign(new Error('slow down'), { name: 'ThrottlingException' }), true],
-    [Object.assign(new Error('aws says retry'), { $retryable: {} }), true],
+    [new Error('classified'), true],
     [new UsageError('bad table', '/x'), false],
     [new CancelledError(), false],
-    [new UnrecoverableError('no'), false],
+    [Object.assign(new UnrecoverableError('no'), { message: 'classified' }), false],
     [new Error('unknown'), false],
-    ['a string', false],
-    [Object.assign(new Error('not found'), { name: 'DBInstanceNotFoundFault' }), false],
   ])('%p → %p', (error, expected) => {
     expect(isTransient(error)).toBe(expected);
+  });
+
+  it('retries no unknown error without a classifier', () => {
+    expect(transientBy()(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))).toBe(false);
+    expect(transientBy()(new TransientError('throttled'))).toBe(true);
   });
 });

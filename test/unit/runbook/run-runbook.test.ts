@@ -12,7 +12,7 @@ import {
 import type { RunbookEvent } from '../../../src/runbook/runbook-events';
 import { runRunbook, type RunRunbookOptions } from '../../../src/runbook/run-runbook';
 import type { RunbookServices } from '../../../src/runbook/runbook-services';
-import type { JobEnvelope, Person } from '../../../src/queue/job-envelope';
+import type { JobEnvelope, Person } from '../../../src/runbook/job-envelope';
 import { jobMeta } from '../../fixtures/job-meta';
 import { sleep } from '../../../src/util/sleep';
 

@@ -1,22 +1,20 @@
-import type { ApprovalPlan } from '../access/approval-blocks';
-import { newApprovalId } from '../access/approval-store';
+import type { ApprovalGate, ApprovalPlan, ApprovalWait } from '../runbook/approval-gate';
+import { newApprovalId } from './approval-store';
 import {
   authorize,
   userGroupsNamed,
   type AccessRequest,
   type RequiredApproval,
-} from '../access/policy';
+} from './access-policy';
 import { CancelledError, ErrorCode, OpsdeckError, TransientError } from '../errors';
-import type { JobMeta } from '../queue/job-envelope';
-import {
-  announceExpired,
-  announceWithdrawn,
-  postApproval,
-  type PendingJob,
-} from '../slack/approvals';
+import { announceExpired, announceWithdrawn, postApproval, type PendingJob } from './approval-flow';
 import { formatSlackDate } from '../slack/slack-date';
 import { describeUnresolved } from '../slack/user-group-membership';
-import type { RunbookServices } from './runbook-services';
+import type { ApprovalStore } from './approval-store';
+import type { ApprovalPostDeps } from './approval-flow';
+import type { AuditWriter } from '../audit/audit-writer';
+import type { CancelRequests } from '../queue/cancellation';
+import type { UserGroupMembership } from '../slack/user-group-membership';
 import { sleep } from '../util/sleep';
 
 /**
@@ -33,18 +31,29 @@ import { sleep } from '../util/sleep';
  * nothing twice (only a crash between posting and remembering can post it again).
  */
 
-export interface MidRunApprovalContext {
-  services: RunbookServices;
-  meta: JobMeta;
-  /** The job's input, as the approval's audit rows show it. */
-  input: Record<string, unknown>;
-  state: Readonly<Record<string, unknown>>;
-  remember(values: Record<string, unknown>): Promise<void>;
-  say(text: string): Promise<void>;
-  /** Cancellation: aborts the wait (the approval stays as it is). */
-  signal: AbortSignal;
-  /** Where in the state this approval's id lives (one approval per key). */
-  stateKey: string;
+/** What the gate needs, built once per worker process. */
+export interface MidRunApprovalDeps extends ApprovalPostDeps {
+  /** The store the clicks decide in, */
+  approvals: ApprovalStore;
+  /** the audit trail (approval-requested, expired), */
+  audit: Pick<AuditWriter, 'recordJobEvent'>;
+  /** the requester's Slack user groups, for rules that name them, */
+  userGroups: Pick<UserGroupMembership, 'lookUp'>;
+  /** and who cancelled a job (an approval it waited for is withdrawn in their name). */
+  cancels: Pick<CancelRequests, 'requestedBy'>;
+}
+
+/** The engine's approval gate, as the access rules and the approval store decide. */
+export class MidRunApprovals implements ApprovalGate {
+  constructor(private readonly services: MidRunApprovalDeps) {}
+
+  awaitApproval(wait: ApprovalWait, plan: ApprovalPlan): Promise<string> {
+    return awaitApproval({ ...wait, services: this.services }, plan);
+  }
+}
+
+interface MidRunApprovalContext extends ApprovalWait {
+  services: MidRunApprovalDeps;
 }
 
 interface Remembered {
@@ -58,10 +67,7 @@ const POLL_MS = 500;
 const USER_GROUP_LOOKUP_MS = 5000;
 
 /** Posts the plan for approval (once) and waits for the decision; resolves with the approver's id. */
-export async function awaitApproval(
-  ctx: MidRunApprovalContext,
-  plan: ApprovalPlan,
-): Promise<string> {
+async function awaitApproval(ctx: MidRunApprovalContext, plan: ApprovalPlan): Promise<string> {
   const { services } = ctx;
   let remembered = ctx.state[ctx.stateKey] as Remembered | undefined;
   if (!remembered) {

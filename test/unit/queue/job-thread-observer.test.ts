@@ -1,4 +1,4 @@
-import { JobThreadObserver, CANCEL_ACTION_ID } from '../../../src/notify/job-thread-observer';
+import { JobThreadObserver, CANCEL_ACTION_ID } from '../../../src/queue/job-thread-observer';
 import type { OutboxMessage } from '../../../src/notify/outbox-message';
 import { jobMeta } from '../../fixtures/job-meta';
 

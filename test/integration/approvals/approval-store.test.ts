@@ -3,7 +3,7 @@ import {
   ApprovalStore,
   newApprovalId,
   type ApprovalRecord,
-} from '../../../src/access/approval-store';
+} from '../../../src/approvals/approval-store';
 import { connectRedis, deleteRedisPrefix, uniqueName } from '../../helpers/services';
 
 const prefix = uniqueName('approvals');

@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import type IORedis from 'ioredis';
 import pino from 'pino';
 import { z } from 'zod';
-import { ApprovalStore } from '../../../src/access/approval-store';
+import { ApprovalStore } from '../../../src/approvals/approval-store';
 import { AuditStore } from '../../../src/audit/audit-store';
 import { AUDIT_DOWN_MESSAGE, AuditWriter } from '../../../src/audit/audit-writer';
 import { DatabaseAccess } from '../../../src/mysql/database-access';
@@ -14,16 +14,16 @@ import { defineCommand, reply, subcommand } from '../../../src/command/define-co
 import { OpsdeckConfig } from '../../../src/config/schema';
 import type { OutboxMessage } from '../../../src/notify/outbox-message';
 import { CancelRequests } from '../../../src/queue/cancellation';
-import type { JobEnvelope } from '../../../src/queue/job-envelope';
+import type { JobEnvelope } from '../../../src/runbook/job-envelope';
 import { JobStore } from '../../../src/queue/job-store';
 import { QueueName } from '../../../src/queue/queue-names';
-import { decideApproval } from '../../../src/slack/approvals';
+import { decideApproval } from '../../../src/approvals/approval-flow';
 import { UserGroupMembership } from '../../../src/slack/user-group-membership';
 import {
   handleSlashCommand,
   type FrontDoorDeps,
   type SlashCommandPayload,
-} from '../../../src/slack/handle-slash-command';
+} from '../../../src/front-door/handle-slash-command';
 import {
   MYSQL,
   connectRedis,

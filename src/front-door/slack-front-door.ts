@@ -2,14 +2,14 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { App, ExpressReceiver, type BlockButtonAction } from '@slack/bolt';
 import express, { type Router } from 'express';
-import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../access/approval-blocks';
+import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../approvals/approval-messages';
 import type { Secrets } from '../config/secrets';
 import type { Logger } from '../log/logger';
 import { redactText } from '../log/redact';
-import { CANCEL_ACTION_ID } from '../notify/job-thread-observer';
-import { decideApproval } from './approvals';
+import { CANCEL_ACTION_ID } from '../queue/job-thread-observer';
+import { decideApproval } from '../approvals/approval-flow';
 import { boltLogger } from './bolt-logger';
-import { CONFIRM_ACTION_ID, splitConfirmedCommand } from './confirm-button';
+import { CONFIRM_ACTION_ID, splitConfirmedCommand } from '../command/confirm-button';
 import {
   handleSlashCommand,
   type FrontDoorDeps,

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { AccessConfig } from '../../../src/config/access';
-import { matchPattern } from '../../../src/access/pattern';
+import { matchPattern } from '../../../src/approvals/pattern';
 import {
   authorize,
   authorizeApprovalDecision,
   describeDenial,
   type AccessRequest,
-} from '../../../src/access/policy';
+} from '../../../src/approvals/access-policy';
 
 const policy = AccessConfig.parse({
   admins: 'platform',

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { KnownBlock } from '@slack/types';
-import { authorize, describeDenial, userGroupsNamed, type AccessRequest } from '../access/policy';
+import {
+  authorize,
+  describeDenial,
+  userGroupsNamed,
+  type AccessRequest,
+} from '../approvals/access-policy';
 import type { AuditEventInput } from '../audit/audit-event';
 import type { AuditStore } from '../audit/audit-store';
 import type { AwsClients } from '../aws/clients';
@@ -17,10 +22,10 @@ import { parseCommand } from '../command/parse-command';
 import { UsageError, describeError } from '../errors';
 import { redactText } from '../log/redact';
 import { commandsReceived } from '../metrics/metrics';
-import type { JobEnvelope } from '../queue/job-envelope';
+import type { JobEnvelope } from '../runbook/job-envelope';
 import { deriveJobId } from '../queue/job-id';
-import { requestApproval, reserveApproval, type ApprovalDeps } from './approvals';
-import { USER_GROUP_LOOKUP_MS, describeUnresolved } from './user-group-membership';
+import { requestApproval, reserveApproval, type ApprovalDeps } from '../approvals/approval-flow';
+import { USER_GROUP_LOOKUP_MS, describeUnresolved } from '../slack/user-group-membership';
 
 /** The ephemeral answer Slack shows the requester (the body of the ack). */
 export interface EphemeralResponse {

@@ -2,9 +2,9 @@ import { ErrorCode, OpsdeckError } from '../errors';
 import type { MysqlEndpoint } from '../mysql/database-access';
 import type { StepContext } from '../runbook/define-runbook';
 import { sayAtMostEveryInterval } from '../runbook/rate-limited-say';
-import { findJobRule, openIngress, revokeIngress, type IngressSource } from './ingress-rule';
-import { describeInstance, endpointOf } from './rds-instance';
-import { deleteAndWaitGone, waitUntilAvailable } from './temporary-instance';
+import { findJobRule, openIngress, revokeIngress, type IngressSource } from '../aws/ingress-rule';
+import { describeInstance, endpointOf } from '../aws/rds-instance';
+import { deleteAndWaitGone, waitUntilAvailable } from '../aws/temporary-instance';
 import { formatDuration } from '../util/duration';
 
 /**

@@ -1,36 +1,33 @@
 import { randomUUID } from 'node:crypto';
-import {
-  approvalDecidedMessage,
-  approvalRequestMessage,
-  type ApprovalPlan,
-} from '../access/approval-blocks';
+import { approvalDecidedMessage, approvalRequestMessage } from './approval-messages';
 import {
   ApprovalStore,
   newApprovalId,
   type ApprovalRecord,
   type DecideOutcome,
-} from '../access/approval-store';
+} from './approval-store';
 import {
   authorizeApprovalDecision,
   userGroupsNamed,
   type AccessRequest,
   type RequiredApproval,
-} from '../access/policy';
+} from './access-policy';
 import type { AuditEventInput } from '../audit/audit-event';
 import type { AuditWriter } from '../audit/audit-writer';
 import type { OpsdeckConfig } from '../config/schema';
 import { describeError } from '../errors';
 import type { Logger } from '../log/logger';
-import type { MessageSink } from '../notify/job-thread-observer';
-import type { JobEnvelope, Person } from '../queue/job-envelope';
+import type { JobEnvelope, Person } from '../runbook/job-envelope';
 import { deriveJobId } from '../queue/job-id';
 import type { JobStore } from '../queue/job-store';
-import { formatSlackDate } from './slack-date';
+import { formatSlackDate } from '../slack/slack-date';
 import {
   USER_GROUP_LOOKUP_MS,
   describeUnresolved,
   type UserGroupMembership,
-} from './user-group-membership';
+} from '../slack/user-group-membership';
+import { type ApprovalPlan } from '../runbook/approval-gate';
+import { type MessageSink } from '../notify/message-sink';
 
 /**
  * Two-person approvals in the front door. A request whose rule asks for approval is not

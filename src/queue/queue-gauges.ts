@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import { Gauge } from 'prom-client';
-import { registry } from './metrics';
+import { registry } from '../metrics/metrics';
 
 const STATES = [
   'waiting',

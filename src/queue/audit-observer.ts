@@ -1,7 +1,7 @@
-import type { JobMeta, Person } from '../queue/job-envelope';
+import type { JobMeta, Person } from '../runbook/job-envelope';
 import type { RunbookEvent, RunbookObserver } from '../runbook/runbook-events';
-import type { AuditEventInput } from './audit-event';
-import type { AuditWriter } from './audit-writer';
+import type { AuditEventInput } from '../audit/audit-event';
+import type { AuditWriter } from '../audit/audit-writer';
 
 /**
  * A job's runbook events in the audit trail: started, every step start/finish/failure, each

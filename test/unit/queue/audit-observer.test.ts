@@ -1,5 +1,5 @@
 import type { AuditEventInput } from '../../../src/audit/audit-event';
-import { AuditObserver } from '../../../src/audit/audit-observer';
+import { AuditObserver } from '../../../src/queue/audit-observer';
 import type { RunbookEvent } from '../../../src/runbook/runbook-events';
 import { jobMeta } from '../../fixtures/job-meta';
 

@@ -1,5 +1,6 @@
 import type { Button, KnownBlock } from '@slack/types';
 import { formatSlackDate } from '../slack/slack-date';
+import type { ApprovalPlan } from '../runbook/approval-gate';
 import type { ApprovalRecord } from './approval-store';
 
 /**
@@ -8,14 +9,6 @@ import type { ApprovalRecord } from './approval-store';
  * and Reject buttons whose value is the approval id. Once decided or expired, the same message
  * is edited into its final state with the buttons gone.
  */
-
-export interface ApprovalPlan {
-  /** One line: what the command will do, e.g. "Restore billing.invoices as of 15:00 UTC". */
-  summary: string;
-  steps: { text: string; irreversible?: boolean }[];
-  /** What the planner checked and found (a preflight), shown above the plan. */
-  findings?: string[];
-}
 
 export const APPROVE_ACTION_ID = 'approval.approve';
 export const REJECT_ACTION_ID = 'approval.reject';

@@ -1,6 +1,6 @@
-import type { JobMeta } from '../queue/job-envelope';
+import type { JobMeta } from '../runbook/job-envelope';
 import type { RunbookEvent, RunbookObserver } from '../runbook/runbook-events';
-import { stepDuration } from './metrics';
+import { stepDuration } from '../metrics/metrics';
 
 /** Records step durations by runbook, step and outcome. */
 export const metricsObserver: RunbookObserver = {

@@ -1,16 +1,11 @@
 import type { KnownBlock } from '@slack/web-api';
-import type { JobMeta } from '../queue/job-envelope';
+import type { JobMeta } from '../runbook/job-envelope';
 import type { Outcome } from '../runbook/checkpoint';
 import { formatProgress } from '../runbook/progress-meter';
 import type { RunbookEvent, RunbookObserver } from '../runbook/runbook-events';
 import { formatSlackDate } from '../slack/slack-date';
-import type { OutboxMessage } from './outbox-message';
+import type { MessageSink } from '../notify/message-sink';
 import { formatDuration } from '../util/duration';
-
-/** Anything that takes thread messages in order (the outbox). */
-export interface MessageSink {
-  enqueue(threadKey: string, message: OutboxMessage): Promise<void>;
-}
 
 export const CANCEL_ACTION_ID = 'job.cancel';
 

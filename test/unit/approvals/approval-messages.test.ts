@@ -2,9 +2,9 @@ import type { ActionsBlock, Button, KnownBlock, SectionBlock } from '@slack/type
 import {
   approvalDecidedMessage,
   approvalRequestMessage,
-  type ApprovalPlan,
-} from '../../../src/access/approval-blocks';
-import type { ApprovalRecord } from '../../../src/access/approval-store';
+} from '../../../src/approvals/approval-messages';
+import type { ApprovalRecord } from '../../../src/approvals/approval-store';
+import { type ApprovalPlan } from '../../../src/runbook/approval-gate';
 
 const T0 = Date.parse('2025-11-21T16:00:00Z');
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type IORedis from 'ioredis';
-import type { AccessRequest } from './policy';
+import type { AccessRequest } from './access-policy';
 
 /**
  * Approvals waiting for a click, in Redis. Each is single-use and expires: the transition out of
