@@ -8,12 +8,12 @@ import {
   type AuditRow,
   type PreparedEvent,
 } from './audit-event';
-import { auditConnection } from './config';
 import { chainHash, GENESIS_HASH } from './hash-chain';
 import { migrate } from './migrations';
 import { loadMysqlTls } from '../mysql/connection-tls';
 import { createMysqlPool } from '../mysql/mysql-pool';
 import { qualifiedTable } from '../mysql/sql-identifier';
+import { auditConnection } from './audit-connection';
 
 /**
  * The audit trail in MySQL: append-only, one hash chain. Appends from every process are

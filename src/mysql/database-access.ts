@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import type { Pool } from 'mysql2/promise';
-import type { DatabaseTarget, DatabasesConfig } from '../aws/database-targets';
 import type { MysqlTlsConfig } from '../config/config-fields';
+import type { DatabaseTarget, DatabasesConfig } from '../config/databases';
 import type { ReplicaPasswords } from '../config/secrets';
+import type { ReplicasConfig, ReplicaTarget } from '../config/seed-slave';
 import { ErrorCode, OpsdeckError } from '../errors';
-import type { ReplicasConfig, ReplicaTarget } from '../seed/seed-config';
 import { loadMysqlTls, type MysqlTls } from './connection-tls';
 import { createMysqlPool } from './mysql-pool';
 import type { ReplicationChannelTls } from './replication-statements';

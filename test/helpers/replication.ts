@@ -6,7 +6,10 @@ import mysql, { type Connection, type Pool, type RowDataPacket } from 'mysql2/pr
 import { loadMysqlTls, mysqlTlsOptions } from '../../src/mysql/connection-tls';
 import { tableChecksum, type TableChecksum } from '../../src/mysql/table-checksum';
 import { readTableShape } from '../../src/mysql/table-shape';
-import { startStandaloneServer, type StandaloneServer } from '../../src/sandbox/standalone-server';
+import {
+  startStandaloneServer,
+  type StandaloneServer,
+} from '../../devkit/sandbox/standalone-server';
 
 export const ITEMS_TABLE = `CREATE TABLE items (
   id INT PRIMARY KEY,

@@ -10,8 +10,8 @@ import {
 } from '@aws-sdk/client-rds';
 import { createAwsClients, type AwsClients } from '../../src/aws/clients';
 import { loadMysqlTls, mysqlTlsOptions } from '../../src/mysql/connection-tls';
-import type { SandboxConfig } from '../../src/sandbox/config';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox/sandbox';
+import type { SandboxConfig } from '../../devkit/sandbox/config';
+import { startSandbox, type RunningSandbox } from '../../devkit/sandbox/sandbox';
 
 export const MASTER = { user: 'admin', password: 'sandbox-secret-1' };
 
