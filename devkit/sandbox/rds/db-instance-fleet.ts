@@ -39,6 +39,8 @@ export class DbInstanceFleet {
   /** Background work in flight, with what it is (for the stop's report). */
   private readonly tasks = new Map<Promise<void>, string>();
   private rotateTimer: NodeJS.Timeout | undefined;
+  /** Each instance's creation or restart while it runs: a deletion waits for it. */
+  private readonly inFlight = new Map<DbInstanceRecord, Promise<void>>();
   private rotating = false;
 
   constructor(
@@ -136,11 +138,15 @@ export class DbInstanceFleet {
 
   private provision(record: DbInstanceRecord): void {
     const minimum = sleep(this.options.createDelayMs);
+    // Deleted meanwhile: the deletion goes on, the instance never shows available.
+    const deleting = () => record.status === 'deleting';
     const work = this.build(record).then(async () => {
       await minimum;
+      if (deleting()) return;
       if (record.backupRetentionPeriod > 0 && !record.readReplicaSourceIdentifier) {
         this.setStatus(record, 'backing-up');
         await sleep(this.options.backupDelayMs);
+        if (deleting()) return;
       }
       delete record.origin;
       this.setStatus(record, 'available');
@@ -149,18 +155,23 @@ export class DbInstanceFleet {
   }
 
   /**
-   * Background work on one instance; its failure marks the instance `failed`, unless the sandbox
-   * is stopping: then the instance keeps its status and the work is redone on the next start.
+   * Background work on one instance (its creation or restart); its failure marks the instance
+   * `failed`, unless the sandbox is stopping (the instance keeps its status and the work is redone
+   * on the next start) or the instance is being deleted. A deletion waits for it (see destroy).
    */
   private runOrFail(record: DbInstanceRecord, work: Promise<void>, what: string): void {
-    this.track(
-      work.catch((error: unknown) => {
-        if (this.supervisor.isClosed) return;
-        this.setStatus(record, 'failed');
-        throw error;
-      }),
-      what,
-    );
+    const settled = work.catch((error: unknown) => {
+      if (this.supervisor.isClosed) return;
+      if (record.status !== 'deleting') this.setStatus(record, 'failed');
+      throw error;
+    });
+    this.inFlight.set(record, settled);
+    void settled
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.inFlight.get(record) === settled) this.inFlight.delete(record);
+      });
+    this.track(settled, what);
   }
 
   private async build(record: DbInstanceRecord): Promise<void> {
@@ -286,6 +297,10 @@ export class DbInstanceFleet {
 
   private async destroy(record: DbInstanceRecord): Promise<void> {
     await sleep(this.options.deleteDelayMs);
+    // A creation or restart still under way writes the same datadir (copying it, starting the
+    // server: its pid is known only once it serves): removing files under it left a half-deleted
+    // datadir and a server running on it. It ends first.
+    await this.inFlight.get(record)?.catch(() => undefined);
     if (record.pid !== undefined) await this.supervisor.stop(record.pid);
     await rm(this.dataDirOf(record), { recursive: true, force: true });
     await rm(this.archiveDirOf(record.resourceId), { recursive: true, force: true });
