@@ -99,7 +99,7 @@ export function createSlackFrontDoor(options: SlackFrontDoorOptions): SlackFront
       await respond({
         response_type: 'ephemeral',
         replace_original: false,
-        text: redactText(text),
+        text: redactText(text.text),
       });
     });
   }

@@ -371,7 +371,7 @@ describe('polling and relaying a status feed (real Redis, local HTTP, fake Slack
     const titles = (name: string) =>
       enqueued
         .filter((e) => e.thread.startsWith(`feed:${name}:`) && e.message.kind === 'root')
-        .map((e) => /incident: \*(.+)\*\n/.exec(e.message.text)![1]);
+        .map((e) => /incident: \*(.+)\*\n/.exec(e.message.text.text)![1]);
     expect(titles('by-component')).toEqual(['Delays in Pages builds', 'Git operations failing']);
     expect(titles('by-impact')).toEqual(['Git operations failing']);
     expect(titles('everything')).toEqual([
@@ -390,7 +390,7 @@ describe('polling and relaying a status feed (real Redis, local HTTP, fake Slack
     clock += 60_000;
     await pollFeed(feed({ firstPoll: 'none' }), deps);
     expect(enqueued.map((e) => e.message.kind)).toEqual(['root', 'reply']);
-    expect(enqueued[1]!.message.text).toContain('*Identified*');
+    expect(enqueued[1]!.message.text.text).toContain('*Identified*');
   });
 
   it('relays scheduled maintenances, clearly marked; finished ones stay history', async () => {
@@ -431,7 +431,9 @@ describe('polling and relaying a status feed (real Redis, local HTTP, fake Slack
     await pollFeed(aws, deps);
     await pollFeed(atom, deps);
     expect(
-      enqueued.filter((e) => e.message.kind === 'root').map((e) => e.message.text.split('\n')[0]),
+      enqueued
+        .filter((e) => e.message.kind === 'root')
+        .map((e) => e.message.text.text.split('\n')[0]),
     ).toEqual([
       ':large_blue_circle: *AWS EC2* incident: *Informational message: Elevated launch latency &amp; delayed instance status checks*',
       ':large_blue_circle: *AWS EC2* incident: *Informational message: Increased API Error Rates*',
@@ -445,7 +447,7 @@ describe('polling and relaying a status feed (real Redis, local HTTP, fake Slack
     clock += 60_000;
     enqueued.length = 0;
     expect(await pollFeed(atom, deps)).toBe('changed');
-    expect(enqueued.map((e) => [e.message.kind, e.message.text.split('\n')[0]])).toEqual([
+    expect(enqueued.map((e) => [e.message.kind, e.message.text.text.split('\n')[0]])).toEqual([
       ['root', ':white_check_mark: *GitHub* incident (resolved): *Short blip*'],
       ['reply', expect.stringMatching(/\*Resolved\* — Fixed\.$/)],
     ]);

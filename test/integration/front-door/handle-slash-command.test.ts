@@ -31,6 +31,7 @@ import {
   deleteRedisPrefix,
   uniqueName,
 } from '../../helpers/services';
+import { md } from '../../../src/slack/mrkdwn';
 
 /**
  * The front door with a command registry made here: a command with targets (`/db restore
@@ -57,10 +58,12 @@ const db = defineCommand({
         kind: 'runbook',
         runbook: 'restore-table',
         input: { database: input.database },
-        summary: `restore ${input.database}`,
+        summary: md`restore ${input.database}`,
         steps: [
-          { text: 'restore a copy' },
-          { text: `swap it into ${input.database}`, irreversible: true },
+          {
+            text: md`restore a copy`,
+          },
+          { text: md`swap it into ${input.database}`, irreversible: true },
         ],
       }),
     }),
@@ -76,7 +79,7 @@ const db = defineCommand({
         summary: `kill ${input.database}`,
         run: () => {
           killed.push(input.database);
-          return Promise.resolve(reply('killed'));
+          return Promise.resolve(reply(md`killed`));
         },
       }),
     }),
@@ -285,7 +288,7 @@ describe('with an audit store that accepts connections and never answers', () =>
       decision: 'approve',
       user: { id: PLATFORM, name: 'plat' },
     });
-    expect(answer).toMatch(/^:lock: Nothing was decided: The audit trail cannot be written/);
+    expect(answer.text).toMatch(/^:lock: Nothing was decided: The audit trail cannot be written/);
     expect((await deps.approvals.get(approvalId))!.status).toBe('pending');
   });
 });
