@@ -37,7 +37,7 @@ export const FeedConfig = z.strictObject({
   vendor: z.string().min(1).max(80).optional(),
   url: z
     .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-    .transform((url) => url.replace(/\/+$/, '')),
+    .transform((url) => url.replace(/(?<!\/)\/+$/, '')),
   /** statuspage: the page's address (its /api/v2 JSON is read); rss, atom, auto: the document. */
   kind: z.enum(FEED_KINDS).default('auto'),
   /** Only incidents naming one of these components (Statuspage) or categories (RSS/Atom). */
