@@ -10,6 +10,7 @@ const USAGE = [
   '  audit verify                check the audit trail hash chain',
   '  audit export --since <t> --until <t> [--actor <id>] [--command <name>] --format md|csv|json',
   '  sandbox start|reset|seed [--big]',
+  '  worker [--role runbooks|feeds|all]   run a worker until stopped (bin/opsdeck; no role: runbooks here, feeds in a child process)',
 ].join('\n');
 
 /** `opsdeck …`: operator commands that run and exit. Returns the exit code. */

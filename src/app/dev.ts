@@ -95,7 +95,8 @@ async function main(): Promise<void> {
     { ...readSecrets(config, env), signingSecret, botToken },
     logger,
   );
-  const worker = await startWorker(runtime);
+  // Console mode keeps every role in its one process (its config has no feeds).
+  const worker = await startWorker(runtime, 'all');
   const bot = await startBot(runtime);
   stops.unshift(
     () => bot.stop(),
