@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { extname, join } from 'node:path';
 import type { Logger } from '../log/logger';
-import { retryDelay } from '../notify/retry-delay';
+import { backoffDelay } from '../util/backoff';
 
 /** A child that ran this long before it exited starts its backoff again from the first step. */
 const HEALTHY_MS = 60_000;
@@ -38,7 +38,7 @@ export function startFeedsProcess(logger: Logger, stopTimeoutMs: number): FeedsP
       child = undefined;
       if (stopping) return;
       failures = Date.now() - startedAt > HEALTHY_MS ? 1 : failures + 1;
-      const delayMs = retryDelay(failures - 1, 1000, RESTART_MAX_MS);
+      const delayMs = backoffDelay(failures - 1, { baseDelayMs: 1000, maxDelayMs: RESTART_MAX_MS });
       logger.error({ code, signal, delayMs }, 'feeds worker process exited; restarting it');
       restart = setTimeout(start, delayMs);
     });

@@ -2,7 +2,7 @@ import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, FeedError } from '../errors';
 import type { FeedIncident } from './feed-incident';
-import type { FeedKind } from './feeds-config';
+import type { FeedKind } from '../config/feeds';
 
 /**
  * Feed documents are parsed on a thread of their own (node:worker_threads), one at a time, each

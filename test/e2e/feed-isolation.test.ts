@@ -1,4 +1,4 @@
-import { freePort } from '../../src/sandbox/free-port';
+import { freePort } from '../../devkit/sandbox/free-port';
 import { adversarialFeed } from '../helpers/adversarial-feed';
 import { ALERT_CHANNEL, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
 import { FeedServer } from '../helpers/feed-server';

@@ -51,7 +51,7 @@ describe('opsdeck worker roles (real processes, Redis, MariaDB, a feed on loopba
     writeFileSync(
       config,
       stringify({
-        slack: { mode: 'console' },
+        slack: { mode: 'http', signingSecretEnv: 'ROLES_SIGNING', botTokenEnv: 'ROLES_BOT' },
         http: { host: '127.0.0.1', workerPort: 0, feedsWorkerPort: 0 },
         redis: { url: REDIS_URL, prefix },
         mysql: { host: MYSQL.host, port: MYSQL.port, user: MYSQL.user, database: database.name },
@@ -59,7 +59,12 @@ describe('opsdeck worker roles (real processes, Redis, MariaDB, a feed on loopba
         feeds: { list: [{ name: 'local', kind: 'statuspage', url: server.url, pollSeconds: 1 }] },
       }),
     );
-    env = { ...process.env, OPSDECK_CONFIG: config };
+    env = {
+      ...process.env,
+      OPSDECK_CONFIG: config,
+      ROLES_SIGNING: 'roles-signing-secret-0123456789',
+      ROLES_BOT: 'xoxb-roles-0000000000-1111111111-abcdef',
+    };
   });
 
   afterAll(async () => {
