@@ -13,6 +13,14 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS config files (.dependency-cruiser.cjs) run in Node: `module` and `require` exist.
+    files: ['**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { module: 'writable', require: 'readonly', __dirname: 'readonly' },
+    },
+  },
+  {
     // ReDoS: no regular expression may take super-linear time on any input, whether by
     // backtracking inside one match attempt or by retrying a failing match at every position.
     plugins: { regexp },
