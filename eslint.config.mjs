@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import regexp from 'eslint-plugin-regexp';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -27,7 +28,20 @@ export default tseslint.config(
     },
   },
   {
-    files: ['.dependency-cruiser.cjs'],
-    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } },
+    // CommonJS config files (.dependency-cruiser.cjs) run in Node: `module` and `require` exist.
+    files: ['**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { module: 'writable', require: 'readonly', __dirname: 'readonly' },
+    },
+  },
+  {
+    // ReDoS: no regular expression may take super-linear time on any input, whether by
+    // backtracking inside one match attempt or by retrying a failing match at every position.
+    plugins: { regexp },
+    rules: {
+      'regexp/no-super-linear-backtracking': ['error', { report: 'potential' }],
+      'regexp/no-super-linear-move': ['error', { ignorePartial: false }],
+    },
   },
 );

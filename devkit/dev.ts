@@ -94,7 +94,8 @@ async function main(): Promise<void> {
     }),
     logger,
   );
-  const worker = await startWorker(runtime);
+  // Console mode keeps every role in its one process (its config has no feeds).
+  const worker = await startWorker(runtime, 'all');
   const bot = await startBot(runtime);
   stops.unshift(
     () => bot.stop(),

@@ -8,6 +8,7 @@ const USAGE = [
   '  config check [<file>]       validate a config file (default: $OPSDECK_CONFIG or ./opsdeck.yaml); starts nothing',
   '  audit verify                check the audit trail hash chain',
   '  audit export --since <t> --until <t> [--actor <id>] [--command <name>] --format md|csv|json',
+  '  worker [--role runbooks|feeds|all]   run a worker until stopped (bin/opsdeck; no role: runbooks here, feeds in a child process)',
 ].join('\n');
 
 /** `opsdeck …`: operator commands that run and exit. Returns the exit code. */

@@ -38,6 +38,8 @@ export const HttpConfig = z.strictObject({
   port: z.number().int().min(0).max(65535).default(3000),
   /** Port of the worker's own /healthz and /metrics; 0 turns them off. */
   workerPort: z.number().int().min(0).max(65535).default(3001),
+  /** The same for a worker with the feeds role (`worker --role feeds`); 0 turns them off. */
+  feedsWorkerPort: z.number().int().min(0).max(65535).default(3002),
   /** Basic-auth credentials for the queue dashboard at /admin/queues; no dashboard when unset. */
   dashboard: z.strictObject({ userEnv: envName, passwordEnv: envName }).optional(),
 });

@@ -138,11 +138,12 @@ export function truncate(value: Mrkdwn, max: number): Mrkdwn {
   const chars = Array.from(value.text);
   if (chars.length <= max) return value;
   for (let keep = max - 1; ;) {
-    const cut = chars
-      .slice(0, Math.max(0, keep))
-      .join('')
-      .replace(/&[a-z]*$/, '')
-      .replace(/<[^>]*$/, '');
+    const cut = withoutOpenToken(
+      chars
+        .slice(0, Math.max(0, keep))
+        .join('')
+        .replace(/&[a-z]*$/, ''),
+    );
     const fences = (cut.match(/```/g) ?? []).length;
     const spans = (cut.replace(/```/g, '').match(/`/g) ?? []).length;
     const closer = fences % 2 === 1 ? '\n```' : spans % 2 === 1 ? '`' : '';
@@ -151,6 +152,12 @@ export function truncate(value: Mrkdwn, max: number): Mrkdwn {
     if (length <= max || keep <= 0) return mark(out);
     keep -= length - max;
   }
+}
+
+/** Drops a `<…` token left open at the end (a cut date token, mention or link). */
+function withoutOpenToken(text: string): string {
+  const open = text.lastIndexOf('<');
+  return open >= 0 && !text.includes('>', open) ? text.slice(0, open) : text;
 }
 
 /** Plain text for Block Kit `plain_text` fields (Slack does not parse them): hidden controls shown. */

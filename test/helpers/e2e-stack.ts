@@ -136,7 +136,7 @@ export class E2eStack {
         apiUrl: this.slack.url,
         alertChannel: ALERT_CHANNEL,
       },
-      http: { host: '127.0.0.1', port: 0, workerPort: 0 },
+      http: { host: '127.0.0.1', port: 0, workerPort: 0, feedsWorkerPort: 0 },
       redis: { url: REDIS_URL, prefix: this.prefix },
       mysql: { host: MYSQL.host, port: MYSQL.port, user: MYSQL.user, database: this.database.name },
       access: DEFAULT_ACCESS,
@@ -185,14 +185,18 @@ export class E2eStack {
     return this;
   }
 
-  /** Starts a worker process; resolves once it reports ready. */
-  async startWorker(): Promise<ChildProcess> {
+  /** Starts a worker process (every role in it, unless `args` say otherwise); resolves once it reports ready. */
+  async startWorker(args: string[] = ['--role', 'all']): Promise<ChildProcess> {
     // node itself with tsx as a loader (not the tsx CLI, which forks): a SIGKILL must hit the worker.
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/app/worker.ts')], {
-      cwd: ROOT,
-      env: this.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'src/app/worker.ts'), ...args],
+      {
+        cwd: ROOT,
+        env: this.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.workers.push(child);
     let output = '';
     await new Promise<void>((resolve, reject) => {

@@ -133,7 +133,7 @@ describe('truncate and plain text', () => {
     for (let max = 2; max < long.text.length; max++) {
       const cut = truncate(long, max).text;
       expect(cut).not.toMatch(/&[a-z]*…$/);
-      expect(cut).not.toMatch(/<[^>]*…$/);
+      expect(cut.lastIndexOf('<') <= cut.lastIndexOf('>')).toBe(true);
       expect((cut.match(/`/g) ?? []).length % 2).toBe(0);
     }
   });
