@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import express from 'express';
 import { ApprovalStore } from '../access/approval-store';
 import { LeftoverSweeper } from '../aws/leftover-sweeper';
+import { createAnchoring } from '../audit/anchor/anchoring';
 import { AuditObserver } from '../audit/audit-observer';
 import { migrateAtStartup } from '../audit/migrate-at-startup';
 import { resolveFeeds } from '../feeds/feeds-config';
@@ -34,6 +35,16 @@ export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
   const prefix = config.redis.prefix;
   const stopMigrating = await migrateAtStartup(runtime.auditStore, logger);
   runtime.auditWriter.start();
+  const anchoring = createAnchoring({
+    config,
+    env: runtime.env,
+    redis: runtime.redis,
+    outbox: runtime.outbox,
+    auditStore: runtime.auditStore,
+    auditWriter: runtime.auditWriter,
+    s3: () => runtime.aws.s3,
+    logger,
+  });
   const slack = createNotifyClient(
     runtime.secrets.botToken ?? '',
     config.notify,
@@ -48,6 +59,7 @@ export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
       new JobThreadObserver(runtime.outbox, config.slack.alertChannel),
       metricsObserver,
       new AuditObserver(runtime.auditWriter, (jobId) => runtime.cancels.requestedBy(jobId)),
+      ...(anchoring ? [anchoring.observer] : []),
     ],
     services: {
       config,
@@ -124,6 +136,7 @@ export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
         })
       : undefined;
   sweeper?.start();
+  anchoring?.scheduler.start();
   logger.info({ concurrency: config.queue.concurrency }, 'worker ready');
   return {
     port: server ? (server.address() as AddressInfo).port : 0,
@@ -135,6 +148,7 @@ export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
       // What the jobs left in the audit spool is written now if the store allows; else it stays
       // in Redis for the next process.
       await runtime.auditWriter.flush(5000);
+      await anchoring?.scheduler.stop();
       subscriber.disconnect();
     },
   };

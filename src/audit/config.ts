@@ -3,6 +3,7 @@ import { envName } from '../config/config-fields';
 import { ErrorCode, OpsdeckError } from '../errors';
 import { registerSecret } from '../log/redact';
 import type { OpsdeckConfig } from '../config/schema';
+import { AuditAnchorConfig } from './anchor/anchor-config';
 
 /**
  * The `audit` section: where the audit trail lives. The server (host, port) is the platform's
@@ -29,6 +30,8 @@ export const AuditConfig = z.strictObject({
   /** Backoff of the spool of job events while the audit database is unreachable. */
   retryBaseDelayMs: z.number().int().min(1).default(500),
   retryMaxDelayMs: z.number().int().min(1).default(30_000),
+  /** Signed digests of the trail's head outside the database (off when unset). */
+  anchor: AuditAnchorConfig.optional(),
 });
 
 export type AuditConfig = z.infer<typeof AuditConfig>;

@@ -77,7 +77,13 @@ export const AuditAnchorConfig = z
       try {
         parsePublicKey(anchor.publicKey, 'audit.anchor.publicKey');
       } catch (error) {
-        ctx.addIssue({ code: 'custom', path: ['publicKey'], message: (error as Error).message });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['publicKey'],
+          message: (error as Error).message,
+          // Never echo it: it may be a private key pasted in the wrong place.
+          params: { secret: true },
+        });
       }
     }
   });
