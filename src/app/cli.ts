@@ -7,7 +7,8 @@ import { runSandboxCli } from '../sandbox/cli';
 const USAGE = [
   'usage: opsdeck <command>',
   '  config check [<file>]       validate a config file (default: $OPSDECK_CONFIG or ./opsdeck.yaml); starts nothing',
-  '  audit verify                check the audit trail hash chain',
+  '  audit verify                check the audit trail: hash chain, and signed digests (audit.anchor)',
+  '  audit keygen [--output <f>] a new Ed25519 key pair for audit.anchor',
   '  audit export --since <t> --until <t> [--actor <id>] [--command <name>] --format md|csv|json',
   '  sandbox start|reset|seed [--big]',
 ].join('\n');
