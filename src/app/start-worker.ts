@@ -27,14 +27,13 @@ export interface RunningWorker {
 
 /**
  * Runs runbook jobs (their events to Slack, metrics and the audit trail), polls the status feeds
- * and relays their incidents, drains the Slack outbox and the audit spool; listens for cancel
- * requests.
+ * and relays their incidents, drains the Slack outbox and the audit spool, writes the signed audit
+ * digests (with `audit.anchor`); listens for cancel requests.
  */
 export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
   const { config, logger } = runtime;
   const prefix = config.redis.prefix;
-  const stopMigrating = await migrateAtStartup(runtime.auditStore, logger);
-  runtime.auditWriter.start();
+  // First: a worker that should sign audit digests and cannot does not start at all.
   const anchoring = createAnchoring({
     config,
     env: runtime.env,
@@ -45,6 +44,8 @@ export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
     s3: () => runtime.aws.s3,
     logger,
   });
+  const stopMigrating = await migrateAtStartup(runtime.auditStore, logger);
+  runtime.auditWriter.start();
   const slack = createNotifyClient(
     runtime.secrets.botToken ?? '',
     config.notify,
