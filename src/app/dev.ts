@@ -15,6 +15,7 @@ import { SEED, seedSandbox } from '../sandbox/seed';
 import { startStandaloneServer } from '../sandbox/standalone-server';
 import { ConsoleSession } from '../slack/console/console-session';
 import { startFakeSlackApi } from '../slack/fake-slack-api';
+import { ensureConsoleAuditKey } from './console-audit-key';
 import { createRuntime } from './runtime';
 import { startBot } from './start-bot';
 import { startWorker } from './start-worker';
@@ -90,10 +91,12 @@ async function main(): Promise<void> {
   registerSecret(botToken);
   config = { ...config, slack: { ...config.slack, mode: 'console', apiUrl: slack.url } };
 
+  ensureConsoleAuditKey(config.audit.anchor, env);
   const runtime = createRuntime(
     config,
     { ...readSecrets(config, env), signingSecret, botToken },
     logger,
+    env,
   );
   const worker = await startWorker(runtime);
   const bot = await startBot(runtime);
