@@ -2,7 +2,6 @@ import { resolve } from 'node:path';
 import { runAuditCli } from '../audit/cli';
 import { loadConfig } from '../config/load-config';
 import { describeError } from '../errors';
-import { runSandboxCli } from '../sandbox/cli';
 
 const USAGE = [
   'usage: opsdeck <command>',
@@ -10,7 +9,6 @@ const USAGE = [
   '  audit verify                check the audit trail: hash chain, and signed digests (audit.anchor)',
   '  audit keygen [--output <f>] a new Ed25519 key pair for audit.anchor',
   '  audit export --since <t> --until <t> [--actor <id>] [--command <name>] --format md|csv|json',
-  '  sandbox start|reset|seed [--big]',
 ].join('\n');
 
 /** `opsdeck …`: operator commands that run and exit. Returns the exit code. */
@@ -26,7 +24,6 @@ export async function runCli(
     return 0;
   }
   if (area === 'audit') return runAuditCli(rest, loadConfig(env).config);
-  if (area === 'sandbox') return runSandboxCli(rest, loadConfig(env).config);
   console.error(USAGE);
   return area === undefined || area === 'help' || area === '--help' ? 0 : 2;
 }

@@ -3,9 +3,9 @@ import { parseArgs } from 'node:util';
 import { createAwsClients } from '../aws/clients';
 import type { OpsdeckConfig } from '../config/schema';
 import { describeError, UsageError } from '../errors';
-import { anchorPublicKey, intervalMs, type AuditAnchorConfig } from './anchor/anchor-config';
-import { createDigestSink } from './anchor/digest-sink';
-import { generateSigningKeyPair, keyIdOf } from './anchor/signing-key';
+import { anchorPublicKey, intervalMs, type AuditAnchorConfig } from '../config/audit-anchor';
+import { createDigestSink } from './anchor/create-digest-sink';
+import { generateSigningKeyPair, keyIdOf } from '../config/audit-signing-key';
 import { verifyTrail } from './anchor/verify-trail';
 import { AuditStore } from './audit-store';
 import {

@@ -3,7 +3,7 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
 import { OpsdeckError, ErrorCode } from '../errors';
-import type { AwsConfig } from './config';
+import type { AwsConfig } from '../config/aws';
 
 export interface AwsClients {
   rds: RDSClient;

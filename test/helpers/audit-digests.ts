@@ -9,7 +9,7 @@ import {
   parsePrivateKey,
   parsePublicKey,
   type SigningKey,
-} from '../../src/audit/anchor/signing-key';
+} from '../../src/config/audit-signing-key';
 
 /** Digests kept in memory, for tests of what reads them; `files` may be tampered with. */
 export class MemoryDigestSink implements DigestSink {

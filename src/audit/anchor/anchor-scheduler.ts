@@ -1,6 +1,7 @@
 import { describeError, ErrorCode, isOpsdeckError } from '../../errors';
 import type { Logger } from '../../log/logger';
 import { auditDigests } from '../../metrics/metrics';
+import { backoffDelay } from '../../util/backoff';
 import type { AnchorOutcome, AnchorReason, AnchorWriter } from './anchor-writer';
 
 /**
@@ -128,11 +129,10 @@ export class AnchorScheduler {
     if (this.failures === 1) {
       await this.report({ failing: true, tampered, error: describeError(error) });
     }
-    const exp = Math.min(
-      this.o.retryMaxDelayMs,
-      this.o.retryBaseDelayMs * 2 ** Math.min(this.failures - 1, 30),
-    );
-    return exp / 2 + Math.random() * (exp / 2);
+    return backoffDelay(this.failures - 1, {
+      baseDelayMs: this.o.retryBaseDelayMs,
+      maxDelayMs: this.o.retryMaxDelayMs,
+    });
   }
 
   private async report(report: AnchorHealthReport): Promise<void> {

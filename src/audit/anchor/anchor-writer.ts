@@ -14,7 +14,7 @@ import {
   type SignedDigest,
 } from './digest';
 import type { DigestSink } from './digest-sink';
-import type { SigningKey } from './signing-key';
+import type { SigningKey } from '../../config/audit-signing-key';
 
 /**
  * Writes one digest of the audit trail's head, signed, to the sink.

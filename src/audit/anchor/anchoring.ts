@@ -5,17 +5,15 @@ import type { Logger } from '../../log/logger';
 import type { Outbox } from '../../notify/outbox';
 import type { AuditStore } from '../audit-store';
 import type { AuditWriter } from '../audit-writer';
-import { anchorPublicKey, intervalMs, type AuditAnchorConfig } from './anchor-config';
+import { anchorPublicKey, intervalMs, type AuditAnchorConfig } from '../../config/audit-anchor';
 import { anchoredText, healthText } from './anchor-messages';
-import { AnchorObserver } from './anchor-observer';
 import { AnchorScheduler } from './anchor-scheduler';
 import { AnchorWriter } from './anchor-writer';
-import { createDigestSink } from './digest-sink';
-import { loadSigningKey } from './signing-key';
+import { createDigestSink } from './create-digest-sink';
+import { loadSigningKey } from '../../config/audit-signing-key';
 
 export interface Anchoring {
   scheduler: AnchorScheduler;
-  observer: AnchorObserver;
   writer: AnchorWriter;
 }
 
@@ -72,5 +70,5 @@ export function createAnchoring(deps: AnchoringDeps): Anchoring | undefined {
       }),
     logger: deps.logger,
   });
-  return { scheduler, observer: new AnchorObserver(scheduler), writer };
+  return { scheduler, writer };
 }

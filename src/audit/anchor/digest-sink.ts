@@ -1,8 +1,3 @@
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { AuditAnchorConfig } from './anchor-config';
-import { DirectoryDigestSink } from './directory-digest-sink';
-import { S3DigestSink } from './s3-digest-sink';
-
 /**
  * Where digests are kept, outside the audit database. Names are full object keys (or paths under
  * the directory) that start with the configured prefix; a name is written once and never
@@ -19,10 +14,4 @@ export interface DigestSink {
   get(name: string): Promise<Buffer>;
   /** Every digest name under the prefix in key order, after `startAfter` when given. */
   list(startAfter?: string): Promise<string[]>;
-}
-
-export function createDigestSink(anchor: AuditAnchorConfig, s3: () => S3Client): DigestSink {
-  const { sink, prefix } = anchor;
-  if ('s3' in sink) return new S3DigestSink(s3(), { ...sink.s3, prefix });
-  return new DirectoryDigestSink(sink.directory, prefix);
 }

@@ -4,7 +4,7 @@ import { GENESIS_HASH } from '../hash-chain';
 import { verifyChain, type BreakKind } from '../verify-chain';
 import { digestName, fileHash, parseDigest, signatureValid, type SignedDigest } from './digest';
 import type { DigestSink } from './digest-sink';
-import { keyIdOf } from './signing-key';
+import { keyIdOf } from '../../config/audit-signing-key';
 
 /**
  * Checks the audit rows against the signed digests, and names the first problem:

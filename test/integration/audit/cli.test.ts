@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { createAnchoring } from '../../../src/audit/anchor/anchoring';
-import { keyIdOf, loadSigningKey, parsePublicKey } from '../../../src/audit/anchor/signing-key';
+import { keyIdOf, loadSigningKey, parsePublicKey } from '../../../src/config/audit-signing-key';
 import { AuditStore } from '../../../src/audit/audit-store';
 import { runAuditCli, type CliIo } from '../../../src/audit/cli';
 import { OpsdeckConfig } from '../../../src/config/schema';

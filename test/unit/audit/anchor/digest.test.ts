@@ -12,7 +12,7 @@ import {
   generateSigningKeyPair,
   parsePrivateKey,
   parsePublicKey,
-} from '../../../../src/audit/anchor/signing-key';
+} from '../../../../src/config/audit-signing-key';
 
 const pair = generateSigningKeyPair();
 const privateKey = parsePrivateKey(pair.privateKey, 'test');
