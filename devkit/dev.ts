@@ -18,6 +18,7 @@ import { startFakeSlackApi } from './slack/fake-slack-api';
 import { createRuntime } from '../src/app/runtime';
 import { startBot } from '../src/app/start-bot';
 import { startWorker } from '../src/app/start-worker';
+import { ensureConsoleAuditKey } from './console-audit-key';
 
 /** The on-premise replica of console mode (`replicas.onprem` in config/console.yaml). */
 const CONSOLE_REPLICA = {
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
   const botToken = `xoxb-console-${randomBytes(12).toString('hex')}`;
   config = { ...config, slack: { ...config.slack, mode: 'http', apiUrl: slack.url } };
 
+  ensureConsoleAuditKey(config.audit.anchor, env);
   const runtime = createRuntime(
     config,
     readSecrets(config, {
@@ -93,6 +95,7 @@ async function main(): Promise<void> {
       [config.slack.botTokenEnv]: botToken,
     }),
     logger,
+    env,
   );
   // Console mode keeps every role in its one process (its config has no feeds).
   const worker = await startWorker(runtime, 'all');

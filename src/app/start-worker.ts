@@ -6,6 +6,8 @@ import { ApprovalStore } from '../approvals/approval-store';
 import { MidRunApprovals } from '../approvals/mid-run-approval';
 import { isTransientError } from './runbook-services';
 import { LeftoverSweeper } from '../aws/leftover-sweeper';
+import { createAnchoring } from '../audit/anchor/anchoring';
+import { AnchorObserver } from '../queue/anchor-observer';
 import { AuditObserver } from '../queue/audit-observer';
 import { migrateAtStartup } from '../audit/migrate-at-startup';
 import { resolveFeeds } from '../config/feeds';
@@ -31,9 +33,10 @@ export interface RunningWorker {
 /**
  * The parts of a worker its role asks for (worker-role.ts). `runbooks`: runs runbook jobs (their
  * events to Slack, metrics and the audit trail), listens for cancel requests, drains the audit
- * spool, sweeps leftovers. `feeds`: polls the status feeds and relays their incidents. Both
- * drain the Slack outbox. /healthz and /metrics are served on `http.workerPort`, or
- * `http.feedsWorkerPort` for a feeds worker, so both fit on one machine.
+ * spool, writes the signed audit digests (with `audit.anchor`), sweeps leftovers. `feeds`: polls
+ * the status feeds and relays their incidents. Both drain the Slack outbox. /healthz and /metrics
+ * are served on `http.workerPort`, or `http.feedsWorkerPort` for a feeds worker, so both fit on
+ * one machine.
  */
 export async function startWorker(
   runtime: Runtime,
@@ -97,6 +100,17 @@ async function startRunbooks(
 ): Promise<{ stop(): Promise<void> }> {
   const { config, logger } = runtime;
   const prefix = config.redis.prefix;
+  // First: a worker that should sign audit digests and cannot does not start at all.
+  const anchoring = createAnchoring({
+    config,
+    env: runtime.env,
+    redis: runtime.redis,
+    outbox: runtime.outbox,
+    auditStore: runtime.auditStore,
+    auditWriter: runtime.auditWriter,
+    s3: () => runtime.aws.s3,
+    logger,
+  });
   const stopMigrating = await migrateAtStartup(runtime.auditStore, logger);
   runtime.auditWriter.start();
   const runbooks = createRunbookWorker({
@@ -108,6 +122,7 @@ async function startRunbooks(
       new JobThreadObserver(runtime.outbox, config.slack.alertChannel),
       metricsObserver,
       new AuditObserver(runtime.auditWriter, (jobId) => runtime.cancels.requestedBy(jobId)),
+      ...(anchoring ? [new AnchorObserver(anchoring.scheduler)] : []),
     ],
     services: {
       config,
@@ -162,6 +177,7 @@ async function startRunbooks(
         })
       : undefined;
   sweeper?.start();
+  anchoring?.scheduler.start();
   return {
     async stop() {
       stopMigrating();
@@ -170,6 +186,7 @@ async function startRunbooks(
       // What the jobs left in the audit spool is written now if the store allows; else it stays
       // in Redis for the next process.
       await runtime.auditWriter.flush(5000);
+      await anchoring?.scheduler.stop();
       subscriber.disconnect();
     },
   };

@@ -57,3 +57,10 @@ export const feedMessages = new Counter({
   labelNames: ['feed', 'kind'] as const,
   registers: [registry],
 });
+
+export const auditDigests = new Counter({
+  name: 'opsdeck_audit_digests_total',
+  help: 'Audit digest attempts, by outcome (written, unchanged, failed, refused: the rows no longer extend the last digest)',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
