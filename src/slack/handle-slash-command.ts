@@ -187,8 +187,10 @@ export async function handleSlashCommand(
     }
     const plan = outcome;
     const requestedAt = new Date().toISOString();
+    // What a redelivered or double-submitted request has in common with the first.
+    const requestKey = `${requester.teamId}:${requester.triggerId}`;
     if (decision.approval) {
-      const ids = reserveApproval(plan.runbook);
+      const ids = reserveApproval(plan.runbook, requestKey);
       const refused = await admit(
         { ...event, type: 'requested', jobId: ids.jobId, detail: { ...rule, approval: true } },
         false,
@@ -216,7 +218,7 @@ export async function handleSlashCommand(
       return ephemeral(text);
     }
 
-    const jobId = deriveJobId(plan.runbook, `${requester.teamId}:${requester.triggerId}`);
+    const jobId = deriveJobId(plan.runbook, requestKey);
     // The job's input as planned (e.g. the old and new values of a record) is part of the record.
     const refused = await admit(
       { ...event, type: 'requested', jobId, detail: { ...rule, plan: plan.input } },
