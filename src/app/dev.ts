@@ -15,6 +15,7 @@ import { SEED, seedSandbox } from '../sandbox/seed';
 import { startStandaloneServer } from '../sandbox/standalone-server';
 import { ConsoleSession } from '../slack/console/console-session';
 import { startFakeSlackApi } from '../slack/fake-slack-api';
+import { signedHttpDelivery, socketModeDelivery } from '../slack/slack-delivery';
 import { createRuntime } from './runtime';
 import { startBot } from './start-bot';
 import { startWorker } from './start-worker';
@@ -33,10 +34,12 @@ const CONSOLE_REPLICA = {
  * Console mode (`npm run dev`): the whole bot on this machine, no Slack or AWS account needed.
  * Local Redis and MariaDB (started by scripts/local-services.sh), the sandbox cloud with its
  * seed, the bot's real Bolt receiver and a worker; the console adapter stands where Slack
- * stands. Options: --no-sandbox (skip the sandbox cloud).
+ * stands. Options: --no-sandbox (skip the sandbox cloud), --socket (the bot connects to the
+ * console's Slack over Socket Mode, as deployed bots should, instead of taking signed HTTP).
  */
 async function main(): Promise<void> {
   const withSandbox = !process.argv.includes('--no-sandbox');
+  const overSocket = process.argv.includes('--socket');
   const env = { ...process.env };
   // The console config's `databases` name the sandbox's "production" and its fixed local password.
   env.OPSDECK_SANDBOX_DB_PASSWORD ??= SEED.masterPassword;
@@ -79,22 +82,22 @@ async function main(): Promise<void> {
 
   const users = [{ id: config.console.userId, name: config.console.userName }];
   for (const [id, name] of Object.entries(config.console.otherUsers)) users.push({ id, name });
+  const signingSecret = randomBytes(32).toString('hex');
+  const botToken = `xoxb-console-${randomBytes(12).toString('hex')}`;
+  const appToken = `xapp-console-${randomBytes(12).toString('hex')}`;
+  for (const secret of [signingSecret, botToken, appToken]) registerSecret(secret);
   const slack = await startFakeSlackApi({
     users: Object.fromEntries(users.map((u) => [u.id, u.name])),
     channels: { [config.console.channelId]: config.console.channelName },
+    appToken,
   });
   stops.push(() => slack.stop());
-  const signingSecret = randomBytes(32).toString('hex');
-  const botToken = `xoxb-console-${randomBytes(12).toString('hex')}`;
-  registerSecret(signingSecret);
-  registerSecret(botToken);
+  // The console makes up its Slack secrets: none is read from the environment.
   config = { ...config, slack: { ...config.slack, mode: 'console', apiUrl: slack.url } };
+  const secrets = { ...readSecrets(config, env), signingSecret, botToken, appToken };
+  if (overSocket) config = { ...config, slack: { ...config.slack, mode: 'socket' } };
 
-  const runtime = createRuntime(
-    config,
-    { ...readSecrets(config, env), signingSecret, botToken },
-    logger,
-  );
+  const runtime = createRuntime(config, secrets, logger);
   const worker = await startWorker(runtime);
   const bot = await startBot(runtime);
   stops.unshift(
@@ -105,14 +108,18 @@ async function main(): Promise<void> {
 
   const session = new ConsoleSession({
     slack,
-    botUrl: `http://127.0.0.1:${bot.port}/slack/events`,
-    signingSecret,
+    deliver: overSocket
+      ? socketModeDelivery(slack.socket)
+      : signedHttpDelivery(`http://127.0.0.1:${bot.port}/slack/events`, signingSecret),
+    socketMode: overSocket,
     users,
     channel: { id: config.console.channelId, name: config.console.channelName },
     write: out,
   });
   out(
-    `bot on http://127.0.0.1:${bot.port} (healthz, metrics); you are ${session.currentUser.name}.`,
+    overSocket
+      ? `bot connected to the console's Slack over Socket Mode; healthz and metrics on http://127.0.0.1:${bot.port}; you are ${session.currentUser.name}.`
+      : `bot on http://127.0.0.1:${bot.port} (healthz, metrics); you are ${session.currentUser.name}.`,
   );
   out(session.help());
 

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -100,7 +101,13 @@ const DEFAULT_ACK_TIMEOUT_MS = 10_000;
 /** Slack closes a connection it warned about after about ten seconds. */
 const DEFAULT_CLOSE_AFTER_WARNING_MS = 10_000;
 
-export class FakeSocketMode {
+interface FakeSocketModeEvents {
+  /** A connection said hello. */
+  open: [connection: SocketConnectionRecord];
+  close: [connection: SocketConnectionRecord];
+}
+
+export class FakeSocketMode extends EventEmitter<FakeSocketModeEvents> {
   /** Every connection that said hello, in order. */
   readonly connections: SocketConnectionRecord[] = [];
   /** Acks for unknown envelope ids, and acks the fake dropped (`loseFirstAck`). */
@@ -119,6 +126,7 @@ export class FakeSocketMode {
   private stopped = false;
 
   constructor(options: FakeSocketModeOptions = {}) {
+    super();
     this.appId = options.appId ?? 'A0OPSDECK';
     this.pingTimer = setInterval(() => {
       for (const conn of this.live.values()) if (!conn.closing) conn.ws.ping();
@@ -278,6 +286,7 @@ export class FakeSocketMode {
       }),
     );
     for (const wake of this.connectionWaiters) wake();
+    this.emit('open', record);
   }
 
   private onMessage(conn: LiveConnection, data: RawData, isBinary: boolean): void {
@@ -322,6 +331,7 @@ export class FakeSocketMode {
     conn.record.closedBy ??= conn.closing ? 'slack' : 'app';
     this.live.delete(conn.record.id);
     if (this.stopped) return;
+    this.emit('close', conn.record);
     // Slack delivers what this connection left unacknowledged again, on another connection.
     for (const pending of this.envelopes.values()) {
       if (pending.deliveredOn === conn.record.id) this.send(pending).catch(() => undefined);
