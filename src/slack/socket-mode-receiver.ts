@@ -10,6 +10,7 @@ import { UnrecoverableSocketModeStartError, type SocketModeOptions } from '@slac
 import { ErrorCode as WebApiErrorCode } from '@slack/web-api';
 import { describeError } from '../errors';
 import type { Logger } from '../log/logger';
+import { slackSocketAck, slackSocketConnections, slackSocketEvents } from '../metrics/metrics';
 import { retryDelay } from '../notify/retry-delay';
 import { SocketConnection } from './socket-connection';
 
@@ -106,6 +107,7 @@ export class SocketModeReceiver implements Receiver {
     await this.connecting?.catch(() => undefined);
     await Promise.all([...this.open].map((conn) => conn.disconnect().catch(() => undefined)));
     this.open.clear();
+    slackSocketConnections.set(0);
     this.setStatus({ state: 'stopped', nextAttemptAt: undefined });
   }
 
@@ -135,6 +137,7 @@ export class SocketModeReceiver implements Receiver {
         return;
       } catch (error) {
         failed++;
+        slackSocketEvents.inc({ event: 'attempt-failed' });
         if (!this.everConnected && isUnrecoverable(error)) throw error;
         wait = this.delay(failed);
         this.setStatus({ failedAttempts: failed, lastError: describeError(error) });
@@ -199,6 +202,8 @@ export class SocketModeReceiver implements Receiver {
       return;
     }
     this.open.add(conn);
+    slackSocketConnections.set(this.open.size);
+    slackSocketEvents.inc({ event: 'connected' });
     this.everConnected = true;
     this.setStatus({
       state: 'connected',
@@ -216,6 +221,7 @@ export class SocketModeReceiver implements Receiver {
   private onDisconnectRequested(conn: SocketConnection, reason: string): void {
     if (!this.open.has(conn) || this.replaced.has(conn)) return;
     this.replaced.add(conn);
+    slackSocketEvents.inc({ event: reason === 'link_disabled' ? 'link-disabled' : 'replaced' });
     if (reason === 'link_disabled') {
       this.setStatus({ linkDisabled: true });
       this.o.logger.error(
@@ -250,7 +256,11 @@ export class SocketModeReceiver implements Receiver {
     const wasOpen = this.open.delete(conn);
     const replaced = this.replaced.delete(conn);
     if (!wasOpen || this.stopped) return;
-    if (!replaced) this.o.logger.warn({ connection: conn.id }, 'Socket Mode connection dropped');
+    slackSocketConnections.set(this.open.size);
+    if (!replaced) {
+      slackSocketEvents.inc({ event: 'dropped' });
+      this.o.logger.warn({ connection: conn.id }, 'Socket Mode connection dropped');
+    }
     if (this.open.size > 0) return;
     this.setStatus({ state: 'reconnecting' });
     this.connect(true).catch((error: unknown) =>
@@ -261,6 +271,7 @@ export class SocketModeReceiver implements Receiver {
   /** One envelope into Bolt, as Bolt's own SocketModeReceiver does it, counting it until acked. */
   private async dispatch(conn: SocketConnection, args: SlackEventArgs): Promise<void> {
     conn.unacked++;
+    const received = performance.now();
     let counted = true;
     const uncount = () => {
       if (counted) conn.unacked--;
@@ -274,6 +285,7 @@ export class SocketModeReceiver implements Receiver {
         acked = true;
         try {
           await args.ack(response);
+          slackSocketAck.observe((performance.now() - received) / 1000);
         } finally {
           uncount();
         }

@@ -61,6 +61,13 @@ describe('Socket Mode under what Slack does to sockets', () => {
     return { status: res.status, slack: body.checks.slack };
   }
 
+  /** One sample of the bot's /metrics (0 when absent). */
+  async function metric(line: string): Promise<number> {
+    const text = await (await fetch(`${stack.botUrl}/metrics`)).text();
+    const found = text.split('\n').find((l) => l.startsWith(`${line} `));
+    return found ? Number(found.slice(line.length + 1)) : 0;
+  }
+
   async function jobsCreated(): Promise<number> {
     const counts = await stack.runtime.opsQueue.getJobCounts();
     return Object.values(counts).reduce((sum, n) => sum + n, 0);
@@ -122,6 +129,8 @@ describe('Socket Mode under what Slack does to sockets', () => {
   );
 
   it('a dropped connection comes back after backoff with jitter through refused attempts; /healthz says reconnecting meanwhile, and what was sent meanwhile arrives', async () => {
+    const droppedBefore = await metric('opsdeck_slack_socket_events_total{event="dropped"}');
+    const failedBefore = await metric('opsdeck_slack_socket_events_total{event="attempt-failed"}');
     stack.slack.script('apps.connections.open', [{ error: 'internal_error' }]);
     stack.slack.socket.refuseConnections(2);
     const dropped = stack.slack.socket.drop();
@@ -160,6 +169,19 @@ describe('Socket Mode under what Slack does to sockets', () => {
     const reconnected = stack.slack.socket.openConnections();
     expect(reconnected).toHaveLength(1);
     expect(reconnected[0]!.id).toBeGreaterThan(dropped.id);
+
+    // What an operator watches: the drop, the failed attempts, one connection open again, acks.
+    expect(await metric('opsdeck_slack_socket_events_total{event="dropped"}')).toBe(
+      droppedBefore + 1,
+    );
+    expect(await metric('opsdeck_slack_socket_events_total{event="attempt-failed"}')).toBe(
+      failedBefore + 3,
+    );
+    expect(await metric('opsdeck_slack_socket_connections')).toBe(1);
+    expect(await metric('opsdeck_slack_socket_ack_seconds_count')).toBeGreaterThan(0);
+    expect(await metric('opsdeck_slack_socket_ack_seconds_bucket{le="3"}')).toBe(
+      await metric('opsdeck_slack_socket_ack_seconds_count'),
+    );
   });
 
   it('link_disabled: /healthz says Socket Mode is off, and the bot retries at the longest wait only', async () => {
