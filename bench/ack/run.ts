@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import mysql from 'mysql2/promise';
-import { type FakeSlackApi, startFakeSlackApi } from '../../src/slack/fake-slack-api';
+import { type FakeSlackApi, startFakeSlackApi } from '../../devkit/slack/fake-slack-api';
 import {
   type DeliverToBot,
   signedHttpDelivery,
   socketModeDelivery,
-} from '../../src/slack/slack-delivery';
-import { slashCommandBody } from '../../src/slack/slack-payloads';
+} from '../../devkit/slack/slack-delivery';
+import { slashCommandBody } from '../../devkit/slack/slack-payloads';
 
 /**
  * bench/ack: slash commands against opsdeck's front door (verify, parse, plan, enqueue into

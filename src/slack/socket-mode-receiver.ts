@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   defaultProcessEventErrorHandler,
   type App,
@@ -11,7 +10,8 @@ import { ErrorCode as WebApiErrorCode } from '@slack/web-api';
 import { describeError } from '../errors';
 import type { Logger } from '../log/logger';
 import { slackSocketAck, slackSocketConnections, slackSocketEvents } from '../metrics/metrics';
-import { retryDelay } from '../notify/retry-delay';
+import { backoffDelay } from '../util/backoff';
+import { sleep, sleepUnlessAborted } from '../util/sleep';
 import { SocketConnection } from './socket-connection';
 
 /**
@@ -151,14 +151,18 @@ export class SocketModeReceiver implements Receiver {
 
   private delay(attempt: number): number {
     if (this.status.linkDisabled) return this.o.reconnectMaxMs;
-    return retryDelay(attempt, this.o.reconnectBaseMs, this.o.reconnectMaxMs, this.o.random);
+    return backoffDelay(
+      attempt,
+      { baseDelayMs: this.o.reconnectBaseMs, maxDelayMs: this.o.reconnectMaxMs },
+      this.o.random,
+    );
   }
 
   private async waitBeforeAttempt(ms: number): Promise<void> {
     this.setStatus({ nextAttemptAt: Date.now() + ms });
     const abort = new AbortController();
     this.cancelWait = () => abort.abort();
-    await sleep(ms, undefined, { signal: abort.signal }).catch(() => undefined);
+    await sleepUnlessAborted(ms, abort.signal);
     this.cancelWait = undefined;
     this.setStatus({ nextAttemptAt: undefined });
   }

@@ -15,7 +15,7 @@ class ConsoleDriver {
   constructor(configPath: string, args: string[]) {
     this.child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(ROOT, 'src/app/dev.ts'), '--no-sandbox', ...args],
+      ['--import', 'tsx', join(ROOT, 'devkit/dev.ts'), '--no-sandbox', ...args],
       {
         cwd: ROOT,
         env: { ...process.env, OPSDECK_CONFIG: configPath },

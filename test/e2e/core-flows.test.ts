@@ -1,6 +1,6 @@
-import { APPROVE_ACTION_ID } from '../../src/access/approval-blocks';
-import { CANCEL_ACTION_ID } from '../../src/notify/job-thread-observer';
-import type { SlackTransport } from '../../src/slack/slack-delivery';
+import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
+import { CANCEL_ACTION_ID } from '../../src/queue/job-thread-observer';
+import type { SlackTransport } from '../../devkit/slack/slack-delivery';
 import { ALERT_CHANNEL, ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
 
 /**

@@ -1,6 +1,6 @@
-import { APPROVE_ACTION_ID } from '../../src/access/approval-blocks';
-import { CANCEL_ACTION_ID } from '../../src/notify/job-thread-observer';
-import type { DisconnectReason } from '../../src/slack/fake-socket-mode';
+import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
+import { CANCEL_ACTION_ID } from '../../src/queue/job-thread-observer';
+import type { DisconnectReason } from '../../devkit/slack/fake-socket-mode';
 import { ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
 
 /**
