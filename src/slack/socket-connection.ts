@@ -1,4 +1,4 @@
-import { SocketModeClient, type SocketModeOptions } from '@slack/socket-mode';
+import { SocketModeClient, type Logger, type SocketModeOptions } from '@slack/socket-mode';
 import type { RawData } from 'ws';
 
 /**
@@ -15,7 +15,11 @@ export class SocketConnection extends SocketModeClient {
   unacked = 0;
 
   constructor(options: Omit<SocketModeOptions, 'autoReconnectEnabled'>) {
-    super({ ...options, autoReconnectEnabled: false });
+    super({
+      ...options,
+      ...(options.logger && { logger: withoutEnvelopes(options.logger) }),
+      autoReconnectEnabled: false,
+    });
   }
 
   protected override async onWebSocketMessage(data: RawData, isBinary: boolean): Promise<void> {
@@ -37,4 +41,33 @@ function disconnectReason(text: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The client's debug lines that carry whole messages: prefix, and where the message starts. */
+const MESSAGE_LINES = [
+  'Received a message on the WebSocket: ',
+  'Unable to parse an incoming WebSocket message',
+  'Sending a WebSocket message: ',
+  'Calling ack() - ',
+];
+
+/**
+ * The client logs every message it receives or sends at debug level: envelopes carry what users
+ * typed and each request's response_url (which lets anyone answer in that channel for 30
+ * minutes). Those lines keep only what they are about.
+ */
+export function withoutEnvelopes(logger: Logger): Logger {
+  return {
+    debug: (...msg: unknown[]) => {
+      const text = msg.map(String).join(' ');
+      const line = MESSAGE_LINES.find((prefix) => text.startsWith(prefix));
+      logger.debug(line === undefined ? text : `${line.trim()} (contents not logged)`);
+    },
+    info: (...msg: unknown[]) => logger.info(...msg),
+    warn: (...msg: unknown[]) => logger.warn(...msg),
+    error: (...msg: unknown[]) => logger.error(...msg),
+    setLevel: (level) => logger.setLevel(level),
+    getLevel: () => logger.getLevel(),
+    setName: (name) => logger.setName(name),
+  };
 }
