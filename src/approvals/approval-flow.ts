@@ -7,7 +7,7 @@ import {
 import { code, date, md, mention, type Mrkdwn } from '../slack/mrkdwn';
 import {
   ApprovalStore,
-  newApprovalId,
+  deriveApprovalId,
   type ApprovalRecord,
   type DecideOutcome,
 } from './approval-store';
@@ -68,15 +68,22 @@ export interface ApprovalRequest {
   job: PendingJob;
 }
 
-/** A fresh approval id and the job id the job will have once approved. */
-export function reserveApproval(runbook: string): { approvalId: string; jobId: string } {
-  const approvalId = newApprovalId();
+/**
+ * The approval id of a Slack request (`<team>:<trigger id>`, so a redelivery finds the same
+ * approval) and the job id the job will have once approved.
+ */
+export function reserveApproval(
+  runbook: string,
+  requestKey: string,
+): { approvalId: string; jobId: string } {
+  const approvalId = deriveApprovalId(requestKey);
   return { approvalId, jobId: deriveJobId(runbook, approvalId) };
 }
 
 /**
  * Stores the approval, records `approval-requested` and posts the plan. Call it once the
- * `requested` event is written (fail closed); answers the requester's ephemeral text.
+ * `requested` event is written (fail closed); answers the requester's ephemeral text. A request
+ * delivered again finds its approval and posts nothing.
  */
 export async function requestApproval(
   deps: ApprovalDeps,
@@ -84,7 +91,7 @@ export async function requestApproval(
   req: ApprovalRequest,
 ): Promise<Mrkdwn> {
   const { requirement } = req;
-  const record = await deps.approvals.create<PendingJob>({
+  const { created, record } = await deps.approvals.createOnce<PendingJob>({
     id: ids.approvalId,
     request: req.request,
     requesterName: req.requester.name,
@@ -92,6 +99,9 @@ export async function requestApproval(
     plan: req.job,
     ttlMs: requirement.ttlMs,
   });
+  if (!created) {
+    return md`:information_source: This request was already received: approval ${code(record.id)} (${record.status}, posted in ${deps.config.slack.alertChannel}); nothing new was posted.`;
+  }
   await postApproval(deps, record, ids.jobId);
   const who = requirement.distinct
     ? md`someone other than you in *${requirement.group}*`

@@ -65,7 +65,7 @@ async function askForApproval(
   plan: RunbookPlan,
 ): Promise<EphemeralResponse> {
   const { parsed, decision, admit, budget, log } = d;
-  const ids = reserveApproval(plan.runbook);
+  const ids = reserveApproval(plan.runbook, requestKey(parsed.requester));
   const event = requestEvent(parsed);
   const refused = await admit(
     {
@@ -108,7 +108,7 @@ async function enqueue(
 ): Promise<EphemeralResponse> {
   const { parsed, decision, admit, budget, log } = d;
   const { requester } = parsed;
-  const jobId = deriveJobId(plan.runbook, `${requester.teamId}:${requester.triggerId}`);
+  const jobId = deriveJobId(plan.runbook, requestKey(requester));
   const event = requestEvent(parsed);
   // The job's input as planned (e.g. the old and new values of a record) is part of the record.
   const refused = await admit(
@@ -153,4 +153,9 @@ function needsJobForApproval(command: string, group: string): EphemeralResponse 
   return ephemeral(
     md`:no_entry: Refused: the access rule for \`${command}\` asks for approval by *${group}*, but \`${command}\` acts at once and cannot wait for one. Ask a member of *${group}* to do it, or the policy owners to change the rule.`,
   );
+}
+
+/** What a redelivered or double-submitted request has in common with the first. */
+function requestKey(requester: { teamId: string; triggerId: string }): string {
+  return `${requester.teamId}:${requester.triggerId}`;
 }

@@ -242,6 +242,21 @@ describe('target-level access rules', () => {
     });
   });
 
+  it('finds the approval of a request delivered again (same trigger) and posts nothing new', async () => {
+    const request = slash('restore payments');
+    const first = await handleSlashCommand(deps, request);
+    const approvalId = /`(apv_[0-9a-f]{24})`/.exec(first.text)![1]!;
+    const postedBefore = posted.length;
+    const again = await handleSlashCommand(deps, { ...request });
+    expect(again.text).toBe(
+      `:information_source: This request was already received: approval \`${approvalId}\` (pending, posted in C0ALERTS); nothing new was posted.`,
+    );
+    expect(posted.length).toBe(postedBefore);
+    // Another request (another trigger) is another approval.
+    const other = await handleSlashCommand(deps, slash('restore payments'));
+    expect(other.text).not.toContain(approvalId);
+  });
+
   it('refuses an action that an approval rule covers: it could not wait, so it must not run', async () => {
     const answer = await handleSlashCommand(deps, slash('kill billing'));
     expect(answer.text).toContain('`db kill` acts at once and cannot wait for one');
