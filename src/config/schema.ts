@@ -128,6 +128,16 @@ export const ConsoleConfig = z.strictObject({
   otherUsers: z.record(z.string(), z.string()).default({}),
 });
 
+export const NetworkConfig = z.strictObject({
+  /**
+   * The local address this process's connections to the configured databases and replicas leave
+   * from (default: the system's choice). On a host with several addresses: the one the databases'
+   * security groups admit (see `restoreTable.workerCidr`). Console mode and the tests give opsdeck
+   * a loopback address of its own, so the sandbox's security groups can tell it from others.
+   */
+  sourceAddress: z.union([z.ipv4(), z.ipv6()]).optional(),
+});
+
 export const LogConfig = z.strictObject({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -143,6 +153,7 @@ export const OpsdeckConfig = z
     notify: NotifyConfig.prefault({}),
     console: ConsoleConfig.prefault({}),
     log: LogConfig.prefault({}),
+    network: NetworkConfig.prefault({}),
     aws: AwsConfig.prefault({}),
     sandbox: SandboxConfig.prefault({}),
     access: AccessConfig.prefault({}),

@@ -3,7 +3,7 @@ import { createAwsClients } from '../aws/clients';
 import { ErrorCode, OpsdeckError, UsageError } from '../errors';
 import { resetSandbox } from './reset';
 import { startSandbox } from './sandbox';
-import { SEED, seedSandbox } from './seed';
+import { SEED, seedAdmissions, seedSandbox } from './seed';
 
 const USAGE = 'opsdeck sandbox start | reset | seed [--big]';
 
@@ -16,7 +16,10 @@ export async function runSandboxCli(argv: string[], config: OpsdeckConfig): Prom
   const sandbox = config.sandbox;
   const url = `http://${sandbox.host}:${sandbox.port}`;
   if (command === 'start' && rest.length === 0) {
-    const running = await startSandbox(sandbox);
+    const running = await startSandbox(sandbox, {
+      onRefused: ({ instance, client, reason }) =>
+        console.error(`sandbox: refused ${client} → ${instance}: ${reason}`),
+    });
     console.log(`sandbox listening on ${running.url}`);
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       process.once('SIGTERM', () => resolve('SIGTERM'));
@@ -53,7 +56,10 @@ export async function runSandboxCli(argv: string[], config: OpsdeckConfig): Prom
       },
       { SANDBOX_KEY: 'AKIASANDBOX', SANDBOX_SECRET: 'sandbox' },
     );
-    const summary = await seedSandbox(clients, { big: rest.includes('--big') });
+    const summary = await seedSandbox(clients, {
+      big: rest.includes('--big'),
+      admit: seedAdmissions(config),
+    });
     console.log(
       [
         `seeded: RDS instance "${SEED.instance}" at ${summary.endpoint} (user ${SEED.masterUsername}, password ${SEED.masterPassword}, database ${SEED.database})`,

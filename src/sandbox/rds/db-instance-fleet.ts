@@ -6,7 +6,11 @@ import {
   replayBinlogs,
   rotateArchiveAndPurge,
 } from '../binlog-history';
+import { freePort } from '../free-port';
 import { isMariadbdFor, runAsRoot, sleep, type MariadbSupervisor } from '../mariadb-process';
+import { admit } from '../network/admission';
+import { DbGate } from '../network/db-gate';
+import { nextDbInstanceAddress } from '../network/loopback-addresses';
 import type { DbInstanceRecord, StateStore } from '../state-store';
 import { ensureTemplateDatadir } from '../template-datadir';
 
@@ -19,6 +23,8 @@ export interface FleetOptions {
   innodbBufferPoolSize: string;
   /** How long `stop()` waits for background work once every server is stopped (default 30 s). */
   stopTasksTimeoutMs?: number;
+  /** Told about every connection a security group refused (default: nothing). */
+  onRefused?: (instance: string, client: string, reason: string) => void;
 }
 
 export const REPLICATION_USER = 'rdsrepladmin';
@@ -33,6 +39,8 @@ export class DbInstanceFleet {
   private readonly tasks = new Map<Promise<void>, string>();
   private rotateTimer: NodeJS.Timeout | undefined;
   private rotating = false;
+  /** Each serving instance's endpoint, by identifier. */
+  private readonly gates = new Map<string, DbGate>();
 
   constructor(
     private readonly store: StateStore,
@@ -63,6 +71,9 @@ export class DbInstanceFleet {
         await this.supervisor.stop(record.pid);
       }
       delete record.pid;
+      // State written before instances had addresses of their own.
+      record.address ??= nextDbInstanceAddress(Object.values(this.records).map((r) => r.address));
+      record.internalPort ??= await freePort();
     }
     this.store.save();
     for (const record of Object.values(this.records)) {
@@ -77,6 +88,8 @@ export class DbInstanceFleet {
 
   async stop(): Promise<void> {
     clearInterval(this.rotateTimer);
+    await Promise.all([...this.gates.values()].map((gate) => gate.close()));
+    this.gates.clear();
     await this.supervisor.stopAll();
     // With every server stopped, background work fails fast; one that still hangs is named and
     // left behind rather than holding up the stop (and a test's teardown) for ever.
@@ -193,11 +206,13 @@ export class DbInstanceFleet {
     // by the FLUSH above is still the active one, and the replayed history ends where it starts.
     const active = basename(history[history.length - 1]!);
     // Kept in step, so that switching the replica to GTID later starts from the same place.
+    // RDS replicates inside AWS's network whatever the security groups say: the replica connects
+    // to the source's mariadbd itself, not through its endpoint's gate.
     await runAsRoot(dataDir, 'SET GLOBAL gtid_slave_pos = @@gtid_binlog_pos');
     await runAsRoot(
       dataDir,
       "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=?, MASTER_USER=?, MASTER_PASSWORD=?, MASTER_LOG_FILE=?, MASTER_LOG_POS=4, MASTER_USE_GTID=no",
-      [source.port, REPLICATION_USER, this.store.state.replicationPassword, active],
+      [source.internalPort, REPLICATION_USER, this.store.state.replicationPassword, active],
     );
     await runAsRoot(dataDir, 'START SLAVE');
     await runAsRoot(dataDir, 'SET GLOBAL read_only = ON');
@@ -212,20 +227,41 @@ export class DbInstanceFleet {
     this.setStatus(record, 'available');
   }
 
+  /** Starts the instance's mariadbd, then its endpoint: the gate its security groups guard. */
   private async launch(record: DbInstanceRecord): Promise<void> {
     record.pid = await this.supervisor.start({
       dataDir: this.dataDirOf(record),
-      port: record.port,
+      port: record.internalPort,
       serverId: record.serverId,
       bufferPoolSize: this.options.innodbBufferPoolSize,
       binlog: true,
       tmpDir: this.tmpDir(),
     });
     this.store.save();
+    await this.gates.get(record.identifier)?.close();
+    this.gates.set(
+      record.identifier,
+      await DbGate.open({
+        address: record.address,
+        port: record.port,
+        upstreamPort: record.internalPort,
+        // The record's groups and every rule are read at each connection: changes apply at once.
+        admit: (client) =>
+          admit(this.store.state, {
+            groupIds: record.vpcSecurityGroupIds,
+            port: record.port,
+            client,
+          }),
+        onRefused: (client, reason) => this.options.onRefused?.(record.identifier, client, reason),
+      }),
+    );
   }
 
   private async destroy(record: DbInstanceRecord): Promise<void> {
     await sleep(this.options.deleteDelayMs);
+    const gate = this.gates.get(record.identifier);
+    this.gates.delete(record.identifier);
+    await gate?.close();
     if (record.pid !== undefined) await this.supervisor.stop(record.pid);
     await rm(this.dataDirOf(record), { recursive: true, force: true });
     await rm(this.archiveDirOf(record.resourceId), { recursive: true, force: true });

@@ -1,5 +1,6 @@
 import { AwsError, invalidParameterValue } from '../aws-error';
 import { freePort } from '../free-port';
+import { nextDbInstanceAddress } from '../network/loopback-addresses';
 import { page, pageSize } from '../pagination';
 import {
   optionalBoolean,
@@ -24,7 +25,7 @@ const NAMESPACE = `http://rds.amazonaws.com/doc/${RDS_VERSION}/`;
 export interface RdsServiceOptions {
   region: string;
   restorableLagMs: number;
-  /** The security group a restored instance lands in when none is given (the VPC default). */
+  /** The security group an instance (new, restored, replica) lands in when none is given. */
   defaultSecurityGroupId: () => string;
 }
 
@@ -68,6 +69,9 @@ export function createRdsService(
     return record;
   };
 
+  /** Addresses given to instances since the start (never reused within one run). */
+  const handedOut = new Set<string>();
+
   const newIdentifier = (params: QueryTree, key: string): string => {
     const identifier = requiredString(params, key).toLowerCase();
     if (!IDENTIFIER.test(identifier) || identifier.endsWith('-')) {
@@ -83,25 +87,45 @@ export function createRdsService(
     identifier: string,
     fields: Omit<
       DbInstanceRecord,
-      'identifier' | 'resourceId' | 'status' | 'port' | 'serverId' | 'createdAt'
+      | 'identifier'
+      | 'resourceId'
+      | 'status'
+      | 'address'
+      | 'port'
+      | 'internalPort'
+      | 'serverId'
+      | 'createdAt'
     >,
   ): Promise<DbInstanceRecord> => {
     const state = store.state.rds;
-    const port = await freePort();
+    // Taken at once (before any await): concurrent requests never get the same address.
+    const address = nextDbInstanceAddress([
+      ...Object.values(fleet.records).map((r) => r.address),
+      ...handedOut,
+    ]);
+    handedOut.add(address);
+    const [port, internalPort] = [await freePort(address), await freePort()];
     if (fleet.records[identifier]) throw alreadyExists(); // created by a concurrent request
     return {
       identifier,
       resourceId: `db-${randomId(26).toUpperCase()}`,
       status: 'creating',
+      address,
       port,
+      internalPort,
       serverId: state.nextServerId++,
       createdAt: new Date().toISOString(),
       ...fields,
     };
   };
 
+  /** VpcSecurityGroupIds, each an existing group; the VPC's default group when none is named. */
   const securityGroups = (params: QueryTree): string[] => {
     const ids = stringList(params, 'VpcSecurityGroupIds');
+    for (const id of ids) {
+      if (!store.state.ec2.securityGroups[id])
+        throw invalidParameterValue(`Invalid security group, groupId= ${id}, groupName=.`);
+    }
     return ids.length > 0 ? ids : [options.defaultSecurityGroupId()];
   };
 
@@ -237,7 +261,7 @@ export function createRdsService(
       const record = await newRecord(identifier, {
         ...copiedFrom(source, params),
         backupRetentionPeriod: 0,
-        vpcSecurityGroupIds: [...source.vpcSecurityGroupIds],
+        vpcSecurityGroupIds: securityGroups(params),
         tags: tagList(params, 'Tags'),
         publiclyAccessible: optionalBoolean(params, 'PubliclyAccessible') ?? false,
         deletionProtection: optionalBoolean(params, 'DeletionProtection') ?? false,

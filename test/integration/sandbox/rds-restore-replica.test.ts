@@ -11,6 +11,7 @@ import {
   describeTestInstance,
   waitTestInstanceAvailable,
   startTestSandbox,
+  testClientsGroup,
   type TestSandbox,
 } from '../../helpers/sandbox';
 
@@ -93,6 +94,7 @@ describe('sandbox RDS point-in-time restore, binlog retention and read replicas'
         SourceDBInstanceIdentifier: 'source',
         TargetDBInstanceIdentifier: 'source-restored',
         RestoreTime: restoreTime,
+        VpcSecurityGroupIds: [await testClientsGroup(t)],
       }),
     );
     expect(restored.DBInstance?.DBInstanceStatus).toBe('creating');
@@ -157,6 +159,7 @@ describe('sandbox RDS point-in-time restore, binlog retention and read replicas'
       new CreateDBInstanceReadReplicaCommand({
         DBInstanceIdentifier: 'replica',
         SourceDBInstanceIdentifier: 'source',
+        VpcSecurityGroupIds: [await testClientsGroup(t)],
       }),
     );
     await conn.query("INSERT INTO invoices VALUES (6, 'during-creation')");
