@@ -5,8 +5,8 @@ export interface DbGateOptions {
   /** The endpoint: where clients connect. */
   address: string;
   port: number;
-  /** The mariadbd behind it (on 127.0.0.1). */
-  upstreamPort: number;
+  /** The mariadbd behind it (on 127.0.0.1); until `serve()` names one, nothing answers. */
+  upstreamPort?: number;
   /** Asked for every new connection, with the client's address. */
   admit: (client: string) => Admission;
   /** Told about every refused connection. */
@@ -26,11 +26,14 @@ export interface DbGateOptions {
 export class DbGate {
   private readonly sockets = new Set<Socket>();
   private readonly server: Server;
+  private upstreamPort: number | undefined;
 
   private constructor(private readonly options: DbGateOptions) {
+    this.upstreamPort = options.upstreamPort;
     this.server = createServer({ pauseOnConnect: true }, (client) => this.handle(client));
   }
 
+  /** Listens at the endpoint; fails (EADDRINUSE) when something else holds it. */
   static async open(options: DbGateOptions): Promise<DbGate> {
     const gate = new DbGate(options);
     await new Promise<void>((resolve, reject) => {
@@ -41,6 +44,11 @@ export class DbGate {
       });
     });
     return gate;
+  }
+
+  /** From now on, admitted connections go to the mariadbd on this port. */
+  serve(upstreamPort: number): void {
+    this.upstreamPort = upstreamPort;
   }
 
   /** Stops listening and cuts every connection, admitted or held. */
@@ -60,8 +68,8 @@ export class DbGate {
     this.track(client);
     const address = client.remoteAddress ?? '';
     const verdict = this.options.admit(address);
-    if (!verdict.admitted) {
-      this.options.onRefused?.(address, verdict.reason);
+    if (!verdict.admitted || this.upstreamPort === undefined) {
+      if (!verdict.admitted) this.options.onRefused?.(address, verdict.reason);
       const timer = setTimeout(() => client.destroy(), this.options.refusedHoldMs ?? 120_000);
       timer.unref();
       client.once('close', () => clearTimeout(timer));
@@ -70,7 +78,7 @@ export class DbGate {
       client.resume();
       return;
     }
-    const upstream = createConnection({ host: '127.0.0.1', port: this.options.upstreamPort });
+    const upstream = createConnection({ host: '127.0.0.1', port: this.upstreamPort });
     this.track(upstream);
     upstream.once('close', () => client.destroy());
     client.once('close', () => upstream.destroy());

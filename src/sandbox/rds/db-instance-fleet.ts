@@ -9,7 +9,7 @@ import {
 import { freePort } from '../free-port';
 import { isMariadbdFor, runAsRoot, sleep, type MariadbSupervisor } from '../mariadb-process';
 import { admit } from '../network/admission';
-import { DbGate } from '../network/db-gate';
+import { DbGate, type DbGateOptions } from '../network/db-gate';
 import { nextDbInstanceAddress } from '../network/loopback-addresses';
 import type { DbInstanceRecord, StateStore } from '../state-store';
 import { ensureTemplateDatadir } from '../template-datadir';
@@ -41,6 +41,10 @@ export class DbInstanceFleet {
   private rotating = false;
   /** Each serving instance's endpoint, by identifier. */
   private readonly gates = new Map<string, DbGate>();
+  /** Addresses whose endpoint is being opened right now (concurrent creations skip them). */
+  private readonly openingAddresses = new Set<string>();
+  /** Each creation in progress (settled either way), by identifier. */
+  private readonly creations = new Map<string, Promise<void>>();
 
   constructor(
     private readonly store: StateStore,
@@ -71,9 +75,8 @@ export class DbInstanceFleet {
         await this.supervisor.stop(record.pid);
       }
       delete record.pid;
-      // State written before instances had addresses of their own.
-      record.address ??= nextDbInstanceAddress(Object.values(this.records).map((r) => r.address));
-      record.internalPort ??= await freePort();
+      record.internalPort ??= await freePort(); // state written before endpoints had gates
+      if (record.status !== 'deleting') await this.reopenEndpoint(record);
     }
     this.store.save();
     for (const record of Object.values(this.records)) {
@@ -109,8 +112,9 @@ export class DbInstanceFleet {
     this.store.save();
   }
 
-  /** Records a new `creating` instance and builds it in the background. */
-  create(record: DbInstanceRecord): void {
+  /** Records a new `creating` instance, behind its endpoint, and builds it in the background. */
+  create(record: DbInstanceRecord, endpoint: DbGate): void {
+    this.gates.set(record.identifier, endpoint);
     this.records[record.identifier] = record;
     this.store.save();
     this.provision(record);
@@ -124,26 +128,40 @@ export class DbInstanceFleet {
 
   private provision(record: DbInstanceRecord): void {
     const minimum = sleep(this.options.createDelayMs);
+    const deleting = () => record.status === 'deleting';
     const work = this.build(record).then(async () => {
       await minimum;
+      if (deleting()) return;
       if (record.backupRetentionPeriod > 0 && !record.readReplicaSourceIdentifier) {
         this.setStatus(record, 'backing-up');
         await sleep(this.options.backupDelayMs);
+        if (deleting()) return;
       }
       delete record.origin;
       this.setStatus(record, 'available');
+    });
+    // A deletion asked for meanwhile waits for this work to end before it removes anything.
+    const settled: Promise<void> = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.creations.set(record.identifier, settled);
+    void settled.then(() => {
+      if (this.creations.get(record.identifier) === settled)
+        this.creations.delete(record.identifier);
     });
     this.runOrFail(record, work, `creation of ${record.identifier}`);
   }
 
   /**
    * Background work on one instance; its failure marks the instance `failed`, unless the sandbox
-   * is stopping: then the instance keeps its status and the work is redone on the next start.
+   * is stopping (the instance keeps its status and the work is redone on the next start) or the
+   * instance is being deleted anyway.
    */
   private runOrFail(record: DbInstanceRecord, work: Promise<void>, what: string): void {
     this.track(
       work.catch((error: unknown) => {
-        if (this.supervisor.isClosed) return;
+        if (this.supervisor.isClosed || record.status === 'deleting') return;
         this.setStatus(record, 'failed');
         throw error;
       }),
@@ -238,30 +256,88 @@ export class DbInstanceFleet {
       tmpDir: this.tmpDir(),
     });
     this.store.save();
-    await this.gates.get(record.identifier)?.close();
-    this.gates.set(
-      record.identifier,
-      await DbGate.open({
-        address: record.address,
-        port: record.port,
-        upstreamPort: record.internalPort,
-        // The record's groups and every rule are read at each connection: changes apply at once.
-        admit: (client) =>
-          admit(this.store.state, {
-            groupIds: record.vpcSecurityGroupIds,
-            port: record.port,
-            client,
-          }),
-        onRefused: (client, reason) => this.options.onRefused?.(record.identifier, client, reason),
-      }),
+    (await this.reopenEndpoint(record)).serve(record.internalPort);
+  }
+
+  /**
+   * Opens the endpoint of a new instance: its gate on the first DB instance address (127.2.X.Y)
+   * where `port` is free, so that every instance can listen on the port RDS gives it (3306, or its
+   * source's) as on AWS, and several sandboxes on one machine never take the same endpoint. Until
+   * the instance serves, the gate answers nothing. `create` takes it over; `close()` it otherwise.
+   */
+  async openEndpoint(identifier: string, port: number): Promise<{ address: string; gate: DbGate }> {
+    const own = Object.values(this.records).map((record) => record.address);
+    const tried: string[] = [];
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const address = nextDbInstanceAddress([...own, ...tried, ...this.openingAddresses]);
+      tried.push(address);
+      this.openingAddresses.add(address);
+      try {
+        return { address, gate: await DbGate.open(this.gateOptions(identifier, address, port)) };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      } finally {
+        this.openingAddresses.delete(address);
+      }
+    }
+    throw new Error(
+      `port ${port} is taken on ${tried.length} DB instance addresses (${tried[0]} to ${tried.at(-1)}): does a server listen on it on every address?`,
     );
+  }
+
+  private async closeEndpoint(identifier: string): Promise<void> {
+    const gate = this.gates.get(identifier);
+    this.gates.delete(identifier);
+    await gate?.close();
+  }
+
+  /** After a restart: the endpoint at the same address, or (taken meanwhile) at a new one. */
+  private async reopenEndpoint(record: DbInstanceRecord): Promise<DbGate> {
+    const existing = this.gates.get(record.identifier);
+    if (existing) return existing;
+    try {
+      if (!record.address) throw Object.assign(new Error('no address yet'), { code: 'EADDRINUSE' });
+      const gate = await DbGate.open(
+        this.gateOptions(record.identifier, record.address, record.port),
+      );
+      this.gates.set(record.identifier, gate);
+      return gate;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      const before = record.address;
+      const { address, gate } = await this.openEndpoint(record.identifier, record.port);
+      record.address = address;
+      this.gates.set(record.identifier, gate);
+      if (before)
+        console.error(
+          `sandbox: ${record.identifier}'s endpoint ${before}:${record.port} is taken; it moved to ${record.address}:${record.port}`,
+        );
+      this.store.save();
+      return gate;
+    }
+  }
+
+  private gateOptions(identifier: string, address: string, port: number): DbGateOptions {
+    return {
+      address,
+      port,
+      // The instance's groups and every rule are read at each connection: changes apply at once.
+      admit: (client) => {
+        const record = this.records[identifier];
+        return admit(this.store.state, {
+          groupIds: record?.vpcSecurityGroupIds ?? [],
+          port,
+          client,
+        });
+      },
+      onRefused: (client, reason) => this.options.onRefused?.(identifier, client, reason),
+    };
   }
 
   private async destroy(record: DbInstanceRecord): Promise<void> {
     await sleep(this.options.deleteDelayMs);
-    const gate = this.gates.get(record.identifier);
-    this.gates.delete(record.identifier);
-    await gate?.close();
+    await this.creations.get(record.identifier);
+    await this.closeEndpoint(record.identifier);
     if (record.pid !== undefined) await this.supervisor.stop(record.pid);
     await rm(this.dataDirOf(record), { recursive: true, force: true });
     await rm(this.archiveDirOf(record.resourceId), { recursive: true, force: true });

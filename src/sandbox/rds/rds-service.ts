@@ -1,6 +1,5 @@
 import { AwsError, invalidParameterValue } from '../aws-error';
 import { freePort } from '../free-port';
-import { nextDbInstanceAddress } from '../network/loopback-addresses';
 import { page, pageSize } from '../pagination';
 import {
   optionalBoolean,
@@ -15,6 +14,7 @@ import {
 import type { QueryService } from '../server';
 import { ACCOUNT_ID, randomId, type DbInstanceRecord, type StateStore } from '../state-store';
 import type { XmlObject } from '../xml';
+import type { DbGate } from '../network/db-gate';
 import type { DbInstanceFleet } from './db-instance-fleet';
 import { isWithin, replayStopFor, restoreWindow } from './restore-window';
 import { automatedBackupXml, dbInstanceXml, tagListXml, type DbInstanceView } from './rds-xml';
@@ -28,6 +28,9 @@ export interface RdsServiceOptions {
   /** The security group an instance (new, restored, replica) lands in when none is given. */
   defaultSecurityGroupId: () => string;
 }
+
+/** The port of a new MySQL or MariaDB instance unless `Port` says otherwise. */
+const MYSQL_PORT = 3306;
 
 const IDENTIFIER = /^[a-z](?!.*--)[a-z0-9-]{0,62}$/;
 
@@ -69,9 +72,6 @@ export function createRdsService(
     return record;
   };
 
-  /** Addresses given to instances since the start (never reused within one run). */
-  const handedOut = new Set<string>();
-
   const newIdentifier = (params: QueryTree, key: string): string => {
     const identifier = requiredString(params, key).toLowerCase();
     if (!IDENTIFIER.test(identifier) || identifier.endsWith('-')) {
@@ -83,8 +83,15 @@ export function createRdsService(
     return identifier;
   };
 
+  /**
+   * A `creating` instance's record, its endpoint opened: a loopback address of its own with the
+   * port asked for (`Port`, else `defaultPort`: 3306 for a new instance, the source's for a
+   * restore or a replica, as RDS does).
+   */
   const newRecord = async (
     identifier: string,
+    params: QueryTree,
+    defaultPort: number,
     fields: Omit<
       DbInstanceRecord,
       | 'identifier'
@@ -96,27 +103,28 @@ export function createRdsService(
       | 'serverId'
       | 'createdAt'
     >,
-  ): Promise<DbInstanceRecord> => {
-    const state = store.state.rds;
-    // Taken at once (before any await): concurrent requests never get the same address.
-    const address = nextDbInstanceAddress([
-      ...Object.values(fleet.records).map((r) => r.address),
-      ...handedOut,
-    ]);
-    handedOut.add(address);
-    const [port, internalPort] = [await freePort(address), await freePort()];
-    if (fleet.records[identifier]) throw alreadyExists(); // created by a concurrent request
-    return {
+  ): Promise<{ record: DbInstanceRecord; endpoint: DbGate }> => {
+    const port = optionalNumber(params, 'Port') ?? defaultPort;
+    if (!Number.isInteger(port) || port < 1150 || port > 65535)
+      throw invalidParameterValue('Invalid port: must be between 1150 and 65535.');
+    const internalPort = await freePort();
+    const { address, gate } = await fleet.openEndpoint(identifier, port);
+    if (fleet.records[identifier]) {
+      await gate.close();
+      throw alreadyExists(); // created by a concurrent request
+    }
+    const record: DbInstanceRecord = {
       identifier,
       resourceId: `db-${randomId(26).toUpperCase()}`,
       status: 'creating',
       address,
       port,
       internalPort,
-      serverId: state.nextServerId++,
+      serverId: store.state.rds.nextServerId++,
       createdAt: new Date().toISOString(),
       ...fields,
     };
+    return { record, endpoint: gate };
   };
 
   /** VpcSecurityGroupIds, each an existing group; the VPC's default group when none is named. */
@@ -144,7 +152,7 @@ export function createRdsService(
           'DBName must begin with a letter and contain only letters, digits and underscores (at most 64).',
         );
       }
-      const record = await newRecord(identifier, {
+      const { record, endpoint } = await newRecord(identifier, params, MYSQL_PORT, {
         dbInstanceClass: requiredString(params, 'DBInstanceClass'),
         engine: requiredString(params, 'Engine'),
         engineVersion: optionalString(params, 'EngineVersion') ?? '8.0.40',
@@ -158,7 +166,7 @@ export function createRdsService(
         deletionProtection: optionalBoolean(params, 'DeletionProtection') ?? false,
         origin: { kind: 'new', masterPassword },
       });
-      fleet.create(record);
+      fleet.create(record, endpoint);
       return { DBInstance: describe(record) };
     },
 
@@ -226,7 +234,7 @@ export function createRdsService(
       );
       const identifier = newIdentifier(params, 'TargetDBInstanceIdentifier');
       const stopAt = restoreStop(source, params);
-      const record = await newRecord(identifier, {
+      const { record, endpoint } = await newRecord(identifier, params, source.port, {
         ...copiedFrom(source, params),
         backupRetentionPeriod: source.backupRetentionPeriod,
         vpcSecurityGroupIds: securityGroups(params),
@@ -239,7 +247,7 @@ export function createRdsService(
           stopAt: stopAt.toISOString(),
         },
       });
-      fleet.create(record);
+      fleet.create(record, endpoint);
       return { DBInstance: describe(record) };
     },
 
@@ -258,7 +266,7 @@ export function createRdsService(
           'Automated backups are not enabled for this database instance. To enable automated backups, use ModifyDBInstance to set the backup retention period to a non-zero value.',
         );
       }
-      const record = await newRecord(identifier, {
+      const { record, endpoint } = await newRecord(identifier, params, source.port, {
         ...copiedFrom(source, params),
         backupRetentionPeriod: 0,
         vpcSecurityGroupIds: securityGroups(params),
@@ -268,7 +276,7 @@ export function createRdsService(
         readReplicaSourceIdentifier: source.identifier,
         origin: { kind: 'replica', sourceIdentifier: source.identifier },
       });
-      fleet.create(record);
+      fleet.create(record, endpoint);
       return { DBInstance: describe(record) };
     },
 

@@ -99,7 +99,14 @@ describe('sandbox RDS point-in-time restore, binlog retention and read replicas'
     );
     expect(restored.DBInstance?.DBInstanceStatus).toBe('creating');
     await waitAvailable('source-restored');
-    const copy = await connectTo(await describeInstance('source-restored'));
+    const restoredInstance = await describeInstance('source-restored');
+    // As on RDS: the source's port (an address of its own), the groups asked for.
+    expect(restoredInstance.Endpoint!.Port).toBe(source.Endpoint!.Port);
+    expect(restoredInstance.Endpoint!.Address).not.toBe(source.Endpoint!.Address);
+    expect(restoredInstance.VpcSecurityGroups![0]!.VpcSecurityGroupId).toBe(
+      await testClientsGroup(t),
+    );
+    const copy = await connectTo(restoredInstance);
     expect(await rows(copy)).toEqual([
       { id: 1, status: 'a2' },
       { id: 3, status: 'c' },

@@ -80,9 +80,9 @@ describe('sandbox security groups are enforced at DB instance endpoints', () => 
 
   afterAll(() => t.dispose());
 
-  it('gives each instance an endpoint address of its own on loopback', async () => {
+  it("gives each instance an endpoint address of its own on loopback, on RDS's port", async () => {
     expect(endpoint.host).toMatch(/^127\.2\.\d+\.\d+$/);
-    expect(endpoint.host).not.toBe('127.0.0.1');
+    expect(endpoint.port).toBe(3306);
   });
 
   it('a group without inbound rules admits nobody: no answer, and the refusal is on record', async () => {
@@ -98,8 +98,8 @@ describe('sandbox security groups are enforced at DB instance endpoints', () => 
   });
 
   it('admits by CIDR on the endpoint port only, and tells addresses apart', async () => {
-    await authorize(group, tcp(endpoint.port + 1, { IpRanges: [{ CidrIp: '127.0.0.1/32' }] }));
-    await authorize(group, tcp(3306, { IpRanges: [{ CidrIp: '127.0.0.1/32' }] }));
+    await authorize(group, tcp(3305, { IpRanges: [{ CidrIp: '127.0.0.1/32' }] }));
+    await authorize(group, tcp(3307, { IpRanges: [{ CidrIp: '127.0.0.1/32' }] }));
     expect(await reach()).toBe('silent'); // right address, wrong ports
     await authorize(group, tcp(endpoint.port, { IpRanges: [{ CidrIp: '127.0.0.5/32' }] }));
     expect(await reach()).toBe('silent'); // right port, another address
