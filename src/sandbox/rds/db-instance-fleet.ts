@@ -1,17 +1,13 @@
 import { cp, rm } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import {
-  archiveClosedBinlogs,
-  binlogHistory,
-  replayBinlogs,
-  rotateArchiveAndPurge,
-} from '../binlog-history';
+import { join } from 'node:path';
+import { binlogHistory, replayBinlogs, rotateArchiveAndPurge } from '../binlog-history';
 import { freePort } from '../free-port';
 import { isMariadbdFor, runAsRoot, sleep, type MariadbSupervisor } from '../mariadb-process';
 import { admit } from '../network/admission';
 import { DbGate, type DbGateOptions } from '../network/db-gate';
 import { nextDbInstanceAddress } from '../network/loopback-addresses';
 import type { DbInstanceRecord, StateStore } from '../state-store';
+import { snapshotInstance } from './source-snapshot';
 import { ensureTemplateDatadir } from '../template-datadir';
 
 export interface FleetOptions {
@@ -173,17 +169,20 @@ export class DbInstanceFleet {
     const dataDir = this.dataDirOf(record);
     await rm(dataDir, { recursive: true, force: true });
     await rm(this.archiveDirOf(record.resourceId), { recursive: true, force: true });
+    const origin = record.origin;
+    if (origin?.kind === 'replica') {
+      await this.startReplica(record, origin.sourceIdentifier);
+      return;
+    }
     await cp(this.templateDir(), dataDir, { recursive: true });
     await this.launch(record);
-    const origin = record.origin;
     if (origin?.kind === 'new') await this.initialize(record, origin.masterPassword);
     else if (origin?.kind === 'restore') {
       const source = this.archiveDirOf(origin.sourceResourceId);
       const sourceDataDir = join(this.options.dataDir, 'instances', origin.sourceResourceId);
       const files = await binlogHistory(sourceDataDir, source);
       await replayBinlogs(files, dataDir, new Date(origin.stopAt));
-    } else if (origin?.kind === 'replica')
-      await this.startReplication(record, origin.sourceIdentifier);
+    }
   }
 
   private async initialize(record: DbInstanceRecord, masterPassword: string): Promise<void> {
@@ -200,37 +199,35 @@ export class DbInstanceFleet {
   }
 
   /**
-   * A replica starts from the source's archived history (the server itself may have purged it),
-   * then replicates from where that history ends: the start of the source's active binlog, by
-   * file and position as RDS for MySQL replicas do (GTID only where gtid_mode is on). So, as on
-   * RDS, SHOW SLAVE STATUS's Relay_Master_Log_File / Exec_Master_Log_Pos are source coordinates,
-   * and a replica stopped while its source purges the file it is at fails with IO error 1236
-   * "Could not find first log file name in binary log index file" when started again (by GTID, a
-   * MariaDB replica would find its position in a later file's GTID list and carry on).
+   * A replica starts from a snapshot of its source (a copy of its data at one binary log
+   * position, as RDS copies a storage snapshot), then replicates from that position, by file and
+   * position as RDS for MySQL replicas do (GTID only where gtid_mode is on). So, as on RDS, SHOW
+   * SLAVE STATUS's Relay_Master_Log_File / Exec_Master_Log_Pos are source coordinates, and a
+   * replica stopped while its source purges the file it is at fails with IO error 1236 "Could
+   * not find first log file name in binary log index file" when started again (by GTID, a MariaDB
+   * replica would find its position in a later file's GTID list and carry on). The source keeps
+   * its binlogs meanwhile (rotateAll skips it until the replica is available).
    */
-  private async startReplication(
-    record: DbInstanceRecord,
-    sourceIdentifier: string,
-  ): Promise<void> {
+  private async startReplica(record: DbInstanceRecord, sourceIdentifier: string): Promise<void> {
     const source = this.records[sourceIdentifier];
     if (!source) throw new Error(`source instance ${sourceIdentifier} is gone`);
-    const sourceDataDir = this.dataDirOf(source);
-    await runAsRoot(sourceDataDir, 'FLUSH BINARY LOGS');
-    await archiveClosedBinlogs(sourceDataDir, this.archiveDirOf(source.resourceId));
-    const history = await binlogHistory(sourceDataDir, this.archiveDirOf(source.resourceId));
     const dataDir = this.dataDirOf(record);
-    await replayBinlogs(history.slice(0, -1), dataDir);
-    // The source does not rotate while its replica is being built (rotateAll), so the file opened
-    // by the FLUSH above is still the active one, and the replayed history ends where it starts.
-    const active = basename(history[history.length - 1]!);
+    const at = await snapshotInstance(this.dataDirOf(source), dataDir);
+    await this.launch(record);
     // Kept in step, so that switching the replica to GTID later starts from the same place.
+    await runAsRoot(dataDir, 'SET GLOBAL gtid_slave_pos = ?', [at.gtid]);
     // RDS replicates inside AWS's network whatever the security groups say: the replica connects
     // to the source's mariadbd itself, not through its endpoint's gate.
-    await runAsRoot(dataDir, 'SET GLOBAL gtid_slave_pos = @@gtid_binlog_pos');
     await runAsRoot(
       dataDir,
-      "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=?, MASTER_USER=?, MASTER_PASSWORD=?, MASTER_LOG_FILE=?, MASTER_LOG_POS=4, MASTER_USE_GTID=no",
-      [source.internalPort, REPLICATION_USER, this.store.state.replicationPassword, active],
+      "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=?, MASTER_USER=?, MASTER_PASSWORD=?, MASTER_LOG_FILE=?, MASTER_LOG_POS=?, MASTER_USE_GTID=no",
+      [
+        source.internalPort,
+        REPLICATION_USER,
+        this.store.state.replicationPassword,
+        at.file,
+        at.pos,
+      ],
     );
     await runAsRoot(dataDir, 'START SLAVE');
     await runAsRoot(dataDir, 'SET GLOBAL read_only = ON');
