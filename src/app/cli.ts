@@ -2,14 +2,12 @@ import { resolve } from 'node:path';
 import { runAuditCli } from '../audit/cli';
 import { loadConfig } from '../config/load-config';
 import { describeError } from '../errors';
-import { runSandboxCli } from '../sandbox/cli';
 
 const USAGE = [
   'usage: opsdeck <command>',
   '  config check [<file>]       validate a config file (default: $OPSDECK_CONFIG or ./opsdeck.yaml); starts nothing',
   '  audit verify                check the audit trail hash chain',
   '  audit export --since <t> --until <t> [--actor <id>] [--command <name>] --format md|csv|json',
-  '  sandbox start|reset|seed [--big]',
 ].join('\n');
 
 /** `opsdeck …`: operator commands that run and exit. Returns the exit code. */
@@ -25,7 +23,6 @@ export async function runCli(
     return 0;
   }
   if (area === 'audit') return runAuditCli(rest, loadConfig(env).config);
-  if (area === 'sandbox') return runSandboxCli(rest, loadConfig(env).config);
   console.error(USAGE);
   return area === undefined || area === 'help' || area === '--help' ? 0 : 2;
 }

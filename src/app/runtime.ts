@@ -12,7 +12,7 @@ import { DatabaseAccess } from '../mysql/database-access';
 import { Outbox } from '../notify/outbox';
 import type { DrainJobData } from '../notify/outbox-keys';
 import { CancelRequests } from '../queue/cancellation';
-import type { JobEnvelope } from '../queue/job-envelope';
+import type { JobEnvelope } from '../runbook/job-envelope';
 import { JobStore } from '../queue/job-store';
 import { QueueName } from '../queue/queue-names';
 

@@ -8,10 +8,10 @@ import {
   type AuditRow,
   type PreparedEvent,
 } from './audit-event';
-import { auditConnection } from './config';
 import { chainHash, GENESIS_HASH } from './hash-chain';
 import { migrate } from './migrations';
 import { qualifiedTable } from '../mysql/sql-identifier';
+import { auditConnection } from './audit-connection';
 
 /**
  * The audit trail in MySQL: append-only, one hash chain. Appends from every process are

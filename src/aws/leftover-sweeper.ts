@@ -3,8 +3,8 @@ import type { RDSClient } from '@aws-sdk/client-rds';
 import type IORedis from 'ioredis';
 import { describeError } from '../errors';
 import type { Logger } from '../log/logger';
-import type { MessageSink } from '../notify/job-thread-observer';
 import { describeLeftover, findLeftovers } from './leftover-sweep';
+import { type MessageSink } from '../notify/message-sink';
 
 export interface LeftoverSweeperOptions {
   aws: { rds: RDSClient; ec2: EC2Client };

@@ -6,7 +6,7 @@ import {
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
 import { ErrorCode, OpsdeckError } from '../errors';
-import { sleep } from '../runbook/retry-policy';
+import { sleep } from '../util/sleep';
 import { TAG, jobTags, tagValue, type JobTags } from './resource-tags';
 
 /**

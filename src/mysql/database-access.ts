@@ -1,9 +1,9 @@
 import mysql, { type Pool } from 'mysql2/promise';
-import type { DatabaseTarget, DatabasesConfig } from '../aws/database-targets';
+import type { DatabaseTarget, DatabasesConfig } from '../config/databases';
 import type { ReplicaPasswords } from '../config/secrets';
 import { ErrorCode, OpsdeckError } from '../errors';
+import type { ReplicasConfig, ReplicaTarget } from '../config/seed-slave';
 import { sourceAddressOptions } from './source-address';
-import type { ReplicasConfig, ReplicaTarget } from '../seed/seed-config';
 
 /** Where a MySQL server listens (an RDS instance's Endpoint). */
 export interface MysqlEndpoint {

@@ -14,8 +14,8 @@ import {
   DescribeSecurityGroupsCommand,
 } from '@aws-sdk/client-ec2';
 import { createAwsClients, type AwsClients } from '../../src/aws/clients';
-import type { SandboxConfig } from '../../src/sandbox/config';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox/sandbox';
+import type { SandboxConfig } from '../../devkit/sandbox/config';
+import { startSandbox, type RunningSandbox } from '../../devkit/sandbox/sandbox';
 
 export const MASTER = { user: 'admin', password: 'sandbox-secret-1' };
 
