@@ -42,6 +42,14 @@ export const ALERT_CHANNEL = 'C0ALERTS';
 export const ALICE = { id: 'U0ALICE', name: 'alice' };
 export const OPS_CHANNEL = { id: 'C0OPS', name: 'ops' };
 
+/**
+ * Where the stack's bot and workers connect to databases from (`network.sourceAddress`): an
+ * address of their own, so the sandbox's security groups admit them only by a rule for it. The
+ * test process itself connects from 127.0.0.1.
+ */
+export const WORKER_ADDRESS = '127.3.0.1';
+export const WORKER_CIDR = `${WORKER_ADDRESS}/32`;
+
 /** The default policy: ALICE (group operators, also the admins) may run every /ops subcommand. */
 export const DEFAULT_ACCESS = {
   admins: 'operators',
@@ -137,7 +145,12 @@ export class E2eStack {
     this.database = await createTestDatabase('e2e');
     if (this.options.sandbox) {
       this.sandbox = await startTestSandbox(this.options.sandbox.config);
-      if (this.options.sandbox.seed) await seedSandbox(this.sandbox.clients, { big: false });
+      // Production admits the test process (127.0.0.1) and the stack's bot and workers.
+      if (this.options.sandbox.seed)
+        await seedSandbox(this.sandbox.clients, {
+          big: false,
+          admit: ['127.0.0.1/32', WORKER_CIDR],
+        });
       // The SDK wants credentials; the sandbox accepts any.
       Object.assign(this.env, {
         E2E_AWS_KEY_ID: 'AKIASANDBOX000000000',
@@ -167,6 +180,7 @@ export class E2eStack {
       },
       runbook: { progressIntervalMs: 0 },
       log: { level: 'info' },
+      network: { sourceAddress: WORKER_ADDRESS },
       ...(this.sandbox
         ? {
             aws: {
@@ -218,7 +232,7 @@ export class E2eStack {
     this.workers.push(child);
     let output = '';
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`worker did not start:\n${output}`)), 30_000);
+      const timer = setTimeout(() => reject(new Error(`worker did not start:\n${output}`)), 90_000);
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
         this.workerOutput += chunk.toString();
