@@ -1,5 +1,5 @@
 import type { AuditRow } from '../../src/audit/audit-event';
-import { ALICE, E2eStack, jobIdIn } from '../../test/helpers/e2e-stack';
+import { ALICE, E2eStack, WORKER_CIDR, jobIdIn } from '../../test/helpers/e2e-stack';
 import type { PhaseTime, SeedOutcome, SeedSlaveInputs } from './seed-inputs';
 
 /**
@@ -54,7 +54,7 @@ export async function runOpsdeckSeed(
         sourceTls: 'disabled',
       },
     },
-    restoreTable: { workerCidr: '127.0.0.1/32' },
+    restoreTable: { workerCidr: WORKER_CIDR },
     // The manual procedure polls every 500 ms too.
     seedSlave: { pollSeconds: 0.5 },
     runbook: { progressIntervalMs: 5000 },

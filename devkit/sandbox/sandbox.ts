@@ -8,9 +8,19 @@ import { MariadbSupervisor } from './mariadb-process';
 import { DbInstanceFleet } from './rds/db-instance-fleet';
 import { createRdsService } from './rds/rds-service';
 import { createRoute53Service } from './route53/route53-service';
+import { BucketStore } from './s3/bucket-store';
+import { createS3Service } from './s3/s3-service';
 import { createSandboxServer } from './server';
 import { STATE_FILE, StateStore } from './state-store';
 import { ensureCertificateAuthority } from './tls-certificates';
+
+/** A connection a DB instance's security groups did not admit. */
+export interface RefusedConnection {
+  at: Date;
+  instance: string;
+  client: string;
+  reason: string;
+}
 
 export interface RunningSandbox {
   /** Base URL for the SDK clients' `endpoint`. */
@@ -22,6 +32,8 @@ export interface RunningSandbox {
    * by it, so clients verify instances against it (`tls.caFile`).
    */
   caFile: string;
+  /** The last connections (up to 200) that security groups refused, oldest first. */
+  refusedConnections(): readonly RefusedConnection[];
   /** Stops the HTTP server and every mariadbd the sandbox runs; state stays on disk. */
   stop(): Promise<void>;
 }
@@ -33,9 +45,13 @@ export function sandboxCaFile(dataDir: string): string {
 
 /**
  * Starts the sandbox cloud: loads its state, brings back the DB instances that existed, and
- * serves the RDS, EC2 and Route53 APIs on one port. `port: 0` picks a free port.
+ * serves the RDS, EC2, Route53 and S3 APIs on one port. `port: 0` picks a free port. Each DB
+ * instance's endpoint admits only what its security groups allow; `onRefused` hears of the rest.
  */
-export async function startSandbox(options: Partial<SandboxConfig> = {}): Promise<RunningSandbox> {
+export async function startSandbox(
+  options: Partial<SandboxConfig> = {},
+  hooks: { onRefused?: (refused: RefusedConnection) => void } = {},
+): Promise<RunningSandbox> {
   const config = SandboxConfig.parse(options);
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
@@ -44,7 +60,18 @@ export async function startSandbox(options: Partial<SandboxConfig> = {}): Promis
     dirname(sandboxCaFile(dataDir)),
     'opsdeck sandbox CA',
   );
-  const fleet = new DbInstanceFleet(store, new MariadbSupervisor(), { ...config, dataDir, ca });
+  const refused: RefusedConnection[] = [];
+  const fleet = new DbInstanceFleet(store, new MariadbSupervisor(), {
+    ...config,
+    dataDir,
+    ca,
+    onRefused: (instance, client, reason) => {
+      const entry = { at: new Date(), instance, client, reason };
+      refused.push(entry);
+      if (refused.length > 200) refused.shift();
+      hooks.onRefused?.(entry);
+    },
+  });
   await fleet.resume();
   const rds = createRdsService(store, fleet, {
     region: config.region,
@@ -53,7 +80,8 @@ export async function startSandbox(options: Partial<SandboxConfig> = {}): Promis
   });
   const ec2 = createEc2Service(store, { region: config.region, pendingMs: config.createDelayMs });
   const route53 = createRoute53Service(store, { syncDelayMs: config.route53SyncDelayMs });
-  const server = createSandboxServer({ query: [rds, ec2], rest: [route53] });
+  const s3 = createS3Service(new BucketStore(join(dataDir, 's3')), { region: config.region });
+  const server = createSandboxServer({ query: [rds, ec2], rest: [route53], http: [s3] });
   try {
     await new Promise<void>((done, fail) => {
       server.once('error', fail);
@@ -68,6 +96,7 @@ export async function startSandbox(options: Partial<SandboxConfig> = {}): Promis
     url: `http://${config.host}:${port}`,
     dataDir,
     caFile: ca.caFile,
+    refusedConnections: () => [...refused],
     async stop() {
       await new Promise<void>((done) => {
         server.close(() => done());

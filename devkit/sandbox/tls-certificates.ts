@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -78,7 +78,9 @@ export async function ensureCertificateAuthority(
 /**
  * A server certificate in `dir` (cert.pem, key.pem) signed by `ca`, naming `dnsNames` and
  * `ipAddresses` as subject alternative names (what clients check the host they dialled against),
- * for TLS servers only (extendedKeyUsage serverAuth). Kept when it exists already.
+ * for TLS servers only (extendedKeyUsage serverAuth). Kept when it exists already with exactly
+ * these names and this CA's signature; made anew otherwise (a DB instance's endpoint that moved to
+ * another address on a restart, a CA made anew).
  */
 export async function ensureServerCertificate(
   ca: CertificateAuthority,
@@ -86,7 +88,8 @@ export async function ensureServerCertificate(
   names: { dnsNames: string[]; ipAddresses: string[] },
 ): Promise<ServerCertificate> {
   const certificate = { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') };
-  if (existsSync(certificate.certFile) && existsSync(certificate.keyFile)) return certificate;
+  if (existsSync(certificate.keyFile) && (await certificateFits(certificate.certFile, ca, names)))
+    return certificate;
   const checked = [...names.dnsNames, ...names.ipAddresses];
   if (checked.length === 0 || checked.some((name) => !/^[A-Za-z0-9.:-]{1,253}$/.test(name)))
     throw new Error(`not a certificate name list: ${JSON.stringify(checked)}`);
@@ -149,6 +152,32 @@ export async function ensureServerCertificate(
     throw error;
   }
   return certificate;
+}
+
+/** True when `certFile` exists, names exactly `names` and is signed by `ca`. */
+async function certificateFits(
+  certFile: string,
+  ca: CertificateAuthority,
+  names: { dnsNames: string[]; ipAddresses: string[] },
+): Promise<boolean> {
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(await readFile(certFile));
+  } catch {
+    return false;
+  }
+  const wanted = [
+    ...names.ipAddresses.map((ip) => `IP Address:${ip}`),
+    ...names.dnsNames.map((dns) => `DNS:${dns}`),
+  ];
+  const held = (certificate.subjectAltName ?? '').split(', ');
+  const authority = new X509Certificate(await readFile(ca.caFile));
+  return (
+    held.length === wanted.length &&
+    wanted.every((name) => held.includes(name)) &&
+    certificate.checkIssued(authority) &&
+    certificate.verify(authority.publicKey)
+  );
 }
 
 async function openssl(args: string[]): Promise<void> {

@@ -6,8 +6,10 @@ import { describeError } from '../errors';
 const USAGE = [
   'usage: opsdeck <command>',
   '  config check [<file>]       validate a config file (default: $OPSDECK_CONFIG or ./opsdeck.yaml); starts nothing',
-  '  audit verify                check the audit trail hash chain',
+  '  audit verify                check the audit trail: hash chain, and signed digests (audit.anchor)',
+  '  audit keygen [--output <f>] a new Ed25519 key pair for audit.anchor',
   '  audit export --since <t> --until <t> [--actor <id>] [--command <name>] --format md|csv|json',
+  '  worker [--role runbooks|feeds|all]   run a worker until stopped (bin/opsdeck; no role: runbooks here, feeds in a child process)',
 ].join('\n');
 
 /** `opsdeck …`: operator commands that run and exit. Returns the exit code. */

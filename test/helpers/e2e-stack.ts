@@ -17,7 +17,9 @@ import {
   type FakeMessage,
   type FakeSlackApi,
 } from '../../devkit/slack/fake-slack-api';
+import type { DeliverOptions } from '../../devkit/slack/fake-socket-mode';
 import { slackSignatureHeaders } from '../../devkit/slack/sign-request';
+import { socketModeDelivery, type SlackTransport } from '../../devkit/slack/slack-delivery';
 import {
   blockActionBody,
   slashCommandBody,
@@ -42,9 +44,18 @@ export { waitFor };
 
 export const SIGNING_SECRET = 'e2e-signing-secret-0123456789abcdef';
 export const BOT_TOKEN = 'xoxb-e2e-0000000000-1111111111-abcdefABCDEF0123';
+export const APP_TOKEN = 'xapp-1-A0OPSDECK-2222222222-abcdefABCDEF0123';
 export const ALERT_CHANNEL = 'C0ALERTS';
 export const ALICE = { id: 'U0ALICE', name: 'alice' };
 export const OPS_CHANNEL = { id: 'C0OPS', name: 'ops' };
+
+/**
+ * Where the stack's bot and workers connect to databases from (`network.sourceAddress`): an
+ * address of their own, so the sandbox's security groups admit them only by a rule for it. The
+ * test process itself connects from 127.0.0.1.
+ */
+export const WORKER_ADDRESS = '127.3.0.1';
+export const WORKER_CIDR = `${WORKER_ADDRESS}/32`;
 
 /** The default policy: ALICE (group operators, also the admins) may run every /ops subcommand. */
 export const DEFAULT_ACCESS = {
@@ -62,6 +73,13 @@ export interface E2eStackOptions {
   usergroups?: Record<string, string[]>;
   /** Start a sandbox cloud of the stack's own (seeded if asked) and point `aws` at it. */
   sandbox?: { seed?: boolean; config?: Partial<SandboxConfig> };
+  /**
+   * How Slack reaches the bot: signed HTTP POSTs to the Bolt receiver (default), or envelopes
+   * over Socket Mode (the bot connects to the fake Slack with an app-level token).
+   */
+  transport?: SlackTransport;
+  /** Socket Mode's reconnect waits (`slack.socket`); fast by default, for tests. */
+  socket?: { reconnectBaseMs?: number; reconnectMaxMs?: number };
 }
 
 const ROOT = join(__dirname, '../..');
@@ -73,13 +91,14 @@ export interface SlackResponse {
 }
 
 /**
- * One isolated opsdeck for an end-to-end test: a fake Slack Web API, the real Bolt HTTP
- * receiver in this process, and real worker processes (spawned, so they can be killed), all
- * on a Redis prefix of their own and an audit database of their own. `overrides` replace whole
- * config sections (`access` defaults to DEFAULT_ACCESS).
+ * One isolated opsdeck for an end-to-end test: a fake Slack Web API, the real Bolt receiver
+ * (HTTP, or Socket Mode with the `transport` option) in this process, and real worker processes
+ * (spawned, so they can be killed), all on a Redis prefix of their own and an audit database of
+ * their own. `overrides` replace whole config sections (`access` defaults to DEFAULT_ACCESS).
  */
 export class E2eStack {
   readonly prefix = uniqueName('e2e');
+  readonly transport: SlackTransport;
   readonly env: NodeJS.ProcessEnv;
   readonly configPath: string;
   slack!: FakeSlackApi;
@@ -92,6 +111,8 @@ export class E2eStack {
   database!: { name: string; drop: () => Promise<void> };
   /** Bot log lines, with `captureBotLog`. */
   readonly botLog: string[] = [];
+  /** How long each answer to a delivered request took (HTTP response, or Socket Mode ack). */
+  readonly answerMs: number[] = [];
   /** Everything the worker processes wrote to stdout and stderr. */
   workerOutput = '';
   private workers: ChildProcess[] = [];
@@ -101,6 +122,7 @@ export class E2eStack {
     private readonly overrides: Record<string, unknown> = {},
     private readonly options: E2eStackOptions = {},
   ) {
+    this.transport = options.transport ?? 'http';
     const dir = mkdtempSync(join(tmpdir(), 'opsdeck-e2e-'));
     this.configPath = join(dir, 'opsdeck.yaml');
     this.env = {
@@ -108,6 +130,7 @@ export class E2eStack {
       OPSDECK_CONFIG: this.configPath,
       E2E_SLACK_SIGNING_SECRET: SIGNING_SECRET,
       E2E_SLACK_BOT_TOKEN: BOT_TOKEN,
+      E2E_SLACK_APP_TOKEN: APP_TOKEN,
     };
   }
 
@@ -122,15 +145,18 @@ export class E2eStack {
 
   async start(): Promise<this> {
     this.slack = await startFakeSlackApi({
+      appToken: APP_TOKEN,
       channels: { [ALERT_CHANNEL]: 'devops_alert' },
       ...(this.options.usergroups && { usergroups: this.options.usergroups }),
     });
     this.database = await createTestDatabase('e2e');
     if (this.options.sandbox) {
       this.sandbox = await startTestSandbox(this.options.sandbox.config);
+      // Production admits the test process (127.0.0.1) and the stack's bot and workers.
       if (this.options.sandbox.seed)
         await seedSandbox(this.sandbox.clients, {
           big: false,
+          admit: ['127.0.0.1/32', WORKER_CIDR],
           caFile: this.sandbox.sandbox.caFile,
         });
       // The SDK wants credentials; the sandbox accepts any.
@@ -141,13 +167,15 @@ export class E2eStack {
     }
     const doc = {
       slack: {
-        mode: 'http',
+        mode: this.transport,
         signingSecretEnv: 'E2E_SLACK_SIGNING_SECRET',
         botTokenEnv: 'E2E_SLACK_BOT_TOKEN',
+        appTokenEnv: 'E2E_SLACK_APP_TOKEN',
         apiUrl: this.slack.url,
         alertChannel: ALERT_CHANNEL,
+        socket: { reconnectBaseMs: 200, reconnectMaxMs: 2000, ...this.options.socket },
       },
-      http: { host: '127.0.0.1', port: 0, workerPort: 0 },
+      http: { host: '127.0.0.1', port: 0, workerPort: 0, feedsWorkerPort: 0 },
       redis: { url: REDIS_URL, prefix: this.prefix },
       mysql: {
         host: MYSQL.host,
@@ -166,6 +194,7 @@ export class E2eStack {
       },
       runbook: { progressIntervalMs: 0 },
       log: { level: 'info' },
+      network: { sourceAddress: WORKER_ADDRESS },
       ...(this.sandbox
         ? {
             aws: {
@@ -202,18 +231,22 @@ export class E2eStack {
     return this;
   }
 
-  /** Starts a worker process; resolves once it reports ready. */
-  async startWorker(): Promise<ChildProcess> {
+  /** Starts a worker process (every role in it, unless `args` say otherwise); resolves once it reports ready. */
+  async startWorker(args: string[] = ['--role', 'all']): Promise<ChildProcess> {
     // node itself with tsx as a loader (not the tsx CLI, which forks): a SIGKILL must hit the worker.
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/app/worker.ts')], {
-      cwd: ROOT,
-      env: this.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'src/app/worker.ts'), ...args],
+      {
+        cwd: ROOT,
+        env: this.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.workers.push(child);
     let output = '';
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`worker did not start:\n${output}`)), 30_000);
+      const timer = setTimeout(() => reject(new Error(`worker did not start:\n${output}`)), 90_000);
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
         this.workerOutput += chunk.toString();
@@ -244,7 +277,10 @@ export class E2eStack {
     await exited;
   }
 
-  /** POSTs a signed request as Slack would; `timestamp` overrides the signing time. */
+  /**
+   * POSTs a signed request to the HTTP receiver as Slack would (whatever the transport: with
+   * Socket Mode there is none, and this finds out); `timestamp` overrides the signing time.
+   */
   async post(
     body: string,
     options: { secret?: string; timestamp?: number } = {},
@@ -258,13 +294,19 @@ export class E2eStack {
     const res = await fetch(`${this.botUrl}/slack/events`, { method: 'POST', headers, body });
     const text = await res.text();
     const ms = performance.now() - started;
-    let parsed: SlackResponse['body'] = text;
-    try {
-      parsed = JSON.parse(text) as SlackResponse['body'];
-    } catch {
-      // not JSON: keep the text
-    }
-    return { status: res.status, body: parsed, ms };
+    this.answerMs.push(ms);
+    return { status: res.status, body: parseAnswer(text), ms };
+  }
+
+  /**
+   * Sends a request in Slack's format the way the stack's transport does: a signed POST, or an
+   * envelope over Socket Mode answered by its ack (`options` play what Slack does to envelopes).
+   */
+  async deliver(body: string, options: DeliverOptions = {}): Promise<SlackResponse> {
+    if (this.transport === 'http') return this.post(body);
+    const answer = await socketModeDelivery(this.slack.socket, options)(body);
+    this.answerMs.push(answer.ms);
+    return { status: answer.status, body: parseAnswer(answer.text), ms: answer.ms };
   }
 
   slashBody(text: string, extra: Partial<SlashCommandRequest> = {}): string {
@@ -279,7 +321,7 @@ export class E2eStack {
   }
 
   slash(text: string, extra: Partial<SlashCommandRequest> = {}): Promise<SlackResponse> {
-    return this.post(this.slashBody(text, extra));
+    return this.deliver(this.slashBody(text, extra));
   }
 
   clickBody(
@@ -299,8 +341,8 @@ export class E2eStack {
   }
 
   /**
-   * Clicks a button as `user` (a signed block_actions payload) and resolves with what the bot
-   * answered through the click's response_url.
+   * Clicks a button as `user` (a block_actions payload, by the stack's transport) and resolves
+   * with what the bot answered through the click's response_url.
    */
   async click(
     actionId: string,
@@ -317,7 +359,7 @@ export class E2eStack {
       responseUrl: this.slack.responseUrl(responseId),
       messageTs,
     });
-    const res = await this.post(body);
+    const res = await this.deliver(body);
     if (res.status !== 200) throw new Error(`click answered HTTP ${res.status}`);
     const call = await waitFor(
       () =>
@@ -409,6 +451,15 @@ export class E2eStack {
     await this.sandbox?.dispose();
     await deleteRedisPrefix(this.redis, this.prefix);
     this.redis.disconnect();
+  }
+}
+
+/** An answer's body: its JSON, or the text itself. */
+function parseAnswer(text: string): SlackResponse['body'] {
+  try {
+    return JSON.parse(text) as SlackResponse['body'];
+  } catch {
+    return text;
   }
 }
 

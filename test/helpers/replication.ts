@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import mysql, { type Connection, type Pool, type RowDataPacket } from 'mysql2/promise';
-import { loadMysqlTls, mysqlTlsOptions } from '../../src/mysql/connection-tls';
+import { mysqlConnectOptions } from '../../src/mysql/connect-options';
+import { loadMysqlTls } from '../../src/mysql/connection-tls';
 import { tableChecksum, type TableChecksum } from '../../src/mysql/table-checksum';
 import { readTableShape } from '../../src/mysql/table-shape';
 import {
@@ -91,7 +92,7 @@ export function standaloneTls(server: StandaloneServer) {
   const endpoint = { host: server.host, port: server.port };
   return {
     ...endpoint,
-    ...mysqlTlsOptions(
+    ...mysqlConnectOptions(
       endpoint,
       loadMysqlTls('test', { mode: 'verify-identity', caFile: server.caFile }),
     ),

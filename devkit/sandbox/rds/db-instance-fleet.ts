@@ -1,13 +1,13 @@
 import { cp, rm } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import {
-  archiveClosedBinlogs,
-  binlogHistory,
-  replayBinlogs,
-  rotateArchiveAndPurge,
-} from '../binlog-history';
+import { join } from 'node:path';
+import { binlogHistory, replayBinlogs, rotateArchiveAndPurge } from '../binlog-history';
+import { freePort } from '../free-port';
 import { isMariadbdFor, runAsRoot, sleep, type MariadbSupervisor } from '../mariadb-process';
+import { admit } from '../network/admission';
+import { DbGate, type DbGateOptions } from '../network/db-gate';
+import { nextDbInstanceAddress } from '../network/loopback-addresses';
 import type { DbInstanceRecord, StateStore } from '../state-store';
+import { snapshotInstance } from './source-snapshot';
 import { ensureTemplateDatadir } from '../template-datadir';
 import { ensureServerCertificate, type CertificateAuthority } from '../tls-certificates';
 
@@ -26,6 +26,8 @@ export interface FleetOptions {
   requireSecureTransport: boolean;
   /** How long `stop()` waits for background work once every server is stopped (default 30 s). */
   stopTasksTimeoutMs?: number;
+  /** Told about every connection a security group refused (default: nothing). */
+  onRefused?: (instance: string, client: string, reason: string) => void;
 }
 
 export const REPLICATION_USER = 'rdsrepladmin';
@@ -42,6 +44,10 @@ export class DbInstanceFleet {
   /** Each instance's creation or restart while it runs: a deletion waits for it. */
   private readonly inFlight = new Map<DbInstanceRecord, Promise<void>>();
   private rotating = false;
+  /** Each serving instance's endpoint, by identifier. */
+  private readonly gates = new Map<string, DbGate>();
+  /** Addresses whose endpoint is being opened right now (concurrent creations skip them). */
+  private readonly openingAddresses = new Set<string>();
 
   constructor(
     private readonly store: StateStore,
@@ -67,15 +73,17 @@ export class DbInstanceFleet {
   }
 
   /**
-   * The names an instance's certificate holds: its endpoint address (127.0.0.1, as an IP SAN) and
-   * its endpoint name, `<identifier>.<region>.rds.sandbox.internal` (RDS certificates name the
-   * `<identifier>.<id>.<region>.rds.amazonaws.com` endpoint). Not `localhost`: a client that dials
-   * another name than the endpoint must see the name check fail.
+   * The names an instance's certificate holds: its endpoint's address (127.2.X.Y, as an IP SAN:
+   * clients reach the server through the endpoint's gate, and TLS passes through it), its
+   * endpoint name `<identifier>.<region>.rds.sandbox.internal` (RDS certificates name the
+   * `<identifier>.<id>.<region>.rds.amazonaws.com` endpoint), and 127.0.0.1, where its read
+   * replicas reach its mariadbd inside the sandbox's "AWS network". Not `localhost`: a client that
+   * dials another name must see the name check fail.
    */
   certificateNames(record: DbInstanceRecord): { dnsNames: string[]; ipAddresses: string[] } {
     return {
       dnsNames: [`${record.identifier}.${this.options.region}.rds.sandbox.internal`],
-      ipAddresses: ['127.0.0.1'],
+      ipAddresses: [record.address, '127.0.0.1'],
     };
   }
 
@@ -90,6 +98,8 @@ export class DbInstanceFleet {
         await this.supervisor.stop(record.pid);
       }
       delete record.pid;
+      record.internalPort ??= await freePort(); // state written before endpoints had gates
+      if (record.status !== 'deleting') await this.reopenEndpoint(record);
     }
     this.store.save();
     for (const record of Object.values(this.records)) {
@@ -104,6 +114,8 @@ export class DbInstanceFleet {
 
   async stop(): Promise<void> {
     clearInterval(this.rotateTimer);
+    await Promise.all([...this.gates.values()].map((gate) => gate.close()));
+    this.gates.clear();
     await this.supervisor.stopAll();
     // With every server stopped, background work fails fast; one that still hangs is named and
     // left behind rather than holding up the stop (and a test's teardown) for ever.
@@ -123,8 +135,9 @@ export class DbInstanceFleet {
     this.store.save();
   }
 
-  /** Records a new `creating` instance and builds it in the background. */
-  create(record: DbInstanceRecord): void {
+  /** Records a new `creating` instance, behind its endpoint, and builds it in the background. */
+  create(record: DbInstanceRecord, endpoint: DbGate): void {
+    this.gates.set(record.identifier, endpoint);
     this.records[record.identifier] = record;
     this.store.save();
     this.provision(record);
@@ -157,12 +170,13 @@ export class DbInstanceFleet {
   /**
    * Background work on one instance (its creation or restart); its failure marks the instance
    * `failed`, unless the sandbox is stopping (the instance keeps its status and the work is redone
-   * on the next start) or the instance is being deleted. A deletion waits for it (see destroy).
+   * on the next start) or the instance is being deleted anyway. A deletion waits for it (see
+   * destroy): this is the one record of work in flight on an instance.
    */
   private runOrFail(record: DbInstanceRecord, work: Promise<void>, what: string): void {
     const settled = work.catch((error: unknown) => {
-      if (this.supervisor.isClosed) return;
-      if (record.status !== 'deleting') this.setStatus(record, 'failed');
+      if (this.supervisor.isClosed || record.status === 'deleting') return;
+      this.setStatus(record, 'failed');
       throw error;
     });
     this.inFlight.set(record, settled);
@@ -178,17 +192,20 @@ export class DbInstanceFleet {
     const dataDir = this.dataDirOf(record);
     await rm(dataDir, { recursive: true, force: true });
     await rm(this.archiveDirOf(record.resourceId), { recursive: true, force: true });
+    const origin = record.origin;
+    if (origin?.kind === 'replica') {
+      await this.startReplica(record, origin.sourceIdentifier);
+      return;
+    }
     await cp(this.templateDir(), dataDir, { recursive: true });
     await this.launch(record);
-    const origin = record.origin;
     if (origin?.kind === 'new') await this.initialize(record, origin.masterPassword);
     else if (origin?.kind === 'restore') {
       const source = this.archiveDirOf(origin.sourceResourceId);
       const sourceDataDir = join(this.options.dataDir, 'instances', origin.sourceResourceId);
       const files = await binlogHistory(sourceDataDir, source);
       await replayBinlogs(files, dataDir, new Date(origin.stopAt));
-    } else if (origin?.kind === 'replica')
-      await this.startReplication(record, origin.sourceIdentifier);
+    }
   }
 
   private async initialize(record: DbInstanceRecord, masterPassword: string): Promise<void> {
@@ -205,40 +222,35 @@ export class DbInstanceFleet {
   }
 
   /**
-   * A replica starts from the source's archived history (the server itself may have purged it),
-   * then replicates from where that history ends: the start of the source's active binlog, by
-   * file and position as RDS for MySQL replicas do (GTID only where gtid_mode is on). So, as on
-   * RDS, SHOW SLAVE STATUS's Relay_Master_Log_File / Exec_Master_Log_Pos are source coordinates,
-   * and a replica stopped while its source purges the file it is at fails with IO error 1236
-   * "Could not find first log file name in binary log index file" when started again (by GTID, a
-   * MariaDB replica would find its position in a later file's GTID list and carry on).
+   * A replica starts from a snapshot of its source (a copy of its data at one binary log
+   * position, as RDS copies a storage snapshot), then replicates from that position, by file and
+   * position as RDS for MySQL replicas do (GTID only where gtid_mode is on). So, as on RDS, SHOW
+   * SLAVE STATUS's Relay_Master_Log_File / Exec_Master_Log_Pos are source coordinates, and a
+   * replica stopped while its source purges the file it is at fails with IO error 1236 "Could
+   * not find first log file name in binary log index file" when started again (by GTID, a MariaDB
+   * replica would find its position in a later file's GTID list and carry on). The source keeps
+   * its binlogs meanwhile (rotateAll skips it until the replica is available).
    */
-  private async startReplication(
-    record: DbInstanceRecord,
-    sourceIdentifier: string,
-  ): Promise<void> {
+  private async startReplica(record: DbInstanceRecord, sourceIdentifier: string): Promise<void> {
     const source = this.records[sourceIdentifier];
     if (!source) throw new Error(`source instance ${sourceIdentifier} is gone`);
-    const sourceDataDir = this.dataDirOf(source);
-    await runAsRoot(sourceDataDir, 'FLUSH BINARY LOGS');
-    await archiveClosedBinlogs(sourceDataDir, this.archiveDirOf(source.resourceId));
-    const history = await binlogHistory(sourceDataDir, this.archiveDirOf(source.resourceId));
     const dataDir = this.dataDirOf(record);
-    await replayBinlogs(history.slice(0, -1), dataDir);
-    // The source does not rotate while its replica is being built (rotateAll), so the file opened
-    // by the FLUSH above is still the active one, and the replayed history ends where it starts.
-    const active = basename(history[history.length - 1]!);
+    const at = await snapshotInstance(this.dataDirOf(source), dataDir);
+    await this.launch(record);
     // Kept in step, so that switching the replica to GTID later starts from the same place.
-    await runAsRoot(dataDir, 'SET GLOBAL gtid_slave_pos = @@gtid_binlog_pos');
-    // Over TLS, the source's certificate and name checked, as RDS replicas connect.
+    await runAsRoot(dataDir, 'SET GLOBAL gtid_slave_pos = ?', [at.gtid]);
+    // RDS replicates inside AWS's network whatever the security groups say: the replica connects
+    // to the source's mariadbd itself, not through its endpoint's gate. Over TLS, the source's
+    // certificate (it names 127.0.0.1 for this) and name checked, as RDS replicas connect.
     await runAsRoot(
       dataDir,
-      "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=?, MASTER_USER=?, MASTER_PASSWORD=?, MASTER_LOG_FILE=?, MASTER_LOG_POS=4, MASTER_USE_GTID=no, MASTER_SSL=1, MASTER_SSL_CA=?, MASTER_SSL_VERIFY_SERVER_CERT=1",
+      "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=?, MASTER_USER=?, MASTER_PASSWORD=?, MASTER_LOG_FILE=?, MASTER_LOG_POS=?, MASTER_USE_GTID=no, MASTER_SSL=1, MASTER_SSL_CA=?, MASTER_SSL_VERIFY_SERVER_CERT=1",
       [
-        source.port,
+        source.internalPort,
         REPLICATION_USER,
         this.store.state.replicationPassword,
-        active,
+        at.file,
+        at.pos,
         this.options.ca.caFile,
       ],
     );
@@ -277,7 +289,13 @@ export class DbInstanceFleet {
     if (running) await runAsRoot(dataDir, 'START SLAVE');
   }
 
+  /**
+   * Starts the instance's mariadbd behind its endpoint, the gate its security groups guard: the
+   * gate first (a restart may move it to a new address), then a certificate naming that address,
+   * then the server, then the gate lets connections through to it.
+   */
   private async launch(record: DbInstanceRecord): Promise<void> {
+    const gate = await this.reopenEndpoint(record);
     const certificate = await ensureServerCertificate(
       this.options.ca,
       this.certificateDirOf(record.resourceId),
@@ -285,7 +303,7 @@ export class DbInstanceFleet {
     );
     record.pid = await this.supervisor.start({
       dataDir: this.dataDirOf(record),
-      port: record.port,
+      port: record.internalPort,
       serverId: record.serverId,
       bufferPoolSize: this.options.innodbBufferPoolSize,
       binlog: true,
@@ -293,6 +311,82 @@ export class DbInstanceFleet {
       tls: { ...certificate, requireSecureTransport: this.options.requireSecureTransport },
     });
     this.store.save();
+    gate.serve(record.internalPort);
+  }
+
+  /**
+   * Opens the endpoint of a new instance: its gate on the first DB instance address (127.2.X.Y)
+   * where `port` is free, so that every instance can listen on the port RDS gives it (3306, or its
+   * source's) as on AWS, and several sandboxes on one machine never take the same endpoint. Until
+   * the instance serves, the gate answers nothing. `create` takes it over; `close()` it otherwise.
+   */
+  async openEndpoint(identifier: string, port: number): Promise<{ address: string; gate: DbGate }> {
+    const own = Object.values(this.records).map((record) => record.address);
+    const tried: string[] = [];
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const address = nextDbInstanceAddress([...own, ...tried, ...this.openingAddresses]);
+      tried.push(address);
+      this.openingAddresses.add(address);
+      try {
+        return { address, gate: await DbGate.open(this.gateOptions(identifier, address, port)) };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      } finally {
+        this.openingAddresses.delete(address);
+      }
+    }
+    throw new Error(
+      `port ${port} is taken on ${tried.length} DB instance addresses (${tried[0]} to ${tried.at(-1)}): does a server listen on it on every address?`,
+    );
+  }
+
+  private async closeEndpoint(identifier: string): Promise<void> {
+    const gate = this.gates.get(identifier);
+    this.gates.delete(identifier);
+    await gate?.close();
+  }
+
+  /** After a restart: the endpoint at the same address, or (taken meanwhile) at a new one. */
+  private async reopenEndpoint(record: DbInstanceRecord): Promise<DbGate> {
+    const existing = this.gates.get(record.identifier);
+    if (existing) return existing;
+    try {
+      if (!record.address) throw Object.assign(new Error('no address yet'), { code: 'EADDRINUSE' });
+      const gate = await DbGate.open(
+        this.gateOptions(record.identifier, record.address, record.port),
+      );
+      this.gates.set(record.identifier, gate);
+      return gate;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      const before = record.address;
+      const { address, gate } = await this.openEndpoint(record.identifier, record.port);
+      record.address = address;
+      this.gates.set(record.identifier, gate);
+      if (before)
+        console.error(
+          `sandbox: ${record.identifier}'s endpoint ${before}:${record.port} is taken; it moved to ${record.address}:${record.port}`,
+        );
+      this.store.save();
+      return gate;
+    }
+  }
+
+  private gateOptions(identifier: string, address: string, port: number): DbGateOptions {
+    return {
+      address,
+      port,
+      // The instance's groups and every rule are read at each connection: changes apply at once.
+      admit: (client) => {
+        const record = this.records[identifier];
+        return admit(this.store.state, {
+          groupIds: record?.vpcSecurityGroupIds ?? [],
+          port,
+          client,
+        });
+      },
+      onRefused: (client, reason) => this.options.onRefused?.(identifier, client, reason),
+    };
   }
 
   private async destroy(record: DbInstanceRecord): Promise<void> {
@@ -301,6 +395,7 @@ export class DbInstanceFleet {
     // server: its pid is known only once it serves): removing files under it left a half-deleted
     // datadir and a server running on it. It ends first.
     await this.inFlight.get(record)?.catch(() => undefined);
+    await this.closeEndpoint(record.identifier);
     if (record.pid !== undefined) await this.supervisor.stop(record.pid);
     await rm(this.dataDirOf(record), { recursive: true, force: true });
     await rm(this.archiveDirOf(record.resourceId), { recursive: true, force: true });

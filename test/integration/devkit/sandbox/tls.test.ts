@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { CreateDBInstanceReadReplicaCommand, type DBInstance } from '@aws-sdk/client-rds';
 import mysql, { type RowDataPacket } from 'mysql2/promise';
 import { ErrorCode } from '../../../../src/errors';
@@ -15,6 +16,7 @@ import {
   describeTestInstance,
   MASTER,
   startTestSandbox,
+  testClientsGroup,
   waitTestInstanceAvailable,
   type TestSandbox,
 } from '../../../helpers/sandbox';
@@ -22,10 +24,12 @@ import { waitFor } from '../../../helpers/wait-for';
 
 /**
  * The sandbox's instances behave like current RDS: TLS only (require_secure_transport=ON), a
- * certificate from the sandbox's CA naming the endpoint (127.0.0.1 as an IP SAN, the endpoint
- * name as a DNS SAN), and read replicas that replicate over TLS with the source's certificate
- * checked. A client checking identity gets in; a plain one, one trusting another CA, and one
- * dialling a name the certificate does not hold are refused.
+ * certificate from the sandbox's CA naming the endpoint (its address 127.2.X.Y as an IP SAN, the
+ * endpoint name as a DNS SAN, and 127.0.0.1 where its replicas reach its mariadbd), and read
+ * replicas that replicate over TLS with the source's certificate checked. The TLS session passes
+ * through the endpoint's gate (the security group check) to the mariadbd. A client checking
+ * identity gets in; a plain one, one trusting another CA, and one dialling an address the
+ * certificate does not hold are refused.
  */
 describe('sandbox instances serve TLS only, with certificates from the sandbox CA', () => {
   let t: TestSandbox;
@@ -46,12 +50,16 @@ describe('sandbox instances serve TLS only, with certificates from the sandbox C
   const endpoint = () => ({ host: prod.Endpoint!.Address!, port: prod.Endpoint!.Port! });
 
   /** A pool as the bot opens one: connection `databases.billing` with `tls`. */
-  function botPool(tls: Parameters<typeof loadMysqlTls>[1], host = endpoint().host) {
+  function botPool(
+    tls: Parameters<typeof loadMysqlTls>[1],
+    host = endpoint().host,
+    port = endpoint().port,
+  ) {
     return createMysqlPool(
       {
         name: 'databases.billing',
         host,
-        port: endpoint().port,
+        port,
         user: MASTER.user,
         password: MASTER.password,
         tls: loadMysqlTls('databases.billing', tls),
@@ -68,8 +76,8 @@ describe('sandbox instances serve TLS only, with certificates from the sandbox C
   });
 
   // The endpoint is an IP address: this passes only because the check is made against
-  // 127.0.0.1 (mysql2 alone would check an IP endpoint as 'localhost', which no certificate here
-  // names; see mysqlTlsOptions).
+  // 127.2.X.Y (mysql2 alone would check an IP endpoint as 'localhost', which no certificate here
+  // names; see mysqlConnectOptions).
   it('lets in a client that checks the certificate and the name against the sandbox CA', async () => {
     const conn = await connectTo(t, prod, 'app');
     const [rows] = await conn.query<RowDataPacket[]>(
@@ -104,7 +112,7 @@ describe('sandbox instances serve TLS only, with certificates from the sandbox C
     expect(error).toMatchObject({
       code: ErrorCode.MysqlTlsUnknownCa,
       message: expect.stringContaining(
-        `MySQL connection databases.billing (127.0.0.1:${endpoint().port}): the server's certificate is not signed by a CA this connection trusts`,
+        `MySQL connection databases.billing (${endpoint().host}:${endpoint().port}): the server's certificate is not signed by a CA this connection trusts`,
       ),
     });
     expect((error as Error).message).toContain(`trusted: ${other.caFile}`);
@@ -114,23 +122,30 @@ describe('sandbox instances serve TLS only, with certificates from the sandbox C
     ).rejects.toMatchObject({ code: ErrorCode.MysqlTlsUnknownCa });
   });
 
-  it('refuses a client that dialled a name the certificate does not hold', async () => {
-    // localhost reaches the same server, but the certificate names 127.0.0.1 and the endpoint name.
-    await expect(
-      withPool(
-        botPool({ mode: 'verify-identity', caFile: t.sandbox.caFile }, 'localhost'),
+  it('refuses a client that dialled an address the certificate does not hold', async () => {
+    // 127.0.0.77 reaches the same server (a forwarder to its endpoint, as an alias would), but the
+    // certificate names the endpoint's address, 127.0.0.1 and the endpoint name.
+    const alias = await forwarder('127.0.0.77', endpoint());
+    try {
+      await expect(
+        withPool(
+          botPool({ mode: 'verify-identity', caFile: t.sandbox.caFile }, alias.host, alias.port),
+          (pool) => pool.query('SELECT 1'),
+        ),
+      ).rejects.toMatchObject({
+        code: ErrorCode.MysqlTlsNameMismatch,
+        message: expect.stringContaining(
+          `databases.billing (127.0.0.77:${alias.port}): the server's certificate does not name 127.0.0.77 (IP: 127.0.0.77 is not in the cert's list: ${endpoint().host}, 127.0.0.1)`,
+        ),
+      });
+      // `required` with the CA checks the chain and not the name: the same dial is let in.
+      await withPool(
+        botPool({ mode: 'required', caFile: t.sandbox.caFile }, alias.host, alias.port),
         (pool) => pool.query('SELECT 1'),
-      ),
-    ).rejects.toMatchObject({
-      code: ErrorCode.MysqlTlsNameMismatch,
-      message: expect.stringMatching(
-        /databases\.billing \(localhost:\d+\): the server's certificate does not name localhost .*IP Address:127\.0\.0\.1, DNS:prod\.us-east-1\.rds\.sandbox\.internal/,
-      ),
-    });
-    // `required` with the CA checks the chain and not the name: the same dial is let in.
-    await withPool(botPool({ mode: 'required', caFile: t.sandbox.caFile }, 'localhost'), (pool) =>
-      pool.query('SELECT 1'),
-    );
+      );
+    } finally {
+      await alias.close();
+    }
   });
 
   it('makes read replicas that replicate over TLS with the source certificate checked', async () => {
@@ -138,6 +153,7 @@ describe('sandbox instances serve TLS only, with certificates from the sandbox C
       new CreateDBInstanceReadReplicaCommand({
         DBInstanceIdentifier: 'prod-replica',
         SourceDBInstanceIdentifier: 'prod',
+        VpcSecurityGroupIds: [await testClientsGroup(t)],
       }),
     );
     await waitTestInstanceAvailable(t, 'prod-replica');
@@ -197,4 +213,52 @@ describe('sandbox instances serve TLS only, with certificates from the sandbox C
       Last_IO_Errno: 0,
     });
   }, 150_000);
+
+  it('gives an instance whose endpoint moved at a restart a certificate naming its new address', async () => {
+    const before = endpoint();
+    await t.sandbox.stop();
+    // Something else took the endpoint meanwhile: the instance comes back at another address.
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(before.port, before.host, resolve));
+    try {
+      t = await startTestSandbox({ dataDir: t.dataDir });
+      await waitTestInstanceAvailable(t, 'prod');
+      prod = await describeTestInstance(t, 'prod');
+      expect(endpoint().host).not.toBe(before.host);
+      const conn = await connectTo(t, prod, 'app');
+      const [[row]] = await conn.query<RowDataPacket[]>('SELECT 1 AS one');
+      await conn.end();
+      expect(row).toEqual({ one: 1 });
+    } finally {
+      await new Promise<void>((resolve) => squatter.close(() => resolve()));
+    }
+  }, 150_000);
 });
+
+/** A TCP forwarder on `host` (a free port) to `target`: another address for the same server. */
+async function forwarder(
+  host: string,
+  target: { host: string; port: number },
+): Promise<{ host: string; port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(target);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => socket.destroy());
+      socket.once('close', () => sockets.delete(socket));
+    }
+    client.once('close', () => upstream.destroy());
+    upstream.once('close', () => client.destroy());
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  return {
+    host,
+    port: (server.address() as AddressInfo).port,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
