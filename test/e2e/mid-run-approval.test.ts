@@ -2,7 +2,7 @@ import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../src/approvals/approva
 import type { AuditEventType } from '../../src/audit/audit-event';
 import type { FakeMessage } from '../../devkit/slack/fake-slack-api';
 import { ALERT_CHANNEL, ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
-import { answerText } from '../helpers/slack-text';
+import { answerText, shown } from '../helpers/slack-text';
 
 /**
  * A runbook that asks for approval mid-run (`/ops ping --approve-midway`), end to end: signed
@@ -121,7 +121,7 @@ describe('approval asked for mid-run by a runbook', () => {
       `:x: Rejected; job \`${jobId}\` stops here and its cleanups run.`,
     );
     const { root, lines } = await stack.finishedThread(jobId, 'failed');
-    expect(root.text).toContain(`approval \`${approvalId}\` was rejected by <@U0CAROL>`);
+    expect(shown(root.text)).toContain(`approval ${approvalId} was rejected by U0CAROL`);
     expect(lines).toEqual(
       expect.arrayContaining([expect.stringContaining('cleanup *delete throwaway key* done')]),
     );
@@ -142,7 +142,7 @@ describe('approval asked for mid-run by a runbook', () => {
     await stack.redis.hset(`${stack.prefix}:approval:${approvalId}`, 'expiresAt', String(past));
     await stack.redis.zadd(`${stack.prefix}:approvals:pending`, past, approvalId);
     const { root, lines } = await stack.finishedThread(jobId, 'failed');
-    expect(root.text).toContain(`approval \`${approvalId}\` expired`);
+    expect(shown(root.text)).toContain(`approval ${approvalId} expired`);
     expect(lines).toEqual(
       expect.arrayContaining([expect.stringContaining('cleanup *delete throwaway key* done')]),
     );
