@@ -12,6 +12,7 @@ import mysql from 'mysql2/promise';
 import { loadShop, shopSizes } from '../helpers/shop-data';
 import { shopWriteMix } from '../helpers/shop-writes';
 import { TAG } from '../../src/aws/resource-tags';
+import { compareCoordinates } from '../../src/mysql/binlog-coordinates';
 import { mysqlConnectOptions } from '../../src/mysql/connect-options';
 import { loadMysqlTls } from '../../src/mysql/connection-tls';
 import { sandboxCaFile } from '../../devkit/sandbox/sandbox';
@@ -152,17 +153,22 @@ describe('/seed-slave end to end', () => {
     return rows[0]!;
   }
 
-  /** The replica has applied everything the source has written (no writes running). */
+  /**
+   * The replica has applied everything the source has written (no writes running): its executed
+   * coordinates at or past the source's. The sandbox rotates the source's binlog every 2 s, so a
+   * replica that applied the rotation is in a later file than the one read here.
+   */
   async function caughtUp() {
     const master = await one(source, 'SHOW MASTER STATUS');
+    const written = { file: String(master.File), pos: Number(master.Position) };
     await waitFor(
       async () => {
         const status = await one(replica, 'SHOW SLAVE STATUS');
-        return (
-          status.Slave_SQL_Running === 'Yes' &&
-          status.Relay_Master_Log_File === master.File &&
-          Number(status.Exec_Master_Log_Pos) >= Number(master.Position)
-        );
+        const executed = {
+          file: String(status.Relay_Master_Log_File),
+          pos: Number(status.Exec_Master_Log_Pos),
+        };
+        return status.Slave_SQL_Running === 'Yes' && compareCoordinates(executed, written) >= 0;
       },
       60_000,
       'the replica to apply the last writes',
