@@ -143,6 +143,20 @@ describe('notify outbox to Slack', () => {
     expect(await pending('job-1')).toBe(0);
   });
 
+  it("posts a thread's root once: a root enqueued again (a producer resumed after a crash) adds nothing, queued or posted", async () => {
+    const root = { kind: 'root', channel: '#devops_alert', text: md`approval needed` } as const;
+    await outbox.enqueue('apv-1', root);
+    await outbox.enqueue('apv-1', root); // again before it was sent
+    expect(await pending('apv-1')).toBe(1);
+    startWorker();
+    await waitFor('the root', async () => (await outbox.getThread('apv-1')) !== null);
+    await outbox.enqueue('apv-1', root); // and after
+    await outbox.enqueue('apv-1', { kind: 'reply', text: md`waiting` });
+    await waitFor('the reply', async () => (await pending('apv-1')) === 0);
+    expect(slack.messages(CHANNEL).filter((m) => m.text === 'approval needed')).toHaveLength(1);
+    expect(thread('approval needed').replies).toEqual(['waiting']);
+  });
+
   it('folds replies that queued up into messages of at most the limit, in order; roots, updates and blocks go alone', async () => {
     const texts = Array.from(
       { length: 30 },
