@@ -27,7 +27,7 @@ export interface PlannedDigests {
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
-export function runbookDigest<I, S, F>(runbook: Runbook<I, S, F>, input: I): string {
+export function runbookDigest<I, S, F>(runbook: Runbook<I, S, F>, input: NoInfer<I>): string {
   return sha256(
     canonicalJson({
       runbook: runbook.name,
@@ -49,7 +49,10 @@ export function inputDigest(input: unknown): string {
 }
 
 /** The digests of a plan of `runbook` for `input` (the input as the job will carry it). */
-export function plannedDigests<I, S, F>(runbook: Runbook<I, S, F>, input: I): PlannedDigests {
+export function plannedDigests<I, S, F>(
+  runbook: Runbook<I, S, F>,
+  input: NoInfer<I>,
+): PlannedDigests {
   return { runbook: runbookDigest(runbook, input), input: inputDigest(input) };
 }
 

@@ -23,8 +23,8 @@ export interface PlanOptions {
  */
 export function planOf<I, S, F>(
   runbook: Runbook<I, S, F>,
-  input: I,
-  facts: F,
+  input: NoInfer<I>,
+  facts: NoInfer<F>,
   options: PlanOptions = {},
 ): PlanStep[] {
   const active = activeSteps(runbook, input);
@@ -53,7 +53,7 @@ export function planOf<I, S, F>(
 /** The steps that run for this input, in order. */
 export function activeSteps<I, S, F>(
   runbook: Runbook<I, S, F>,
-  input: I,
+  input: NoInfer<I>,
 ): StepDefinition<I, S, F>[] {
   return runbook.steps.filter((step) => step.when?.(input) ?? true);
 }

@@ -76,7 +76,9 @@ describe('runbookDigest', () => {
   });
 
   it('depends on which steps run for the input', () => {
-    expect(runbookDigest(base, { ...sample, mode: 'side' })).not.toBe(runbookDigest(base, sample));
+    expect(runbookDigest(base, { ...sample, mode: 'side' as const })).not.toBe(
+      runbookDigest(base, sample),
+    );
   });
 });
 

@@ -1,7 +1,13 @@
 import pino from 'pino';
 import { z } from 'zod';
 import { parseConfig } from '../../../src/config/load-config';
-import { CancelledError, TransientError, UsageError } from '../../../src/errors';
+import {
+  CancelledError,
+  ErrorCode,
+  OpsdeckError,
+  TransientError,
+  UsageError,
+} from '../../../src/errors';
 import type { Checkpoint } from '../../../src/runbook/checkpoint';
 import {
   approval,
@@ -514,7 +520,7 @@ describe('runRunbook', () => {
     log.length = 0;
     const rejected = await harness([]).run({
       definition,
-      approvals: gate(new UsageError('rejected by bob')),
+      approvals: gate(new OpsdeckError(ErrorCode.ApprovalRejected, 'rejected by bob')),
     });
     expect(rejected.outcome).toBe('failed');
     expect(log).toEqual(['drop']);
