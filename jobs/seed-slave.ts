@@ -17,7 +17,12 @@ import {
 import type { MysqlEndpoint } from '../src/mysql/database-access';
 import { withPool } from '../src/mysql/with-pool';
 import { checksumCopiedTable, type TableContentSums } from '../src/mysql/verify-databases';
-import { pointReplicaAt, startReplica, stopReplica } from '../src/mysql/replica-control';
+import {
+  pointReplicaAt,
+  startReplica,
+  stopRdsReplica,
+  stopReplica,
+} from '../src/mysql/replica-control';
 import {
   describeReplicaHealth,
   readReplicaStatus,
@@ -208,13 +213,7 @@ async function readCoordinates(ctx: Ctx<'instanceName' | 'instanceEndpoint'>): P
   const { instanceName: name, instanceEndpoint } = ctx.state;
   if (ctx.state.coordinates) return;
   await withPool(sourcePool(ctx, instanceEndpoint), async (pool) => {
-    await pool.query('CALL mysql.rds_stop_replication');
-    const status = await readReplicaStatus(pool);
-    if (status === null || status.sqlRunning !== 'No')
-      throw new OpsdeckError(
-        ErrorCode.StepFailed,
-        `\`${name}\` still applies changes after mysql.rds_stop_replication (SQL thread ${status?.sqlRunning ?? 'unknown'})`,
-      );
+    const status = await stopRdsReplica(pool, name);
     const coordinates = { file: status.executed.file, pos: status.executed.pos };
     await ctx.remember({ coordinates });
     await ctx.record('source coordinates', {
