@@ -16,7 +16,7 @@ import {
 } from '../src/mysql/copy-databases';
 import type { MysqlEndpoint } from '../src/mysql/database-access';
 import { withPool } from '../src/mysql/with-pool';
-import { checksumCopiedTable, type TableContentSums } from '../src/mysql/verify-databases';
+import type { TableContentSums } from '../src/mysql/verify-databases';
 import {
   pointReplicaAt,
   startReplica,
@@ -31,6 +31,7 @@ import {
 import { readReplicationFilters, setWildIgnoreTables } from '../src/mysql/replication-filters';
 import { readServerFlavor, type ServerFlavor } from '../src/mysql/server-flavor';
 import { defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
+import { checksumsAsTablesFinish } from '../src/seed/early-checksums';
 import type { SeedFacts } from '../src/seed/seed-facts';
 import { SeedSlaveInput } from '../src/seed/seed-input';
 import { RDS_TABLES_RULE, skipsRdsTables } from '../src/seed/replica-filter-checks';
@@ -326,7 +327,15 @@ async function copy(ctx: Ctx<'instanceEndpoint'>): Promise<void> {
           saving = saving.then(() => ctx.remember(values));
           return saving;
         };
-        const sums = checksumsAsTablesFinish(ctx, source, destination, save);
+        const sums = checksumsAsTablesFinish({
+          source,
+          destination,
+          taken: ctx.state.contentSums ?? {},
+          signal: ctx.signal,
+          save: (contentSums) => save({ contentSums }),
+          failed: (table, error) =>
+            ctx.log.warn({ err: error, table }, 'early checksum failed; verify reads it'),
+        });
         const result = await copyDatabases({
           source,
           destination,
@@ -348,47 +357,6 @@ async function copy(ctx: Ctx<'instanceEndpoint'>): Promise<void> {
         );
       }),
   );
-}
-
-/**
- * Checksums each table on both sides as soon as its copy is finished, one table at a time, while
- * the others are still being copied, so the verify step has only the last ones left to read. The
- * sums are saved with the state (a resumed copy does not take them again). A checksum that fails
- * is left to the verify step.
- */
-function checksumsAsTablesFinish(
-  ctx: Ctx,
-  source: Pool,
-  destination: Pool,
-  save: (values: Partial<SeedState>) => Promise<void>,
-) {
-  const sums: Record<string, TableContentSums> = { ...(ctx.state.contentSums ?? {}) };
-  const taken = new Set(Object.keys(sums));
-  let queue = Promise.resolve();
-  return {
-    tablesFinished(checkpoint: DatabasesCheckpoint): void {
-      for (const [key, table] of Object.entries(checkpoint.tables)) {
-        if (table.state !== 'indexed' || taken.has(key)) continue;
-        taken.add(key);
-        const dot = key.indexOf('.');
-        queue = queue.then(async () => {
-          if (ctx.signal.aborted) return;
-          try {
-            sums[key] = await checksumCopiedTable(
-              source,
-              destination,
-              key.slice(0, dot),
-              key.slice(dot + 1),
-            );
-            await save({ contentSums: { ...sums } });
-          } catch (error) {
-            ctx.log.warn({ err: error, table: key }, 'early checksum failed; verify reads it');
-          }
-        });
-      }
-    },
-    done: () => queue,
-  };
 }
 
 async function verify(ctx: Ctx<'instanceEndpoint'>): Promise<void> {
