@@ -79,12 +79,6 @@ start_mysql() {
   log "mariadb up on 127.0.0.1:$mysql_port"
 }
 
-# opsdeck's own database (audit trail); in production the DBA creates it, the bot never needs to.
-create_database() {
-  mariadb --protocol=tcp -h 127.0.0.1 -P "$mysql_port" -uroot \
-    -e "CREATE DATABASE IF NOT EXISTS opsdeck CHARACTER SET utf8mb4"
-}
-
 stop_all() {
   if redis_up; then redis-cli -h 127.0.0.1 -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true; fi
   if mysql_up; then mariadb-admin --protocol=tcp -h 127.0.0.1 -P "$mysql_port" -uroot shutdown || true; fi
@@ -93,7 +87,7 @@ stop_all() {
 
 case "${1:-start}" in
   install) need_packages ;;
-  start) need_packages; start_redis; start_mysql; create_database ;;
+  start) need_packages; start_redis; start_mysql ;;
   stop) stop_all ;;
   status)
     redis_up && echo "redis: up on 127.0.0.1:$redis_port" || echo "redis: down"

@@ -32,7 +32,7 @@ export interface RunningWorker {
 export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
   const { config, logger } = runtime;
   const prefix = config.redis.prefix;
-  const stopMigrating = await migrateAtStartup(runtime.auditStore, logger);
+  const migrations = await migrateAtStartup(runtime.auditStore, logger);
   runtime.auditWriter.start();
   const slack = createNotifyClient(
     runtime.secrets.botToken ?? '',
@@ -104,7 +104,11 @@ export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
   if (config.http.workerPort > 0) {
     const web = express();
     registerQueueGauges([runtime.opsQueue, runtime.notifyQueue, feeds.queue]);
-    web.use(createOpsRouter({ checks: { redis: () => runtime.redis.ping() } }));
+    web.use(
+      createOpsRouter({
+        checks: { redis: () => runtime.redis.ping(), audit: migrations.check },
+      }),
+    );
     server = await new Promise<Server>((resolve) => {
       const s = web.listen(config.http.workerPort, config.http.host, () => resolve(s));
     });
@@ -128,7 +132,7 @@ export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
   return {
     port: server ? (server.address() as AddressInfo).port : 0,
     async stop() {
-      stopMigrating();
+      migrations.stop();
       await sweeper?.stop();
       server?.close();
       await Promise.all([runbooks.close(), notify.close(), feeds.close()]);

@@ -51,6 +51,8 @@ export interface E2eStackOptions {
   captureBotLog?: boolean;
   /** How often the bot sweeps expired approvals. */
   approvalSweepMs?: number;
+  /** How often the bot tries the audit migrations again while they fail. */
+  migrationRetryMs?: number;
   /** Slack user groups (S...) and their members, as the fake Slack Web API answers them. */
   usergroups?: Record<string, string[]>;
   /** Start a sandbox cloud of the stack's own (seeded if asked) and point `aws` at it. */
@@ -180,6 +182,9 @@ export class E2eStack {
     this.bot = await startBot(this.runtime, {
       ...(this.options.approvalSweepMs !== undefined && {
         approvalSweepMs: this.options.approvalSweepMs,
+      }),
+      ...(this.options.migrationRetryMs !== undefined && {
+        migrationRetryMs: this.options.migrationRetryMs,
       }),
     });
     return this;
