@@ -2,6 +2,7 @@
 # Local Redis and MariaDB for console mode, tests and CI.
 #
 #   scripts/local-services.sh install install the Debian packages (apt-get), when missing
+#                                     (redis-server, redis-sentinel, mariadb-server, mariadb-client)
 #   scripts/local-services.sh start   install (when missing) and start both; idempotent
 #   scripts/local-services.sh stop    stop both
 #   scripts/local-services.sh status  print what runs where
@@ -24,6 +25,8 @@ log() { printf '[local-services] %s\n' "$*" >&2; }
 need_packages() {
   local missing=()
   command -v redis-server >/dev/null || missing+=(redis-server)
+  # Only the failover test (test/e2e/redis-failover.test.ts) starts sentinels, on ports of its own.
+  command -v redis-sentinel >/dev/null || missing+=(redis-sentinel)
   command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
   command -v mariadb >/dev/null || missing+=(mariadb-client)
   if [ ${#missing[@]} -gt 0 ]; then

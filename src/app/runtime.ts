@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import IORedis from 'ioredis';
+import type IORedis from 'ioredis';
 import mysql from 'mysql2/promise';
 import { AuditStore } from '../audit/audit-store';
 import { AuditWriter } from '../audit/audit-writer';
@@ -15,6 +15,7 @@ import { CancelRequests } from '../queue/cancellation';
 import type { JobEnvelope } from '../queue/job-envelope';
 import { JobStore } from '../queue/job-store';
 import { QueueName } from '../queue/queue-names';
+import { redisConnector } from './redis-connection';
 
 /**
  * The connections and queues a process shares between its parts, created once from the
@@ -55,14 +56,9 @@ export function createRuntime(
   env: NodeJS.ProcessEnv = process.env,
 ): Runtime {
   const prefix = config.redis.prefix;
-  const newRedisConnection = (fast = false) =>
-    new IORedis(config.redis.url, {
-      maxRetriesPerRequest: fast ? 1 : null,
-      enableOfflineQueue: !fast,
-      ...(secrets.redisPassword ? { password: secrets.redisPassword } : {}),
-    });
+  const newRedisConnection = redisConnector(config.redis, secrets);
   const redis = newRedisConnection();
-  const redisFast = newRedisConnection(true);
+  const redisFast = newRedisConnection({ fast: true });
   for (const [name, connection] of [
     ['redis', redis],
     ['redis-fast', redisFast],

@@ -55,6 +55,8 @@ export interface E2eStackOptions {
   migrationRetryMs?: number;
   /** Slack user groups (S...) and their members, as the fake Slack Web API answers them. */
   usergroups?: Record<string, string[]>;
+  /** The `redis` section (its `prefix` is the stack's own); default: the local Redis. */
+  redis?: Record<string, unknown>;
   /** Start a sandbox cloud of the stack's own (seeded if asked) and point `aws` at it. */
   sandbox?: { seed?: boolean; config?: Partial<SandboxConfig> };
 }
@@ -139,7 +141,7 @@ export class E2eStack {
         alertChannel: ALERT_CHANNEL,
       },
       http: { host: '127.0.0.1', port: 0, workerPort: 0 },
-      redis: { url: REDIS_URL, prefix: this.prefix },
+      redis: { ...(this.options.redis ?? { url: REDIS_URL }), prefix: this.prefix },
       mysql: { host: MYSQL.host, port: MYSQL.port, user: MYSQL.user, database: this.database.name },
       access: DEFAULT_ACCESS,
       queue: { lockDurationMs: 4000, stalledIntervalMs: 1000, shutdownTimeoutMs: 5000 },

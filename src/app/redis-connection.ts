@@ -1,0 +1,51 @@
+import IORedis, { type RedisOptions } from 'ioredis';
+import { DEFAULT_REDIS_URL, type RedisConfig } from '../config/schema';
+import type { Secrets } from '../config/secrets';
+
+/**
+ * How a process connects to Redis, from the `redis` config: one server by URL, or through Redis
+ * Sentinel (the sentinels name the current primary; ioredis asks them again whenever the
+ * connection drops, checks that the server it reaches is a primary, and follows a failover the
+ * sentinels announce).
+ *
+ * `fast` connections fail a command at once while Redis is unreachable (the front door must answer
+ * Slack within 3 s); the others queue commands while reconnecting and never give up on one
+ * (BullMQ workers, and running jobs, which wait for Redis instead of failing).
+ */
+export type RedisConnect = (options?: { fast?: boolean }) => IORedis;
+
+export function redisConnector(
+  redis: RedisConfig,
+  secrets: Pick<Secrets, 'redisPassword' | 'redisSentinelPassword'>,
+): RedisConnect {
+  const password = secrets.redisPassword === undefined ? {} : { password: secrets.redisPassword };
+  const behaviour = (fast: boolean): RedisOptions => ({
+    maxRetriesPerRequest: fast ? 1 : null,
+    enableOfflineQueue: !fast,
+  });
+  if (redis.sentinels !== undefined) {
+    const sentinel: RedisOptions = {
+      sentinels: redis.sentinels.map(hostAndPort),
+      name: redis.masterName!,
+      ...(secrets.redisSentinelPassword !== undefined && {
+        sentinelPassword: secrets.redisSentinelPassword,
+      }),
+      // Reconnect as soon as the sentinels announce a new primary (+switch-master), not only
+      // when the old one stops answering: a primary cut off by the network still looks alive.
+      failoverDetector: true,
+      ...password,
+    };
+    return ({ fast = false } = {}) => new IORedis({ ...sentinel, ...behaviour(fast) });
+  }
+  const url = redis.url ?? DEFAULT_REDIS_URL;
+  return ({ fast = false } = {}) => new IORedis(url, { ...password, ...behaviour(fast) });
+}
+
+/** `10.0.0.1:26379` or `[fd00::1]:26379` as ioredis wants it. */
+export function hostAndPort(text: string): { host: string; port: number } {
+  const colon = text.lastIndexOf(':');
+  return {
+    host: text.slice(0, colon).replace(/^\[(.*)\]$/, '$1'),
+    port: Number(text.slice(colon + 1)),
+  };
+}

@@ -1,0 +1,62 @@
+import type IORedis from 'ioredis';
+import { hostAndPort, redisConnector } from '../../../src/app/redis-connection';
+import { RedisConfig } from '../../../src/config/schema';
+
+const opened: IORedis[] = [];
+afterEach(() => {
+  for (const connection of opened.splice(0)) connection.disconnect();
+});
+
+function open(config: unknown, secrets = {}, fast = false): IORedis {
+  const connection = redisConnector(RedisConfig.parse(config), secrets)({ fast });
+  connection.on('error', () => undefined);
+  opened.push(connection);
+  return connection;
+}
+
+describe('redisConnector', () => {
+  it('connects through the sentinels to the named primary, following failovers', () => {
+    const { options } = open(
+      { sentinels: ['10.0.0.1:26379', '[fd00::2]:26380'], masterName: 'opsdeck' },
+      { redisPassword: 'data-pw', redisSentinelPassword: 'sentinel-pw' },
+    );
+    expect(options).toMatchObject({
+      sentinels: [
+        { host: '10.0.0.1', port: 26379 },
+        { host: 'fd00::2', port: 26380 },
+      ],
+      name: 'opsdeck',
+      role: 'master',
+      password: 'data-pw',
+      sentinelPassword: 'sentinel-pw',
+      failoverDetector: true,
+      maxRetriesPerRequest: null,
+      enableOfflineQueue: true,
+    });
+  });
+
+  it('makes fast connections fail a command at once rather than queue it', () => {
+    const { options } = open({ sentinels: ['10.0.0.1:26379'], masterName: 'm' }, {}, true);
+    expect(options).toMatchObject({ maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    expect(options.sentinelPassword).toBeUndefined();
+  });
+
+  it('uses the URL, or the local default, without sentinels', () => {
+    expect(open({ url: 'redis://redis.internal:6390' }).options).toMatchObject({
+      host: 'redis.internal',
+      port: 6390,
+    });
+    expect(open({}).options).toMatchObject({ host: '127.0.0.1', port: 6380 });
+    expect(open({}).options.sentinels).toBeFalsy();
+  });
+});
+
+describe('hostAndPort', () => {
+  it('splits at the last colon and unwraps an IPv6 address', () => {
+    expect(hostAndPort('redis-a.internal:26379')).toEqual({
+      host: 'redis-a.internal',
+      port: 26379,
+    });
+    expect(hostAndPort('[::1]:1')).toEqual({ host: '::1', port: 1 });
+  });
+});
