@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '../redis-client';
 import type { AccessRequest } from './policy';
 
 /**
@@ -125,7 +125,7 @@ return expired
 
 export class ApprovalStore {
   constructor(
-    private readonly redis: IORedis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

@@ -1,18 +1,20 @@
-import IORedis, { type RedisOptions } from 'ioredis';
+import IORedis, { Cluster, type RedisOptions } from 'ioredis';
 import { DEFAULT_REDIS_URL, type RedisConfig } from '../config/schema';
 import type { Secrets } from '../config/secrets';
+import type { RedisClient } from '../redis-client';
 
 /**
  * How a process connects to Redis, from the `redis` config: one server by URL, or through Redis
  * Sentinel (the sentinels name the current primary; ioredis asks them again whenever the
  * connection drops, checks that the server it reaches is a primary, and follows a failover the
- * sentinels announce).
+ * sentinels announce), or a Redis Cluster (ioredis's Cluster client: it learns the slots from the
+ * listed nodes and follows MOVED and failovers).
  *
  * `fast` connections fail a command at once while Redis is unreachable (the front door must answer
  * Slack within 3 s); the others queue commands while reconnecting and never give up on one
  * (BullMQ workers, and running jobs, which wait for Redis instead of failing).
  */
-export type RedisConnect = (options?: { fast?: boolean }) => IORedis;
+export type RedisConnect = (options?: { fast?: boolean }) => RedisClient;
 
 export function redisConnector(
   redis: RedisConfig,
@@ -36,6 +38,15 @@ export function redisConnector(
       ...password,
     };
     return ({ fast = false } = {}) => new IORedis({ ...sentinel, ...behaviour(fast) });
+  }
+  if (redis.cluster !== undefined) {
+    const nodes = redis.cluster.map(hostAndPort);
+    return ({ fast = false } = {}) =>
+      new Cluster(nodes, {
+        enableOfflineQueue: !fast,
+        // Per node; BullMQ reads maxRetriesPerRequest from here on a cluster.
+        redisOptions: { ...password, maxRetriesPerRequest: fast ? 1 : null },
+      });
   }
   const url = redis.url ?? DEFAULT_REDIS_URL;
   return ({ fast = false } = {}) => new IORedis(url, { ...password, ...behaviour(fast) });

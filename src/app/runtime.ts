@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '../redis-client';
 import mysql from 'mysql2/promise';
 import { AuditStore } from '../audit/audit-store';
 import { AuditWriter } from '../audit/audit-writer';
@@ -26,9 +26,9 @@ export interface Runtime {
   secrets: Secrets;
   logger: Logger;
   /** For BullMQ workers and blocking commands: never gives up on a request. */
-  redis: IORedis;
+  redis: RedisClient;
   /** For the front door: fails fast when Redis is down, so the user hears it within 3 s. */
-  redisFast: IORedis;
+  redisFast: RedisClient;
   opsQueue: Queue<JobEnvelope, unknown, string>;
   notifyQueue: Queue<DrainJobData>;
   jobs: JobStore;
@@ -45,7 +45,7 @@ export interface Runtime {
   databases: DatabaseAccess;
   /** `/deploy`'s locks and history, with a `deploy` config section. */
   deploys?: DeployServices;
-  newRedisConnection(): IORedis;
+  newRedisConnection(): RedisClient;
   close(): Promise<void>;
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '../redis-client';
 import { describeError, ErrorCode, OpsdeckError } from '../errors';
 import type { Logger } from '../log/logger';
 import { prepareEvent, type AuditEventInput, type PreparedEvent } from './audit-event';
@@ -64,7 +64,7 @@ export class AuditWriter {
 
   constructor(
     private readonly store: AuditStore,
-    private readonly redis: IORedis,
+    private readonly redis: RedisClient,
     private readonly options: AuditWriterOptions,
   ) {
     this.spoolKey = `${options.prefix}:audit:spool`;

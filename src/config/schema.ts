@@ -74,6 +74,11 @@ export const RedisConfig = z
     /** Name of an env var holding the sentinels' own password (`requirepass` on the sentinels). */
     sentinelPasswordEnv: envName.optional(),
     /**
+     * Redis Cluster: some of its nodes (`host:port`); the rest are found from them. Needs a
+     * hash-tag `prefix`. Not with `url` or `sentinels`.
+     */
+    cluster: z.array(hostPort).min(1).optional(),
+    /**
      * Key prefix for every queue and every key opsdeck writes. `{opsdeck}` (a hash tag) puts
      * every key in one slot, as BullMQ needs on Redis Cluster.
      */
@@ -85,9 +90,14 @@ export const RedisConfig = z
       )
       .default('opsdeck'),
   })
-  .refine((r) => r.sentinels === undefined || r.url === undefined, {
-    path: ['url'],
-    message: 'give either url or sentinels, not both',
+  .refine(
+    (r) => [r.url, r.sentinels, r.cluster].filter((given) => given !== undefined).length <= 1,
+    { path: ['url'], message: 'give one of url, sentinels or cluster' },
+  )
+  .refine((r) => r.cluster === undefined || /^\{.+\}$/.test(r.prefix), {
+    path: ['prefix'],
+    message:
+      "with cluster, must be a hash tag such as '{opsdeck}': BullMQ needs each queue's keys in one slot",
   })
   .refine((r) => (r.sentinels === undefined) === (r.masterName === undefined), {
     path: ['masterName'],

@@ -1,4 +1,4 @@
-import type IORedis from 'ioredis';
+import type { RedisClient } from '../redis-client';
 import { ErrorCode, OpsdeckError } from '../errors';
 import { formatSlackDate } from '../slack/slack-date';
 
@@ -88,7 +88,7 @@ return 1
 
 export class DeployLocks {
   constructor(
-    private readonly redis: IORedis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly now: () => number = Date.now,
   ) {}

@@ -1,5 +1,5 @@
 import { Queue, Worker } from 'bullmq';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '../redis-client';
 import type { Logger } from '../log/logger';
 import type { MessageSink } from '../notify/job-thread-observer';
 import { QueueName } from '../queue/queue-names';
@@ -11,7 +11,7 @@ import { RelayStore } from './relay-store';
 
 export interface FeedRelayOptions {
   /** Needs `maxRetriesPerRequest: null` (BullMQ). */
-  connection: IORedis;
+  connection: RedisClient;
   prefix: string;
   feeds: readonly ResolvedFeed[];
   settings: FeedsConfig;

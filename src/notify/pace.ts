@@ -1,4 +1,4 @@
-import type IORedis from 'ioredis';
+import type { RedisClient } from '../redis-client';
 
 /**
  * Cross-process pacing of Slack calls: one "next free slot" per key (method and channel) kept in
@@ -27,7 +27,7 @@ return after - now
 
 export class Pacer {
   constructor(
-    private readonly redis: IORedis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WebClient } from '@slack/web-api';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '../redis-client';
 import type { OpsdeckConfig } from '../config/schema';
 import type { Logger } from '../log/logger';
 import { slackApiErrors, slackApiRetries } from '../metrics/metrics';
@@ -13,7 +13,7 @@ import { retryDelay } from './retry-delay';
 import { classifySlackError } from './slack-error';
 
 export interface ThreadDrainerOptions {
-  redis: IORedis;
+  redis: RedisClient;
   prefix: string;
   client: WebClient;
   config: OpsdeckConfig['notify'];

@@ -1,4 +1,4 @@
-import type IORedis from 'ioredis';
+import type { RedisClient } from '../redis-client';
 import type { CancelRequests } from '../queue/cancellation';
 import type { ApprovalStore } from '../access/approval-store';
 import type { AuditWriter } from '../audit/audit-writer';
@@ -12,7 +12,7 @@ import type { UserGroupMembership } from '../slack/user-group-membership';
 /** What runbooks may use, built once per worker process. */
 export interface RunbookServices {
   config: OpsdeckConfig;
-  redis: IORedis;
+  redis: RedisClient;
   /** The configured Redis key prefix; keys a runbook writes live under it. */
   redisPrefix: string;
   /** RDS, EC2 and Route53 clients (`aws` config: real AWS, or the sandbox by endpoint). */

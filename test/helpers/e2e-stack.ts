@@ -57,6 +57,8 @@ export interface E2eStackOptions {
   usergroups?: Record<string, string[]>;
   /** The `redis` section (its `prefix` is the stack's own); default: the local Redis. */
   redis?: Record<string, unknown>;
+  /** A hash-tag prefix (`{e2e_…}`), as Redis Cluster needs. */
+  hashTagPrefix?: boolean;
   /** Start a sandbox cloud of the stack's own (seeded if asked) and point `aws` at it. */
   sandbox?: { seed?: boolean; config?: Partial<SandboxConfig> };
 }
@@ -76,7 +78,8 @@ export interface SlackResponse {
  * config sections (`access` defaults to DEFAULT_ACCESS).
  */
 export class E2eStack {
-  readonly prefix = uniqueName('e2e');
+  /** The stack's Redis key prefix: a hash tag (`{e2e_…}`) with the `hashTagPrefix` option. */
+  readonly prefix: string;
   readonly env: NodeJS.ProcessEnv;
   readonly configPath: string;
   slack!: FakeSlackApi;
@@ -98,6 +101,7 @@ export class E2eStack {
     private readonly overrides: Record<string, unknown> = {},
     private readonly options: E2eStackOptions = {},
   ) {
+    this.prefix = options.hashTagPrefix ? `{${uniqueName('e2e')}}` : uniqueName('e2e');
     const dir = mkdtempSync(join(tmpdir(), 'opsdeck-e2e-'));
     this.configPath = join(dir, 'opsdeck.yaml');
     this.env = {

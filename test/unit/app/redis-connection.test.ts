@@ -1,16 +1,23 @@
-import type IORedis from 'ioredis';
+import IORedis, { Cluster } from 'ioredis';
 import { hostAndPort, redisConnector } from '../../../src/app/redis-connection';
 import { RedisConfig } from '../../../src/config/schema';
+import type { RedisClient } from '../../../src/redis-client';
 
-const opened: IORedis[] = [];
+const opened: RedisClient[] = [];
 afterEach(() => {
   for (const connection of opened.splice(0)) connection.disconnect();
 });
 
-function open(config: unknown, secrets = {}, fast = false): IORedis {
+function connect(config: unknown, secrets = {}, fast = false): RedisClient {
   const connection = redisConnector(RedisConfig.parse(config), secrets)({ fast });
   connection.on('error', () => undefined);
   opened.push(connection);
+  return connection;
+}
+
+function open(config: unknown, secrets = {}, fast = false): IORedis {
+  const connection = connect(config, secrets, fast);
+  if (!(connection instanceof IORedis)) throw new Error('not a single-server connection');
   return connection;
 }
 
@@ -39,6 +46,23 @@ describe('redisConnector', () => {
     const { options } = open({ sentinels: ['10.0.0.1:26379'], masterName: 'm' }, {}, true);
     expect(options).toMatchObject({ maxRetriesPerRequest: 1, enableOfflineQueue: false });
     expect(options.sentinelPassword).toBeUndefined();
+  });
+
+  it('connects to a Redis Cluster through the listed nodes, the password on every node', () => {
+    const connection = connect(
+      { cluster: ['10.0.0.1:6379', '10.0.0.2:6379'], prefix: '{opsdeck}' },
+      { redisPassword: 'data-pw' },
+    );
+    expect(connection).toBeInstanceOf(Cluster);
+    expect((connection as Cluster).options).toMatchObject({
+      enableOfflineQueue: true,
+      redisOptions: { password: 'data-pw', maxRetriesPerRequest: null },
+    });
+    const fast = connect({ cluster: ['10.0.0.1:6379'], prefix: '{opsdeck}' }, {}, true) as Cluster;
+    expect(fast.options).toMatchObject({
+      enableOfflineQueue: false,
+      redisOptions: { maxRetriesPerRequest: 1 },
+    });
   });
 
   it('uses the URL, or the local default, without sentinels', () => {

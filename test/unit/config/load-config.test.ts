@@ -28,7 +28,7 @@ describe('parseConfig', () => {
       parseConfig(
         'redis:\n  url: redis://r:6379\n  sentinels: [10.0.0.1:26379]\n  masterName: m\n',
       ),
-    ).toThrow('redis.url: give either url or sentinels, not both');
+    ).toThrow('redis.url: give one of url, sentinels or cluster');
     expect(() => parseConfig('redis:\n  sentinels: [10.0.0.1]\n  masterName: m\n')).toThrow(
       'redis.sentinels.0: must be host:port (e.g. 10.0.0.1:26379), got "10.0.0.1"',
     );
@@ -38,6 +38,19 @@ describe('parseConfig', () => {
     expect(() => parseConfig('redis:\n  sentinelPasswordEnv: X\n')).toThrow(
       'redis.sentinelPasswordEnv: only with sentinels',
     );
+  });
+
+  it('takes Redis Cluster nodes, with a hash-tag prefix only', () => {
+    expect(
+      parseConfig('redis:\n  cluster: [10.0.0.1:6379, 10.0.0.2:6379]\n  prefix: "{opsdeck}"\n')
+        .redis,
+    ).toMatchObject({ cluster: ['10.0.0.1:6379', '10.0.0.2:6379'], prefix: '{opsdeck}' });
+    expect(() => parseConfig('redis:\n  cluster: [10.0.0.1:6379]\n')).toThrow(
+      "redis.prefix: with cluster, must be a hash tag such as '{opsdeck}': BullMQ needs each queue's keys in one slot",
+    );
+    expect(() =>
+      parseConfig('redis:\n  url: redis://r:6379\n  cluster: [r:6379]\n  prefix: "{o}"\n'),
+    ).toThrow('redis.url: give one of url, sentinels or cluster');
   });
 
   it('takes a hash-tag prefix for Redis Cluster, and nothing else with braces', () => {
