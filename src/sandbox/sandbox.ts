@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { resolve, join } from 'node:path';
+import { SandboxAccess } from './access-control';
 import { SandboxConfig } from './config';
 import { defaultSecurityGroupId } from './ec2/default-security-group';
 import { createEc2Service } from './ec2/ec2-service';
@@ -16,6 +17,8 @@ export interface RunningSandbox {
   url: string;
   /** Absolute data directory (state file, datadirs, binlog archives). */
   dataDir: string;
+  /** Every call recorded (IAM action, access key), and actions to deny: see access-control.ts. */
+  access: SandboxAccess;
   /** Stops the HTTP server and every mariadbd the sandbox runs; state stays on disk. */
   stop(): Promise<void>;
 }
@@ -38,7 +41,8 @@ export async function startSandbox(options: Partial<SandboxConfig> = {}): Promis
   });
   const ec2 = createEc2Service(store, { region: config.region, pendingMs: config.createDelayMs });
   const route53 = createRoute53Service(store, { syncDelayMs: config.route53SyncDelayMs });
-  const server = createSandboxServer({ query: [rds, ec2], rest: [route53] });
+  const access = new SandboxAccess();
+  const server = createSandboxServer({ query: [rds, ec2], rest: [route53] }, access);
   try {
     await new Promise<void>((done, fail) => {
       server.once('error', fail);
@@ -52,6 +56,7 @@ export async function startSandbox(options: Partial<SandboxConfig> = {}): Promis
   return {
     url: `http://${config.host}:${port}`,
     dataDir,
+    access,
     async stop() {
       await new Promise<void>((done) => {
         server.close(() => done());
