@@ -11,6 +11,7 @@ import { SEED } from '../../src/sandbox/seed';
 import { isoSeconds } from '../../src/slack/slack-date';
 import type { FakeMessage } from '../../src/slack/fake-slack-api';
 import { ALERT_CHANNEL, ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
+import { undocumentedActions } from '../helpers/iam';
 
 /**
  * `/restore-table` end to end: signed slash commands into the real Bolt receiver, the plan checked
@@ -466,5 +467,19 @@ describe('/restore-table end to end', () => {
       expect(counted).toEqual({ n: BIG_ROWS, ids: BIG_ROWS });
       await expectNothingLeft(jobId);
     }, 300_000);
+  });
+
+  // Last, after every run above: with exactly docs/iam/restore-table.json as its policy,
+  // none of them would have failed for a missing permission.
+  it('called no AWS action missing from docs/iam/restore-table.json', () => {
+    const { called, missing } = undocumentedActions(stack, 'restore-table');
+    expect(called).toEqual(
+      expect.arrayContaining([
+        'rds:RestoreDBInstanceToPointInTime',
+        'rds:DeleteDBInstance',
+        'ec2:RevokeSecurityGroupIngress',
+      ]),
+    );
+    expect(missing).toEqual([]);
   });
 });

@@ -15,6 +15,7 @@ import { SEED } from '../../src/sandbox/seed';
 import { startStandaloneServer, type StandaloneServer } from '../../src/sandbox/standalone-server';
 import { APPROVE_ACTION_ID } from '../../src/access/approval-blocks';
 import { ALICE, E2eStack, waitFor } from '../helpers/e2e-stack';
+import { undocumentedActions } from '../helpers/iam';
 import { createWriteLoad, type WriteLoad } from '../helpers/write-load';
 
 /**
@@ -431,4 +432,18 @@ describe('/seed-slave end to end', () => {
     await expectReplicaEqualsSource();
     await expectNothingLeft(jobId);
   }, 360_000);
+
+  // Last, after every run above: with exactly docs/iam/seed-slave.json as its policy,
+  // none of them would have failed for a missing permission.
+  it('called no AWS action missing from docs/iam/seed-slave.json', () => {
+    const { called, missing } = undocumentedActions(stack, 'seed-slave');
+    expect(called).toEqual(
+      expect.arrayContaining([
+        'rds:CreateDBInstanceReadReplica',
+        'rds:DeleteDBInstance',
+        'ec2:RevokeSecurityGroupIngress',
+      ]),
+    );
+    expect(missing).toEqual([]);
+  });
 });

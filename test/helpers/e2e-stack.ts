@@ -223,6 +223,11 @@ export class E2eStack {
     return child;
   }
 
+  /** The AWS actions (`rds:DescribeDBInstances`) the bot and its workers called on the sandbox. */
+  awsActions(): string[] {
+    return this.sandbox ? this.sandbox.sandbox.access.actions(this.env.E2E_AWS_KEY_ID) : [];
+  }
+
   /** The job's checkpoint as the engine last saved it (steps done, runbook state), if any. */
   async checkpoint(jobId: string): Promise<Checkpoint | undefined> {
     const job = await this.runtime.jobs.get(jobId);
