@@ -1,10 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { runAuditCli } from '../audit/cli';
+import { AWS_COMMANDS, policyText, type AwsCommand } from '../aws/iam-policies';
 import { configJsonSchemaText } from '../config/json-schema';
 import { loadConfig } from '../config/load-config';
 import { describeError } from '../errors';
 import { runSandboxCli } from '../sandbox/cli';
+import { awsCommandsInUse, checkAwsPermissions, formatAwsCheckLine } from './aws-check';
 
 const USAGE = [
   'usage: opsdeck <command>',
@@ -12,6 +14,9 @@ const USAGE = [
   '  config schema [<file>]      write the config file JSON Schema (for editors) to <file>, else to stdout',
   '  audit verify                check the audit trail hash chain',
   '  audit export --since <t> --until <t> [--actor <id>] [--command <name>] --format md|csv|json',
+  '  aws check [--all | <command>...]   which AWS permissions the credentials lack, one line per action',
+  `                              (default: the commands the config sets up; commands: ${AWS_COMMANDS.join(', ')})`,
+  '  aws policy <command>        the least-privilege IAM policy of a command (docs/iam/<command>.json)',
   '  sandbox start|reset|seed [--big]',
 ].join('\n');
 
@@ -36,10 +41,49 @@ export async function runCli(
     }
     return 0;
   }
+  if (area === 'aws' && rest[0] === 'policy' && rest.length === 2 && isAwsCommand(rest[1])) {
+    process.stdout.write(policyText(rest[1]));
+    return 0;
+  }
+  if (
+    area === 'aws' &&
+    rest[0] === 'check' &&
+    rest.slice(1).every((a) => a === '--all' || isAwsCommand(a))
+  ) {
+    return awsCheck(rest.slice(1), env);
+  }
   if (area === 'audit') return runAuditCli(rest, loadConfig(env).config);
   if (area === 'sandbox') return runSandboxCli(rest, loadConfig(env).config);
   console.error(USAGE);
   return area === undefined || area === 'help' || area === '--help' ? 0 : 2;
+}
+
+function isAwsCommand(text: string | undefined): text is AwsCommand {
+  return (AWS_COMMANDS as readonly string[]).includes(text ?? '');
+}
+
+/** Exit code 1 when a permission is missing or could not be checked for an error, else 0. */
+async function awsCheck(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { config } = loadConfig(env);
+  const named = args.filter(isAwsCommand);
+  const commands = args.includes('--all')
+    ? [...AWS_COMMANDS]
+    : named.length > 0
+      ? named
+      : awsCommandsInUse(config);
+  if (commands.length === 0) {
+    console.log(
+      'no command of this config calls AWS (no databases, replicas, phz zones or EC2 deploy targets); --all checks them all',
+    );
+    return 0;
+  }
+  const lines = await checkAwsPermissions(config, commands, env);
+  for (const line of lines) console.log(formatAwsCheckLine(line));
+  const count = (status: string) => lines.filter((l) => l.result.status === status).length;
+  console.log(
+    `${count('allowed')} allowed, ${count('missing')} missing, ${count('not-checked')} not checkable without a change, ${count('error')} errors (${commands.map((c) => `/${c}`).join(', ')}; policies: docs/iam/<command>.json)`,
+  );
+  return count('missing') + count('error') > 0 ? 1 : 0;
 }
 
 if (require.main === module) {
