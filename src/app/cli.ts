@@ -7,10 +7,12 @@ import { loadConfig } from '../config/load-config';
 import { describeError } from '../errors';
 import { runSandboxCli } from '../sandbox/cli';
 import { awsCommandsInUse, checkAwsPermissions, formatAwsCheckLine } from './aws-check';
+import { checkConnections, formatConnectionLine } from './connection-check';
 
 const USAGE = [
   'usage: opsdeck <command>',
-  '  config check [<file>]       validate a config file (default: $OPSDECK_CONFIG or ./opsdeck.yaml); starts nothing',
+  '  config check [<file>] [--connect]   validate a config file (default: $OPSDECK_CONFIG or ./opsdeck.yaml); starts nothing',
+  '                              --connect: then open every connection it names (MySQL, Redis, Slack, AWS, databases, replicas), a line each',
   '  config schema [<file>]      write the config file JSON Schema (for editors) to <file>, else to stdout',
   '  audit verify                check the audit trail hash chain',
   '  audit export --since <t> --until <t> [--actor <id>] [--command <name>] --format md|csv|json',
@@ -26,11 +28,19 @@ export async function runCli(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
   const [area, ...rest] = argv;
-  if (area === 'config' && rest[0] === 'check' && rest.length <= 2) {
-    const file = rest[1];
-    const { path } = loadConfig(file ? { ...env, OPSDECK_CONFIG: resolve(file) } : env);
-    console.log(`${path ?? 'no config file: the defaults'} is valid`);
-    return 0;
+  if (area === 'config' && rest[0] === 'check') {
+    const connect = rest.includes('--connect');
+    const files = rest.slice(1).filter((arg) => arg !== '--connect');
+    if (files.length <= 1 && !files.some((file) => file.startsWith('-'))) {
+      const file = files[0];
+      const fileEnv = file ? { ...env, OPSDECK_CONFIG: resolve(file) } : env;
+      const { path, config } = loadConfig(fileEnv);
+      console.log(`${path ?? 'no config file: the defaults'} is valid`);
+      if (!connect) return 0;
+      const lines = await checkConnections(config, fileEnv);
+      for (const line of lines) console.log(formatConnectionLine(line));
+      return lines.some((line) => line.status === 'FAIL') ? 1 : 0;
+    }
   }
   if (area === 'config' && rest[0] === 'schema' && rest.length <= 2) {
     const file = rest[1];
