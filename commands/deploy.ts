@@ -8,16 +8,16 @@ import {
   type Reply,
   type RunbookPlan,
 } from '../src/command/define-command';
-import { renderCommand } from '../src/deploy/command-template';
-import { deployEnvironment, deployName } from '../src/deploy/deploy-config';
+import { renderCommand } from '../src/config/command-template';
+import { deployEnvironment, deployName } from '../src/config/deploy';
 import type { DeployRecord } from '../src/deploy/deploy-history';
 import { DeployRef, type DeployInput } from '../src/deploy/deploy-input';
 import { describeLock, holderOf, type DeployLock } from '../src/deploy/deploy-lock';
 import type { DeployServices } from '../src/deploy/deploy-services';
 import { resolveDeployHosts } from '../src/deploy/deploy-targets';
 import { ErrorCode, UsageError, isOpsdeckError } from '../src/errors';
-import { formatDuration } from '../src/runbook/progress-meter';
 import { formatSlackDate } from '../src/slack/slack-date';
+import { formatDuration } from '../src/util/duration';
 
 /**
  * `/deploy <app> <env> [<ref>]`: the configured command on the app's hosts of that environment,

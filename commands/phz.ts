@@ -10,7 +10,7 @@ import {
 import { DnsInputError } from '../src/dns/dns-input-error';
 import { resolvePrivateZone, type PrivateZone } from '../src/dns/hosted-zone';
 import { negativeTtlWarning } from '../src/dns/negative-ttl';
-import { configuredZones, isZoneRef, zoneFor } from '../src/dns/phz-config';
+import { configuredZones, isZoneRef, zoneFor } from '../src/config/phz';
 import { describeChange, type RecordChange } from '../src/dns/record-change';
 import { parseDnsName, qualifyRecordName, relativeName } from '../src/dns/record-name';
 import { recordSetLine, recordSetText } from '../src/dns/record-set-text';
@@ -24,7 +24,7 @@ import {
 } from '../src/dns/record-value';
 import { REMOVAL_CODE_PATTERN, removalCode } from '../src/dns/removal-code';
 import { ErrorCode, UsageError, isOpsdeckError } from '../src/errors';
-import { confirmBlocks } from '../src/slack/confirm-button';
+import { confirmBlocks } from '../src/command/confirm-button';
 
 /**
  * `/phz`: service discovery records in a Route53 private hosted zone. The planners read the

@@ -17,7 +17,8 @@ import {
   type RestoreMode,
 } from '../src/restore/restore-preflight';
 import type { RestoreTableInput } from '../src/restore/restore-input';
-import { formatSlackDate, isoSeconds } from '../src/slack/slack-date';
+import { formatSlackDate } from '../src/slack/slack-date';
+import { isoSeconds } from '../src/util/time';
 
 /**
  * `/restore-table`: one table back from an RDS point-in-time backup. The planner checks

@@ -1,7 +1,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { renderCommand, type CommandTemplate } from '../src/deploy/command-template';
-import { deployEnvironment, type DeployEnvironment } from '../src/deploy/deploy-config';
+import { renderCommand, type CommandTemplate } from '../src/config/command-template';
+import { deployEnvironment, type DeployEnvironment } from '../src/config/deploy';
 import { DeployInput } from '../src/deploy/deploy-input';
 import { holderOf, lockedError } from '../src/deploy/deploy-lock';
 import type { DeployServices } from '../src/deploy/deploy-services';
@@ -11,7 +11,7 @@ import { runRollout, type RolloutReport } from '../src/deploy/rollout-scheduler'
 import { CancelledError, ErrorCode, OpsdeckError } from '../src/errors';
 import { BatchedSay } from '../src/runbook/batched-say';
 import { defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
-import { formatDuration } from '../src/runbook/progress-meter';
+import { formatDuration } from '../src/util/duration';
 
 /**
  * `/deploy <app> <env> [<ref>]`: the configured command on every planned host, `concurrency` at a

@@ -12,9 +12,9 @@ import { recordSetsAt, type RecordSet } from '../src/dns/record-sets';
 import { sameValues } from '../src/dns/record-value';
 import { ErrorCode, OpsdeckError } from '../src/errors';
 import { defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
-import { formatDuration } from '../src/runbook/progress-meter';
 import { sayAtMostEveryInterval } from '../src/runbook/rate-limited-say';
-import { sleep } from '../src/runbook/retry-policy';
+import { sleep } from '../src/util/sleep';
+import { formatDuration } from '../src/util/duration';
 
 /**
  * `/phz add` and `/phz remove`: one change to a record set of a private hosted zone, planned

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { OpsdeckError, ErrorCode } from '../src/errors';
 import { defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
-import { sleep } from '../src/runbook/retry-policy';
+import { sleep } from '../src/util/sleep';
 
 /**
  * The bot's self-test: exercises the engine end to end with harmless work. It writes a

@@ -7,7 +7,7 @@ import {
   openWorkerIngress,
   waitForTemporaryInstance,
   type TemporaryInstanceState,
-} from '../src/aws/temporary-instance-steps';
+} from '../src/temporary-instance/temporary-instance-steps';
 import {
   ownedBy,
   startPointInTimeRestore,
@@ -37,8 +37,8 @@ import {
 import { withPool } from '../src/mysql/with-pool';
 import { defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
 import { must } from '../src/runbook/recorded-state';
-import { formatDuration } from '../src/runbook/progress-meter';
-import { isoSeconds } from '../src/slack/slack-date';
+import { formatDuration } from '../src/util/duration';
+import { isoSeconds } from '../src/util/time';
 
 /**
  * `/restore-table`: one table back from an RDS point-in-time backup (see ../shared/runbooks.md).

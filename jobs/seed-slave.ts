@@ -7,7 +7,7 @@ import {
   openWorkerIngress,
   waitForTemporaryInstance,
   type TemporaryInstanceState,
-} from '../src/aws/temporary-instance-steps';
+} from '../src/temporary-instance/temporary-instance-steps';
 import { ErrorCode, OpsdeckError } from '../src/errors';
 import { formatCoordinates, type BinlogCoordinates } from '../src/mysql/binlog-coordinates';
 import { readBinlogSettings, setBinlogRetention } from '../src/mysql/binlog-source';
@@ -29,11 +29,11 @@ import {
 import { readReplicationFilters, setWildIgnoreTables } from '../src/mysql/replication-filters';
 import { readServerFlavor, type ServerFlavor } from '../src/mysql/server-flavor';
 import { defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
-import { formatDuration } from '../src/runbook/progress-meter';
 import { must } from '../src/runbook/recorded-state';
 import { SeedSlaveInput } from '../src/seed/seed-input';
 import { RDS_TABLES_RULE, skipsRdsTables } from '../src/seed/replica-filter-checks';
 import { runSeedPreflight, seedRefused } from '../src/seed/seed-preflight';
+import { formatDuration } from '../src/util/duration';
 
 /**
  * `/seed-slave`: seed or rebuild an external replica of an RDS master without downtime (see

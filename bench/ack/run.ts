@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import mysql from 'mysql2/promise';
-import { startFakeSlackApi } from '../../src/slack/fake-slack-api';
-import { slackSignatureHeaders } from '../../src/slack/sign-request';
-import { slashCommandBody } from '../../src/slack/slack-payloads';
+import { startFakeSlackApi } from '../../devkit/slack/fake-slack-api';
+import { slackSignatureHeaders } from '../../devkit/slack/sign-request';
+import { slashCommandBody } from '../../devkit/slack/slack-payloads';
 
 /**
  * bench/ack: Slack-signed slash commands against opsdeck's HTTP receiver (the full front door:

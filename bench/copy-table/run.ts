@@ -7,9 +7,9 @@ import mysql, { type Pool, type RowDataPacket } from 'mysql2/promise';
 import type { CopyMethod } from '../../src/mysql/copy-table';
 import { readTableShape } from '../../src/mysql/table-shape';
 import { verifyCopy } from '../../src/mysql/table-checksum';
-import { freePort } from '../../src/sandbox/free-port';
-import { MariadbSupervisor } from '../../src/sandbox/mariadb-process';
-import { ensureTemplateDatadir } from '../../src/sandbox/template-datadir';
+import { freePort } from '../../devkit/sandbox/free-port';
+import { MariadbSupervisor } from '../../devkit/sandbox/mariadb-process';
+import { ensureTemplateDatadir } from '../../devkit/sandbox/template-datadir';
 import { createTestDatabase, MYSQL } from '../../test/helpers/services';
 import type { EngineJob, EngineOutcome } from './engine-run';
 

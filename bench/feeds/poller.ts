@@ -1,4 +1,4 @@
-import { FeedsConfig, type ResolvedFeed } from '../../src/feeds/feeds-config';
+import { FeedsConfig, type ResolvedFeed } from '../../src/config/feeds';
 import { startFeedRelay } from '../../src/feeds/feeds-worker';
 import type { PollOutcome } from '../../src/feeds/poll-feed';
 import { createLogger } from '../../src/log/logger';

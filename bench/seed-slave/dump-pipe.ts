@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { pipeProcesses } from '../../src/sandbox/process-pipe';
+import { pipeProcesses } from '../../devkit/sandbox/process-pipe';
 import type { Credentials } from './seed-inputs';
 
 /**

@@ -2,7 +2,7 @@ import { createAwsClients } from '../aws/clients';
 import { AWS_COMMANDS, policyActions, type AwsCommand } from '../aws/iam-policies';
 import { PermissionProbe, type ProbeResult, type ProbeTargets } from '../aws/permission-probes';
 import type { OpsdeckConfig } from '../config/schema';
-import { configuredZones } from '../dns/phz-config';
+import { configuredZones } from '../config/phz';
 
 /**
  * `opsdeck aws check`: which permissions the configured AWS credentials lack, one line per

@@ -5,7 +5,6 @@ import { AWS_COMMANDS, policyText, type AwsCommand } from '../aws/iam-policies';
 import { configJsonSchemaText } from '../config/json-schema';
 import { loadConfig } from '../config/load-config';
 import { describeError } from '../errors';
-import { runSandboxCli } from '../sandbox/cli';
 import { awsCommandsInUse, checkAwsPermissions, formatAwsCheckLine } from './aws-check';
 import { checkConnections, formatConnectionLine } from './connection-check';
 
@@ -19,7 +18,6 @@ const USAGE = [
   '  aws check [--all | <command>...]   which AWS permissions the credentials lack, one line per action',
   `                              (default: the commands the config sets up; commands: ${AWS_COMMANDS.join(', ')})`,
   '  aws policy <command>        the least-privilege IAM policy of a command (docs/iam/<command>.json)',
-  '  sandbox start|reset|seed [--big]',
 ].join('\n');
 
 /** `opsdeck …`: operator commands that run and exit. Returns the exit code. */
@@ -63,7 +61,6 @@ export async function runCli(
     return awsCheck(rest.slice(1), env);
   }
   if (area === 'audit') return runAuditCli(rest, loadConfig(env).config);
-  if (area === 'sandbox') return runSandboxCli(rest, loadConfig(env).config);
   console.error(USAGE);
   return area === undefined || area === 'help' || area === '--help' ? 0 : 2;
 }

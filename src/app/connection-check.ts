@@ -6,7 +6,7 @@ import type { RowDataPacket } from 'mysql2/promise';
 import pino from 'pino';
 import { permissionOf } from '../aws/permission-probes';
 import { describeInstance, endpointOf } from '../aws/rds-instance';
-import { auditConnection } from '../audit/config';
+import { auditConnection } from '../audit/audit-connection';
 import type { OpsdeckConfig } from '../config/schema';
 import { readSecrets } from '../config/secrets';
 import { describeError } from '../errors';
@@ -139,8 +139,6 @@ async function checkSlack(
   timeoutMs: number,
 ): Promise<Omit<ConnectionLine, 'name'>> {
   const { slack } = runtime.config;
-  if (slack.mode === 'console')
-    return { status: 'skip', detail: 'console mode: the local console adapter stands for Slack' };
   const client = new WebClient(runtime.secrets.botToken, {
     ...(slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {}),
     retryConfig: { retries: 0 },

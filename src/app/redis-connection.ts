@@ -1,7 +1,7 @@
 import IORedis, { Cluster, type RedisOptions } from 'ioredis';
 import { DEFAULT_REDIS_URL, type RedisConfig } from '../config/schema';
 import type { Secrets } from '../config/secrets';
-import type { RedisClient } from '../redis-client';
+import type { RedisClient } from '../util/redis-client';
 
 /**
  * How a process connects to Redis, from the `redis` config: one server by URL, or through Redis

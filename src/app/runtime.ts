@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { RedisClient } from '../redis-client';
+import type { RedisClient } from '../util/redis-client';
 import mysql from 'mysql2/promise';
 import { AuditStore } from '../audit/audit-store';
 import { AuditWriter } from '../audit/audit-writer';
@@ -12,7 +12,7 @@ import { DatabaseAccess } from '../mysql/database-access';
 import { Outbox } from '../notify/outbox';
 import type { DrainJobData } from '../notify/outbox-keys';
 import { CancelRequests } from '../queue/cancellation';
-import type { JobEnvelope } from '../queue/job-envelope';
+import type { JobEnvelope } from '../runbook/job-envelope';
 import { JobStore } from '../queue/job-store';
 import { QueueName } from '../queue/queue-names';
 import { redisConnector } from './redis-connection';

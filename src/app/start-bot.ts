@@ -1,16 +1,16 @@
 import { WebClient } from '@slack/web-api';
-import { ApprovalStore } from '../access/approval-store';
+import { ApprovalStore } from '../approvals/approval-store';
 import { migrateAtStartup } from '../audit/migrate-at-startup';
-import { loadCommands } from '../command/command-registry';
 import { FeedStateStore } from '../feeds/feed-state-store';
-import { resolveFeeds } from '../feeds/feeds-config';
+import { resolveFeeds } from '../config/feeds';
 import { createOpsRouter } from '../http/ops-routes';
-import { registerQueueGauges } from '../metrics/queue-gauges';
-import { startApprovalExpiry } from '../slack/approvals';
-import { createSlackFrontDoor } from '../slack/create-slack-front-door';
-import type { FrontDoorDeps } from '../slack/handle-slash-command';
+import { registerQueueGauges } from '../queue/queue-gauges';
+import { startApprovalExpiry } from '../approvals/approval-flow';
+import { createSlackFrontDoor } from '../front-door/slack-front-door';
+import type { FrontDoorDeps } from '../front-door/handle-slash-command';
 import { UserGroupMembership } from '../slack/user-group-membership';
 import type { Runtime } from './runtime';
+import { loadCommands } from './load-modules';
 
 export interface RunningBot {
   port: number;

@@ -1,22 +1,24 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
-import { ApprovalStore } from '../access/approval-store';
+import { ApprovalStore } from '../approvals/approval-store';
+import { MidRunApprovals } from '../approvals/mid-run-approval';
+import { isTransientError } from './runbook-services';
 import { LeftoverSweeper } from '../aws/leftover-sweeper';
-import { AuditObserver } from '../audit/audit-observer';
+import { AuditObserver } from '../queue/audit-observer';
 import { migrateAtStartup } from '../audit/migrate-at-startup';
-import { resolveFeeds } from '../feeds/feeds-config';
+import { resolveFeeds } from '../config/feeds';
 import { startFeedRelay } from '../feeds/feeds-worker';
 import { createOpsRouter } from '../http/ops-routes';
-import { registerQueueGauges } from '../metrics/queue-gauges';
-import { metricsObserver } from '../metrics/metrics-observer';
+import { registerQueueGauges } from '../queue/queue-gauges';
+import { metricsObserver } from '../queue/metrics-observer';
 import { createNotifyClient } from '../notify/slack-client';
-import { JobThreadObserver } from '../notify/job-thread-observer';
+import { JobThreadObserver } from '../queue/job-thread-observer';
 import { createNotifyWorker } from '../notify/notify-worker';
 import { createRunbookWorker } from '../queue/runbook-worker';
-import { loadRunbooks } from '../runbook/runbook-registry';
 import { UserGroupMembership } from '../slack/user-group-membership';
 import type { Runtime } from './runtime';
+import { loadRunbooks } from './load-modules';
 
 export interface RunningWorker {
   /** Port of the worker's /healthz and /metrics, or 0 when turned off. */
@@ -56,6 +58,10 @@ export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
       aws: runtime.aws,
       databases: runtime.databases,
       ...(runtime.deploys && { deploys: runtime.deploys }),
+      cancels: runtime.cancels,
+    },
+    approvals: new MidRunApprovals({
+      config,
       approvals: new ApprovalStore(runtime.redis, prefix),
       outbox: runtime.outbox,
       audit: runtime.auditWriter,
@@ -64,7 +70,8 @@ export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
         logger,
       }),
       cancels: runtime.cancels,
-    },
+    }),
+    isTransient: isTransientError,
     cancels: runtime.cancels,
     logger,
   });

@@ -8,11 +8,11 @@ import {
   type AuditRow,
   type PreparedEvent,
 } from './audit-event';
-import { auditConnection } from './config';
 import { chainHash, GENESIS_HASH } from './hash-chain';
 import { AUDIT_MIGRATIONS, auditAccountGrants, migrate } from './migrations';
 import type { GrantsFor } from '../mysql/own-database';
 import { qualifiedTable } from '../mysql/sql-identifier';
+import { auditConnection } from './audit-connection';
 
 /**
  * The audit trail in MySQL: append-only, one hash chain. Appends from every process are

@@ -1,5 +1,7 @@
+import { backoffDelay } from '../util/backoff';
+import { sleep } from '../util/sleep';
 import { randomBytes } from 'node:crypto';
-import type { RedisClient } from '../redis-client';
+import type { RedisClient } from '../util/redis-client';
 import { describeError, ErrorCode, OpsdeckError } from '../errors';
 import type { Logger } from '../log/logger';
 import { prepareEvent, type AuditEventInput, type PreparedEvent } from './audit-event';
@@ -232,8 +234,9 @@ export class AuditWriter {
     if (this.stopped || this.retryTimer) return;
     const { retryBaseDelayMs, retryMaxDelayMs } = this.options;
     if (backoff) this.attempt += 1;
-    const exp = Math.min(retryMaxDelayMs, retryBaseDelayMs * 2 ** Math.min(this.attempt, 30));
-    const delay = backoff ? exp / 2 + Math.random() * (exp / 2) : retryBaseDelayMs;
+    const delay = backoff
+      ? backoffDelay(this.attempt, { baseDelayMs: retryBaseDelayMs, maxDelayMs: retryMaxDelayMs })
+      : retryBaseDelayMs;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       this.kick();
@@ -281,8 +284,4 @@ async function withTimeout(
   } finally {
     clearTimeout(timer);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

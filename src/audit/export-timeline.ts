@@ -1,7 +1,8 @@
-import { formatSlackDate, isoSeconds } from '../slack/slack-date';
+import { formatSlackDate } from '../slack/slack-date';
 import type { AuditRow } from './audit-event';
 import type { AuditQuery, AuditStore } from './audit-store';
 import { buildJobTimeline, buildTimelines, type JobTimeline, type Person } from './timeline';
+import { isoSeconds } from '../util/time';
 
 /**
  * The audit trail as a document: markdown laid out for a postmortem, CSV for spreadsheets, JSON

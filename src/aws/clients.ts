@@ -2,7 +2,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { OpsdeckError, ErrorCode } from '../errors';
-import type { AwsConfig } from './config';
+import type { AwsConfig } from '../config/aws';
 
 export interface AwsClients {
   rds: RDSClient;

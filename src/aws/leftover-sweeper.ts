@@ -1,10 +1,10 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { RDSClient } from '@aws-sdk/client-rds';
-import type { RedisClient } from '../redis-client';
+import type { RedisClient } from '../util/redis-client';
 import { describeError } from '../errors';
 import type { Logger } from '../log/logger';
-import type { MessageSink } from '../notify/job-thread-observer';
 import { describeLeftover, findLeftovers } from './leftover-sweep';
+import { type MessageSink } from '../notify/message-sink';
 
 export interface LeftoverSweeperOptions {
   aws: { rds: RDSClient; ec2: EC2Client };

@@ -6,9 +6,9 @@ import {
   type RDSClient,
 } from '@aws-sdk/client-rds';
 import { ErrorCode, OpsdeckError } from '../errors';
-import { sleep } from '../runbook/retry-policy';
 import { describeInstance } from './rds-instance';
 import { TAG, jobTags, tagValue, type JobTags } from './resource-tags';
+import { sleep } from '../util/sleep';
 
 /**
  * A temporary RDS instance owned by one job (a point-in-time restore or a read replica): named

@@ -1,9 +1,4 @@
-import { join } from 'node:path';
-import { loadModules } from '../runbook/runbook-registry';
 import type { CommandModule } from './define-command';
-
-/** Command modules live in commands/, one file per slash command. */
-export const COMMANDS_DIR = join(__dirname, '../../commands');
 
 export class CommandRegistry {
   private readonly byName = new Map<string, CommandModule>();
@@ -19,8 +14,4 @@ export class CommandRegistry {
   find(command: string): CommandModule | undefined {
     return this.byName.get(command.replace(/^\//, ''));
   }
-}
-
-export function loadCommands(dir = COMMANDS_DIR): CommandRegistry {
-  return new CommandRegistry(loadModules<CommandModule>(dir));
 }

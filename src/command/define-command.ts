@@ -6,7 +6,7 @@ import type { OpsdeckConfig } from '../config/schema';
 import type { DeployServices } from '../deploy/deploy-services';
 import type { DatabaseAccess } from '../mysql/database-access';
 import type { FeedState } from '../feeds/feed-state-store';
-import type { ResolvedFeed } from '../feeds/feeds-config';
+import type { ResolvedFeed } from '../config/feeds';
 import type { JobStore } from '../queue/job-store';
 
 /**

@@ -1,15 +1,14 @@
 import { z } from 'zod';
 import { envName } from './config-fields';
-import { AccessConfig } from '../access/config';
-import { AuditConfig } from '../audit/config';
-import { AwsConfig } from '../aws/config';
-import { DatabasesConfig } from '../aws/database-targets';
-import { DeployConfig } from '../deploy/deploy-config';
-import { PhzConfig } from '../dns/phz-config';
-import { FeedsConfig } from '../feeds/feeds-config';
-import { RestoreTableConfig } from '../restore/restore-config';
-import { ReplicasConfig, SeedSlaveConfig } from '../seed/seed-config';
-import { SandboxConfig } from '../sandbox/config';
+import { AccessConfig } from './access';
+import { AuditConfig } from './audit';
+import { AwsConfig } from './aws';
+import { DatabasesConfig } from './databases';
+import { DeployConfig } from './deploy';
+import { PhzConfig } from './phz';
+import { FeedsConfig } from './feeds';
+import { RestoreTableConfig } from './restore-table';
+import { ReplicasConfig, SeedSlaveConfig } from './seed-slave';
 
 /**
  * The whole opsdeck configuration. Every section has defaults, so an empty file (or none, in
@@ -22,8 +21,8 @@ const durationMs = z.number().int().min(0);
 const positiveMs = z.number().int().min(1);
 
 export const SlackConfig = z.strictObject({
-  /** http: Bolt's HTTP receiver; socket: Socket Mode; console: the local console adapter. */
-  mode: z.enum(['http', 'socket', 'console']).default('console'),
+  /** http: Bolt's HTTP receiver (signed requests); socket: Socket Mode. */
+  mode: z.enum(['http', 'socket']).default('http'),
   signingSecretEnv: envName.default('SLACK_SIGNING_SECRET'),
   botTokenEnv: envName.default('SLACK_BOT_TOKEN'),
   appTokenEnv: envName.default('SLACK_APP_TOKEN'),
@@ -178,15 +177,6 @@ export const NotifyConfig = z.strictObject({
   requestTimeoutMs: positiveMs.default(10_000),
 });
 
-export const ConsoleConfig = z.strictObject({
-  userId: z.string().default('U0CONSOLE'),
-  userName: z.string().default('console-user'),
-  channelId: z.string().default('C0CONSOLE'),
-  channelName: z.string().default('console'),
-  /** More users the console can act as (`as <name>`), by Slack user id: for approvals. */
-  otherUsers: z.record(z.string(), z.string()).default({}),
-});
-
 export const LogConfig = z.strictObject({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -200,10 +190,8 @@ export const OpsdeckConfig = z
     queue: QueueConfig.prefault({}),
     runbook: RunbookConfig.prefault({}),
     notify: NotifyConfig.prefault({}),
-    console: ConsoleConfig.prefault({}),
     log: LogConfig.prefault({}),
     aws: AwsConfig.prefault({}),
-    sandbox: SandboxConfig.prefault({}),
     access: AccessConfig.prefault({}),
     audit: AuditConfig.prefault({}),
     phz: PhzConfig.prefault({}),

@@ -47,7 +47,7 @@ function optionalSecret(
   return name ? readSecret(env, name, why) : undefined;
 }
 
-/** Console mode makes up its own Slack secrets: nothing real is needed to try the bot. */
+/** Every secret the config names; missing ones are an error that names the variable. */
 export function readSecrets(config: OpsdeckConfig, env: NodeJS.ProcessEnv = process.env): Secrets {
   const { slack } = config;
   const secrets: Secrets = {
@@ -78,21 +78,19 @@ export function readSecrets(config: OpsdeckConfig, env: NodeJS.ProcessEnv = proc
       ]),
     ),
   };
-  if (slack.mode !== 'console') {
-    secrets.botToken = readSecret(
+  secrets.botToken = readSecret(
+    env,
+    slack.botTokenEnv,
+    'slack.botTokenEnv: the bot token, xoxb-...',
+  );
+  if (slack.mode === 'http') {
+    secrets.signingSecret = readSecret(env, slack.signingSecretEnv, 'slack.signingSecretEnv');
+  } else {
+    secrets.appToken = readSecret(
       env,
-      slack.botTokenEnv,
-      'slack.botTokenEnv: the bot token, xoxb-...',
+      slack.appTokenEnv,
+      'slack.appTokenEnv: the app-level token, xapp-...',
     );
-    if (slack.mode === 'http') {
-      secrets.signingSecret = readSecret(env, slack.signingSecretEnv, 'slack.signingSecretEnv');
-    } else {
-      secrets.appToken = readSecret(
-        env,
-        slack.appTokenEnv,
-        'slack.appTokenEnv: the app-level token, xapp-...',
-      );
-    }
   }
   // The AWS keys are read (and checked) by the SDK clients (src/aws/clients.ts); registered here
   // so that every process masks them from its start.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deployName, hostName } from './deploy-config';
+import { deployName, hostName } from '../config/deploy';
 
 /**
  * A ref as /deploy takes it: any text a release can be named by (a tag, a branch, a commit), passed

@@ -1,4 +1,4 @@
-import type { RedisClient } from '../redis-client';
+import type { RedisClient } from '../util/redis-client';
 import { ErrorCode, OpsdeckError } from '../errors';
 import { formatSlackDate } from '../slack/slack-date';
 

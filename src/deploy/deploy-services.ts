@@ -1,4 +1,4 @@
-import type { RedisClient } from '../redis-client';
+import type { RedisClient } from '../util/redis-client';
 import type { Pool } from 'mysql2/promise';
 import type { OpsdeckConfig } from '../config/schema';
 import { DeployHistory } from './deploy-history';

@@ -5,7 +5,7 @@ import {
   type Instance,
 } from '@aws-sdk/client-ec2';
 import { ErrorCode, OpsdeckError } from '../errors';
-import type { DeployTargets } from './deploy-config';
+import type { DeployTargets } from '../config/deploy';
 
 /**
  * The hosts a deploy runs on, from an environment's `targets` (see deploy-config.ts):

@@ -1,3 +1,4 @@
+import { sleep } from '../util/sleep';
 import { readdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 
@@ -55,7 +56,7 @@ async function kill(
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
     if (!(await hasLiveMember(command.processGroup))) return 'stopped';
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    await sleep(pollMs);
   }
   signal(command.processGroup, 'SIGKILL');
   return 'killed';

@@ -1,3 +1,4 @@
+import { sleepUnlessAborted } from '../util/sleep';
 import { setMaxListeners } from 'node:events';
 
 /**
@@ -75,7 +76,7 @@ export async function runRollout<R extends HostOutcome>(
   if (new Set(hosts).size !== hosts.length) throw new Error('a rollout lists a host twice');
   if (!Number.isInteger(options.concurrency) || options.concurrency < 1)
     throw new Error(`concurrency must be a positive integer, got ${options.concurrency}`);
-  const sleep = options.sleep ?? abortableSleep;
+  const sleep = options.sleep ?? sleepUnlessAborted;
   const finished = new Map<string, R>();
   for (const result of options.previous ?? [])
     if (hosts.includes(result.host)) finished.set(result.host, result);
@@ -166,17 +167,4 @@ export async function runRollout<R extends HostOutcome>(
     notStarted: hosts.filter((h) => !finished.has(h)),
     stoppedBy,
   };
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

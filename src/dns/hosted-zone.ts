@@ -5,7 +5,7 @@ import {
   type Route53Client,
 } from '@aws-sdk/client-route-53';
 import { ErrorCode, OpsdeckError } from '../errors';
-import { ZONE_ID_PATTERN } from './phz-config';
+import { ZONE_ID_PATTERN } from '../config/phz';
 
 /** A private hosted zone `/phz` may change. */
 export interface PrivateZone {

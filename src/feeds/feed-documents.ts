@@ -1,6 +1,6 @@
 import { ErrorCode, FeedError } from '../errors';
 import type { FeedIncident } from './feed-incident';
-import type { ResolvedFeed } from './feeds-config';
+import type { ResolvedFeed } from '../config/feeds';
 import { parseSyndication } from './rss-atom-adapter';
 import { looksLikeJson, parseStatuspage, statuspageUrls } from './statuspage-adapter';
 

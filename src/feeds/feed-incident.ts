@@ -1,4 +1,4 @@
-import type { Impact } from './feeds-config';
+import type { Impact } from '../config/feeds';
 
 /**
  * An incident or a scheduled maintenance as every adapter reports it (Statuspage JSON, RSS,

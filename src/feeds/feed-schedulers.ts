@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { ResolvedFeed } from './feeds-config';
+import type { ResolvedFeed } from '../config/feeds';
 
 export const POLL_JOB = 'poll';
 const SCHEDULER_PREFIX = 'feed:';

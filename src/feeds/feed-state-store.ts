@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { RedisClient } from '../redis-client';
+import type { RedisClient } from '../util/redis-client';
 import type { Validators } from './conditional-get';
 
 /**

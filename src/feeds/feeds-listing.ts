@@ -1,8 +1,8 @@
-import { formatDuration } from '../runbook/progress-meter';
 import { formatSlackDate } from '../slack/slack-date';
 import type { FeedState } from './feed-state-store';
-import type { ResolvedFeed } from './feeds-config';
+import type { ResolvedFeed } from '../config/feeds';
 import { escape } from './relay-messages';
+import { formatDuration } from '../util/duration';
 
 /**
  * `/ops feeds`: each configured feed with its health, last poll and last change, and what it

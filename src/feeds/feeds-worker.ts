@@ -1,13 +1,13 @@
 import { Queue, Worker } from 'bullmq';
-import type { RedisClient } from '../redis-client';
+import type { RedisClient } from '../util/redis-client';
 import type { Logger } from '../log/logger';
-import type { MessageSink } from '../notify/job-thread-observer';
 import { QueueName } from '../queue/queue-names';
 import { POLL_JOB, syncFeedSchedulers, type PollJobData } from './feed-schedulers';
 import { FeedStateStore } from './feed-state-store';
-import type { FeedsConfig, ResolvedFeed } from './feeds-config';
+import type { FeedsConfig, ResolvedFeed } from '../config/feeds';
 import { pollFeed, type PollOutcome } from './poll-feed';
 import { RelayStore } from './relay-store';
+import { type MessageSink } from '../notify/message-sink';
 
 export interface FeedRelayOptions {
   /** Needs `maxRetriesPerRequest: null` (BullMQ). */

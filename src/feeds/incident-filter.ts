@@ -1,5 +1,5 @@
 import type { FeedIncident } from './feed-incident';
-import { IMPACTS, type ResolvedFeed } from './feeds-config';
+import { IMPACTS, type ResolvedFeed } from '../config/feeds';
 
 /**
  * Whether a feed's filters let an incident through: it names one of the configured components

@@ -1,17 +1,17 @@
 import { FeedError, describeError } from '../errors';
 import type { Logger } from '../log/logger';
 import { feedMessages, feedPolls } from '../metrics/metrics';
-import type { MessageSink } from '../notify/job-thread-observer';
-import { retryDelay } from '../notify/retry-delay';
 import { bodyHash, type Validators } from './conditional-get';
 import { dedupeIncidents, type FeedIncident } from './feed-incident';
 import { feedDocuments } from './feed-documents';
 import type { FeedStateStore } from './feed-state-store';
-import type { FeedsConfig, ResolvedFeed } from './feeds-config';
+import type { FeedsConfig, ResolvedFeed } from '../config/feeds';
 import { fetchFeed } from './fetch-feed';
 import { relayIncidents } from './relay-incidents';
 import { feedFailingText, feedRecoveredReplyText, feedRecoveredRootText } from './relay-messages';
 import type { RelayStore } from './relay-store';
+import { backoffDelay } from '../util/backoff';
+import { type MessageSink } from '../notify/message-sink';
 
 export type PollOutcome = 'changed' | 'unchanged' | 'failed' | 'backing-off' | 'busy';
 
@@ -148,10 +148,12 @@ async function failed(
 ): Promise<void> {
   const { settings } = deps;
   const reason = error instanceof FeedError ? error.message : describeError(error);
-  const backoff = retryDelay(
+  const backoff = backoffDelay(
     failures - 1,
-    feed.intervalMs,
-    Math.max(feed.intervalMs, settings.backoffMaxSeconds * 1000),
+    {
+      baseDelayMs: feed.intervalMs,
+      maxDelayMs: Math.max(feed.intervalMs, settings.backoffMaxSeconds * 1000),
+    },
     deps.random,
   );
   const retryAfter = error instanceof FeedError ? (error.retryAfterMs ?? 0) : 0;

@@ -1,9 +1,9 @@
-import type { MessageSink } from '../notify/job-thread-observer';
 import type { FeedIncident } from './feed-incident';
-import type { ResolvedFeed } from './feeds-config';
+import type { ResolvedFeed } from '../config/feeds';
 import { passesFilters } from './incident-filter';
 import { incidentRootText, renderedHash, updateReplyText } from './relay-messages';
 import { incidentThreadKey, type RelayStore } from './relay-store';
+import { type MessageSink } from '../notify/message-sink';
 
 export interface RelayCounts {
   roots: number;

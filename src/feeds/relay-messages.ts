@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { formatDuration } from '../runbook/progress-meter';
 import { formatSlackDate } from '../slack/slack-date';
 import type { FeedIncident, FeedUpdate } from './feed-incident';
-import type { ResolvedFeed } from './feeds-config';
+import type { ResolvedFeed } from '../config/feeds';
+import { formatDuration } from '../util/duration';
 
 /**
  * The Slack texts of the relay (mrkdwn). Everything that comes from a feed is escaped (`&`, `<`,

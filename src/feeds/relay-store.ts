@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { RedisClient } from '../redis-client';
+import type { RedisClient } from '../util/redis-client';
 
 /**
  * What the relay has already posted, per feed and incident, in Redis (AOF: the same durable store

@@ -3,7 +3,7 @@ import { ErrorCode, FeedError } from '../errors';
 import { assertJsonWithinLimits } from './content-limits';
 import type { FeedIncident } from './feed-incident';
 import { isFinishedStatus } from './feed-incident';
-import { IMPACTS, type Impact } from './feeds-config';
+import { IMPACTS, type Impact } from '../config/feeds';
 
 /**
  * Atlassian Statuspage's public JSON API (v2): `/api/v2/incidents.json` (the 50 most recent

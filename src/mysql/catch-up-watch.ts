@@ -1,5 +1,4 @@
 import { ErrorCode, OpsdeckError } from '../errors';
-import { sleep } from '../runbook/retry-policy';
 import {
   compareCoordinates,
   formatCoordinates,
@@ -15,6 +14,7 @@ import {
   type SqlThreadState,
 } from './replica-status';
 import { readServerFlavor, type ServerFlavor } from './server-flavor';
+import { sleep } from '../util/sleep';
 
 export interface CatchUpProgress {
   /** Share of the binlog bytes from where the watch started to the target that is applied. */

@@ -1,8 +1,8 @@
 import mysql, { type Pool } from 'mysql2/promise';
-import type { DatabaseTarget, DatabasesConfig } from '../aws/database-targets';
+import type { DatabaseTarget, DatabasesConfig } from '../config/databases';
 import type { ReplicaPasswords } from '../config/secrets';
 import { ErrorCode, OpsdeckError } from '../errors';
-import type { ReplicasConfig, ReplicaTarget } from '../seed/seed-config';
+import type { ReplicasConfig, ReplicaTarget } from '../config/seed-slave';
 
 /** Where a MySQL server listens (an RDS instance's Endpoint). */
 export interface MysqlEndpoint {

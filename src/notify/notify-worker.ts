@@ -1,6 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import { Worker } from 'bullmq';
-import type { RedisClient } from '../redis-client';
+import type { RedisClient } from '../util/redis-client';
 import type { OpsdeckConfig } from '../config/schema';
 import type { Logger } from '../log/logger';
 import { type DrainJobData, NOTIFY_QUEUE } from './outbox-keys';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import type { RedisClient } from '../redis-client';
+import type { RedisClient } from '../util/redis-client';
 import { NotifyConfig } from '../config/schema';
 import { redactText, redactValue } from '../log/redact';
 import { DRAIN_JOB, type DrainJobData, threadKeys } from './outbox-keys';

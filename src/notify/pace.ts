@@ -1,4 +1,4 @@
-import type { RedisClient } from '../redis-client';
+import type { RedisClient } from '../util/redis-client';
 
 /**
  * Cross-process pacing of Slack calls: one "next free slot" per key (method and channel) kept in

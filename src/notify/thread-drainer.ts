@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleep } from '../util/sleep';
 import type { WebClient } from '@slack/web-api';
-import type { RedisClient } from '../redis-client';
+import type { RedisClient } from '../util/redis-client';
 import type { OpsdeckConfig } from '../config/schema';
 import type { Logger } from '../log/logger';
 import { slackApiErrors, slackApiRetries } from '../metrics/metrics';
@@ -9,8 +9,8 @@ import { nextDelivery } from './fold-replies';
 import { threadKeys } from './outbox-keys';
 import type { OutboxEntry, OutboxMessage, ThreadRef } from './outbox-message';
 import { Pacer } from './pace';
-import { retryDelay } from './retry-delay';
 import { classifySlackError } from './slack-error';
+import { backoffDelay } from '../util/backoff';
 
 export interface ThreadDrainerOptions {
   redis: RedisClient;
@@ -175,7 +175,7 @@ export class ThreadDrainer {
     const interval = method === 'chat.update' ? config.updateIntervalMs : config.postIntervalMs;
     for (let attempt = 0; ;) {
       const wait = await this.pacer.reserve(method, scope, interval);
-      if (wait > 0) await sleep(wait, undefined, { signal: stop });
+      if (wait > 0) await sleep(wait, stop);
       stop.throwIfAborted();
       try {
         return await call.send();
@@ -191,12 +191,15 @@ export class ThreadDrainer {
           log.warn({ method, retryAfterMs: failure.retryAfterMs }, 'rate limited by Slack');
           await this.pacer.holdOff(method, scope, failure.retryAfterMs);
         } else {
-          const delay = retryDelay(attempt++, config.retryBaseDelayMs, config.retryMaxDelayMs);
+          const delay = backoffDelay(attempt++, {
+            baseDelayMs: config.retryBaseDelayMs,
+            maxDelayMs: config.retryMaxDelayMs,
+          });
           log.warn(
             { method, error: failure.reason, delayMs: delay },
             'Slack call failed; retrying',
           );
-          await sleep(delay, undefined, { signal: stop });
+          await sleep(delay, stop);
         }
       }
     }

@@ -1,5 +1,5 @@
-import type { RedisClient } from '../redis-client';
-import type { Person } from './job-envelope';
+import type { RedisClient } from '../util/redis-client';
+import type { Person } from '../runbook/job-envelope';
 
 /**
  * Cancellation crosses processes: the bot records the request in Redis (so a job that starts or

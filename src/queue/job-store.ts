@@ -1,7 +1,7 @@
 import type { Job, JobType, Queue } from 'bullmq';
 import type { OpsdeckConfig } from '../config/schema';
 import type { CancelRequests } from './cancellation';
-import type { JobEnvelope, Person } from './job-envelope';
+import type { JobEnvelope, Person } from '../runbook/job-envelope';
 
 export type OpsJob = Job<JobEnvelope, unknown, string>;
 

@@ -7,8 +7,9 @@ import { runRunbook, type RunbookResult } from '../runbook/run-runbook';
 import type { RunbookObserver } from '../runbook/runbook-events';
 import type { RunbookRegistry } from '../runbook/runbook-registry';
 import type { RunbookServices } from '../runbook/runbook-services';
+import type { ApprovalGate } from '../runbook/approval-gate';
 import type { CancelRequests } from './cancellation';
-import type { JobEnvelope } from './job-envelope';
+import type { JobEnvelope } from '../runbook/job-envelope';
 import { QueueName } from './queue-names';
 
 export interface RunbookWorkerOptions {
@@ -18,6 +19,8 @@ export interface RunbookWorkerOptions {
   runbooks: RunbookRegistry;
   observers: readonly RunbookObserver[];
   services: RunbookServices;
+  approvals?: ApprovalGate;
+  isTransient?: (error: unknown) => boolean;
   cancels: CancelRequests;
   logger: Logger;
 }
@@ -49,6 +52,8 @@ export function createRunbookWorker(
         reportProgress: (progress) => job.updateProgress(progress),
         observers: options.observers,
         services: options.services,
+        ...(options.approvals && { approvals: options.approvals }),
+        ...(options.isTransient && { isTransient: options.isTransient }),
         logger,
         settings: config.runbook,
       });

@@ -1,15 +1,16 @@
 import type { DBInstance, RDSClient } from '@aws-sdk/client-rds';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
-import type { DatabaseTarget } from '../aws/database-targets';
+import type { DatabaseTarget } from '../config/databases';
 import { describeInstance, readRestoreWindow, type RestoreWindow } from '../aws/rds-instance';
 import { ErrorCode, OpsdeckError, isOpsdeckError } from '../errors';
 import { readTableShape, type TableShape } from '../mysql/table-shape';
-import { formatSlackDate, isoSeconds } from '../slack/slack-date';
+import { formatSlackDate } from '../slack/slack-date';
 import {
   readTableDependencies,
   replaceObstacle,
   type TableDependencies,
 } from './table-dependencies';
+import { isoSeconds } from '../util/time';
 
 export type RestoreMode = 'side' | 'merge' | 'replace';
 

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
-import type { ApprovalPlan } from '../access/approval-blocks';
+import type { ApprovalPlan } from './approval-gate';
 import type { Logger } from '../log/logger';
-import type { JobMeta } from '../queue/job-envelope';
+import type { JobMeta } from './job-envelope';
 import type { RunbookServices } from './runbook-services';
 
 /**

@@ -1,3 +1,5 @@
+import { formatDuration } from '../util/duration';
+
 /**
  * Turns raw progress reports into lines worth posting: percent, rate-based ETA, and at most one
  * line per interval (the last report, 100 %, always gets through), never the same counts twice.
@@ -35,14 +37,6 @@ export class ProgressMeter {
           : null;
     return { done, total, percent, etaMs, unit };
   }
-}
-
-export function formatDuration(ms: number): string {
-  const seconds = Math.round(ms / 1000);
-  if (seconds < 60) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m ${seconds % 60}s`;
-  return `${Math.floor(minutes / 60)}h ${minutes % 60}m`;
 }
 
 export function formatProgress(line: ProgressLine): string {

@@ -1,7 +1,7 @@
 import type { OpsdeckConfig } from '../config/schema';
 import { CancelledError, ErrorCode, OpsdeckError, describeError, isOpsdeckError } from '../errors';
 import { jobLogger, type Logger } from '../log/logger';
-import type { JobEnvelope, Person } from '../queue/job-envelope';
+import type { JobEnvelope, Person } from './job-envelope';
 import { newCheckpoint, type Checkpoint, type Outcome } from './checkpoint';
 import type {
   RetryPolicy,
@@ -10,11 +10,13 @@ import type {
   StepDefinition,
   StepFn,
 } from './define-runbook';
-import { awaitApproval } from './mid-run-approval';
+import type { ApprovalGate } from './approval-gate';
 import { ProgressMeter } from './progress-meter';
-import { abortReason, backoffDelay, isTransient, sleep } from './retry-policy';
+import { abortReason, transientBy } from './retry-policy';
 import type { RunbookEvent, RunbookObserver } from './runbook-events';
 import type { RunbookServices } from './runbook-services';
+import { sleep } from '../util/sleep';
+import { backoffDelay } from '../util/backoff';
 
 export interface RunRunbookOptions {
   definition: RunbookDefinition;
@@ -29,6 +31,13 @@ export interface RunRunbookOptions {
   reportProgress?(progress: { step: string; percent: number }): Promise<void>;
   observers: readonly RunbookObserver[];
   services: RunbookServices;
+  /** Asks for approvals mid-run (`ctx.requestApproval`); without it a step that asks fails. */
+  approvals?: ApprovalGate;
+  /**
+   * Whether an error may go away if the step is tried again (the adapters' classifiers, composed
+   * by the app); coded errors say so themselves.
+   */
+  isTransient?: (error: unknown) => boolean;
   logger: Logger;
   settings: OpsdeckConfig['runbook'];
   now?: () => number;
@@ -55,8 +64,11 @@ class RunbookRun {
   private readonly log: Logger;
   private emitChain: Promise<void> = Promise.resolve();
 
+  private readonly isTransient: (error: unknown) => boolean;
+
   constructor(private readonly o: RunRunbookOptions) {
     this.now = o.now ?? Date.now;
+    this.isTransient = transientBy(o.isTransient);
     this.cp = structuredClone(o.envelope.checkpoint) ?? newCheckpoint(this.now());
     this.log = jobLogger(o.logger, o.envelope.meta.jobId);
   }
@@ -160,7 +172,11 @@ class RunbookRun {
         return;
       } catch (caught) {
         const error = this.o.signal.aborted ? abortReason(this.o.signal) : caught;
-        if (error instanceof CancelledError || !isTransient(error) || attempt >= policy.attempts) {
+        if (
+          error instanceof CancelledError ||
+          !this.isTransient(error) ||
+          attempt >= policy.attempts
+        ) {
           await this.emit({
             type: 'step-failed',
             step: step.name,
@@ -170,7 +186,7 @@ class RunbookRun {
           });
           throw error;
         }
-        const delayMs = backoffDelay(attempt, policy);
+        const delayMs = backoffDelay(attempt - 1, policy);
         await this.emit({
           type: 'step-retry',
           step: step.name,
@@ -202,8 +218,8 @@ class RunbookRun {
             await this.invoke(name, step.cleanup, input, step.timeoutMs, never);
             break;
           } catch (error) {
-            if (!isTransient(error) || attempt >= policy.attempts) throw error;
-            await sleep(backoffDelay(attempt, policy));
+            if (!this.isTransient(error) || attempt >= policy.attempts) throw error;
+            await sleep(backoffDelay(attempt - 1, policy));
           }
         }
         cp.cleanedUp.push(name);
@@ -273,10 +289,15 @@ class RunbookRun {
       requestApproval: async (plan) => {
         clearTimeout(timer);
         left -= this.now() - armedAt;
+        const gate = this.o.approvals;
+        if (!gate)
+          throw new OpsdeckError(
+            ErrorCode.ApprovalImpossible,
+            'this worker cannot ask for approvals (no approval gate configured)',
+          );
         try {
-          return await awaitApproval(
+          return await gate.awaitApproval(
             {
-              services: this.o.services,
               meta: this.o.envelope.meta,
               input: this.o.envelope.input as Record<string, unknown>,
               state: this.cp.state,

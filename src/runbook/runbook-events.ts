@@ -1,4 +1,4 @@
-import type { JobMeta } from '../queue/job-envelope';
+import type { JobMeta } from './job-envelope';
 import type { Outcome } from './checkpoint';
 import type { ProgressLine } from './progress-meter';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DATABASE_NAME_PATTERN } from '../aws/database-targets';
+import { DATABASE_NAME_PATTERN } from '../config/databases';
 import { IDENTIFIER_PATTERN } from '../mysql/sql-identifier';
 
 /** What a /seed-slave job carries: validated again by the worker (the queue is not trusted). */

@@ -1,5 +1,5 @@
 import type { WebClient } from '@slack/web-api';
-import type { RedisClient } from '../redis-client';
+import type { RedisClient } from '../util/redis-client';
 import type { Logger } from '../log/logger';
 import { classifySlackError } from '../notify/slack-error';
 

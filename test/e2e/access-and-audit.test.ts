@@ -1,5 +1,5 @@
 import { runAuditCli } from '../../src/audit/cli';
-import { CANCEL_ACTION_ID } from '../../src/notify/job-thread-observer';
+import { CANCEL_ACTION_ID } from '../../src/queue/job-thread-observer';
 import { ALICE, E2eStack, OPS_CHANNEL, jobIdIn, waitFor } from '../helpers/e2e-stack';
 
 /**

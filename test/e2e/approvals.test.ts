@@ -1,4 +1,4 @@
-import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../src/access/approval-blocks';
+import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../src/approvals/approval-messages';
 import { runAuditCli } from '../../src/audit/cli';
 import { ALICE, E2eStack, waitFor } from '../helpers/e2e-stack';
 

@@ -1,4 +1,4 @@
-import { CANCEL_ACTION_ID } from '../../src/notify/job-thread-observer';
+import { CANCEL_ACTION_ID } from '../../src/queue/job-thread-observer';
 import { E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
 
 describe('cancelling a running job', () => {

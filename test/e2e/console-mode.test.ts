@@ -15,7 +15,7 @@ class ConsoleDriver {
   constructor(configPath: string) {
     this.child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(ROOT, 'src/app/dev.ts'), '--no-sandbox'],
+      ['--import', 'tsx', join(ROOT, 'devkit/dev.ts'), '--no-sandbox'],
       {
         cwd: ROOT,
         env: { ...process.env, OPSDECK_CONFIG: configPath },

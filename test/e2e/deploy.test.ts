@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { APPROVE_ACTION_ID } from '../../src/access/approval-blocks';
+import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
 import { ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
 import { undocumentedActions } from '../helpers/iam';
 

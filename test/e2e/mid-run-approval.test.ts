@@ -1,6 +1,6 @@
-import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../src/access/approval-blocks';
+import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../src/approvals/approval-messages';
 import type { AuditEventType } from '../../src/audit/audit-event';
-import type { FakeMessage } from '../../src/slack/fake-slack-api';
+import type { FakeMessage } from '../../devkit/slack/fake-slack-api';
 import { ALERT_CHANNEL, ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
 
 /**

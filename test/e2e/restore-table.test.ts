@@ -5,13 +5,13 @@ import {
 } from '@aws-sdk/client-rds';
 import { DescribeSecurityGroupRulesCommand } from '@aws-sdk/client-ec2';
 import mysql from 'mysql2/promise';
-import { APPROVE_ACTION_ID } from '../../src/access/approval-blocks';
+import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
 import { TAG } from '../../src/aws/resource-tags';
-import { SEED } from '../../src/sandbox/seed';
-import { isoSeconds } from '../../src/slack/slack-date';
-import type { FakeMessage } from '../../src/slack/fake-slack-api';
+import { SEED } from '../../devkit/sandbox/seed';
+import type { FakeMessage } from '../../devkit/slack/fake-slack-api';
 import { ALERT_CHANNEL, ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
 import { undocumentedActions } from '../helpers/iam';
+import { isoSeconds } from '../../src/util/time';
 
 /**
  * `/restore-table` end to end: signed slash commands into the real Bolt receiver, the plan checked

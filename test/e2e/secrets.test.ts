@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import mysql from 'mysql2/promise';
-import { APPROVE_ACTION_ID } from '../../src/access/approval-blocks';
+import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
 import { ALICE, BOT_TOKEN, E2eStack, SIGNING_SECRET, jobIdIn, waitFor } from '../helpers/e2e-stack';
 import { MYSQL, createTestDatabase, uniqueName } from '../helpers/services';
 

@@ -11,9 +11,12 @@ import mysql from 'mysql2/promise';
 import { loadShop, shopSizes } from '../helpers/shop-data';
 import { shopWriteMix } from '../helpers/shop-writes';
 import { TAG } from '../../src/aws/resource-tags';
-import { SEED } from '../../src/sandbox/seed';
-import { startStandaloneServer, type StandaloneServer } from '../../src/sandbox/standalone-server';
-import { APPROVE_ACTION_ID } from '../../src/access/approval-blocks';
+import { SEED } from '../../devkit/sandbox/seed';
+import {
+  startStandaloneServer,
+  type StandaloneServer,
+} from '../../devkit/sandbox/standalone-server';
+import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
 import { ALICE, E2eStack, waitFor } from '../helpers/e2e-stack';
 import { undocumentedActions } from '../helpers/iam';
 import { createWriteLoad, type WriteLoad } from '../helpers/write-load';

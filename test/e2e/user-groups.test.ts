@@ -1,4 +1,4 @@
-import { APPROVE_ACTION_ID } from '../../src/access/approval-blocks';
+import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
 import { ALICE, E2eStack, waitFor } from '../helpers/e2e-stack';
 
 /**

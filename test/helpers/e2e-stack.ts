@@ -16,17 +16,17 @@ import {
   startFakeSlackApi,
   type FakeMessage,
   type FakeSlackApi,
-} from '../../src/slack/fake-slack-api';
-import { slackSignatureHeaders } from '../../src/slack/sign-request';
+} from '../../devkit/slack/fake-slack-api';
+import { slackSignatureHeaders } from '../../devkit/slack/sign-request';
 import {
   blockActionBody,
   slashCommandBody,
   type SlashCommandRequest,
-} from '../../src/slack/slack-payloads';
+} from '../../devkit/slack/slack-payloads';
 import type { Checkpoint } from '../../src/runbook/checkpoint';
 import { unfoldReplies } from '../../src/notify/fold-replies';
-import type { SandboxConfig } from '../../src/sandbox/config';
-import { seedSandbox } from '../../src/sandbox/seed';
+import type { SandboxConfig } from '../../devkit/sandbox/config';
+import { seedSandbox } from '../../devkit/sandbox/seed';
 import { startTestSandbox, type TestSandbox } from './sandbox';
 import { MYSQL, REDIS_URL, createTestDatabase, deleteRedisPrefix, uniqueName } from './services';
 import { waitFor } from './wait-for';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import IORedis from 'ioredis';
-import { freePort } from '../../src/sandbox/free-port';
+import { freePort } from '../../devkit/sandbox/free-port';
 import { waitFor } from './wait-for';
 
 /**

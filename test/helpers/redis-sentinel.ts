@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import IORedis from 'ioredis';
-import { freePort } from '../../src/sandbox/free-port';
+import { freePort } from '../../devkit/sandbox/free-port';
 import { waitFor } from './wait-for';
 
 /**

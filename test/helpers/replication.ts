@@ -5,7 +5,10 @@ import { inspect } from 'node:util';
 import mysql, { type Connection, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { tableChecksum, type TableChecksum } from '../../src/mysql/table-checksum';
 import { readTableShape } from '../../src/mysql/table-shape';
-import { startStandaloneServer, type StandaloneServer } from '../../src/sandbox/standalone-server';
+import {
+  startStandaloneServer,
+  type StandaloneServer,
+} from '../../devkit/sandbox/standalone-server';
 
 export const ITEMS_TABLE = `CREATE TABLE items (
   id INT PRIMARY KEY,

@@ -9,8 +9,8 @@ import {
   type DBInstance,
 } from '@aws-sdk/client-rds';
 import { createAwsClients, type AwsClients } from '../../src/aws/clients';
-import type { SandboxConfig } from '../../src/sandbox/config';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox/sandbox';
+import type { SandboxConfig } from '../../devkit/sandbox/config';
+import { startSandbox, type RunningSandbox } from '../../devkit/sandbox/sandbox';
 
 export const MASTER = { user: 'admin', password: 'sandbox-secret-1' };
 

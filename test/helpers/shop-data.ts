@@ -5,7 +5,7 @@ import type { Connection } from 'mysql2/promise';
  * orders 25 %, payments 10 %, customers 5 %, plus small products and countries tables), secondary
  * indexes, foreign keys, a view, a trigger and a procedure, so a seed must carry all of them.
  * Rows are generated on the server from the Sequence engine's seq_1_to_N tables, in chunks
- * (one binlogged transaction each), as src/sandbox/seed.ts does.
+ * (one binlogged transaction each), as devkit/sandbox/seed.ts does.
  */
 export interface ShopSizes {
   countries: number;

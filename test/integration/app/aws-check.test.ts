@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { runCli } from '../../../src/app/cli';
 import { AWS_COMMANDS, policyActions } from '../../../src/aws/iam-policies';
 import { PROBES } from '../../../src/aws/permission-probes';
-import { seedSandbox } from '../../../src/sandbox/seed';
+import { seedSandbox } from '../../../devkit/sandbox/seed';
 import { startTestSandbox, type TestSandbox } from '../../helpers/sandbox';
 
 /**

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { stringify } from 'yaml';
 import { runCli } from '../../../src/app/cli';
-import { SEED, seedSandbox } from '../../../src/sandbox/seed';
-import { startFakeSlackApi, type FakeSlackApi } from '../../../src/slack/fake-slack-api';
+import { SEED, seedSandbox } from '../../../devkit/sandbox/seed';
+import { startFakeSlackApi, type FakeSlackApi } from '../../../devkit/slack/fake-slack-api';
 import { startTestSandbox, type TestSandbox } from '../../helpers/sandbox';
 import { MYSQL, REDIS_URL, createTestDatabase, uniqueName } from '../../helpers/services';
 

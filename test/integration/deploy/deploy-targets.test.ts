@@ -7,7 +7,7 @@ import {
   type EC2Client,
   type Instance,
 } from '@aws-sdk/client-ec2';
-import { DeployTargets } from '../../../src/deploy/deploy-config';
+import { DeployTargets } from '../../../src/config/deploy';
 import { resolveDeployHosts, type SkippedInstance } from '../../../src/deploy/deploy-targets';
 import { ErrorCode, OpsdeckError } from '../../../src/errors';
 import { FAST_WAITER, startTestSandbox, type TestSandbox } from '../../helpers/sandbox';

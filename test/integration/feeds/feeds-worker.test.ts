@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type IORedis from 'ioredis';
-import { FeedsConfig, type ResolvedFeed } from '../../../src/feeds/feeds-config';
+import { FeedsConfig, type ResolvedFeed } from '../../../src/config/feeds';
 import { syncFeedSchedulers, type PollJobData } from '../../../src/feeds/feed-schedulers';
 import { startFeedRelay, type FeedRelay } from '../../../src/feeds/feeds-worker';
 import { FeedStateStore } from '../../../src/feeds/feed-state-store';

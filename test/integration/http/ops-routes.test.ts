@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import express from 'express';
 import { createOpsRouter } from '../../../src/http/ops-routes';
-import { registerQueueGauges } from '../../../src/metrics/queue-gauges';
+import { registerQueueGauges } from '../../../src/queue/queue-gauges';
 import { connectRedis, deleteRedisPrefix, uniqueName } from '../../helpers/services';
 
 describe('operator endpoints', () => {

@@ -14,7 +14,7 @@ import { checksumCopiedTable, type TableContentSums } from '../../../src/mysql/v
 import {
   startStandaloneServer,
   type StandaloneServer,
-} from '../../../src/sandbox/standalone-server';
+} from '../../../devkit/sandbox/standalone-server';
 import { createTestDatabase, MYSQL } from '../../helpers/services';
 
 /**

@@ -11,7 +11,7 @@ import { readServerFlavor, type ServerFlavor } from '../../../src/mysql/server-f
 import {
   startStandaloneServer,
   type StandaloneServer,
-} from '../../../src/sandbox/standalone-server';
+} from '../../../devkit/sandbox/standalone-server';
 import { RDS_TABLES_RULE, skipsRdsTables } from '../../../src/seed/replica-filter-checks';
 
 /** The filters of a real MariaDB, read and changed at runtime (a server of its own: they are global). */

@@ -12,7 +12,7 @@ import {
   type FakeSlackApi,
   type FakeMessage,
   startFakeSlackApi,
-} from '../../../src/slack/fake-slack-api';
+} from '../../../devkit/slack/fake-slack-api';
 import { connectRedis, deleteRedisPrefix, uniqueName } from '../../helpers/services';
 
 const CHANNEL = 'C0ALERT';

@@ -1,7 +1,7 @@
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { parseConfig } from '../../../src/config/load-config';
 import { CancelRequests } from '../../../src/queue/cancellation';
-import type { JobEnvelope } from '../../../src/queue/job-envelope';
+import type { JobEnvelope } from '../../../src/runbook/job-envelope';
 import { JobStore } from '../../../src/queue/job-store';
 import { jobMeta } from '../../fixtures/job-meta';
 import { connectRedis, deleteRedisPrefix, uniqueName } from '../../helpers/services';

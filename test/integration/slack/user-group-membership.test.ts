@@ -1,7 +1,7 @@
 import { LogLevel, WebClient } from '@slack/web-api';
 import type IORedis from 'ioredis';
 import pino from 'pino';
-import { startFakeSlackApi, type FakeSlackApi } from '../../../src/slack/fake-slack-api';
+import { startFakeSlackApi, type FakeSlackApi } from '../../../devkit/slack/fake-slack-api';
 import { UserGroupMembership, describeUnresolved } from '../../../src/slack/user-group-membership';
 import { waitFor } from '../../helpers/e2e-stack';
 import { connectRedis, deleteRedisPrefix, uniqueName } from '../../helpers/services';

@@ -1,7 +1,7 @@
 import IORedis, { Cluster } from 'ioredis';
 import { hostAndPort, redisConnector } from '../../../src/app/redis-connection';
 import { RedisConfig } from '../../../src/config/schema';
-import type { RedisClient } from '../../../src/redis-client';
+import type { RedisClient } from '../../../src/util/redis-client';
 
 const opened: RedisClient[] = [];
 afterEach(() => {

@@ -31,8 +31,7 @@ const IMPLIED = new Set([
 function productFiles(dir: string): string[] {
   return readdirSync(join(ROOT, dir), { withFileTypes: true, recursive: true })
     .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
-    .map((entry) => relative(ROOT, join(entry.parentPath, entry.name)))
-    .filter((file) => !file.startsWith('src/sandbox/'));
+    .map((entry) => relative(ROOT, join(entry.parentPath, entry.name)));
 }
 
 /** `ec2:AuthorizeSecurityGroupIngress` for every `new AuthorizeSecurityGroupIngressCommand(` in product code. */

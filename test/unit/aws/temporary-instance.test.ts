@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { DB_INSTANCE_ID_PATTERN } from '../../../src/aws/database-targets';
+import { DB_INSTANCE_ID_PATTERN } from '../../../src/config/databases';
 import { TAG } from '../../../src/aws/resource-tags';
 import { ownedBy, temporaryInstanceName } from '../../../src/aws/temporary-instance';
 import { deriveJobId } from '../../../src/queue/job-id';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { loadCommands } from '../../../src/command/command-registry';
 import { parseCommand } from '../../../src/command/parse-command';
 import { UsageError } from '../../../src/errors';
+import { loadCommands } from '../../../src/app/load-modules';
 
 const ops = loadCommands().find('ops')!;
 

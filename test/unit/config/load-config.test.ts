@@ -4,7 +4,7 @@ import { ConfigError } from '../../../src/errors';
 describe('parseConfig', () => {
   it('gives a complete working config from an empty file', () => {
     const config = parseConfig('');
-    expect(config.slack.mode).toBe('console');
+    expect(config.slack.mode).toBe('http');
     expect(config.queue.retention.completedCount).toBe(1000);
     expect(config.redis).toEqual({ prefix: 'opsdeck' });
   });
@@ -80,7 +80,17 @@ describe('parseConfig', () => {
 
   it('lists enum choices', () => {
     expect(() => parseConfig('slack:\n  mode: websocket\n')).toThrow(
-      'slack.mode: expected one of "http", "socket", "console", got "websocket"',
+      'slack.mode: expected one of "http", "socket", got "websocket"',
+    );
+  });
+
+  it("refuses console mode's own sections by name: production config has no sandbox", () => {
+    expect(() => parseConfig('sandbox:\n  port: 4566\nconsole: {}\n', 'opsdeck.yaml')).toThrow(
+      [
+        'opsdeck.yaml: invalid configuration',
+        '  sandbox: only console mode (npm run dev) reads this section; production config does not take it',
+        '  console: only console mode (npm run dev) reads this section; production config does not take it',
+      ].join('\n'),
     );
   });
 

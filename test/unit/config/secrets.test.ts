@@ -4,11 +4,16 @@ import { ErrorCode } from '../../../src/errors';
 import { redactText } from '../../../src/log/redact';
 
 describe('readSecrets', () => {
-  it('needs nothing in console mode', () => {
-    expect(readSecrets(parseConfig(''), {})).toEqual({
+  const SLACK = { SLACK_BOT_TOKEN: 'xoxb-1-2-3', SLACK_SIGNING_SECRET: 'sign-1' };
+
+  it('needs only the Slack secrets with the defaults', () => {
+    expect(readSecrets(parseConfig(''), SLACK)).toEqual({
+      botToken: 'xoxb-1-2-3',
+      signingSecret: 'sign-1',
       databasePasswords: {},
       replicaPasswords: {},
     });
+    expect(() => readSecrets(parseConfig(''), {})).toThrow(/SLACK_BOT_TOKEN is not set/);
   });
 
   it("reads each configured database's password from the variable it names", () => {
@@ -18,10 +23,10 @@ describe('readSecrets', () => {
         'restoreTable: { workerCidr: 10.0.0.0/24 }',
       ].join('\n'),
     );
-    expect(readSecrets(config, { BILLING_PW: 'pw-1' }).databasePasswords).toEqual({
+    expect(readSecrets(config, { ...SLACK, BILLING_PW: 'pw-1' }).databasePasswords).toEqual({
       billing: 'pw-1',
     });
-    expect(() => readSecrets(config, {})).toThrow(
+    expect(() => readSecrets(config, SLACK)).toThrow(
       expect.objectContaining({
         code: ErrorCode.SecretMissing,
         message: 'environment variable BILLING_PW is not set (databases.billing.passwordEnv)',
@@ -38,11 +43,11 @@ describe('readSecrets', () => {
         '  onprem-db1: { host: db1.dc1.example.com, user: opsdeck, passwordEnv: DB1_PW, source: billing, replicationUser: repl, replicationPasswordEnv: REPL_PW }',
       ].join('\n'),
     );
-    const env = { BILLING_PW: 'pw-1', DB1_PW: 'pw-2', REPL_PW: 'repl-secret-3' };
+    const env = { ...SLACK, BILLING_PW: 'pw-1', DB1_PW: 'pw-2', REPL_PW: 'repl-secret-3' };
     expect(readSecrets(config, env).replicaPasswords).toEqual({
       'onprem-db1': { admin: 'pw-2', replication: 'repl-secret-3' },
     });
-    expect(() => readSecrets(config, { BILLING_PW: 'pw-1', DB1_PW: 'pw-2' })).toThrow(
+    expect(() => readSecrets(config, { ...SLACK, BILLING_PW: 'pw-1', DB1_PW: 'pw-2' })).toThrow(
       expect.objectContaining({
         code: ErrorCode.SecretMissing,
         message:
@@ -89,8 +94,10 @@ describe('readSecrets', () => {
 
   it('reads the dashboard credentials when a dashboard is configured', () => {
     const config = parseConfig('http: { dashboard: { userEnv: DU, passwordEnv: DP } }');
-    expect(() => readSecrets(config, { DU: 'ops' })).toThrow(/DP is not set/);
-    expect(readSecrets(config, { DU: 'ops', DP: 'long-dashboard-password' }).dashboard).toEqual({
+    expect(() => readSecrets(config, { ...SLACK, DU: 'ops' })).toThrow(/DP is not set/);
+    expect(
+      readSecrets(config, { ...SLACK, DU: 'ops', DP: 'long-dashboard-password' }).dashboard,
+    ).toEqual({
       user: 'ops',
       password: 'long-dashboard-password',
     });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { AT_FORMATS, parsePointInTime, type PointInTime } from '../../../src/restore/point-in-time';
-import { isoSeconds } from '../../../src/slack/slack-date';
+import { isoSeconds } from '../../../src/util/time';
 
 const NOW = new Date('2025-11-21T16:00:00.750Z');
 const NOW_SECONDS = Date.parse('2025-11-21T16:00:00Z');

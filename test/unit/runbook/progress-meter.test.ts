@@ -1,4 +1,4 @@
-import { ProgressMeter, formatDuration, formatProgress } from '../../../src/runbook/progress-meter';
+import { ProgressMeter, formatProgress } from '../../../src/runbook/progress-meter';
 
 describe('ProgressMeter', () => {
   it('emits at most one line per interval, with a rate-based ETA, and always the last', () => {
@@ -31,11 +31,6 @@ describe('ProgressMeter', () => {
 });
 
 describe('formatting', () => {
-  it('formats durations', () => {
-    expect(formatDuration(400)).toBe('0s');
-    expect(formatDuration(61_000)).toBe('1m 1s');
-    expect(formatDuration(3_720_000)).toBe('1h 2m');
-  });
   it('formats a progress line', () => {
     expect(
       formatProgress({ done: 4500, total: 10000, percent: 45, etaMs: 80_000, unit: 'rows' }),

@@ -9,12 +9,12 @@ import {
   type StepContext,
   type StepDefinition,
 } from '../../../src/runbook/define-runbook';
-import { sleep } from '../../../src/runbook/retry-policy';
 import type { RunbookEvent } from '../../../src/runbook/runbook-events';
 import { runRunbook, type RunRunbookOptions } from '../../../src/runbook/run-runbook';
 import type { RunbookServices } from '../../../src/runbook/runbook-services';
-import type { JobEnvelope, Person } from '../../../src/queue/job-envelope';
+import type { JobEnvelope, Person } from '../../../src/runbook/job-envelope';
 import { jobMeta } from '../../fixtures/job-meta';
+import { sleep } from '../../../src/util/sleep';
 
 const config = parseConfig(
   'runbook:\n  retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 }\n  progressIntervalMs: 50\n',

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { formatSlackDate, isoSeconds } from '../../../src/slack/slack-date';
+import { formatSlackDate } from '../../../src/slack/slack-date';
+import { isoSeconds } from '../../../src/util/time';
 
 describe('formatSlackDate', () => {
   it('gives the token with the UTC ISO fallback', () => {

@@ -1,0 +1,259 @@
+import { unfoldReplies } from '../../src/notify/fold-replies';
+import type { FakeSlackApi, RecordedCall } from '../slack/fake-slack-api';
+import { slackSignatureHeaders } from '../slack/sign-request';
+import {
+  blockActionBody,
+  slashCommandBody,
+  type SlackChannel,
+  type SlackUser,
+} from '../slack/slack-payloads';
+import { renderMrkdwn } from './render-mrkdwn';
+
+export interface ConsoleSessionOptions {
+  slack: FakeSlackApi;
+  /** Where the bot's Bolt receiver listens (…/slack/events). */
+  botUrl: string;
+  signingSecret: string;
+  users: readonly SlackUser[];
+  channel: SlackChannel;
+  write(line: string): void;
+}
+
+interface Button {
+  number: number;
+  label: string;
+  actionId: string;
+  value: string;
+  channel: string;
+  messageTs: string;
+}
+
+const HELP = [
+  'Type a slash command as in Slack, e.g. /ops help or /ops ping.',
+  'Other console commands:',
+  '  press <n>      press button [n] shown under a message',
+  '  as <user>      act as another configured user (by name or id); `users` lists them',
+  '  help           this text',
+  '  quit           stop everything',
+].join('\n');
+
+/**
+ * The console adapter: stands where Slack stands. It sends the bot what Slack would send
+ * (signed slash commands and button clicks, in Slack's payload formats) and prints what the
+ * bot posts to the local Slack Web API stand-in (root messages, thread replies, edits,
+ * ephemeral answers), with times.
+ */
+export class ConsoleSession {
+  private user: SlackUser;
+  private readonly buttons = new Map<number, Button>();
+  private nextButton = 1;
+  private readonly threadLabels = new Map<string, string>();
+  private readonly userNames: Map<string, string>;
+  private responses = 0;
+
+  constructor(private readonly o: ConsoleSessionOptions) {
+    if (o.users.length === 0) throw new Error('the console needs at least one user');
+    this.user = o.users[0]!;
+    this.userNames = new Map(o.users.map((u) => [u.id, u.name]));
+    o.slack.on('call', (call) => this.show(call));
+  }
+
+  get currentUser(): SlackUser {
+    return this.user;
+  }
+
+  help(): string {
+    return HELP;
+  }
+
+  /** Handles one line typed at the prompt; resolves when the bot has answered. */
+  async handleLine(raw: string): Promise<'quit' | void> {
+    const line = raw.trim();
+    if (line === '') return;
+    if (line === 'quit' || line === 'exit') return 'quit';
+    if (line === 'help') return this.o.write(HELP);
+    if (line === 'users') {
+      return this.o.write(
+        this.o.users
+          .map((u) => `${u.id === this.user.id ? '*' : ' '} ${u.name} (${u.id})`)
+          .join('\n'),
+      );
+    }
+    const as = /^as\s+(\S+)$/.exec(line);
+    if (as) return this.switchUser(as[1]!);
+    const press = /^press\s+(\d+)$/.exec(line);
+    if (press) return this.press(Number(press[1]));
+    if (line.startsWith('/')) return this.slash(line);
+    this.o.write(`? not understood. ${HELP.split('\n')[0]} Type help for more.`);
+  }
+
+  private switchUser(who: string): void {
+    const user = this.o.users.find((u) => u.id === who || u.name === who.replace(/^@/, ''));
+    if (!user) {
+      this.o.write(`no user "${who}"; configured: ${this.o.users.map((u) => u.name).join(', ')}`);
+      return;
+    }
+    this.user = user;
+    this.o.write(`now acting as ${user.name} (${user.id})`);
+  }
+
+  private async slash(line: string): Promise<void> {
+    const space = line.indexOf(' ');
+    const command = space === -1 ? line : line.slice(0, space);
+    const text = space === -1 ? '' : line.slice(space + 1);
+    const body = slashCommandBody({
+      command,
+      text,
+      user: this.user,
+      channel: this.o.channel,
+      responseUrl: this.o.slack.responseUrl(`console-${++this.responses}`),
+    });
+    await this.send(body);
+  }
+
+  private async press(number: number): Promise<void> {
+    const button = this.buttons.get(number);
+    if (!button) {
+      this.o.write(`no button [${number}]`);
+      return;
+    }
+    const body = blockActionBody({
+      actionId: button.actionId,
+      value: button.value,
+      user: this.user,
+      channel: { id: button.channel, name: button.channel },
+      responseUrl: this.o.slack.responseUrl(`console-${++this.responses}`),
+      messageTs: button.messageTs,
+    });
+    await this.send(body);
+  }
+
+  private async send(body: string): Promise<void> {
+    const res = await fetch(this.o.botUrl, {
+      method: 'POST',
+      headers: slackSignatureHeaders(this.o.signingSecret, body),
+      body,
+    });
+    const text = await res.text();
+    if (res.status !== 200) {
+      this.o.write(`bot answered HTTP ${res.status}: ${text}`);
+      return;
+    }
+    if (text.trim() === '') return;
+    try {
+      const parsed = JSON.parse(text) as { text?: string };
+      if (parsed.text) this.o.write(this.ephemeral(parsed.text));
+    } catch {
+      this.o.write(this.ephemeral(text));
+    }
+  }
+
+  private ephemeral(text: string): string {
+    return `${clock()} (only you see this) ${this.render(text)}`;
+  }
+
+  private render(text: string): string {
+    return renderMrkdwn(text, this.userNames);
+  }
+
+  private show(call: RecordedCall): void {
+    const ok = (call.response as { ok?: boolean } | undefined)?.ok === true;
+    if (!ok && call.method !== 'respond') return;
+    const args = call.args;
+    const text = typeof args.text === 'string' ? args.text : '';
+    switch (call.method) {
+      case 'chat.postMessage': {
+        const ts = (call.response as { ts: string }).ts;
+        const thread = typeof args.thread_ts === 'string' ? args.thread_ts : undefined;
+        if (thread) {
+          // Lines that queued up arrive folded into one message: shown one by one, as said.
+          const label = this.threadLabels.get(thread) ?? thread;
+          for (const reply of unfoldReplies(text)) {
+            const prefix = `${clock()}   ${label} └ `;
+            this.o.write(`${prefix}${indent(this.render(reply), prefix.length)}`);
+          }
+        } else {
+          this.threadLabels.set(
+            ts,
+            /`([a-z][a-z0-9-]*-[0-9a-f]{10}|apv_[0-9a-f]+)`/.exec(text)?.[1] ?? ts,
+          );
+          this.o.write(`${clock()} #${channelName(args.channel)} ${indent(this.render(text))}`);
+        }
+        this.registerButtons(args, String(args.channel), ts);
+        return;
+      }
+      case 'chat.update': {
+        const ts = String(args.ts);
+        this.dropButtons(ts);
+        this.o.write(
+          `${clock()} ✎ ${this.threadLabels.get(ts) ?? ts} edited: ${indent(this.render(text))}`,
+        );
+        this.registerButtons(args, String(args.channel), ts);
+        return;
+      }
+      case 'chat.postEphemeral':
+      case 'respond':
+        if (text) this.o.write(this.ephemeral(text));
+        return;
+    }
+  }
+
+  private registerButtons(args: Record<string, unknown>, channel: string, messageTs: string): void {
+    const blocks = parseBlocks(args.blocks);
+    const labels: string[] = [];
+    for (const block of blocks) {
+      if (block.type !== 'actions' || !Array.isArray(block.elements)) continue;
+      for (const element of block.elements as {
+        type?: string;
+        action_id?: string;
+        value?: string;
+        text?: { text?: string };
+      }[]) {
+        if (element.type !== 'button' || !element.action_id) continue;
+        const number = this.nextButton++;
+        const label = element.text?.text ?? element.action_id;
+        this.buttons.set(number, {
+          number,
+          label,
+          actionId: element.action_id,
+          value: element.value ?? '',
+          channel,
+          messageTs,
+        });
+        labels.push(`[${number}] ${label}`);
+      }
+    }
+    if (labels.length > 0)
+      this.o.write(`         buttons: ${labels.join('  ')}   (type: press <n>)`);
+  }
+
+  private dropButtons(messageTs: string): void {
+    for (const [number, button] of this.buttons)
+      if (button.messageTs === messageTs) this.buttons.delete(number);
+  }
+}
+
+function parseBlocks(raw: unknown): { type?: string; elements?: unknown }[] {
+  if (Array.isArray(raw)) return raw as { type?: string }[];
+  if (typeof raw === 'string' && raw.startsWith('[')) {
+    try {
+      return JSON.parse(raw) as { type?: string }[];
+    } catch {
+      return [];
+    }
+  }
+  return [];
+}
+
+function channelName(channel: unknown): string {
+  return String(channel ?? '').replace(/^#/, '');
+}
+
+/** A message's further lines, indented under its first (after a clock and a space by default). */
+function indent(text: string, width = 9): string {
+  return text.split('\n').join(`\n${' '.repeat(width)}`);
+}
+
+function clock(): string {
+  return new Date().toLocaleTimeString('en-GB', { hour12: false });
+}

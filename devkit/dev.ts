@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import pino from 'pino';
+import { createAwsClients } from '../src/aws/clients';
+import { DEFAULT_CONFIG_FILE } from '../src/config/load-config';
+import type { OpsdeckConfig } from '../src/config/schema';
+import { readSecrets } from '../src/config/secrets';
+import { describeError } from '../src/errors';
+import { createLogger } from '../src/log/logger';
+import { CONSOLE_CONFIG, loadDevConfig } from './dev-config';
+import { startSandbox } from './sandbox/sandbox';
+import { SEED, seedSandbox } from './sandbox/seed';
+import { startStandaloneServer } from './sandbox/standalone-server';
+import { ConsoleSession } from './console/console-session';
+import { startFakeSlackApi } from './slack/fake-slack-api';
+import { createRuntime } from '../src/app/runtime';
+import { startBot } from '../src/app/start-bot';
+import { startWorker } from '../src/app/start-worker';
+
+/** The on-premise replica of console mode (`replicas.onprem` in config/console.yaml). */
+const CONSOLE_REPLICA = {
+  port: 3316,
+  serverId: 3316,
+  admin: { user: 'opsdeck', password: 'console-replica-pw' },
+};
+
+/**
+ * Console mode (`npm run dev`): the whole bot on this machine, no Slack or AWS account needed.
+ * Local Redis and MariaDB (started by scripts/local-services.sh), the sandbox cloud with its
+ * seed, the bot's real Bolt receiver and a worker; the console adapter stands where Slack
+ * stands. Options: --no-sandbox (skip the sandbox cloud).
+ */
+async function main(): Promise<void> {
+  const withSandbox = !process.argv.includes('--no-sandbox');
+  const env = { ...process.env };
+  // The console config's `databases` name the sandbox's "production" and its fixed local password.
+  env.OPSDECK_SANDBOX_DB_PASSWORD ??= SEED.masterPassword;
+  env.OPSDECK_SANDBOX_REPL_PASSWORD ??= SEED.replicationPassword;
+  env.OPSDECK_CONSOLE_REPLICA_PASSWORD ??= CONSOLE_REPLICA.admin.password;
+  if (!env.OPSDECK_CONFIG && !existsSync(DEFAULT_CONFIG_FILE)) env.OPSDECK_CONFIG = CONSOLE_CONFIG;
+  const loaded = loadDevConfig(env);
+  const logDir = resolve('.local');
+  mkdirSync(logDir, { recursive: true });
+  const logFile = join(logDir, 'console.log');
+  const logger = createLogger(
+    loaded.config.log.level,
+    'opsdeck-console',
+    pino.destination({ dest: logFile, sync: false }),
+  );
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  out(`opsdeck console — config: ${loaded.path ?? '(defaults)'} — logs: ${logFile}`);
+
+  let config: OpsdeckConfig = loaded.config;
+  const stops: (() => Promise<void>)[] = [];
+  if (withSandbox) {
+    const sandbox = await startSandbox(loaded.sandbox);
+    stops.push(() => sandbox.stop());
+    // The SDK wants credentials; the sandbox accepts any. Real ones are never needed here.
+    process.env.AWS_ACCESS_KEY_ID ??= 'sandbox';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'sandbox';
+    config = { ...config, aws: { ...config.aws, endpoint: sandbox.url } };
+    out(`sandbox cloud at ${sandbox.url}; seeding (first start takes a few seconds)…`);
+    const seeded = await seedSandbox(createAwsClients(config.aws), { big: false });
+    out(
+      `sandbox ready: production database at ${seeded.endpoint}, zone ${seeded.zone}, hosts ${seeded.hosts.join(', ')}`,
+    );
+    const replica = await startStandaloneServer({
+      dataDir: join(logDir, 'onprem-replica'),
+      ...CONSOLE_REPLICA,
+    });
+    stops.unshift(() => replica.stop());
+    out(`on-premise replica (for /seed-slave billing onprem) at ${replica.host}:${replica.port}`);
+  }
+
+  const users = [{ id: loaded.console.userId, name: loaded.console.userName }];
+  for (const [id, name] of Object.entries(loaded.console.otherUsers)) users.push({ id, name });
+  const slack = await startFakeSlackApi({
+    users: Object.fromEntries(users.map((u) => [u.id, u.name])),
+    channels: { [loaded.console.channelId]: loaded.console.channelName },
+  });
+  stops.push(() => slack.stop());
+  const signingSecret = randomBytes(32).toString('hex');
+  const botToken = `xoxb-console-${randomBytes(12).toString('hex')}`;
+  config = { ...config, slack: { ...config.slack, mode: 'http', apiUrl: slack.url } };
+
+  const runtime = createRuntime(
+    config,
+    readSecrets(config, {
+      ...env,
+      [config.slack.signingSecretEnv]: signingSecret,
+      [config.slack.botTokenEnv]: botToken,
+    }),
+    logger,
+  );
+  const worker = await startWorker(runtime);
+  const bot = await startBot(runtime);
+  stops.unshift(
+    () => bot.stop(),
+    () => worker.stop(),
+    () => runtime.close(),
+  );
+
+  const session = new ConsoleSession({
+    slack,
+    botUrl: `http://127.0.0.1:${bot.port}/slack/events`,
+    signingSecret,
+    users,
+    channel: { id: loaded.console.channelId, name: loaded.console.channelName },
+    write: out,
+  });
+  out(
+    `bot on http://127.0.0.1:${bot.port} (healthz, metrics); you are ${session.currentUser.name}.`,
+  );
+  out(session.help());
+
+  const rl = createInterface({
+    input: process.stdin,
+    output: process.stdout,
+    terminal: process.stdin.isTTY,
+  });
+  const showPrompt = () => {
+    rl.setPrompt(`${session.currentUser.name}> `);
+    rl.prompt();
+  };
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    out('stopping…');
+    for (const fn of stops)
+      await fn().catch((error: unknown) => out(`stop: ${describeError(error)}`));
+    process.exit(0);
+  };
+  // Lines are handled one at a time, in the order typed (or piped).
+  let queue = Promise.resolve();
+  rl.on('line', (line) => {
+    queue = queue.then(async () => {
+      if (stopping) return;
+      try {
+        if ((await session.handleLine(line)) === 'quit') return void (await stop());
+      } catch (error) {
+        out(`error: ${describeError(error)}`);
+      }
+      showPrompt();
+    });
+  });
+  rl.on('close', () => void queue.then(stop));
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  showPrompt();
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`opsdeck console: ${describeError(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,278 @@
+import { randomBytes } from 'node:crypto';
+import type { RedisClient } from '../util/redis-client';
+import type { AccessRequest } from './access-policy';
+
+/**
+ * Approvals waiting for a click, in Redis. Each is single-use and expires: the transition out of
+ * `pending` happens inside one Lua script, so of two clicks arriving together exactly one
+ * decides and the other gets `already-decided`; a click after `expiresAt` decides nothing.
+ *
+ * Keys (under the configured prefix):
+ *   <prefix>:approval:<id>       hash: status, expiresAt, decidedBy, decidedAt, record
+ *   <prefix>:approvals:pending   sorted set of pending ids by expiresAt (for `sweepExpired`)
+ *
+ * The approval id is what the job id derives from (`deriveJobId(runbook, approvalId)`), so an
+ * approval enqueues at most one job.
+ */
+
+/** `withdrawn`: the job that asked for it mid-run was cancelled before anyone decided. */
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'withdrawn';
+
+export interface ApprovalRecord<P = unknown> {
+  id: string;
+  status: ApprovalStatus;
+  /** The request as authorized when the approval was asked for. */
+  request: AccessRequest;
+  requesterName?: string;
+  requirement: { group: string; distinct: boolean };
+  /** What will happen if approved (for the message and the job); JSON. */
+  plan: P;
+  /** Set when a running job asks for approval mid-run. */
+  jobId?: string;
+  createdAt: number;
+  expiresAt: number;
+  decidedBy?: string;
+  decidedAt?: number;
+}
+
+export interface CreateApproval<P> {
+  /** From `newApprovalId()` when the caller needs it before the approval exists. */
+  id?: string;
+  request: AccessRequest;
+  requesterName?: string;
+  requirement: { group: string; distinct: boolean };
+  plan: P;
+  ttlMs: number;
+  jobId?: string;
+  now?: number;
+}
+
+export interface DecideInput {
+  approverId: string;
+  decision: 'approve' | 'reject';
+  now?: number;
+}
+
+export type DecideOutcome<P = unknown> =
+  | { outcome: 'approved' | 'rejected'; record: ApprovalRecord<P> }
+  /** `first` is true for the one click that found it expired: audit and edit the message then. */
+  | { outcome: 'expired'; record: ApprovalRecord<P>; first: boolean }
+  | { outcome: 'already-decided'; record: ApprovalRecord<P> }
+  | { outcome: 'self-approval-refused'; record: ApprovalRecord<P> }
+  | { outcome: 'not-allowed'; record: ApprovalRecord<P> }
+  | { outcome: 'not-found' };
+
+/** Asked before an approval is decided: may this person decide it, under the policy as it is now? */
+export type ClickCheck<P> = (
+  approverId: string,
+  record: ApprovalRecord<P>,
+  decision: 'approve' | 'reject',
+) => boolean | Promise<boolean>;
+
+/** Approval ids are opaque and unguessable: `apv_` and 24 hex digits. */
+export const APPROVAL_ID_PATTERN = /^apv_[0-9a-f]{24}$/;
+
+export function newApprovalId(): string {
+  return `apv_${randomBytes(12).toString('hex')}`;
+}
+
+/** Decided and expired approvals are kept this long so late clicks get a precise answer. */
+const KEEP_AFTER_EXPIRY_MS = 7 * 24 * 3600_000;
+
+/** Creates the approval unless its id is taken (a given id must never reopen a decided one). */
+const CREATE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[2], 'expiresAt', ARGV[3], 'record', ARGV[4])
+redis.call('PEXPIREAT', KEYS[1], ARGV[5])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+return 1
+`;
+
+const DECIDE = `
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return 'not-found' end
+if status ~= 'pending' then return 'decided' end
+if tonumber(ARGV[4]) >= tonumber(redis.call('HGET', KEYS[1], 'expiresAt')) then
+  redis.call('HSET', KEYS[1], 'status', 'expired', 'decidedAt', ARGV[4])
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  return 'expired'
+end
+redis.call('HSET', KEYS[1], 'status', ARGV[2], 'decidedBy', ARGV[3], 'decidedAt', ARGV[4])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 'ok'
+`;
+
+const WITHDRAW = `
+if redis.call('HGET', KEYS[1], 'status') ~= 'pending' then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'withdrawn', 'decidedBy', ARGV[2], 'decidedAt', ARGV[3])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1
+`;
+
+const SWEEP = `
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local expired = {}
+for _, id in ipairs(ids) do
+  local key = ARGV[2] .. id
+  redis.call('ZREM', KEYS[1], id)
+  if redis.call('HGET', key, 'status') == 'pending' then
+    redis.call('HSET', key, 'status', 'expired', 'decidedAt', ARGV[1])
+    table.insert(expired, id)
+  end
+end
+return expired
+`;
+
+export class ApprovalStore {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly prefix: string,
+  ) {}
+
+  private key(id: string): string {
+    return `${this.prefix}:approval:${id}`;
+  }
+
+  private get pendingKey(): string {
+    return `${this.prefix}:approvals:pending`;
+  }
+
+  async create<P>(input: CreateApproval<P>): Promise<ApprovalRecord<P>> {
+    if (!Number.isInteger(input.ttlMs) || input.ttlMs <= 0) {
+      throw new RangeError(`approval ttlMs must be a positive integer, got ${input.ttlMs}`);
+    }
+    if (input.id !== undefined && !APPROVAL_ID_PATTERN.test(input.id)) {
+      throw new RangeError(
+        `approval id must match ${String(APPROVAL_ID_PATTERN)}, got ${input.id}`,
+      );
+    }
+    const now = input.now ?? Date.now();
+    const record: ApprovalRecord<P> = {
+      id: input.id ?? newApprovalId(),
+      status: 'pending',
+      request: input.request,
+      ...(input.requesterName !== undefined && { requesterName: input.requesterName }),
+      requirement: input.requirement,
+      plan: input.plan,
+      ...(input.jobId !== undefined && { jobId: input.jobId }),
+      createdAt: now,
+      expiresAt: now + input.ttlMs,
+    };
+    const { id, status, expiresAt, ...fixed } = record;
+    const created = await this.redis.eval(
+      CREATE,
+      2,
+      this.key(id),
+      this.pendingKey,
+      id,
+      status,
+      String(expiresAt),
+      JSON.stringify({ id, ...fixed }),
+      String(expiresAt + KEEP_AFTER_EXPIRY_MS),
+    );
+    if (created !== 1) throw new RangeError(`approval ${id} exists already`);
+    return record;
+  }
+
+  async get<P = unknown>(id: string): Promise<ApprovalRecord<P> | null> {
+    if (!APPROVAL_ID_PATTERN.test(id)) return null;
+    const hash = await this.redis.hgetall(this.key(id));
+    if (!hash.record || !hash.status || !hash.expiresAt) return null;
+    const fixed = JSON.parse(hash.record) as Omit<ApprovalRecord<P>, 'status' | 'expiresAt'>;
+    return {
+      ...fixed,
+      status: hash.status as ApprovalStatus,
+      expiresAt: Number(hash.expiresAt),
+      ...(hash.decidedBy !== undefined && { decidedBy: hash.decidedBy }),
+      ...(hash.decidedAt !== undefined && { decidedAt: Number(hash.decidedAt) }),
+    };
+  }
+
+  /**
+   * Decides an approval once. Order: unknown → `not-found`; no longer pending →
+   * `already-decided` (or `expired`); approving one's own request where the two-person rule
+   * applies → `self-approval-refused`; `mayDecide` false → `not-allowed`; then the atomic
+   * transition, which a concurrent click or the expiry may still win.
+   */
+  async decide<P = unknown>(
+    id: string,
+    input: DecideInput,
+    mayDecide: ClickCheck<P>,
+  ): Promise<DecideOutcome<P>> {
+    const now = input.now ?? Date.now();
+    const record = await this.get<P>(id);
+    if (!record) return { outcome: 'not-found' };
+    if (record.status === 'expired') return { outcome: 'expired', record, first: false };
+    if (record.status !== 'pending') return { outcome: 'already-decided', record };
+    if (now < record.expiresAt) {
+      if (
+        input.decision === 'approve' &&
+        record.requirement.distinct &&
+        input.approverId === record.request.userId
+      ) {
+        return { outcome: 'self-approval-refused', record };
+      }
+      if (!(await mayDecide(input.approverId, record, input.decision))) {
+        return { outcome: 'not-allowed', record };
+      }
+    }
+    const status = input.decision === 'approve' ? 'approved' : 'rejected';
+    const result = (await this.redis.eval(
+      DECIDE,
+      2,
+      this.key(id),
+      this.pendingKey,
+      id,
+      status,
+      input.approverId,
+      String(now),
+    )) as 'not-found' | 'decided' | 'expired' | 'ok';
+    const after = await this.get<P>(id);
+    if (result === 'not-found' || !after) return { outcome: 'not-found' };
+    if (result === 'expired') return { outcome: 'expired', record: after, first: true };
+    if (result === 'decided') {
+      return after.status === 'expired'
+        ? { outcome: 'expired', record: after, first: false }
+        : { outcome: 'already-decided', record: after };
+    }
+    return { outcome: status, record: after };
+  }
+
+  /**
+   * Withdraws a pending approval (its job was cancelled while waiting): later clicks find it
+   * decided. Returns the record if this call withdrew it, null if it was no longer pending.
+   */
+  async withdraw<P = unknown>(
+    id: string,
+    byId: string,
+    now = Date.now(),
+  ): Promise<ApprovalRecord<P> | null> {
+    const done = await this.redis.eval(
+      WITHDRAW,
+      2,
+      this.key(id),
+      this.pendingKey,
+      id,
+      byId,
+      String(now),
+    );
+    return done === 1 ? this.get<P>(id) : null;
+  }
+
+  /**
+   * Marks every pending approval past its expiry as expired and returns them (each exactly
+   * once, across processes), so the caller can audit `expired` and edit the messages.
+   */
+  async sweepExpired<P = unknown>(now = Date.now(), limit = 100): Promise<ApprovalRecord<P>[]> {
+    const ids = (await this.redis.eval(
+      SWEEP,
+      1,
+      this.pendingKey,
+      String(now),
+      `${this.prefix}:approval:`,
+      String(limit),
+    )) as string[];
+    const records = await Promise.all(ids.map((id) => this.get<P>(id)));
+    return records.filter((record): record is ApprovalRecord<P> => record !== null);
+  }
+}

@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import { channelRef } from './config-fields';
+
+/**
+ * The `access` section of the config: who may run what, where, and with whose approval.
+ *
+ * Default deny: with no groups and no rules (the defaults) every request is refused. A request
+ * is allowed by the first rule (in file order) whose command and target patterns match it and
+ * whose groups and channels admit the requester.
+ *
+ *   access:
+ *     admins: platform            # asked when no rule covers a request
+ *     groups:
+ *       dba: { users: [U012AB3CD], usergroups: [S0614TZR7] }
+ *       platform: { users: [U0456EFGH] }
+ *       everyone: { usergroups: [S0ALLSTAFF] }
+ *     rules:
+ *       - { command: '*', targets: ['*'], readOnly: true, groups: [everyone] }
+ *       - command: restore-table
+ *         targets: ['billing', 'prod/*']
+ *         groups: [dba]
+ *         channels: ['#ops']
+ *         approval: { group: platform, distinct: true }
+ */
+
+const groupName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'must be a group name (letters, digits, _ and -)');
+
+const slackUserId = z
+  .string()
+  .regex(/^[UW][A-Z0-9]{2,20}$/, 'must be a Slack user id (U... or W...)');
+
+const slackUserGroupId = z
+  .string()
+  .regex(/^S[A-Z0-9]{2,20}$/, 'must be a Slack user group id (S...)');
+
+/** A command or target pattern: `*` is any run of characters, `?` one character. */
+const pattern = z.string().min(1).max(200);
+
+export const AccessGroup = z.strictObject({
+  users: z.array(slackUserId).default([]),
+  /** Slack user groups (S...) whose members belong to this group; the caller resolves membership. */
+  usergroups: z.array(slackUserGroupId).default([]),
+});
+
+export const ApprovalRequirement = z.strictObject({
+  /** The group whose members may approve. */
+  group: groupName,
+  /** The two-person rule: the approver must be someone other than the requester. */
+  distinct: z.boolean().default(false),
+  /** Overrides `access.approvalTtlMinutes` for this rule. */
+  ttlMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .optional(),
+});
+
+export const AccessRule = z.strictObject({
+  /** Command name as the command modules name it (`restore-table`, `ops ping`), or a pattern. */
+  command: pattern,
+  /**
+   * Targets (database, app/env, zone) this rule covers. A rule without `targets` covers only
+   * requests without a target; use `['*']` for any target.
+   */
+  targets: z.array(pattern).min(1).optional(),
+  groups: z.array(groupName).min(1),
+  /** Channels the command may be run from; any channel when absent. */
+  channels: z.array(channelRef).min(1).optional(),
+  /** Grants read-only requests only (status, list, show), never a change. */
+  readOnly: z.boolean().default(false),
+  approval: ApprovalRequirement.optional(),
+});
+
+export const AccessConfig = z
+  .strictObject({
+    /** The group to ask when no rule covers a request (policy owners). */
+    admins: groupName.optional(),
+    groups: z.record(groupName, AccessGroup).default({}),
+    rules: z.array(AccessRule).default([]),
+    /** How long an approval request stays valid. */
+    approvalTtlMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .default(15),
+    /**
+     * How long the members of a Slack user group (usergroups.users.list) are trusted before they
+     * are asked again; shared by every bot and worker process through Redis.
+     */
+    userGroupCacheSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 3600)
+      .default(300),
+  })
+  .superRefine((config, ctx) => {
+    const known = Object.keys(config.groups);
+    const check = (name: string, path: (string | number)[]) => {
+      if (!Object.hasOwn(config.groups, name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `unknown group (defined groups: ${known.length > 0 ? known.join(', ') : 'none'})`,
+        });
+      }
+    };
+    if (config.admins !== undefined) check(config.admins, ['admins']);
+    config.rules.forEach((rule, i) => {
+      rule.groups.forEach((name, j) => check(name, ['rules', i, 'groups', j]));
+      if (rule.approval) check(rule.approval.group, ['rules', i, 'approval', 'group']);
+    });
+  });
+
+export type AccessConfig = z.infer<typeof AccessConfig>;
+export type AccessRule = z.infer<typeof AccessRule>;
+export type AccessGroup = z.infer<typeof AccessGroup>;

@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import type { AccessAllowed, AccessRequest } from '../approvals/access-policy';
+import { requestApproval, reserveApproval } from '../approvals/approval-flow';
+import type { CommandOutcome, RunbookPlan } from '../command/define-command';
+import type { Logger } from '../log/logger';
+import { redactText } from '../log/redact';
+import { commandsReceived } from '../metrics/metrics';
+import { deriveJobId } from '../queue/job-id';
+import type { JobEnvelope } from '../runbook/job-envelope';
+import type { AckBudget } from './ack-budget';
+import { requestEvent, type Admit } from './admit-request';
+import { ephemeral, type EphemeralResponse, type FrontDoorDeps } from './front-door-deps';
+import type { ParsedRequest } from './parse-request';
+
+export interface Dispatch {
+  parsed: ParsedRequest;
+  request: AccessRequest;
+  decision: AccessAllowed;
+  outcome: CommandOutcome;
+  admit: Admit;
+  budget: AckBudget;
+  /** The command as typed, for the job and the approval message. */
+  typed: string;
+  log: Logger;
+}
+
+/**
+ * Stage 5: what the planner returned, done. A reply is answered (audited, never refused); an
+ * action runs once admitted; a runbook is enqueued under a job id derived from the request (a
+ * redelivery enqueues nothing new), or, where the rule asks for approval, posted for approval.
+ */
+export async function dispatchRequest(
+  deps: FrontDoorDeps,
+  d: Dispatch,
+): Promise<EphemeralResponse> {
+  const { parsed, decision, outcome, admit, budget, log } = d;
+  const metric = parsed.module.name;
+  const event = requestEvent(parsed);
+  const rule = { rule: decision.ruleIndex };
+  switch (outcome.kind) {
+    case 'reply': {
+      await admit({ ...event, type: 'requested', detail: rule }, true);
+      commandsReceived.inc({ command: metric, result: 'reply' });
+      return outcome.blocks ? ephemeral(outcome.text, outcome.blocks) : ephemeral(outcome.text);
+    }
+    case 'action': {
+      if (decision.approval) return needsJobForApproval(parsed.command, decision.approval.group);
+      const refused = await admit({ ...event, type: 'requested', detail: rule }, false);
+      if (refused) return refused;
+      const answer = await budget.bound(outcome.run(), outcome.summary);
+      commandsReceived.inc({ command: metric, result: 'action' });
+      log.info({ action: outcome.summary }, 'action done');
+      return answer.blocks ? ephemeral(answer.text, answer.blocks) : ephemeral(answer.text);
+    }
+    case 'runbook':
+      return decision.approval ? askForApproval(deps, d, outcome) : enqueue(deps, d, outcome);
+  }
+}
+
+async function askForApproval(
+  deps: FrontDoorDeps,
+  d: Dispatch,
+  plan: RunbookPlan,
+): Promise<EphemeralResponse> {
+  const { parsed, decision, admit, budget, log } = d;
+  const ids = reserveApproval(plan.runbook);
+  const event = requestEvent(parsed);
+  const refused = await admit(
+    {
+      ...event,
+      type: 'requested',
+      jobId: ids.jobId,
+      detail: { rule: decision.ruleIndex, approval: true },
+    },
+    false,
+  );
+  if (refused) return refused;
+  const text = await budget.bound(
+    requestApproval(deps, ids, {
+      request: d.request,
+      requester: event.actor,
+      requirement: decision.approval!,
+      job: {
+        summary: plan.summary,
+        steps: plan.steps ?? [],
+        ...(plan.findings && { findings: plan.findings }),
+        runbook: plan.runbook,
+        input: plan.input,
+        typed: redactText(d.typed),
+        requestedAt: new Date().toISOString(),
+      },
+    }),
+    'the approval request',
+  );
+  commandsReceived.inc({ command: parsed.module.name, result: 'approval-requested' });
+  log.info({ approvalId: ids.approvalId, jobId: ids.jobId }, 'approval requested');
+  return ephemeral(text);
+}
+
+async function enqueue(
+  deps: FrontDoorDeps,
+  d: Dispatch,
+  plan: RunbookPlan,
+): Promise<EphemeralResponse> {
+  const { parsed, decision, admit, budget, log } = d;
+  const { requester } = parsed;
+  const jobId = deriveJobId(plan.runbook, `${requester.teamId}:${requester.triggerId}`);
+  const event = requestEvent(parsed);
+  // The job's input as planned (e.g. the old and new values of a record) is part of the record.
+  const refused = await admit(
+    {
+      ...event,
+      type: 'requested',
+      jobId,
+      detail: { rule: decision.ruleIndex, plan: plan.input },
+    },
+    false,
+  );
+  if (refused) return refused;
+  const envelope: JobEnvelope = {
+    meta: {
+      jobId,
+      command: redactText(d.typed),
+      commandName: parsed.command,
+      runbook: plan.runbook,
+      summary: plan.summary,
+      ...(parsed.target !== undefined && { target: parsed.target }),
+      actor: event.actor,
+      channel: event.channel,
+      requestedAt: new Date().toISOString(),
+      correlationId: randomUUID(),
+    },
+    input: plan.input,
+  };
+  const { job, created } = await budget.bound(deps.jobs.enqueue(envelope), 'the queue');
+  commandsReceived.inc({ command: parsed.module.name, result: created ? 'enqueued' : 'duplicate' });
+  log.info({ jobId: job.id, created }, created ? 'job enqueued' : 'duplicate submission');
+  return created
+    ? ephemeral(
+        `:inbox_tray: Queued \`${job.id}\`: ${plan.summary}. Progress goes to ${deps.config.slack.alertChannel}; \`/ops cancel ${job.id}\` stops it.`,
+      )
+    : ephemeral(
+        `:information_source: This request was already received as \`${job.id}\`; nothing new was queued.`,
+      );
+}
+
+/** An access rule asks for approval of something that acts at once: refused, the policy is wrong. */
+function needsJobForApproval(command: string, group: string): EphemeralResponse {
+  return ephemeral(
+    `:no_entry: Refused: the access rule for \`${command}\` asks for approval by *${group}*, but \`${command}\` acts at once and cannot wait for one. Ask a member of *${group}* to do it, or the policy owners to change the rule.`,
+  );
+}

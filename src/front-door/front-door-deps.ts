@@ -1,0 +1,52 @@
+import type { KnownBlock } from '@slack/types';
+import type { ApprovalDeps } from '../approvals/approval-flow';
+import type { AuditStore } from '../audit/audit-store';
+import type { AwsClients } from '../aws/clients';
+import type { CommandRegistry } from '../command/command-registry';
+import type { FeedStatus } from '../command/define-command';
+import type { DeployServices } from '../deploy/deploy-services';
+import { redactText } from '../log/redact';
+import type { DatabaseAccess } from '../mysql/database-access';
+
+/** What the front door works with, built once per bot process. */
+export interface FrontDoorDeps extends ApprovalDeps {
+  commands: CommandRegistry;
+  /** The audit trail, for commands that read it (`/ops audit`). */
+  auditStore: AuditStore;
+  /** AWS clients for planners that read what exists (the zone's records before `/phz add`). */
+  aws: AwsClients;
+  /** The configured databases, for planners that look at a table before planning. */
+  databases: DatabaseAccess;
+  /** `/deploy`'s locks and history (with a `deploy` config section). */
+  deploys?: DeployServices;
+  /** The status feeds and their state, for `/ops feeds`. */
+  feeds: FeedStatus;
+  /** Upper bound on the work before the ack; Slack gives up after 3 s. */
+  ackBudgetMs?: number;
+}
+
+/** The fields of Slack's slash command payload that opsdeck reads. */
+export interface SlashCommandPayload {
+  command: string;
+  text: string;
+  user_id: string;
+  user_name: string;
+  channel_id: string;
+  channel_name: string;
+  team_id: string;
+  trigger_id: string;
+}
+
+/** The ephemeral answer Slack shows the requester (the body of the ack). */
+export interface EphemeralResponse {
+  response_type: 'ephemeral';
+  text: string;
+  blocks?: KnownBlock[];
+}
+
+export function ephemeral(text: string, blocks?: KnownBlock[]): EphemeralResponse {
+  const safe = redactText(text);
+  return blocks
+    ? { response_type: 'ephemeral', text: safe, blocks }
+    : { response_type: 'ephemeral', text: safe };
+}

@@ -1,0 +1,150 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { App, ExpressReceiver, type BlockButtonAction } from '@slack/bolt';
+import express, { type Router } from 'express';
+import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../approvals/approval-messages';
+import type { Secrets } from '../config/secrets';
+import type { Logger } from '../log/logger';
+import { redactText } from '../log/redact';
+import { CANCEL_ACTION_ID } from '../queue/job-thread-observer';
+import { decideApproval } from '../approvals/approval-flow';
+import { boltLogger } from './bolt-logger';
+import { CONFIRM_ACTION_ID, splitConfirmedCommand } from '../command/confirm-button';
+import {
+  handleSlashCommand,
+  type FrontDoorDeps,
+  type SlashCommandPayload,
+} from './handle-slash-command';
+
+export interface SlackFrontDoor {
+  app: App;
+  /** Starts listening; resolves with the HTTP port of the receiver / ops endpoints. */
+  start(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export interface SlackFrontDoorOptions {
+  deps: FrontDoorDeps;
+  secrets: Secrets;
+  opsRouter: Router;
+  logger: Logger;
+}
+
+/**
+ * The Bolt app: HTTP receiver (signature and timestamp verified by Bolt; 5 minutes at most) or
+ * Socket Mode, chosen by `slack.mode`. Console mode is the HTTP receiver talking to the local
+ * console adapter. The operator endpoints share the HTTP port.
+ */
+export function createSlackFrontDoor(options: SlackFrontDoorOptions): SlackFrontDoor {
+  const { deps, secrets, opsRouter, logger } = options;
+  const { config } = deps;
+  const web = express();
+  web.use(opsRouter);
+  const clientOptions = config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {};
+  const shared = { token: secrets.botToken, logger: boltLogger(logger), clientOptions };
+
+  let app: App;
+  let receiver: ExpressReceiver | undefined;
+  if (config.slack.mode === 'socket') {
+    app = new App({ ...shared, appToken: secrets.appToken, socketMode: true });
+  } else {
+    receiver = new ExpressReceiver({
+      signingSecret: secrets.signingSecret ?? '',
+      endpoints: '/slack/events',
+      processBeforeResponse: false,
+      app: web,
+      logger: shared.logger,
+    });
+    app = new App({ ...shared, receiver });
+  }
+
+  app.command(/.*/, async ({ command, ack }) => {
+    await ack(await handleSlashCommand(deps, command));
+  });
+
+  // The Cancel button is `/ops cancel <job>` by the clicker: authorized, audited and answered
+  // exactly like the typed command.
+  app.action<BlockButtonAction>(CANCEL_ACTION_ID, async ({ ack, body, action, respond }) => {
+    await ack();
+    const answer = await handleSlashCommand(
+      deps,
+      typedByClicker(body, { command: '/ops', text: `cancel ${action.value ?? ''}` }),
+    );
+    await respond({ ...answer, replace_original: false });
+  });
+
+  // A Confirm button carries the command it confirms: run as the clicker, like the typed command;
+  // the answer replaces the question.
+  app.action<BlockButtonAction>(CONFIRM_ACTION_ID, async ({ ack, body, action, respond }) => {
+    await ack();
+    const answer = await handleSlashCommand(
+      deps,
+      typedByClicker(body, splitConfirmedCommand(action.value ?? '')),
+    );
+    await respond({ ...answer, replace_original: true });
+  });
+
+  for (const [actionId, decision] of [
+    [APPROVE_ACTION_ID, 'approve'],
+    [REJECT_ACTION_ID, 'reject'],
+  ] as const) {
+    app.action<BlockButtonAction>(actionId, async ({ ack, body, action, respond }) => {
+      await ack();
+      const text = await decideApproval(deps, {
+        approvalId: action.value ?? '',
+        decision,
+        user: { id: body.user.id, name: clickerName(body) },
+        ...(body.channel && { channel: { id: body.channel.id, name: body.channel.name } }),
+      });
+      await respond({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: redactText(text),
+      });
+    });
+  }
+
+  let server: Server | undefined;
+  return {
+    app,
+    async start() {
+      const listen = { port: config.http.port, host: config.http.host };
+      if (receiver) {
+        server = (await receiver.start(listen)) as Server;
+      } else {
+        await app.start();
+        server = await new Promise<Server>((resolve) => {
+          const s = web.listen(listen.port, listen.host, () => resolve(s));
+        });
+      }
+      return (server.address() as AddressInfo).port;
+    },
+    async stop() {
+      if (receiver) await receiver.stop();
+      else {
+        await app.stop();
+        await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      }
+    },
+  };
+}
+
+/** A button that stands for a command: the command as if the clicker had typed it there. */
+function typedByClicker(
+  body: BlockButtonAction,
+  typed: { command: string; text: string },
+): SlashCommandPayload {
+  return {
+    ...typed,
+    user_id: body.user.id,
+    user_name: clickerName(body),
+    channel_id: body.channel?.id ?? '',
+    channel_name: body.channel?.name ?? '',
+    team_id: body.team?.id ?? body.user.team_id ?? '',
+    trigger_id: body.trigger_id,
+  };
+}
+
+function clickerName(body: BlockButtonAction): string {
+  return body.user.name ?? body.user.username ?? body.user.id;
+}

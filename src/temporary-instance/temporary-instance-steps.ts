@@ -1,0 +1,132 @@
+import { ErrorCode, OpsdeckError } from '../errors';
+import type { MysqlEndpoint } from '../mysql/database-access';
+import type { StepContext } from '../runbook/define-runbook';
+import { sayAtMostEveryInterval } from '../runbook/rate-limited-say';
+import { findJobRule, openIngress, revokeIngress, type IngressSource } from '../aws/ingress-rule';
+import { describeInstance, endpointOf } from '../aws/rds-instance';
+import { deleteAndWaitGone, waitUntilAvailable } from '../aws/temporary-instance';
+import { formatDuration } from '../util/duration';
+
+/**
+ * Runbook steps shared by the runbooks that work on a temporary RDS instance of their own (a
+ * point-in-time restore, a read replica): wait for it with progress, let the workers reach it
+ * through a tagged security-group rule, and take both away again. Their durable state lives in
+ * the job's state under the keys of TemporaryInstanceState.
+ */
+export interface TemporaryInstanceState {
+  waitStartedAt?: number;
+  securityGroupId?: string;
+  /** Set before AuthorizeSecurityGroupIngress is called. */
+  ruleRequested?: boolean;
+  ruleId?: string;
+  /** False when an identical rule was there already: someone else's, never revoked. */
+  ruleOwned?: boolean;
+}
+
+export interface InstanceWaitLimits {
+  maxWaitMinutes: number;
+  pollSeconds: number;
+}
+
+const MYSQL_PORT = 3306;
+
+const stateOf = (ctx: StepContext<unknown>) => ctx.state as TemporaryInstanceState;
+
+/** Waits until `name` is available (the wait's start survives a resume); returns its endpoint. */
+export async function waitForTemporaryInstance(
+  ctx: StepContext<unknown>,
+  name: string,
+  limits: InstanceWaitLimits,
+): Promise<MysqlEndpoint> {
+  let { waitStartedAt } = stateOf(ctx);
+  if (waitStartedAt === undefined) {
+    waitStartedAt = Date.now();
+    await ctx.remember({ waitStartedAt });
+  }
+  const maxWaitMs = limits.maxWaitMinutes * 60_000;
+  const report = sayAtMostEveryInterval(ctx, -Infinity);
+  const instance = await waitUntilAvailable(ctx.services.aws.rds, name, {
+    startedAt: waitStartedAt,
+    maxWaitMs,
+    pollMs: limits.pollSeconds * 1000,
+    signal: ctx.signal,
+    onPoll: (status, waited) =>
+      report(
+        `:hourglass_flowing_sand: \`${name}\` is ${status}, waited ${formatDuration(waited)} of at most ${formatDuration(maxWaitMs)}`,
+      ),
+  });
+  const endpoint = endpointOf(instance);
+  await ctx.say(
+    `\`${name}\` is available after ${formatDuration(Date.now() - waitStartedAt)} (${endpoint.host}:${endpoint.port})`,
+  );
+  return endpoint;
+}
+
+/** Deletes `name` (no final snapshot) and waits until it is gone, with a status line now and then. */
+export async function deleteTemporaryInstance(
+  ctx: StepContext<unknown>,
+  name: string,
+  limits: InstanceWaitLimits,
+): Promise<void> {
+  const startedAt = Date.now();
+  const report = sayAtMostEveryInterval(ctx, startedAt);
+  await deleteAndWaitGone(ctx.services.aws.rds, name, {
+    startedAt,
+    maxWaitMs: limits.maxWaitMinutes * 60_000,
+    pollMs: limits.pollSeconds * 1000,
+    onPoll: (status, waited) =>
+      report(`:hourglass_flowing_sand: \`${name}\` ${status}, ${formatDuration(waited)}`),
+  });
+  await ctx.say(`deleted \`${name}\` (no final snapshot, automated backups deleted)`);
+}
+
+/** Where the workers connect from (`restoreTable.workerCidr` / `workerSecurityGroupId`). */
+function workerSource(ctx: StepContext<unknown>): IngressSource {
+  const { workerCidr, workerSecurityGroupId } = ctx.services.config.restoreTable;
+  if (workerCidr !== undefined) return { cidr: workerCidr };
+  return { securityGroupId: workerSecurityGroupId! };
+}
+
+/** Opens tcp/3306 from the workers to `name`'s first security group, with a rule tagged with the job. */
+export async function openWorkerIngress(
+  ctx: StepContext<unknown>,
+  name: string,
+  purpose: string,
+): Promise<void> {
+  const instance = await describeInstance(ctx.services.aws.rds, name, ctx.signal);
+  const groupId = instance?.VpcSecurityGroups?.[0]?.VpcSecurityGroupId;
+  if (groupId === undefined)
+    throw new OpsdeckError(ErrorCode.RdsInstanceUnusable, `\`${name}\` has no VPC security group`);
+  await ctx.remember({ securityGroupId: groupId, ruleRequested: true });
+  const from = workerSource(ctx);
+  const { ruleId, owned } = await openIngress(
+    ctx.services.aws.ec2,
+    {
+      groupId,
+      port: MYSQL_PORT,
+      from,
+      tags: { jobId: ctx.meta.jobId, purpose, requestedBy: ctx.meta.actor.id, source: name },
+    },
+    ctx.signal,
+  );
+  await ctx.remember({ ruleId, ruleOwned: owned });
+  const peer = 'cidr' in from ? from.cidr : from.securityGroupId;
+  await ctx.say(
+    owned
+      ? `opened tcp/${MYSQL_PORT} from ${peer} in ${groupId} (rule ${ruleId}, tagged with the job)`
+      : `tcp/${MYSQL_PORT} from ${peer} was open in ${groupId} already (not this job's rule: it stays)`,
+  );
+}
+
+/** Revokes the job's rule, found by its recorded id or by the job's tag; never someone else's. */
+export async function closeWorkerIngress(ctx: StepContext<unknown>): Promise<void> {
+  const { securityGroupId, ruleRequested, ruleOwned } = stateOf(ctx);
+  if (!ruleRequested || securityGroupId === undefined || ruleOwned === false) return;
+  const { ec2 } = ctx.services.aws;
+  const ruleId =
+    stateOf(ctx).ruleId ??
+    (await findJobRule(ec2, securityGroupId, ctx.meta.jobId))?.SecurityGroupRuleId;
+  if (ruleId === undefined) return;
+  await revokeIngress(ec2, securityGroupId, ruleId);
+  await ctx.say(`revoked rule ${ruleId} in ${securityGroupId}`);
+}

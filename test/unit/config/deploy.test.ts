@@ -1,0 +1,157 @@
+import { parseConfig } from '../../../src/config/load-config';
+import { OpsdeckConfig } from '../../../src/config/schema';
+import { deployEnvironment } from '../../../src/config/deploy';
+import { ConfigError, ErrorCode } from '../../../src/errors';
+
+const YAML = `
+deploy:
+  apps:
+    shop:
+      environments:
+        production:
+          targets:
+            ec2: { tags: { app: shop, env: [production, prod] } }
+          command: [ssh, '{host}', sudo, /opt/shop/deploy, '{ref:sh}']
+          pre: [/opt/opsdeck/freeze, '{app}', '{env}', '{ref}']
+          post: [/opt/opsdeck/thaw, '{app}']
+          concurrency: 5
+          batchPauseSeconds: 30
+          failureThreshold: 2
+          hostTimeoutSeconds: 900
+          defaultRef: main
+        staging:
+          targets: { hosts: [stg-web01.internal, 10.0.8.12, 'fd00::12'] }
+          shell: true
+          command: 'cd /srv/shop && ./deploy --ref {ref} --host {host} 2>&1'
+`;
+
+/** The config error's text for a deploy environment given as YAML lines under `staging:`. */
+function refusal(env: string): string {
+  const text = `deploy:\n  apps:\n    shop:\n      environments:\n        staging:\n${env
+    .trim()
+    .split('\n')
+    .map((line) => `          ${line}`)
+    .join('\n')}\n`;
+  try {
+    parseConfig(text, 'opsdeck.yaml');
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error(`accepted:\n${text}`);
+}
+
+describe('the deploy config section', () => {
+  it('is optional', () => {
+    expect(OpsdeckConfig.parse({}).deploy).toBeUndefined();
+  });
+
+  it('accepts EC2 and static targets, argv and shell commands, with defaults filled in', () => {
+    const deploy = parseConfig(YAML).deploy!;
+    expect(deploy.history).toEqual({ table: 'deploy_history' });
+    expect(deploy.outputDir).toBe('.local/deploy-output');
+    const production = deployEnvironment(deploy, 'shop', 'production');
+    expect(production).toEqual({
+      targets: {
+        ec2: { tags: { app: ['shop'], env: ['production', 'prod'] }, address: 'privateIp' },
+      },
+      shell: false,
+      command: { shell: false, argv: ['ssh', '{host}', 'sudo', '/opt/shop/deploy', '{ref:sh}'] },
+      pre: { shell: false, argv: ['/opt/opsdeck/freeze', '{app}', '{env}', '{ref}'] },
+      post: { shell: false, argv: ['/opt/opsdeck/thaw', '{app}'] },
+      concurrency: 5,
+      batchPauseSeconds: 30,
+      failureThreshold: 2,
+      hostTimeoutSeconds: 900,
+      defaultRef: 'main',
+    });
+    const staging = deployEnvironment(deploy, 'shop', 'staging');
+    expect(staging).toMatchObject({
+      targets: { hosts: ['stg-web01.internal', '10.0.8.12', 'fd00::12'] },
+      shell: true,
+      command: { shell: true, script: 'cd /srv/shop && ./deploy --ref {ref} --host {host} 2>&1' },
+      concurrency: 1,
+      failureThreshold: 1,
+      hostTimeoutSeconds: 600,
+    });
+    expect(staging).not.toHaveProperty('pre');
+    expect(staging).not.toHaveProperty('batchPauseSeconds');
+  });
+
+  it('names unknown apps and environments with what is configured', () => {
+    const deploy = parseConfig(YAML).deploy!;
+    expect(() => deployEnvironment(deploy, 'shpo', 'production')).toThrow(
+      expect.objectContaining({
+        code: ErrorCode.DeployTargetUnknown,
+        message: 'no app "shpo" in the deploy config (configured: shop)',
+      }),
+    );
+    expect(() => deployEnvironment(deploy, 'shop', 'prod')).toThrow(
+      'app shop has no environment "prod" (configured: production, staging)',
+    );
+    expect(() => deployEnvironment(deploy, 'shop', '__proto__')).toThrow(/no environment/);
+    expect(() => deployEnvironment(undefined, 'shop', 'production')).toThrow(/configured: none/);
+  });
+
+  it('refuses a shell string unless shell: true, and a list with shell: true', () => {
+    expect(refusal("targets: { hosts: [a] }\ncommand: 'deploy {host}'")).toContain(
+      'deploy.apps.shop.environments.staging.command: must be a list of arguments (run without a shell); for a shell command line say shell: true',
+    );
+    expect(refusal('targets: { hosts: [a] }\nshell: true\ncommand: [deploy, "{host}"]')).toContain(
+      'staging.command: with shell: true, write the command as one string',
+    );
+  });
+
+  it('refuses unknown placeholders at load time, and {host} in pre/post', () => {
+    expect(refusal('targets: { hosts: [a] }\ncommand: [deploy, "{hots}"]')).toContain(
+      'staging.command: unknown placeholder {hots}',
+    );
+    expect(
+      refusal('targets: { hosts: [a] }\ncommand: [deploy, "{host}"]\npost: [notify, "{host}"]'),
+    ).toContain('staging.post: {host} has no value here');
+    expect(refusal('targets: { hosts: [a] }\nshell: true\ncommand: "deploy \'{ref}\'"')).toContain(
+      'staging.command: {ref} is inside single quotes',
+    );
+    expect(refusal('targets: { hosts: [a] }\ncommand: [ssh, "{host}", deploy, "{ref}"]')).toContain(
+      'write {ref:sh}',
+    );
+  });
+
+  it('refuses bad targets with a message saying what targets look like', () => {
+    expect(refusal('command: [deploy]')).toContain('staging.targets: ');
+    expect(refusal('targets: { hosts: [] }\ncommand: [deploy]')).toContain(
+      'list at least one host',
+    );
+    expect(refusal('targets: { hosts: [a, a] }\ncommand: [deploy]')).toContain(
+      'lists a host twice',
+    );
+    expect(refusal('targets: { hosts: ["-oProxyCommand=x"] }\ncommand: [deploy]')).toContain(
+      'must be a host name or an IP address',
+    );
+    expect(refusal('targets: { ec2: { tags: {} } }\ncommand: [deploy]')).toContain(
+      'name at least one tag',
+    );
+    expect(
+      refusal('targets: { ec2: { tags: { a: b } }, hosts: [x] }\ncommand: [deploy]'),
+    ).toContain('targets must be either { ec2: { tags: {...} } } or { hosts: [...] }');
+  });
+
+  it('refuses out-of-range numbers and unknown settings by path', () => {
+    const base = 'targets: { hosts: [a] }\ncommand: [deploy]\n';
+    expect(refusal(`${base}concurrency: 0`)).toContain('staging.concurrency: ');
+    expect(refusal(`${base}failureThreshold: 1.5`)).toContain('staging.failureThreshold: ');
+    expect(refusal(`${base}hostTimeoutSeconds: 0`)).toContain('staging.hostTimeoutSeconds: ');
+    expect(refusal(`${base}batchPauseSeconds: -1`)).toContain('staging.batchPauseSeconds: ');
+    expect(refusal(`${base}concurency: 2`)).toContain('staging.concurency: unknown setting');
+    expect(refusal('targets: { hosts: [a] }\ncommand: []')).toContain('staging.command: ');
+  });
+
+  it('refuses bad app and environment names and an app without environments', () => {
+    expect(() => parseConfig('deploy:\n  apps:\n    Shop!:\n      environments: {}\n')).toThrow(
+      /deploy\.apps\.Shop!: must be 1-63 of a-z/,
+    );
+    expect(() => parseConfig('deploy:\n  apps:\n    shop:\n      environments: {}\n')).toThrow(
+      'deploy.apps.shop.environments: configure at least one environment',
+    );
+  });
+});
