@@ -19,12 +19,18 @@ const LAYERS = [
 
 const layerRules = LAYERS.slice(0, -1).map(([name, path], i) => ({
   name: `layer-${name}`,
-  comment: `${name} may import only its own layer and the ones below (${LAYERS.slice(0, i)
-    .map(([n]) => n)
-    .join(', ') || 'nothing'})`,
+  comment: `${name} may import only its own layer and the ones below (${
+    LAYERS.slice(0, i)
+      .map(([n]) => n)
+      .join(', ') || 'nothing'
+  })`,
   severity: 'error',
   from: { path },
-  to: { path: LAYERS.slice(i + 1).map(([, p]) => `(${p})`).join('|') },
+  to: {
+    path: LAYERS.slice(i + 1)
+      .map(([, p]) => `(${p})`)
+      .join('|'),
+  },
 }));
 
 module.exports = {
@@ -47,7 +53,8 @@ module.exports = {
     },
     {
       name: 'every-module-in-a-layer',
-      comment: 'a new folder of src/ needs a place in LAYERS (.dependency-cruiser.cjs) and the README',
+      comment:
+        'a new folder of src/ needs a place in LAYERS (.dependency-cruiser.cjs) and the README',
       severity: 'error',
       from: {
         path: '^src/',

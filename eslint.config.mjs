@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import regexp from 'eslint-plugin-regexp';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -9,6 +10,38 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       'no-console': 'off',
+      // Slack text goes through the rendering layer (src/slack/mrkdwn.ts): nothing else makes a
+      // Mrkdwn, and a template never writes a mention, a token or a link around a value.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "TSAsExpression > TSTypeReference[typeName.name='Mrkdwn']",
+          message: 'Only src/slack/mrkdwn.ts makes a Mrkdwn: use md`…`, text() or storedMrkdwn().',
+        },
+        {
+          selector:
+            "TaggedTemplateExpression[tag.name='md'] > TemplateLiteral > TemplateElement[value.raw=/<|&(?!(amp|lt|gt);)/]",
+          message:
+            'An md`…` template writes no `<` and no bare `&`: mentions, date tokens and links come from mention(), date() and link(); a literal < or & is &lt; or &amp;.',
+        },
+      ],
+    },
+  },
+  {
+    // CommonJS config files (.dependency-cruiser.cjs) run in Node: `module` and `require` exist.
+    files: ['**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { module: 'writable', require: 'readonly', __dirname: 'readonly' },
+    },
+  },
+  {
+    // ReDoS: no regular expression may take super-linear time on any input, whether by
+    // backtracking inside one match attempt or by retrying a failing match at every position.
+    plugins: { regexp },
+    rules: {
+      'regexp/no-super-linear-backtracking': ['error', { report: 'potential' }],
+      'regexp/no-super-linear-move': ['error', { ignorePartial: false }],
     },
   },
 );

@@ -16,8 +16,8 @@ import { describeLock, holderOf, type DeployLock } from '../src/deploy/deploy-lo
 import type { DeployServices } from '../src/deploy/deploy-services';
 import { resolveDeployHosts } from '../src/deploy/deploy-targets';
 import { ErrorCode, UsageError, isOpsdeckError } from '../src/errors';
-import { formatSlackDate } from '../src/slack/slack-date';
 import { formatDuration } from '../src/util/duration';
+import { code, codeBlock, date, join, md, type Mrkdwn } from '../src/slack/mrkdwn';
 
 /**
  * `/deploy <app> <env> [<ref>]`: the configured command on the app's hosts of that environment,
@@ -88,13 +88,13 @@ async function planDeploy(
     );
   const held = await locks.get(input.app, input.env);
   if (held && !input['dry-run'])
-    return reply(`:lock: not deployed: ${describeLock(held)}. ${unlockHint(held)}`);
+    return reply(md`:lock: not deployed: ${describeLock(held)}. ${unlockHint(held)}`);
   let hosts: string[];
   try {
     hosts = (await resolveDeployHosts(ctx.aws.ec2, settings.targets)).map((h) => h.host);
   } catch (error) {
     if (isOpsdeckError(error) && error.code === ErrorCode.DeployNoHosts)
-      return reply(`:warning: not deployed: ${error.message}.`);
+      return reply(md`:warning: not deployed: ${error.message}.`);
     throw error;
   }
   const values = { app: input.app, env: input.env, ref };
@@ -104,22 +104,25 @@ async function planDeploy(
   const pre = settings.pre && renderCommand(settings.pre, values).display;
   const post = settings.post && renderCommand(settings.post, values).display;
   const rollout = `${settings.concurrency} host${settings.concurrency === 1 ? '' : 's'} at a time${settings.batchPauseSeconds ? ` in batches, ${settings.batchPauseSeconds} s apart` : ''}; no new host after ${settings.failureThreshold} failed; each stopped after ${formatDuration(settings.hostTimeoutSeconds * 1000)}`;
-  const summary = `deploy ${input.app} ${ref} to ${input.env} (${hosts.length} host${hosts.length === 1 ? '' : 's'})`;
+  const summary = md`deploy ${input.app} ${ref} to ${input.env} (${hosts.length} host${hosts.length === 1 ? '' : 's'})`;
   if (input['dry-run']) {
     return reply(
-      [
-        `:mag: Dry run of \`/deploy ${input.app} ${input.env} ${ref}\`: nothing was run or queued.`,
-        ...(held ? [`:lock: now: ${describeLock(held)}`] : []),
-        `*Hosts* (${hosts.length}): ${listHosts(hosts)}`,
-        `*Rollout*: ${rollout}`,
-        ...(pre ? [`*Once before*: \`${pre}\``] : []),
-        '*Per host*:',
-        ...commands.slice(0, LISTED_HOSTS).map((command) => `• \`${command}\``),
-        ...(commands.length > LISTED_HOSTS
-          ? [`…and ${commands.length - LISTED_HOSTS} more alike`]
-          : []),
-        ...(post ? [`*Once after*: \`${post}\``] : []),
-      ].join('\n'),
+      join(
+        [
+          md`:mag: Dry run of ${code(`/deploy ${input.app} ${input.env} ${ref}`)}: nothing was run or queued.`,
+          ...(held ? [md`:lock: now: ${describeLock(held)}`] : []),
+          md`*Hosts* (${hosts.length}): ${listHosts(hosts)}`,
+          md`*Rollout*: ${rollout}`,
+          ...(pre ? [md`*Once before*: ${code(pre)}`] : []),
+          md`*Per host*:`,
+          ...commands.slice(0, LISTED_HOSTS).map((command) => md`• ${code(command)}`),
+          ...(commands.length > LISTED_HOSTS
+            ? [md`…and ${commands.length - LISTED_HOSTS} more alike`]
+            : []),
+          ...(post ? [md`*Once after*: ${code(post)}`] : []),
+        ],
+        '\n',
+      ),
     );
   }
   const jobInput: DeployInput = {
@@ -135,26 +138,26 @@ async function planDeploy(
     runbook: 'deploy',
     input: jobInput,
     summary,
-    findings: [`hosts: ${listHosts(hosts)}`, `rollout: ${rollout}`],
+    findings: [md`hosts: ${listHosts(hosts)}`, md`rollout: ${rollout}`],
     steps: [
-      { text: `lock ${target(input)} (a second deploy is refused until this one ends)` },
-      ...(pre ? [{ text: `once: \`${pre}\``, irreversible: true }] : []),
+      { text: md`lock ${target(input)} (a second deploy is refused until this one ends)` },
+      ...(pre ? [{ text: md`once: ${code(pre)}`, irreversible: true }] : []),
       {
-        text: `on each host: \`${commands[0]!}\`${hosts.length > 1 ? ' (and alike)' : ''}`,
+        text: md`on each host: ${code(commands[0]!)}${hosts.length > 1 ? ' (and alike)' : ''}`,
         irreversible: true,
       },
       ...(post
-        ? [{ text: `once after every host succeeded: \`${post}\``, irreversible: true }]
+        ? [{ text: md`once after every host succeeded: ${code(post)}`, irreversible: true }]
         : []),
-      { text: `record it in the history; unlock ${target(input)}` },
+      { text: md`record it in the history; unlock ${target(input)}` },
     ],
   };
 }
 
-function unlockHint(lock: DeployLock): string {
+function unlockHint(lock: DeployLock): Mrkdwn {
   return lock.kind === 'deploy'
-    ? `Wait for it, or cancel it: \`/ops cancel ${lock.jobId}\`.`
-    : `Ask ${lock.actor.name} or wait until it expires; \`/deploy unlock ${lock.app} ${lock.env} --force\` overrides it (audited).`;
+    ? md`Wait for it, or cancel it: ${code(`/ops cancel ${lock.jobId}`)}.`
+    : md`Ask ${lock.actor.name} or wait until it expires; ${code(`/deploy unlock ${lock.app} ${lock.env} --force`)} overrides it (audited).`;
 }
 
 const statusSchema = z.strictObject({ app: app.optional(), env: env.optional() });
@@ -175,14 +178,14 @@ async function status(input: z.infer<typeof statusSchema>, ctx: CommandContext):
   );
   const scope =
     input.app === undefined ? 'every app' : target({ app: input.app, env: input.env ?? '*' });
-  const lines = [`*Deployed now* (${scope}):`];
-  if (current.length === 0) lines.push('nothing deployed yet');
+  const lines = [md`*Deployed now* (${scope}):`];
+  if (current.length === 0) lines.push(md`nothing deployed yet`);
   for (const record of current)
     lines.push(
-      `• *${record.app}/${record.env}*: \`${record.ref}\` by ${record.actor.name}, ${formatSlackDate(record.finishedAt ?? record.startedAt)} (${record.hostsOk.length}/${record.hostsTotal} hosts)`,
+      md`• *${record.app}/${record.env}*: ${code(record.ref)} by ${record.actor.name}, ${date(record.finishedAt ?? record.startedAt)} (${record.hostsOk.length}/${record.hostsTotal} hosts)`,
     );
-  for (const lock of held) lines.push(`:lock: ${describeLock(lock)}`);
-  return reply(lines.join('\n'));
+  for (const lock of held) lines.push(md`:lock: ${describeLock(lock)}`);
+  return reply(join(lines, '\n'));
 }
 
 const historySchema = z.strictObject({ app, env });
@@ -194,8 +197,10 @@ async function showHistory(
   const { history } = services(ctx, HISTORY_USAGE);
   environmentOf(ctx, input, HISTORY_USAGE);
   const records = await history.last(input.app, input.env, 10);
-  if (records.length === 0) return reply(`No deploys of ${target(input)} yet.`);
-  return reply([`*Last deploys of ${target(input)}*:`, ...records.map(describeRecord)].join('\n'));
+  if (records.length === 0) return reply(md`No deploys of ${target(input)} yet.`);
+  return reply(
+    join([md`*Last deploys of ${target(input)}*:`, ...records.map(describeRecord)], '\n'),
+  );
 }
 
 const OUTCOME_EMOJI = {
@@ -204,7 +209,7 @@ const OUTCOME_EMOJI = {
   cancelled: ':no_entry_sign:',
 };
 
-function describeRecord(record: DeployRecord): string {
+function describeRecord(record: DeployRecord): Mrkdwn {
   const outcome = record.outcome
     ? `${OUTCOME_EMOJI[record.outcome]} ${record.outcome}`
     : ':hourglass_flowing_sand: running';
@@ -214,7 +219,7 @@ function describeRecord(record: DeployRecord): string {
     record.outcome === null
       ? `${record.hostsTotal} hosts`
       : `${record.hostsOk.length} ok, ${record.hostsFailed.length} failed, ${record.hostsNotRun.length} not run`;
-  return `• ${formatSlackDate(record.startedAt)} \`${record.ref}\` by ${record.actor.name}: ${outcome}${took} (${hosts}) — job \`${record.jobId}\``;
+  return md`• ${date(record.startedAt)} ${code(record.ref)} by ${record.actor.name}: ${outcome}${took} (${hosts}) — job ${code(record.jobId)}`;
 }
 
 const outputSchema = z.strictObject({
@@ -230,7 +235,7 @@ async function showOutput(
 ): Promise<Reply> {
   const { history } = services(ctx, OUTPUT_USAGE);
   const kept = await history.hostOutput(input.job, input.host);
-  if (!kept) return reply(`No output of ${input.host} kept for job \`${input.job}\`.`);
+  if (!kept) return reply(md`No output of ${input.host} kept for job \`${input.job}\`.`);
   const text = kept.output.toString('utf8');
   const shown = text.length > OUTPUT_CHARS ? `…${text.slice(-OUTPUT_CHARS)}` : text;
   const ended = kept.ok
@@ -238,13 +243,11 @@ async function showOutput(
     : kept.signal
       ? `killed by ${kept.signal}`
       : `exit code ${kept.exitCode}`;
+  const capped = kept.outputTruncated ? ' (kept up to the cap)' : '';
+  const last = text.length > OUTPUT_CHARS ? `; the last ${OUTPUT_CHARS} characters:` : ':';
   return reply(
-    [
-      `*${input.host}* in \`${input.job}\`: ${ended} after ${formatDuration(kept.durationMs)}, ${kept.outputBytes} bytes of output${kept.outputTruncated ? ' (kept up to the cap)' : ''}${text.length > OUTPUT_CHARS ? `; the last ${OUTPUT_CHARS} characters:` : ':'}`,
-      '```',
-      shown.replace(/```/g, "'''") || '(no output)',
-      '```',
-    ].join('\n'),
+    md`*${input.host}* in ${code(input.job)}: ${ended} after ${formatDuration(kept.durationMs)}, ${kept.outputBytes} bytes of output${capped}${last}
+${codeBlock(shown || '(no output)')}`,
   );
 }
 
@@ -278,10 +281,10 @@ function planLock(input: z.infer<typeof lockSchema>, ctx: CommandContext): Actio
       });
       if (!result.acquired)
         return reply(
-          `:lock: not locked: ${describeLock(result.heldBy)}. ${unlockHint(result.heldBy)}`,
+          md`:lock: not locked: ${describeLock(result.heldBy)}. ${unlockHint(result.heldBy)}`,
         );
       return reply(
-        `:lock: ${result.alreadyHeld ? 'still locked' : 'locked'} ${target(input)} until ${formatSlackDate(result.lock.expiresAt!)}: no deploy runs there until you \`/deploy unlock ${input.app} ${input.env}\` or it expires.`,
+        md`:lock: ${result.alreadyHeld ? 'still locked' : 'locked'} ${target(input)} until ${date(result.lock.expiresAt!)}: no deploy runs there until you \`/deploy unlock ${input.app} ${input.env}\` or it expires.`,
       );
     },
   };
@@ -297,17 +300,19 @@ function planUnlock(input: z.infer<typeof unlockSchema>, ctx: CommandContext): A
     summary: `unlock ${target(input)}${input.force ? ' (forced)' : ''}`,
     async run() {
       const held = await locks.get(input.app, input.env);
-      if (!held) return reply(`${target(input)} is not locked.`);
-      if (held.kind === 'deploy') return reply(`:lock: ${describeLock(held)}. ${unlockHint(held)}`);
+      if (!held) return reply(md`${target(input)} is not locked.`);
+      if (held.kind === 'deploy')
+        return reply(md`:lock: ${describeLock(held)}. ${unlockHint(held)}`);
       const mine = held.holder === holderOf({ actorId: ctx.requester.userId });
-      if (!mine && !input.force) return reply(`:lock: ${describeLock(held)}. ${unlockHint(held)}`);
+      if (!mine && !input.force)
+        return reply(md`:lock: ${describeLock(held)}. ${unlockHint(held)}`);
       const result = mine
         ? await locks.release(input.app, input.env, held.holder)
         : { released: (await locks.forceRelease(input.app, input.env)) !== null };
       return reply(
         result.released
-          ? `:unlock: unlocked ${target(input)}${mine ? '' : ` (the lock was ${held.actor.name}'s: ${JSON.stringify(held.reason)})`}`
-          : `${target(input)} was unlocked meanwhile.`,
+          ? md`:unlock: unlocked ${target(input)}${mine ? '' : ` (the lock was ${held.actor.name}'s: ${JSON.stringify(held.reason)})`}`
+          : md`${target(input)} was unlocked meanwhile.`,
       );
     },
   };

@@ -9,7 +9,7 @@ import {
 import { describeError } from '../src/errors';
 import { feedsListingText } from '../src/feeds/feeds-listing';
 import { JOB_ID_PATTERN } from '../src/queue/job-id';
-import { formatSlackDate } from '../src/slack/slack-date';
+import { code, date, join, md, storedMrkdwn, type Mrkdwn } from '../src/slack/mrkdwn';
 
 /** `/ops`: the bot itself — self-test, help, the job list, cancellation, a job's audit trail. */
 
@@ -22,13 +22,13 @@ const STATE_EMOJI: Record<string, string> = {
   failed: ':x:',
 };
 
-function helpText(ctx: CommandContext): string {
-  const lines = ['*opsdeck commands*'];
+function helpText(ctx: CommandContext): Mrkdwn {
+  const lines = [md`*opsdeck commands*`];
   for (const command of ctx.commands) {
-    lines.push('', `*/${command.name}* — ${command.summary}`);
-    for (const sub of command.subcommands) lines.push(`• \`${sub.usage}\` — ${sub.summary}`);
+    lines.push(md``, md`*/${command.name}* — ${command.summary}`);
+    for (const sub of command.subcommands) lines.push(md`• ${code(sub.usage)} — ${sub.summary}`);
   }
-  return lines.join('\n');
+  return join(lines, '\n');
 }
 
 const jobIdSchema = z
@@ -79,12 +79,22 @@ export default defineCommand({
           tickMs: Math.round(input['tick-seconds'] * 1000),
           approveMidway: input['approve-midway'],
         },
-        summary: `self-test: ${input.ticks} ticks of ${input['tick-seconds']} s${input['approve-midway'] ? ', approval midway' : ''}`,
+        summary: md`self-test: ${input.ticks} ticks of ${input['tick-seconds']} s${input['approve-midway'] ? ', approval midway' : ''}`,
         steps: [
-          { text: 'write a throwaway Redis key' },
-          { text: `wait ${input.ticks} ticks of ${input['tick-seconds']} s` },
-          ...(input['approve-midway'] ? [{ text: 'ask for approval to go on' }] : []),
-          { text: 'read the key back; the cleanup deletes it' },
+          {
+            text: md`write a throwaway Redis key`,
+          },
+          { text: md`wait ${input.ticks} ticks of ${input['tick-seconds']} s` },
+          ...(input['approve-midway']
+            ? [
+                {
+                  text: md`ask for approval to go on`,
+                },
+              ]
+            : []),
+          {
+            text: md`read the key back; the cleanup deletes it`,
+          },
         ],
       }),
     }),
@@ -96,14 +106,14 @@ export default defineCommand({
       readOnly: true,
       plan: async (_input, ctx) => {
         const jobs = await ctx.jobs.list();
-        if (jobs.length === 0) return reply('No jobs yet. Try `/ops ping`.');
+        if (jobs.length === 0) return reply(md`No jobs yet. Try \`/ops ping\`.`);
         const lines = jobs.map((job) => {
           const emoji = STATE_EMOJI[job.state] ?? ':grey_question:';
-          const when = formatSlackDate(new Date(job.requestedAt));
-          const why = job.failedReason ? ` — ${job.failedReason}` : '';
-          return `${emoji} \`${job.id}\` ${job.state}: ${job.summary} (${job.actor.name}, ${when})${why}`;
+          const when = date(new Date(job.requestedAt));
+          const why = job.failedReason ? md` — ${job.failedReason}` : md``;
+          return md`${emoji} ${code(job.id)} ${job.state}: ${storedMrkdwn(job.summary)} (${job.actor.name}, ${when})${why}`;
         });
-        return reply(['*Jobs*', ...lines].join('\n'));
+        return reply(join([md`*Jobs*`, ...lines], '\n'));
       },
     }),
     subcommand({
@@ -118,7 +128,7 @@ export default defineCommand({
           states = await Promise.all(ctx.feeds.list.map((feed) => ctx.feeds.read(feed.name)));
         } catch (error) {
           return reply(
-            `:warning: The feeds' state cannot be read right now (${describeError(error)}). Try again later.`,
+            md`:warning: The feeds' state cannot be read right now (${describeError(error)}). Try again later.`,
           );
         }
         return reply(
@@ -143,18 +153,20 @@ export default defineCommand({
           const outcome = await ctx.jobs.cancel(input.job, by);
           switch (outcome.kind) {
             case 'not-found':
-              return reply(`No job \`${input.job}\`. \`/ops jobs\` lists running and recent jobs.`);
+              return reply(
+                md`No job ${code(input.job)}. \`/ops jobs\` lists running and recent jobs.`,
+              );
             case 'already-finished':
               return reply(
-                `Job \`${input.job}\` already finished (${outcome.state}); nothing to cancel.`,
+                md`Job ${code(input.job)} already finished (${outcome.state}); nothing to cancel.`,
               );
             case 'removed-before-start':
               return reply(
-                `Job \`${input.job}\` was cancelled before it started; nothing had run.`,
+                md`Job ${code(input.job)} was cancelled before it started; nothing had run.`,
               );
             case 'cancelling':
               return reply(
-                `Cancelling job \`${input.job}\`: the running step is stopped and its cleanups run. Follow its thread in the alert channel.`,
+                md`Cancelling job ${code(input.job)}: the running step is stopped and its cleanups run. Follow its thread in the alert channel.`,
               );
           }
         },
@@ -173,11 +185,11 @@ export default defineCommand({
           timeline = await jobTimeline(ctx.audit, input.job);
         } catch (error) {
           return reply(
-            `:warning: The audit trail cannot be read right now (${describeError(error)}). Try again later.`,
+            md`:warning: The audit trail cannot be read right now (${describeError(error)}). Try again later.`,
           );
         }
         return timeline === null
-          ? reply(`The audit trail has nothing for job \`${input.job}\`.`)
+          ? reply(md`The audit trail has nothing for job ${code(input.job)}.`)
           : reply(jobTimelineMrkdwn(timeline));
       },
     }),

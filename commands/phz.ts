@@ -25,6 +25,7 @@ import {
 import { REMOVAL_CODE_PATTERN, removalCode } from '../src/dns/removal-code';
 import { ErrorCode, UsageError, isOpsdeckError } from '../src/errors';
 import { confirmBlocks } from '../src/command/confirm-button';
+import { code, join, md, type Mrkdwn } from '../src/slack/mrkdwn';
 
 /**
  * `/phz`: service discovery records in a Route53 private hosted zone. The planners read the
@@ -149,7 +150,7 @@ function qualify(name: string, zone: PrivateZone, usage: string): string {
 }
 
 const WAIT_STEP = {
-  text: 'wait until Route53 reports the change INSYNC (elapsed time in the thread)',
+  text: md`wait until Route53 reports the change INSYNC (elapsed time in the thread)`,
 };
 
 function changePlan(change: RecordChange, zone: PrivateZone): RunbookPlan {
@@ -158,20 +159,22 @@ function changePlan(change: RecordChange, zone: PrivateZone): RunbookPlan {
     kind: 'runbook',
     runbook: 'phz',
     input: change,
-    summary: `${what} in zone ${zone.name}`,
+    summary: md`${what} in zone ${zone.name}`,
     steps: [
-      { text: `check that zone ${zone.name} (${zone.id}) is private; its negative-caching TTL` },
+      { text: md`check that zone ${zone.name} (${zone.id}) is private; its negative-caching TTL` },
       {
         text:
           change.action === 'create'
-            ? `CREATE the record set: ${what}`
+            ? md`CREATE the record set: ${what}`
             : change.action === 'replace'
-              ? `${what} (one atomic batch: DELETE the old values, CREATE the new)`
-              : `DELETE exactly this record set: ${what}`,
+              ? md`${what} (one atomic batch: DELETE the old values, CREATE the new)`
+              : md`DELETE exactly this record set: ${what}`,
         irreversible: change.action !== 'create',
       },
       WAIT_STEP,
-      { text: 'report the record as Route53 has it now, and the propagation time' },
+      {
+        text: md`report the record as Route53 has it now, and the propagation time`,
+      },
     ],
   };
 }
@@ -182,16 +185,17 @@ function cnameConflict(
   type: RecordType,
   existing: RecordSet[],
   zone: PrivateZone,
-): string | undefined {
+): Mrkdwn | undefined {
   const rel = relativeName(name, zone.name);
   const others = existing.filter((set) => set.type !== type);
   if (type === 'CNAME' && others.length > 0) {
     const types = others.map((set) => set.type).join(', ');
-    return `:no_entry: \`${name}\` already has ${types} records, and a CNAME cannot share its name with any other record${name === zone.name ? ' (the zone apex always has SOA and NS)' : ''}. Nothing changed. Pick another name, or remove them first (\`/phz remove ${rel} --type ${others[0]!.type}\`).`;
+    const apex = name === zone.name ? ' (the zone apex always has SOA and NS)' : '';
+    return md`:no_entry: ${code(name)} already has ${types} records, and a CNAME cannot share its name with any other record${apex}. Nothing changed. Pick another name, or remove them first (${code(`/phz remove ${rel} --type ${others[0]!.type}`)}).`;
   }
   const cname = existing.find((set) => set.type === 'CNAME');
   if (type !== 'CNAME' && cname) {
-    return `:no_entry: \`${name}\` is a CNAME (${recordSetText(cname)}), and no other record can share a CNAME's name. Nothing changed. To turn it into ${type}: \`/phz remove ${rel} --type CNAME\`, then add the ${type} record.`;
+    return md`:no_entry: ${code(name)} is a CNAME (${recordSetText(cname)}), and no other record can share a CNAME's name. Nothing changed. To turn it into ${type}: ${code(`/phz remove ${rel} --type CNAME`)}, then add the ${type} record.`;
   }
   return undefined;
 }
@@ -210,21 +214,19 @@ async function planAdd(input: z.infer<typeof addSchema>, ctx: CommandContext) {
     return changePlan({ action: 'create', zone: where, name, type: input.type, new: wanted }, zone);
   if (current.alias !== undefined) {
     return reply(
-      `:no_entry: \`${name}\` is an alias record (${recordSetText(current)}); /phz does not change alias records. Nothing changed.`,
+      md`:no_entry: ${code(name)} is an alias record (${recordSetText(current)}); /phz does not change alias records. Nothing changed.`,
     );
   }
   if (current.ttl === wanted.ttl && sameValues(input.type, current.values, wanted.values)) {
-    return reply(`:information_source: Nothing to do: \`${name}\` already is ${shown}.`);
+    return reply(md`:information_source: Nothing to do: ${code(name)} already is ${shown}.`);
   }
   const old = { ttl: current.ttl, values: current.values };
   if (!input.replace) {
     return reply(
-      [
-        `:warning: \`${name}\` already has a different ${input.type} record. Nothing changed.`,
-        `• now: ${recordSetText(current)}`,
-        `• you asked for: ${shown}`,
-        `To replace it, run the command again with \`--replace\`.`,
-      ].join('\n'),
+      md`:warning: ${code(name)} already has a different ${input.type} record. Nothing changed.
+• now: ${recordSetText(current)}
+• you asked for: ${shown}
+To replace it, run the command again with \`--replace\`.`,
     );
   }
   return changePlan(
@@ -242,7 +244,7 @@ async function planRemove(input: z.infer<typeof removeSchema>, ctx: CommandConte
     const there = existing.length > 0 ? ` (it has ${existing.map((s) => s.type).join(', ')})` : '';
     const what = input.type === undefined ? 'record' : `${input.type} record`;
     return reply(
-      `:information_source: Nothing to remove: zone ${zone.name} has no ${what} named \`${name}\`${there}.`,
+      md`:information_source: Nothing to remove: zone ${zone.name} has no ${what} named ${code(name)}${there}.`,
     );
   }
   if (candidates.length > 1) {
@@ -254,19 +256,19 @@ async function planRemove(input: z.infer<typeof removeSchema>, ctx: CommandConte
   const set = candidates[0]!;
   if (!isRecordType(set.type) || set.alias !== undefined) {
     return reply(
-      `:no_entry: \`${name}\` ${recordSetText(set)} is not a record /phz manages (it manages ${RECORD_TYPES.join(', ')} records that are not aliases). Nothing changed.`,
+      md`:no_entry: ${code(name)} ${recordSetText(set)} is not a record /phz manages (it manages ${RECORD_TYPES.join(', ')} records that are not aliases). Nothing changed.`,
     );
   }
   const type = set.type;
-  const code = removalCode(zone.id, set);
+  const confirmation = removalCode(zone.id, set);
   const rel = relativeName(name, zone.name);
-  const confirmed = `/phz remove ${rel} --type ${type} --zone ${zone.name.slice(0, -1)} --confirm ${code}`;
-  if (input.confirm !== code) {
+  const confirmed = `/phz remove ${rel} --type ${type} --zone ${zone.name.slice(0, -1)} --confirm ${confirmation}`;
+  if (input.confirm !== confirmation) {
     const changed =
       input.confirm === undefined
-        ? ''
-        : ':warning: The record is not what it was when that confirmation was asked for. ';
-    const text = `${changed}:wastebasket: This deletes exactly \`${name}\` ${recordSetText(set)} from zone ${zone.name}. Press *Remove it* to confirm, or type \`${confirmed}\`.`;
+        ? md``
+        : md`:warning: The record is not what it was when that confirmation was asked for.`;
+    const text = md`${changed}:wastebasket: This deletes exactly ${code(name)} ${recordSetText(set)} from zone ${zone.name}. Press *Remove it* to confirm, or type ${code(confirmed)}.`;
     return reply(text, confirmBlocks(text, 'Remove it', confirmed));
   }
   return changePlan(
@@ -294,13 +296,14 @@ async function planList(input: z.infer<typeof listSchema>, ctx: CommandContext) 
   const shown = sets.filter(
     (set) => set.name !== zone.name || (set.type !== 'SOA' && set.type !== 'NS'),
   );
-  const head = `*Zone ${zone.name}* (${zone.id}, private, VPCs: ${zone.vpcs.join(', ') || 'none'})${filter === undefined ? '' : ` matching "${input.filter}"`}`;
-  const lines = shown.map((set) => `• ${recordSetLine(set, zone.name)}`);
+  const matching = filter === undefined ? '' : ` matching "${input.filter}"`;
+  const head = md`*Zone ${zone.name}* (${zone.id}, private, VPCs: ${zone.vpcs.join(', ') || 'none'})${matching}`;
+  const lines = shown.map((set) => md`• ${recordSetLine(set, zone.name)}`);
   if (lines.length === 0)
-    lines.push(filter === undefined ? 'No records yet.' : 'No record matches.');
-  if (truncated) lines.push(`…and more: narrow it with a filter (\`${LIST_USAGE}\`).`);
+    lines.push(filter === undefined ? md`No records yet.` : md`No record matches.`);
+  if (truncated) lines.push(md`…and more: narrow it with a filter (${code(LIST_USAGE)}).`);
   const warning = soa && negativeTtlWarning(zone, soa, ctx.config.phz.negativeTtlWarnSeconds);
-  return reply([head, ...lines, ...(warning ? ['', warning] : [])].join('\n'));
+  return reply(join([head, ...lines, ...(warning ? [md``, warning] : [])], '\n'));
 }
 
 export default defineCommand({

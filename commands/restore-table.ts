@@ -17,8 +17,9 @@ import {
   type RestoreMode,
 } from '../src/restore/restore-preflight';
 import type { RestoreTableInput } from '../src/restore/restore-input';
-import { formatSlackDate } from '../src/slack/slack-date';
+import type { PlanStep } from '../src/runbook/approval-gate';
 import { isoSeconds } from '../src/util/time';
+import { date, md } from '../src/slack/mrkdwn';
 
 /**
  * `/restore-table`: one table back from an RDS point-in-time backup. The planner checks
@@ -75,17 +76,21 @@ const schema = z
 
 type Parsed = z.infer<typeof schema>;
 
-const MODE_STEPS: Record<RestoreMode, { text: string; irreversible?: boolean }[]> = {
-  side: [{ text: 'stop there: the side table and the comparison are yours to use' }],
+const MODE_STEPS: Record<RestoreMode, PlanStep[]> = {
+  side: [
+    {
+      text: md`stop there: the side table and the comparison are yours to use`,
+    },
+  ],
   merge: [
     {
-      text: 'ask for approval again, then INSERT the rows whose key is missing in production (no row is updated or deleted)',
+      text: md`ask for approval again, then INSERT the rows whose key is missing in production (no row is updated or deleted)`,
       irreversible: true,
     },
   ],
   replace: [
     {
-      text: 'ask for approval again, then swap atomically: RENAME TABLE t TO t__before_<stamp>, side TO t (the old content is kept)',
+      text: md`ask for approval again, then swap atomically: RENAME TABLE t TO t__before_&lt;stamp&gt;, side TO t (the old content is kept)`,
       irreversible: true,
     },
   ],
@@ -126,26 +131,28 @@ async function plan(input: Parsed, ctx: CommandContext): Promise<RunbookPlan> {
     kind: 'runbook',
     runbook: 'restore-table',
     input: jobInput,
-    summary: `restore ${where} of ${input.database} as it was at ${formatSlackDate(input.at)} (--mode ${input.mode}${input.keepInstance ? ', --keep-instance' : ''})`,
+    summary: md`restore ${where} of ${input.database} as it was at ${date(input.at)} (--mode ${input.mode}${input.keepInstance ? ', --keep-instance' : ''})`,
     steps: [
       {
-        text: `check again: the restore window of ${target.instance} (now ${describeWindow(source.window)}) and the table`,
+        text: md`check again: the restore window of ${target.instance} (now ${describeWindow(source.window)}) and the table`,
       },
       {
-        text: `restore a temporary instance of ${target.instance} at ${isoSeconds(input.at)}, tagged with the job (private, no deletion protection); wait until available`,
-      },
-      { text: 'open tcp/3306 from the workers to it (a tagged rule, revoked at the end)' },
-      {
-        text: `copy ${where} from it into production as ${input.table}__restored_<stamp>, in parallel key ranges`,
+        text: md`restore a temporary instance of ${target.instance} at ${isoSeconds(input.at)}, tagged with the job (private, no deletion protection); wait until available`,
       },
       {
-        text: 'verify counts and checksum; compare with production: rows missing, changed, extra',
+        text: md`open tcp/3306 from the workers to it (a tagged rule, revoked at the end)`,
+      },
+      {
+        text: md`copy ${where} from it into production as ${input.table}__restored_&lt;stamp&gt;, in parallel key ranges`,
+      },
+      {
+        text: md`verify counts and checksum; compare with production: rows missing, changed, extra`,
       },
       ...MODE_STEPS[input.mode],
       {
         text: input.keepInstance
-          ? 'revoke the rule; keep the temporary instance (--keep-instance) and say where it is'
-          : 'revoke the rule and delete the temporary instance (no final snapshot), whatever happens',
+          ? md`revoke the rule; keep the temporary instance (--keep-instance) and say where it is`
+          : md`revoke the rule and delete the temporary instance (no final snapshot), whatever happens`,
       },
     ],
   };

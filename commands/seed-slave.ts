@@ -3,6 +3,7 @@ import type { DBInstance } from '@aws-sdk/client-rds';
 import { describeInstance, endpointOf } from '../src/aws/rds-instance';
 import {
   defineCommand,
+  reply,
   subcommand,
   type CommandContext,
   type Reply,
@@ -19,6 +20,7 @@ import { RDS_TABLES_RULE, skipsRdsTables } from '../src/seed/replica-filter-chec
 import type { SeedSlaveInput } from '../src/seed/seed-input';
 import { runSeedPreflight, type SeedPreflight } from '../src/seed/seed-preflight';
 import { describeSourceIngress } from '../src/seed/source-ingress-check';
+import { code, join, md, text } from '../src/slack/mrkdwn';
 
 /**
  * `/seed-slave`: seed (or rebuild) an external MySQL replica of an RDS master without downtime,
@@ -91,33 +93,35 @@ function planSteps(
   const instance = preflight.instance.DBInstanceIdentifier!;
   const dbs = input.databases.join(', ');
   return [
-    { text: 'check everything again (the preflight above)' },
+    {
+      text: md`check everything again (the preflight above)`,
+    },
     ...(preflight.retention.raise
       ? [
           {
-            text: `raise binlog retention on ${input.source} to ${input.retentionHours} h (CALL mysql.rds_set_configuration); it stays raised for the replica`,
+            text: md`raise binlog retention on ${input.source} to ${input.retentionHours} h (CALL mysql.rds_set_configuration); it stays raised for the replica`,
           },
         ]
       : []),
     {
-      text: `create a temporary read replica of ${instance} (tagged with the job); wait until available; open tcp/3306 from the workers to it`,
+      text: md`create a temporary read replica of ${instance} (tagged with the job); wait until available; open tcp/3306 from the workers to it`,
     },
     {
-      text: 'stop its replication (CALL mysql.rds_stop_replication) and read the source coordinates its data matches (Relay_Master_Log_File / Exec_Master_Log_Pos); post them and record them in the audit trail',
+      text: md`stop its replication (CALL mysql.rds_stop_replication) and read the source coordinates its data matches (Relay_Master_Log_File / Exec_Master_Log_Pos); post them and record them in the audit trail`,
     },
     {
-      text: `on ${input.replica}: record its replication status in the audit trail, then stop its replication${preflight.replica.skipsRdsTables ? '' : ` and add replicate-wild-ignore-table=${RDS_TABLES_RULE}`}`,
+      text: md`on ${input.replica}: record its replication status in the audit trail, then stop its replication${preflight.replica.skipsRdsTables ? '' : ` and add replicate-wild-ignore-table=${RDS_TABLES_RULE}`}`,
       irreversible: true,
     },
     {
-      text: `drop and load again ${dbs} on ${input.replica} from the temporary replica: tables in parallel, then views, routines, triggers, events; verify every table's rows and checksum`,
+      text: md`drop and load again ${dbs} on ${input.replica} from the temporary replica: tables in parallel, then views, routines, triggers, events; verify every table's rows and checksum`,
       irreversible: true,
     },
     {
-      text: `point ${input.replica} at ${input.source} (${preflight.sourceEndpoint.host}:${preflight.sourceEndpoint.port}) at those coordinates, start it, watch both threads and the lag until it has caught up`,
+      text: md`point ${input.replica} at ${input.source} (${preflight.sourceEndpoint.host}:${preflight.sourceEndpoint.port}) at those coordinates, start it, watch both threads and the lag until it has caught up`,
     },
     {
-      text: `delete the temporary read replica and the rule, whatever happens. ${input.source} is never locked or restarted`,
+      text: md`delete the temporary read replica and the rule, whatever happens. ${input.source} is never locked or restarted`,
     },
   ];
 }
@@ -148,29 +152,33 @@ async function plan(input: Parsed, ctx: CommandContext): Promise<RunbookPlan | R
     databases: preflight.databases,
     retentionHours,
   };
-  const summary = `seed ${input.replica} from ${input.source} (${preflight.databases.join(', ')}) without downtime`;
+  const summary = md`seed ${input.replica} from ${input.source} (${preflight.databases.join(', ')}) without downtime`;
   const steps = planSteps(jobInput, preflight);
+  const findings = preflight.findings.map((line) => text(line));
   if (input['dry-run']) {
-    return {
-      kind: 'reply',
-      text: [
-        `:mag: Dry run of \`/seed-slave ${input.source} ${input.replica}\`: nothing was changed or queued.`,
-        '*Preflight*',
-        ...preflight.findings.map((line) => `• ${line}`),
-        `*Plan*: ${summary}`,
-        ...steps.map(
-          (step, i) =>
-            `${i + 1}. ${step.irreversible ? ':warning: *irreversible:* ' : ''}${step.text}`,
-        ),
-      ].join('\n'),
-    };
+    return reply(
+      join(
+        [
+          md`:mag: Dry run of ${code(`/seed-slave ${input.source} ${input.replica}`)}: nothing was changed or queued.`,
+          md`*Preflight*`,
+          ...findings.map((line) => md`• ${line}`),
+          md`*Plan*: ${summary}`,
+          ...steps.map((step, i) =>
+            step.irreversible
+              ? md`${i + 1}. :warning: *irreversible:* ${step.text}`
+              : md`${i + 1}. ${step.text}`,
+          ),
+        ],
+        '\n',
+      ),
+    );
   }
   return {
     kind: 'runbook',
     runbook: 'seed-slave',
     input: jobInput,
     summary,
-    findings: preflight.findings,
+    findings,
     steps,
   };
 }
@@ -201,7 +209,13 @@ async function status(input: { replica: string }, ctx: CommandContext): Promise<
     lines.push(`:x: cannot read its replication status: ${(error as Error).message}`);
   }
   lines.push(...(await sourceFacts(replicaConfig.source, input.replica, ctx)));
-  return { kind: 'reply', text: lines.join('\n') };
+  // The lines are the bot's own words about what the servers and AWS said: shown as text.
+  return reply(
+    join(
+      lines.map((line) => text(line)),
+      '\n',
+    ),
+  );
 }
 
 const HEALTH_EMOJI: Record<string, string> = {

@@ -15,9 +15,11 @@ import { SEED, seedSandbox } from './sandbox/seed';
 import { startStandaloneServer } from './sandbox/standalone-server';
 import { ConsoleSession } from './console/console-session';
 import { startFakeSlackApi } from './slack/fake-slack-api';
+import { signedHttpDelivery, socketModeDelivery } from './slack/slack-delivery';
 import { createRuntime } from '../src/app/runtime';
 import { startBot } from '../src/app/start-bot';
 import { startWorker } from '../src/app/start-worker';
+import { ensureConsoleAuditKey } from './console-audit-key';
 
 /** The on-premise replica of console mode (`replicas.onprem` in config/console.yaml). */
 const CONSOLE_REPLICA = {
@@ -30,10 +32,12 @@ const CONSOLE_REPLICA = {
  * Console mode (`npm run dev`): the whole bot on this machine, no Slack or AWS account needed.
  * Local Redis and MariaDB (started by scripts/local-services.sh), the sandbox cloud with its
  * seed, the bot's real Bolt receiver and a worker; the console adapter stands where Slack
- * stands. Options: --no-sandbox (skip the sandbox cloud).
+ * stands. Options: --no-sandbox (skip the sandbox cloud), --socket (the bot connects to the
+ * console's Slack over Socket Mode, as deployed bots should, instead of taking signed HTTP).
  */
 async function main(): Promise<void> {
   const withSandbox = !process.argv.includes('--no-sandbox');
+  const overSocket = process.argv.includes('--socket');
   const env = { ...process.env };
   // The console config's `databases` name the sandbox's "production" and its fixed local password.
   env.OPSDECK_SANDBOX_DB_PASSWORD ??= SEED.masterPassword;
@@ -76,25 +80,35 @@ async function main(): Promise<void> {
 
   const users = [{ id: loaded.console.userId, name: loaded.console.userName }];
   for (const [id, name] of Object.entries(loaded.console.otherUsers)) users.push({ id, name });
+  // The console makes up its Slack secrets: none is read from the environment.
+  const signingSecret = randomBytes(32).toString('hex');
+  const botToken = `xoxb-console-${randomBytes(12).toString('hex')}`;
+  const appToken = `xapp-console-${randomBytes(12).toString('hex')}`;
   const slack = await startFakeSlackApi({
     users: Object.fromEntries(users.map((u) => [u.id, u.name])),
     channels: { [loaded.console.channelId]: loaded.console.channelName },
+    appToken,
   });
   stops.push(() => slack.stop());
-  const signingSecret = randomBytes(32).toString('hex');
-  const botToken = `xoxb-console-${randomBytes(12).toString('hex')}`;
-  config = { ...config, slack: { ...config.slack, mode: 'http', apiUrl: slack.url } };
+  config = {
+    ...config,
+    slack: { ...config.slack, mode: overSocket ? 'socket' : 'http', apiUrl: slack.url },
+  };
 
+  ensureConsoleAuditKey(config.audit.anchor, env);
   const runtime = createRuntime(
     config,
     readSecrets(config, {
       ...env,
       [config.slack.signingSecretEnv]: signingSecret,
       [config.slack.botTokenEnv]: botToken,
+      [config.slack.appTokenEnv]: appToken,
     }),
     logger,
+    env,
   );
-  const worker = await startWorker(runtime);
+  // Console mode keeps every role in its one process (its config has no feeds).
+  const worker = await startWorker(runtime, 'all');
   const bot = await startBot(runtime);
   stops.unshift(
     () => bot.stop(),
@@ -104,14 +118,18 @@ async function main(): Promise<void> {
 
   const session = new ConsoleSession({
     slack,
-    botUrl: `http://127.0.0.1:${bot.port}/slack/events`,
-    signingSecret,
+    deliver: overSocket
+      ? socketModeDelivery(slack.socket)
+      : signedHttpDelivery(`http://127.0.0.1:${bot.port}/slack/events`, signingSecret),
+    socketMode: overSocket,
     users,
     channel: { id: loaded.console.channelId, name: loaded.console.channelName },
     write: out,
   });
   out(
-    `bot on http://127.0.0.1:${bot.port} (healthz, metrics); you are ${session.currentUser.name}.`,
+    overSocket
+      ? `bot connected to the console's Slack over Socket Mode; healthz and metrics on http://127.0.0.1:${bot.port}; you are ${session.currentUser.name}.`
+      : `bot on http://127.0.0.1:${bot.port} (healthz, metrics); you are ${session.currentUser.name}.`,
   );
   out(session.help());
 

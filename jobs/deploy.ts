@@ -12,6 +12,7 @@ import { CancelledError, ErrorCode, OpsdeckError } from '../src/errors';
 import { BatchedSay } from '../src/runbook/batched-say';
 import { defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
 import { formatDuration } from '../src/util/duration';
+import { md } from '../src/slack/mrkdwn';
 
 /**
  * `/deploy <app> <env> [<ref>]`: the configured command on every planned host, `concurrency` at a
@@ -90,8 +91,8 @@ async function lock(ctx: Ctx): Promise<void> {
   await ctx.remember({ lockTaken: true });
   await ctx.say(
     result.alreadyHeld
-      ? `:lock: ${where(ctx)} is still locked by this deploy`
-      : `:lock: locked ${where(ctx)} for this deploy`,
+      ? md`:lock: ${where(ctx)} is still locked by this deploy`
+      : md`:lock: locked ${where(ctx)} for this deploy`,
   );
 }
 
@@ -104,8 +105,8 @@ async function releaseLock(ctx: Ctx): Promise<void> {
   );
   await ctx.say(
     released.released
-      ? `:unlock: unlocked ${where(ctx)}`
-      : `:warning: ${where(ctx)} was no longer locked by this deploy`,
+      ? md`:unlock: unlocked ${where(ctx)}`
+      : md`:warning: ${where(ctx)} was no longer locked by this deploy`,
   );
 }
 
@@ -124,7 +125,7 @@ async function announce(ctx: Ctx): Promise<void> {
   });
   const settings = environment(ctx);
   await ctx.say(
-    `:rocket: deploying *${app}* to *${env}* at \`${ref}\`, requested by ${ctx.meta.actor.name ?? ctx.meta.actor.id}: ${hosts.length} host${hosts.length === 1 ? '' : 's'} (${hosts.join(', ')}), ${settings.concurrency} at a time, stopping after ${settings.failureThreshold} failed`,
+    md`:rocket: deploying *${app}* to *${env}* at \`${ref}\`, requested by ${ctx.meta.actor.name ?? ctx.meta.actor.id}: ${hosts.length} host${hosts.length === 1 ? '' : 's'} (${hosts.join(', ')}), ${settings.concurrency} at a time, stopping after ${settings.failureThreshold} failed`,
   );
 }
 
@@ -174,7 +175,7 @@ async function runOnce(ctx: Ctx, name: 'pre' | 'post', template: CommandTemplate
     env: ctx.input.env,
     ref: ctx.input.ref,
   });
-  await ctx.say(`running the ${name} command: \`${display}\``);
+  await ctx.say(md`running the ${name} command: \`${display}\``);
   const result = await runHost({
     host: name,
     argv,
@@ -191,7 +192,7 @@ async function runOnce(ctx: Ctx, name: 'pre' | 'post', template: CommandTemplate
       `the ${name} command ${describeFailure(result)}${tailBlock(result.tail)}`,
     );
   await ctx.say(
-    `:white_check_mark: the ${name} command succeeded in ${formatDuration(result.durationMs)}`,
+    md`:white_check_mark: the ${name} command succeeded in ${formatDuration(result.durationMs)}`,
   );
 }
 
@@ -263,7 +264,7 @@ async function rollout(ctx: Ctx): Promise<void> {
   let results = [...(state(ctx).results ?? [])];
   if (results.length > 0)
     await ctx.say(
-      `resuming: ${results.length} of ${hosts.length} hosts had finished (${results.map((r) => r.host).join(', ')}); not again`,
+      md`resuming: ${results.length} of ${hosts.length} hosts had finished (${results.map((r) => r.host).join(', ')}); not again`,
     );
   await stopCommandsLeftRunning(ctx);
   // Hosts that succeeded are told together, once per progress interval: a line per host would
@@ -303,11 +304,11 @@ async function rollout(ctx: Ctx): Promise<void> {
       });
       await keepOutput(ctx, result);
       if (result.ok)
-        await done.add(`:white_check_mark: ${host} done in ${formatDuration(result.durationMs)}`);
+        await done.add(md`:white_check_mark: ${host} done in ${formatDuration(result.durationMs)}`);
       else {
         await done.flush();
         await ctx.say(
-          `:x: ${host} ${describeFailure(result)}${result.cancelled ? '' : tailBlock(result.tail)}\nFull output: \`/deploy output ${ctx.meta.jobId} ${host}\``,
+          md`:x: ${host} ${describeFailure(result)}${result.cancelled ? '' : tailBlock(result.tail)}\nFull output: \`/deploy output ${ctx.meta.jobId} ${host}\``,
         );
       }
       return {
@@ -335,7 +336,9 @@ async function rollout(ctx: Ctx): Promise<void> {
   await ctx.remember({ report: summary });
   const counts = `${summary.ok.length} ok, ${summary.failed.length} failed, ${summary.notRun.length} not run${summary.notRun.length ? ` (${summary.notRun.join(', ')})` : ''}`;
   if (report.stoppedBy === 'cancelled') {
-    await ctx.say(`:no_entry_sign: cancelled: ${counts}; ran: ${report.ran.join(', ') || 'none'}`);
+    await ctx.say(
+      md`:no_entry_sign: cancelled: ${counts}; ran: ${report.ran.join(', ') || 'none'}`,
+    );
     throw new CancelledError('cancelled during the rollout');
   }
   if (report.stoppedBy === 'failure-threshold' || summary.failed.length > 0)
@@ -343,7 +346,7 @@ async function rollout(ctx: Ctx): Promise<void> {
       ErrorCode.StepFailed,
       `${summary.failed.length} host${summary.failed.length === 1 ? '' : 's'} failed (${summary.failed.join(', ')})${report.stoppedBy === 'failure-threshold' ? `: the failure threshold (${env.failureThreshold}) stopped the rollout` : ''}; ${counts}`,
     );
-  await ctx.say(`all ${hosts.length} hosts deployed: ${counts}`);
+  await ctx.say(md`all ${hosts.length} hosts deployed: ${counts}`);
 }
 
 /**
@@ -354,14 +357,14 @@ async function stopCommandsLeftRunning(ctx: Ctx): Promise<void> {
   const left = Object.entries(state(ctx).running ?? {});
   for (const [host, command] of left) {
     const outcome = await stopLeftRunning(command, KILL_GRACE_MS);
-    const what = `${host}'s command from before the interruption (process group ${command.processGroup})`;
+    const what = md`${host}'s command from before the interruption (process group ${command.processGroup})`;
     await ctx.say(
       {
-        stopped: `:warning: stopped ${what}; ${host} runs again`,
-        killed: `:warning: killed ${what} (it ignored SIGTERM); ${host} runs again`,
-        'already-gone': `${what} had ended; ${host} runs again`,
-        'pid-reused': `${what} had ended (its process id is someone else's now); ${host} runs again`,
-        'other-machine': `:warning: ${what} ran on ${command.machine}, which this worker cannot reach: it may still be running there while ${host} runs again`,
+        stopped: md`:warning: stopped ${what}; ${host} runs again`,
+        killed: md`:warning: killed ${what} (it ignored SIGTERM); ${host} runs again`,
+        'already-gone': md`${what} had ended; ${host} runs again`,
+        'pid-reused': md`${what} had ended (its process id is someone else's now); ${host} runs again`,
+        'other-machine': md`:warning: ${what} ran on ${command.machine}, which this worker cannot reach: it may still be running there while ${host} runs again`,
       }[outcome],
     );
   }
@@ -382,7 +385,7 @@ async function finish(ctx: Ctx): Promise<void> {
   await ctx.remember({ finishRecorded: true });
   const took = s.startedAt === undefined ? '' : ` in ${formatDuration(Date.now() - s.startedAt)}`;
   await ctx.say(
-    `:white_check_mark: *${ctx.input.app}* \`${ctx.input.ref}\` is on *${ctx.input.env}*${took}: ${report.ok.length}/${ctx.input.hosts.length} hosts ok`,
+    md`:white_check_mark: *${ctx.input.app}* \`${ctx.input.ref}\` is on *${ctx.input.env}*${took}: ${report.ok.length}/${ctx.input.hosts.length} hosts ok`,
   );
 }
 

@@ -15,6 +15,7 @@ import { defineRunbook, step, type StepContext } from '../src/runbook/define-run
 import { sayAtMostEveryInterval } from '../src/runbook/rate-limited-say';
 import { sleep } from '../src/util/sleep';
 import { formatDuration } from '../src/util/duration';
+import { md, storedMrkdwn } from '../src/slack/mrkdwn';
 
 /**
  * `/phz add` and `/phz remove`: one change to a record set of a private hosted zone, planned
@@ -69,11 +70,11 @@ async function checkZone(ctx: Ctx): Promise<void> {
     ? (negativeTtlWarning(zone, soa, config.phz.negativeTtlWarnSeconds) ?? null)
     : null;
   await ctx.remember({ negativeTtlWarning: warning });
-  await ctx.say(`zone \`${zone.name}\` (${zone.id}) is private, VPCs: ${zone.vpcs.join(', ')}`);
+  await ctx.say(md`zone \`${zone.name}\` (${zone.id}) is private, VPCs: ${zone.vpcs.join(', ')}`);
   // Once per zone (first use), at the start; `add` repeats it in its report.
   const key = `${redisPrefix}:phz:negative-ttl-shown:${zone.id}`;
   if (warning && (await redis.set(key, ctx.meta.jobId, 'NX')) === 'OK') {
-    await ctx.say(`First use of this zone. ${warning}`);
+    await ctx.say(md`First use of this zone. ${warning}`);
   }
 }
 
@@ -81,7 +82,7 @@ async function applyChange(ctx: Ctx): Promise<void> {
   const change = ctx.input;
   const done = state(ctx);
   if (done.changeId !== undefined) {
-    await ctx.say(`change ${done.changeId} was submitted before the interruption; not again`);
+    await ctx.say(md`change ${done.changeId} was submitted before the interruption; not again`);
     return;
   }
   const current = await currentSet(ctx);
@@ -89,8 +90,8 @@ async function applyChange(ctx: Ctx): Promise<void> {
     await ctx.remember({ alreadyApplied: true });
     await ctx.say(
       done.submitting
-        ? ':information_source: the change is already applied (submitted just before an interruption); not applying it again'
-        : ':information_source: the record is already as planned; nothing to apply',
+        ? md`:information_source: the change is already applied (submitted just before an interruption); not applying it again`
+        : md`:information_source: the record is already as planned; nothing to apply`,
     );
     return;
   }
@@ -124,13 +125,13 @@ async function applyChange(ctx: Ctx): Promise<void> {
   }
   const changeId = submitted.ChangeInfo!.Id!.replace(/^\/change\//, '');
   await ctx.remember({ changeId, submittedAt: Date.now() });
-  await ctx.say(`submitted change ${changeId}: ${describeChange(change)}`);
+  await ctx.say(md`submitted change ${changeId}: ${describeChange(change)}`);
 }
 
 async function waitInsync(ctx: Ctx): Promise<void> {
   const { changeId, submittedAt } = state(ctx);
   if (changeId === undefined || submittedAt === undefined) {
-    await ctx.say('no change of this job to wait for');
+    await ctx.say(md`no change of this job to wait for`);
     return;
   }
   const { phz } = ctx.services.config;
@@ -154,7 +155,7 @@ async function waitInsync(ctx: Ctx): Promise<void> {
       );
     }
     await sayWaiting(
-      `:hourglass_flowing_sand: change ${changeId} ${ChangeInfo?.Status ?? 'unknown'}, ${Math.round(elapsed / 1000)} s elapsed`,
+      md`:hourglass_flowing_sand: change ${changeId} ${ChangeInfo?.Status ?? 'unknown'}, ${Math.round(elapsed / 1000)} s elapsed`,
     );
     await sleep(phz.pollIntervalMs, ctx.signal);
   }
@@ -169,18 +170,18 @@ async function report(ctx: Ctx): Promise<void> {
   if (change.action === 'delete') {
     await ctx.say(
       current
-        ? `:warning: \`${change.name}\` ${change.type} is back: ${recordSetText(current)} (someone added it since)${synced}`
-        : `:white_check_mark: \`${change.name}\` ${recordSetText({ type: change.type, ...change.old! })} removed${synced}`,
+        ? md`:warning: \`${change.name}\` ${change.type} is back: ${recordSetText(current)} (someone added it since)${synced}`
+        : md`:white_check_mark: \`${change.name}\` ${recordSetText({ type: change.type, ...change.old! })} removed${synced}`,
     );
     return;
   }
   const was = change.old ? ` (was ${recordSetText({ type: change.type, ...change.old })})` : '';
   await ctx.say(
     current
-      ? `:white_check_mark: \`${change.name}\` is ${recordSetText(current)}${was}${synced}`
-      : `:warning: \`${change.name}\` ${change.type} is gone again (someone removed it since)${synced}`,
+      ? md`:white_check_mark: \`${change.name}\` is ${recordSetText(current)}${was}${synced}`
+      : md`:warning: \`${change.name}\` ${change.type} is gone again (someone removed it since)${synced}`,
   );
-  if (warning) await ctx.say(warning);
+  if (warning) await ctx.say(storedMrkdwn(warning));
 }
 
 export default defineRunbook({

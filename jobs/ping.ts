@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { OpsdeckError, ErrorCode } from '../src/errors';
 import { defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
 import { sleep } from '../src/util/sleep';
+import { md } from '../src/slack/mrkdwn';
 
 /**
  * The bot's self-test: exercises the engine end to end with harmless work. It writes a
@@ -26,7 +27,7 @@ async function writeScratchKey(ctx: Ctx): Promise<void> {
   await ctx.remember({ scratchKey: key });
   // NX: a resumed step finds its own key and leaves it as it is.
   await ctx.services.redis.set(key, ctx.meta.correlationId, 'EX', 24 * 3600, 'NX');
-  await ctx.say(`wrote throwaway key \`${key}\``);
+  await ctx.say(md`wrote throwaway key \`${key}\``);
 }
 
 async function deleteScratchKey(ctx: Ctx): Promise<void> {
@@ -44,8 +45,15 @@ async function wait(ctx: Ctx): Promise<void> {
 
 async function approveMidway(ctx: Ctx): Promise<void> {
   await ctx.requestApproval({
-    summary: 'continue the self-test: read the throwaway key back',
-    steps: [{ text: 'read the throwaway key back' }, { text: 'delete it (cleanup)' }],
+    summary: md`continue the self-test: read the throwaway key back`,
+    steps: [
+      {
+        text: md`read the throwaway key back`,
+      },
+      {
+        text: md`delete it (cleanup)`,
+      },
+    ],
   });
 }
 
@@ -57,7 +65,7 @@ async function readBack(ctx: Ctx): Promise<void> {
       `throwaway key holds ${JSON.stringify(value)}, not this job's id`,
     );
   }
-  await ctx.say('read the key back: Redis round trip ok');
+  await ctx.say(md`read the key back: Redis round trip ok`);
 }
 
 export default defineRunbook({

@@ -39,6 +39,7 @@ import { defineRunbook, step, type StepContext } from '../src/runbook/define-run
 import { must } from '../src/runbook/recorded-state';
 import { formatDuration } from '../src/util/duration';
 import { isoSeconds } from '../src/util/time';
+import { md } from '../src/slack/mrkdwn';
 
 /**
  * `/restore-table`: one table back from an RDS point-in-time backup (see ../shared/runbooks.md).
@@ -98,7 +99,7 @@ async function check(ctx: Ctx): Promise<void> {
   const instanceName = temporaryInstanceName(instance.DBInstanceIdentifier!, 'restore', meta.jobId);
   await ctx.remember({ production, sideTable, beforeTable, instanceName });
   await ctx.say(
-    `${input.database} (${instance.DBInstanceIdentifier}) can be restored to ${isoSeconds(at)}: window ${isoSeconds(window.earliest!)} – ${isoSeconds(window.latest!)}; ${input.schema}.${input.table} is in production`,
+    md`${input.database} (${instance.DBInstanceIdentifier!}) can be restored to ${isoSeconds(at)}: window ${isoSeconds(window.earliest!)} – ${isoSeconds(window.latest!)}; ${input.schema}.${input.table} is in production`,
   );
 }
 
@@ -127,8 +128,8 @@ async function restoreInstance(ctx: Ctx): Promise<void> {
   );
   await ctx.say(
     created
-      ? `restoring \`${name}\` from ${source.DBInstanceIdentifier} at ${ctx.input.at}`
-      : `\`${name}\` was already being restored by this job; not again`,
+      ? md`restoring \`${name}\` from ${source.DBInstanceIdentifier!} at ${ctx.input.at}`
+      : md`\`${name}\` was already being restored by this job; not again`,
   );
 }
 
@@ -139,7 +140,7 @@ async function removeInstance(ctx: Ctx): Promise<void> {
   const instance = await describeInstance(rds, name);
   if (!instance) return;
   if (!ownedBy(instance, ctx.meta.jobId)) {
-    await ctx.say(`:warning: \`${name}\` exists but is not this job's; left alone`);
+    await ctx.say(md`:warning: \`${name}\` exists but is not this job's; left alone`);
     return;
   }
   if (ctx.input.keepInstance) {
@@ -153,7 +154,7 @@ async function removeInstance(ctx: Ctx): Promise<void> {
       ? ` at ${instance.Endpoint.Address}:${instance.Endpoint.Port}`
       : '';
     await ctx.say(
-      `:warning: kept as asked (--keep-instance): \`${name}\`${where}, ${instance.DBInstanceStatus}, ${instance.DBInstanceClass}. It costs money until deleted: delete it (no final snapshot) when done.`,
+      md`:warning: kept as asked (--keep-instance): \`${name}\`${where}, ${instance.DBInstanceStatus ?? 'unknown status'}, ${instance.DBInstanceClass ?? 'unknown class'}. It costs money until deleted: delete it (no final snapshot) when done.`,
     );
     return;
   }
@@ -206,7 +207,7 @@ async function copy(ctx: Ctx): Promise<void> {
       const resume = exists ? { doneRanges: done } : undefined;
       if (resume && done.length > 0)
         await ctx.say(
-          `resuming the copy: ${done.length} key ranges were copied before the interruption`,
+          md`resuming the copy: ${done.length} key ranges were copied before the interruption`,
         );
       await ctx.remember({ copyStarted: true });
       let saving = Promise.resolve();
@@ -227,7 +228,7 @@ async function copy(ctx: Ctx): Promise<void> {
       });
       await ctx.remember({ copiedRows: (s.copiedRows ?? 0) + result.rows });
       await ctx.say(
-        `copied ${result.rows} rows into \`${schema}.${sideTable}\` in ${formatDuration(result.durationMs)} (${result.ranges.length} key ranges, ${parallelism} connections)`,
+        md`copied ${result.rows} rows into \`${schema}.${sideTable}\` in ${formatDuration(result.durationMs)} (${result.ranges.length} key ranges, ${parallelism} connections)`,
       );
     }),
   );
@@ -253,12 +254,12 @@ async function verify(ctx: Ctx): Promise<void> {
           `the side table does not match the restored table: ${check.side.rows} rows (checksum ${check.side.checksum}) vs ${check.source.rows} rows (checksum ${check.source.checksum}); nothing in production was changed`,
         );
       await ctx.say(
-        `:white_check_mark: verified: \`${sideTable}\` has the restored table's ${check.source.rows} rows, same checksum`,
+        md`:white_check_mark: verified: \`${sideTable}\` has the restored table's ${check.source.rows} rows, same checksum`,
       );
       if (shape.key === null) {
         await ctx.remember({ verifiedRows: check.source.rows, comparison: null });
         await ctx.say(
-          `${schema}.${table} has no primary or NOT NULL unique key: rows cannot be compared one by one`,
+          md`${schema}.${table} has no primary or NOT NULL unique key: rows cannot be compared one by one`,
         );
         return;
       }
@@ -292,26 +293,26 @@ async function apply(ctx: Ctx): Promise<void> {
   await ctx.requestApproval(
     mode === 'merge'
       ? {
-          summary: `merge into production ${where}: insert the ${counts?.missing ?? 0} rows missing since ${ctx.input.at}`,
+          summary: md`merge into production ${where}: insert the ${counts?.missing ?? 0} rows missing since ${ctx.input.at}`,
           steps: [
             {
-              text: `INSERT into ${where} the ${counts?.missing ?? 0} rows of \`${sideTable}\` whose key is not in production (one statement: all or none)`,
+              text: md`INSERT into ${where} the ${counts?.missing ?? 0} rows of \`${sideTable}\` whose key is not in production (one statement: all or none)`,
               irreversible: true,
             },
             {
-              text: `leave alone the ${counts?.changed ?? 0} rows changed and the ${counts?.extra ?? 0} rows added since: no row is updated or deleted`,
+              text: md`leave alone the ${counts?.changed ?? 0} rows changed and the ${counts?.extra ?? 0} rows added since: no row is updated or deleted`,
             },
           ],
         }
       : {
-          summary: `replace production ${where} with its restored copy (as of ${ctx.input.at})`,
+          summary: md`replace production ${where} with its restored copy (as of ${ctx.input.at})`,
           steps: [
             {
-              text: `RENAME TABLE ${table} TO ${beforeTable}, ${sideTable} TO ${table} (atomic)`,
+              text: md`RENAME TABLE ${table} TO ${beforeTable}, ${sideTable} TO ${table} (atomic)`,
               irreversible: true,
             },
             {
-              text: `the ${counts?.extra ?? 0} rows added and ${counts?.changed ?? 0} rows changed since leave ${where}; they stay in ${beforeTable}`,
+              text: md`the ${counts?.extra ?? 0} rows added and ${counts?.changed ?? 0} rows changed since leave ${where}; they stay in ${beforeTable}`,
             },
           ],
         },
@@ -358,7 +359,7 @@ async function merge(ctx: Ctx, pool: Pool, sideTable: string): Promise<void> {
   const after = await compareTables(pool, schema, table, sideTable, 0);
   await ctx.remember({ applied: `inserted ${inserted} rows` });
   await ctx.say(
-    `:white_check_mark: merged: inserted ${inserted} rows into ${schema}.${table}; rows still missing: ${after.missing.count}; nothing updated or deleted (${after.changed.count} rows differ from the restored copy, ${after.extra.count} rows were added since)`,
+    md`:white_check_mark: merged: inserted ${inserted} rows into ${schema}.${table}; rows still missing: ${after.missing.count}; nothing updated or deleted (${after.changed.count} rows differ from the restored copy, ${after.extra.count} rows were added since)`,
   );
 }
 
@@ -385,7 +386,7 @@ async function replace(
     !(await sideTableExists(pool, schema, sideTable));
   if (swapped) {
     await ctx.say(
-      `the swap was done before the interruption: ${table} is the restored table, the old one is ${beforeTable}`,
+      md`the swap was done before the interruption: ${table} is the restored table, the old one is ${beforeTable}`,
     );
     await ctx.remember({ applied: `swapped; old table kept as ${beforeTable}` });
     return;
@@ -407,7 +408,7 @@ async function replace(
         );
       }
       await ctx.say(
-        `added ${table}'s ${deps.references.length} foreign key(s) to \`${sideTable}\` (${deps.references.map((k) => k.name).join(', ')}; the server names the new ones)`,
+        md`added ${table}'s ${deps.references.length} foreign key(s) to \`${sideTable}\` (${deps.references.map((k) => k.name).join(', ')}; the server names the new ones)`,
       );
     }
   }
@@ -419,7 +420,7 @@ async function replace(
   );
   await ctx.remember({ applied: `swapped; old table kept as ${beforeTable}` });
   await ctx.say(
-    `:white_check_mark: swapped: ${schema}.${table} is the restored table (${count!.swapped_in} rows); the table it replaced is kept as ${schema}.${beforeTable} (${count!.kept} rows)`,
+    md`:white_check_mark: swapped: ${schema}.${table} is the restored table (${count!.swapped_in} rows); the table it replaced is kept as ${schema}.${beforeTable} (${count!.kept} rows)`,
   );
 }
 
@@ -431,7 +432,7 @@ async function report(ctx: Ctx): Promise<void> {
       ? `the restored rows are in \`${schema}.${s.sideTable}\` (production's ${table} is unchanged). To take them: \`--mode merge\` inserts the missing rows, \`--mode replace\` swaps the table`
       : (s.applied ?? 'nothing applied');
   await ctx.say(
-    `:white_check_mark: ${schema}.${table} as of ${ctx.input.at}: ${s.verifiedRows ?? 0} rows restored; ${outcome}.`,
+    md`:white_check_mark: ${schema}.${table} as of ${ctx.input.at}: ${s.verifiedRows ?? 0} rows restored; ${outcome}.`,
   );
 }
 

@@ -34,6 +34,7 @@ import { SeedSlaveInput } from '../src/seed/seed-input';
 import { RDS_TABLES_RULE, skipsRdsTables } from '../src/seed/replica-filter-checks';
 import { runSeedPreflight, seedRefused } from '../src/seed/seed-preflight';
 import { formatDuration } from '../src/util/duration';
+import { md } from '../src/slack/mrkdwn';
 
 /**
  * `/seed-slave`: seed or rebuild an external replica of an RDS master without downtime (see
@@ -95,7 +96,7 @@ async function check(ctx: Ctx): Promise<void> {
     ctx.meta.jobId,
   );
   await ctx.remember({ source: preflight.sourceEndpoint, instanceName });
-  await ctx.say(`preflight:\n${preflight.findings.map((line) => `• ${line}`).join('\n')}`);
+  await ctx.say(md`preflight:\n${preflight.findings.map((line) => `• ${line}`).join('\n')}`);
 }
 
 async function raiseRetention(ctx: Ctx): Promise<void> {
@@ -106,7 +107,7 @@ async function raiseRetention(ctx: Ctx): Promise<void> {
       const before = await readBinlogSettings(pool);
       if (before.retentionHours !== null && before.retentionHours >= retentionHours) {
         await ctx.say(
-          `binlog retention on ${name} is ${before.retentionHours} h already: unchanged`,
+          md`binlog retention on ${name} is ${before.retentionHours} h already: unchanged`,
         );
         return;
       }
@@ -123,7 +124,7 @@ async function raiseRetention(ctx: Ctx): Promise<void> {
         after: after.retentionHours,
       });
       await ctx.say(
-        `binlog retention on ${name}: ${before.retentionHours ?? 'NULL'} → ${after.retentionHours} h (CALL mysql.rds_set_configuration)`,
+        md`binlog retention on ${name}: ${before.retentionHours ?? 'NULL'} → ${after.retentionHours} h (CALL mysql.rds_set_configuration)`,
       );
     },
   );
@@ -152,8 +153,8 @@ async function createReplica(ctx: Ctx): Promise<void> {
   );
   await ctx.say(
     created
-      ? `creating the temporary read replica \`${name}\` of ${source.DBInstanceIdentifier}`
-      : `\`${name}\` was already being created by this job; not again`,
+      ? md`creating the temporary read replica \`${name}\` of ${source.DBInstanceIdentifier!}`
+      : md`\`${name}\` was already being created by this job; not again`,
   );
 }
 
@@ -163,7 +164,7 @@ async function removeReplica(ctx: Ctx): Promise<void> {
   const instance = await describeInstance(ctx.services.aws.rds, name);
   if (!instance) return;
   if (!ownedBy(instance, ctx.meta.jobId)) {
-    await ctx.say(`:warning: \`${name}\` exists but is not this job's; left alone`);
+    await ctx.say(md`:warning: \`${name}\` exists but is not this job's; left alone`);
     return;
   }
   await deleteTemporaryInstance(ctx, name, limits(ctx));
@@ -206,7 +207,7 @@ async function readCoordinates(ctx: Ctx): Promise<void> {
         read: status.read,
       });
       await ctx.say(
-        `:round_pushpin: \`${name}\` stopped; its data matches ${ctx.input.source} at *${formatCoordinates(coordinates)}* (executed: Relay_Master_Log_File / Exec_Master_Log_Pos; it had read up to ${formatCoordinates(status.read)})`,
+        md`:round_pushpin: \`${name}\` stopped; its data matches ${ctx.input.source} at *${formatCoordinates(coordinates)}* (executed: Relay_Master_Log_File / Exec_Master_Log_Pos; it had read up to ${formatCoordinates(status.read)})`,
       );
     },
   );
@@ -250,13 +251,13 @@ async function stopExternalReplica(ctx: Ctx): Promise<void> {
       await ctx.remember({ replicaBefore: true });
       await ctx.say(
         status === null
-          ? `${replica} was not replicating (recorded)`
-          : `${replica} as found (recorded): ${describeFound(status)}`,
+          ? md`${replica} was not replicating (recorded)`
+          : md`${replica} as found (recorded): ${describeFound(status)}`,
       );
     }
     if (status !== null) {
       await stopReplica(pool, flavor);
-      await ctx.say(`stopped replication on ${replica}`);
+      await ctx.say(md`stopped replication on ${replica}`);
     }
     await skipRdsTables(ctx, pool, flavor);
   });
@@ -277,7 +278,7 @@ async function skipRdsTables(ctx: Ctx, pool: Pool, flavor: ServerFlavor): Promis
     after: rules,
   });
   await ctx.say(
-    `:warning: added replicate-wild-ignore-table=${RDS_TABLES_RULE} on ${ctx.input.replica} (RDS's own tables, which it lacks, would stop its SQL thread with error 1146). *Add it to its my.cnf too*: a restart forgets it`,
+    md`:warning: added replicate-wild-ignore-table=${RDS_TABLES_RULE} on ${ctx.input.replica} (RDS's own tables, which it lacks, would stop its SQL thread with error 1146). *Add it to its my.cnf too*: a restart forgets it`,
   );
 }
 
@@ -292,7 +293,7 @@ async function warnIfLeftStopped(ctx: Ctx): Promise<void> {
   const { replica, source } = ctx.input;
   const copied = s.copy ? 'partly loaded' : 'not loaded yet';
   await ctx.say(
-    `:warning: ${replica} is left stopped and ${copied}: it does not replicate. Its status before the seed is in the audit trail (\`replica status before the seed\`). Run \`/seed-slave ${source} ${replica}\` again to seed it.`,
+    md`:warning: ${replica} is left stopped and ${copied}: it does not replicate. Its status before the seed is in the audit trail (\`replica status before the seed\`). Run \`/seed-slave ${source} ${replica}\` again to seed it.`,
   );
 }
 
@@ -300,7 +301,7 @@ async function copy(ctx: Ctx): Promise<void> {
   const { parallelism } = limits(ctx);
   const s = state(ctx);
   const resume = s.copy;
-  if (resume) await ctx.say('resuming the copy from its last checkpoint');
+  if (resume) await ctx.say(md`resuming the copy from its last checkpoint`);
   await withPool(
     // One connection more on each side for the checksums of the tables already copied.
     sourcePool(ctx, must(s.temporary, "the temporary replica's endpoint"), parallelism + 2),
@@ -329,7 +330,7 @@ async function copy(ctx: Ctx): Promise<void> {
         await saving;
         await ctx.remember({ copiedRows: result.rows });
         await ctx.say(
-          `loaded ${ctx.input.databases.join(', ')} into ${ctx.input.replica}: ${result.tables.length} tables, ${result.rows.toLocaleString('en-US')} rows, ${result.views} views, ${result.routines} routines, ${result.triggers} triggers, ${result.events} events in ${formatDuration(result.durationMs)} (${parallelism} connections)`,
+          md`loaded ${ctx.input.databases.join(', ')} into ${ctx.input.replica}: ${result.tables.length} tables, ${result.rows.toLocaleString('en-US')} rows, ${result.views} views, ${result.routines} routines, ${result.triggers} triggers, ${result.events} events in ${formatDuration(result.durationMs)} (${parallelism} connections)`,
         );
       }),
   );
@@ -395,7 +396,7 @@ async function verify(ctx: Ctx): Promise<void> {
           );
         await ctx.remember({ verifiedTables: result.tables.length });
         await ctx.say(
-          `:white_check_mark: verified: ${result.tables.length} tables on ${ctx.input.replica} have the temporary replica's rows and checksums (${Object.keys(contentSums).length} checksummed as their copy finished); views, routines, triggers and events match`,
+          md`:white_check_mark: verified: ${result.tables.length} tables on ${ctx.input.replica} have the temporary replica's rows and checksums (${Object.keys(contentSums).length} checksummed as their copy finished); views, routines, triggers and events match`,
         );
       }),
   );
@@ -423,11 +424,11 @@ async function startReplication(ctx: Ctx): Promise<void> {
         ctx.services.databases.replicationCredentials(ctx.input.replica),
       );
       await ctx.say(
-        `pointed ${ctx.input.replica} at ${source.host}:${source.port} from ${formatCoordinates(coordinates)} as ${ctx.services.databases.replica(ctx.input.replica)!.replicationUser}`,
+        md`pointed ${ctx.input.replica} at ${source.host}:${source.port} from ${formatCoordinates(coordinates)} as ${ctx.services.databases.replica(ctx.input.replica)!.replicationUser}`,
       );
     }
     await startReplica(pool, flavor);
-    await ctx.say(`started replication on ${ctx.input.replica}`);
+    await ctx.say(md`started replication on ${ctx.input.replica}`);
   });
 }
 
@@ -459,7 +460,7 @@ async function catchUp(ctx: Ctx): Promise<void> {
         secondsBehind,
       });
       await ctx.say(
-        `:white_check_mark: ${ctx.input.replica} has caught up after ${formatDuration(result.elapsedMs)}: IO and SQL threads running, executed ${formatCoordinates(executed)} (the source was at ${formatCoordinates(result.target)} when the watch began), ${secondsBehind ?? '?'} s behind`,
+        md`:white_check_mark: ${ctx.input.replica} has caught up after ${formatDuration(result.elapsedMs)}: IO and SQL threads running, executed ${formatCoordinates(executed)} (the source was at ${formatCoordinates(result.target)} when the watch began), ${secondsBehind ?? '?'} s behind`,
       );
     }),
   );
@@ -468,7 +469,7 @@ async function catchUp(ctx: Ctx): Promise<void> {
 async function report(ctx: Ctx): Promise<void> {
   const s = state(ctx);
   await ctx.say(
-    `:white_check_mark: ${ctx.input.replica} is a replica of ${ctx.input.source} again: ${ctx.input.databases.join(', ')} seeded (${(s.copiedRows ?? 0).toLocaleString('en-US')} rows, ${s.verifiedTables ?? 0} tables verified), replicating from ${s.coordinates ? formatCoordinates(s.coordinates) : '?'}; binlog retention ${ctx.input.retentionHours} h. Check it any time with \`/seed-slave status ${ctx.input.replica}\`.`,
+    md`:white_check_mark: ${ctx.input.replica} is a replica of ${ctx.input.source} again: ${ctx.input.databases.join(', ')} seeded (${(s.copiedRows ?? 0).toLocaleString('en-US')} rows, ${s.verifiedTables ?? 0} tables verified), replicating from ${s.coordinates ? formatCoordinates(s.coordinates) : '?'}; binlog retention ${ctx.input.retentionHours} h. Check it any time with \`/seed-slave status ${ctx.input.replica}\`.`,
   );
 }
 

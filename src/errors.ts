@@ -21,6 +21,12 @@ export const ErrorCode = {
   SlackApi: 'OPSDECK_SLACK_API_ERROR',
   Transient: 'OPSDECK_TRANSIENT',
   AuditUnavailable: 'OPSDECK_AUDIT_UNAVAILABLE',
+  /** The audit signing key (environment) or public key (config) is not a usable Ed25519 key, or they do not match. */
+  AuditKeyInvalid: 'OPSDECK_AUDIT_KEY_INVALID',
+  /** A digest could not be written to, or read from, the digest sink (S3 bucket or directory). */
+  AuditDigestSinkFailed: 'OPSDECK_AUDIT_DIGEST_SINK_FAILED',
+  /** No digest was signed: the audit rows no longer extend the head the last digest signed (tampering). */
+  AuditAnchorRefused: 'OPSDECK_AUDIT_ANCHOR_REFUSED',
   /** A runbook's mid-run approval was rejected. */
   ApprovalRejected: 'OPSDECK_APPROVAL_REJECTED',
   /** A runbook's mid-run approval expired without a decision. */

@@ -5,14 +5,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import mysql from 'mysql2/promise';
-import { startFakeSlackApi } from '../../devkit/slack/fake-slack-api';
-import { slackSignatureHeaders } from '../../devkit/slack/sign-request';
+import { type FakeSlackApi, startFakeSlackApi } from '../../devkit/slack/fake-slack-api';
+import {
+  type DeliverToBot,
+  signedHttpDelivery,
+  socketModeDelivery,
+} from '../../devkit/slack/slack-delivery';
 import { slashCommandBody } from '../../devkit/slack/slack-payloads';
 
 /**
- * bench/ack: Slack-signed slash commands against opsdeck's HTTP receiver (the full front door:
- * verify, parse, plan, enqueue into Redis, ack) and against a bare Bolt app that acks without
- * work, side by side in one run. Prints p50/p99 for both and the ratio.
+ * bench/ack: slash commands against opsdeck's front door (verify, parse, plan, enqueue into
+ * Redis, ack) and against a bare Bolt app that acks without work, side by side in one run, over
+ * both transports: signed HTTP POSTs to the receivers, and envelopes over Socket Mode (each app
+ * connected to a fake Slack of its own; opsdeck through its own receiver, the bare app through
+ * Bolt's). Prints p50/p99 per app and transport and the ratios.
  * Goal: opsdeck p99 under 100 ms and within 2x of the bare app.
  *
  *   npm run bench:ack [-- --requests 1000 --concurrency 50]
@@ -22,6 +28,8 @@ const REQUESTS = Number(argument('--requests') ?? 1000);
 const CONCURRENCY = Number(argument('--concurrency') ?? 50);
 const WARMUP = 100;
 const SECRET = randomBytes(16).toString('hex');
+const BOT_TOKEN = 'xoxb-bench-0000-0000';
+const APP_TOKEN = `xapp-bench-${randomBytes(8).toString('hex')}`;
 const REDIS_URL = `redis://127.0.0.1:${process.env.OPSDECK_REDIS_PORT ?? 6380}`;
 const MYSQL_PORT = Number(process.env.OPSDECK_MYSQL_PORT ?? 3307);
 
@@ -31,11 +39,11 @@ function argument(name: string): string | undefined {
 }
 
 async function startServer(
-  script: string,
+  args: string[],
   env: NodeJS.ProcessEnv,
   ready: RegExp,
 ): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script)], {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -43,7 +51,7 @@ async function startServer(
   let output = '';
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`${script} did not start:\n${output}`)),
+      () => reject(new Error(`${args[0]} did not start:\n${output}`)),
       30_000,
     );
     const onData = (chunk: Buffer) => {
@@ -51,18 +59,18 @@ async function startServer(
       const match = ready.exec(output);
       if (match) {
         clearTimeout(timer);
-        resolve(Number(match[1]));
+        resolve(Number(match[1] ?? 0));
       }
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${script} exited (${code}):\n${output}`)));
+    child.once('exit', (code) => reject(new Error(`${args[0]} exited (${code}):\n${output}`)));
   });
   return { child, port };
 }
 
-async function measure(port: number, count: number): Promise<number[]> {
-  const url = `http://127.0.0.1:${port}/slack/events`;
+/** `count` slash commands, CONCURRENCY in flight; the latency of each, sorted. */
+async function measure(deliver: DeliverToBot, count: number): Promise<number[]> {
   const latencies: number[] = [];
   let next = 0;
   const worker = async () => {
@@ -76,14 +84,10 @@ async function measure(port: number, count: number): Promise<number[]> {
         responseUrl: 'http://127.0.0.1:9/respond',
       });
       const started = performance.now();
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: slackSignatureHeaders(SECRET, body),
-        body,
-      });
-      await res.text();
+      const answer = await deliver(body);
       latencies.push(performance.now() - started);
-      if (res.status !== 200) throw new Error(`HTTP ${res.status} from port ${port}`);
+      if (answer.status !== 200) throw new Error(`HTTP ${answer.status}: ${answer.text}`);
+      if (!answer.text.includes('"text"')) throw new Error(`not an answer: ${answer.text}`);
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
@@ -93,74 +97,124 @@ async function measure(port: number, count: number): Promise<number[]> {
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
+function writeConfig(dir: string, name: string, lines: string[]): string {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, lines.join('\n'));
+  return file;
+}
+
 async function main(): Promise<void> {
   const prefix = `bench-ack-${randomBytes(3).toString('hex')}`;
   const dir = mkdtempSync(join(tmpdir(), 'opsdeck-bench-'));
-  const config = join(dir, 'opsdeck.yaml');
+  // One fake Slack per app: each app's Socket Mode connection gets only its own envelopes.
   const slack = await startFakeSlackApi();
+  const bareSlack = await startFakeSlackApi({ appToken: APP_TOKEN });
+  const botSlack = await startFakeSlackApi({ appToken: APP_TOKEN });
+  const fakes: FakeSlackApi[] = [slack, bareSlack, botSlack];
   const database = prefix.replace(/-/g, '_');
   const admin = await mysql.createConnection({ host: '127.0.0.1', port: MYSQL_PORT, user: 'root' });
   await admin.query(`CREATE DATABASE \`${database}\``);
-  writeFileSync(
-    config,
-    [
-      `slack: { mode: http, signingSecretEnv: BENCH_SIGNING_SECRET, botTokenEnv: BENCH_BOT_TOKEN, apiUrl: "${slack.url}" }`,
-      'http: { host: 127.0.0.1, port: 0 }',
-      `redis: { url: "${REDIS_URL}", prefix: ${prefix} }`,
-      `mysql: { host: 127.0.0.1, port: ${MYSQL_PORT}, user: root, database: ${database} }`,
-      'access: { groups: { bench: { users: [U0BENCH] } }, rules: [{ command: "*", groups: [bench] }] }',
-      'log: { level: info }',
-    ].join('\n'),
-  );
+  const shared = [
+    'http: { host: 127.0.0.1, port: 0 }',
+    `redis: { url: "${REDIS_URL}", prefix: ${prefix} }`,
+    `mysql: { host: 127.0.0.1, port: ${MYSQL_PORT}, user: root, database: ${database} }`,
+    'access: { groups: { bench: { users: [U0BENCH] } }, rules: [{ command: "*", groups: [bench] }] }',
+    'log: { level: info }',
+  ];
+  const httpConfig = writeConfig(dir, 'http', [
+    `slack: { mode: http, signingSecretEnv: BENCH_SIGNING_SECRET, botTokenEnv: BENCH_BOT_TOKEN, apiUrl: "${slack.url}" }`,
+    ...shared,
+  ]);
+  const socketConfig = writeConfig(dir, 'socket', [
+    `slack: { mode: socket, appTokenEnv: BENCH_APP_TOKEN, botTokenEnv: BENCH_BOT_TOKEN, apiUrl: "${botSlack.url}" }`,
+    ...shared,
+  ]);
   const env = {
-    OPSDECK_CONFIG: config,
     BENCH_SIGNING_SECRET: SECRET,
-    BENCH_BOT_TOKEN: 'xoxb-bench-0000-0000',
-    BENCH_SLACK_API_URL: slack.url,
+    BENCH_BOT_TOKEN: BOT_TOKEN,
+    BENCH_APP_TOKEN: APP_TOKEN,
   };
-  const bare = await startServer('bench/ack/bare-app.ts', env, /listening on (\d+)/);
-  const bot = await startServer('src/app/bot.ts', env, /"port":(\d+),"mode"/);
+  const children: ChildProcess[] = [];
+  const start = async (args: string[], extra: NodeJS.ProcessEnv, ready: RegExp) => {
+    const server = await startServer(args, { ...env, ...extra }, ready);
+    children.push(server.child);
+    return server;
+  };
   const queue = new Queue('ops', { connection: { url: REDIS_URL }, prefix });
   try {
-    await measure(bare.port, WARMUP);
-    await measure(bot.port, WARMUP);
-    // Interleave the two runs in halves so machine noise hits both alike.
+    const bareHttp = await start(
+      ['bench/ack/bare-app.ts'],
+      { BENCH_SLACK_API_URL: slack.url },
+      /listening on (\d+)/,
+    );
+    const botHttp = await start(
+      ['src/app/bot.ts'],
+      { OPSDECK_CONFIG: httpConfig },
+      /"port":(\d+),"mode":"http"/,
+    );
+    await start(
+      ['bench/ack/bare-app.ts', '--socket'],
+      { BENCH_SLACK_API_URL: bareSlack.url },
+      /connected()/,
+    );
+    await start(['src/app/bot.ts'], { OPSDECK_CONFIG: socketConfig }, /"mode":"socket"()/);
+    const runs = [
+      {
+        name: 'http    bare Bolt (ack only)',
+        deliver: signedHttpDelivery(`http://127.0.0.1:${bareHttp.port}/slack/events`, SECRET),
+      },
+      {
+        name: 'http    opsdeck (parse+enqueue)',
+        deliver: signedHttpDelivery(`http://127.0.0.1:${botHttp.port}/slack/events`, SECRET),
+      },
+      { name: 'socket  bare Bolt (ack only)', deliver: socketModeDelivery(bareSlack.socket) },
+      { name: 'socket  opsdeck (parse+enqueue)', deliver: socketModeDelivery(botSlack.socket) },
+    ];
+    for (const run of runs) await measure(run.deliver, WARMUP);
+    // Two halves in mirrored order, so machine noise hits every run alike.
     const half = Math.floor(REQUESTS / 2);
-    const bareRuns = [...(await measure(bare.port, half))];
-    const botRuns = [...(await measure(bot.port, half))];
-    botRuns.push(...(await measure(bot.port, REQUESTS - half)));
-    bareRuns.push(...(await measure(bare.port, REQUESTS - half)));
-    const b = bareRuns.sort((x, y) => x - y);
-    const o = botRuns.sort((x, y) => x - y);
+    const results = runs.map(() => [] as number[]);
+    for (const [i, run] of runs.entries()) results[i]!.push(...(await measure(run.deliver, half)));
+    for (const [i, run] of [...runs.entries()].reverse())
+      results[i]!.push(...(await measure(run.deliver, REQUESTS - half)));
+    const sorted = results.map((r) => r.sort((x, y) => x - y));
     const row = (name: string, s: number[]) =>
-      `${name.padEnd(26)} ${percentile(s, 50).toFixed(1).padStart(7)} ms ${percentile(s, 99).toFixed(1).padStart(7)} ms ${s[s.length - 1]!.toFixed(1).padStart(7)} ms`;
-    const p99 = percentile(o, 99);
-    const ratio50 = percentile(o, 50) / percentile(b, 50);
-    const ratio99 = p99 / percentile(b, 99);
-    console.log(`bench/ack: ${REQUESTS} signed slash commands per app, ${CONCURRENCY} concurrent`);
+      `${name.padEnd(32)} ${percentile(s, 50).toFixed(1).padStart(7)} ms ${percentile(s, 99).toFixed(1).padStart(7)} ms ${s[s.length - 1]!.toFixed(1).padStart(7)} ms`;
+    const ratio = (label: string, a: number[], b: number[]) =>
+      `${label.padEnd(32)} p50 ${(percentile(a, 50) / percentile(b, 50)).toFixed(2)}x   p99 ${(percentile(a, 99) / percentile(b, 99)).toFixed(2)}x`;
+    const [bareH, botH, bareS, botS] = sorted as [number[], number[], number[], number[]];
     console.log(
-      `${''.padEnd(26)} ${'p50'.padStart(10)} ${'p99'.padStart(10)} ${'max'.padStart(10)}`,
+      `bench/ack: ${REQUESTS} slash commands per app and transport, ${CONCURRENCY} concurrent`,
     );
-    console.log(row('bare Bolt (ack only)', b));
-    console.log(row('opsdeck (parse+enqueue)', o));
     console.log(
-      `ratio opsdeck/bare          p50 ${ratio50.toFixed(2)}x   p99 ${ratio99.toFixed(2)}x`,
+      `${''.padEnd(32)} ${'p50'.padStart(10)} ${'p99'.padStart(10)} ${'max'.padStart(10)}`,
     );
-    // Every opsdeck request must have done the real work: one job each (the bare app enqueues none).
+    for (const [i, run] of runs.entries()) console.log(row(run.name, sorted[i]!));
+    console.log(ratio('ratio opsdeck/bare, http', botH, bareH));
+    console.log(ratio('ratio opsdeck/bare, socket', botS, bareS));
+    console.log(ratio('opsdeck socket/http', botS, botH));
+    // Every opsdeck request must have done the real work: one job each (the bare apps enqueue none).
+    const expected = 2 * (REQUESTS + WARMUP);
     const enqueued = await queue.count();
-    console.log(`opsdeck enqueued ${enqueued} jobs for ${REQUESTS + WARMUP} requests`);
-    if (enqueued !== REQUESTS + WARMUP)
-      throw new Error('opsdeck did not enqueue one job per request');
-    const pass = p99 < 100 && ratio99 <= 2;
-    console.log(`goal: p99 < 100 ms and within 2x of bare: ${pass ? 'met' : 'NOT met'}`);
+    console.log(`opsdeck enqueued ${enqueued} jobs for ${expected} requests`);
+    if (enqueued !== expected) throw new Error('opsdeck did not enqueue one job per request');
+    for (const [transport, bot, bare] of [
+      ['http', botH, bareH],
+      ['socket', botS, bareS],
+    ] as const) {
+      const p99 = percentile(bot, 99);
+      const pass = p99 < 100 && p99 / percentile(bare, 99) <= 2;
+      console.log(
+        `goal (${transport}): p99 < 100 ms and within 2x of bare: ${pass ? 'met' : 'NOT met'}`,
+      );
+    }
   } finally {
     await queue.obliterate({ force: true }).catch(() => undefined);
     await queue.close();
     await admin.query(`DROP DATABASE IF EXISTS \`${database}\``);
     await admin.end();
-    bare.child.kill('SIGTERM');
-    bot.child.kill('SIGTERM');
-    await slack.stop();
+    for (const child of children) child.kill('SIGTERM');
+    for (const fake of fakes) await fake.stop();
   }
 }
 

@@ -9,7 +9,10 @@ import { waitUntilAvailable } from '../../src/aws/temporary-instance';
 import { watchCatchUp } from '../../src/mysql/catch-up-watch';
 import { readServerFlavor } from '../../src/mysql/server-flavor';
 import { verifyDatabases, type DatabasesVerification } from '../../src/mysql/verify-databases';
-import { startStandaloneServer, type StandaloneServer } from '../../devkit/sandbox/standalone-server';
+import {
+  startStandaloneServer,
+  type StandaloneServer,
+} from '../../devkit/sandbox/standalone-server';
 import { startTestSandbox, type TestSandbox } from '../../test/helpers/sandbox';
 import { loadShop, shopSizes, totalRows, type ShopSizes } from '../../test/helpers/shop-data';
 import { shopWriteMix } from '../../test/helpers/shop-writes';

@@ -1,6 +1,8 @@
 import { unfoldReplies } from '../../src/notify/fold-replies';
+import { describeError } from '../../src/errors';
 import type { FakeSlackApi, RecordedCall } from '../slack/fake-slack-api';
-import { slackSignatureHeaders } from '../slack/sign-request';
+import type { DisconnectReason, SocketConnectionRecord } from '../slack/fake-socket-mode';
+import type { DeliverToBot } from '../slack/slack-delivery';
 import {
   blockActionBody,
   slashCommandBody,
@@ -11,9 +13,10 @@ import { renderMrkdwn } from './render-mrkdwn';
 
 export interface ConsoleSessionOptions {
   slack: FakeSlackApi;
-  /** Where the bot's Bolt receiver listens (…/slack/events). */
-  botUrl: string;
-  signingSecret: string;
+  /** How requests reach the bot: signed HTTP to its receiver, or over its Socket Mode connection. */
+  deliver: DeliverToBot;
+  /** Over Socket Mode: show the bot's connections, and let the user play what Slack does to them. */
+  socketMode?: boolean;
   users: readonly SlackUser[];
   channel: SlackChannel;
   write(line: string): void;
@@ -37,11 +40,23 @@ const HELP = [
   '  quit           stop everything',
 ].join('\n');
 
+const SOCKET_HELP = [
+  "Socket Mode (play what Slack does to the bot's connection):",
+  "  slack disconnect warning|refresh_requested|link_disabled   send Slack's disconnect",
+  '  slack drop     drop the connection without a word',
+].join('\n');
+
+const DISCONNECT_REASONS: readonly DisconnectReason[] = [
+  'warning',
+  'refresh_requested',
+  'link_disabled',
+];
+
 /**
  * The console adapter: stands where Slack stands. It sends the bot what Slack would send
- * (signed slash commands and button clicks, in Slack's payload formats) and prints what the
- * bot posts to the local Slack Web API stand-in (root messages, thread replies, edits,
- * ephemeral answers), with times.
+ * (slash commands and button clicks, in Slack's payload formats, signed over HTTP or as Socket
+ * Mode envelopes) and prints what the bot posts to the local Slack Web API stand-in (root
+ * messages, thread replies, edits, ephemeral answers), with times.
  */
 export class ConsoleSession {
   private user: SlackUser;
@@ -56,6 +71,14 @@ export class ConsoleSession {
     this.user = o.users[0]!;
     this.userNames = new Map(o.users.map((u) => [u.id, u.name]));
     o.slack.on('call', (call) => this.show(call));
+    if (o.socketMode) {
+      o.slack.socket.on('open', (c) =>
+        o.write(
+          `${clock()} ⇄ Socket Mode connection ${c.id} open (${o.slack.socket.openConnections().length} open)`,
+        ),
+      );
+      o.slack.socket.on('close', (c) => o.write(`${clock()} ⇄ ${describeClose(c)}`));
+    }
   }
 
   get currentUser(): SlackUser {
@@ -63,7 +86,7 @@ export class ConsoleSession {
   }
 
   help(): string {
-    return HELP;
+    return this.o.socketMode ? `${HELP}\n${SOCKET_HELP}` : HELP;
   }
 
   /** Handles one line typed at the prompt; resolves when the bot has answered. */
@@ -71,7 +94,7 @@ export class ConsoleSession {
     const line = raw.trim();
     if (line === '') return;
     if (line === 'quit' || line === 'exit') return 'quit';
-    if (line === 'help') return this.o.write(HELP);
+    if (line === 'help') return this.o.write(this.help());
     if (line === 'users') {
       return this.o.write(
         this.o.users
@@ -84,7 +107,31 @@ export class ConsoleSession {
     const press = /^press\s+(\d+)$/.exec(line);
     if (press) return this.press(Number(press[1]));
     if (line.startsWith('/')) return this.slash(line);
+    if (this.o.socketMode && line.startsWith('slack ')) return this.playSlack(line);
     this.o.write(`? not understood. ${HELP.split('\n')[0]} Type help for more.`);
+  }
+
+  /** `slack disconnect <reason>` or `slack drop`, on the bot's newest connection. */
+  private playSlack(line: string): void {
+    const [, what, reason] = line.split(/\s+/);
+    const { socket } = this.o.slack;
+    try {
+      if (what === 'drop') {
+        const c = socket.drop();
+        this.o.write(`${clock()} ⇄ Slack dropped connection ${c.id}`);
+        return;
+      }
+      const known = DISCONNECT_REASONS.find((r) => r === reason);
+      if (what === 'disconnect' && known) {
+        const c = socket.disconnect(known);
+        this.o.write(`${clock()} ⇄ Slack sent disconnect (${known}) on connection ${c.id}`);
+        return;
+      }
+    } catch (error) {
+      this.o.write(describeError(error));
+      return;
+    }
+    this.o.write(SOCKET_HELP);
   }
 
   private switchUser(who: string): void {
@@ -129,14 +176,16 @@ export class ConsoleSession {
   }
 
   private async send(body: string): Promise<void> {
-    const res = await fetch(this.o.botUrl, {
-      method: 'POST',
-      headers: slackSignatureHeaders(this.o.signingSecret, body),
-      body,
-    });
-    const text = await res.text();
-    if (res.status !== 200) {
-      this.o.write(`bot answered HTTP ${res.status}: ${text}`);
+    let status: number;
+    let text: string;
+    try {
+      ({ status, text } = await this.o.deliver(body));
+    } catch (error) {
+      this.o.write(`Slack could not deliver it: ${describeError(error)}`);
+      return;
+    }
+    if (status !== 200) {
+      this.o.write(`bot answered HTTP ${status}: ${text}`);
       return;
     }
     if (text.trim() === '') return;
@@ -231,6 +280,11 @@ export class ConsoleSession {
     for (const [number, button] of this.buttons)
       if (button.messageTs === messageTs) this.buttons.delete(number);
   }
+}
+
+function describeClose(c: SocketConnectionRecord): string {
+  const by = c.closedBy === 'app' ? 'by the bot' : 'by Slack';
+  return `Socket Mode connection ${c.id} closed ${by} (code ${c.closeCode ?? '?'})`;
 }
 
 function parseBlocks(raw: unknown): { type?: string; elements?: unknown }[] {

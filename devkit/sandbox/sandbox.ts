@@ -9,6 +9,8 @@ import { MariadbSupervisor } from './mariadb-process';
 import { DbInstanceFleet } from './rds/db-instance-fleet';
 import { createRdsService } from './rds/rds-service';
 import { createRoute53Service } from './route53/route53-service';
+import { BucketStore } from './s3/bucket-store';
+import { createS3Service } from './s3/s3-service';
 import { createSandboxServer } from './server';
 import { STATE_FILE, StateStore } from './state-store';
 
@@ -25,7 +27,7 @@ export interface RunningSandbox {
 
 /**
  * Starts the sandbox cloud: loads its state, brings back the DB instances that existed, and
- * serves the RDS, EC2 and Route53 APIs on one port. `port: 0` picks a free port.
+ * serves the RDS, EC2, Route53 and S3 APIs on one port. `port: 0` picks a free port.
  */
 export async function startSandbox(options: Partial<SandboxConfig> = {}): Promise<RunningSandbox> {
   const config = SandboxConfig.parse(options);
@@ -41,8 +43,9 @@ export async function startSandbox(options: Partial<SandboxConfig> = {}): Promis
   });
   const ec2 = createEc2Service(store, { region: config.region, pendingMs: config.createDelayMs });
   const route53 = createRoute53Service(store, { syncDelayMs: config.route53SyncDelayMs });
+  const s3 = createS3Service(new BucketStore(join(dataDir, 's3')), { region: config.region });
   const access = new SandboxAccess();
-  const server = createSandboxServer({ query: [rds, ec2], rest: [route53] }, access);
+  const server = createSandboxServer({ query: [rds, ec2], rest: [route53], http: [s3] }, access);
   try {
     await new Promise<void>((done, fail) => {
       server.once('error', fail);

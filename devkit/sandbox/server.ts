@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { accessKeyIdOf, type SandboxAccess } from './access-control';
 import { AwsError } from './aws-error';
 import { parseQueryBody, type QueryTree } from './query-protocol';
@@ -34,9 +40,34 @@ export interface RestXmlService {
   handle(method: string, url: URL, body: string): Promise<RestXmlResponse>;
 }
 
+export interface HttpRequest {
+  method: string;
+  url: URL;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface HttpReply {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+}
+
+/**
+ * A service that answers whole HTTP requests itself (S3: object bodies are bytes, errors have
+ * their own shape, HEAD has no body). Found by the service name in the request's SigV4
+ * credential scope (`Credential=AKID/20251121/us-east-1/s3/aws4_request`), since its paths
+ * (`/<bucket>/<key>`) could be anything.
+ */
+export interface SignedHttpService {
+  signingName: string;
+  handle(request: HttpRequest): Promise<HttpReply>;
+}
+
 export interface SandboxServices {
   query: QueryService[];
   rest: RestXmlService[];
+  http?: SignedHttpService[];
 }
 
 /**
@@ -55,17 +86,27 @@ export function createSandboxServer(services: SandboxServices, access: SandboxAc
 
 interface Reply {
   status: number;
-  xml: string;
+  xml: string | Buffer;
   headers?: Record<string, string>;
 }
 
 async function dispatch(
   services: SandboxServices,
   req: IncomingMessage,
-  body: string,
+  bytes: Buffer,
   access: SandboxAccess,
 ): Promise<Reply> {
   const url = new URL(req.url ?? '/', 'http://sandbox');
+  const signingName = signingNameOf(req, url);
+  // S3 (the audit anchor's store): answered as is, neither recorded nor deniable; no runbook
+  // calls it.
+  const http = services.http?.find((service) => service.signingName === signingName);
+  if (http) {
+    const method = req.method ?? 'GET';
+    const reply = await http.handle({ method, url, headers: req.headers, body: bytes });
+    return { status: reply.status, xml: reply.body ?? '', headers: reply.headers ?? {} };
+  }
+  const body = bytes.toString('utf8');
   const accessKeyId = accessKeyIdOf(req);
   const rest = services.rest.find((service) => url.pathname.startsWith(service.pathPrefix));
   if (rest) {
@@ -201,11 +242,25 @@ function send(res: ServerResponse, reply: Reply): void {
   res.end(reply.xml);
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+/** The service a SigV4-signed request is for: from its Authorization header or presigned query. */
+function signingNameOf(req: IncomingMessage, url: URL): string | undefined {
+  const header = req.headers.authorization;
+  const credential =
+    typeof header === 'string'
+      ? header
+          .split(/[\s,]+/)
+          .find((part) => part.startsWith('Credential='))
+          ?.slice(11)
+      : (url.searchParams.get('X-Amz-Credential') ?? undefined);
+  // AKID/20251121/us-east-1/s3/aws4_request
+  return credential?.split('/')[3];
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }

@@ -12,8 +12,9 @@ export interface XmlObject {
 
 const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_' });
 
+/** An empty `namespace` leaves the attribute out (S3's error documents have none). */
 export function renderXml(root: string, namespace: string, body: XmlObject): string {
-  const element = { '@_xmlns': namespace, ...(normalize(body) as object) };
+  const element = { ...(namespace && { '@_xmlns': namespace }), ...(normalize(body) as object) };
   return `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build({ [root]: element })}`;
 }
 

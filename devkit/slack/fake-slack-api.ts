@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { FakeSocketMode } from './fake-socket-mode';
 
 /**
  * A local stand-in for the Slack Web API, for tests and console mode. The real WebClient talks
@@ -10,7 +11,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * point in time, to play Slack outages and rate limits.
  *
  * Implemented: chat.postMessage, chat.update, chat.delete, chat.postEphemeral, auth.test,
- * users.info, conversations.info, usergroups.users.list, and `POST /respond/<id>` in place of slash-command
+ * users.info, conversations.info, usergroups.users.list, apps.connections.open (Socket Mode:
+ * `socket`, see fake-socket-mode.ts), and `POST /respond/<id>` in place of slash-command
  * response_urls. Like Slack it takes form-encoded and JSON bodies, answers HTTP 200 with
  * `ok: false` for API errors, and wants a token (Authorization: Bearer, or a `token` field).
  * The 'call' event fires once a call has been answered.
@@ -69,6 +71,8 @@ export interface FakeSlackApiOptions {
   /** User group ids (S...) and their members' user ids, for usergroups.users.list. */
   usergroups?: Record<string, string[]>;
   botUserId?: string;
+  /** The app-level token apps.connections.open takes; any `xapp-` token when unset. */
+  appToken?: string;
 }
 
 interface FakeSlackEvents {
@@ -82,6 +86,8 @@ const MAX_TEXT_LENGTH = 40_000;
 
 export class FakeSlackApi extends EventEmitter<FakeSlackEvents> {
   readonly calls: RecordedCall[] = [];
+  /** Socket Mode: the app's connections, envelopes and acks. */
+  readonly socket = new FakeSocketMode();
   private readonly server: Server;
   private readonly posted: FakeMessage[] = [];
   private readonly ephemeralMessages: FakeEphemeral[] = [];
@@ -91,6 +97,7 @@ export class FakeSlackApi extends EventEmitter<FakeSlackEvents> {
   private readonly users: Record<string, string>;
   private readonly usergroups: Map<string, string[]>;
   private readonly botUserId: string;
+  private readonly appToken: string | undefined;
   private lastTsMicros = 0;
   private port = 0;
 
@@ -99,6 +106,7 @@ export class FakeSlackApi extends EventEmitter<FakeSlackEvents> {
     this.users = options.users ?? {};
     this.usergroups = new Map(Object.entries(options.usergroups ?? {}));
     this.botUserId = options.botUserId ?? 'U0OPSDECK';
+    this.appToken = options.appToken;
     for (const [id, name] of Object.entries(options.channels ?? {}))
       this.channelNames.set(id, name);
     this.server = createServer((req, res) => {
@@ -106,6 +114,7 @@ export class FakeSlackApi extends EventEmitter<FakeSlackEvents> {
         res.writeHead(500, { 'content-type': 'text/plain' }).end(String(error));
       });
     });
+    this.server.on('upgrade', (req, socket, head) => this.socket.handleUpgrade(req, socket, head));
   }
 
   /** Base URL for WebClient's slackApiUrl (ends with /api/). */
@@ -130,6 +139,7 @@ export class FakeSlackApi extends EventEmitter<FakeSlackEvents> {
   }
 
   async stop(): Promise<void> {
+    this.socket.stop();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -212,7 +222,17 @@ export class FakeSlackApi extends EventEmitter<FakeSlackEvents> {
     if (scripted?.error) return fail(scripted.error);
     const token = authorization?.match(/^Bearer\s+(\S+)$/)?.[1] ?? args.token;
     if (typeof token !== 'string' || token.length === 0) return fail('not_authed');
+    if (method === 'apps.connections.open')
+      return { status: 200, body: this.openConnection(token) };
     return { status: 200, body: this.perform(method, args) };
+  }
+
+  /** Socket Mode's door: an app-level token (xapp-) gets a single-use WebSocket URL. */
+  private openConnection(token: string): unknown {
+    if (!token.startsWith('xapp-')) return { ok: false, error: 'not_allowed_token_type' };
+    if (this.appToken !== undefined && token !== this.appToken)
+      return { ok: false, error: 'invalid_auth' };
+    return { ok: true, url: this.socket.issueUrl(`http://127.0.0.1:${this.port}`) };
   }
 
   private outageAnswer(method: string): ScriptedAnswer | undefined {

@@ -83,5 +83,6 @@ export async function checkAwsPermissions(
     aws.rds.destroy();
     aws.ec2.destroy();
     aws.route53.destroy();
+    aws.s3.destroy();
   }
 }

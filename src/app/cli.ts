@@ -13,11 +13,13 @@ const USAGE = [
   '  config check [<file>] [--connect]   validate a config file (default: $OPSDECK_CONFIG or ./opsdeck.yaml); starts nothing',
   '                              --connect: then open every connection it names (MySQL, Redis, Slack, AWS, databases, replicas), a line each',
   '  config schema [<file>]      write the config file JSON Schema (for editors) to <file>, else to stdout',
-  '  audit verify                check the audit trail hash chain',
+  '  audit verify                check the audit trail: hash chain, and signed digests (audit.anchor)',
+  '  audit keygen [--output <f>] a new Ed25519 key pair for audit.anchor',
   '  audit export --since <t> --until <t> [--actor <id>] [--command <name>] --format md|csv|json',
   '  aws check [--all | <command>...]   which AWS permissions the credentials lack, one line per action',
   `                              (default: the commands the config sets up; commands: ${AWS_COMMANDS.join(', ')})`,
   '  aws policy <command>        the least-privilege IAM policy of a command (docs/iam/<command>.json)',
+  '  worker [--role runbooks|feeds|all]   run a worker until stopped (bin/opsdeck; no role: runbooks here, feeds in a child process)',
 ].join('\n');
 
 /** `opsdeck …`: operator commands that run and exit. Returns the exit code. */

@@ -146,9 +146,18 @@ async function checkSlack(
     timeout: timeoutMs,
   });
   const answer = await client.auth.test();
+  const who = `auth.test: ${answer.user} (${answer.user_id}) in ${answer.team} (${answer.team_id})`;
+  if (slack.mode === 'http') return { status: 'ok', detail: `${who}, http mode` };
+  // Socket Mode: the app-level token must open connections (a URL is handed out, not used).
+  const app = new WebClient(runtime.secrets.appToken, {
+    ...(slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {}),
+    retryConfig: { retries: 0 },
+    timeout: timeoutMs,
+  });
+  await app.apps.connections.open();
   return {
     status: 'ok',
-    detail: `auth.test: ${answer.user} (${answer.user_id}) in ${answer.team} (${answer.team_id}), ${slack.mode} mode`,
+    detail: `${who}; the app-level token opens Socket Mode connections (apps.connections.open)`,
   };
 }
 

@@ -24,6 +24,8 @@ import { redisConnector } from './redis-connection';
 export interface Runtime {
   config: OpsdeckConfig;
   secrets: Secrets;
+  /** The environment secrets are read from (the audit signing key, by workers). */
+  env: NodeJS.ProcessEnv;
   logger: Logger;
   /** For BullMQ workers and blocking commands: never gives up on a request. */
   redis: RedisClient;
@@ -39,7 +41,7 @@ export interface Runtime {
   auditStore: AuditStore;
   /** Writes to the audit trail: fail closed for requests, spooled and retried for job events. */
   auditWriter: AuditWriter;
-  /** RDS, EC2 and Route53 clients from the `aws` config (credentials from `env`). */
+  /** RDS, EC2, Route53 and S3 clients from the `aws` config (credentials from `env`). */
   aws: AwsClients;
   /** The configured databases (`databases`), with their passwords from the environment. */
   databases: DatabaseAccess;
@@ -93,6 +95,7 @@ export function createRuntime(
   return {
     config,
     secrets,
+    env,
     logger,
     redis,
     redisFast,
@@ -124,6 +127,7 @@ export function createRuntime(
       aws.rds.destroy();
       aws.ec2.destroy();
       aws.route53.destroy();
+      aws.s3.destroy();
       redis.disconnect();
       redisFast.disconnect();
     },

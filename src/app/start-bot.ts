@@ -3,11 +3,12 @@ import { ApprovalStore } from '../approvals/approval-store';
 import { migrateAtStartup } from '../audit/migrate-at-startup';
 import { FeedStateStore } from '../feeds/feed-state-store';
 import { resolveFeeds } from '../config/feeds';
-import { createOpsRouter } from '../http/ops-routes';
+import { NotReady, createOpsRouter } from '../http/ops-routes';
 import { registerQueueGauges } from '../queue/queue-gauges';
 import { startApprovalExpiry } from '../approvals/approval-flow';
-import { createSlackFrontDoor } from '../front-door/slack-front-door';
+import { createSlackFrontDoor, type SlackFrontDoor } from '../front-door/slack-front-door';
 import type { FrontDoorDeps } from '../front-door/handle-slash-command';
+import { describeSocketModeHealth } from '../slack/socket-mode-receiver';
 import { UserGroupMembership } from '../slack/user-group-membership';
 import type { Runtime } from './runtime';
 import { loadCommands } from './load-modules';
@@ -47,6 +48,8 @@ export async function startBot(runtime: Runtime, options: BotOptions = {}): Prom
     timeout: 2000,
   });
   let slackCheckedAt = 0;
+  // The front door takes the ops router, whose Slack check asks the front door: filled in below.
+  const late: { frontDoor?: SlackFrontDoor } = {};
   registerQueueGauges([runtime.opsQueue, runtime.notifyQueue]);
   const opsRouter = createOpsRouter({
     checks: {
@@ -55,6 +58,10 @@ export async function startBot(runtime: Runtime, options: BotOptions = {}): Prom
       // The audit schema in place (and the database: the statements to run when it is missing).
       audit: migrations.check,
       slack: async () => {
+        // In Socket Mode no command arrives while the socket is down, whatever auth.test says.
+        const socket = late.frontDoor?.socketHealth?.();
+        const notConnected = socket && describeSocketModeHealth(socket);
+        if (notConnected) throw new NotReady(notConnected);
         // auth.test is Tier 4; one call per 30 s is plenty for a health check.
         if (Date.now() - slackCheckedAt < 30_000) return;
         await slack.auth.test();
@@ -84,6 +91,7 @@ export async function startBot(runtime: Runtime, options: BotOptions = {}): Prom
     feeds: feedStatus(runtime),
   };
   const frontDoor = createSlackFrontDoor({ deps, secrets, opsRouter, logger });
+  late.frontDoor = frontDoor;
   const stopExpiry = startApprovalExpiry(deps, options.approvalSweepMs ?? 10_000);
   const port = await frontDoor.start();
   logger.info({ port, mode: config.slack.mode }, 'bot listening');

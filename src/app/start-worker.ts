@@ -1,15 +1,18 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
+import type { Queue } from 'bullmq';
 import { ApprovalStore } from '../approvals/approval-store';
 import { MidRunApprovals } from '../approvals/mid-run-approval';
 import { isTransientError } from './runbook-services';
 import { LeftoverSweeper } from '../aws/leftover-sweeper';
+import { createAnchoring } from '../audit/anchor/anchoring';
+import { AnchorObserver } from '../queue/anchor-observer';
 import { AuditObserver } from '../queue/audit-observer';
 import { migrateAtStartup } from '../audit/migrate-at-startup';
 import { resolveFeeds } from '../config/feeds';
 import { startFeedRelay } from '../feeds/feeds-worker';
-import { createOpsRouter } from '../http/ops-routes';
+import { createOpsRouter, type HealthCheck } from '../http/ops-routes';
 import { registerQueueGauges } from '../queue/queue-gauges';
 import { metricsObserver } from '../queue/metrics-observer';
 import { createNotifyClient } from '../notify/slack-client';
@@ -18,6 +21,7 @@ import { createNotifyWorker } from '../notify/notify-worker';
 import { createRunbookWorker } from '../queue/runbook-worker';
 import { UserGroupMembership } from '../slack/user-group-membership';
 import type { Runtime } from './runtime';
+import { runsFeeds, runsRunbooks, type WorkerRole } from './worker-role';
 import { loadRunbooks } from './load-modules';
 
 export interface RunningWorker {
@@ -27,20 +31,96 @@ export interface RunningWorker {
 }
 
 /**
- * Runs runbook jobs (their events to Slack, metrics and the audit trail), polls the status feeds
- * and relays their incidents, drains the Slack outbox and the audit spool; listens for cancel
- * requests.
+ * The parts of a worker its role asks for (worker-role.ts). `runbooks`: runs runbook jobs (their
+ * events to Slack, metrics and the audit trail), listens for cancel requests, drains the audit
+ * spool, writes the signed audit digests (with `audit.anchor`), sweeps leftovers. `feeds`: polls
+ * the status feeds and relays their incidents. Both drain the Slack outbox. /healthz and /metrics
+ * are served on `http.workerPort`, or `http.feedsWorkerPort` for a feeds worker, so both fit on
+ * one machine.
  */
-export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
+export async function startWorker(
+  runtime: Runtime,
+  role: WorkerRole = 'all',
+): Promise<RunningWorker> {
   const { config, logger } = runtime;
   const prefix = config.redis.prefix;
-  const migrations = await migrateAtStartup(runtime.auditStore, logger);
-  runtime.auditWriter.start();
   const slack = createNotifyClient(
     runtime.secrets.botToken ?? '',
     config.notify,
     config.slack.apiUrl,
   );
+  const runbooks = runsRunbooks(role) ? await startRunbooks(runtime, slack) : undefined;
+  const notify = createNotifyWorker({
+    connection: runtime.redis,
+    prefix,
+    client: slack,
+    config: config.notify,
+    logger,
+    lockDurationMs: config.queue.lockDurationMs,
+    stalledIntervalMs: config.queue.stalledIntervalMs,
+  });
+  notify.on('error', (error) => logger.error({ err: error }, 'notify worker error'));
+  const feeds = runsFeeds(role)
+    ? await startFeedRelay({
+        connection: runtime.redis,
+        prefix,
+        feeds: resolveFeeds(config.feeds, config.slack.alertChannel),
+        settings: config.feeds,
+        sink: runtime.outbox,
+        logger,
+      })
+    : undefined;
+
+  let server: Server | undefined;
+  const port = role === 'feeds' ? config.http.feedsWorkerPort : config.http.workerPort;
+  if (port > 0) {
+    const web = express();
+    const queues: Queue[] = [runtime.opsQueue, runtime.notifyQueue];
+    if (feeds) queues.push(feeds.queue);
+    registerQueueGauges(queues);
+    web.use(
+      createOpsRouter({
+        checks: {
+          redis: () => runtime.redis.ping(),
+          // A runbooks worker writes the audit trail: its schema (and database) must be there.
+          ...(runbooks && { audit: runbooks.auditReady }),
+        },
+      }),
+    );
+    server = await new Promise<Server>((resolve) => {
+      const s = web.listen(port, config.http.host, () => resolve(s));
+    });
+  }
+  logger.info({ role, concurrency: config.queue.concurrency }, 'worker ready');
+  return {
+    port: server ? (server.address() as AddressInfo).port : 0,
+    async stop() {
+      server?.close();
+      await Promise.all([runbooks?.stop(), notify.close(), feeds?.close()]);
+    },
+  };
+}
+
+/** The runbook side of a worker: jobs, cancels, the audit spool and the leftover sweep. */
+async function startRunbooks(
+  runtime: Runtime,
+  slack: ReturnType<typeof createNotifyClient>,
+): Promise<{ stop(): Promise<void>; auditReady: HealthCheck }> {
+  const { config, logger } = runtime;
+  const prefix = config.redis.prefix;
+  // First: a worker that should sign audit digests and cannot does not start at all.
+  const anchoring = createAnchoring({
+    config,
+    env: runtime.env,
+    redis: runtime.redis,
+    outbox: runtime.outbox,
+    auditStore: runtime.auditStore,
+    auditWriter: runtime.auditWriter,
+    s3: () => runtime.aws.s3,
+    logger,
+  });
+  const migrations = await migrateAtStartup(runtime.auditStore, logger);
+  runtime.auditWriter.start();
   const runbooks = createRunbookWorker({
     connection: runtime.redis,
     prefix,
@@ -50,6 +130,7 @@ export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
       new JobThreadObserver(runtime.outbox, config.slack.alertChannel),
       metricsObserver,
       new AuditObserver(runtime.auditWriter, (jobId) => runtime.cancels.requestedBy(jobId)),
+      ...(anchoring ? [new AnchorObserver(anchoring.scheduler)] : []),
     ],
     services: {
       config,
@@ -75,28 +156,10 @@ export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
     cancels: runtime.cancels,
     logger,
   });
-  const notify = createNotifyWorker({
-    connection: runtime.redis,
-    prefix,
-    client: slack,
-    config: config.notify,
-    logger,
-    lockDurationMs: config.queue.lockDurationMs,
-    stalledIntervalMs: config.queue.stalledIntervalMs,
-  });
-  const feeds = await startFeedRelay({
-    connection: runtime.redis,
-    prefix,
-    feeds: resolveFeeds(config.feeds, config.slack.alertChannel),
-    settings: config.feeds,
-    sink: runtime.outbox,
-    logger,
-  });
   runbooks.on('failed', (job, error) =>
     logger.warn({ jobId: job?.id, err: error }, 'job ended unsuccessfully'),
   );
   runbooks.on('error', (error) => logger.error({ err: error }, 'runbook worker error'));
-  notify.on('error', (error) => logger.error({ err: error }, 'notify worker error'));
 
   const subscriber = runtime.newRedisConnection();
   await runtime.cancels.listen(subscriber, (jobId) => {
@@ -107,19 +170,6 @@ export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
   void runbooks.run();
   await runbooks.waitUntilReady();
 
-  let server: Server | undefined;
-  if (config.http.workerPort > 0) {
-    const web = express();
-    registerQueueGauges([runtime.opsQueue, runtime.notifyQueue, feeds.queue]);
-    web.use(
-      createOpsRouter({
-        checks: { redis: () => runtime.redis.ping(), audit: migrations.check },
-      }),
-    );
-    server = await new Promise<Server>((resolve) => {
-      const s = web.listen(config.http.workerPort, config.http.host, () => resolve(s));
-    });
-  }
   // Only setups with databases run jobs that create cloud resources (restored instances, rules).
   const sweeper =
     Object.keys(config.databases).length > 0
@@ -135,17 +185,17 @@ export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
         })
       : undefined;
   sweeper?.start();
-  logger.info({ concurrency: config.queue.concurrency }, 'worker ready');
+  anchoring?.scheduler.start();
   return {
-    port: server ? (server.address() as AddressInfo).port : 0,
+    auditReady: migrations.check,
     async stop() {
       migrations.stop();
       await sweeper?.stop();
-      server?.close();
-      await Promise.all([runbooks.close(), notify.close(), feeds.close()]);
+      await runbooks.close();
       // What the jobs left in the audit spool is written now if the store allows; else it stays
       // in Redis for the next process.
       await runtime.auditWriter.flush(5000);
+      await anchoring?.scheduler.stop();
       subscriber.disconnect();
     },
   };

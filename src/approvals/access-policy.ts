@@ -1,5 +1,6 @@
 import type { AccessConfig, AccessRule } from '../config/access';
 import { matchPattern } from './pattern';
+import { join, md, mention, type Mrkdwn } from '../slack/mrkdwn';
 
 /**
  * The access decision, pure: the same config and request always give the same answer. The
@@ -169,15 +170,16 @@ export function authorizeApprovalDecision(
   return { ok: true };
 }
 
-/** The ephemeral reply to a refused request: what is missing and who to ask (Slack mrkdwn). */
-export function describeDenial(denied: AccessDenied): string {
+/** The ephemeral reply to a refused request: what is missing and who to ask. */
+export function describeDenial(denied: AccessDenied): Mrkdwn {
+  const groups = `${plural(denied.askGroups, 'group')} ${denied.askGroups.join(', ')}`;
   const ask =
     denied.contacts.length > 0
-      ? `Ask ${denied.contacts.map((id) => `<@${id}>`).join(', ')} (${plural(denied.askGroups, 'group')} ${denied.askGroups.join(', ')}).`
+      ? md`Ask ${join(denied.contacts.map(mention), ', ')} (${groups}).`
       : denied.askGroups.length > 0
-        ? `Ask a member of ${plural(denied.askGroups, 'group')} ${denied.askGroups.join(', ')}.`
-        : 'No one is named to ask: the access policy has no admins group.';
-  return `Refused: ${denied.message}. ${ask}`;
+        ? md`Ask a member of ${groups}.`
+        : md`No one is named to ask: the access policy has no admins group.`;
+  return md`Refused: ${denied.message}. ${ask}`;
 }
 
 export function isMember(

@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { approvalDecidedMessage, approvalRequestMessage } from './approval-messages';
+import {
+  approvalDecidedMessage,
+  approvalRequestMessage,
+  type StoredPlan,
+} from './approval-messages';
+import { code, date, md, mention, type Mrkdwn } from '../slack/mrkdwn';
 import {
   ApprovalStore,
-  newApprovalId,
+  deriveApprovalId,
   type ApprovalRecord,
   type DecideOutcome,
 } from './approval-store';
@@ -20,13 +25,11 @@ import type { Logger } from '../log/logger';
 import type { JobEnvelope, Person } from '../runbook/job-envelope';
 import { deriveJobId } from '../queue/job-id';
 import type { JobStore } from '../queue/job-store';
-import { formatSlackDate } from '../slack/slack-date';
 import {
   USER_GROUP_LOOKUP_MS,
   describeUnresolved,
   type UserGroupMembership,
 } from '../slack/user-group-membership';
-import { type ApprovalPlan } from '../runbook/approval-gate';
 import { type MessageSink } from '../notify/message-sink';
 
 /**
@@ -39,7 +42,7 @@ import { type MessageSink } from '../notify/message-sink';
  */
 
 /** What an approval carries besides the message's plan: everything to enqueue the job later. */
-export interface PendingJob extends ApprovalPlan {
+export interface PendingJob extends StoredPlan {
   runbook: string;
   input: Record<string, unknown>;
   /** The command as typed, redacted. */
@@ -65,23 +68,30 @@ export interface ApprovalRequest {
   job: PendingJob;
 }
 
-/** A fresh approval id and the job id the job will have once approved. */
-export function reserveApproval(runbook: string): { approvalId: string; jobId: string } {
-  const approvalId = newApprovalId();
+/**
+ * The approval id of a Slack request (`<team>:<trigger id>`, so a redelivery finds the same
+ * approval) and the job id the job will have once approved.
+ */
+export function reserveApproval(
+  runbook: string,
+  requestKey: string,
+): { approvalId: string; jobId: string } {
+  const approvalId = deriveApprovalId(requestKey);
   return { approvalId, jobId: deriveJobId(runbook, approvalId) };
 }
 
 /**
  * Stores the approval, records `approval-requested` and posts the plan. Call it once the
- * `requested` event is written (fail closed); answers the requester's ephemeral text.
+ * `requested` event is written (fail closed); answers the requester's ephemeral text. A request
+ * delivered again finds its approval and posts nothing.
  */
 export async function requestApproval(
   deps: ApprovalDeps,
   ids: { approvalId: string; jobId: string },
   req: ApprovalRequest,
-): Promise<string> {
+): Promise<Mrkdwn> {
   const { requirement } = req;
-  const record = await deps.approvals.create<PendingJob>({
+  const { created, record } = await deps.approvals.createOnce<PendingJob>({
     id: ids.approvalId,
     request: req.request,
     requesterName: req.requester.name,
@@ -89,11 +99,14 @@ export async function requestApproval(
     plan: req.job,
     ttlMs: requirement.ttlMs,
   });
+  if (!created) {
+    return md`:information_source: This request was already received: approval ${code(record.id)} (${record.status}, posted in ${deps.config.slack.alertChannel}); nothing new was posted.`;
+  }
   await postApproval(deps, record, ids.jobId);
   const who = requirement.distinct
-    ? `someone other than you in *${requirement.group}*`
-    : `a member of *${requirement.group}*`;
-  return `:hourglass_flowing_sand: \`${req.request.command}\` needs approval by ${who}. The plan is posted in ${deps.config.slack.alertChannel} (\`${record.id}\`, expires ${formatSlackDate(record.expiresAt)}); once approved it runs as \`${ids.jobId}\`.`;
+    ? md`someone other than you in *${requirement.group}*`
+    : md`a member of *${requirement.group}*`;
+  return md`:hourglass_flowing_sand: ${code(req.request.command)} needs approval by ${who}. The plan is posted in ${deps.config.slack.alertChannel} (${code(record.id)}, expires ${date(record.expiresAt)}); once approved it runs as ${code(ids.jobId)}.`;
 }
 
 /** What posting an approval needs (the front door, or a runbook asking mid-run). */
@@ -141,7 +154,7 @@ export interface ApprovalClick {
  * message edited, and on approval the job enqueued. Answers the clicker's ephemeral text;
  * never throws.
  */
-export async function decideApproval(deps: ApprovalDeps, click: ApprovalClick): Promise<string> {
+export async function decideApproval(deps: ApprovalDeps, click: ApprovalClick): Promise<Mrkdwn> {
   try {
     return await decide(deps, click);
   } catch (error) {
@@ -150,17 +163,17 @@ export async function decideApproval(deps: ApprovalDeps, click: ApprovalClick): 
       { err: error, reference, approvalId: click.approvalId },
       'approval click failed',
     );
-    return `:x: The click could not be handled (${describeError(error)}). Reference \`${reference}\`.`;
+    return md`:x: The click could not be handled (${describeError(error)}). Reference ${code(reference)}.`;
   }
 }
 
-async function decide(deps: ApprovalDeps, click: ApprovalClick): Promise<string> {
+async function decide(deps: ApprovalDeps, click: ApprovalClick): Promise<Mrkdwn> {
   if (click.decision === 'approve') {
     // Fail closed: approving starts a change, so the trail must be writable first.
     try {
       await deps.audit.ensureWritable();
     } catch (error) {
-      return `:lock: Nothing was decided: ${describeError(error)}`;
+      return md`:lock: Nothing was decided: ${describeError(error)}`;
     }
   }
   const groups = await deps.userGroups.lookUp(
@@ -190,21 +203,21 @@ async function decide(deps: ApprovalDeps, click: ApprovalClick): Promise<string>
   );
   switch (outcome.outcome) {
     case 'not-found':
-      return `:warning: No approval \`${click.approvalId}\` (unknown, or decided more than a week ago). Nothing happens.`;
+      return md`:warning: No approval ${code(click.approvalId)} (unknown, or decided more than a week ago). Nothing happens.`;
     case 'already-decided': {
       const { record } = outcome;
-      const by = record.decidedBy === undefined ? '' : ` by <@${record.decidedBy}>`;
-      return `:information_source: This approval was already ${record.status}${by}; nothing more happens.`;
+      const by = record.decidedBy === undefined ? md`` : md` by ${mention(record.decidedBy)}`;
+      return md`:information_source: This approval was already ${record.status}${by}; nothing more happens.`;
     }
     case 'expired':
       if (outcome.first) await announceExpired(deps, outcome.record);
-      return `:hourglass: This approval expired ${formatSlackDate(outcome.record.expiresAt)}; nothing happens. Run the command again to ask anew.`;
+      return md`:hourglass: This approval expired ${date(outcome.record.expiresAt)}; nothing happens. Run the command again to ask anew.`;
     case 'self-approval-refused':
       await refused(deps, click, outcome.record, 'self-approval');
-      return ':no_entry: You asked for this one: it needs approval by someone other than the requester (two-person rule).';
+      return md`:no_entry: You asked for this one: it needs approval by someone other than the requester (two-person rule).`;
     case 'not-allowed':
       await refused(deps, click, outcome.record, refusal);
-      return `:no_entry: Refused: ${refusal}.${why && ` ${why}`}`;
+      return why ? md`:no_entry: Refused: ${refusal}. ${why}` : md`:no_entry: Refused: ${refusal}.`;
     case 'rejected': {
       const { record } = outcome;
       await deps.audit.recordJobEvent({
@@ -215,8 +228,8 @@ async function decide(deps: ApprovalDeps, click: ApprovalClick): Promise<string>
       });
       await announce(deps, record);
       return record.jobId === undefined
-        ? `:x: Rejected; \`${record.request.command}\` will not run.`
-        : `:x: Rejected; job \`${record.jobId}\` stops here and its cleanups run.`;
+        ? md`:x: Rejected; ${code(record.request.command)} will not run.`
+        : md`:x: Rejected; job ${code(record.jobId)} stops here and its cleanups run.`;
     }
     case 'approved':
       return approved(deps, click, outcome.record);
@@ -227,7 +240,7 @@ async function approved(
   deps: ApprovalDeps,
   click: ApprovalClick,
   record: ApprovalRecord<PendingJob>,
-): Promise<string> {
+): Promise<Mrkdwn> {
   const jobId = jobIdOf(record);
   await deps.audit.recordJobEvent({
     ...auditFields(record, jobId),
@@ -238,7 +251,7 @@ async function approved(
   await announce(deps, record);
   // Asked for mid-run: the waiting job sees the decision and goes on; nothing is enqueued.
   if (record.jobId !== undefined) {
-    return `:white_check_mark: Approved; job \`${jobId}\` continues. Progress goes to ${deps.config.slack.alertChannel}.`;
+    return md`:white_check_mark: Approved; job ${code(jobId)} continues. Progress goes to ${deps.config.slack.alertChannel}.`;
   }
   const { plan, request } = record;
   const envelope: JobEnvelope = {
@@ -259,10 +272,10 @@ async function approved(
   };
   try {
     const { job } = await deps.jobs.enqueue(envelope);
-    return `:white_check_mark: Approved; \`${job.id}\` is queued. Progress goes to ${deps.config.slack.alertChannel}.`;
+    return md`:white_check_mark: Approved; ${code(job.id!)} is queued. Progress goes to ${deps.config.slack.alertChannel}.`;
   } catch (error) {
     deps.logger.error({ err: error, jobId, approvalId: record.id }, 'approved job not enqueued');
-    return `:x: Approved, but the job could not be queued (${describeError(error)}). Ask <@${request.userId}> to run the command again.`;
+    return md`:x: Approved, but the job could not be queued (${describeError(error)}). Ask ${mention(request.userId)} to run the command again.`;
   }
 }
 

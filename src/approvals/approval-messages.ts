@@ -1,6 +1,6 @@
-import type { Button, KnownBlock } from '@slack/types';
-import { formatSlackDate } from '../slack/slack-date';
-import type { ApprovalPlan } from '../runbook/approval-gate';
+import type { ApprovalPlan, PlanStep } from '../runbook/approval-gate';
+import { actions, button, context, header, section, type Block } from '../slack/blocks';
+import { code, date, join, md, mention, storedMrkdwn, type Mrkdwn } from '../slack/mrkdwn';
 import type { ApprovalRecord } from './approval-store';
 
 /**
@@ -13,142 +13,137 @@ import type { ApprovalRecord } from './approval-store';
 export const APPROVE_ACTION_ID = 'approval.approve';
 export const REJECT_ACTION_ID = 'approval.reject';
 
-export interface SlackMessage {
-  /** Notification and fallback text. */
-  text: string;
-  blocks: KnownBlock[];
+/** A plan as an approval record keeps it (JSON in Redis): its texts as the planner rendered them. */
+export interface StoredPlan {
+  summary: string;
+  steps: { text: string; irreversible?: boolean }[];
+  findings?: string[];
 }
 
-export function approvalRequestMessage(record: ApprovalRecord<ApprovalPlan>): SlackMessage {
-  const irreversible = record.plan.steps.filter((step) => step.irreversible);
-  const approve: Button = {
-    type: 'button',
-    action_id: APPROVE_ACTION_ID,
-    text: { type: 'plain_text', text: 'Approve' },
+/** The plan to store with an approval: rendered texts. */
+export function storePlan(plan: ApprovalPlan): StoredPlan {
+  return {
+    summary: plan.summary.text,
+    steps: plan.steps.map((step) => ({
+      text: step.text.text,
+      ...(step.irreversible && { irreversible: true }),
+    })),
+    ...(plan.findings && { findings: plan.findings.map((finding) => finding.text) }),
+  };
+}
+
+/** The plan of a stored approval, as the rendering layer built it before it was stored. */
+function storedPlan(plan: StoredPlan): ApprovalPlan {
+  return {
+    summary: storedMrkdwn(plan.summary),
+    steps: plan.steps.map((step): PlanStep => ({
+      text: storedMrkdwn(step.text),
+      ...(step.irreversible && { irreversible: true }),
+    })),
+    ...(plan.findings && { findings: plan.findings.map(storedMrkdwn) }),
+  };
+}
+
+export interface SlackMessage {
+  /** Notification and fallback text. */
+  text: Mrkdwn;
+  blocks: Block[];
+}
+
+export function approvalRequestMessage(record: ApprovalRecord<StoredPlan>): SlackMessage {
+  const plan = storedPlan(record.plan);
+  const irreversible = plan.steps.filter((step) => step.irreversible);
+  const approve = button({
+    actionId: APPROVE_ACTION_ID,
+    label: 'Approve',
     style: 'primary',
     value: record.id,
     confirm: {
-      title: { type: 'plain_text', text: truncate(`Approve ${record.request.command}?`, 100) },
-      text: {
-        type: 'plain_text',
-        text: truncate(
-          irreversible.length > 0
-            ? `This cannot be undone: ${irreversible.map((step) => step.text).join('; ')}`
-            : `This runs ${record.request.command}${onTarget(record)} for ${requester(record, false)}.`,
-          300,
-        ),
-      },
-      confirm: { type: 'plain_text', text: 'Approve and run' },
-      deny: { type: 'plain_text', text: 'Back' },
+      title: `Approve ${record.request.command}?`,
+      text:
+        irreversible.length > 0
+          ? md`This cannot be undone: ${join(
+              irreversible.map((step) => step.text),
+              '; ',
+            )}`
+          : md`This runs ${record.request.command}${onTarget(record)} for ${requesterName(record)}.`,
+      confirm: 'Approve and run',
+      deny: 'Back',
       style: irreversible.length > 0 ? 'danger' : 'primary',
     },
-  };
-  const reject: Button = {
-    type: 'button',
-    action_id: REJECT_ACTION_ID,
-    text: { type: 'plain_text', text: 'Reject' },
-    value: record.id,
-  };
-  const who = `${record.requirement.distinct ? 'someone other than the requester in' : 'a member of'} *${escapeMrkdwn(record.requirement.group)}*`;
+  });
+  const reject = button({ actionId: REJECT_ACTION_ID, label: 'Reject', value: record.id });
+  const who = record.requirement.distinct
+    ? md`someone other than the requester in *${record.requirement.group}*`
+    : md`a member of *${record.requirement.group}*`;
   return {
-    text: `Approval needed: ${record.request.command}${onTarget(record)} requested by ${requester(record, false)}`,
+    text: md`Approval needed: ${record.request.command}${onTarget(record)} requested by ${requesterName(record)}`,
     blocks: [
-      ...describe(record),
-      {
-        type: 'context',
-        elements: [
-          {
-            type: 'mrkdwn',
-            text: `Needs approval by ${who} · expires ${formatSlackDate(record.expiresAt)} · \`${record.id}\``,
-          },
-        ],
-      },
-      { type: 'actions', block_id: `approval:${record.id}`, elements: [approve, reject] },
+      ...describe(record, plan),
+      context(
+        md`Needs approval by ${who} · expires ${date(record.expiresAt)} · ${code(record.id)}`,
+      ),
+      actions([approve, reject], `approval:${record.id}`),
     ],
   };
 }
 
 /** The final state of the message: who approved or rejected it and when, or that it expired. */
-export function approvalDecidedMessage(record: ApprovalRecord<ApprovalPlan>): SlackMessage {
-  const when = formatSlackDate(record.decidedAt ?? record.expiresAt);
-  const by = record.decidedBy === undefined ? 'nobody' : `<@${record.decidedBy}>`;
+export function approvalDecidedMessage(record: ApprovalRecord<StoredPlan>): SlackMessage {
+  const when = date(record.decidedAt ?? record.expiresAt);
+  const by = record.decidedBy === undefined ? md`nobody` : mention(record.decidedBy);
   const line =
     record.status === 'approved'
-      ? `:white_check_mark: Approved by ${by} at ${when}`
+      ? md`:white_check_mark: Approved by ${by} at ${when}`
       : record.status === 'rejected'
-        ? `:x: Rejected by ${by} at ${when}`
+        ? md`:x: Rejected by ${by} at ${when}`
         : record.status === 'expired'
-          ? `:hourglass: Expired at ${formatSlackDate(record.expiresAt)} without a decision`
+          ? md`:hourglass: Expired at ${date(record.expiresAt)} without a decision`
           : record.status === 'withdrawn'
-            ? `:no_entry_sign: Withdrawn at ${when}: ${by} cancelled the job before a decision`
-            : `:hourglass_flowing_sand: Pending until ${formatSlackDate(record.expiresAt)}`;
+            ? md`:no_entry_sign: Withdrawn at ${when}: ${by} cancelled the job before a decision`
+            : md`:hourglass_flowing_sand: Pending until ${date(record.expiresAt)}`;
   return {
-    text: `${record.request.command}${onTarget(record)}: ${record.status}`,
+    text: md`${record.request.command}${onTarget(record)}: ${record.status}`,
     blocks: [
-      ...describe(record),
-      { type: 'context', elements: [{ type: 'mrkdwn', text: `${line} · \`${record.id}\`` }] },
+      ...describe(record, storedPlan(record.plan)),
+      context(md`${line} · ${code(record.id)}`),
     ],
   };
 }
 
-function describe(record: ApprovalRecord<ApprovalPlan>): KnownBlock[] {
-  const steps = record.plan.steps.map(
-    (step, i) =>
-      `${i + 1}. ${step.irreversible ? ':warning: *irreversible:* ' : ''}${escapeMrkdwn(step.text)}`,
+function describe(record: ApprovalRecord<StoredPlan>, plan: ApprovalPlan): Block[] {
+  const steps = plan.steps.map((step, i) =>
+    step.irreversible
+      ? md`${i + 1}. :warning: *irreversible:* ${step.text}`
+      : md`${i + 1}. ${step.text}`,
   );
+  const job = record.jobId === undefined ? md`` : md` (job ${code(record.jobId)})`;
+  const target =
+    record.request.target === undefined ? md`` : md` on ${code(record.request.target)}`;
   return [
-    {
-      type: 'header',
-      text: { type: 'plain_text', text: truncate(`Approval: ${record.request.command}`, 150) },
-    },
-    {
-      type: 'section',
-      text: {
-        type: 'mrkdwn',
-        text: truncate(
-          `${requester(record, true)} asks to run \`${escapeMrkdwn(record.request.command)}\`${onTarget(record, true)}${record.jobId === undefined ? '' : ` (job \`${escapeMrkdwn(record.jobId)}\`)`}\n>${escapeMrkdwn(record.plan.summary)}`,
-          3000,
-        ),
-      },
-    },
-    ...(record.plan.findings?.length
+    header(`Approval: ${record.request.command}`),
+    section(
+      md`${mention(record.request.userId)} asks to run ${code(record.request.command)}${target}${job}\n>${plan.summary}`,
+    ),
+    ...(plan.findings?.length
       ? [
-          {
-            type: 'section' as const,
-            text: {
-              type: 'mrkdwn' as const,
-              text: truncate(
-                `*Preflight*\n${record.plan.findings.map((line) => `• ${escapeMrkdwn(line)}`).join('\n')}`,
-                3000,
-              ),
-            },
-          },
+          section(
+            md`*Preflight*\n${join(
+              plan.findings.map((line) => md`• ${line}`),
+              '\n',
+            )}`,
+          ),
         ]
       : []),
-    {
-      type: 'section',
-      text: { type: 'mrkdwn', text: truncate(`*Plan*\n${steps.join('\n') || '(no steps)'}`, 3000) },
-    },
+    section(md`*Plan*\n${steps.length > 0 ? join(steps, '\n') : md`(no steps)`}`),
   ];
 }
 
-function requester(record: ApprovalRecord<ApprovalPlan>, mention: boolean): string {
-  if (mention) return `<@${record.request.userId}>`;
+function requesterName(record: ApprovalRecord<StoredPlan>): string {
   return record.requesterName ?? record.request.userId;
 }
 
-function onTarget(record: ApprovalRecord<ApprovalPlan>, mrkdwn = false): string {
+function onTarget(record: ApprovalRecord<StoredPlan>): Mrkdwn {
   const { target } = record.request;
-  if (target === undefined) return '';
-  return mrkdwn ? ` on \`${escapeMrkdwn(target)}\`` : ` on ${target}`;
-}
-
-/** Slack mrkdwn control characters, so user text cannot ping channels or forge links. */
-function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-function truncate(text: string, max: number): string {
-  const chars = Array.from(text);
-  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
+  return target === undefined ? md`` : md` on ${target}`;
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { RedisClient } from '../util/redis-client';
 import type { AccessRequest } from './access-policy';
 
@@ -69,11 +69,21 @@ export type ClickCheck<P> = (
   decision: 'approve' | 'reject',
 ) => boolean | Promise<boolean>;
 
-/** Approval ids are opaque and unguessable: `apv_` and 24 hex digits. */
+/** Approval ids are opaque: `apv_` and 24 hex digits. */
 export const APPROVAL_ID_PATTERN = /^apv_[0-9a-f]{24}$/;
 
+/** A random approval id (a runbook asking mid-run remembers it in its checkpoint). */
 export function newApprovalId(): string {
   return `apv_${randomBytes(12).toString('hex')}`;
+}
+
+/**
+ * The approval id of a Slack request (`<team>:<trigger id>`), so that a redelivered or
+ * double-submitted request finds the approval it asked for instead of asking again. Hashed:
+ * the id shown in Slack says nothing of the request.
+ */
+export function deriveApprovalId(requestKey: string): string {
+  return `apv_${createHash('sha256').update(`approval:${requestKey}`).digest('hex').slice(0, 24)}`;
 }
 
 /** Decided and expired approvals are kept this long so late clicks get a precise answer. */
@@ -137,7 +147,20 @@ export class ApprovalStore {
     return `${this.prefix}:approvals:pending`;
   }
 
+  /** Creates the approval; an id that is taken (decided or not) is an error. */
   async create<P>(input: CreateApproval<P>): Promise<ApprovalRecord<P>> {
+    const result = await this.createOnce(input);
+    if (!result.created) throw new RangeError(`approval ${result.record.id} exists already`);
+    return result.record;
+  }
+
+  /**
+   * Creates the approval unless its id is taken; then answers the one that exists, untouched
+   * (a redelivered request finds the approval it asked for, whatever became of it).
+   */
+  async createOnce<P>(
+    input: CreateApproval<P>,
+  ): Promise<{ created: boolean; record: ApprovalRecord<P> }> {
     if (!Number.isInteger(input.ttlMs) || input.ttlMs <= 0) {
       throw new RangeError(`approval ttlMs must be a positive integer, got ${input.ttlMs}`);
     }
@@ -170,8 +193,10 @@ export class ApprovalStore {
       JSON.stringify({ id, ...fixed }),
       String(expiresAt + KEEP_AFTER_EXPIRY_MS),
     );
-    if (created !== 1) throw new RangeError(`approval ${id} exists already`);
-    return record;
+    if (created === 1) return { created: true, record };
+    const existing = await this.get<P>(id);
+    if (!existing) throw new RangeError(`approval ${id} exists already, unreadable`);
+    return { created: false, record: existing };
   }
 
   async get<P = unknown>(id: string): Promise<ApprovalRecord<P> | null> {

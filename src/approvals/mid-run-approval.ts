@@ -8,14 +8,16 @@ import {
 } from './access-policy';
 import { CancelledError, ErrorCode, OpsdeckError, TransientError } from '../errors';
 import { announceExpired, announceWithdrawn, postApproval, type PendingJob } from './approval-flow';
-import { formatSlackDate } from '../slack/slack-date';
 import { describeUnresolved } from '../slack/user-group-membership';
+import { storePlan } from './approval-messages';
 import type { ApprovalStore } from './approval-store';
 import type { ApprovalPostDeps } from './approval-flow';
 import type { AuditWriter } from '../audit/audit-writer';
 import type { CancelRequests } from '../queue/cancellation';
 import type { UserGroupMembership } from '../slack/user-group-membership';
 import { sleep } from '../util/sleep';
+import { code, date, md, mention } from '../slack/mrkdwn';
+import { isoSeconds } from '../util/time';
 
 /**
  * A runbook asks for approval mid-run (before touching production, say), under the same access
@@ -84,7 +86,7 @@ async function awaitApproval(ctx: MidRunApprovalContext, plan: ApprovalPlan): Pr
       requesterName: ctx.meta.actor.name,
       requirement: { group: requirement.group, distinct: requirement.distinct },
       plan: {
-        ...plan,
+        ...storePlan(plan),
         runbook: ctx.meta.runbook,
         input: ctx.input,
         typed: ctx.meta.command,
@@ -102,7 +104,7 @@ async function awaitApproval(ctx: MidRunApprovalContext, plan: ApprovalPlan): Pr
       ? `someone other than the requester in *${group}*`
       : `a member of *${group}*`;
     await ctx.say(
-      `:hourglass_flowing_sand: waiting for approval by ${who}: the plan is posted in ${services.config.slack.alertChannel} (\`${id}\`, expires ${formatSlackDate(record.expiresAt)})`,
+      md`:hourglass_flowing_sand: waiting for approval by ${who}: the plan is posted in ${services.config.slack.alertChannel} (\`${id}\`, expires ${date(record.expiresAt)})`,
     );
   }
   return waitForDecision(ctx, id);
@@ -118,18 +120,18 @@ async function waitForDecision(ctx: MidRunApprovalContext, id: string): Promise<
     switch (record.status) {
       case 'approved': {
         const by = record.decidedBy ?? 'unknown';
-        await ctx.say(`:white_check_mark: approved by <@${by}> (\`${id}\`); going on`);
+        await ctx.say(md`:white_check_mark: approved by ${mention(by)} (${code(id)}); going on`);
         return by;
       }
       case 'rejected':
         throw new OpsdeckError(
           ErrorCode.ApprovalRejected,
-          `approval \`${id}\` was rejected by <@${record.decidedBy ?? 'unknown'}>`,
+          `approval ${id} was rejected by ${record.decidedBy ?? 'someone unknown'}`,
         );
       case 'expired':
         throw new OpsdeckError(
           ErrorCode.ApprovalExpired,
-          `approval \`${id}\` expired ${formatSlackDate(record.expiresAt)} without a decision`,
+          `approval ${id} expired at ${isoSeconds(record.expiresAt)} without a decision`,
         );
       case 'pending':
         if (Date.now() >= record.expiresAt) {

@@ -265,9 +265,13 @@ export class AuditStore {
     return this.query({ jobIds: [jobId] });
   }
 
-  /** Every row in chain order, read a page at a time (for verification). */
-  async *rowsInOrder(pageSize = 1000): AsyncGenerator<AuditRow> {
-    let after = 0;
+  /** Names this trail (`<database>.<table>`) in its digests. */
+  get trail(): string {
+    return `${this.options.database}.${this.options.table}`;
+  }
+
+  /** Every row in chain order (those after `after`), read a page at a time (for verification). */
+  async *rowsInOrder(pageSize = 1000, after = 0): AsyncGenerator<AuditRow> {
     for (;;) {
       const page = await this.select(
         `SELECT ${COLUMNS} FROM ${this.table} WHERE seq > ? ORDER BY seq LIMIT ?`,
@@ -277,6 +281,12 @@ export class AuditStore {
       if (page.length < pageSize) return;
       after = page[page.length - 1]!.seq;
     }
+  }
+
+  /** The row numbered `seq`, or null. */
+  async rowAt(seq: number): Promise<AuditRow | null> {
+    const rows = await this.select(`SELECT ${COLUMNS} FROM ${this.table} WHERE seq = ?`, [seq]);
+    return rows[0] ?? null;
   }
 
   /** Throws AuditUnavailable unless the table can be read now (connectivity and SELECT). */

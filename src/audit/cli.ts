@@ -1,7 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { createAwsClients } from '../aws/clients';
 import type { OpsdeckConfig } from '../config/schema';
 import { describeError, UsageError } from '../errors';
+import { anchorPublicKey, intervalMs, type AuditAnchorConfig } from '../config/audit-anchor';
+import { createDigestSink } from './anchor/create-digest-sink';
+import { generateSigningKeyPair, keyIdOf } from '../config/audit-signing-key';
+import { verifyTrail } from './anchor/verify-trail';
 import { AuditStore } from './audit-store';
 import {
   EXPORT_FORMATS,
@@ -15,10 +20,12 @@ import { verifyChain } from './verify-chain';
 
 /**
  * `opsdeck audit ...`:
- *   verify                      check the hash chain; exit 1 naming the first broken row
+ *   verify                      check the hash chain, and the rows against the signed digests
+ *                               when `audit.anchor` is configured; exit 1 naming the first problem
  *   export --since T [--until T] [--actor A] [--command C] [--format md|csv|json] [--output F]
  *   migrate                     apply pending migrations (with an account allowed to)
- * Exit codes: 0 fine, 1 broken chain or store unavailable, 2 wrong usage.
+ *   keygen [--output F]         a new Ed25519 key pair for `audit.anchor` (the private key to F)
+ * Exit codes: 0 fine, 1 broken trail or store unavailable, 2 wrong usage.
  */
 
 export const AUDIT_USAGE = [
@@ -26,6 +33,7 @@ export const AUDIT_USAGE = [
   '       opsdeck audit export --since <time> [--until <time>] [--actor <id|name>] [--command <name>]',
   '                            [--format md|csv|json] [--output <file>]',
   '       opsdeck audit migrate',
+  '       opsdeck audit keygen [--output <private key file>]',
   '<time>: now, 2025-11-21, 2025-11-21T16:00:00Z, or ago: 90m, 24h, 7d, 2w',
 ].join('\n');
 
@@ -82,7 +90,23 @@ function parseCommand(argv: string[], config: OpsdeckConfig, io: CliIo): () => P
   if ((sub === 'verify' || sub === 'migrate') && given.length > 0) {
     throw new UsageError(`opsdeck audit ${sub} takes no options (got --${given[0]})`, AUDIT_USAGE);
   }
-  if (sub === 'verify') return () => withStore(config, io, (store) => verify(store, io));
+  if (sub === 'keygen') {
+    const other = given.find((name) => name !== 'output');
+    if (other !== undefined) {
+      throw new UsageError(
+        `opsdeck audit keygen takes only --output (got --${other})`,
+        AUDIT_USAGE,
+      );
+    }
+    return async () => keygen(parsed.values.output, io);
+  }
+  if (sub === 'verify') {
+    const anchor = config.audit.anchor;
+    return () =>
+      withStore(config, io, (store) =>
+        anchor ? verifyAnchored(store, anchor, config, io) : verify(store, io),
+      );
+  }
   if (sub === 'migrate') {
     return () =>
       withStore(config, io, async (store) => {
@@ -159,12 +183,97 @@ async function verify(store: AuditStore, io: CliIo): Promise<number> {
         ? 'audit chain ok: no rows yet\n'
         : `audit chain ok: ${result.rows} rows, head seq ${result.head.seq} hash ${result.head.hash}\n`,
     );
+    io.stdout(
+      'not anchored (no audit.anchor in the config): rows deleted from the end, or a chain recomputed after an edit, cannot be detected\n',
+    );
     return 0;
   }
   io.stdout(
     `audit chain BROKEN after ${result.rows} good rows: ${result.broken.message} [${result.broken.kind}]\n`,
   );
   return 1;
+}
+
+async function verifyAnchored(
+  store: AuditStore,
+  anchor: AuditAnchorConfig,
+  config: OpsdeckConfig,
+  io: CliIo,
+): Promise<number> {
+  const publicKey = anchorPublicKey(anchor);
+  let s3: ReturnType<typeof createAwsClients>['s3'] | undefined;
+  const sink = createDigestSink(anchor, () => (s3 = createAwsClients(config.aws, io.env).s3));
+  try {
+    const result = await verifyTrail({
+      rows: store.rowsInOrder(),
+      sink,
+      publicKey,
+      trail: store.trail,
+      prefix: anchor.prefix,
+      now: io.now(),
+      intervalMs: intervalMs(anchor),
+    });
+    const lines: string[] = [];
+    const { last } = result;
+    if (result.problem) {
+      lines.push(`audit trail BROKEN: ${result.problem.message} [${result.problem.kind}]`);
+      lines.push(
+        `checked ${result.digests} digests in ${sink.description} and ${result.rows} rows before the first problem`,
+      );
+    } else {
+      lines.push(
+        result.head === null
+          ? 'audit trail ok: no rows yet'
+          : `audit trail ok: ${result.rows} rows, head seq ${result.head.seq} hash ${result.head.hash}`,
+      );
+      lines.push(
+        last === null
+          ? `no digest yet in ${sink.description}`
+          : `anchored by ${result.digests} digests in ${sink.description}, signed by key ${keyIdOf(publicKey)}; the last, ${last.at}, anchors row ${last.seq}`,
+      );
+      if (result.unanchored > 0) {
+        lines.push(
+          `not yet anchored: ${result.unanchored} rows after row ${last?.seq ?? 0} (nothing outside the database vouches for them until the next digest)`,
+        );
+      }
+    }
+    for (const warning of result.warnings) lines.push(`warning: ${warning}`);
+    io.stdout(`${lines.join('\n')}\n`);
+    return result.ok ? 0 : 1;
+  } finally {
+    s3?.destroy();
+  }
+}
+
+function keygen(output: string | undefined, io: CliIo): number {
+  const pair = generateSigningKeyPair();
+  const config = [
+    '# in opsdeck.yaml (the public key: anyone may see it):',
+    'audit:',
+    '  anchor:',
+    `    publicKey: ${pair.publicKey} # key ${pair.keyId}`,
+  ];
+  if (output === undefined) {
+    io.stdout(
+      [
+        "# the private key, for the workers' environment only (never in the config file or git):",
+        `OPSDECK_AUDIT_SIGNING_KEY=${pair.privateKey}`,
+        ...config,
+        '',
+      ].join('\n'),
+    );
+    return 0;
+  }
+  writeFileSync(output, `${pair.privateKey}\n`, { mode: 0o600, flag: 'wx' });
+  io.stdout(
+    [
+      `# the private key is in ${output} (mode 600): put its content in the workers' environment`,
+      '# as OPSDECK_AUDIT_SIGNING_KEY (audit.anchor.signingKeyEnv), then delete the file',
+      ...config,
+      '',
+    ].join('\n'),
+  );
+  return 0;
 }
 
 async function withStore(

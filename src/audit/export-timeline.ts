@@ -1,8 +1,8 @@
-import { formatSlackDate } from '../slack/slack-date';
 import type { AuditRow } from './audit-event';
 import type { AuditQuery, AuditStore } from './audit-store';
 import { buildJobTimeline, buildTimelines, type JobTimeline, type Person } from './timeline';
 import { isoSeconds } from '../util/time';
+import { code, date, join, md, mention, type Mrkdwn } from '../slack/mrkdwn';
 
 /**
  * The audit trail as a document: markdown laid out for a postmortem, CSV for spreadsheets, JSON
@@ -218,20 +218,17 @@ function jobMarkdown(job: JobTimeline): string[] {
   return lines;
 }
 
-/** One job for Slack (`/ops audit <job-id>`): mrkdwn with date tokens. */
-export function jobTimelineMrkdwn(job: JobTimeline): string {
-  const esc = (text: string) =>
-    text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  const who = (person: Person | null) => (person === null ? 'someone unknown' : `<@${person.id}>`);
-  const lines = [
-    `*${esc(job.command ?? 'job')}*${job.target !== null ? ` on \`${esc(job.target)}\`` : ''}: *${job.outcome}* · \`${esc(job.jobId)}\``,
-  ];
+/** One job for Slack (`/ops audit <job-id>`): mrkdwn with date tokens, every recorded value as text. */
+export function jobTimelineMrkdwn(job: JobTimeline): Mrkdwn {
+  const who = (person: Person | null) =>
+    person === null ? md`someone unknown` : mention(person.id);
+  const target = job.target !== null ? md` on ${code(job.target)}` : md``;
+  const lines = [md`*${job.command ?? 'job'}*${target}: *${job.outcome}* · ${code(job.jobId)}`];
   if (job.requestedAt !== null)
-    lines.push(`• requested by ${who(job.requester)} ${formatSlackDate(job.requestedAt)}`);
+    lines.push(md`• requested by ${who(job.requester)} ${date(job.requestedAt)}`);
   for (const d of job.decisions) {
-    lines.push(
-      `• ${d.type.replace('-', ' ')}${d.type === 'approval-requested' || d.by === null ? '' : ` by ${who(d.by)}`} ${formatSlackDate(d.at)}`,
-    );
+    const by = d.type === 'approval-requested' || d.by === null ? md`` : md` by ${who(d.by)}`;
+    lines.push(md`• ${d.type.replace('-', ' ')}${by} ${date(d.at)}`);
   }
   for (const step of job.steps) {
     const mark =
@@ -242,28 +239,32 @@ export function jobTimelineMrkdwn(job: JobTimeline): string {
           : ':hourglass_flowing_sand:';
     const span =
       step.startedAt !== null && step.endedAt !== null
-        ? ` ${formatSlackDate(step.startedAt)} → ${formatSlackDate(step.endedAt, '{time_secs}')} (${duration(step.endedAt - step.startedAt)})`
+        ? md` ${date(step.startedAt)} → ${date(step.endedAt, '{time_secs}')} (${duration(step.endedAt - step.startedAt)})`
         : step.startedAt !== null
-          ? ` since ${formatSlackDate(step.startedAt)}`
-          : '';
-    lines.push(`${mark} ${esc(step.name)}${span}${step.error ? `: ${esc(step.error)}` : ''}`);
+          ? md` since ${date(step.startedAt)}`
+          : md``;
+    lines.push(
+      step.error ? md`${mark} ${step.name}${span}: ${step.error}` : md`${mark} ${step.name}${span}`,
+    );
   }
   for (const record of job.records) {
     lines.push(
-      `:memo: ${esc(record.step)}: ${esc(record.what)} ${formatSlackDate(record.at)} \`${esc(JSON.stringify(record.detail))}\``,
+      md`:memo: ${record.step}: ${record.what} ${date(record.at)} ${code(JSON.stringify(record.detail))}`,
     );
   }
   for (const cleanup of job.cleanups) {
     lines.push(
-      `${cleanup.ok ? ':broom:' : ':warning: cleanup failed:'} ${esc(cleanup.name)} ${formatSlackDate(cleanup.at)}`,
+      md`${cleanup.ok ? ':broom:' : ':warning: cleanup failed:'} ${cleanup.name} ${date(cleanup.at)}`,
     );
   }
   if (job.endedAt !== null) {
     lines.push(
-      `• ${job.outcome} ${formatSlackDate(job.endedAt)}${job.endDetail ? `: ${esc(job.endDetail)}` : ''}`,
+      job.endDetail
+        ? md`• ${job.outcome} ${date(job.endedAt)}: ${job.endDetail}`
+        : md`• ${job.outcome} ${date(job.endedAt)}`,
     );
   }
-  return lines.join('\n');
+  return join(lines, '\n');
 }
 
 function personText(person: Person | null): string {

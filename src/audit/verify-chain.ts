@@ -8,8 +8,11 @@ import { chainHash, GENESIS_HASH } from './hash-chain';
  *   inserted  the row is not part of the chain: the row after it links past it
  *   relinked  the row does not link to the row before it, with no gap in `seq`: the row before
  *             was changed and re-hashed, or rows were deleted and the rest renumbered
- * Rows removed from the end cannot be told from a shorter trail; compare `head` with a copy
- * kept elsewhere (a past `verify` output) to catch that.
+ * Rows removed from the end cannot be told from a shorter trail, and a chain recomputed from an
+ * edited row on is a valid chain: the signed digests (anchor/verify-trail.ts) catch both.
+ *
+ * `start`: the rows continue after this row, which is already trusted (a digest writer checks
+ * only the rows after the last digest's head).
  */
 
 export type BreakKind = 'edited' | 'deleted' | 'inserted' | 'relinked';
@@ -24,9 +27,10 @@ export type VerifyResult =
 
 export async function verifyChain(
   rows: AsyncIterable<AuditRow> | Iterable<AuditRow>,
+  start?: AuditRow,
 ): Promise<VerifyResult> {
   let before: AuditRow | null = null; // the row before `prev`
-  let prev: AuditRow | null = null; // the last row found in order
+  let prev: AuditRow | null = start ?? null; // the last row found in order
   let current: AuditRow | null = null;
   let verified = 0;
 
@@ -46,7 +50,7 @@ export async function verifyChain(
       if (next && next.prevHash === expected) {
         return broken(row, 'inserted', 'was inserted: the row after it links to the row before it');
       }
-      if (prev && row.prevHash === (before ? before.hash : GENESIS_HASH)) {
+      if (prev && prev !== start && row.prevHash === (before ? before.hash : GENESIS_HASH)) {
         return broken(prev, 'inserted', `was inserted: row ${row.seq} links to the row before it`);
       }
       const firstMissing = prev ? prev.seq + 1 : 1;

@@ -1,6 +1,7 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
+import { S3Client } from '@aws-sdk/client-s3';
 import { OpsdeckError, ErrorCode } from '../errors';
 import type { AwsConfig } from '../config/aws';
 
@@ -8,9 +9,14 @@ export interface AwsClients {
   rds: RDSClient;
   ec2: EC2Client;
   route53: Route53Client;
+  s3: S3Client;
 }
 
-/** The SDK clients, configured from `aws` config only: region, endpoint, credentials. */
+/**
+ * The SDK clients, configured from `aws` config only: region, endpoint, credentials. S3 against
+ * an endpoint override is addressed path-style (`<endpoint>/<bucket>/<key>`): the sandbox, and
+ * most S3-compatible stores, have no per-bucket host names.
+ */
 export function createAwsClients(aws: AwsConfig, env: NodeJS.ProcessEnv = process.env): AwsClients {
   const options = {
     region: aws.region,
@@ -21,6 +27,7 @@ export function createAwsClients(aws: AwsConfig, env: NodeJS.ProcessEnv = proces
     rds: new RDSClient(options),
     ec2: new EC2Client(options),
     route53: new Route53Client(options),
+    s3: new S3Client({ ...options, forcePathStyle: aws.endpoint !== undefined }),
   };
 }
 

@@ -2,6 +2,7 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeDBInstancesCommand, type DBInstance, type RDSClient } from '@aws-sdk/client-rds';
 import { listSecurityGroupRules } from './ingress-rule';
 import { TAG, tagValue } from './resource-tags';
+import { code, md, type Mrkdwn } from '../slack/mrkdwn';
 
 /** A cloud resource tagged by a job that no longer runs. */
 export interface Leftover {
@@ -71,8 +72,9 @@ export async function findLeftovers(
 }
 
 /** One line per leftover, for #devops_alert. */
-export function describeLeftover(leftover: Leftover): string {
+export function describeLeftover(leftover: Leftover): Mrkdwn {
   const what = leftover.kind === 'instance' ? 'RDS instance' : 'security-group rule';
   const why = leftover.kept ? ' (kept as asked with --keep-instance)' : '';
-  return `• ${what} \`${leftover.id}\` (${leftover.detail}) of job \`${leftover.jobId}\`${leftover.purpose ? `, ${leftover.purpose}` : ''}${why}`;
+  const purpose = leftover.purpose ? `, ${leftover.purpose}` : '';
+  return md`• ${what} ${code(leftover.id)} (${leftover.detail}) of job ${code(leftover.jobId)}${purpose}${why}`;
 }

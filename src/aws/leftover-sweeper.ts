@@ -5,6 +5,7 @@ import { describeError } from '../errors';
 import type { Logger } from '../log/logger';
 import { describeLeftover, findLeftovers } from './leftover-sweep';
 import { type MessageSink } from '../notify/message-sink';
+import { join, md, type Mrkdwn } from '../slack/mrkdwn';
 
 export interface LeftoverSweeperOptions {
   aws: { rds: RDSClient; ec2: EC2Client };
@@ -55,23 +56,29 @@ export class LeftoverSweeper {
     const took = await this.o.redis.set(lock, '1', 'PX', Math.max(1, this.o.intervalMs - 50), 'NX');
     if (took !== 'OK') return [];
     const leftovers = await findLeftovers(this.o.aws, this.o.isRunning);
-    const fresh: string[] = [];
+    const fresh: Mrkdwn[] = [];
     for (const leftover of leftovers) {
       const key = `${this.o.prefix}:leftover-sweep:reported:${leftover.kind}:${leftover.id}`;
       if ((await this.o.redis.set(key, leftover.jobId, 'PX', REPORT_AGAIN_MS, 'NX')) === 'OK')
         fresh.push(describeLeftover(leftover));
     }
     if (fresh.length > 0) {
-      this.o.logger.warn({ leftovers: fresh }, 'cloud resources left by jobs no longer running');
+      this.o.logger.warn(
+        { leftovers: fresh.map(String) },
+        'cloud resources left by jobs no longer running',
+      );
       await this.o.outbox.enqueue(`leftovers:${Date.now()}`, {
         kind: 'root',
         channel: this.o.channel,
-        text: [
-          `:warning: Left in the cloud by jobs that are no longer running (delete what is not needed; \`/ops jobs\` shows the jobs):`,
-          ...fresh,
-        ].join('\n'),
+        text: join(
+          [
+            md`:warning: Left in the cloud by jobs that are no longer running (delete what is not needed; \`/ops jobs\` shows the jobs):`,
+            ...fresh,
+          ],
+          '\n',
+        ),
       });
     }
-    return fresh;
+    return fresh.map(String);
   }
 }

@@ -32,7 +32,7 @@ export function temporaryInstanceName(source: string, purpose: string, jobId: st
   const head = source
     .toLowerCase()
     .slice(0, 63 - suffix.length)
-    .replace(/-+$/, '');
+    .replace(/(?<!-)-+$/, '');
   return `${head}${suffix}`;
 }
 

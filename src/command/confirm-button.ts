@@ -1,4 +1,5 @@
-import type { KnownBlock } from '@slack/types';
+import { actions, button, section, type Block } from '../slack/blocks';
+import type { Mrkdwn } from '../slack/mrkdwn';
 
 /**
  * A Confirm button under an ephemeral answer: its value is the command to run once confirmed
@@ -8,21 +9,10 @@ import type { KnownBlock } from '@slack/types';
  */
 export const CONFIRM_ACTION_ID = 'command.confirm';
 
-export function confirmBlocks(text: string, label: string, command: string): KnownBlock[] {
+export function confirmBlocks(text: Mrkdwn, label: string, command: string): Block[] {
   return [
-    { type: 'section', text: { type: 'mrkdwn', text } },
-    {
-      type: 'actions',
-      elements: [
-        {
-          type: 'button',
-          action_id: CONFIRM_ACTION_ID,
-          text: { type: 'plain_text', text: label },
-          style: 'danger',
-          value: command,
-        },
-      ],
-    },
+    section(text),
+    actions([button({ actionId: CONFIRM_ACTION_ID, label, style: 'danger', value: command })]),
   ];
 }
 

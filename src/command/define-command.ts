@@ -1,4 +1,6 @@
-import type { KnownBlock } from '@slack/types';
+import type { PlanStep } from '../runbook/approval-gate';
+import type { Block } from '../slack/blocks';
+import type { Mrkdwn } from '../slack/mrkdwn';
 import type { z } from 'zod';
 import type { AuditStore } from '../audit/audit-store';
 import type { AwsClients } from '../aws/clients';
@@ -63,8 +65,8 @@ export interface TargetContext {
 /** What the user sees at once, in an ephemeral reply. */
 export interface Reply {
   kind: 'reply';
-  text: string;
-  blocks?: KnownBlock[];
+  text: Mrkdwn;
+  blocks?: Block[];
 }
 
 /**
@@ -75,11 +77,11 @@ export interface RunbookPlan {
   kind: 'runbook';
   runbook: string;
   input: Record<string, unknown>;
-  summary: string;
+  summary: Mrkdwn;
   /** What will happen, step by step, for the approval message; irreversible steps marked. */
-  steps?: { text: string; irreversible?: boolean }[];
+  steps?: PlanStep[];
   /** What the planner checked and found, shown above the steps in the approval message. */
-  findings?: string[];
+  findings?: Mrkdwn[];
 }
 
 /**
@@ -144,6 +146,6 @@ export function subcommand<S extends z.ZodType>(spec: SubcommandSpec<S>): Subcom
   return spec as unknown as SubcommandSpec;
 }
 
-export function reply(text: string, blocks?: KnownBlock[]): Reply {
+export function reply(text: Mrkdwn, blocks?: Block[]): Reply {
   return blocks ? { kind: 'reply', text, blocks } : { kind: 'reply', text };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { envName } from './config-fields';
+import { AuditAnchorConfig } from './audit-anchor';
 
 /**
  * The `audit` section: where the audit trail lives. The server (host, port) is the platform's
@@ -26,6 +27,8 @@ export const AuditConfig = z.strictObject({
   /** Backoff of the spool of job events while the audit database is unreachable. */
   retryBaseDelayMs: z.number().int().min(1).default(500),
   retryMaxDelayMs: z.number().int().min(1).default(30_000),
+  /** Signed digests of the trail's head outside the database (off when unset). */
+  anchor: AuditAnchorConfig.optional(),
 });
 
 export type AuditConfig = z.infer<typeof AuditConfig>;

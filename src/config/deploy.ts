@@ -42,7 +42,7 @@ export const deployName = z.string().regex(NAME, nameMessage);
 
 /** A host name or IPv4/IPv6 address; never starting with `-`, so no program reads it as an option. */
 const HOST =
-  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*)$/;
 export const hostName = z.string().max(253).regex(HOST, 'must be a host name or an IP address');
 
 /** `tag:<key>` values: an instance matches when each key has one of the listed values. */

@@ -37,7 +37,7 @@ export const FeedConfig = z.strictObject({
   vendor: z.string().min(1).max(80).optional(),
   url: z
     .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-    .transform((url) => url.replace(/\/+$/, '')),
+    .transform((url) => url.replace(/(?<!\/)\/+$/, '')),
   /** statuspage: the page's address (its /api/v2 JSON is read); rss, atom, auto: the document. */
   kind: z.enum(FEED_KINDS).default('auto'),
   /** Only incidents naming one of these components (Statuspage) or categories (RSS/Atom). */
@@ -87,6 +87,11 @@ export const FeedsConfig = z.strictObject({
   backoffMaxSeconds: seconds.default(3600),
   /** Consecutive failed polls before the feed is reported broken (once; and once on recovery). */
   reportAfterFailures: z.number().int().min(1).max(100).default(3),
+  /**
+   * Longest one document may take to parse, on the feed parse thread (parse-thread.ts): past it
+   * the thread is ended and the document refused. The worst 2 MB document takes about 1 s of CPU.
+   */
+  parseTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
   /** Polls run at once per worker process. */
   concurrency: z.number().int().min(1).max(256).default(8),
 });

@@ -102,7 +102,9 @@ export function formatIssue(issue: z.core.$ZodIssue, raw: unknown): string {
       return `${where}: ${issue.issues[0]?.message ?? issue.message}`;
     default: {
       const actual = valueAt(raw, issue.path);
-      if (actual === undefined) return `${where}: ${issue.message}`;
+      // A rule that found a secret where it does not belong says so without repeating it.
+      const secret = issue.code === 'custom' && issue.params?.secret === true;
+      if (actual === undefined || secret) return `${where}: ${issue.message}`;
       return `${where}: ${issue.message}, got ${JSON.stringify(actual)}`;
     }
   }

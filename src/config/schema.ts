@@ -20,6 +20,19 @@ const port = z.number().int().min(1).max(65535);
 const durationMs = z.number().int().min(0);
 const positiveMs = z.number().int().min(1);
 
+/** Socket Mode's reconnecting (src/slack/socket-mode-receiver.ts). */
+export const SocketModeConfig = z
+  .strictObject({
+    /** The wait before reconnecting a dropped connection; doubles per failed attempt, with jitter. */
+    reconnectBaseMs: z.number().int().min(10).max(60_000).default(1000),
+    /** The longest wait between attempts (and the wait after Slack sent `link_disabled`). */
+    reconnectMaxMs: z.number().int().min(100).max(600_000).default(30_000),
+  })
+  .refine((c) => c.reconnectMaxMs >= c.reconnectBaseMs, {
+    path: ['reconnectMaxMs'],
+    message: 'must be at least reconnectBaseMs',
+  });
+
 export const SlackConfig = z.strictObject({
   /** http: Bolt's HTTP receiver (signed requests); socket: Socket Mode. */
   mode: z.enum(['http', 'socket']).default('http'),
@@ -30,6 +43,7 @@ export const SlackConfig = z.strictObject({
   apiUrl: z.url().optional(),
   /** Where job messages go: a channel id (C0123...) or #name. */
   alertChannel: z.string().min(1).default('#devops_alert'),
+  socket: SocketModeConfig.prefault({}),
 });
 
 export const HttpConfig = z.strictObject({
@@ -38,6 +52,8 @@ export const HttpConfig = z.strictObject({
   port: z.number().int().min(0).max(65535).default(3000),
   /** Port of the worker's own /healthz and /metrics; 0 turns them off. */
   workerPort: z.number().int().min(0).max(65535).default(3001),
+  /** The same for a worker with the feeds role (`worker --role feeds`); 0 turns them off. */
+  feedsWorkerPort: z.number().int().min(0).max(65535).default(3002),
   /** Basic-auth credentials for the queue dashboard at /admin/queues; no dashboard when unset. */
   dashboard: z.strictObject({ userEnv: envName, passwordEnv: envName }).optional(),
 });

@@ -1,6 +1,7 @@
 import type { RedisClient } from '../util/redis-client';
 import { ErrorCode, OpsdeckError } from '../errors';
-import { formatSlackDate } from '../slack/slack-date';
+import { date, md, type Mrkdwn } from '../slack/mrkdwn';
+import { isoSeconds } from '../util/time';
 
 /**
  * One lock per app+environment in Redis (so it survives restarts of the bot and the workers):
@@ -262,15 +263,22 @@ export function holderOf(who: { jobId: string } | { actorId: string }): string {
  * `shop/production is locked by alice since <date> (deploy of job x): reason`, the times as Slack
  * date tokens (each reader's own time zone; UTC where tokens are not rendered).
  */
-export function describeLock(lock: DeployLock): string {
+export function describeLock(lock: DeployLock): Mrkdwn {
   const what = lock.kind === 'deploy' ? `a deploy (job ${lock.jobId})` : 'a manual lock';
-  const until = lock.expiresAt === undefined ? '' : `, until ${formatSlackDate(lock.expiresAt)}`;
-  return `${lock.app}/${lock.env} is locked by ${lock.actor.name} since ${formatSlackDate(lock.since)}${until}: ${what}, ${JSON.stringify(lock.reason)}`;
+  const until = lock.expiresAt === undefined ? md`` : md`, until ${date(lock.expiresAt)}`;
+  return md`${lock.app}/${lock.env} is locked by ${lock.actor.name} since ${date(lock.since)}${until}: ${what}, ${JSON.stringify(lock.reason)}`;
+}
+
+/** The lock as plain text (UTC times), for errors. */
+export function lockText(lock: DeployLock): string {
+  const what = lock.kind === 'deploy' ? `a deploy (job ${lock.jobId})` : 'a manual lock';
+  const until = lock.expiresAt === undefined ? '' : `, until ${isoSeconds(lock.expiresAt)}`;
+  return `${lock.app}/${lock.env} is locked by ${lock.actor.name} since ${isoSeconds(lock.since)}${until}: ${what}, ${JSON.stringify(lock.reason)}`;
 }
 
 /** The refusal a second deploy gets. */
 export function lockedError(lock: DeployLock): OpsdeckError {
-  return new OpsdeckError(ErrorCode.DeployLocked, describeLock(lock));
+  return new OpsdeckError(ErrorCode.DeployLocked, lockText(lock));
 }
 
 function decode(app: string, env: string, flat: string[] | Record<string, string>): DeployLock {

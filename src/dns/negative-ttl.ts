@@ -1,3 +1,5 @@
+import { shellQuote } from '../config/command-template';
+import { code, codeBlock, md, type Mrkdwn } from '../slack/mrkdwn';
 import type { RecordSet } from './record-sets';
 
 /**
@@ -27,7 +29,7 @@ export function negativeTtlWarning(
   zone: { id: string; name: string },
   soa: RecordSet,
   limit: number,
-): string | undefined {
+): Mrkdwn | undefined {
   const ttl = negativeTtl(soa);
   if (!ttl || ttl.seconds <= limit) return undefined;
   const fields = soa.values[0]!.trim().split(/\s+/);
@@ -46,11 +48,8 @@ export function negativeTtlWarning(
       },
     ],
   };
-  return [
-    `:warning: *Negative caching*: zone \`${zone.name}\` caches "does not exist" for ${ttl.seconds} s (min of SOA TTL ${ttl.soaTtl} and its last field ${ttl.soaMinimum}). A host that looks a name up before its record has propagated keeps failing that long.`,
-    `Fix: UPSERT the SOA with a last field of ${limit} (the other fields unchanged):`,
-    '```',
-    `aws route53 change-resource-record-sets --hosted-zone-id ${zone.id} --change-batch '${JSON.stringify(batch)}'`,
-    '```',
-  ].join('\n');
+  const command = `aws route53 change-resource-record-sets --hosted-zone-id ${zone.id} --change-batch ${shellQuote(JSON.stringify(batch))}`;
+  return md`:warning: *Negative caching*: zone ${code(zone.name)} caches "does not exist" for ${ttl.seconds} s (min of SOA TTL ${ttl.soaTtl} and its last field ${ttl.soaMinimum}). A host that looks a name up before its record has propagated keeps failing that long.
+Fix: UPSERT the SOA with a last field of ${limit} (the other fields unchanged):
+${codeBlock(command)}`;
 }

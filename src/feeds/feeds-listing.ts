@@ -1,8 +1,7 @@
-import { formatSlackDate } from '../slack/slack-date';
 import type { FeedState } from './feed-state-store';
 import type { ResolvedFeed } from '../config/feeds';
-import { escape } from './relay-messages';
 import { formatDuration } from '../util/duration';
+import { date, join, md, type Mrkdwn } from '../slack/mrkdwn';
 
 /**
  * `/ops feeds`: each configured feed with its health, last poll and last change, and what it
@@ -11,25 +10,25 @@ import { formatDuration } from '../util/duration';
 export function feedsListingText(
   feeds: readonly { feed: ResolvedFeed; state: FeedState }[],
   now: number,
-): string {
+): Mrkdwn {
   if (feeds.length === 0)
-    return 'No status feeds are configured (`feeds.list` in the config; see the README).';
-  const lines = [`*Status feeds* (${feeds.length})`];
+    return md`No status feeds are configured (\`feeds.list\` in the config; see the README).`;
+  const lines = [md`*Status feeds* (${feeds.length})`];
   for (const { feed, state } of feeds) {
-    const filters = [
-      feed.kind,
-      `every ${formatDuration(feed.intervalMs)}`,
-      ...(feed.components ? [`components: ${feed.components.map(escape).join(', ')}`] : []),
-      ...(feed.minImpact !== 'none' ? [`impact ≥ ${feed.minImpact}`] : []),
-      `to ${escape(feed.channel)}`,
-    ].join(', ');
-    lines.push(
-      '',
-      `${healthEmoji(state)} *${escape(feed.name)}* (${escape(feed.vendor)}; ${filters})`,
+    const filters = join(
+      [
+        feed.kind,
+        `every ${formatDuration(feed.intervalMs)}`,
+        ...(feed.components ? [`components: ${feed.components.join(', ')}`] : []),
+        ...(feed.minImpact !== 'none' ? [`impact ≥ ${feed.minImpact}`] : []),
+        `to ${feed.channel}`,
+      ],
+      ', ',
     );
-    lines.push(`    ${healthText(state, now)}`);
+    lines.push(md``, md`${healthEmoji(state)} *${feed.name}* (${feed.vendor}; ${filters})`);
+    lines.push(md`    ${healthText(state, now)}`);
   }
-  return lines.join('\n');
+  return join(lines, '\n');
 }
 
 function healthEmoji(state: FeedState): string {
@@ -37,18 +36,17 @@ function healthEmoji(state: FeedState): string {
   return state.lastOkAt === undefined ? ':white_circle:' : ':large_green_circle:';
 }
 
-function healthText(state: FeedState, now: number): string {
-  const lastPoll = state.lastPollAt === undefined ? 'never' : formatSlackDate(state.lastPollAt);
-  const lastChange =
-    state.lastChangeAt === undefined ? 'never' : formatSlackDate(state.lastChangeAt);
-  const base = `last poll ${lastPoll} · last change ${lastChange}`;
+function healthText(state: FeedState, now: number): Mrkdwn {
+  const lastPoll = state.lastPollAt === undefined ? md`never` : date(state.lastPollAt);
+  const lastChange = state.lastChangeAt === undefined ? md`never` : date(state.lastChangeAt);
+  const base = md`last poll ${lastPoll} · last change ${lastChange}`;
   if (state.failures === 0)
-    return state.lastOkAt === undefined ? `not polled yet · ${base}` : `healthy · ${base}`;
-  const since =
-    state.failingSince === undefined ? '' : ` since ${formatSlackDate(state.failingSince)}`;
+    return state.lastOkAt === undefined ? md`not polled yet · ${base}` : md`healthy · ${base}`;
+  const since = state.failingSince === undefined ? md`` : md` since ${date(state.failingSince)}`;
   const next =
     state.nextPollAfter !== undefined && state.nextPollAfter > now
-      ? ` · next try ${formatSlackDate(state.nextPollAfter)}`
-      : '';
-  return `failing${since} (${state.failures} failed poll${state.failures === 1 ? '' : 's'}${state.reportedThread ? ', reported' : ''}): ${escape(state.lastError ?? 'unknown error')} · ${base}${next}`;
+      ? md` · next try ${date(state.nextPollAfter)}`
+      : md``;
+  const polls = `${state.failures} failed poll${state.failures === 1 ? '' : 's'}${state.reportedThread ? ', reported' : ''}`;
+  return md`failing${since} (${polls}): ${state.lastError ?? 'unknown error'} · ${base}${next}`;
 }

@@ -7,6 +7,7 @@ import { feedDocuments } from './feed-documents';
 import type { FeedStateStore } from './feed-state-store';
 import type { FeedsConfig, ResolvedFeed } from '../config/feeds';
 import { fetchFeed } from './fetch-feed';
+import type { FeedParseThread } from './parse-thread';
 import { relayIncidents } from './relay-incidents';
 import { feedFailingText, feedRecoveredReplyText, feedRecoveredRootText } from './relay-messages';
 import type { RelayStore } from './relay-store';
@@ -19,9 +20,11 @@ export interface PollDeps {
   states: FeedStateStore;
   relay: RelayStore;
   sink: MessageSink;
+  /** Parses each changed document (the feed parse thread, parse-thread.ts). */
+  parser: Pick<FeedParseThread, 'parse'>;
   settings: Pick<
     FeedsConfig,
-    'timeoutMs' | 'maxBytes' | 'backoffMaxSeconds' | 'reportAfterFailures'
+    'timeoutMs' | 'maxBytes' | 'backoffMaxSeconds' | 'reportAfterFailures' | 'parseTimeoutMs'
   >;
   logger: Logger;
   now?: () => number;
@@ -30,7 +33,7 @@ export interface PollDeps {
   signal?: AbortSignal;
 }
 
-/** A lock outlives the longest poll: every document's timeout, plus time to relay. */
+/** A lock outlives the longest poll: every document's timeout and parse budget, plus time to relay. */
 const LOCK_MARGIN_MS = 30_000;
 
 /**
@@ -39,8 +42,8 @@ const LOCK_MARGIN_MS = 30_000;
  * 1. Skipped while the feed backs off after failures, or while another poll of it runs.
  * 2. Each document is fetched with a conditional GET; 304, or a body whose hash is unchanged,
  *    costs no parse.
- * 3. Changed documents are parsed (all of them before anything is relayed: a feed half broken is
- *    broken) and their incidents relayed; then their validators are saved, so a crash before
+ * 3. Changed documents are parsed, on the feed parse thread within feeds.parseTimeoutMs each
+ *    (all of them before anything is relayed: a feed half broken is broken) and their incidents relayed; then their validators are saved, so a crash before
  *    that re-reads them next time and the claims keep it from posting twice.
  * 4. A failure backs off exponentially from the poll interval (at least Retry-After); the
  *    failure that reaches `reportAfterFailures` posts one message, the next success one more.
@@ -65,7 +68,7 @@ async function pollOnce(
   const documents = feedDocuments(feed);
   const token = await states.lock(
     feed.name,
-    documents.length * settings.timeoutMs + LOCK_MARGIN_MS,
+    documents.length * (settings.timeoutMs + settings.parseTimeoutMs) + LOCK_MARGIN_MS,
   );
   if (!token) return 'busy';
   try {
@@ -94,7 +97,7 @@ async function pollOnce(
         changed.push({
           url: document.url,
           validators,
-          incidents: document.parse(result.text, now()),
+          incidents: await deps.parser.parse(document.format, result.text, now()),
         });
       }
     } catch (error) {

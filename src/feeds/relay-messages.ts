@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { formatSlackDate } from '../slack/slack-date';
 import type { FeedIncident, FeedUpdate } from './feed-incident';
 import type { ResolvedFeed } from '../config/feeds';
 import { formatDuration } from '../util/duration';
+import { code, date, join, link, md, type Mrkdwn } from '../slack/mrkdwn';
 
 /**
- * The Slack texts of the relay (mrkdwn). Everything that comes from a feed is escaped (`&`, `<`,
- * `>`), so a feed can never mention @channel, a user or smuggle a link; lengths are capped.
+ * The Slack texts of the relay, built by the rendering layer: everything that comes from a feed
+ * is text, so a feed can never mention @channel, a user or smuggle a link; lengths are capped.
  */
 
 const IMPACT_EMOJI: Record<string, string> = {
@@ -23,7 +23,7 @@ const MAX_COMPONENTS = 12;
 type Feed = Pick<ResolvedFeed, 'name' | 'vendor'>;
 
 /** The root of an incident's thread: what, how bad, where it stands, since when, the link. */
-export function incidentRootText(feed: Feed, incident: FeedIncident): string {
+export function incidentRootText(feed: Feed, incident: FeedIncident): Mrkdwn {
   const maintenance = incident.kind === 'maintenance';
   const emoji = incident.resolved
     ? ':white_check_mark:'
@@ -31,36 +31,34 @@ export function incidentRootText(feed: Feed, incident: FeedIncident): string {
       ? ':wrench:'
       : (IMPACT_EMOJI[incident.impact ?? 'none'] ?? ':large_blue_circle:');
   const what = maintenance ? 'scheduled maintenance' : 'incident';
-  const facts = [`status: *${statusLabel(incident.status)}*`];
-  if (incident.impact) facts.push(`impact: ${incident.impact}`);
+  const facts = [md`status: *${statusLabel(incident.status)}*`];
+  if (incident.impact) facts.push(md`impact: ${incident.impact}`);
   if (incident.components.length > 0)
-    facts.push(`components: ${componentList(incident.components)}`);
+    facts.push(md`components: ${componentList(incident.components)}`);
   const latest = incident.updates[incident.updates.length - 1];
   const times =
     maintenance && incident.scheduledUntil !== undefined
-      ? [
-          `scheduled ${formatSlackDate(incident.startedAt)} – ${formatSlackDate(incident.scheduledUntil)}`,
-        ]
-      : [`started ${formatSlackDate(incident.startedAt)}`];
-  if (latest) times.push(`last update ${formatSlackDate(latest.at)}`);
-  const link = safeLink(incident.link);
-  if (link) times.push(`<${link}|details>`);
-  return [
-    `${emoji} *${escape(feed.vendor)}* ${what}${incident.resolved ? ' (resolved)' : ''}: *${escape(cut(incident.title, MAX_TITLE))}*`,
-    facts.join(' · '),
-    times.join(' · '),
-  ].join('\n');
+      ? [md`scheduled ${date(incident.startedAt)} – ${date(incident.scheduledUntil)}`]
+      : [md`started ${date(incident.startedAt)}`];
+  if (latest) times.push(md`last update ${date(latest.at)}`);
+  if (incident.link) times.push(link(incident.link, 'details'));
+  const resolved = incident.resolved ? ' (resolved)' : '';
+  return md`${emoji} *${feed.vendor}* ${what}${resolved}: *${cut(incident.title, MAX_TITLE)}*
+${join(facts, ' · ')}
+${join(times, ' · ')}`;
 }
 
 /** Decides whether the root must be edited: same hash, same text. */
-export function renderedHash(text: string): string {
-  return createHash('sha256').update(text).digest('base64url').slice(0, 22);
+export function renderedHash(text: Mrkdwn): string {
+  return createHash('sha256').update(text.text).digest('base64url').slice(0, 22);
 }
 
 /** One update in the thread: its time, its status, what the vendor said. */
-export function updateReplyText(update: FeedUpdate): string {
+export function updateReplyText(update: FeedUpdate): Mrkdwn {
   const body = update.body.trim();
-  return `${formatSlackDate(update.at)} *${statusLabel(update.status)}*${body ? ` — ${escape(cut(body, MAX_BODY))}` : ''}`;
+  return body
+    ? md`${date(update.at)} *${statusLabel(update.status)}* — ${cut(body, MAX_BODY)}`
+    : md`${date(update.at)} *${statusLabel(update.status)}*`;
 }
 
 export function feedFailingText(
@@ -68,11 +66,9 @@ export function feedFailingText(
   failingSince: number,
   error: string,
   failures: number,
-): string {
-  return [
-    `:warning: Status feed *${escape(feed.vendor)}* (\`${feed.name}\`) is failing since ${formatSlackDate(failingSince)} (${failures} failed poll${failures === 1 ? '' : 's'}): ${escape(cut(error, 500))}`,
-    `Its incidents are not relayed until it recovers; polls back off meanwhile. One more message when it recovers.`,
-  ].join('\n');
+): Mrkdwn {
+  return md`:warning: Status feed *${feed.vendor}* (${code(feed.name)}) is failing since ${date(failingSince)} (${failures} failed poll${failures === 1 ? '' : 's'}): ${cut(error, 500)}
+Its incidents are not relayed until it recovers; polls back off meanwhile. One more message when it recovers.`;
 }
 
 export function feedRecoveredRootText(
@@ -80,36 +76,26 @@ export function feedRecoveredRootText(
   failingSince: number,
   recoveredAt: number,
   error: string,
-): string {
-  return `:white_check_mark: Status feed *${escape(feed.vendor)}* (\`${feed.name}\`) recovered ${formatSlackDate(recoveredAt)} after ${formatDuration(recoveredAt - failingSince)} (it failed from ${formatSlackDate(failingSince)}: ${escape(cut(error, 500))})`;
+): Mrkdwn {
+  return md`:white_check_mark: Status feed *${feed.vendor}* (${code(feed.name)}) recovered ${date(recoveredAt)} after ${formatDuration(recoveredAt - failingSince)} (it failed from ${date(failingSince)}: ${cut(error, 500)})`;
 }
 
-export function feedRecoveredReplyText(failingSince: number, recoveredAt: number): string {
-  return `${formatSlackDate(recoveredAt)} :white_check_mark: recovered after ${formatDuration(recoveredAt - failingSince)}`;
+export function feedRecoveredReplyText(failingSince: number, recoveredAt: number): Mrkdwn {
+  return md`${date(recoveredAt)} :white_check_mark: recovered after ${formatDuration(recoveredAt - failingSince)}`;
 }
 
-/** `in_progress` → `In progress`. */
+/** `in_progress` → `In progress`: the vendor's word, as text. */
 export function statusLabel(status: string): string {
   const words = status.replace(/_/g, ' ').trim() || 'unknown';
-  return escape(words[0]!.toUpperCase() + words.slice(1));
+  return words[0]!.toUpperCase() + words.slice(1);
 }
 
-function componentList(components: readonly string[]): string {
-  const shown = components.slice(0, MAX_COMPONENTS).map((name) => escape(cut(name, 80)));
+function componentList(components: readonly string[]): Mrkdwn {
+  const shown = components.slice(0, MAX_COMPONENTS).map((name) => cut(name, 80));
   const more = components.length - shown.length;
-  return more > 0 ? `${shown.join(', ')} and ${more} more` : shown.join(', ');
-}
-
-/** Slack's three control characters in mrkdwn. */
-export function escape(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return more > 0 ? md`${join(shown, ', ')} and ${more} more` : join(shown, ', ');
 }
 
 function cut(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1).replace(/[\uD800-\uDBFF]$/, '')}…` : text;
-}
-
-/** Only plain http(s) links that cannot break out of Slack's <url|label> syntax. */
-function safeLink(link: string | undefined): string | undefined {
-  return link && /^https?:\/\/[^\s<>|]+$/.test(link) ? link : undefined;
 }

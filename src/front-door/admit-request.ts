@@ -4,6 +4,7 @@ import { commandsReceived } from '../metrics/metrics';
 import type { AckBudget } from './ack-budget';
 import { ephemeral, type EphemeralResponse, type FrontDoorDeps } from './front-door-deps';
 import type { ParsedRequest } from './parse-request';
+import { md } from '../slack/mrkdwn';
 
 /** The longest the ack waits for an audit append (the rest of the budget is for the work). */
 const ADMIT_TIMEOUT_MS = 1000;
@@ -55,6 +56,6 @@ export function admitter(
         detail: { reason: 'audit-unavailable' },
       })
       .catch((error: unknown) => log.error({ err: error }, 'refusal not spooled'));
-    return ephemeral(`:lock: ${admission.message}`);
+    return ephemeral(md`:lock: ${admission.message}`);
   };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AccessAllowed, AccessRequest } from '../approvals/access-policy';
 import { requestApproval, reserveApproval } from '../approvals/approval-flow';
+import { storePlan } from '../approvals/approval-messages';
 import type { CommandOutcome, RunbookPlan } from '../command/define-command';
 import type { Logger } from '../log/logger';
 import { redactText } from '../log/redact';
@@ -11,6 +12,7 @@ import type { AckBudget } from './ack-budget';
 import { requestEvent, type Admit } from './admit-request';
 import { ephemeral, type EphemeralResponse, type FrontDoorDeps } from './front-door-deps';
 import type { ParsedRequest } from './parse-request';
+import { code, md } from '../slack/mrkdwn';
 
 export interface Dispatch {
   parsed: ParsedRequest;
@@ -63,7 +65,7 @@ async function askForApproval(
   plan: RunbookPlan,
 ): Promise<EphemeralResponse> {
   const { parsed, decision, admit, budget, log } = d;
-  const ids = reserveApproval(plan.runbook);
+  const ids = reserveApproval(plan.runbook, requestKey(parsed.requester));
   const event = requestEvent(parsed);
   const refused = await admit(
     {
@@ -81,9 +83,11 @@ async function askForApproval(
       requester: event.actor,
       requirement: decision.approval!,
       job: {
-        summary: plan.summary,
-        steps: plan.steps ?? [],
-        ...(plan.findings && { findings: plan.findings }),
+        ...storePlan({
+          summary: plan.summary,
+          steps: plan.steps ?? [],
+          ...(plan.findings && { findings: plan.findings }),
+        }),
         runbook: plan.runbook,
         input: plan.input,
         typed: redactText(d.typed),
@@ -104,7 +108,7 @@ async function enqueue(
 ): Promise<EphemeralResponse> {
   const { parsed, decision, admit, budget, log } = d;
   const { requester } = parsed;
-  const jobId = deriveJobId(plan.runbook, `${requester.teamId}:${requester.triggerId}`);
+  const jobId = deriveJobId(plan.runbook, requestKey(requester));
   const event = requestEvent(parsed);
   // The job's input as planned (e.g. the old and new values of a record) is part of the record.
   const refused = await admit(
@@ -123,7 +127,7 @@ async function enqueue(
       command: redactText(d.typed),
       commandName: parsed.command,
       runbook: plan.runbook,
-      summary: plan.summary,
+      summary: plan.summary.text,
       ...(parsed.target !== undefined && { target: parsed.target }),
       actor: event.actor,
       channel: event.channel,
@@ -137,16 +141,21 @@ async function enqueue(
   log.info({ jobId: job.id, created }, created ? 'job enqueued' : 'duplicate submission');
   return created
     ? ephemeral(
-        `:inbox_tray: Queued \`${job.id}\`: ${plan.summary}. Progress goes to ${deps.config.slack.alertChannel}; \`/ops cancel ${job.id}\` stops it.`,
+        md`:inbox_tray: Queued ${code(jobId)}: ${plan.summary}. Progress goes to ${deps.config.slack.alertChannel}; ${code(`/ops cancel ${jobId}`)} stops it.`,
       )
     : ephemeral(
-        `:information_source: This request was already received as \`${job.id}\`; nothing new was queued.`,
+        md`:information_source: This request was already received as ${code(jobId)}; nothing new was queued.`,
       );
 }
 
 /** An access rule asks for approval of something that acts at once: refused, the policy is wrong. */
 function needsJobForApproval(command: string, group: string): EphemeralResponse {
   return ephemeral(
-    `:no_entry: Refused: the access rule for \`${command}\` asks for approval by *${group}*, but \`${command}\` acts at once and cannot wait for one. Ask a member of *${group}* to do it, or the policy owners to change the rule.`,
+    md`:no_entry: Refused: the access rule for \`${command}\` asks for approval by *${group}*, but \`${command}\` acts at once and cannot wait for one. Ask a member of *${group}* to do it, or the policy owners to change the rule.`,
   );
+}
+
+/** What a redelivered or double-submitted request has in common with the first. */
+function requestKey(requester: { teamId: string; triggerId: string }): string {
+  return `${requester.teamId}:${requester.triggerId}`;
 }

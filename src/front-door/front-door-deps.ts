@@ -6,6 +6,8 @@ import type { CommandRegistry } from '../command/command-registry';
 import type { FeedStatus } from '../command/define-command';
 import type { DeployServices } from '../deploy/deploy-services';
 import { redactText } from '../log/redact';
+import type { Block } from '../slack/blocks';
+import type { Mrkdwn } from '../slack/mrkdwn';
 import type { DatabaseAccess } from '../mysql/database-access';
 
 /** What the front door works with, built once per bot process. */
@@ -44,8 +46,9 @@ export interface EphemeralResponse {
   blocks?: KnownBlock[];
 }
 
-export function ephemeral(text: string, blocks?: KnownBlock[]): EphemeralResponse {
-  const safe = redactText(text);
+/** The ack's body: text from the rendering layer, redacted. */
+export function ephemeral(text: Mrkdwn, blocks?: Block[]): EphemeralResponse {
+  const safe = redactText(text.text);
   return blocks
     ? { response_type: 'ephemeral', text: safe, blocks }
     : { response_type: 'ephemeral', text: safe };

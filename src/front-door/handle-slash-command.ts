@@ -15,6 +15,7 @@ import {
 } from './front-door-deps';
 import { parseRequest } from './parse-request';
 import { planRequest } from './plan-request';
+import { md } from '../slack/mrkdwn';
 
 export type { EphemeralResponse, FrontDoorDeps, SlashCommandPayload } from './front-door-deps';
 
@@ -40,7 +41,7 @@ export async function handleSlashCommand(
     if (!parsed) {
       commandsReceived.inc({ command: metric, result: 'unknown' });
       return ephemeral(
-        `:warning: opsdeck does not know \`${payload.command}\`. \`/ops help\` lists the commands.`,
+        md`:warning: opsdeck does not know \`${payload.command}\`. \`/ops help\` lists the commands.`,
       );
     }
     const { request, decision, groups } = await authorizeRequest(deps, parsed, budget);
@@ -57,7 +58,7 @@ export async function handleSlashCommand(
       await admit({ ...requestEvent(parsed), type: 'denied', detail }, true);
       log.info({ reason: decision.reason, unresolved }, 'request denied by the access policy');
       const why = describeUnresolved({ memberOf: [], unresolved });
-      return ephemeral(`:no_entry: ${describeDenial(decision)}${why && ` ${why}`}`);
+      return ephemeral(md`:no_entry: ${describeDenial(decision)}${why && ` ${why}`}`);
     }
     const outcome = await planRequest(deps, parsed, budget);
     return await dispatchRequest(deps, {
@@ -73,13 +74,13 @@ export async function handleSlashCommand(
   } catch (error) {
     if (error instanceof UsageError) {
       commandsReceived.inc({ command: metric, result: 'usage-error' });
-      return ephemeral(`:warning: ${error.message}\nUsage:\n\`\`\`\n${error.usage}\n\`\`\``);
+      return ephemeral(md`:warning: ${error.message}\nUsage:\n\`\`\`\n${error.usage}\n\`\`\``);
     }
     const reference = randomUUID().slice(0, 8);
     commandsReceived.inc({ command: metric, result: 'error' });
     log.error({ err: error, reference }, 'slash command failed');
     return ephemeral(
-      `:x: \`${payload.command}\` could not be handled (${describeError(error)}). Nothing was started. Reference \`${reference}\`; trying again is safe.`,
+      md`:x: \`${payload.command}\` could not be handled (${describeError(error)}). Nothing was started. Reference \`${reference}\`; trying again is safe.`,
     );
   }
 }

@@ -15,12 +15,15 @@ import {
   type FrontDoorDeps,
   type SlashCommandPayload,
 } from './handle-slash-command';
+import { SocketModeReceiver, type SocketModeHealth } from '../slack/socket-mode-receiver';
 
 export interface SlackFrontDoor {
   app: App;
   /** Starts listening; resolves with the HTTP port of the receiver / ops endpoints. */
   start(): Promise<number>;
   stop(): Promise<void>;
+  /** In Socket Mode: the state of the connection to Slack, for /healthz. */
+  socketHealth?: () => SocketModeHealth;
 }
 
 export interface SlackFrontDoorOptions {
@@ -32,8 +35,10 @@ export interface SlackFrontDoorOptions {
 
 /**
  * The Bolt app: HTTP receiver (signature and timestamp verified by Bolt; 5 minutes at most) or
- * Socket Mode, chosen by `slack.mode`. Console mode is the HTTP receiver talking to the local
- * console adapter. The operator endpoints share the HTTP port.
+ * Socket Mode (opsdeck's receiver: overlapping reconnects, see socket-mode-receiver.ts), chosen
+ * by `slack.mode`. Console mode is the HTTP receiver talking to the local console adapter, or
+ * Socket Mode with `npm run dev -- --socket`. The operator endpoints are on the HTTP port in
+ * every mode.
  */
 export function createSlackFrontDoor(options: SlackFrontDoorOptions): SlackFrontDoor {
   const { deps, secrets, opsRouter, logger } = options;
@@ -45,8 +50,16 @@ export function createSlackFrontDoor(options: SlackFrontDoorOptions): SlackFront
 
   let app: App;
   let receiver: ExpressReceiver | undefined;
+  let socket: SocketModeReceiver | undefined;
   if (config.slack.mode === 'socket') {
-    app = new App({ ...shared, appToken: secrets.appToken, socketMode: true });
+    socket = new SocketModeReceiver({
+      appToken: secrets.appToken ?? '',
+      logger,
+      boltLogger: shared.logger,
+      clientOptions,
+      ...config.slack.socket,
+    });
+    app = new App({ ...shared, receiver: socket });
   } else {
     receiver = new ExpressReceiver({
       signingSecret: secrets.signingSecret ?? '',
@@ -99,7 +112,7 @@ export function createSlackFrontDoor(options: SlackFrontDoorOptions): SlackFront
       await respond({
         response_type: 'ephemeral',
         replace_original: false,
-        text: redactText(text),
+        text: redactText(text.text),
       });
     });
   }
@@ -112,10 +125,11 @@ export function createSlackFrontDoor(options: SlackFrontDoorOptions): SlackFront
       if (receiver) {
         server = (await receiver.start(listen)) as Server;
       } else {
-        await app.start();
+        // /healthz first: it says how connecting to Slack goes.
         server = await new Promise<Server>((resolve) => {
           const s = web.listen(listen.port, listen.host, () => resolve(s));
         });
+        await app.start();
       }
       return (server.address() as AddressInfo).port;
     },
@@ -126,6 +140,7 @@ export function createSlackFrontDoor(options: SlackFrontDoorOptions): SlackFront
         await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
       }
     },
+    ...(socket && { socketHealth: () => socket.health() }),
   };
 }
 

@@ -9,6 +9,12 @@ import { registry } from '../metrics/metrics';
 /** One dependency /healthz checks: resolves when healthy, rejects with the reason otherwise. */
 export type HealthCheck = () => Promise<unknown>;
 
+/**
+ * A dependency on its way back rather than failing (Slack's socket reconnecting): /healthz shows
+ * its message as the state (`slack: "reconnecting since …"`), not as `error: …`; still a 503.
+ */
+export class NotReady extends Error {}
+
 export interface OpsRoutesOptions {
   checks: Record<string, HealthCheck>;
   /** Queues shown on the dashboard; no dashboard without credentials. */
@@ -62,7 +68,8 @@ async function runChecks(
         ]);
         return [name, 'ok'] as const;
       } catch (error) {
-        return [name, `error: ${(error as Error).message}`] as const;
+        const { message } = error as Error;
+        return [name, error instanceof NotReady ? message : `error: ${message}`] as const;
       } finally {
         clearTimeout(timer);
       }

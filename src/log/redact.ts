@@ -23,14 +23,19 @@ export function clearRegisteredSecrets(): void {
   registered.clear();
 }
 
+/**
+ * Secret shapes, each matched forward from a literal or a boundary (no lookbehind with an
+ * unbounded quantifier, which would rescan a long run of blanks at every position): a match's
+ * first group is kept, the rest of it masked.
+ */
 const PATTERNS: RegExp[] = [
-  /\bxox[abposr]-[A-Za-z0-9-]{10,}/g, // Slack bot/user/app tokens
-  /\bxapp-[A-Za-z0-9-]{10,}/g, // Slack app-level tokens
-  /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g, // AWS access key ids
-  /(?<=\b(?:password|passwd|pwd|secret|token|secret_access_key|aws_secret_access_key)\s*[=:]\s*)(["']?)[^\s"',;]+\1/gi,
-  /(?<=[a-z][a-z0-9+.-]*:\/\/[^:/@\s]+:)[^@/\s]+(?=@)/gi, // scheme://user:PASSWORD@host
-  /(?<=MASTER_PASSWORD\s*=\s*)'(?:[^'\\]|\\.)*'/gi, // CHANGE MASTER TO ... MASTER_PASSWORD='...'
-  /(?<=SOURCE_PASSWORD\s*=\s*)'(?:[^'\\]|\\.)*'/gi,
+  /()\bxox[abposr]-[A-Za-z0-9-]{10,}/g, // Slack bot/user/app tokens
+  /()\bxapp-[A-Za-z0-9-]{10,}/g, // Slack app-level tokens
+  /()\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g, // AWS access key ids
+  /(\b(?:password|passwd|pwd|secret|token|secret_access_key|aws_secret_access_key)\s*[=:]\s*)(["']?)[^\s"',;]+\2/gi,
+  /((?<![a-z0-9+.-])[a-z0-9+.-]+:\/\/[^:/@\s]+:)[^@/\s]+(?=@)/gi, // scheme://user:PASSWORD@host
+  /(MASTER_PASSWORD\s*=\s*)'(?:[^'\\]|\\.)*'/gi, // CHANGE MASTER TO ... MASTER_PASSWORD='...'
+  /(SOURCE_PASSWORD\s*=\s*)'(?:[^'\\]|\\.)*'/gi,
 ];
 
 export function redactText(text: string): string {
@@ -38,7 +43,7 @@ export function redactText(text: string): string {
   for (const secret of registered) {
     if (out.includes(secret)) out = out.split(secret).join(REDACTED);
   }
-  for (const pattern of PATTERNS) out = out.replace(pattern, REDACTED);
+  for (const pattern of PATTERNS) out = out.replace(pattern, `$1${REDACTED}`);
   return out;
 }
 

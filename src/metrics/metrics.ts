@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * The Prometheus metrics of one process. Queue depth gauges are added by the process that owns
@@ -55,5 +55,32 @@ export const feedMessages = new Counter({
   name: 'opsdeck_feed_messages_total',
   help: 'Status feed messages queued for Slack, by feed and kind (root, reply, edit, health)',
   labelNames: ['feed', 'kind'] as const,
+  registers: [registry],
+});
+
+export const auditDigests = new Counter({
+  name: 'opsdeck_audit_digests_total',
+  help: 'Audit digest attempts, by outcome (written, unchanged, failed, refused: the rows no longer extend the last digest)',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
+export const slackSocketEvents = new Counter({
+  name: 'opsdeck_slack_socket_events_total',
+  help: 'Socket Mode connection events: connected, replaced (Slack asked: warning, refresh_requested), link-disabled, dropped, attempt-failed',
+  labelNames: ['event'] as const,
+  registers: [registry],
+});
+
+export const slackSocketConnections = new Gauge({
+  name: 'opsdeck_slack_socket_connections',
+  help: 'Socket Mode connections open now (0: no command can arrive; 2 while one replaces another)',
+  registers: [registry],
+});
+
+export const slackSocketAck = new Histogram({
+  name: 'opsdeck_slack_socket_ack_seconds',
+  help: 'Socket Mode: from receiving an envelope to sending its ack (Slack gives up after 3 s)',
+  buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5],
   registers: [registry],
 });

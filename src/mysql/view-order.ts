@@ -1,6 +1,7 @@
 import { ErrorCode, OpsdeckError } from '../errors';
 
-const QUALIFIED_NAME = /`((?:[^`]|``)+)`\.`((?:[^`]|``)+)`/g;
+/** One backquoted name where it starts (a backquote inside it is doubled). */
+const QUOTED_NAME = /`((?:[^`]|``)+)`/y;
 
 /**
  * The `db.name` pairs a view's stored definition names that are among `views` (other than the
@@ -15,11 +16,36 @@ export function viewReferences(
   views: ReadonlySet<string>,
 ): string[] {
   const found = new Set<string>();
-  for (const match of definition.matchAll(QUALIFIED_NAME)) {
-    const key = `${match[1]!.replace(/``/g, '`')}.${match[2]!.replace(/``/g, '`')}`;
+  for (const [db, name] of qualifiedNames(definition)) {
+    const key = `${db}.${name}`;
     if (key !== self && views.has(key)) found.add(key);
   }
   return [...found];
+}
+
+/**
+ * The `a`.`b` pairs of backquoted names, read left to right one name at a time (a regular
+ * expression searching for the pair would start again inside every run of backquotes); after a
+ * pair the next one starts afresh, so `db`.`t`.`column` is (db, t).
+ */
+function* qualifiedNames(definition: string): Generator<[string, string]> {
+  let previous: { name: string; end: number } | undefined;
+  for (let at = definition.indexOf('`'); at !== -1;) {
+    QUOTED_NAME.lastIndex = at;
+    const match = QUOTED_NAME.exec(definition);
+    if (!match) {
+      previous = undefined;
+      at = definition.indexOf('`', at + 1);
+      continue;
+    }
+    const name = match[1]!.replaceAll('``', '`');
+    const end = QUOTED_NAME.lastIndex;
+    if (previous && previous.end + 1 === at && definition[previous.end] === '.') {
+      yield [previous.name, name];
+      previous = undefined;
+    } else previous = { name, end };
+    at = definition.indexOf('`', end);
+  }
 }
 
 /**

@@ -4,7 +4,8 @@ import type { RedisClient } from '../util/redis-client';
 import { NotifyConfig } from '../config/schema';
 import { redactText, redactValue } from '../log/redact';
 import { DRAIN_JOB, type DrainJobData, threadKeys } from './outbox-keys';
-import type { OutboxEntry, OutboxMessage, ThreadRef } from './outbox-message';
+import type { KnownBlock } from '@slack/web-api';
+import type { OutboxEntry, OutboxMessage, StoredMessage, ThreadRef } from './outbox-message';
 import { splitText } from './split-text';
 
 export interface OutboxOptions {
@@ -61,18 +62,18 @@ export class Outbox {
     return state.channel && state.ts ? { channel: state.channel, ts: state.ts } : null;
   }
 
-  private prepare(message: OutboxMessage): OutboxMessage[] {
-    const text = redactText(message.text);
+  private prepare(message: OutboxMessage): StoredMessage[] {
+    const text = redactText(message.text.text);
     if (message.blocks) {
       const cut =
         text.length > this.maxTextLength
           ? `${text.slice(0, this.maxTextLength - 1).replace(/[\uD800-\uDBFF]$/, '')}…`
           : text;
-      return [{ ...message, text: cut, blocks: redactValue(message.blocks) }];
+      return [{ ...message, text: cut, blocks: redactValue(message.blocks) as KnownBlock[] }];
     }
     const [first = '', ...rest] = splitText(text, this.maxTextLength);
     return [
-      { ...message, text: first },
+      { ...message, text: first, blocks: undefined },
       ...rest.map((part) => ({ kind: 'reply' as const, text: part })),
     ];
   }

@@ -7,7 +7,7 @@ import type { Logger } from '../log/logger';
 import { slackApiErrors, slackApiRetries } from '../metrics/metrics';
 import { nextDelivery } from './fold-replies';
 import { threadKeys } from './outbox-keys';
-import type { OutboxEntry, OutboxMessage, ThreadRef } from './outbox-message';
+import type { OutboxEntry, StoredMessage, ThreadRef } from './outbox-message';
 import { Pacer } from './pace';
 import { classifySlackError } from './slack-error';
 import { backoffDelay } from '../util/backoff';
@@ -210,7 +210,7 @@ export class ThreadDrainer {
    * root asked for it), update per workspace. Null for a reply or update whose root was never
    * posted (Slack refused it), which has nowhere to go.
    */
-  private async slackCall(threadKey: string, message: OutboxMessage): Promise<SlackCall | null> {
+  private async slackCall(threadKey: string, message: StoredMessage): Promise<SlackCall | null> {
     const { client } = this.options;
     const common = { text: message.text, ...(message.blocks ? { blocks: message.blocks } : {}) };
     const noUnfurl = { unfurl_links: false, unfurl_media: false };

@@ -1,10 +1,10 @@
-import type { KnownBlock } from '@slack/web-api';
+import type { MessageSink } from '../notify/message-sink';
 import type { JobMeta } from '../runbook/job-envelope';
 import type { Outcome } from '../runbook/checkpoint';
 import { formatProgress } from '../runbook/progress-meter';
 import type { RunbookEvent, RunbookObserver } from '../runbook/runbook-events';
-import { formatSlackDate } from '../slack/slack-date';
-import type { MessageSink } from '../notify/message-sink';
+import { actions, button, section, type Block } from '../slack/blocks';
+import { code, date, md, mention, storedMrkdwn, type Mrkdwn } from '../slack/mrkdwn';
 import { formatDuration } from '../util/duration';
 
 export const CANCEL_ACTION_ID = 'job.cancel';
@@ -28,16 +28,16 @@ export class JobThreadObserver implements RunbookObserver {
 
   async onEvent(meta: JobMeta, event: RunbookEvent, at: number): Promise<void> {
     const key = meta.jobId;
-    const when = formatSlackDate(at, '{time_secs}');
+    const when = date(at, '{time_secs}');
     switch (event.type) {
       case 'started':
         if (event.resumed) {
           await this.reply(
             key,
-            `${when} :arrows_counterclockwise: resumed after an interruption (run ${event.run})`,
+            md`${when} :arrows_counterclockwise: resumed after an interruption (run ${event.run})`,
           );
         } else {
-          const text = rootText(meta, ':hourglass_flowing_sand: running', at);
+          const text = rootText(meta, md`:hourglass_flowing_sand: running`, at);
           await this.sink.enqueue(key, {
             kind: 'root',
             channel: this.channel,
@@ -47,43 +47,49 @@ export class JobThreadObserver implements RunbookObserver {
         }
         return;
       case 'step-started': {
-        const attempt = event.attempt > 1 ? ` (attempt ${event.attempt})` : '';
+        const attempt = event.attempt > 1 ? md` (attempt ${event.attempt})` : md``;
         return this.reply(
           key,
-          `${when} :arrow_forward: step ${event.index + 1}/${event.count} *${event.step}* started${attempt}`,
+          md`${when} :arrow_forward: step ${event.index + 1}/${event.count} *${event.step}* started${attempt}`,
         );
       }
       case 'step-finished':
         return this.reply(
           key,
-          `${when} :heavy_check_mark: *${event.step}* done in ${formatDuration(event.durationMs)}`,
+          md`${when} :heavy_check_mark: *${event.step}* done in ${formatDuration(event.durationMs)}`,
         );
       case 'step-retry':
         return this.reply(
           key,
-          `${when} :warning: *${event.step}* failed (${event.error}); retrying in ${formatDuration(event.delayMs)}`,
+          md`${when} :warning: *${event.step}* failed (${event.error}); retrying in ${formatDuration(event.delayMs)}`,
         );
       case 'step-failed':
         return this.reply(
           key,
-          `${when} :x: *${event.step}* failed after ${formatDuration(event.durationMs)}: ${event.error}`,
+          md`${when} :x: *${event.step}* failed after ${formatDuration(event.durationMs)}: ${event.error}`,
         );
       case 'progress':
-        return this.reply(key, `${when} :bar_chart: *${event.step}* ${formatProgress(event.line)}`);
+        return this.reply(
+          key,
+          md`${when} :bar_chart: *${event.step}* ${formatProgress(event.line)}`,
+        );
       case 'say':
-        return this.reply(key, `${when} ${event.text}`);
+        return this.reply(key, md`${when} ${event.text}`);
       case 'cleanup':
         return this.reply(
           key,
           event.ok
-            ? `${when} :broom: cleanup *${event.name}* done`
-            : `${when} :rotating_light: cleanup *${event.name}* FAILED: ${event.error} — this needs a human`,
+            ? md`${when} :broom: cleanup *${event.name}* done`
+            : md`${when} :rotating_light: cleanup *${event.name}* FAILED: ${event.error ?? ''} — this needs a human`,
         );
       case 'finished': {
-        const status = `${OUTCOME_EMOJI[event.outcome]} ${event.outcome} in ${formatDuration(event.durationMs)}`;
-        const text =
-          rootText(meta, status, at - event.durationMs) + (event.error ? `\n> ${event.error}` : '');
-        await this.reply(key, `${when} ${status}${event.error ? `: ${event.error}` : ''}`);
+        const duration = formatDuration(event.durationMs);
+        const status = md`${OUTCOME_EMOJI[event.outcome]} ${event.outcome} in ${duration}`;
+        const error = event.error;
+        const text = error
+          ? md`${rootText(meta, status, at - event.durationMs)}\n> ${error}`
+          : rootText(meta, status, at - event.durationMs);
+        await this.reply(key, error ? md`${when} ${status}: ${error}` : md`${when} ${status}`);
         await this.sink.enqueue(key, {
           kind: 'update-root',
           text,
@@ -94,43 +100,40 @@ export class JobThreadObserver implements RunbookObserver {
     }
   }
 
-  private reply(key: string, text: string): Promise<void> {
+  private reply(key: string, text: Mrkdwn): Promise<void> {
     return this.sink.enqueue(key, { kind: 'reply', text });
   }
 }
 
-function rootText(meta: JobMeta, status: string, startedAt: number): string {
-  return [
-    `${status} — \`${meta.command}\``,
-    `${meta.summary}`,
-    `requested by <@${meta.actor.id}> (${meta.actor.name})${meta.approvedBy ? ` · approved by <@${meta.approvedBy.id}> (${meta.approvedBy.name})` : ''} · started ${formatSlackDate(startedAt)} · job \`${meta.jobId}\``,
-  ].join('\n');
+/** The root: what was typed, the plan's summary (rendered by the planner), who and since when. */
+function rootText(meta: JobMeta, status: Mrkdwn, startedAt: number): Mrkdwn {
+  const approved = meta.approvedBy
+    ? md` · approved by ${mention(meta.approvedBy.id)} (${meta.approvedBy.name})`
+    : md``;
+  return md`${status} — ${code(meta.command)}
+${storedMrkdwn(meta.summary)}
+requested by ${mention(meta.actor.id)} (${meta.actor.name})${approved} · started ${date(startedAt)} · job ${code(meta.jobId)}`;
 }
 
-function rootBlocks(meta: JobMeta, text: string, cancellable: boolean): KnownBlock[] {
-  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text } }];
+function rootBlocks(meta: JobMeta, text: Mrkdwn, cancellable: boolean): Block[] {
+  const blocks = [section(text)];
   if (cancellable) {
-    blocks.push({
-      type: 'actions',
-      elements: [
-        {
-          type: 'button',
-          action_id: CANCEL_ACTION_ID,
+    blocks.push(
+      actions([
+        button({
+          actionId: CANCEL_ACTION_ID,
           value: meta.jobId,
           style: 'danger',
-          text: { type: 'plain_text', text: 'Cancel' },
+          label: 'Cancel',
           confirm: {
-            title: { type: 'plain_text', text: 'Cancel this job?' },
-            text: {
-              type: 'mrkdwn',
-              text: `The running step of \`${meta.jobId}\` is stopped and its cleanups run.`,
-            },
-            confirm: { type: 'plain_text', text: 'Cancel job' },
-            deny: { type: 'plain_text', text: 'Keep running' },
+            title: 'Cancel this job?',
+            text: md`The running step of ${code(meta.jobId)} is stopped and its cleanups run.`,
+            confirm: 'Cancel job',
+            deny: 'Keep running',
           },
-        },
-      ],
-    });
+        }),
+      ]),
+    );
   }
   return blocks;
 }

@@ -15,7 +15,7 @@ export const AT_FORMATS =
 
 const ISO =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?$/i;
-const RELATIVE = /^((?:\d{1,6}[smhd]\s*){1,4})\s*ago$/i;
+const RELATIVE = /^((?:\d{1,6}[smhd]\s*){1,4})ago$/i;
 const RELATIVE_PART = /(\d{1,6})([smhd])/gi;
 const SLACK_LINK =
   /^<?https:\/\/[a-z0-9-]+(?:\.[a-z0-9-]+)*\.slack\.com\/archives\/[A-Z0-9]{2,20}\/p(\d{10})(\d{6})(?:[?#][^\s>|]*)?(?:\|[^>]*)?>?$/i;

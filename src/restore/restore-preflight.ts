@@ -4,13 +4,13 @@ import type { DatabaseTarget } from '../config/databases';
 import { describeInstance, readRestoreWindow, type RestoreWindow } from '../aws/rds-instance';
 import { ErrorCode, OpsdeckError, isOpsdeckError } from '../errors';
 import { readTableShape, type TableShape } from '../mysql/table-shape';
-import { formatSlackDate } from '../slack/slack-date';
 import {
   readTableDependencies,
   replaceObstacle,
   type TableDependencies,
 } from './table-dependencies';
 import { isoSeconds } from '../util/time';
+import { date, md, type Mrkdwn } from '../slack/mrkdwn';
 
 export type RestoreMode = 'side' | 'merge' | 'replace';
 
@@ -25,9 +25,15 @@ export function refused(message: string, cause?: unknown): OpsdeckError {
   return new OpsdeckError(ErrorCode.RestoreRefused, message, cause === undefined ? {} : { cause });
 }
 
-export function describeWindow(window: RestoreWindow): string {
+export function describeWindow(window: RestoreWindow): Mrkdwn {
+  if (window.earliest === null || window.latest === null) return md`no restore window yet`;
+  return md`${date(window.earliest)} to ${date(window.latest)} (${windowText(window)})`;
+}
+
+/** The window as plain UTC text, for refusals (errors are text, never markup). */
+export function windowText(window: RestoreWindow): string {
   if (window.earliest === null || window.latest === null) return 'no restore window yet';
-  return `${formatSlackDate(window.earliest)} to ${formatSlackDate(window.latest)} (${isoSeconds(window.earliest)} – ${isoSeconds(window.latest)})`;
+  return `${isoSeconds(window.earliest)} – ${isoSeconds(window.latest)}`;
 }
 
 /** The source instance and its window, with `at` inside it. */
@@ -53,7 +59,7 @@ export async function checkRestoreSource(
   if (at < window.earliest || at > window.latest) {
     const side = at < window.earliest ? 'before' : 'after';
     throw refused(
-      `${isoSeconds(at)} is ${side} the restore window of ${name}: ${describeWindow(window)}. Pick a time inside it.`,
+      `${isoSeconds(at)} is ${side} the restore window of ${name}: ${windowText(window)}. Pick a time inside it.`,
     );
   }
   return { instance, window };

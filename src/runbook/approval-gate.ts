@@ -1,18 +1,19 @@
+import type { Mrkdwn } from '../slack/mrkdwn';
 import type { JobMeta } from './job-envelope';
 
 /** One step of a plan as an approver reads it; irreversible ones are marked. */
 export interface PlanStep {
-  text: string;
+  text: Mrkdwn;
   irreversible?: boolean;
 }
 
 /** What a runbook asks a second person to approve mid-run (`ctx.requestApproval`). */
 export interface ApprovalPlan {
   /** One line: what will happen, e.g. "merge into production billing.invoices". */
-  summary: string;
+  summary: Mrkdwn;
   steps: PlanStep[];
   /** What the planner checked and found (a preflight), shown above the plan. */
-  findings?: string[];
+  findings?: Mrkdwn[];
 }
 
 /** The waiting step, as the gate sees it: its job, its durable state and its thread. */
@@ -22,7 +23,7 @@ export interface ApprovalWait {
   input: Record<string, unknown>;
   state: Readonly<Record<string, unknown>>;
   remember(values: Record<string, unknown>): Promise<void>;
-  say(text: string): Promise<void>;
+  say(text: Mrkdwn): Promise<void>;
   /** Cancellation: aborts the wait (the approval stays as it is). */
   signal: AbortSignal;
   /** Where in the state this approval's id lives (one approval per key). */

@@ -1,3 +1,5 @@
+import { join, type Mrkdwn } from '../slack/mrkdwn';
+
 /**
  * Lines for a job's thread, gathered and posted together: Slack takes about one message per
  * second per channel, so a rollout over many hosts posting a line per host would have its thread
@@ -6,17 +8,17 @@
  * `flush` posts what is pending now (before a line that must stand alone, and at the end).
  */
 export class BatchedSay {
-  private pending: string[] = [];
+  private pending: Mrkdwn[] = [];
   private timer: NodeJS.Timeout | undefined;
   private posting: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly say: (text: string) => Promise<void>,
+    private readonly say: (text: Mrkdwn) => Promise<void>,
     private readonly intervalMs: number,
     private readonly maxLines = 40,
   ) {}
 
-  add(line: string): Promise<void> {
+  add(line: Mrkdwn): Promise<void> {
     this.pending.push(line);
     if (this.intervalMs <= 0 || this.pending.length >= this.maxLines) return this.flush();
     this.timer ??= setTimeout(() => void this.flush().catch(() => undefined), this.intervalMs);
@@ -28,7 +30,7 @@ export class BatchedSay {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.pending.length > 0) {
-      const text = this.pending.join('\n');
+      const text = join(this.pending, '\n');
       this.pending = [];
       this.posting = this.posting.then(() => this.say(text));
     }

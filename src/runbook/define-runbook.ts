@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { ApprovalPlan } from './approval-gate';
+import type { Mrkdwn } from '../slack/mrkdwn';
 import type { Logger } from '../log/logger';
 import type { JobMeta } from './job-envelope';
 import type { RunbookServices } from './runbook-services';
@@ -30,8 +31,8 @@ export interface StepContext<I = unknown> {
   remember(values: Record<string, unknown>): Promise<void>;
   /** Reports progress; lines reach Slack at a bounded rate, with percent and ETA. */
   progress(done: number, total: number, unit?: string): void;
-  /** A line in the job's thread. */
-  say(text: string): Promise<void>;
+  /** A line in the job's thread, built by the rendering layer (`md`, src/slack/mrkdwn.ts). */
+  say(text: Mrkdwn): Promise<void>;
   /**
    * Writes a fact to the audit trail (`step-recorded`, `what` and `detail`), for the incident
    * review: coordinates read, a state found before changing it. Nothing goes to Slack: `say` it

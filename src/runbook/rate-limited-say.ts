@@ -1,3 +1,4 @@
+import type { Mrkdwn } from '../slack/mrkdwn';
 import type { StepContext } from './define-runbook';
 
 /**
@@ -7,7 +8,7 @@ import type { StepContext } from './define-runbook';
 export function sayAtMostEveryInterval(
   ctx: StepContext<unknown>,
   lastAt: number,
-): (text: string) => Promise<void> {
+): (text: Mrkdwn) => Promise<void> {
   return async (text) => {
     if (Date.now() - lastAt < ctx.services.config.runbook.progressIntervalMs) return;
     lastAt = Date.now();

@@ -6,6 +6,7 @@ import { findJobRule, openIngress, revokeIngress, type IngressSource } from '../
 import { describeInstance, endpointOf } from '../aws/rds-instance';
 import { deleteAndWaitGone, waitUntilAvailable } from '../aws/temporary-instance';
 import { formatDuration } from '../util/duration';
+import { md } from '../slack/mrkdwn';
 
 /**
  * Runbook steps shared by the runbooks that work on a temporary RDS instance of their own (a
@@ -52,12 +53,12 @@ export async function waitForTemporaryInstance(
     signal: ctx.signal,
     onPoll: (status, waited) =>
       report(
-        `:hourglass_flowing_sand: \`${name}\` is ${status}, waited ${formatDuration(waited)} of at most ${formatDuration(maxWaitMs)}`,
+        md`:hourglass_flowing_sand: \`${name}\` is ${status}, waited ${formatDuration(waited)} of at most ${formatDuration(maxWaitMs)}`,
       ),
   });
   const endpoint = endpointOf(instance);
   await ctx.say(
-    `\`${name}\` is available after ${formatDuration(Date.now() - waitStartedAt)} (${endpoint.host}:${endpoint.port})`,
+    md`\`${name}\` is available after ${formatDuration(Date.now() - waitStartedAt)} (${endpoint.host}:${endpoint.port})`,
   );
   return endpoint;
 }
@@ -75,9 +76,9 @@ export async function deleteTemporaryInstance(
     maxWaitMs: limits.maxWaitMinutes * 60_000,
     pollMs: limits.pollSeconds * 1000,
     onPoll: (status, waited) =>
-      report(`:hourglass_flowing_sand: \`${name}\` ${status}, ${formatDuration(waited)}`),
+      report(md`:hourglass_flowing_sand: \`${name}\` ${status}, ${formatDuration(waited)}`),
   });
-  await ctx.say(`deleted \`${name}\` (no final snapshot, automated backups deleted)`);
+  await ctx.say(md`deleted \`${name}\` (no final snapshot, automated backups deleted)`);
 }
 
 /** Where the workers connect from (`restoreTable.workerCidr` / `workerSecurityGroupId`). */
@@ -113,8 +114,8 @@ export async function openWorkerIngress(
   const peer = 'cidr' in from ? from.cidr : from.securityGroupId;
   await ctx.say(
     owned
-      ? `opened tcp/${MYSQL_PORT} from ${peer} in ${groupId} (rule ${ruleId}, tagged with the job)`
-      : `tcp/${MYSQL_PORT} from ${peer} was open in ${groupId} already (not this job's rule: it stays)`,
+      ? md`opened tcp/${MYSQL_PORT} from ${peer} in ${groupId} (rule ${ruleId ?? 'id unknown'}, tagged with the job)`
+      : md`tcp/${MYSQL_PORT} from ${peer} was open in ${groupId} already (not this job's rule: it stays)`,
   );
 }
 
@@ -128,5 +129,5 @@ export async function closeWorkerIngress(ctx: StepContext<unknown>): Promise<voi
     (await findJobRule(ec2, securityGroupId, ctx.meta.jobId))?.SecurityGroupRuleId;
   if (ruleId === undefined) return;
   await revokeIngress(ec2, securityGroupId, ruleId);
-  await ctx.say(`revoked rule ${ruleId} in ${securityGroupId}`);
+  await ctx.say(md`revoked rule ${ruleId} in ${securityGroupId}`);
 }

@@ -12,10 +12,10 @@ class ConsoleDriver {
   output = '';
   private readonly child: ChildProcessWithoutNullStreams;
 
-  constructor(configPath: string) {
+  constructor(configPath: string, args: string[]) {
     this.child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(ROOT, 'devkit/dev.ts'), '--no-sandbox'],
+      ['--import', 'tsx', join(ROOT, 'devkit/dev.ts'), '--no-sandbox', ...args],
       {
         cwd: ROOT,
         env: { ...process.env, OPSDECK_CONFIG: configPath },
@@ -53,7 +53,10 @@ class ConsoleDriver {
   }
 }
 
-describe('console mode (npm run dev)', () => {
+describe.each([
+  ['http', []],
+  ['socket', ['--socket']],
+])('console mode over %s (npm run dev -- %j)', (transport, args) => {
   const prefix = uniqueName('console');
   let driver: ConsoleDriver;
 
@@ -66,7 +69,7 @@ describe('console mode (npm run dev)', () => {
     config.redis = { prefix };
     const dir = mkdtempSync(join(tmpdir(), 'opsdeck-console-'));
     writeFileSync(join(dir, 'opsdeck.yaml'), stringify(config));
-    driver = new ConsoleDriver(join(dir, 'opsdeck.yaml'));
+    driver = new ConsoleDriver(join(dir, 'opsdeck.yaml'), args);
   });
 
   afterAll(async () => {
@@ -78,6 +81,14 @@ describe('console mode (npm run dev)', () => {
 
   it('runs a command, shows the approval with buttons, refuses self-approval, runs once approved', async () => {
     let at = await driver.expect(/you are console-user\./);
+    if (transport === 'socket') {
+      // Slack's routine disconnect, played at the prompt: the bot opens its next connection,
+      // then closes the old one itself; the commands below go over the new one.
+      driver.type('slack disconnect warning');
+      at = await driver.expect(/⇄ Slack sent disconnect \(warning\) on connection 1/, at);
+      at = await driver.expect(/⇄ Socket Mode connection 2 open \(2 open\)/, at);
+      at = await driver.expect(/⇄ Socket Mode connection 1 closed by the bot \(code 1000\)/, at);
+    }
     driver.type('/ops ping --ticks 1 --tick-seconds 0');
     at = await driver.expect(
       /\(only you see this\) ⏳ `ops ping` needs approval by someone other than you/,

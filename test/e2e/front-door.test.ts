@@ -68,17 +68,6 @@ describe('Slack front door', () => {
       expect(text(res)).toContain(usage);
   });
 
-  it('enqueues one job for a double submission of the same request', async () => {
-    const body = stack.slashBody('ping --ticks 1 --tick-seconds 0');
-    const [first, second] = await Promise.all([stack.post(body), stack.post(body)]);
-    const third = await stack.post(body);
-    const ids = [first, second, third].map((r) => jobIdIn(text(r)));
-    expect(new Set(ids).size).toBe(1);
-    expect(await stack.runtime.opsQueue.count()).toBe(1);
-    expect(text(third)).toContain('already received');
-    await stack.runtime.opsQueue.obliterate({ force: true });
-  });
-
   it('lists waiting jobs with /ops jobs and cancels one before it starts', async () => {
     const queued = jobIdIn(text(await stack.slash('ping --ticks 1')));
     const list = text(await stack.slash('jobs'));

@@ -17,7 +17,9 @@ import {
   type FakeMessage,
   type FakeSlackApi,
 } from '../../devkit/slack/fake-slack-api';
+import type { DeliverOptions } from '../../devkit/slack/fake-socket-mode';
 import { slackSignatureHeaders } from '../../devkit/slack/sign-request';
+import { socketModeDelivery, type SlackTransport } from '../../devkit/slack/slack-delivery';
 import {
   blockActionBody,
   slashCommandBody,
@@ -35,6 +37,7 @@ export { waitFor };
 
 export const SIGNING_SECRET = 'e2e-signing-secret-0123456789abcdef';
 export const BOT_TOKEN = 'xoxb-e2e-0000000000-1111111111-abcdefABCDEF0123';
+export const APP_TOKEN = 'xapp-1-A0OPSDECK-2222222222-abcdefABCDEF0123';
 export const ALERT_CHANNEL = 'C0ALERTS';
 export const ALICE = { id: 'U0ALICE', name: 'alice' };
 export const OPS_CHANNEL = { id: 'C0OPS', name: 'ops' };
@@ -61,6 +64,13 @@ export interface E2eStackOptions {
   hashTagPrefix?: boolean;
   /** Start a sandbox cloud of the stack's own (seeded if asked) and point `aws` at it. */
   sandbox?: { seed?: boolean; config?: Partial<SandboxConfig> };
+  /**
+   * How Slack reaches the bot: signed HTTP POSTs to the Bolt receiver (default), or envelopes
+   * over Socket Mode (the bot connects to the fake Slack with an app-level token).
+   */
+  transport?: SlackTransport;
+  /** Socket Mode's reconnect waits (`slack.socket`); fast by default, for tests. */
+  socket?: { reconnectBaseMs?: number; reconnectMaxMs?: number };
 }
 
 const ROOT = join(__dirname, '../..');
@@ -72,14 +82,15 @@ export interface SlackResponse {
 }
 
 /**
- * One isolated opsdeck for an end-to-end test: a fake Slack Web API, the real Bolt HTTP
- * receiver in this process, and real worker processes (spawned, so they can be killed), all
- * on a Redis prefix of their own and an audit database of their own. `overrides` replace whole
- * config sections (`access` defaults to DEFAULT_ACCESS).
+ * One isolated opsdeck for an end-to-end test: a fake Slack Web API, the real Bolt receiver
+ * (HTTP, or Socket Mode with the `transport` option) in this process, and real worker processes
+ * (spawned, so they can be killed), all on a Redis prefix of their own and an audit database of
+ * their own. `overrides` replace whole config sections (`access` defaults to DEFAULT_ACCESS).
  */
 export class E2eStack {
   /** The stack's Redis key prefix: a hash tag (`{e2e_…}`) with the `hashTagPrefix` option. */
   readonly prefix: string;
+  readonly transport: SlackTransport;
   readonly env: NodeJS.ProcessEnv;
   readonly configPath: string;
   slack!: FakeSlackApi;
@@ -92,6 +103,8 @@ export class E2eStack {
   database!: { name: string; drop: () => Promise<void> };
   /** Bot log lines, with `captureBotLog`. */
   readonly botLog: string[] = [];
+  /** How long each answer to a delivered request took (HTTP response, or Socket Mode ack). */
+  readonly answerMs: number[] = [];
   /** Everything the worker processes wrote to stdout and stderr. */
   workerOutput = '';
   private workers: ChildProcess[] = [];
@@ -102,6 +115,7 @@ export class E2eStack {
     private readonly options: E2eStackOptions = {},
   ) {
     this.prefix = options.hashTagPrefix ? `{${uniqueName('e2e')}}` : uniqueName('e2e');
+    this.transport = options.transport ?? 'http';
     const dir = mkdtempSync(join(tmpdir(), 'opsdeck-e2e-'));
     this.configPath = join(dir, 'opsdeck.yaml');
     this.env = {
@@ -109,6 +123,7 @@ export class E2eStack {
       OPSDECK_CONFIG: this.configPath,
       E2E_SLACK_SIGNING_SECRET: SIGNING_SECRET,
       E2E_SLACK_BOT_TOKEN: BOT_TOKEN,
+      E2E_SLACK_APP_TOKEN: APP_TOKEN,
     };
   }
 
@@ -123,6 +138,7 @@ export class E2eStack {
 
   async start(): Promise<this> {
     this.slack = await startFakeSlackApi({
+      appToken: APP_TOKEN,
       channels: { [ALERT_CHANNEL]: 'devops_alert' },
       ...(this.options.usergroups && { usergroups: this.options.usergroups }),
     });
@@ -138,13 +154,15 @@ export class E2eStack {
     }
     const doc = {
       slack: {
-        mode: 'http',
+        mode: this.transport,
         signingSecretEnv: 'E2E_SLACK_SIGNING_SECRET',
         botTokenEnv: 'E2E_SLACK_BOT_TOKEN',
+        appTokenEnv: 'E2E_SLACK_APP_TOKEN',
         apiUrl: this.slack.url,
         alertChannel: ALERT_CHANNEL,
+        socket: { reconnectBaseMs: 200, reconnectMaxMs: 2000, ...this.options.socket },
       },
-      http: { host: '127.0.0.1', port: 0, workerPort: 0 },
+      http: { host: '127.0.0.1', port: 0, workerPort: 0, feedsWorkerPort: 0 },
       redis: { ...(this.options.redis ?? { url: REDIS_URL }), prefix: this.prefix },
       mysql: { host: MYSQL.host, port: MYSQL.port, user: MYSQL.user, database: this.database.name },
       access: DEFAULT_ACCESS,
@@ -196,14 +214,18 @@ export class E2eStack {
     return this;
   }
 
-  /** Starts a worker process; resolves once it reports ready. */
-  async startWorker(): Promise<ChildProcess> {
+  /** Starts a worker process (every role in it, unless `args` say otherwise); resolves once it reports ready. */
+  async startWorker(args: string[] = ['--role', 'all']): Promise<ChildProcess> {
     // node itself with tsx as a loader (not the tsx CLI, which forks): a SIGKILL must hit the worker.
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/app/worker.ts')], {
-      cwd: ROOT,
-      env: this.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'src/app/worker.ts'), ...args],
+      {
+        cwd: ROOT,
+        env: this.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.workers.push(child);
     let output = '';
     await new Promise<void>((resolve, reject) => {
@@ -243,7 +265,10 @@ export class E2eStack {
     await exited;
   }
 
-  /** POSTs a signed request as Slack would; `timestamp` overrides the signing time. */
+  /**
+   * POSTs a signed request to the HTTP receiver as Slack would (whatever the transport: with
+   * Socket Mode there is none, and this finds out); `timestamp` overrides the signing time.
+   */
   async post(
     body: string,
     options: { secret?: string; timestamp?: number } = {},
@@ -257,13 +282,19 @@ export class E2eStack {
     const res = await fetch(`${this.botUrl}/slack/events`, { method: 'POST', headers, body });
     const text = await res.text();
     const ms = performance.now() - started;
-    let parsed: SlackResponse['body'] = text;
-    try {
-      parsed = JSON.parse(text) as SlackResponse['body'];
-    } catch {
-      // not JSON: keep the text
-    }
-    return { status: res.status, body: parsed, ms };
+    this.answerMs.push(ms);
+    return { status: res.status, body: parseAnswer(text), ms };
+  }
+
+  /**
+   * Sends a request in Slack's format the way the stack's transport does: a signed POST, or an
+   * envelope over Socket Mode answered by its ack (`options` play what Slack does to envelopes).
+   */
+  async deliver(body: string, options: DeliverOptions = {}): Promise<SlackResponse> {
+    if (this.transport === 'http') return this.post(body);
+    const answer = await socketModeDelivery(this.slack.socket, options)(body);
+    this.answerMs.push(answer.ms);
+    return { status: answer.status, body: parseAnswer(answer.text), ms: answer.ms };
   }
 
   slashBody(text: string, extra: Partial<SlashCommandRequest> = {}): string {
@@ -278,7 +309,7 @@ export class E2eStack {
   }
 
   slash(text: string, extra: Partial<SlashCommandRequest> = {}): Promise<SlackResponse> {
-    return this.post(this.slashBody(text, extra));
+    return this.deliver(this.slashBody(text, extra));
   }
 
   clickBody(
@@ -298,8 +329,8 @@ export class E2eStack {
   }
 
   /**
-   * Clicks a button as `user` (a signed block_actions payload) and resolves with what the bot
-   * answered through the click's response_url.
+   * Clicks a button as `user` (a block_actions payload, by the stack's transport) and resolves
+   * with what the bot answered through the click's response_url.
    */
   async click(
     actionId: string,
@@ -316,7 +347,7 @@ export class E2eStack {
       responseUrl: this.slack.responseUrl(responseId),
       messageTs,
     });
-    const res = await this.post(body);
+    const res = await this.deliver(body);
     if (res.status !== 200) throw new Error(`click answered HTTP ${res.status}`);
     const call = await waitFor(
       () =>
@@ -408,6 +439,15 @@ export class E2eStack {
     await this.sandbox?.dispose();
     await deleteRedisPrefix(this.redis, this.prefix);
     this.redis.disconnect();
+  }
+}
+
+/** An answer's body: its JSON, or the text itself. */
+function parseAnswer(text: string): SlackResponse['body'] {
+  try {
+    return JSON.parse(text) as SlackResponse['body'];
+  } catch {
+    return text;
   }
 }
 

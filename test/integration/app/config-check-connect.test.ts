@@ -145,6 +145,24 @@ it('opens every configured connection and says ok, one line each', async () => {
   ).toEqual([]);
 });
 
+it('checks the app-level token too in Socket Mode', async () => {
+  const file = configFile({
+    slack: {
+      mode: 'socket',
+      botTokenEnv: 'BOT_TOKEN',
+      appTokenEnv: 'APP_TOKEN',
+      apiUrl: slack.url,
+    },
+  });
+  expect(await connect(file, { ...baseEnv, APP_TOKEN: 'xapp-connect-check-0000' })).toBe(0);
+  expect(lineOf('slack')).toMatch(
+    /^ok +slack +auth\.test: .*; the app-level token opens Socket Mode connections \(apps\.connections\.open\)$/,
+  );
+  slack.script('apps.connections.open', [{ error: 'invalid_auth' }]);
+  expect(await connect(file, { ...baseEnv, APP_TOKEN: 'xapp-connect-check-0000' })).toBe(1);
+  expect(lineOf('slack')).toMatch(/^FAIL +slack .*invalid_auth/);
+});
+
 it('names what fails and why, exit code 1', async () => {
   const closed = await closedPort();
   const missingDb = uniqueName('nodb');
@@ -157,10 +175,10 @@ it('names what fails and why, exit code 1', async () => {
   expect(
     await connect(file, { ...baseEnv, DB_PW: 'wrong-password', REPLICA_PW: 'wrong-too' }),
   ).toBe(1);
-  expect(lineOf('redis')).toMatch(/^FAIL +redis +.*(ECONNREFUSED|no answer within)/);
-  expect(lineOf('slack')).toMatch(/^FAIL +slack +.*invalid_auth/);
+  expect(lineOf('redis')).toMatch(/^FAIL +redis .*(ECONNREFUSED|no answer within)/);
+  expect(lineOf('slack')).toMatch(/^FAIL +slack .*invalid_auth/);
   expect(lineOf('aws')).toMatch(
-    /^warn +aws +.*credentials accepted, but EC2 DescribeInstances \(DryRun\) denied \(bin\/opsdeck aws check lists what is missing\)$/,
+    /^warn +aws .*credentials accepted, but EC2 DescribeInstances \(DryRun\) denied \(bin\/opsdeck aws check lists what is missing\)$/,
   );
   expect(lineOf('mysql')).toContain(
     `database ${missingDb} does not exist (or root@localhost has no privilege on it): the bot creates it at its first start if the account may, else an administrator runs: CREATE DATABASE IF NOT EXISTS \`${missingDb}\``,

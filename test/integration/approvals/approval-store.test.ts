@@ -1,6 +1,7 @@
 import type IORedis from 'ioredis';
 import {
   ApprovalStore,
+  deriveApprovalId,
   newApprovalId,
   type ApprovalRecord,
 } from '../../../src/approvals/approval-store';
@@ -236,5 +237,28 @@ describe('ApprovalStore', () => {
     await expect(store.create({ ...record, id: 'apv_nothex', ttlMs: TTL })).rejects.toThrow(
       'approval id must match',
     );
+  });
+
+  it('creates a derived id once: the same request finds its approval, decided or not', async () => {
+    const id = deriveApprovalId('T0:trigger-redelivered');
+    expect(id).toMatch(/^apv_[0-9a-f]{24}$/);
+    expect(deriveApprovalId('T0:trigger-redelivered')).toBe(id);
+    expect(deriveApprovalId('T0:trigger-other')).not.toBe(id);
+    const input = {
+      id,
+      request: { command: 'ops ping', userId: 'UREQ', channelId: 'C1' },
+      requirement: { group: 'platform', distinct: true },
+      plan: { summary: 'ping', steps: [] },
+      ttlMs: TTL,
+      now: T0,
+    };
+    const first = await store.createOnce(input);
+    expect(first).toMatchObject({ created: true, record: { id, status: 'pending' } });
+    await store.decide(id, { approverId: 'UAPP', decision: 'approve', now: T0 + 1 }, allow);
+    const again = await store.createOnce({ ...input, plan: { summary: 'other', steps: [] } });
+    expect(again).toMatchObject({
+      created: false,
+      record: { id, status: 'approved', decidedBy: 'UAPP', plan: { summary: 'ping' } },
+    });
   });
 });

@@ -54,7 +54,8 @@ describe('DeployLocks', () => {
       locks.acquireForDeployOrThrow('shop', 'production', { jobId: 'j2', actor: bob }),
     ).rejects.toMatchObject({
       code: ErrorCode.DeployLocked,
-      message: `shop/production is locked by alice since <!date^1763740800^{date_short_pretty} {time_secs}|2025-11-21T16:00:00Z>: a deploy (job j1), "deploy running"`,
+      // An error is text: its times in UTC (Slack shows the lock itself with date tokens).
+      message: `shop/production is locked by alice since 2025-11-21T16:00:00Z: a deploy (job j1), "deploy running"`,
     });
     // Other app+env pairs are independent.
     expect(
@@ -117,7 +118,7 @@ describe('DeployLocks', () => {
     });
     expect(refused.acquired).toBe(false);
     if (!refused.acquired)
-      expect(describeLock(refused.heldBy)).toBe(
+      expect(describeLock(refused.heldBy).text).toBe(
         'shop/production is locked by bob since <!date^1763740800^{date_short_pretty} {time_secs}|2025-11-21T16:00:00Z>, until <!date^1763740800^{date_short_pretty} {time_secs}|2025-11-21T16:00:00Z>: a manual lock, "db migration in progress"',
       );
     const ttl = await redis.pttl(`${prefix}:deploy:lock:shop:production`);

@@ -3,6 +3,7 @@ import type IORedis from 'ioredis';
 import type { FeedIncident } from '../../../src/feeds/feed-incident';
 import { FeedStateStore } from '../../../src/feeds/feed-state-store';
 import type { ResolvedFeed } from '../../../src/config/feeds';
+import { FeedParseThread } from '../../../src/feeds/parse-thread';
 import { pollFeed, type PollDeps } from '../../../src/feeds/poll-feed';
 import { relayIncidents } from '../../../src/feeds/relay-incidents';
 import { RelayStore } from '../../../src/feeds/relay-store';
@@ -60,6 +61,9 @@ describe('polling and relaying a status feed (real Redis, local HTTP, fake Slack
   const connections: IORedis[] = [];
   /** Everything any process queued for Slack, in order. */
   const enqueued: { thread: string; message: OutboxMessage }[] = [];
+  /** Documents are parsed as a worker parses them: on the feed parse thread. */
+  const parser = new FeedParseThread({ budgetMs: 30_000, maxMemoryMb: 256 });
+  afterAll(() => parser.close());
 
   function feed(overrides: Partial<ResolvedFeed> = {}): ResolvedFeed {
     return {
@@ -91,9 +95,11 @@ describe('polling and relaying a status feed (real Redis, local HTTP, fake Slack
       deps: {
         states: new FeedStateStore(redis, prefix),
         relay: new RelayStore(redis, prefix),
+        parser,
         sink,
         settings: {
           timeoutMs: 2000,
+          parseTimeoutMs: 30_000,
           maxBytes: 1024 * 1024,
           backoffMaxSeconds: 3600,
           reportAfterFailures: 2,
@@ -371,7 +377,7 @@ describe('polling and relaying a status feed (real Redis, local HTTP, fake Slack
     const titles = (name: string) =>
       enqueued
         .filter((e) => e.thread.startsWith(`feed:${name}:`) && e.message.kind === 'root')
-        .map((e) => /incident: \*(.+)\*\n/.exec(e.message.text)![1]);
+        .map((e) => /incident: \*(.+)\*\n/.exec(e.message.text.text)![1]);
     expect(titles('by-component')).toEqual(['Delays in Pages builds', 'Git operations failing']);
     expect(titles('by-impact')).toEqual(['Git operations failing']);
     expect(titles('everything')).toEqual([
@@ -390,7 +396,7 @@ describe('polling and relaying a status feed (real Redis, local HTTP, fake Slack
     clock += 60_000;
     await pollFeed(feed({ firstPoll: 'none' }), deps);
     expect(enqueued.map((e) => e.message.kind)).toEqual(['root', 'reply']);
-    expect(enqueued[1]!.message.text).toContain('*Identified*');
+    expect(enqueued[1]!.message.text.text).toContain('*Identified*');
   });
 
   it('relays scheduled maintenances, clearly marked; finished ones stay history', async () => {
@@ -431,7 +437,9 @@ describe('polling and relaying a status feed (real Redis, local HTTP, fake Slack
     await pollFeed(aws, deps);
     await pollFeed(atom, deps);
     expect(
-      enqueued.filter((e) => e.message.kind === 'root').map((e) => e.message.text.split('\n')[0]),
+      enqueued
+        .filter((e) => e.message.kind === 'root')
+        .map((e) => e.message.text.text.split('\n')[0]),
     ).toEqual([
       ':large_blue_circle: *AWS EC2* incident: *Informational message: Elevated launch latency &amp; delayed instance status checks*',
       ':large_blue_circle: *AWS EC2* incident: *Informational message: Increased API Error Rates*',
@@ -445,7 +453,7 @@ describe('polling and relaying a status feed (real Redis, local HTTP, fake Slack
     clock += 60_000;
     enqueued.length = 0;
     expect(await pollFeed(atom, deps)).toBe('changed');
-    expect(enqueued.map((e) => [e.message.kind, e.message.text.split('\n')[0]])).toEqual([
+    expect(enqueued.map((e) => [e.message.kind, e.message.text.text.split('\n')[0]])).toEqual([
       ['root', ':white_check_mark: *GitHub* incident (resolved): *Short blip*'],
       ['reply', expect.stringMatching(/\*Resolved\* — Fixed\.$/)],
     ]);

@@ -31,6 +31,7 @@ import {
   deleteRedisPrefix,
   uniqueName,
 } from '../../helpers/services';
+import { md } from '../../../src/slack/mrkdwn';
 
 /**
  * The front door with a command registry made here: a command with targets (`/db restore
@@ -57,10 +58,12 @@ const db = defineCommand({
         kind: 'runbook',
         runbook: 'restore-table',
         input: { database: input.database },
-        summary: `restore ${input.database}`,
+        summary: md`restore ${input.database}`,
         steps: [
-          { text: 'restore a copy' },
-          { text: `swap it into ${input.database}`, irreversible: true },
+          {
+            text: md`restore a copy`,
+          },
+          { text: md`swap it into ${input.database}`, irreversible: true },
         ],
       }),
     }),
@@ -76,7 +79,7 @@ const db = defineCommand({
         summary: `kill ${input.database}`,
         run: () => {
           killed.push(input.database);
-          return Promise.resolve(reply('killed'));
+          return Promise.resolve(reply(md`killed`));
         },
       }),
     }),
@@ -239,6 +242,21 @@ describe('target-level access rules', () => {
     });
   });
 
+  it('finds the approval of a request delivered again (same trigger) and posts nothing new', async () => {
+    const request = slash('restore payments');
+    const first = await handleSlashCommand(deps, request);
+    const approvalId = /`(apv_[0-9a-f]{24})`/.exec(first.text)![1]!;
+    const postedBefore = posted.length;
+    const again = await handleSlashCommand(deps, { ...request });
+    expect(again.text).toBe(
+      `:information_source: This request was already received: approval \`${approvalId}\` (pending, posted in C0ALERTS); nothing new was posted.`,
+    );
+    expect(posted.length).toBe(postedBefore);
+    // Another request (another trigger) is another approval.
+    const other = await handleSlashCommand(deps, slash('restore payments'));
+    expect(other.text).not.toContain(approvalId);
+  });
+
   it('refuses an action that an approval rule covers: it could not wait, so it must not run', async () => {
     const answer = await handleSlashCommand(deps, slash('kill billing'));
     expect(answer.text).toContain('`db kill` acts at once and cannot wait for one');
@@ -285,7 +303,7 @@ describe('with an audit store that accepts connections and never answers', () =>
       decision: 'approve',
       user: { id: PLATFORM, name: 'plat' },
     });
-    expect(answer).toMatch(/^:lock: Nothing was decided: The audit trail cannot be written/);
+    expect(answer.text).toMatch(/^:lock: Nothing was decided: The audit trail cannot be written/);
     expect((await deps.approvals.get(approvalId))!.status).toBe('pending');
   });
 });

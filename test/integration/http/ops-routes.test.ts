@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import express from 'express';
-import { createOpsRouter } from '../../../src/http/ops-routes';
+import { NotReady, createOpsRouter } from '../../../src/http/ops-routes';
 import { registerQueueGauges } from '../../../src/queue/queue-gauges';
 import { connectRedis, deleteRedisPrefix, uniqueName } from '../../helpers/services';
 
@@ -13,6 +13,7 @@ describe('operator endpoints', () => {
   let server: Server;
   let base: string;
   let mysqlHealthy = true;
+  let slackCheck: () => Promise<unknown> = () => new Promise(() => undefined); // never answers
 
   beforeAll(async () => {
     registerQueueGauges([queue]);
@@ -25,7 +26,7 @@ describe('operator endpoints', () => {
           mysql: async () => {
             if (!mysqlHealthy) throw new Error('connect ECONNREFUSED 127.0.0.1:3307');
           },
-          slack: () => new Promise(() => undefined), // never answers
+          slack: () => slackCheck(),
         },
         checkTimeoutMs: 200,
         dashboard: { queues: [queue], user: 'ops', password: 'correct horse battery' },
@@ -56,6 +57,18 @@ describe('operator endpoints', () => {
       checks: Record<string, string>;
     };
     expect(body.checks.mysql).toBe('error: connect ECONNREFUSED 127.0.0.1:3307');
+  });
+
+  it('/healthz shows a dependency on its way back by its state, not as an error, still 503', async () => {
+    slackCheck = () => Promise.reject(new NotReady('reconnecting since 12:00:00Z'));
+    try {
+      const res = await fetch(`${base}/healthz`);
+      expect(res.status).toBe(503);
+      const body = (await res.json()) as { checks: Record<string, string> };
+      expect(body.checks.slack).toBe('reconnecting since 12:00:00Z');
+    } finally {
+      slackCheck = () => new Promise(() => undefined);
+    }
   });
 
   it('/metrics serves Prometheus text with job counts by queue and state', async () => {

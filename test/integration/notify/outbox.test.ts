@@ -14,6 +14,8 @@ import {
   startFakeSlackApi,
 } from '../../../devkit/slack/fake-slack-api';
 import { connectRedis, deleteRedisPrefix, uniqueName } from '../../helpers/services';
+import { section } from '../../../src/slack/blocks';
+import { md } from '../../../src/slack/mrkdwn';
 
 const CHANNEL = 'C0ALERT';
 const config: OpsdeckConfig['notify'] = {
@@ -111,12 +113,18 @@ describe('notify outbox to Slack', () => {
     await outbox.enqueue('job-1', {
       kind: 'root',
       channel: '#devops_alert',
-      text: 'restore-table: running',
+      text: md`restore-table: running`,
     });
     for (let i = 1; i <= 5; i += 1)
-      await outbox.enqueue('job-1', { kind: 'reply', text: `step ${i}` });
-    await outbox.enqueue('job-1', { kind: 'reply', text: 'token=hunter22 xoxb-1234567890-abcdef' });
-    await outbox.enqueue('job-1', { kind: 'update-root', text: 'restore-table: succeeded' });
+      await outbox.enqueue('job-1', { kind: 'reply', text: md`step ${i}` });
+    await outbox.enqueue('job-1', {
+      kind: 'reply',
+      text: md`token=hunter22 xoxb-1234567890-abcdef`,
+    });
+    await outbox.enqueue('job-1', {
+      kind: 'update-root',
+      text: md`restore-table: succeeded`,
+    });
 
     await waitFor('the final update', () => slack.calls.some((c) => c.method === 'chat.update'));
     const { root } = thread('restore-table: succeeded');
@@ -139,12 +147,25 @@ describe('notify outbox to Slack', () => {
       { length: 30 },
       (_, i) => `line ${String(i).padStart(2, '0')} ${'.'.repeat(40)}`,
     );
-    const blocks = [{ type: 'section' as const, text: { type: 'mrkdwn' as const, text: 'table' } }];
-    await outbox.enqueue('job-1', { kind: 'root', channel: CHANNEL, text: 'root' });
-    for (const text of texts.slice(0, 20)) await outbox.enqueue('job-1', { kind: 'reply', text });
-    await outbox.enqueue('job-1', { kind: 'reply', text: 'table', blocks });
-    for (const text of texts.slice(20)) await outbox.enqueue('job-1', { kind: 'reply', text });
-    await outbox.enqueue('job-1', { kind: 'update-root', text: 'root: done' });
+    const blocks = [section(md`table`)];
+    await outbox.enqueue('job-1', {
+      kind: 'root',
+      channel: CHANNEL,
+      text: md`root`,
+    });
+    for (const text of texts.slice(0, 20))
+      await outbox.enqueue('job-1', { kind: 'reply', text: md`${text}` });
+    await outbox.enqueue('job-1', {
+      kind: 'reply',
+      text: md`table`,
+      blocks,
+    });
+    for (const text of texts.slice(20))
+      await outbox.enqueue('job-1', { kind: 'reply', text: md`${text}` });
+    await outbox.enqueue('job-1', {
+      kind: 'update-root',
+      text: md`root: done`,
+    });
     // 48 characters a line: ten lines and their nine newlines fit in 500, eleven do not.
     startWorker({ maxTextLength: 500 });
 
@@ -165,7 +186,11 @@ describe('notify outbox to Slack', () => {
   it('waits exactly Retry-After after a 429', async () => {
     startWorker();
     slack.script('chat.postMessage', [{ status: 429, retryAfter: 1 }]);
-    await outbox.enqueue('job-1', { kind: 'root', channel: CHANNEL, text: 'root' });
+    await outbox.enqueue('job-1', {
+      kind: 'root',
+      channel: CHANNEL,
+      text: md`root`,
+    });
 
     await waitFor('the root', () => slack.messages().length === 1);
     const [limited, retried] = slack.calls;
@@ -186,10 +211,17 @@ describe('notify outbox to Slack', () => {
     slack.script('chat.postMessage', [{ status: 429, retryAfter: 1 }]);
     slack.failUntil(Date.now() + 2000, { status: 500 });
 
-    await outbox.enqueue('job-1', { kind: 'root', channel: CHANNEL, text: 'root' });
+    await outbox.enqueue('job-1', {
+      kind: 'root',
+      channel: CHANNEL,
+      text: md`root`,
+    });
     const texts = Array.from({ length: 12 }, (_, i) => `line ${i}`);
-    for (const text of texts) await outbox.enqueue('job-1', { kind: 'reply', text });
-    await outbox.enqueue('job-1', { kind: 'update-root', text: 'root: done' });
+    for (const text of texts) await outbox.enqueue('job-1', { kind: 'reply', text: md`${text}` });
+    await outbox.enqueue('job-1', {
+      kind: 'update-root',
+      text: md`root: done`,
+    });
 
     await waitFor('the final update', () => sentTexts().includes('root: done'));
     expect(lines('root: done')).toEqual(texts);
@@ -207,7 +239,11 @@ describe('notify outbox to Slack', () => {
   it('retries a call that timed out', async () => {
     startWorker({ requestTimeoutMs: 300 });
     slack.script('chat.postMessage', [{ delayMs: 800, status: 500 }]);
-    await outbox.enqueue('job-1', { kind: 'root', channel: CHANNEL, text: 'root' });
+    await outbox.enqueue('job-1', {
+      kind: 'root',
+      channel: CHANNEL,
+      text: md`root`,
+    });
 
     await waitFor('the root', () => slack.messages().length === 1);
     const [slow, retried] = slack.calls;
@@ -221,9 +257,9 @@ describe('notify outbox to Slack', () => {
     slack.failUntil(Date.now() + 1000, { status: 503 });
     const keys = ['job-a', 'job-b'];
     for (const key of keys)
-      await outbox.enqueue(key, { kind: 'root', channel: CHANNEL, text: `${key} root` });
+      await outbox.enqueue(key, { kind: 'root', channel: CHANNEL, text: md`${key} root` });
     for (let i = 0; i < 8; i += 1) {
-      for (const key of keys) await outbox.enqueue(key, { kind: 'reply', text: `${key} ${i}` });
+      for (const key of keys) await outbox.enqueue(key, { kind: 'reply', text: md`${key} ${i}` });
       if (i === 4) {
         // The worker may not have made its first (failing) call yet on a slow machine.
         await waitFor('the outage to end', () => {
@@ -255,10 +291,10 @@ describe('notify outbox to Slack', () => {
     const keys = ['job-a', 'job-b', 'job-c'];
     await Promise.all(
       keys.map(async (key) => {
-        await outbox.enqueue(key, { kind: 'root', channel: CHANNEL, text: `${key} root` });
+        await outbox.enqueue(key, { kind: 'root', channel: CHANNEL, text: md`${key} root` });
         for (let i = 0; i < 2; i += 1)
-          await outbox.enqueue(key, { kind: 'reply', text: `${key} ${i}` });
-        await outbox.enqueue(key, { kind: 'update-root', text: `${key} done` });
+          await outbox.enqueue(key, { kind: 'reply', text: md`${key} ${i}` });
+        await outbox.enqueue(key, { kind: 'update-root', text: md`${key} done` });
       }),
     );
     await waitFor(
@@ -281,7 +317,11 @@ describe('notify outbox to Slack', () => {
   it('sends a message pushed while the drainer was finishing (no stranded message)', async () => {
     const client = createNotifyClient('xoxb-test-token', config, slack.url);
     const other = new ThreadDrainer({ redis, prefix, client, config, logger });
-    await outbox.enqueue('job-1', { kind: 'root', channel: CHANNEL, text: 'root' });
+    await outbox.enqueue('job-1', {
+      kind: 'root',
+      channel: CHANNEL,
+      text: md`root`,
+    });
 
     // Drainer A's view of Redis: when it finds the list empty, another message is pushed and
     // its own drain runs before A releases the lock. That drain finds the lock taken and leaves.
@@ -294,7 +334,10 @@ describe('notify outbox to Slack', () => {
           const head = await target.lrange(...args);
           if (head.length === 0 && !raced) {
             raced = true;
-            await outbox.enqueue('job-1', { kind: 'reply', text: 'late' });
+            await outbox.enqueue('job-1', {
+              kind: 'reply',
+              text: md`late`,
+            });
             await other.drain('job-1');
             expect(slack.messages().map((m) => m.text)).toEqual(['root']);
           }
@@ -319,20 +362,40 @@ describe('notify outbox to Slack', () => {
     ];
 
     slack.script('chat.postMessage', [{ error: 'channel_not_found' }]);
-    await outbox.enqueue('job-lost', { kind: 'root', channel: '#nowhere', text: 'lost root' });
-    await outbox.enqueue('job-lost', { kind: 'reply', text: 'lost reply' });
-    await outbox.enqueue('job-lost', { kind: 'update-root', text: 'lost update' });
+    await outbox.enqueue('job-lost', {
+      kind: 'root',
+      channel: '#nowhere',
+      text: md`lost root`,
+    });
+    await outbox.enqueue('job-lost', {
+      kind: 'reply',
+      text: md`lost reply`,
+    });
+    await outbox.enqueue('job-lost', {
+      kind: 'update-root',
+      text: md`lost update`,
+    });
     await waitFor('the lost thread to be given up', async () => (await pending('job-lost')) === 0);
     expect(slack.messages()).toEqual([]);
     await expect(outbox.getThread('job-lost')).resolves.toBeNull();
 
-    await outbox.enqueue('job-ok', { kind: 'root', channel: CHANNEL, text: 'root' });
+    await outbox.enqueue('job-ok', {
+      kind: 'root',
+      channel: CHANNEL,
+      text: md`root`,
+    });
     await waitFor('the root', () => slack.messages().length === 1);
     slack.script('chat.postMessage', [{ error: 'invalid_blocks' }]);
-    await outbox.enqueue('job-ok', { kind: 'reply', text: 'refused' });
+    await outbox.enqueue('job-ok', {
+      kind: 'reply',
+      text: md`refused`,
+    });
     // Queued behind it, 'after' would be folded into the same (refused) message.
     await waitFor('the refusal', () => slack.calls.some((c) => c.args.text === 'refused'));
-    await outbox.enqueue('job-ok', { kind: 'reply', text: 'after' });
+    await outbox.enqueue('job-ok', {
+      kind: 'reply',
+      text: md`after`,
+    });
     await waitFor('the reply after', () => sentTexts().includes('after'));
 
     expect(thread('root').replies).toEqual(['after']);
@@ -350,9 +413,9 @@ describe('notify outbox to Slack', () => {
     await small.enqueue('job-1', {
       kind: 'root',
       channel: CHANNEL,
-      text: lines.slice(0, 20).join(''),
+      text: md`${lines.slice(0, 20).join('')}`,
     });
-    await small.enqueue('job-1', { kind: 'reply', text: lines.slice(20).join('') });
+    await small.enqueue('job-1', { kind: 'reply', text: md`${lines.slice(20).join('')}` });
     await waitFor('the thread', async () => (await pending('job-1')) === 0);
 
     const messages = slack.messages(CHANNEL);
@@ -365,8 +428,15 @@ describe('notify outbox to Slack', () => {
   it('leaves unsent messages in Redis when a worker shuts down mid-outage; the next worker sends them', async () => {
     const first = startWorker();
     slack.failUntil(Date.now() + 60_000, { status: 500 });
-    await outbox.enqueue('job-1', { kind: 'root', channel: CHANNEL, text: 'root' });
-    await outbox.enqueue('job-1', { kind: 'reply', text: 'reply' });
+    await outbox.enqueue('job-1', {
+      kind: 'root',
+      channel: CHANNEL,
+      text: md`root`,
+    });
+    await outbox.enqueue('job-1', {
+      kind: 'reply',
+      text: md`reply`,
+    });
     await waitFor('a failed attempt', () => slack.calls.length > 0);
 
     const closing = Date.now();

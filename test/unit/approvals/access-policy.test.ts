@@ -75,7 +75,7 @@ describe('authorize: the policy matrix', () => {
       askGroups: ['dba'],
       contacts: ['UDBA1', 'UDBA2'],
     });
-    expect(describeDenial(decision as Extract<typeof decision, { allowed: false }>)).toBe(
+    expect(describeDenial(decision as Extract<typeof decision, { allowed: false }>).text).toBe(
       'Refused: `restore-table` on `prod/billing` is allowed to group dba; you are in none of them. Ask <@UDBA1>, <@UDBA2> (group dba).',
     );
   });
@@ -134,7 +134,7 @@ describe('authorize: the policy matrix', () => {
     const empty = AccessConfig.parse({});
     const decision = authorize(empty, { command: 'ops ping', userId: 'U1', channelId: 'C1' });
     expect(decision).toMatchObject({ allowed: false, askGroups: [], contacts: [] });
-    expect(describeDenial(decision as Extract<typeof decision, { allowed: false }>)).toContain(
+    expect(describeDenial(decision as Extract<typeof decision, { allowed: false }>).text).toContain(
       'no admins group',
     );
   });

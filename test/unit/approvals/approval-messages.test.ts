@@ -2,37 +2,51 @@ import type { ActionsBlock, Button, KnownBlock, SectionBlock } from '@slack/type
 import {
   approvalDecidedMessage,
   approvalRequestMessage,
+  storePlan,
+  type StoredPlan,
 } from '../../../src/approvals/approval-messages';
 import type { ApprovalRecord } from '../../../src/approvals/approval-store';
 import { type ApprovalPlan } from '../../../src/runbook/approval-gate';
+import { md } from '../../../src/slack/mrkdwn';
 
 const T0 = Date.parse('2025-11-21T16:00:00Z');
 
 function record(
-  overrides: Partial<ApprovalRecord<ApprovalPlan>> = {},
-): ApprovalRecord<ApprovalPlan> {
+  overrides: Partial<Omit<ApprovalRecord<StoredPlan>, 'plan'>> & { plan?: ApprovalPlan } = {},
+): ApprovalRecord<StoredPlan> {
+  const { plan, ...rest } = overrides;
   return {
     id: 'apv_0123456789abcdef01234567',
     status: 'pending',
     request: { command: 'restore-table', target: 'billing', userId: 'UREQ', channelId: 'C1' },
     requesterName: 'alice',
     requirement: { group: 'platform', distinct: true },
-    plan: {
-      summary: 'Restore billing.invoices as of 15:00 <!channel>',
-      steps: [
-        { text: 'restore a copy of the instance' },
-        { text: 'swap invoices with the restored table', irreversible: true },
-      ],
-    },
+    plan: storePlan(
+      plan ?? {
+        // The planner renders what the user typed as text.
+        summary: md`Restore billing.invoices as of 15:00 ${'<!channel>'}`,
+        steps: [
+          {
+            text: md`restore a copy of the instance`,
+          },
+          {
+            text: md`swap invoices with the restored table`,
+            irreversible: true,
+          },
+        ],
+      },
+    ),
     createdAt: T0,
     expiresAt: T0 + 15 * 60_000,
-    ...overrides,
+    ...rest,
   };
 }
 
-const allText = (blocks: KnownBlock[]) => JSON.stringify(blocks);
-const actions = (blocks: KnownBlock[]) =>
-  blocks.find((b): b is ActionsBlock => b.type === 'actions');
+const allText = (blocks: readonly object[]) => JSON.stringify(blocks);
+const actions = (blocks: readonly object[]) =>
+  (blocks as KnownBlock[]).find((b): b is ActionsBlock => b.type === 'actions');
+const sectionsOf = (blocks: readonly object[]) =>
+  (blocks as KnownBlock[]).filter((b): b is SectionBlock => b.type === 'section');
 
 describe('approvalRequestMessage', () => {
   const message = approvalRequestMessage(record());
@@ -62,7 +76,7 @@ describe('approvalRequestMessage', () => {
   });
 
   it('shows the plan with irreversible steps marked, the target, requester and expiry', () => {
-    const plan = message.blocks.filter((b): b is SectionBlock => b.type === 'section');
+    const plan = sectionsOf(message.blocks);
     expect(plan[0]!.text!.text).toBe(
       '<@UREQ> asks to run `restore-table` on `billing`\n>Restore billing.invoices as of 15:00 &lt;!channel&gt;',
     );
@@ -72,20 +86,27 @@ describe('approvalRequestMessage', () => {
     expect(allText(message.blocks)).toContain(
       'Needs approval by someone other than the requester in *platform* · expires <!date^1763741700^{date_short_pretty} {time_secs}|2025-11-21T16:15:00Z>',
     );
-    expect(message.text).toBe('Approval needed: restore-table on billing requested by alice');
+    expect(message.text.text).toBe('Approval needed: restore-table on billing requested by alice');
   });
 
   it('shows what the planner found above the plan, escaped, when it found something', () => {
     const m = approvalRequestMessage(
       record({
         plan: {
-          summary: 'seed onprem-db1 from billing',
-          steps: [{ text: 'create a read replica' }],
-          findings: ['binlog retention NULL: raised to 168 h', 'replica <broken>: error 1236'],
+          summary: md`seed onprem-db1 from billing`,
+          steps: [
+            {
+              text: md`create a read replica`,
+            },
+          ],
+          findings: [
+            md`binlog retention NULL: raised to 168 h`,
+            md`replica ${'<broken>'}: error 1236`,
+          ],
         },
       }),
     );
-    const sections = m.blocks.filter((b): b is SectionBlock => b.type === 'section');
+    const sections = sectionsOf(m.blocks);
     expect(sections[1]!.text!.text).toBe(
       '*Preflight*\n• binlog retention NULL: raised to 168 h\n• replica &lt;broken&gt;: error 1236',
     );
@@ -97,7 +118,7 @@ describe('approvalRequestMessage', () => {
     const long = 'x'.repeat(5000);
     const m = approvalRequestMessage(
       record({
-        plan: { summary: long, steps: [{ text: long }] },
+        plan: { summary: md`${long}`, steps: [{ text: md`${long}` }] },
         request: { command: long, userId: 'U', channelId: 'C' },
       }),
     );
@@ -105,7 +126,7 @@ describe('approvalRequestMessage', () => {
     expect(approve!.confirm!.style).toBe('primary');
     expect(approve!.confirm!.title!.text.length).toBeLessThanOrEqual(100);
     expect(approve!.confirm!.text.text.length).toBeLessThanOrEqual(300);
-    for (const block of m.blocks) {
+    for (const block of m.blocks as KnownBlock[]) {
       if (block.type === 'section') expect(block.text!.text.length).toBeLessThanOrEqual(3000);
       if (block.type === 'header') expect(block.text.text.length).toBeLessThanOrEqual(150);
     }
@@ -121,7 +142,7 @@ describe('approvalDecidedMessage', () => {
     expect(allText(m.blocks)).toContain(
       ':white_check_mark: Approved by <@UAPP> at <!date^1763740860^{date_short_pretty} {time_secs}|2025-11-21T16:01:00Z>',
     );
-    expect(m.text).toBe('restore-table on billing: approved');
+    expect(m.text.text).toBe('restore-table on billing: approved');
   });
 
   it('says rejected, or expired without a decision', () => {

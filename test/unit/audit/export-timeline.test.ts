@@ -189,7 +189,7 @@ describe('renderTimeline', () => {
 
 describe('jobTimelineMrkdwn', () => {
   it('tells one job in Slack with date tokens', () => {
-    const text = jobTimelineMrkdwn(data.jobs[0]!);
+    const text = jobTimelineMrkdwn(data.jobs[0]!).text;
     expect(text).toContain('*restore-table* on `billing`: *failed* · `restore-table-0123456789`');
     expect(text).toContain(
       '• requested by <@UALICE> <!date^1763740800^{date_short_pretty} {time_secs}|2025-11-21T16:00:00Z>',

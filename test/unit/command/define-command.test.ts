@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { commandName, defineCommand, subcommand } from '../../../src/command/define-command';
+import { md } from '../../../src/slack/mrkdwn';
 
 const sub = (name: string) =>
   subcommand({
@@ -7,7 +8,7 @@ const sub = (name: string) =>
     usage: `/x ${name}`,
     summary: name,
     schema: z.object({}),
-    plan: () => ({ kind: 'reply', text: '' }),
+    plan: () => ({ kind: 'reply', text: md`` }),
   });
 
 describe('commandName', () => {

@@ -94,6 +94,13 @@ describe('parseConfig', () => {
     );
   });
 
+  it('takes Socket Mode reconnect waits, the longest no shorter than the first', () => {
+    expect(parseConfig('').slack.socket).toEqual({ reconnectBaseMs: 1000, reconnectMaxMs: 30_000 });
+    expect(() =>
+      parseConfig('slack:\n  socket: { reconnectBaseMs: 5000, reconnectMaxMs: 1000 }\n'),
+    ).toThrow('slack.socket.reconnectMaxMs: must be at least reconnectBaseMs');
+  });
+
   it('reports invalid YAML as a ConfigError', () => {
     expect(() => parseConfig('slack: [unclosed')).toThrow(ConfigError);
   });

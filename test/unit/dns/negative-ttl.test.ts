@@ -16,7 +16,7 @@ describe('negative caching TTL', () => {
   });
 
   it('warns above the limit with the exact UPSERT that fixes it', () => {
-    const warning = negativeTtlWarning(ZONE, soa(900, 86400), 60)!;
+    const warning = negativeTtlWarning(ZONE, soa(900, 86400), 60)!.text;
     expect(warning).toContain(
       'caches "does not exist" for 900 s (min of SOA TTL 900 and its last field 86400)',
     );

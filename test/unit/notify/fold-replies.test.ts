@@ -1,8 +1,8 @@
 import { nextDelivery, unfoldReplies } from '../../../src/notify/fold-replies';
-import type { OutboxEntry, OutboxMessage } from '../../../src/notify/outbox-message';
+import type { OutboxEntry, StoredMessage } from '../../../src/notify/outbox-message';
 
 let sequence = 0;
-const entry = (message: OutboxMessage): OutboxEntry => ({
+const entry = (message: StoredMessage): OutboxEntry => ({
   id: `m${(sequence += 1)}`,
   message,
   enqueuedAt: 1_700_000_000_000 + sequence,

@@ -2,6 +2,7 @@ import type { AuditEventInput } from '../../../src/audit/audit-event';
 import { AuditObserver } from '../../../src/queue/audit-observer';
 import type { RunbookEvent } from '../../../src/runbook/runbook-events';
 import { jobMeta } from '../../fixtures/job-meta';
+import { md } from '../../../src/slack/mrkdwn';
 
 const meta = jobMeta({
   jobId: 'restore-table-0123456789',
@@ -33,7 +34,14 @@ describe('AuditObserver', () => {
       { type: 'progress', step: 'copy', line: { done: 1, total: 2, percent: 50 } } as RunbookEvent,
       4,
     );
-    await send({ type: 'say', step: 'copy', text: 'hello' }, 5);
+    await send(
+      {
+        type: 'say',
+        step: 'copy',
+        text: md`hello`,
+      },
+      5,
+    );
     await send({ type: 'step-finished', step: 'copy', durationMs: 9 }, 6);
     await send({ type: 'step-failed', step: 'swap', durationMs: 3, error: 'boom', code: 'E' }, 7);
     await send({ type: 'cleanup', step: 'copy', name: 'drop copy', ok: false, error: 'gone' }, 8);

@@ -1,14 +1,15 @@
 import { JobThreadObserver, CANCEL_ACTION_ID } from '../../../src/queue/job-thread-observer';
-import type { OutboxMessage } from '../../../src/notify/outbox-message';
+import type { StoredMessage } from '../../../src/notify/outbox-message';
 import { jobMeta } from '../../fixtures/job-meta';
 
 const meta = jobMeta({ actor: { id: 'U1', name: 'alice' } });
 const at = Date.UTC(2025, 10, 21, 16, 0, 5);
 
 function observe() {
-  const sent: [string, OutboxMessage][] = [];
+  const sent: [string, StoredMessage][] = [];
   const observer = new JobThreadObserver(
-    { enqueue: async (key, message) => void sent.push([key, message]) },
+    // As the outbox stores it: rendered text, plain blocks.
+    { enqueue: async (key, message) => void sent.push([key, JSON.parse(JSON.stringify(message))]) },
     '#devops_alert',
   );
   return { sent, observer };

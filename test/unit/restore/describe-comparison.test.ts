@@ -57,7 +57,7 @@ describe('describeComparison', () => {
   });
 
   it('says there are no differences of any kind when the tables match', () => {
-    expect(describeComparison(comparison(), 'shop.orders', '2025-11-21T15:59:30Z')).toBe(
+    expect(describeComparison(comparison(), 'shop.orders', '2025-11-21T15:59:30Z').text).toBe(
       [
         'Production shop.orders compared with the restored copy as of 2025-11-21T15:59:30Z, by id:',
         '• missing from production: none',
@@ -90,7 +90,7 @@ describe('describeComparison', () => {
       'shop.order_lines',
       '2025-11-21T15:59:30Z',
     );
-    expect(text.split('\n')).toEqual([
+    expect(text.text.split('\n')).toEqual([
       'Production shop.order_lines compared with the restored copy as of 2025-11-21T15:59:30Z, by order_id, sku:',
       "• missing from production: *3* rows (deleted since) (keys (1, 'a'), (2, 'b''c'), …)",
       "• changed in production: *1* rows (updated since) (keys (5, 'x'))",
@@ -104,7 +104,7 @@ describe('describeComparison', () => {
       'shop.orders',
       '2025-11-21T15:59:30Z',
     );
-    expect(text.split('\n')[1]).toBe('• missing from production: *12* rows (deleted since)');
+    expect(text.text.split('\n')[1]).toBe('• missing from production: *12* rows (deleted since)');
   });
 
   it('escapes keys for Slack, so a key that looks like a mention or a link is shown and not acted on', () => {
@@ -119,10 +119,10 @@ describe('describeComparison', () => {
       'shop.tags',
       '2025-11-21T15:59:30Z',
     );
-    expect(text.split('\n')[1]).toBe(
+    expect(text.text.split('\n')[1]).toBe(
       "• missing from production: *3* rows (deleted since) (keys '&lt;!channel&gt;', '&lt;https://evil.example|click&gt;', 'a &amp; b')",
     );
-    expect(text).not.toMatch(/<!channel>|<https:/);
+    expect(text.text).not.toMatch(/<!channel>|<https:/);
   });
 
   it('shows binary keys as hex in the sample', () => {
@@ -131,7 +131,7 @@ describe('describeComparison', () => {
       'shop.sessions',
       '2025-11-21T15:59:30Z',
     );
-    expect(text.split('\n')[3]).toBe(
+    expect(text.text.split('\n')[3]).toBe(
       '• extra in production: *1* rows (written since) (keys 0xabcd)',
     );
   });

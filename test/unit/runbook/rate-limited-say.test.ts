@@ -1,12 +1,13 @@
 import type { StepContext } from '../../../src/runbook/define-runbook';
 import { sayAtMostEveryInterval } from '../../../src/runbook/rate-limited-say';
+import { md, type Mrkdwn } from '../../../src/slack/mrkdwn';
 
 function fakeContext(progressIntervalMs: number) {
   const said: string[] = [];
   const ctx = {
     services: { config: { runbook: { progressIntervalMs } } },
-    say: (text: string) => {
-      said.push(text);
+    say: (text: Mrkdwn) => {
+      said.push(text.text);
       return Promise.resolve();
     },
   } as unknown as StepContext<unknown>;
@@ -20,12 +21,12 @@ describe('sayAtMostEveryInterval', () => {
     jest.useFakeTimers({ now: 100_000 });
     const { ctx, said } = fakeContext(10_000);
     const say = sayAtMostEveryInterval(ctx, -Infinity);
-    await say('first');
-    await say('too soon');
+    await say(md`first`);
+    await say(md`too soon`);
     jest.setSystemTime(109_999);
-    await say('still too soon');
+    await say(md`still too soon`);
     jest.setSystemTime(110_000);
-    await say('second');
+    await say(md`second`);
     expect(said).toEqual(['first', 'second']);
   });
 
@@ -33,9 +34,9 @@ describe('sayAtMostEveryInterval', () => {
     jest.useFakeTimers({ now: 50_000 });
     const { ctx, said } = fakeContext(10_000);
     const say = sayAtMostEveryInterval(ctx, 45_000);
-    await say('too soon after the start');
+    await say(md`too soon after the start`);
     jest.setSystemTime(55_000);
-    await say('now');
+    await say(md`now`);
     expect(said).toEqual(['now']);
   });
 });

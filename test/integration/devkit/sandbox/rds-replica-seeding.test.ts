@@ -191,7 +191,7 @@ describe('sandbox read replicas as the seed of an external replica', () => {
     expect(expected.rows).toBeGreaterThan(2050);
 
     // The source rotates on, and keeps every file since: the stopped replica resumes.
-    const sequence = (file: string) => Number(/\d+$/.exec(file)![0]);
+    const sequence = (file: string) => Number(/(?<!\d)\d+$/.exec(file)![0]);
     const stoppedAt = (await readReplicaStatus(replica))!.read.file;
     await waitFor(
       async () => {
