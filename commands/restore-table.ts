@@ -137,11 +137,12 @@ async function plan(input: Parsed, ctx: CommandContext): Promise<RunbookPlan> {
         text: md`check again: the restore window of ${target.instance} (now ${describeWindow(source.window)}) and the table`,
       },
       {
-        text: md`restore a temporary instance of ${target.instance} at ${isoSeconds(input.at)}, tagged with the job (private, no deletion protection); wait until available`,
+        text:
+          ctx.config.restoreTable.securityGroupIds.length > 0
+            ? md`restore a temporary instance of ${target.instance} at ${isoSeconds(input.at)} in ${ctx.config.restoreTable.securityGroupIds.join(', ')}, tagged with the job (private, no deletion protection); wait until available`
+            : md`restore a temporary instance of ${target.instance} at ${isoSeconds(input.at)} in a security group of the job's own (nothing let in; deleted at the end), both tagged with the job (private, no deletion protection); wait until available`,
       },
-      {
-        text: md`open tcp/3306 from the workers to it (a tagged rule, revoked at the end)`,
-      },
+      { text: md`open its MySQL port from the workers (a tagged rule, revoked at the end)` },
       {
         text: md`copy ${where} from it into production as ${input.table}__restored_&lt;stamp&gt;, in parallel key ranges`,
       },

@@ -104,7 +104,7 @@ function planSteps(
         ]
       : []),
     {
-      text: md`create a temporary read replica of ${instance} (tagged with the job); wait until available; open tcp/3306 from the workers to it`,
+      text: md`create a temporary read replica of ${instance} in a security group of the job's own (both tagged with the job, deleted at the end); wait until available; open its MySQL port from the workers`,
     },
     {
       text: md`stop its replication (CALL mysql.rds_stop_replication) and read the source coordinates its data matches (Relay_Master_Log_File / Exec_Master_Log_Pos); post them and record them in the audit trail`,

@@ -11,7 +11,8 @@ import { describeError } from '../src/errors';
 import { createLogger } from '../src/log/logger';
 import { CONSOLE_CONFIG, loadDevConfig } from './dev-config';
 import { startSandbox } from './sandbox/sandbox';
-import { SEED, seedSandbox } from './sandbox/seed';
+import { CONSOLE_REPLICA_ADDRESS } from './sandbox/network/loopback-addresses';
+import { SEED, seedAdmissions, seedSandbox } from './sandbox/seed';
 import { startStandaloneServer } from './sandbox/standalone-server';
 import { ConsoleSession } from './console/console-session';
 import { startFakeSlackApi } from './slack/fake-slack-api';
@@ -23,6 +24,7 @@ import { ensureConsoleAuditKey } from './console-audit-key';
 
 /** The on-premise replica of console mode (`replicas.onprem` in config/console.yaml). */
 const CONSOLE_REPLICA = {
+  host: CONSOLE_REPLICA_ADDRESS,
   port: 3316,
   serverId: 3316,
   admin: { user: 'opsdeck', password: 'console-replica-pw' },
@@ -59,14 +61,25 @@ async function main(): Promise<void> {
   let config: OpsdeckConfig = loaded.config;
   const stops: (() => Promise<void>)[] = [];
   if (withSandbox) {
-    const sandbox = await startSandbox(loaded.sandbox);
+    const sandbox = await startSandbox(loaded.sandbox, {
+      onRefused: ({ instance, client, reason }) =>
+        logger.warn(
+          { instance, client },
+          `sandbox: refused a connection to ${instance}: ${reason}`,
+        ),
+    });
     stops.push(() => sandbox.stop());
     // The SDK wants credentials; the sandbox accepts any. Real ones are never needed here.
     process.env.AWS_ACCESS_KEY_ID ??= 'sandbox';
     process.env.AWS_SECRET_ACCESS_KEY ??= 'sandbox';
     config = { ...config, aws: { ...config.aws, endpoint: sandbox.url } };
     out(`sandbox cloud at ${sandbox.url}; seeding (first start takes a few seconds)…`);
-    const seeded = await seedSandbox(createAwsClients(config.aws), { big: false });
+    // Production's security group admits this machine, opsdeck (network.sourceAddress) and the
+    // on-premise replica, so every command works out of the box.
+    const seeded = await seedSandbox(createAwsClients(config.aws), {
+      big: false,
+      admit: seedAdmissions(config),
+    });
     out(
       `sandbox ready: production database at ${seeded.endpoint}, zone ${seeded.zone}, hosts ${seeded.hosts.join(', ')}`,
     );

@@ -3,6 +3,8 @@ import { describeInstance, endpointOf } from '../src/aws/rds-instance';
 import { TAG } from '../src/aws/resource-tags';
 import {
   closeWorkerIngress,
+  createInstanceGroup,
+  deleteInstanceGroup,
   deleteTemporaryInstance,
   openWorkerIngress,
   waitForTemporaryInstance,
@@ -44,11 +46,12 @@ import { md } from '../src/slack/mrkdwn';
 /**
  * `/restore-table`: one table back from an RDS point-in-time backup (see ../shared/runbooks.md).
  * A temporary instance is restored at the time asked for (its name recorded before the call, and
- * tagged with the job), reached through a tagged security-group rule, and the table is copied
+ * tagged with the job), in a security group of the job's own (unless the config names groups),
+ * reached through a tagged security-group rule in it, and the table is copied
  * from it into production as a new side table in checkpointed key ranges. Then it is verified and
  * compared with production, and applied per mode: `side` stops there; `merge` and `replace` ask
- * for approval again before they touch the production table. The rule and the instance are
- * removed however the job ends (the instance is kept with --keep-instance).
+ * for approval again before they touch the production table. The rule, the instance and its
+ * group are removed however the job ends (the instance and its group stay with --keep-instance).
  */
 type Ctx = StepContext<RestoreTableInput>;
 
@@ -103,12 +106,34 @@ async function check(ctx: Ctx): Promise<void> {
   );
 }
 
+async function createGroup(ctx: Ctx): Promise<void> {
+  const name = must(state(ctx).instanceName, 'the instance name');
+  const source = await describeInstance(ctx.services.aws.rds, target(ctx).instance, ctx.signal);
+  if (!source) throw refused(`RDS has no instance ${target(ctx).instance} any more`);
+  await createInstanceGroup(
+    ctx,
+    name,
+    PURPOSE,
+    source,
+    ctx.services.config.restoreTable.securityGroupIds,
+  );
+}
+
+async function removeGroup(ctx: Ctx): Promise<void> {
+  await deleteInstanceGroup(
+    ctx,
+    ctx.services.config.restoreTable,
+    ctx.input.keepInstance ? state(ctx).instanceName : undefined,
+  );
+}
+
 async function restoreInstance(ctx: Ctx): Promise<void> {
   const name = must(state(ctx).instanceName, 'the instance name');
   const source = await describeInstance(ctx.services.aws.rds, target(ctx).instance, ctx.signal);
   if (!source) throw refused(`RDS has no instance ${target(ctx).instance} any more`);
   await ctx.remember({ restoreRequested: true });
   const { restoreTable } = ctx.services.config;
+  const { jobGroupId } = state(ctx);
   const { created } = await startPointInTimeRestore(
     ctx.services.aws.rds,
     {
@@ -116,7 +141,7 @@ async function restoreInstance(ctx: Ctx): Promise<void> {
       name,
       at: new Date(ctx.input.at),
       instanceClass: restoreTable.instanceClass,
-      securityGroupIds: restoreTable.securityGroupIds,
+      securityGroupIds: jobGroupId ? [jobGroupId] : restoreTable.securityGroupIds,
       tags: {
         jobId: ctx.meta.jobId,
         purpose: PURPOSE,
@@ -441,6 +466,10 @@ export default defineRunbook({
   input: RestoreTableInput,
   steps: [
     step('check', check),
+    step('create-security-group', createGroup, {
+      cleanup: removeGroup,
+      cleanupName: 'delete-security-group',
+    }),
     step('restore-instance', restoreInstance, {
       cleanup: removeInstance,
       cleanupName: 'delete-restored-instance',

@@ -3,6 +3,8 @@ import { describeInstance } from '../src/aws/rds-instance';
 import { ownedBy, startReadReplica, temporaryInstanceName } from '../src/aws/temporary-instance';
 import {
   closeWorkerIngress,
+  createInstanceGroup,
+  deleteInstanceGroup,
   deleteTemporaryInstance,
   openWorkerIngress,
   waitForTemporaryInstance,
@@ -46,7 +48,8 @@ import { md } from '../src/slack/mrkdwn';
  * recorded; the external replica's own status is recorded before it is touched; the databases are
  * copied from the still replica (never the master: it is never locked) in parallel, verified, and
  * the replica is pointed at the master at those coordinates and watched until it has caught up.
- * The temporary replica and the workers' rule go however the job ends.
+ * The temporary replica is in a security group of the job's own, where the workers' rule goes;
+ * the replica, the rule and the group go however the job ends.
  */
 type Ctx = StepContext<SeedSlaveInput>;
 
@@ -130,6 +133,18 @@ async function raiseRetention(ctx: Ctx): Promise<void> {
   );
 }
 
+async function createGroup(ctx: Ctx): Promise<void> {
+  const name = must(state(ctx).instanceName, 'the temporary replica name');
+  const target = ctx.services.databases.target(ctx.input.source)!;
+  const source = await describeInstance(ctx.services.aws.rds, target.instance, ctx.signal);
+  if (!source) throw seedRefused(`RDS has no instance ${target.instance} any more`);
+  await createInstanceGroup(ctx, name, PURPOSE, source, []);
+}
+
+async function removeGroup(ctx: Ctx): Promise<void> {
+  await deleteInstanceGroup(ctx, limits(ctx));
+}
+
 async function createReplica(ctx: Ctx): Promise<void> {
   const name = must(state(ctx).instanceName, 'the temporary replica name');
   const target = ctx.services.databases.target(ctx.input.source)!;
@@ -142,6 +157,7 @@ async function createReplica(ctx: Ctx): Promise<void> {
       source,
       name,
       instanceClass: limits(ctx).instanceClass,
+      securityGroupIds: state(ctx).jobGroupId ? [state(ctx).jobGroupId!] : [],
       tags: {
         jobId: ctx.meta.jobId,
         purpose: PURPOSE,
@@ -479,6 +495,10 @@ export default defineRunbook({
   steps: [
     step('check', check),
     step('raise-retention', raiseRetention),
+    step('create-security-group', createGroup, {
+      cleanup: removeGroup,
+      cleanupName: 'delete-security-group',
+    }),
     step('create-replica', createReplica, {
       cleanup: removeReplica,
       cleanupName: 'delete-read-replica',

@@ -29,6 +29,12 @@ need_packages() {
   command -v redis-sentinel >/dev/null || missing+=(redis-sentinel)
   command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
   command -v mariadb >/dev/null || missing+=(mariadb-client)
+  # The sandbox cloud: read replicas start from a mariadb-backup copy of their source; the
+  # on-premise stand-in's replication leaves from its own address through a small C shim.
+  command -v mariadb-backup >/dev/null || missing+=(mariadb-backup)
+  { command -v cc >/dev/null && [ -e /usr/include/dlfcn.h ]; } || missing+=(gcc libc6-dev)
+  # A second, independent AWS client for the sandbox's tests (Debian's, not a pip one on PATH).
+  [ -x /usr/bin/aws ] || missing+=(awscli)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     local sudo=""

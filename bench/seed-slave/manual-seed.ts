@@ -68,6 +68,7 @@ export async function manualSeed(
         new CreateDBInstanceReadReplicaCommand({
           DBInstanceIdentifier: options.temporaryReplica,
           SourceDBInstanceIdentifier: inputs.sourceInstance,
+          VpcSecurityGroupIds: [inputs.operatorGroupId],
         }),
       );
       const instance = await waitUntilAvailable(rds, options.temporaryReplica, {

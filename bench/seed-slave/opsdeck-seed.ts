@@ -1,5 +1,5 @@
 import type { AuditRow } from '../../src/audit/audit-event';
-import { ALICE, E2eStack, jobIdIn } from '../../test/helpers/e2e-stack';
+import { ALICE, E2eStack, WORKER_CIDR, jobIdIn } from '../../test/helpers/e2e-stack';
 import type { PhaseTime, SeedOutcome, SeedSlaveInputs } from './seed-inputs';
 
 /**
@@ -50,7 +50,7 @@ export async function runOpsdeckSeed(
         replicationPasswordEnv: 'BENCH_REPLICATION_PASSWORD',
       },
     },
-    restoreTable: { workerCidr: '127.0.0.1/32' },
+    restoreTable: { workerCidr: WORKER_CIDR },
     // The manual procedure polls every 500 ms too.
     seedSlave: { pollSeconds: 0.5 },
     runbook: { progressIntervalMs: 5000 },

@@ -2,6 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+} from '@aws-sdk/client-ec2';
 import { CreateDBInstanceCommand, DeleteDBInstanceCommand } from '@aws-sdk/client-rds';
 import mysql, { type Connection, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { endpointOf } from '../../src/aws/rds-instance';
@@ -13,6 +17,7 @@ import {
   startStandaloneServer,
   type StandaloneServer,
 } from '../../devkit/sandbox/standalone-server';
+import { WORKER_CIDR } from '../../test/helpers/e2e-stack';
 import { startTestSandbox, type TestSandbox } from '../../test/helpers/sandbox';
 import { loadShop, shopSizes, totalRows, type ShopSizes } from '../../test/helpers/shop-data';
 import { shopWriteMix } from '../../test/helpers/shop-writes';
@@ -27,12 +32,16 @@ import type { Credentials, PhaseTime, SeedOutcome, SeedSlaveInputs } from './see
  * CHANGE MASTER, START SLAVE) and by opsdeck's /seed-slave (opsdeck-seed.ts), on the same data
  * under the same steady write load, in one run. Goal: opsdeck at least 2x faster.
  *
- * Each procedure has its own source, an RDS instance of the sandbox cloud (a real mariadbd, short
+ * Both procedures share one source, an RDS instance of the sandbox cloud (a real mariadbd, short
  * but non-zero state delays, binlogs rotated and purged every 30 s as RDS does every 5 min), and
- * seeds its own fresh standalone mariadbd (the on-premise replica). Each source gets the same shop
+ * each seeds its own fresh standalone mariadbd (the on-premise replica). The source holds the shop
  * database: BENCH_ROWS rows (default 2,000,000) in six tables with indexes, foreign keys, a view, a
  * trigger and a procedure; a write load of BENCH_WRITES_PER_SECOND (default 200) INSERTs, UPDATEs
- * and procedure calls runs on it from a few seconds before the procedure until it is caught up.
+ * and procedure calls runs on it from a few seconds before each procedure until it is caught up.
+ * Sharing is fair: a temporary read replica starts from a snapshot of the source's data (as RDS
+ * copies a storage snapshot), so the second procedure's replica does not replay the first one's
+ * write load, it only copies the few thousand rows that load added (until the sandbox built
+ * replicas by replaying the source's binlog history, each procedure needed a source of its own).
  * Each procedure runs in a process of its own, whose process tree's peak RSS is reported, with how
  * many of the machine's cores were busy while it waited for the temporary replica and after (a
  * copy that keeps them all busy can only go faster with more cores). Then the load stops, the
@@ -42,8 +51,8 @@ import type { Credentials, PhaseTime, SeedOutcome, SeedSlaveInputs } from './see
  * Fairness: the two procedures run one after the other, not at the same time. Run together on two
  * shared cores, each one's time would depend on which of the other's phases it overlapped (a
  * read-replica build against a dump), so the ratio would measure contention, not the procedures.
- * One after the other, each has the machine to itself, the same data and the same load, on a
- * source of its own (why: createSource). What the first run leaves behind is warm OS caches for
+ * One after the other, each has the machine to itself, the same data and the same load, on the
+ * same source. What the first run leaves behind is warm OS caches for
  * the second; BENCH_ORDER says who goes first (default opsdeck-first: the manual baseline gets the
  * warm caches, so the ratio errs against opsdeck). Run both orders when a result is close to the
  * goal: the ratio should not depend on it.
@@ -91,14 +100,32 @@ interface Source {
 }
 
 /**
- * A new RDS instance with the shop data and the replication user. Every procedure gets its own,
- * loaded alike: the sandbox builds a read replica by replaying the source's whole binlog history
- * (RDS copies a storage snapshot), so on a shared source the second procedure's replica would also
- * replay the first one's write load, thousands of small transactions (4 s more, measured).
+ * A security group that admits this machine (the benchmark itself, the manual procedure, the
+ * replicas, which connect from 127.0.0.1) and opsdeck's workers (WORKER_CIDR) on every port.
  */
+async function createClientsGroup(t: TestSandbox): Promise<string> {
+  const { GroupId } = await t.clients.ec2.send(
+    new CreateSecurityGroupCommand({
+      GroupName: 'bench-clients',
+      Description: 'this machine and the opsdeck workers',
+    }),
+  );
+  await t.clients.ec2.send(
+    new AuthorizeSecurityGroupIngressCommand({
+      GroupId,
+      IpPermissions: [
+        { IpProtocol: '-1', IpRanges: [{ CidrIp: '127.0.0.1/32' }, { CidrIp: WORKER_CIDR }] },
+      ],
+    }),
+  );
+  return GroupId!;
+}
+
+/** A new RDS instance, in the clients' group, with the shop data and the replication user. */
 async function createSource(
   t: TestSandbox,
   identifier: string,
+  groupId: string,
   sizes: ShopSizes,
   admin: Credentials,
   replication: Credentials,
@@ -112,6 +139,7 @@ async function createSource(
       MasterUserPassword: admin.password,
       DBName: DATABASE,
       BackupRetentionPeriod: 7,
+      VpcSecurityGroupIds: [groupId],
     }),
   );
   const instance = await waitUntilAvailable(t.clients.rds, identifier, {
@@ -133,7 +161,7 @@ async function createSource(
   return { identifier, endpoint, conn, pool };
 }
 
-/** Deletes a source once its procedure is measured, so it does no background work in the next. */
+/** Deletes the source once both procedures are measured. */
 async function deleteSource(t: TestSandbox, source: Source): Promise<void> {
   await source.conn.end();
   await source.pool.end();
@@ -169,14 +197,16 @@ async function main(): Promise<void> {
         `order ${procedures.join(', ')}`,
     );
 
+    const operatorGroupId = await createClientsGroup(t);
+    const source = await createSource(
+      t,
+      SOURCE_INSTANCE,
+      operatorGroupId,
+      sizes,
+      sourceAdmin,
+      replication,
+    );
     for (const [i, name] of procedures.entries()) {
-      const source = await createSource(
-        t,
-        `${SOURCE_INSTANCE}-${name}`,
-        sizes,
-        sourceAdmin,
-        replication,
-      );
       const replica = await startStandaloneServer({
         dataDir: join(dir, `replica-${name}`),
         serverId: 9001 + i,
@@ -202,6 +232,7 @@ async function main(): Promise<void> {
         replica: { host: replica.host, port: replica.port, admin: replicaAdmin },
         replication,
         databases: [DATABASE],
+        operatorGroupId,
       };
       console.log(
         `\n${name}: into ${replica.host}:${replica.port} (server_id ${replica.serverId})`,
@@ -219,7 +250,7 @@ async function main(): Promise<void> {
         report.result = await runProcedure({
           procedure: name,
           inputs,
-          temporaryReplica: `${source.identifier}-seed`,
+          temporaryReplica: `${source.identifier}-seed-${name}`,
         });
       } catch (error) {
         report.error = error instanceof Error ? error.message : String(error);
@@ -242,8 +273,8 @@ async function main(): Promise<void> {
         }
         report.verification = await verifyDatabases(source.pool, replicaPool, [DATABASE]);
       }
-      await deleteSource(t, source);
     }
+    await deleteSource(t, source);
   } finally {
     cpu.stop();
     await Promise.all(pools.map((pool) => pool.end()));

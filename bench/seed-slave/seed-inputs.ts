@@ -17,6 +17,11 @@ export interface SeedSlaveInputs {
   replica: { host: string; port: number; admin: Credentials };
   /** A user on the source with REPLICATION SLAVE. */
   replication: Credentials;
+  /**
+   * A security group that admits this machine (127.0.0.1): the manual procedure creates its read
+   * replica in it, as an operator would name one that lets them in.
+   */
+  operatorGroupId: string;
   databases: string[];
 }
 

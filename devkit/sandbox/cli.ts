@@ -1,9 +1,10 @@
 import { createAwsClients } from '../../src/aws/clients';
+import type { OpsdeckConfig } from '../../src/config/schema';
 import { ErrorCode, OpsdeckError, UsageError } from '../../src/errors';
 import { resetSandbox } from './reset';
 import type { SandboxConfig } from './config';
 import { startSandbox } from './sandbox';
-import { SEED, seedSandbox } from './seed';
+import { SEED, seedAdmissions, seedSandbox } from './seed';
 
 const USAGE = 'npm run sandbox -- start | reset | seed [--big]';
 
@@ -11,11 +12,19 @@ const USAGE = 'npm run sandbox -- start | reset | seed [--big]';
  * `npm run sandbox -- start|reset|seed [--big]`. Returns the exit code; `start` returns only after
  * SIGTERM/SIGINT stopped the sandbox and every mariadbd it ran.
  */
-export async function runSandboxCli(argv: string[], sandbox: SandboxConfig): Promise<number> {
+export async function runSandboxCli(
+  argv: string[],
+  sandbox: SandboxConfig,
+  /** The product config, whose opsdeck and replica addresses a seed lets into production. */
+  product?: OpsdeckConfig,
+): Promise<number> {
   const [command, ...rest] = argv;
   const url = `http://${sandbox.host}:${sandbox.port}`;
   if (command === 'start' && rest.length === 0) {
-    const running = await startSandbox(sandbox);
+    const running = await startSandbox(sandbox, {
+      onRefused: ({ instance, client, reason }) =>
+        console.error(`sandbox: refused ${client} → ${instance}: ${reason}`),
+    });
     console.log(`sandbox listening on ${running.url}`);
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       process.once('SIGTERM', () => resolve('SIGTERM'));
@@ -52,7 +61,10 @@ export async function runSandboxCli(argv: string[], sandbox: SandboxConfig): Pro
       },
       { SANDBOX_KEY: 'AKIASANDBOX', SANDBOX_SECRET: 'sandbox' },
     );
-    const summary = await seedSandbox(clients, { big: rest.includes('--big') });
+    const summary = await seedSandbox(clients, {
+      big: rest.includes('--big'),
+      ...(product && { admit: seedAdmissions(product) }),
+    });
     console.log(
       [
         `seeded: RDS instance "${SEED.instance}" at ${summary.endpoint} (user ${SEED.masterUsername}, password ${SEED.masterPassword}, database ${SEED.database})`,

@@ -7,7 +7,8 @@ import { runSandboxCli } from './cli';
  * config's `sandbox` section; `start` runs in the foreground until SIGTERM/SIGINT.
  */
 const argv = process.argv.slice(2);
-runSandboxCli(argv.length > 0 ? argv : ['start'], loadDevConfig().sandbox).then(
+const dev = loadDevConfig();
+runSandboxCli(argv.length > 0 ? argv : ['start'], dev.sandbox, dev.config).then(
   (code) => process.exit(code),
   (error: unknown) => {
     console.error(`sandbox: ${describeError(error)}`);

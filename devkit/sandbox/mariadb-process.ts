@@ -18,6 +18,10 @@ export interface MariadbdOptions {
   tmpDir: string;
   /** Appended last, so they override the small-footprint defaults (a benchmark's bigger redo log). */
   extraArgs?: string[];
+  /** Where it listens for TCP (default 127.0.0.1). */
+  bindAddress?: string;
+  /** Added to the server's environment. */
+  env?: Record<string, string>;
 }
 
 export const socketPath = (dataDir: string) => join(dataDir, 'mysqld.sock');
@@ -30,7 +34,7 @@ export function mariadbdArgs(options: MariadbdOptions): string[] {
     '--user=root',
     `--datadir=${dataDir}`,
     `--port=${options.port}`,
-    '--bind-address=127.0.0.1',
+    `--bind-address=${options.bindAddress ?? '127.0.0.1'}`,
     `--socket=${socketPath(dataDir)}`,
     `--pid-file=${join(dataDir, 'mariadbd.pid')}`,
     `--log-error=${join(dataDir, 'error.log')}`,
@@ -68,7 +72,10 @@ export class MariadbSupervisor {
 
   async start(options: MariadbdOptions): Promise<number> {
     if (this.closed) throw new Error('the sandbox is stopping; no new mariadbd is started');
-    const child = spawn(MARIADBD, mariadbdArgs(options), { stdio: 'ignore' });
+    const child = spawn(MARIADBD, mariadbdArgs(options), {
+      stdio: 'ignore',
+      ...(options.env && { env: { ...process.env, ...options.env } }),
+    });
     const pid = child.pid;
     if (pid === undefined) throw new Error(`cannot start ${MARIADBD}`);
     this.children.set(pid, child);

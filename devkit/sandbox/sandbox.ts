@@ -14,6 +14,14 @@ import { createS3Service } from './s3/s3-service';
 import { createSandboxServer } from './server';
 import { STATE_FILE, StateStore } from './state-store';
 
+/** A connection a DB instance's security groups did not admit. */
+export interface RefusedConnection {
+  at: Date;
+  instance: string;
+  client: string;
+  reason: string;
+}
+
 export interface RunningSandbox {
   /** Base URL for the SDK clients' `endpoint`. */
   url: string;
@@ -21,20 +29,36 @@ export interface RunningSandbox {
   dataDir: string;
   /** Every call recorded (IAM action, access key), and actions to deny: see access-control.ts. */
   access: SandboxAccess;
+  /** The last connections (up to 200) that security groups refused, oldest first. */
+  refusedConnections(): readonly RefusedConnection[];
   /** Stops the HTTP server and every mariadbd the sandbox runs; state stays on disk. */
   stop(): Promise<void>;
 }
 
 /**
  * Starts the sandbox cloud: loads its state, brings back the DB instances that existed, and
- * serves the RDS, EC2, Route53 and S3 APIs on one port. `port: 0` picks a free port.
+ * serves the RDS, EC2, Route53 and S3 APIs on one port. `port: 0` picks a free port. Each DB
+ * instance's endpoint admits only what its security groups allow; `onRefused` hears of the rest.
  */
-export async function startSandbox(options: Partial<SandboxConfig> = {}): Promise<RunningSandbox> {
+export async function startSandbox(
+  options: Partial<SandboxConfig> = {},
+  hooks: { onRefused?: (refused: RefusedConnection) => void } = {},
+): Promise<RunningSandbox> {
   const config = SandboxConfig.parse(options);
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
   const store = new StateStore(join(dataDir, STATE_FILE));
-  const fleet = new DbInstanceFleet(store, new MariadbSupervisor(), { ...config, dataDir });
+  const refused: RefusedConnection[] = [];
+  const fleet = new DbInstanceFleet(store, new MariadbSupervisor(), {
+    ...config,
+    dataDir,
+    onRefused: (instance, client, reason) => {
+      const entry = { at: new Date(), instance, client, reason };
+      refused.push(entry);
+      if (refused.length > 200) refused.shift();
+      hooks.onRefused?.(entry);
+    },
+  });
   await fleet.resume();
   const rds = createRdsService(store, fleet, {
     region: config.region,
@@ -60,6 +84,7 @@ export async function startSandbox(options: Partial<SandboxConfig> = {}): Promis
     url: `http://${config.host}:${port}`,
     dataDir,
     access,
+    refusedConnections: () => [...refused],
     async stop() {
       await new Promise<void>((done) => {
         server.close(() => done());

@@ -1,4 +1,5 @@
 import {
+  AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
   DescribeInstancesCommand,
   DescribeSecurityGroupsCommand,
@@ -15,8 +16,11 @@ import {
   CreateHostedZoneCommand,
   ListHostedZonesByNameCommand,
 } from '@aws-sdk/client-route-53';
+import { isIPv4 } from 'node:net';
 import mysql from 'mysql2/promise';
 import type { AwsClients } from '../../src/aws/clients';
+import type { OpsdeckConfig } from '../../src/config/schema';
+import { MACHINE_ADDRESS } from './network/loopback-addresses';
 
 /** The sandbox "production" that console mode acts on. Local only, hence a fixed password. */
 export const SEED = {
@@ -37,17 +41,28 @@ export interface SeedSummary {
   hosts: string[];
 }
 
+export interface SeedOptions {
+  /** billing.events with a million rows, for benchmarks. */
+  big: boolean;
+  /**
+   * CIDRs production's security group admits on its port, besides the app hosts (its members):
+   * whoever connects from this machine without an address of its own (127.0.0.1/32, so the seed
+   * itself can load the schema) by default; console mode adds opsdeck's and its replica's.
+   */
+  admit?: string[];
+}
+
 /**
  * Seeds a running sandbox through its own AWS API: a "production" RDS instance with a billing
- * schema and a replication account, its security group, a private zone naming it, and deploy hosts. Parts that exist are
- * left alone. `big` adds billing.events with a million rows for benchmarks.
+ * schema and a replication account, its security group (admitting the app hosts and `admit`), a
+ * private zone naming it, and deploy hosts in that group. Parts that exist are left alone.
  */
-export async function seedSandbox(
-  clients: AwsClients,
-  options: { big: boolean },
-): Promise<SeedSummary> {
+export async function seedSandbox(clients: AwsClients, options: SeedOptions): Promise<SeedSummary> {
   const groupId = await ensureSecurityGroup(clients);
   const instance = await ensureInstance(clients, groupId);
+  await ensureIngress(clients, groupId, instance.Endpoint!.Port!, [
+    ...new Set(options.admit ?? [`${MACHINE_ADDRESS}/32`]),
+  ]);
   await ensureSchema(instance, options.big);
   const vpcId = (await clients.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] })))
     .SecurityGroups![0]!.VpcId!;
@@ -78,6 +93,44 @@ async function ensureSecurityGroup(clients: AwsClients): Promise<string> {
     }),
   );
   return created.GroupId!;
+}
+
+/**
+ * Whom a seed for this config lets into production: this machine's own address, opsdeck's
+ * (`network.sourceAddress`) and the replicas' (`replicas.*.host`, where it is an IPv4 address).
+ */
+export function seedAdmissions(config: OpsdeckConfig): string[] {
+  const addresses = [
+    MACHINE_ADDRESS,
+    config.network.sourceAddress,
+    ...Object.values(config.replicas).map((replica) => replica.host),
+  ];
+  return [...new Set(addresses.filter((a): a is string => a !== undefined && isIPv4(a)))].map(
+    (address) => `${address}/32`,
+  );
+}
+
+/** tcp/port into the group from its own members (the app hosts) and from each CIDR, once. */
+async function ensureIngress(
+  clients: AwsClients,
+  groupId: string,
+  port: number,
+  cidrs: string[],
+): Promise<void> {
+  const tcp = { IpProtocol: 'tcp', FromPort: port, ToPort: port };
+  const permissions = [
+    { ...tcp, UserIdGroupPairs: [{ GroupId: groupId, Description: 'the app hosts' }] },
+    ...cidrs.map((CidrIp) => ({ ...tcp, IpRanges: [{ CidrIp }] })),
+  ];
+  for (const permission of permissions) {
+    try {
+      await clients.ec2.send(
+        new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [permission] }),
+      );
+    } catch (error) {
+      if ((error as Error).name !== 'InvalidPermission.Duplicate') throw error;
+    }
+  }
 }
 
 async function ensureInstance(clients: AwsClients, groupId: string): Promise<DBInstance> {

@@ -3,19 +3,25 @@ import { cp, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from './free-port';
 import { MariadbSupervisor, runAsRoot } from './mariadb-process';
+import { MACHINE_ADDRESS } from './network/loopback-addresses';
+import { sourceAddressEnv } from './network/source-address-shim';
 import { ensureTemplateDatadir } from './template-datadir';
 
 /**
  * A MySQL server outside the cloud, as an on-premise replica of an RDS source is: one mariadbd
  * with its own datadir, binary log on, a server_id of its own and an admin account reachable over
- * TCP, and none of the RDS procedures (mysql.rds_*) a sandbox instance has. For `/seed-slave` in
- * console mode, its tests and its benchmark.
+ * TCP, and none of the RDS procedures (mysql.rds_*) a sandbox instance has. It stands at `host`, a
+ * loopback address of its own: it listens there, and its replication connections to the sandbox
+ * leave from there, so the source's security groups see it as they would see the real server.
+ * For `/seed-slave` in console mode, its tests and its benchmark.
  */
 export interface StandaloneServerOptions {
   /** Kept across starts: a second start with the same dir serves the same data. */
   dataDir: string;
   serverId: number;
   admin: { user: string; password: string };
+  /** Its address (default 127.0.0.1, whatever connects without choosing one). */
+  host?: string;
   /** Default: a free port. */
   port?: number;
   bufferPoolSize?: string;
@@ -47,7 +53,8 @@ export async function startStandaloneServer(
     });
     await cp(template, serverDir, { recursive: true });
   }
-  const port = options.port ?? (await freePort());
+  const host = options.host ?? MACHINE_ADDRESS;
+  const port = options.port ?? (await freePort(host));
   try {
     await supervisor.start({
       dataDir: serverDir,
@@ -56,6 +63,8 @@ export async function startStandaloneServer(
       bufferPoolSize,
       binlog: true,
       tmpDir,
+      bindAddress: host,
+      ...(host !== MACHINE_ADDRESS && { env: await sourceAddressEnv(options.dataDir, host) }),
     });
     const { user, password } = options.admin;
     await runAsRoot(serverDir, "CREATE USER IF NOT EXISTS ?@'%' IDENTIFIED BY ?", [user, password]);
@@ -66,7 +75,7 @@ export async function startStandaloneServer(
     throw error;
   }
   return {
-    host: '127.0.0.1',
+    host,
     port,
     serverId: options.serverId,
     dataDir: serverDir,

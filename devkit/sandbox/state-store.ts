@@ -23,7 +23,14 @@ export interface DbInstanceRecord {
   masterUsername: string;
   dbName?: string;
   allocatedStorage: number;
+  /**
+   * The endpoint: a loopback address of the instance's own (so security groups can tell it from
+   * other clients) and the port its security-group gate listens on.
+   */
+  address: string;
   port: number;
+  /** Where its mariadbd listens (127.0.0.1): behind the gate, and for RDS-internal replication. */
+  internalPort: number;
   serverId: number;
   /** The mariadbd serving it, while one runs. */
   pid?: number;

@@ -109,6 +109,7 @@ export function createRuntime(
       secrets.databasePasswords,
       config.replicas,
       secrets.replicaPasswords,
+      config.network.sourceAddress,
     ),
     mysqlPool,
     auditStore,

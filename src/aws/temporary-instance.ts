@@ -84,11 +84,13 @@ export interface ReadReplicaRequest {
   name: string;
   tags: JobTags;
   instanceClass?: string | undefined;
+  /** Its security groups (without: the VPC's default group, as RDS documents it). */
+  securityGroupIds: readonly string[];
 }
 
 /**
- * Starts a read replica of the source unless this job's exists already. It takes the source's
- * subnet group and security groups (RDS's default for a replica in the same region).
+ * Starts a read replica of the source unless this job's exists already, in the source's subnet
+ * group (RDS's default for a replica in the same region) and the groups asked for.
  */
 export async function startReadReplica(
   rds: RDSClient,
@@ -101,6 +103,9 @@ export async function startReadReplica(
         SourceDBInstanceIdentifier: request.source.DBInstanceIdentifier,
         DBInstanceIdentifier: request.name,
         DBInstanceClass: request.instanceClass ?? request.source.DBInstanceClass,
+        ...(request.securityGroupIds.length > 0 && {
+          VpcSecurityGroupIds: [...request.securityGroupIds],
+        }),
         PubliclyAccessible: false,
         DeletionProtection: false,
         MultiAZ: false,

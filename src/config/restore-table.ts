@@ -17,7 +17,7 @@ const SECURITY_GROUP_ID = /^sg-[0-9a-f]{8,17}$/;
 
 export const RestoreTableConfig = z
   .strictObject({
-    /** Where the workers connect from: tcp/3306 is opened to the restored instance from here. */
+    /** Where the workers connect from: the restored instance's port is opened from here. */
     workerCidr: z.string().regex(CIDR, 'must be an IPv4 CIDR like 10.0.5.17/32').optional(),
     /** Or the workers' security group, as the rule's source. */
     workerSecurityGroupId: z

@@ -193,6 +193,16 @@ export const NotifyConfig = z.strictObject({
   requestTimeoutMs: positiveMs.default(10_000),
 });
 
+export const NetworkConfig = z.strictObject({
+  /**
+   * The local address this process's connections to the configured databases and replicas leave
+   * from (default: the system's choice). On a host with several addresses: the one the databases'
+   * security groups admit (see `restoreTable.workerCidr`). Console mode and the tests give opsdeck
+   * a loopback address of its own, so the sandbox's security groups can tell it from others.
+   */
+  sourceAddress: z.union([z.ipv4(), z.ipv6()]).optional(),
+});
+
 export const LogConfig = z.strictObject({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -207,6 +217,7 @@ export const OpsdeckConfig = z
     runbook: RunbookConfig.prefault({}),
     notify: NotifyConfig.prefault({}),
     log: LogConfig.prefault({}),
+    network: NetworkConfig.prefault({}),
     aws: AwsConfig.prefault({}),
     access: AccessConfig.prefault({}),
     audit: AuditConfig.prefault({}),

@@ -3,6 +3,7 @@ import type { DatabaseTarget, DatabasesConfig } from '../config/databases';
 import type { ReplicaPasswords } from '../config/secrets';
 import { ErrorCode, OpsdeckError } from '../errors';
 import type { ReplicasConfig, ReplicaTarget } from '../config/seed-slave';
+import { sourceAddressOptions } from './source-address';
 
 /** Where a MySQL server listens (an RDS instance's Endpoint). */
 export interface MysqlEndpoint {
@@ -25,7 +26,8 @@ export interface ReplicationCredentials {
  * Opens connections to the MySQL servers the config names: the RDS databases (`databases`, and
  * instances restored or replicated from them, which keep their users) and the external replicas
  * (`replicas`), each with the account the config names and its password from the environment.
- * Passwords stay in this object: never in job data, logs or arguments.
+ * Passwords stay in this object: never in job data, logs or arguments. Connections leave from
+ * `sourceAddress` when one is configured (`network.sourceAddress`).
  */
 export class DatabaseAccess {
   constructor(
@@ -33,6 +35,7 @@ export class DatabaseAccess {
     private readonly passwords: Readonly<Record<string, string>>,
     private readonly replicas: ReplicasConfig = {},
     private readonly replicaPasswords: Readonly<Record<string, ReplicaPasswords>> = {},
+    private readonly sourceAddress?: string,
   ) {}
 
   names(): string[] {
@@ -49,7 +52,7 @@ export class DatabaseAccess {
     const password = this.passwords[name];
     if (target === undefined || password === undefined)
       throw new OpsdeckError(ErrorCode.ConfigInvalid, `no database named ${name} is configured`);
-    return createPool(endpoint, target.user, password, options);
+    return createPool(endpoint, target.user, password, options, this.sourceAddress);
   }
 
   replicaNames(): string[] {
@@ -66,7 +69,7 @@ export class DatabaseAccess {
     const passwords = this.replicaPasswords[name];
     if (replica === undefined || passwords === undefined)
       throw new OpsdeckError(ErrorCode.ConfigInvalid, `no replica named ${name} is configured`);
-    return createPool(replica, replica.user, passwords.admin, options);
+    return createPool(replica, replica.user, passwords.admin, options, this.sourceAddress);
   }
 
   /** The source account replica `name` replicates with: only for its CHANGE MASTER TO. */
@@ -84,10 +87,12 @@ function createPool(
   user: string,
   password: string,
   options: PoolOptions,
+  sourceAddress: string | undefined,
 ): Pool {
   return mysql.createPool({
     host: endpoint.host,
     port: endpoint.port,
+    ...sourceAddressOptions(endpoint, sourceAddress),
     user,
     password,
     charset: 'utf8mb4',

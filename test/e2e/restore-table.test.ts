@@ -3,15 +3,28 @@ import {
   DeleteDBInstanceCommand,
   DescribeDBInstancesCommand,
 } from '@aws-sdk/client-rds';
-import { DescribeSecurityGroupRulesCommand } from '@aws-sdk/client-ec2';
+import {
+  DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
+} from '@aws-sdk/client-ec2';
 import mysql from 'mysql2/promise';
 import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
 import { TAG } from '../../src/aws/resource-tags';
 import { SEED } from '../../devkit/sandbox/seed';
 import type { FakeMessage } from '../../devkit/slack/fake-slack-api';
-import { ALERT_CHANNEL, ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
 import { undocumentedActions } from '../helpers/iam';
+import {
+  ALERT_CHANNEL,
+  ALICE,
+  E2eStack,
+  WORKER_ADDRESS,
+  WORKER_CIDR,
+  jobIdIn,
+  waitFor,
+} from '../helpers/e2e-stack';
+import { probeEndpoint } from '../helpers/gate-probe';
 import { isoSeconds } from '../../src/util/time';
+import { answerText } from '../helpers/slack-text';
 
 /**
  * `/restore-table` end to end: signed slash commands into the real Bolt receiver, the plan checked
@@ -33,7 +46,16 @@ const ACCESS = {
 const ROWS = 1200;
 /** Big enough that a worker can be killed in the middle of its copy. */
 const BIG_ROWS = 150_000;
-const LEDGERS = ['ledger_side', 'ledger_merge', 'ledger_replace', 'ledger_keep', 'ledger_wait'];
+const LEDGERS = [
+  'ledger_side',
+  'ledger_merge',
+  'ledger_replace',
+  'ledger_keep',
+  'ledger_wait',
+  'ledger_twin_a',
+];
+/** The second of two concurrent restores: long enough to still run when the first one ends. */
+const TWIN_B_ROWS = 100_000;
 
 /** The ledger as a billing table looks: varied types, a unique key, NULLs, utf8mb4, JSON, bytes. */
 const LEDGER = (name: string) => `CREATE TABLE billing.${name} (
@@ -59,7 +81,6 @@ describe('/restore-table end to end', () => {
   let stack: E2eStack;
   let prod: mysql.Connection;
   let beforeMistake: Date;
-  const text = (res: { body: unknown }) => (res.body as { text: string }).text;
   const restore = (line: string, user = ALICE) =>
     stack.slash(line, { command: '/restore-table', user });
 
@@ -99,9 +120,32 @@ describe('/restore-table end to end', () => {
   }
 
   async function queued(line: string): Promise<string> {
-    const ack = text(await restore(line));
+    const ack = answerText(await restore(line));
     expect(ack).toContain(':inbox_tray: Queued');
     return jobIdIn(ack);
+  }
+
+  /** Whether a connection from the workers' address (and from anywhere else) gets through. */
+  async function reachFromWorkers(instance: { Endpoint?: { Address?: string; Port?: number } }) {
+    const endpoint = { host: instance.Endpoint!.Address!, port: instance.Endpoint!.Port! };
+    return {
+      workers: await probeEndpoint(endpoint, { localAddress: WORKER_ADDRESS }),
+      others: await probeEndpoint(endpoint),
+    };
+  }
+
+  /** Waits until the job ended, however; its outcome and thread lines. */
+  async function ended(jobId: string) {
+    const { root } = await waitFor(
+      () => {
+        const thread = stack.thread(jobId);
+        return /succeeded|failed|cancelled/.test(thread.root?.text ?? '') ? thread : null;
+      },
+      400_000,
+      `job ${jobId} to end`,
+    );
+    const outcome = /succeeded|failed|cancelled/.exec(root!.text)![0];
+    return { outcome, lines: (await stack.finishedThread(jobId, outcome as 'failed')).lines };
   }
 
   /** Nothing of the job is left in the cloud: no instance, no rule. */
@@ -111,6 +155,16 @@ describe('/restore-table end to end', () => {
     );
     expect(left).toEqual([]);
     expect(await jobRules(jobId)).toEqual([]);
+    expect(await jobGroups(jobId)).toEqual([]);
+  }
+
+  async function jobGroups(jobId: string) {
+    const { SecurityGroups } = await stack.sandbox!.clients.ec2.send(
+      new DescribeSecurityGroupsCommand({
+        Filters: [{ Name: `tag:${TAG.jobId}`, Values: [jobId] }],
+      }),
+    );
+    return SecurityGroups ?? [];
   }
 
   beforeAll(async () => {
@@ -122,7 +176,7 @@ describe('/restore-table end to end', () => {
           nobackup: { instance: 'nobackup', user: 'admin', passwordEnv: 'E2E_DB_PASSWORD' },
         },
         restoreTable: {
-          workerCidr: '127.0.0.1/32',
+          workerCidr: WORKER_CIDR,
           pollSeconds: 0.2,
           maxWaitMinutes: 5,
           parallelism: 2,
@@ -150,6 +204,8 @@ describe('/restore-table end to end', () => {
     }
     await prod.query(LEDGER('ledger_big'));
     await prod.query(FILL('ledger_big', BIG_ROWS));
+    await prod.query(LEDGER('ledger_twin_b'));
+    await prod.query(FILL('ledger_twin_b', TWIN_B_ROWS));
     // A unique reference that a row written after the mistake takes again: merge must refuse.
     await prod.query(
       `CREATE TABLE billing.ledger_conflict (id INT PRIMARY KEY, ref VARCHAR(20) NOT NULL UNIQUE)`,
@@ -170,6 +226,7 @@ describe('/restore-table end to end', () => {
     beforeMistake = new Date(Math.floor(Date.now() / 1000) * 1000);
     await new Promise((resolve) => setTimeout(resolve, 1100));
     await prod.query(`DELETE FROM billing.ledger_big`);
+    await prod.query(`DELETE FROM billing.ledger_twin_b`);
     await prod.query(`DELETE FROM billing.ledger_fk`);
     await prod.query(`DELETE FROM billing.ledger_conflict`);
     await prod.query(`INSERT INTO billing.ledger_conflict VALUES (100, 'r3')`);
@@ -237,8 +294,8 @@ describe('/restore-table end to end', () => {
       const res = await restore(line);
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ response_type: 'ephemeral' });
-      expect(text(res)).toContain(message);
-      expect(text(res)).toContain('/restore-table <database> <schema>.<table> --at <time>');
+      expect(answerText(res)).toContain(message);
+      expect(answerText(res)).toContain('/restore-table <database> <schema>.<table> --at <time>');
       expect(await stack.runtime.opsQueue.count()).toBe(0);
       expect((await instances()).length).toBe(before);
     });
@@ -255,7 +312,7 @@ describe('/restore-table end to end', () => {
         }),
       );
       const res = await restore('nobackup billing.ledger_side --at 1m ago');
-      expect(text(res)).toContain('has automated backups off (retention 0 days)');
+      expect(answerText(res)).toContain('has automated backups off (retention 0 days)');
     });
   });
 
@@ -376,7 +433,9 @@ describe('/restore-table end to end', () => {
       60_000,
       'the wait for the instance',
     );
-    expect(text(await stack.slash(`cancel ${jobId}`))).toContain(`Cancelling job \`${jobId}\``);
+    expect(answerText(await stack.slash(`cancel ${jobId}`))).toContain(
+      `Cancelling job \`${jobId}\``,
+    );
     const { lines } = await stack.finishedThread(jobId, 'cancelled');
     expect(lines.join('\n')).toMatch(/deleted `production-restore-[0-9a-f]{10}`/);
     await expectNothingLeft(jobId);
@@ -392,7 +451,7 @@ describe('/restore-table end to end', () => {
       `billing.ledger_keep as of ${isoSeconds(beforeMistake)}: ${ROWS} rows restored`,
     );
     expect(all).toMatch(
-      /kept as asked \(--keep-instance\): `production-restore-[0-9a-f]{10}` at 127\.0\.0\.1:\d+/,
+      /kept as asked \(--keep-instance\): `production-restore-[0-9a-f]{10}` at 127\.2\.\d+\.\d+:\d+/,
     );
     const kept = (await instances()).filter((i) =>
       i.TagList?.some((t) => t.Key === TAG.jobId && t.Value === jobId),
@@ -400,6 +459,8 @@ describe('/restore-table end to end', () => {
     expect(kept).toHaveLength(1);
     expect(kept[0]!.TagList).toContainEqual({ Key: TAG.keep, Value: ALICE.id });
     expect(await jobRules(jobId)).toEqual([]);
+    // Its rule is gone: the kept instance is closed to the workers again (and to everyone else).
+    expect(await reachFromWorkers(kept[0]!)).toEqual({ workers: 'silent', others: 'silent' });
     const name = kept[0]!.DBInstanceIdentifier!;
     const reports = () =>
       stack.slack
@@ -414,6 +475,11 @@ describe('/restore-table end to end', () => {
     expect(report.text).toContain(
       `of job \`${jobId}\`, restore-table (kept as asked with --keep-instance)`,
     );
+    // Its security group stays with it, reported in the same message.
+    const [group] = await jobGroups(jobId);
+    expect(report.text).toContain(
+      `security group \`${group!.GroupId}\` (opsdeck-${name}) of job \`${jobId}\`, restore-table (kept as asked with --keep-instance)`,
+    );
     // Several sweeps later it has still been reported once.
     await new Promise((resolve) => setTimeout(resolve, 3000));
     expect(reports()).toHaveLength(1);
@@ -421,6 +487,37 @@ describe('/restore-table end to end', () => {
       new DeleteDBInstanceCommand({ DBInstanceIdentifier: name, SkipFinalSnapshot: true }),
     );
   }, 180_000);
+
+  it('two restores of the same source at once: both succeed, and neither leaves anything behind', async () => {
+    const at = isoSeconds(beforeMistake);
+    // The first, a merge, opens its network and then waits for its second approval...
+    const first = await queued(`billing billing.ledger_twin_a --at ${at} --mode merge`);
+    const approval = waitFor(() => approvalFor(first), 120_000, 'the merge approval');
+    await approval;
+    // ...while the second restores its own instance and starts copying from it.
+    const second = await queued(`billing billing.ledger_twin_b --at ${at}`);
+    await waitFor(
+      () => stack.thread(second).replies.some((r) => r.includes('*copy-table* started')),
+      120_000,
+      'the second restore to copy',
+    );
+    // The first ends (its cleanup runs) while the second still has its copy and checks to do.
+    await approveMidRun(first);
+    const [a, b] = await Promise.all([ended(first), ended(second)]);
+    // A job that did not succeed shows the end of its thread: what broke it.
+    const outcome = (job: { outcome: string; lines: string[] }) =>
+      job.outcome === 'succeeded' ? job.outcome : [job.outcome, ...job.lines.slice(-12)];
+    expect({ first: outcome(a), second: outcome(b) }).toEqual({
+      first: 'succeeded',
+      second: 'succeeded',
+    });
+    expect(a.lines.join('\n')).toContain(`merged: inserted ${ROWS - 1} rows`);
+    expect(b.lines.join('\n')).toContain(
+      `has the restored table's ${TWIN_B_ROWS} rows, same checksum`,
+    );
+    await expectNothingLeft(first);
+    await expectNothingLeft(second);
+  }, 420_000);
 
   describe('a worker killed with SIGKILL', () => {
     const doneRanges = async (jobId: string) =>
@@ -436,9 +533,23 @@ describe('/restore-table end to end', () => {
         'the wait for the restored instance',
       );
       await stack.killWorker();
+      // Available while no worker runs: nobody has opened it yet, so nobody reaches it.
+      const restored = await waitFor(
+        async () =>
+          (await instances()).find(
+            (i) =>
+              i.TagList?.some((t) => t.Key === TAG.jobId && t.Value === jobId) &&
+              i.DBInstanceStatus === 'available',
+          ),
+        60_000,
+        'the restored instance to be available',
+      );
+      expect(await reachFromWorkers(restored)).toEqual({ workers: 'silent', others: 'silent' });
       await stack.startWorker();
       const { lines } = await stack.finishedThread(jobId, 'succeeded', 120_000);
       const count = (needle: string) => lines.filter((line) => line.includes(needle)).length;
+      const port = restored.Endpoint!.Port!;
+      expect(lines.join('\n')).toContain(`opened tcp/${port} from ${WORKER_CIDR} in sg-`);
       expect(count('restoring `production-restore-')).toBe(1);
       expect(count('resumed after an interruption (run 2)')).toBe(1);
       expect(count(`has the restored table's ${ROWS} rows, same checksum`)).toBe(1);

@@ -5,6 +5,7 @@ import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import {
   AuthorizeSecurityGroupIngressCommand,
   DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
   RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
 import mysql from 'mysql2/promise';
@@ -17,9 +18,10 @@ import {
   type StandaloneServer,
 } from '../../devkit/sandbox/standalone-server';
 import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
-import { ALICE, E2eStack, waitFor } from '../helpers/e2e-stack';
 import { undocumentedActions } from '../helpers/iam';
+import { ALICE, E2eStack, WORKER_CIDR, waitFor } from '../helpers/e2e-stack';
 import { createWriteLoad, type WriteLoad } from '../helpers/write-load';
+import { answerText } from '../helpers/slack-text';
 
 /**
  * `/seed-slave` end to end: signed slash commands into the real Bolt receiver, the preflight and
@@ -45,6 +47,8 @@ const ACCESS = {
   ],
 };
 const ADMIN = { user: 'opsdeck', password: 'replica-admin-secret' };
+/** Where the on-premise replica stands: it listens there, and its replication leaves from there. */
+const REPLICA_ADDRESS = '127.4.0.2';
 const REPL = { user: SEED.replicationUser, password: SEED.replicationPassword };
 const SIZES = shopSizes(60_000);
 const WRITES_PER_SECOND = 200;
@@ -55,7 +59,6 @@ describe('/seed-slave end to end', () => {
   let replicaDir: string;
   let source: mysql.Connection;
   let replica: mysql.Connection;
-  const text = (res: { body: unknown }) => (res.body as { text: string }).text;
   const seed = (line: string) => stack.slash(line, { command: '/seed-slave', user: ALICE });
 
   async function instances() {
@@ -77,6 +80,39 @@ describe('/seed-slave end to end', () => {
       }),
     );
     expect(SecurityGroupRules ?? []).toEqual([]);
+    const { SecurityGroups } = await stack.sandbox!.clients.ec2.send(
+      new DescribeSecurityGroupsCommand({
+        Filters: [{ Name: `tag:${TAG.jobId}`, Values: [jobId] }],
+      }),
+    );
+    expect(SecurityGroups ?? []).toEqual([]);
+  }
+
+  /** The inbound rule on production's security group that admits the replica on its port. */
+  async function replicaRule() {
+    const production = (await instances()).find((i) => i.DBInstanceIdentifier === 'production')!;
+    const port = production.Endpoint!.Port!;
+    return {
+      GroupId: production.VpcSecurityGroups![0]!.VpcSecurityGroupId!,
+      port,
+      IpPermissions: [
+        {
+          IpProtocol: 'tcp',
+          FromPort: port,
+          ToPort: port,
+          IpRanges: [{ CidrIp: `${REPLICA_ADDRESS}/32` }],
+        },
+      ],
+    };
+  }
+
+  async function admitReplica(admit: boolean) {
+    const { GroupId, IpPermissions } = await replicaRule();
+    await stack.sandbox!.clients.ec2.send(
+      admit
+        ? new AuthorizeSecurityGroupIngressCommand({ GroupId, IpPermissions })
+        : new RevokeSecurityGroupIngressCommand({ GroupId, IpPermissions }),
+    );
   }
 
   /**
@@ -84,7 +120,7 @@ describe('/seed-slave end to end', () => {
    * approval message's text.
    */
   async function approvedSeed(line: string): Promise<{ jobId: string; plan: string }> {
-    const ack = text(await seed(line));
+    const ack = answerText(await seed(line));
     expect(ack).toContain('needs approval by someone other than you');
     const { approvalId, jobId, message } = await stack.pendingApproval(ack);
     await stack.click(APPROVE_ACTION_ID, approvalId, message.ts, BOB);
@@ -158,6 +194,7 @@ describe('/seed-slave end to end', () => {
       dataDir: replicaDir,
       serverId: 901,
       admin: ADMIN,
+      host: REPLICA_ADDRESS,
     });
     stack = new E2eStack(
       {
@@ -186,7 +223,7 @@ describe('/seed-slave end to end', () => {
             replicationPasswordEnv: 'E2E_REPL_PASSWORD',
           },
         },
-        restoreTable: { workerCidr: '127.0.0.1/32' },
+        restoreTable: { workerCidr: WORKER_CIDR },
         seedSlave: { pollSeconds: 0.2, maxWaitMinutes: 5, catchUpMinutes: 5, parallelism: 2 },
         runbook: { progressIntervalMs: 0 },
       },
@@ -252,8 +289,8 @@ describe('/seed-slave end to end', () => {
       const res = await seed(line);
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ response_type: 'ephemeral' });
-      expect(text(res)).toContain(message);
-      expect(text(res)).toContain('/seed-slave <rds-source> <replica>');
+      expect(answerText(res)).toContain(message);
+      expect(answerText(res)).toContain('/seed-slave <rds-source> <replica>');
       expect(await stack.runtime.opsQueue.count()).toBe(0);
       expect((await instances()).length).toBe(before);
     });
@@ -265,7 +302,7 @@ describe('/seed-slave end to end', () => {
     try {
       const res = await seed('billing onprem');
       expect(res.body).toMatchObject({ response_type: 'ephemeral' });
-      expect(text(res)).toContain(
+      expect(answerText(res)).toContain(
         `onprem has server_id ${sourceId}, the same as billing: a replica needs its own`,
       );
       expect(await stack.runtime.opsQueue.count()).toBe(0);
@@ -275,13 +312,13 @@ describe('/seed-slave end to end', () => {
   });
 
   it('status and --dry-run show the preflight and the plan, and change nothing', async () => {
-    const status = text(await seed('status onprem'));
+    const status = answerText(await seed('status onprem'));
     expect(status).toContain('not configured as a replica');
     expect(status).toMatch(/retention :warning: NULL/);
     expect(status).toMatch(
-      /:warning: no inbound rule of sg-[0-9a-f]+ admits onprem \(127\.0\.0\.1\)/,
+      /:warning: no inbound rule of sg-[0-9a-f]+ admits onprem \(127\.4\.0\.2\)/,
     );
-    const dry = text(await seed('billing onprem --dry-run'));
+    const dry = answerText(await seed('billing onprem --dry-run'));
     expect(dry).toContain('Dry run');
     expect(dry).toContain('nothing was changed or queued');
     expect(dry).toContain('binlog retention is NULL');
@@ -292,27 +329,23 @@ describe('/seed-slave end to end', () => {
     expect(dry).toContain(
       'the plan adds replicate-wild-ignore-table=mysql.rds\\_% while replication is stopped',
     );
-    // The seeded source's security group admits nobody on its port yet: the plan warns.
-    expect(dry).toMatch(
-      /:warning: no inbound rule of sg-[0-9a-f]+ admits onprem \(127\.0\.0\.1\) on tcp\/\d+: its replication could not connect to billing/,
+    // The seeded source's security group admits this machine and opsdeck, not the replica's
+    // address: the plan warns, with the command that adds the rule.
+    const { GroupId, port } = await replicaRule();
+    // (The app hosts' rule admits their security group, which cannot hold a server outside AWS.)
+    expect(dry).toContain(
+      `:warning: no inbound rule of ${GroupId} admits onprem (${REPLICA_ADDRESS}) on tcp/${port} (1 on that port admit security groups only): its replication could not connect to billing`,
     );
-    const production = (await instances()).find((i) => i.DBInstanceIdentifier === 'production')!;
-    const port = production.Endpoint!.Port!;
-    const GroupId = production.VpcSecurityGroups![0]!.VpcSecurityGroupId!;
-    const IpPermissions = [
-      { IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: [{ CidrIp: '127.0.0.0/30' }] },
-    ];
-    await stack.sandbox!.clients.ec2.send(
-      new AuthorizeSecurityGroupIngressCommand({ GroupId, IpPermissions }),
+    expect(dry).toContain(
+      `aws ec2 authorize-security-group-ingress --group-id ${GroupId} --protocol tcp --port ${port} --cidr ${REPLICA_ADDRESS}/32`,
     );
+    await admitReplica(true);
     try {
-      const admitted = `billing's security group ${GroupId} admits onprem (127.0.0.1) on tcp/${port}: rule sgr-`;
-      expect(text(await seed('billing onprem --dry-run'))).toContain(admitted);
-      expect(text(await seed('status onprem'))).toContain(admitted);
+      const admitted = `billing's security group ${GroupId} admits onprem (${REPLICA_ADDRESS}) on tcp/${port}: rule sgr-`;
+      expect(answerText(await seed('billing onprem --dry-run'))).toContain(admitted);
+      expect(answerText(await seed('status onprem'))).toContain(admitted);
     } finally {
-      await stack.sandbox!.clients.ec2.send(
-        new RevokeSecurityGroupIngressCommand({ GroupId, IpPermissions }),
-      );
+      await admitReplica(false);
     }
     expect(await stack.runtime.opsQueue.count()).toBe(0);
     const [retention] = await source.query<mysql.RowDataPacket[]>(
@@ -322,6 +355,8 @@ describe('/seed-slave end to end', () => {
   });
 
   it('seeds the replica under a steady write load: caught up, every table equal, writes never failed or stalled', async () => {
+    // As the preflight said: the replica's replication needs an inbound rule on the source.
+    await admitReplica(true);
     const load = writeLoad();
     const { jobId, plan } = await approvedSeed('billing onprem');
     // The approvers see what the preflight found and which steps cannot be undone.
@@ -352,7 +387,7 @@ describe('/seed-slave end to end', () => {
     // RDS writes its own tables on the master; the replica, which lacks them, skips them.
     await source.query("CALL mysql.rds_set_configuration('target delay', 3600)");
     await expectReplicaEqualsSource();
-    expect(text(await seed('status onprem'))).toContain(
+    expect(answerText(await seed('status onprem'))).toContain(
       'filters: replicate-wild-ignore-table=mysql.rds\\_%\n',
     );
     // The coordinates and the replica's state before the change are in the audit trail.
@@ -369,6 +404,42 @@ describe('/seed-slave end to end', () => {
     expect(recorded[1]).toMatchObject({ file: expect.stringMatching(/^binlog\.\d{6}$/) });
     expect(JSON.stringify(recorded)).not.toContain(REPL.password);
   }, 300_000);
+
+  it("replicates only while the source's security group admits it: a new connection without the rule gets no answer", async () => {
+    await admitReplica(false);
+    await replica.query('STOP SLAVE');
+    // The IO thread gives up on a silent source after slave_net_timeout (60 s by default).
+    await replica.query('SET GLOBAL slave_net_timeout = 2');
+    try {
+      await replica.query('START SLAVE');
+      await source.query("CALL mysql.rds_set_configuration('target delay', 7200)");
+      const stuck = await waitFor(
+        async () => {
+          const status = await one(replica, 'SHOW SLAVE STATUS');
+          return Number(status.Last_IO_Errno) !== 0 ? status : null;
+        },
+        30_000,
+        'the IO thread to fail to connect',
+      );
+      expect(stuck.Slave_IO_Running).not.toBe('Yes');
+      expect(String(stuck.Last_IO_Error)).toMatch(
+        /Lost connection to server at '\w+ for initial communication packet'/,
+      );
+      expect(stack.sandbox!.sandbox.refusedConnections()).toContainEqual(
+        expect.objectContaining({ instance: 'production', client: REPLICA_ADDRESS }),
+      );
+      // /seed-slave status says why: the same check as the preflight's.
+      expect(answerText(await seed('status onprem'))).toContain(
+        `:warning: no inbound rule of ${(await replicaRule()).GroupId} admits onprem (${REPLICA_ADDRESS})`,
+      );
+      await admitReplica(true);
+      await replica.query('STOP SLAVE');
+      await replica.query('START SLAVE');
+      await expectReplicaEqualsSource();
+    } finally {
+      await replica.query('SET GLOBAL slave_net_timeout = 60');
+    }
+  }, 120_000);
 
   it('rebuilds a replica broken by purged binlogs (error 1236), which status recognises', async () => {
     await replica.query('STOP SLAVE');
@@ -390,7 +461,7 @@ describe('/seed-slave end to end', () => {
       30_000,
       'error 1236',
     );
-    const status = text(await seed('status onprem'));
+    const status = answerText(await seed('status onprem'));
     expect(status).toContain('IO error 1236');
     expect(status).toContain('seed it again with `/seed-slave');
     const { jobId } = await approvedSeed('billing onprem');
@@ -408,7 +479,7 @@ describe('/seed-slave end to end', () => {
       120_000,
       'the copy to checkpoint',
     );
-    expect(text(await stack.slash(`cancel ${jobId}`, { user: BOB }))).toContain('Cancelling');
+    expect(answerText(await stack.slash(`cancel ${jobId}`, { user: BOB }))).toContain('Cancelling');
     const { lines } = await stack.finishedThread(jobId, 'cancelled', 120_000);
     expect(lines.join('\n')).toContain(
       ':warning: onprem is left stopped and partly loaded: it does not replicate.',

@@ -32,6 +32,7 @@ import { seedSandbox } from '../../devkit/sandbox/seed';
 import { startTestSandbox, type TestSandbox } from './sandbox';
 import { MYSQL, REDIS_URL, createTestDatabase, deleteRedisPrefix, uniqueName } from './services';
 import { waitFor } from './wait-for';
+import { shown } from './slack-text';
 
 export { waitFor };
 
@@ -41,6 +42,14 @@ export const APP_TOKEN = 'xapp-1-A0OPSDECK-2222222222-abcdefABCDEF0123';
 export const ALERT_CHANNEL = 'C0ALERTS';
 export const ALICE = { id: 'U0ALICE', name: 'alice' };
 export const OPS_CHANNEL = { id: 'C0OPS', name: 'ops' };
+
+/**
+ * Where the stack's bot and workers connect to databases from (`network.sourceAddress`): an
+ * address of their own, so the sandbox's security groups admit them only by a rule for it. The
+ * test process itself connects from 127.0.0.1.
+ */
+export const WORKER_ADDRESS = '127.3.0.1';
+export const WORKER_CIDR = `${WORKER_ADDRESS}/32`;
 
 /** The default policy: ALICE (group operators, also the admins) may run every /ops subcommand. */
 export const DEFAULT_ACCESS = {
@@ -145,7 +154,12 @@ export class E2eStack {
     this.database = await createTestDatabase('e2e');
     if (this.options.sandbox) {
       this.sandbox = await startTestSandbox(this.options.sandbox.config);
-      if (this.options.sandbox.seed) await seedSandbox(this.sandbox.clients, { big: false });
+      // Production admits the test process (127.0.0.1) and the stack's bot and workers.
+      if (this.options.sandbox.seed)
+        await seedSandbox(this.sandbox.clients, {
+          big: false,
+          admit: ['127.0.0.1/32', WORKER_CIDR],
+        });
       // The SDK wants credentials; the sandbox accepts any.
       Object.assign(this.env, {
         E2E_AWS_KEY_ID: 'AKIASANDBOX000000000',
@@ -175,6 +189,7 @@ export class E2eStack {
       },
       runbook: { progressIntervalMs: 0 },
       log: { level: 'info' },
+      network: { sourceAddress: WORKER_ADDRESS },
       ...(this.sandbox
         ? {
             aws: {
@@ -229,7 +244,7 @@ export class E2eStack {
     this.workers.push(child);
     let output = '';
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`worker did not start:\n${output}`)), 30_000);
+      const timer = setTimeout(() => reject(new Error(`worker did not start:\n${output}`)), 90_000);
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
         this.workerOutput += chunk.toString();
@@ -357,18 +372,22 @@ export class E2eStack {
       10_000,
       `the answer to the ${actionId} click`,
     );
-    return String(call.args.text);
+    return shown(String(call.args.text));
   }
 
   /**
-   * The job's root message and its thread replies, as Slack shows them now: one per line the job
-   * said (replies that queued up arrive folded into one message, each line with its own time).
+   * The job's root message and its thread replies, as Slack shows them now (entities decoded, as
+   * a reader sees them): one per line the job said (replies that queued up arrive folded into one message, each line with its own time).
    */
   thread(jobId: string): { root?: { ts: string; text: string }; replies: string[] } {
     const messages = this.slack.messages(ALERT_CHANNEL);
-    const root = messages.find((m) => !m.thread_ts && m.text.includes(jobId));
+    const found = messages.find((m) => !m.thread_ts && m.text.includes(jobId));
+    const root = found && { ...found, text: shown(found.text) };
     const replies = root
-      ? messages.filter((m) => m.thread_ts === root.ts).flatMap((m) => unfoldReplies(m.text))
+      ? messages
+          .filter((m) => m.thread_ts === root.ts)
+          .flatMap((m) => unfoldReplies(m.text))
+          .map(shown)
       : [];
     return { ...(root ? { root } : {}), replies };
   }

@@ -8,6 +8,11 @@ import {
   waitUntilDBInstanceAvailable,
   type DBInstance,
 } from '@aws-sdk/client-rds';
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  DescribeSecurityGroupsCommand,
+} from '@aws-sdk/client-ec2';
 import { createAwsClients, type AwsClients } from '../../src/aws/clients';
 import type { SandboxConfig } from '../../devkit/sandbox/config';
 import { startSandbox, type RunningSandbox } from '../../devkit/sandbox/sandbox';
@@ -91,9 +96,40 @@ export async function waitTestInstanceAvailable(t: TestSandbox, id: string): Pro
   );
 }
 
+/** Where a test process connects from when it binds no address of its own. */
+export const TEST_CLIENT_CIDR = '127.0.0.1/32';
+
+/**
+ * A security group `test-clients` that admits the test process (127.0.0.1) on every port, for the
+ * instances a test connects to itself: the sandbox enforces security groups, and a new instance's
+ * default group admits only its own members.
+ */
+export async function testClientsGroup(t: TestSandbox): Promise<string> {
+  const { SecurityGroups } = await t.clients.ec2.send(
+    new DescribeSecurityGroupsCommand({
+      Filters: [{ Name: 'group-name', Values: ['test-clients'] }],
+    }),
+  );
+  const existing = SecurityGroups?.[0]?.GroupId;
+  if (existing) return existing;
+  const { GroupId } = await t.clients.ec2.send(
+    new CreateSecurityGroupCommand({
+      GroupName: 'test-clients',
+      Description: 'the test process, on every port',
+    }),
+  );
+  await t.clients.ec2.send(
+    new AuthorizeSecurityGroupIngressCommand({
+      GroupId,
+      IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: TEST_CLIENT_CIDR }] }],
+    }),
+  );
+  return GroupId!;
+}
+
 /**
  * A MySQL instance with `database`, the MASTER user and backups on (so it can have read replicas
- * and be restored), once it is available.
+ * and be restored), once it is available; in the `test-clients` group, so the test reaches it.
  */
 export async function createTestInstance(
   t: TestSandbox,
@@ -109,6 +145,7 @@ export async function createTestInstance(
       MasterUserPassword: MASTER.password,
       DBName: database,
       BackupRetentionPeriod: 1,
+      VpcSecurityGroupIds: [await testClientsGroup(t)],
     }),
   );
   await waitTestInstanceAvailable(t, id);

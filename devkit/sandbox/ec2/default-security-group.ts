@@ -1,6 +1,10 @@
 import { randomId, type StateStore } from '../state-store';
+import { allTrafficOut } from './security-group-rules';
 
-/** The VPC's `default` group (where a restored DB instance lands), created on first use. */
+/**
+ * The VPC's `default` group (where a DB instance lands when no group is named), created on first
+ * use as AWS creates it with the VPC: all traffic in from its own members only, all traffic out.
+ */
 export function defaultSecurityGroupId(store: StateStore): string {
   const ec2 = store.state.ec2;
   const existing = Object.values(ec2.securityGroups).find(
@@ -15,6 +19,19 @@ export function defaultSecurityGroupId(store: StateStore): string {
     vpcId: ec2.vpcId,
     tags: [],
   };
+  const fromMembers = `sgr-${randomId()}`;
+  ec2.rules[fromMembers] = {
+    ruleId: fromMembers,
+    groupId,
+    isEgress: false,
+    ipProtocol: '-1',
+    fromPort: -1,
+    toPort: -1,
+    referencedGroupId: groupId,
+    tags: [],
+  };
+  const out = allTrafficOut(groupId);
+  ec2.rules[out.ruleId] = out;
   store.save();
   return groupId;
 }

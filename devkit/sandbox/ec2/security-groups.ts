@@ -17,6 +17,7 @@ import {
 } from '../state-store';
 import type { XmlObject } from '../xml';
 import { ec2Page, filters, matchesFilters, tagSetXml, tagsFor } from './ec2-params';
+import { allTrafficOut } from './security-group-rules';
 
 /** A rule as asked for in AuthorizeSecurityGroupIngress / RevokeSecurityGroupIngress. */
 type RuleSpec = Pick<
@@ -153,6 +154,22 @@ export function securityGroupActions(store: StateStore, region: string): QuerySe
     return findGroup({ GroupName: requiredString(pair, 'GroupName') }).groupId;
   };
 
+  /** What still uses the group: an instance in it, or another group's rule naming it. */
+  const dependentsOf = (groupId: string): string | undefined => {
+    const db = Object.values(store.state.rds.instances).find((i) =>
+      i.vpcSecurityGroupIds.includes(groupId),
+    );
+    if (db) return `DB instance ${db.identifier}`;
+    const instance = Object.values(ec2().instances).find(
+      (i) => i.state !== 'terminated' && i.securityGroupIds.includes(groupId),
+    );
+    if (instance) return `instance ${instance.instanceId}`;
+    const rule = Object.values(ec2().rules).find(
+      (r) => r.referencedGroupId === groupId && r.groupId !== groupId,
+    );
+    return rule ? `rule ${rule.ruleId} of ${rule.groupId}` : undefined;
+  };
+
   const sameRule = (rule: SecurityGroupRuleRecord, spec: RuleSpec) =>
     !rule.isEgress &&
     rule.ipProtocol === spec.ipProtocol &&
@@ -183,6 +200,8 @@ export function securityGroupActions(store: StateStore, region: string): QuerySe
         tags: tagsFor(params, 'security-group'),
       };
       ec2().securityGroups[group.groupId] = group;
+      const out = allTrafficOut(group.groupId);
+      ec2().rules[out.ruleId] = out;
       store.save();
       return {
         groupId: group.groupId,
@@ -193,6 +212,19 @@ export function securityGroupActions(store: StateStore, region: string): QuerySe
 
     DeleteSecurityGroup(params) {
       const group = findGroup(params);
+      if (group.groupName === 'default') {
+        throw new AwsError(
+          'CannotDelete',
+          `the specified group: "${group.groupId}" name: "default" cannot be deleted by a user`,
+        );
+      }
+      const dependent = dependentsOf(group.groupId);
+      if (dependent !== undefined) {
+        throw new AwsError(
+          'DependencyViolation',
+          `resource ${group.groupId} has a dependent object (${dependent})`,
+        );
+      }
       for (const rule of rulesOf(group.groupId)) delete ec2().rules[rule.ruleId];
       delete ec2().securityGroups[group.groupId];
       store.save();

@@ -1,13 +1,13 @@
 import { cp, rm } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import {
-  archiveClosedBinlogs,
-  binlogHistory,
-  replayBinlogs,
-  rotateArchiveAndPurge,
-} from '../binlog-history';
+import { join } from 'node:path';
+import { binlogHistory, replayBinlogs, rotateArchiveAndPurge } from '../binlog-history';
+import { freePort } from '../free-port';
 import { isMariadbdFor, runAsRoot, sleep, type MariadbSupervisor } from '../mariadb-process';
+import { admit } from '../network/admission';
+import { DbGate, type DbGateOptions } from '../network/db-gate';
+import { nextDbInstanceAddress } from '../network/loopback-addresses';
 import type { DbInstanceRecord, StateStore } from '../state-store';
+import { snapshotInstance } from './source-snapshot';
 import { ensureTemplateDatadir } from '../template-datadir';
 
 export interface FleetOptions {
@@ -19,6 +19,8 @@ export interface FleetOptions {
   innodbBufferPoolSize: string;
   /** How long `stop()` waits for background work once every server is stopped (default 30 s). */
   stopTasksTimeoutMs?: number;
+  /** Told about every connection a security group refused (default: nothing). */
+  onRefused?: (instance: string, client: string, reason: string) => void;
 }
 
 export const REPLICATION_USER = 'rdsrepladmin';
@@ -33,6 +35,12 @@ export class DbInstanceFleet {
   private readonly tasks = new Map<Promise<void>, string>();
   private rotateTimer: NodeJS.Timeout | undefined;
   private rotating = false;
+  /** Each serving instance's endpoint, by identifier. */
+  private readonly gates = new Map<string, DbGate>();
+  /** Addresses whose endpoint is being opened right now (concurrent creations skip them). */
+  private readonly openingAddresses = new Set<string>();
+  /** Each creation in progress (settled either way), by identifier. */
+  private readonly creations = new Map<string, Promise<void>>();
 
   constructor(
     private readonly store: StateStore,
@@ -63,6 +71,8 @@ export class DbInstanceFleet {
         await this.supervisor.stop(record.pid);
       }
       delete record.pid;
+      record.internalPort ??= await freePort(); // state written before endpoints had gates
+      if (record.status !== 'deleting') await this.reopenEndpoint(record);
     }
     this.store.save();
     for (const record of Object.values(this.records)) {
@@ -77,6 +87,8 @@ export class DbInstanceFleet {
 
   async stop(): Promise<void> {
     clearInterval(this.rotateTimer);
+    await Promise.all([...this.gates.values()].map((gate) => gate.close()));
+    this.gates.clear();
     await this.supervisor.stopAll();
     // With every server stopped, background work fails fast; one that still hangs is named and
     // left behind rather than holding up the stop (and a test's teardown) for ever.
@@ -96,8 +108,9 @@ export class DbInstanceFleet {
     this.store.save();
   }
 
-  /** Records a new `creating` instance and builds it in the background. */
-  create(record: DbInstanceRecord): void {
+  /** Records a new `creating` instance, behind its endpoint, and builds it in the background. */
+  create(record: DbInstanceRecord, endpoint: DbGate): void {
+    this.gates.set(record.identifier, endpoint);
     this.records[record.identifier] = record;
     this.store.save();
     this.provision(record);
@@ -111,26 +124,40 @@ export class DbInstanceFleet {
 
   private provision(record: DbInstanceRecord): void {
     const minimum = sleep(this.options.createDelayMs);
+    const deleting = () => record.status === 'deleting';
     const work = this.build(record).then(async () => {
       await minimum;
+      if (deleting()) return;
       if (record.backupRetentionPeriod > 0 && !record.readReplicaSourceIdentifier) {
         this.setStatus(record, 'backing-up');
         await sleep(this.options.backupDelayMs);
+        if (deleting()) return;
       }
       delete record.origin;
       this.setStatus(record, 'available');
+    });
+    // A deletion asked for meanwhile waits for this work to end before it removes anything.
+    const settled: Promise<void> = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.creations.set(record.identifier, settled);
+    void settled.then(() => {
+      if (this.creations.get(record.identifier) === settled)
+        this.creations.delete(record.identifier);
     });
     this.runOrFail(record, work, `creation of ${record.identifier}`);
   }
 
   /**
    * Background work on one instance; its failure marks the instance `failed`, unless the sandbox
-   * is stopping: then the instance keeps its status and the work is redone on the next start.
+   * is stopping (the instance keeps its status and the work is redone on the next start) or the
+   * instance is being deleted anyway.
    */
   private runOrFail(record: DbInstanceRecord, work: Promise<void>, what: string): void {
     this.track(
       work.catch((error: unknown) => {
-        if (this.supervisor.isClosed) return;
+        if (this.supervisor.isClosed || record.status === 'deleting') return;
         this.setStatus(record, 'failed');
         throw error;
       }),
@@ -142,17 +169,20 @@ export class DbInstanceFleet {
     const dataDir = this.dataDirOf(record);
     await rm(dataDir, { recursive: true, force: true });
     await rm(this.archiveDirOf(record.resourceId), { recursive: true, force: true });
+    const origin = record.origin;
+    if (origin?.kind === 'replica') {
+      await this.startReplica(record, origin.sourceIdentifier);
+      return;
+    }
     await cp(this.templateDir(), dataDir, { recursive: true });
     await this.launch(record);
-    const origin = record.origin;
     if (origin?.kind === 'new') await this.initialize(record, origin.masterPassword);
     else if (origin?.kind === 'restore') {
       const source = this.archiveDirOf(origin.sourceResourceId);
       const sourceDataDir = join(this.options.dataDir, 'instances', origin.sourceResourceId);
       const files = await binlogHistory(sourceDataDir, source);
       await replayBinlogs(files, dataDir, new Date(origin.stopAt));
-    } else if (origin?.kind === 'replica')
-      await this.startReplication(record, origin.sourceIdentifier);
+    }
   }
 
   private async initialize(record: DbInstanceRecord, masterPassword: string): Promise<void> {
@@ -169,35 +199,35 @@ export class DbInstanceFleet {
   }
 
   /**
-   * A replica starts from the source's archived history (the server itself may have purged it),
-   * then replicates from where that history ends: the start of the source's active binlog, by
-   * file and position as RDS for MySQL replicas do (GTID only where gtid_mode is on). So, as on
-   * RDS, SHOW SLAVE STATUS's Relay_Master_Log_File / Exec_Master_Log_Pos are source coordinates,
-   * and a replica stopped while its source purges the file it is at fails with IO error 1236
-   * "Could not find first log file name in binary log index file" when started again (by GTID, a
-   * MariaDB replica would find its position in a later file's GTID list and carry on).
+   * A replica starts from a snapshot of its source (a copy of its data at one binary log
+   * position, as RDS copies a storage snapshot), then replicates from that position, by file and
+   * position as RDS for MySQL replicas do (GTID only where gtid_mode is on). So, as on RDS, SHOW
+   * SLAVE STATUS's Relay_Master_Log_File / Exec_Master_Log_Pos are source coordinates, and a
+   * replica stopped while its source purges the file it is at fails with IO error 1236 "Could
+   * not find first log file name in binary log index file" when started again (by GTID, a MariaDB
+   * replica would find its position in a later file's GTID list and carry on). The source keeps
+   * its binlogs meanwhile (rotateAll skips it until the replica is available).
    */
-  private async startReplication(
-    record: DbInstanceRecord,
-    sourceIdentifier: string,
-  ): Promise<void> {
+  private async startReplica(record: DbInstanceRecord, sourceIdentifier: string): Promise<void> {
     const source = this.records[sourceIdentifier];
     if (!source) throw new Error(`source instance ${sourceIdentifier} is gone`);
-    const sourceDataDir = this.dataDirOf(source);
-    await runAsRoot(sourceDataDir, 'FLUSH BINARY LOGS');
-    await archiveClosedBinlogs(sourceDataDir, this.archiveDirOf(source.resourceId));
-    const history = await binlogHistory(sourceDataDir, this.archiveDirOf(source.resourceId));
     const dataDir = this.dataDirOf(record);
-    await replayBinlogs(history.slice(0, -1), dataDir);
-    // The source does not rotate while its replica is being built (rotateAll), so the file opened
-    // by the FLUSH above is still the active one, and the replayed history ends where it starts.
-    const active = basename(history[history.length - 1]!);
+    const at = await snapshotInstance(this.dataDirOf(source), dataDir);
+    await this.launch(record);
     // Kept in step, so that switching the replica to GTID later starts from the same place.
-    await runAsRoot(dataDir, 'SET GLOBAL gtid_slave_pos = @@gtid_binlog_pos');
+    await runAsRoot(dataDir, 'SET GLOBAL gtid_slave_pos = ?', [at.gtid]);
+    // RDS replicates inside AWS's network whatever the security groups say: the replica connects
+    // to the source's mariadbd itself, not through its endpoint's gate.
     await runAsRoot(
       dataDir,
-      "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=?, MASTER_USER=?, MASTER_PASSWORD=?, MASTER_LOG_FILE=?, MASTER_LOG_POS=4, MASTER_USE_GTID=no",
-      [source.port, REPLICATION_USER, this.store.state.replicationPassword, active],
+      "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=?, MASTER_USER=?, MASTER_PASSWORD=?, MASTER_LOG_FILE=?, MASTER_LOG_POS=?, MASTER_USE_GTID=no",
+      [
+        source.internalPort,
+        REPLICATION_USER,
+        this.store.state.replicationPassword,
+        at.file,
+        at.pos,
+      ],
     );
     await runAsRoot(dataDir, 'START SLAVE');
     await runAsRoot(dataDir, 'SET GLOBAL read_only = ON');
@@ -212,20 +242,99 @@ export class DbInstanceFleet {
     this.setStatus(record, 'available');
   }
 
+  /** Starts the instance's mariadbd, then its endpoint: the gate its security groups guard. */
   private async launch(record: DbInstanceRecord): Promise<void> {
     record.pid = await this.supervisor.start({
       dataDir: this.dataDirOf(record),
-      port: record.port,
+      port: record.internalPort,
       serverId: record.serverId,
       bufferPoolSize: this.options.innodbBufferPoolSize,
       binlog: true,
       tmpDir: this.tmpDir(),
     });
     this.store.save();
+    (await this.reopenEndpoint(record)).serve(record.internalPort);
+  }
+
+  /**
+   * Opens the endpoint of a new instance: its gate on the first DB instance address (127.2.X.Y)
+   * where `port` is free, so that every instance can listen on the port RDS gives it (3306, or its
+   * source's) as on AWS, and several sandboxes on one machine never take the same endpoint. Until
+   * the instance serves, the gate answers nothing. `create` takes it over; `close()` it otherwise.
+   */
+  async openEndpoint(identifier: string, port: number): Promise<{ address: string; gate: DbGate }> {
+    const own = Object.values(this.records).map((record) => record.address);
+    const tried: string[] = [];
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const address = nextDbInstanceAddress([...own, ...tried, ...this.openingAddresses]);
+      tried.push(address);
+      this.openingAddresses.add(address);
+      try {
+        return { address, gate: await DbGate.open(this.gateOptions(identifier, address, port)) };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      } finally {
+        this.openingAddresses.delete(address);
+      }
+    }
+    throw new Error(
+      `port ${port} is taken on ${tried.length} DB instance addresses (${tried[0]} to ${tried.at(-1)}): does a server listen on it on every address?`,
+    );
+  }
+
+  private async closeEndpoint(identifier: string): Promise<void> {
+    const gate = this.gates.get(identifier);
+    this.gates.delete(identifier);
+    await gate?.close();
+  }
+
+  /** After a restart: the endpoint at the same address, or (taken meanwhile) at a new one. */
+  private async reopenEndpoint(record: DbInstanceRecord): Promise<DbGate> {
+    const existing = this.gates.get(record.identifier);
+    if (existing) return existing;
+    try {
+      if (!record.address) throw Object.assign(new Error('no address yet'), { code: 'EADDRINUSE' });
+      const gate = await DbGate.open(
+        this.gateOptions(record.identifier, record.address, record.port),
+      );
+      this.gates.set(record.identifier, gate);
+      return gate;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      const before = record.address;
+      const { address, gate } = await this.openEndpoint(record.identifier, record.port);
+      record.address = address;
+      this.gates.set(record.identifier, gate);
+      if (before)
+        console.error(
+          `sandbox: ${record.identifier}'s endpoint ${before}:${record.port} is taken; it moved to ${record.address}:${record.port}`,
+        );
+      this.store.save();
+      return gate;
+    }
+  }
+
+  private gateOptions(identifier: string, address: string, port: number): DbGateOptions {
+    return {
+      address,
+      port,
+      // The instance's groups and every rule are read at each connection: changes apply at once.
+      admit: (client) => {
+        const record = this.records[identifier];
+        return admit(this.store.state, {
+          groupIds: record?.vpcSecurityGroupIds ?? [],
+          port,
+          client,
+        });
+      },
+      onRefused: (client, reason) => this.options.onRefused?.(identifier, client, reason),
+    };
   }
 
   private async destroy(record: DbInstanceRecord): Promise<void> {
     await sleep(this.options.deleteDelayMs);
+    await this.creations.get(record.identifier);
+    await this.closeEndpoint(record.identifier);
     if (record.pid !== undefined) await this.supervisor.stop(record.pid);
     await rm(this.dataDirOf(record), { recursive: true, force: true });
     await rm(this.archiveDirOf(record.resourceId), { recursive: true, force: true });

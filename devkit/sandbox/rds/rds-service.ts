@@ -14,6 +14,7 @@ import {
 import type { QueryService } from '../server';
 import { ACCOUNT_ID, randomId, type DbInstanceRecord, type StateStore } from '../state-store';
 import type { XmlObject } from '../xml';
+import type { DbGate } from '../network/db-gate';
 import type { DbInstanceFleet } from './db-instance-fleet';
 import { isWithin, replayStopFor, restoreWindow } from './restore-window';
 import { automatedBackupXml, dbInstanceXml, tagListXml, type DbInstanceView } from './rds-xml';
@@ -24,9 +25,12 @@ const NAMESPACE = `http://rds.amazonaws.com/doc/${RDS_VERSION}/`;
 export interface RdsServiceOptions {
   region: string;
   restorableLagMs: number;
-  /** The security group a restored instance lands in when none is given (the VPC default). */
+  /** The security group an instance (new, restored, replica) lands in when none is given. */
   defaultSecurityGroupId: () => string;
 }
+
+/** The port of a new MySQL or MariaDB instance unless `Port` says otherwise. */
+const MYSQL_PORT = 3306;
 
 const IDENTIFIER = /^[a-z](?!.*--)[a-z0-9-]{0,62}$/;
 
@@ -79,29 +83,57 @@ export function createRdsService(
     return identifier;
   };
 
+  /**
+   * A `creating` instance's record, its endpoint opened: a loopback address of its own with the
+   * port asked for (`Port`, else `defaultPort`: 3306 for a new instance, the source's for a
+   * restore or a replica, as RDS does).
+   */
   const newRecord = async (
     identifier: string,
+    params: QueryTree,
+    defaultPort: number,
     fields: Omit<
       DbInstanceRecord,
-      'identifier' | 'resourceId' | 'status' | 'port' | 'serverId' | 'createdAt'
+      | 'identifier'
+      | 'resourceId'
+      | 'status'
+      | 'address'
+      | 'port'
+      | 'internalPort'
+      | 'serverId'
+      | 'createdAt'
     >,
-  ): Promise<DbInstanceRecord> => {
-    const state = store.state.rds;
-    const port = await freePort();
-    if (fleet.records[identifier]) throw alreadyExists(); // created by a concurrent request
-    return {
+  ): Promise<{ record: DbInstanceRecord; endpoint: DbGate }> => {
+    const port = optionalNumber(params, 'Port') ?? defaultPort;
+    if (!Number.isInteger(port) || port < 1150 || port > 65535)
+      throw invalidParameterValue('Invalid port: must be between 1150 and 65535.');
+    const internalPort = await freePort();
+    const { address, gate } = await fleet.openEndpoint(identifier, port);
+    if (fleet.records[identifier]) {
+      await gate.close();
+      throw alreadyExists(); // created by a concurrent request
+    }
+    const record: DbInstanceRecord = {
       identifier,
       resourceId: `db-${randomId(26).toUpperCase()}`,
       status: 'creating',
+      address,
       port,
-      serverId: state.nextServerId++,
+      internalPort,
+      serverId: store.state.rds.nextServerId++,
       createdAt: new Date().toISOString(),
       ...fields,
     };
+    return { record, endpoint: gate };
   };
 
+  /** VpcSecurityGroupIds, each an existing group; the VPC's default group when none is named. */
   const securityGroups = (params: QueryTree): string[] => {
     const ids = stringList(params, 'VpcSecurityGroupIds');
+    for (const id of ids) {
+      if (!store.state.ec2.securityGroups[id])
+        throw invalidParameterValue(`Invalid security group, groupId= ${id}, groupName=.`);
+    }
     return ids.length > 0 ? ids : [options.defaultSecurityGroupId()];
   };
 
@@ -120,7 +152,7 @@ export function createRdsService(
           'DBName must begin with a letter and contain only letters, digits and underscores (at most 64).',
         );
       }
-      const record = await newRecord(identifier, {
+      const { record, endpoint } = await newRecord(identifier, params, MYSQL_PORT, {
         dbInstanceClass: requiredString(params, 'DBInstanceClass'),
         engine: requiredString(params, 'Engine'),
         engineVersion: optionalString(params, 'EngineVersion') ?? '8.0.40',
@@ -134,7 +166,7 @@ export function createRdsService(
         deletionProtection: optionalBoolean(params, 'DeletionProtection') ?? false,
         origin: { kind: 'new', masterPassword },
       });
-      fleet.create(record);
+      fleet.create(record, endpoint);
       return { DBInstance: describe(record) };
     },
 
@@ -202,7 +234,7 @@ export function createRdsService(
       );
       const identifier = newIdentifier(params, 'TargetDBInstanceIdentifier');
       const stopAt = restoreStop(source, params);
-      const record = await newRecord(identifier, {
+      const { record, endpoint } = await newRecord(identifier, params, source.port, {
         ...copiedFrom(source, params),
         backupRetentionPeriod: source.backupRetentionPeriod,
         vpcSecurityGroupIds: securityGroups(params),
@@ -215,7 +247,7 @@ export function createRdsService(
           stopAt: stopAt.toISOString(),
         },
       });
-      fleet.create(record);
+      fleet.create(record, endpoint);
       return { DBInstance: describe(record) };
     },
 
@@ -234,17 +266,17 @@ export function createRdsService(
           'Automated backups are not enabled for this database instance. To enable automated backups, use ModifyDBInstance to set the backup retention period to a non-zero value.',
         );
       }
-      const record = await newRecord(identifier, {
+      const { record, endpoint } = await newRecord(identifier, params, source.port, {
         ...copiedFrom(source, params),
         backupRetentionPeriod: 0,
-        vpcSecurityGroupIds: [...source.vpcSecurityGroupIds],
+        vpcSecurityGroupIds: securityGroups(params),
         tags: tagList(params, 'Tags'),
         publiclyAccessible: optionalBoolean(params, 'PubliclyAccessible') ?? false,
         deletionProtection: optionalBoolean(params, 'DeletionProtection') ?? false,
         readReplicaSourceIdentifier: source.identifier,
         origin: { kind: 'replica', sourceIdentifier: source.identifier },
       });
-      fleet.create(record);
+      fleet.create(record, endpoint);
       return { DBInstance: describe(record) };
     },
 

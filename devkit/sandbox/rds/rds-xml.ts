@@ -24,7 +24,7 @@ export function dbInstanceXml(record: DbInstanceRecord, view: DbInstanceView): X
     MasterUsername: record.masterUsername,
     DBName: record.dbName,
     Endpoint: reachable
-      ? { Address: '127.0.0.1', Port: record.port, HostedZoneId: 'Z2R2ITUGPM61AM' }
+      ? { Address: record.address, Port: record.port, HostedZoneId: 'Z2R2ITUGPM61AM' }
       : undefined,
     AllocatedStorage: record.allocatedStorage,
     InstanceCreateTime: record.status === 'creating' ? undefined : new Date(record.createdAt),

@@ -11,9 +11,17 @@ export function normalizeDnsName(name: string): string {
   return absolute;
 }
 
-/** Sort key of Route53 listings: labels in reverse (com.example.www), as Route53 orders them. */
+/**
+ * Sort key of Route53 listings: labels in reverse (com, example, www), as Route53 orders them,
+ * joined by a character below any a name may hold, so that a name sorts before its subdomains.
+ * Compare keys by code unit (`compareKeys`), not by locale, which ignores such characters.
+ */
 export function reversedName(name: string): string {
-  return name.split('.').filter(Boolean).reverse().join('.');
+  return name.split('.').filter(Boolean).reverse().join('\u0001');
+}
+
+export function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export function isInZone(name: string, zoneName: string): boolean {

@@ -10,7 +10,7 @@ import {
 } from '../state-store';
 import type { XmlObject } from '../xml';
 import { applyChangeBatch, type Change, type ChangeAction } from './change-batch';
-import { normalizeDnsName, reversedName } from './dns-names';
+import { compareKeys, normalizeDnsName, reversedName } from './dns-names';
 
 export const ROUTE53_PREFIX = '/2013-04-01/';
 const NAMESPACE = 'https://route53.amazonaws.com/doc/2013-04-01/';
@@ -137,7 +137,7 @@ export function createRoute53Service(store: StateStore, options: Route53Options)
     const start = dnsName === null ? '' : reversedName(normalizeDnsName(dnsName));
     const zones = Object.values(state().zones)
       .map((zone) => ({ zone, key: reversedName(zone.name) }))
-      .sort((a, b) => a.key.localeCompare(b.key) || a.zone.id.localeCompare(b.zone.id))
+      .sort((a, b) => compareKeys(a.key, b.key) || compareKeys(a.zone.id, b.zone.id))
       .filter(
         ({ zone, key }) =>
           key > start || (key === start && (startId === null || zone.id >= startId)),
@@ -160,6 +160,32 @@ export function createRoute53Service(store: StateStore, options: Route53Options)
     };
   }
 
+  /**
+   * ListHostedZones (`GET /hostedzone`): every zone, ordered by id, `maxitems` at a time (100 at
+   * most, as Route53), the next page from `marker` (the id NextMarker gave).
+   */
+  function listHostedZones(query: URLSearchParams): RestXmlResponse {
+    const marker = query.get('marker');
+    const maxItems = pageSizeOf(query, 100);
+    const zones = Object.values(state().zones)
+      .sort((a, b) => compareKeys(a.id, b.id))
+      .filter((zone) => marker === null || zone.id >= marker);
+    if (marker !== null && zones[0]?.id !== marker)
+      throw new AwsError('InvalidInput', `Invalid marker: ${marker}`);
+    const next = zones[maxItems];
+    return {
+      status: 200,
+      root: 'ListHostedZonesResponse',
+      body: {
+        HostedZones: { HostedZone: zones.slice(0, maxItems).map(zoneXml) },
+        Marker: marker ?? undefined,
+        IsTruncated: next !== undefined,
+        NextMarker: next?.id,
+        MaxItems: maxItems,
+      },
+    };
+  }
+
   function listResourceRecordSets(zone: HostedZoneRecord, query: URLSearchParams): RestXmlResponse {
     const startName = query.get('name');
     const startType = query.get('type');
@@ -170,7 +196,7 @@ export function createRoute53Service(store: StateStore, options: Route53Options)
         ? ''
         : `${reversedName(normalizeDnsName(startName))}\u0000${startType ?? ''}`;
     const sets = [...zone.recordSets]
-      .sort((a, b) => sortKey(a).localeCompare(sortKey(b)))
+      .sort((a, b) => compareKeys(sortKey(a), sortKey(b)))
       .filter((set) => sortKey(set) >= start);
     const next = sets[maxItems];
     return {
@@ -235,6 +261,8 @@ export function createRoute53Service(store: StateStore, options: Route53Options)
       const parsed = () => parser.parse(body) as XmlInput;
       if (resource === 'hostedzone' && id === undefined && method === 'POST')
         return createHostedZone(parsed());
+      if (resource === 'hostedzone' && id === undefined && method === 'GET')
+        return listHostedZones(url.searchParams);
       if (resource === 'hostedzonesbyname' && method === 'GET')
         return listHostedZonesByName(url.searchParams);
       if (resource === 'hostedzone' && id !== undefined) {
@@ -310,6 +338,15 @@ function recordSetXml(set: ResourceRecordSetRecord): XmlObject {
         }
       : undefined,
   };
+}
+
+/** `maxitems`: 1 to `max`, `max` when absent. */
+function pageSizeOf(query: URLSearchParams, max: number): number {
+  const raw = query.get('maxitems');
+  const size = raw === null ? max : Number(raw);
+  if (!Number.isInteger(size) || size < 1)
+    throw new AwsError('InvalidInput', `Invalid maxitems: ${raw}`);
+  return Math.min(size, max);
 }
 
 function required(value: string | undefined, name: string): string {

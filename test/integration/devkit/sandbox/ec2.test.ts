@@ -137,13 +137,16 @@ describe('sandbox EC2 through the real SDK v3 client', () => {
     const left = await t.clients.ec2.send(
       new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [dbGroup] }] }),
     );
-    expect(left.SecurityGroupRules!.map((rule) => rule.ReferencedGroupInfo?.GroupId)).toEqual([
-      workerGroup,
+    // What is left: the group reference, and the egress rule EC2 gives every new group.
+    const inbound = left.SecurityGroupRules!.filter((rule) => !rule.IsEgress);
+    expect(inbound.map((rule) => rule.ReferencedGroupInfo?.GroupId)).toEqual([workerGroup]);
+    expect(left.SecurityGroupRules!.filter((rule) => rule.IsEgress)).toEqual([
+      expect.objectContaining({ IpProtocol: '-1', CidrIpv4: '0.0.0.0/0' }),
     ]);
     await t.clients.ec2.send(
       new RevokeSecurityGroupIngressCommand({
         GroupId: dbGroup,
-        SecurityGroupRuleIds: [left.SecurityGroupRules![0]!.SecurityGroupRuleId!],
+        SecurityGroupRuleIds: [inbound[0]!.SecurityGroupRuleId!],
       }),
     );
   });
@@ -160,14 +163,16 @@ describe('sandbox EC2 through the real SDK v3 client', () => {
         })),
       }),
     );
+    // Its 7 rules and its egress rule: 8 in all.
+    const Filters = [{ Name: 'group-id', Values: [workerGroup] }];
     const first = await t.clients.ec2.send(
-      new DescribeSecurityGroupRulesCommand({ MaxResults: 5 }),
+      new DescribeSecurityGroupRulesCommand({ Filters, MaxResults: 5 }),
     );
     expect(first.SecurityGroupRules).toHaveLength(5);
     const second = await t.clients.ec2.send(
-      new DescribeSecurityGroupRulesCommand({ MaxResults: 5, NextToken: first.NextToken }),
+      new DescribeSecurityGroupRulesCommand({ Filters, MaxResults: 5, NextToken: first.NextToken }),
     );
-    expect(second.SecurityGroupRules).toHaveLength(2);
+    expect(second.SecurityGroupRules).toHaveLength(3);
     expect(second.NextToken).toBeUndefined();
   });
 

@@ -61,7 +61,11 @@ describe('sandbox state across restarts, seed and reset', () => {
       .DBInstances![0]!;
     await running!.sandbox.stop();
     await expect(
-      mysql.createConnection({ host: '127.0.0.1', port: before.Endpoint!.Port!, user: 'x' }),
+      mysql.createConnection({
+        host: before.Endpoint!.Address!,
+        port: before.Endpoint!.Port!,
+        user: 'x',
+      }),
     ).rejects.toMatchObject({ code: 'ECONNREFUSED' });
 
     running = await startTestSandbox({ dataDir, port });

@@ -13,6 +13,7 @@ import {
   FAST_WAITER,
   MASTER,
   startTestSandbox,
+  testClientsGroup,
   type TestSandbox,
 } from '../../../helpers/sandbox';
 
@@ -32,6 +33,7 @@ describe('sandbox RDS instances through the real SDK v3 client', () => {
         DBName: 'billing',
         BackupRetentionPeriod: 7,
         Tags: [{ Key: 'env', Value: 'prod' }],
+        VpcSecurityGroupIds: [await testClientsGroup(t)],
       }),
     );
     expect(created.DBInstance?.DBInstanceStatus).toBe('creating');
@@ -48,7 +50,7 @@ describe('sandbox RDS instances through the real SDK v3 client', () => {
 
   afterAll(() => t.dispose());
 
-  it('describes an available instance in the RDS shape', () => {
+  it('describes an available instance in the RDS shape', async () => {
     expect(prod).toMatchObject({
       DBInstanceIdentifier: 'prod-db',
       DBInstanceStatus: 'available',
@@ -56,13 +58,13 @@ describe('sandbox RDS instances through the real SDK v3 client', () => {
       MasterUsername: MASTER.user,
       DBName: 'billing',
       BackupRetentionPeriod: 7,
-      Endpoint: { Address: '127.0.0.1' },
+      Endpoint: { Address: expect.stringMatching(/^127\.2\.\d+\.\d+$/) },
       DBInstanceArn: 'arn:aws:rds:us-east-1:000000000000:db:prod-db',
       TagList: [{ Key: 'env', Value: 'prod' }],
       ReadReplicaDBInstanceIdentifiers: [],
     });
     expect(prod.VpcSecurityGroups).toEqual([
-      { VpcSecurityGroupId: expect.stringMatching(/^sg-/), Status: 'active' },
+      { VpcSecurityGroupId: await testClientsGroup(t), Status: 'active' },
     ]);
     expect(prod.LatestRestorableTime!.getTime()).toBeLessThanOrEqual(Date.now());
     expect(prod.InstanceCreateTime).toBeInstanceOf(Date);
@@ -107,6 +109,21 @@ describe('sandbox RDS instances through the real SDK v3 client', () => {
       ),
     ).rejects.toMatchObject({ name: 'InvalidParameterValue' });
     await expect(
+      t.clients.rds.send(
+        new CreateDBInstanceCommand({
+          DBInstanceIdentifier: 'no-such-group',
+          DBInstanceClass: 'db.t3.micro',
+          Engine: 'mysql',
+          MasterUsername: 'x',
+          MasterUserPassword: 'y12345678',
+          VpcSecurityGroupIds: ['sg-0000000000000000f'],
+        }),
+      ),
+    ).rejects.toMatchObject({
+      name: 'InvalidParameterValue',
+      message: 'Invalid security group, groupId= sg-0000000000000000f, groupName=.',
+    });
+    await expect(
       t.clients.rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: 'prod-db' })),
     ).rejects.toMatchObject({ name: 'InvalidParameterCombination' });
     await expect(
@@ -137,6 +154,7 @@ describe('sandbox RDS instances through the real SDK v3 client', () => {
         MasterUsername: MASTER.user,
         MasterUserPassword: MASTER.password,
         BackupRetentionPeriod: 0,
+        VpcSecurityGroupIds: [await testClientsGroup(t)],
       }),
     );
     expect(temp.DBInstance?.DBInstanceStatus).toBe('creating');

@@ -23,6 +23,7 @@ import {
   poolTo,
   waitTestInstanceAvailable,
   startTestSandbox,
+  testClientsGroup,
   type TestSandbox,
 } from '../../../helpers/sandbox';
 import { waitFor } from '../../../helpers/wait-for';
@@ -52,6 +53,7 @@ describe('sandbox read replicas as the seed of an external replica', () => {
       new CreateDBInstanceReadReplicaCommand({
         DBInstanceIdentifier: id,
         SourceDBInstanceIdentifier: 'source',
+        VpcSecurityGroupIds: [await testClientsGroup(t)],
       }),
     );
     await waitAvailable(id);

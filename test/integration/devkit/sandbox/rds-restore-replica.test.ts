@@ -11,6 +11,7 @@ import {
   describeTestInstance,
   waitTestInstanceAvailable,
   startTestSandbox,
+  testClientsGroup,
   type TestSandbox,
 } from '../../../helpers/sandbox';
 
@@ -93,11 +94,19 @@ describe('sandbox RDS point-in-time restore, binlog retention and read replicas'
         SourceDBInstanceIdentifier: 'source',
         TargetDBInstanceIdentifier: 'source-restored',
         RestoreTime: restoreTime,
+        VpcSecurityGroupIds: [await testClientsGroup(t)],
       }),
     );
     expect(restored.DBInstance?.DBInstanceStatus).toBe('creating');
     await waitAvailable('source-restored');
-    const copy = await connectTo(await describeInstance('source-restored'));
+    const restoredInstance = await describeInstance('source-restored');
+    // As on RDS: the source's port (an address of its own), the groups asked for.
+    expect(restoredInstance.Endpoint!.Port).toBe(source.Endpoint!.Port);
+    expect(restoredInstance.Endpoint!.Address).not.toBe(source.Endpoint!.Address);
+    expect(restoredInstance.VpcSecurityGroups![0]!.VpcSecurityGroupId).toBe(
+      await testClientsGroup(t),
+    );
+    const copy = await connectTo(restoredInstance);
     expect(await rows(copy)).toEqual([
       { id: 1, status: 'a2' },
       { id: 3, status: 'c' },
@@ -157,6 +166,7 @@ describe('sandbox RDS point-in-time restore, binlog retention and read replicas'
       new CreateDBInstanceReadReplicaCommand({
         DBInstanceIdentifier: 'replica',
         SourceDBInstanceIdentifier: 'source',
+        VpcSecurityGroupIds: [await testClientsGroup(t)],
       }),
     );
     await conn.query("INSERT INTO invoices VALUES (6, 'during-creation')");
