@@ -73,7 +73,9 @@ export async function checkAwsPermissions(
   try {
     const probe = new PermissionProbe(aws, probeTargets(config));
     const actions = [...needs.keys()].sort();
-    const results = await Promise.all(actions.map((action) => probe.check(action)));
+    const results = await Promise.all(
+      actions.map((action) => probe.check(action, needs.get(action)!)),
+    );
     return actions.map((action, i) => ({
       action,
       commands: needs.get(action)!,

@@ -39,12 +39,17 @@ const RDS_CREATE_EXTRAS = [
   'arn:aws:rds:*:*:pg:*',
 ];
 const SECURITY_GROUP = 'arn:aws:ec2:*:*:security-group/*';
+const VPC = 'arn:aws:ec2:*:*:vpc/*';
 const SECURITY_GROUP_RULE = 'arn:aws:ec2:*:*:security-group-rule/*';
 
 const tagged = (key: string) => `aws:ResourceTag/${key}`;
 const requested = (key: string) => `aws:RequestTag/${key}`;
 
-/** Statements of the two commands that run a temporary RDS instance and open tcp/3306 to it. */
+/**
+ * Statements of the two commands that run a temporary RDS instance in a security group of the
+ * job's own and open the instance's port to the workers in it. The reads cover the worker's
+ * leftover sweep too (instances, rules and groups tagged with a job).
+ */
 function temporaryInstanceStatements(
   create: 'rds:RestoreDBInstanceToPointInTime' | 'rds:CreateDBInstanceReadReplica',
   purpose: string,
@@ -58,9 +63,47 @@ function temporaryInstanceStatements(
         ...(create === 'rds:RestoreDBInstanceToPointInTime'
           ? ['rds:DescribeDBInstanceAutomatedBackups']
           : []),
+        'ec2:DescribeSecurityGroups',
         'ec2:DescribeSecurityGroupRules',
       ],
       Resource: '*',
+    },
+    {
+      // The job's own group for its instance, in the source's VPC, tagged as it is created.
+      Sid: 'CreateTaggedJobSecurityGroup',
+      Effect: 'Allow',
+      Action: ['ec2:CreateSecurityGroup'],
+      Resource: SECURITY_GROUP,
+      Condition: {
+        StringEquals: { [requested(TAG.purpose)]: purpose },
+        Null: { [requested(TAG.jobId)]: 'false' },
+      },
+    },
+    {
+      Sid: 'CreateJobSecurityGroupInAVpc',
+      Effect: 'Allow',
+      Action: ['ec2:CreateSecurityGroup'],
+      Resource: VPC,
+    },
+    {
+      Sid: 'TagTheGroupAsItIsCreated',
+      Effect: 'Allow',
+      Action: ['ec2:CreateTags'],
+      Resource: SECURITY_GROUP,
+      Condition: {
+        StringEquals: { 'ec2:CreateAction': 'CreateSecurityGroup' },
+        Null: { [requested(TAG.jobId)]: 'false' },
+      },
+    },
+    {
+      Sid: 'DeleteOnlyOwnJobSecurityGroups',
+      Effect: 'Allow',
+      Action: ['ec2:DeleteSecurityGroup'],
+      Resource: SECURITY_GROUP,
+      Condition: {
+        StringEquals: { [tagged(TAG.purpose)]: purpose },
+        Null: { [tagged(TAG.jobId)]: 'false' },
+      },
     },
     {
       Sid: 'CreateTaggedTemporaryInstance',
@@ -91,8 +134,8 @@ function temporaryInstanceStatements(
       },
     },
     {
-      // The rule is added to the temporary instance's security group (the source's, for a read
-      // replica): narrow the groups to your databases' security groups.
+      // The rule is added to the temporary instance's first security group: the job's own, or
+      // the groups restoreTable.securityGroupIds names (narrow the resource to those).
       Sid: 'OpenTaggedIngressRule',
       Effect: 'Allow',
       Action: ['ec2:AuthorizeSecurityGroupIngress'],

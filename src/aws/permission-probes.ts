@@ -1,7 +1,9 @@
 import {
   AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
   DescribeInstancesCommand,
   DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
   RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
 import {
@@ -16,6 +18,7 @@ import {
   ListResourceRecordSetsCommand,
 } from '@aws-sdk/client-route-53';
 import type { AwsClients } from './clients';
+import type { AwsCommand } from './iam-policies';
 import type { IngressSource } from './ingress-rule';
 import { jobTags } from './resource-tags';
 
@@ -95,11 +98,23 @@ export class PermissionProbe {
     private readonly targets: ProbeTargets,
   ) {}
 
-  /** Whether the credentials may call `action` (`rds:DescribeDBInstances`). */
-  async check(action: string): Promise<ProbeResult> {
+  /**
+   * Whether the credentials may call `action` (`rds:DescribeDBInstances`) as `commands` call it:
+   * an action whose policy depends on the command (a create tagged with the command's purpose)
+   * is asked once per command, and the first one refused is the answer.
+   */
+  async check(action: string, commands: readonly AwsCommand[]): Promise<ProbeResult> {
     const probe = PROBES[action];
     if (!probe) return notChecked('no probe for this action');
-    return probe(this);
+    if (!PER_COMMAND.has(action) || commands.length === 0) return probe(this, commands[0]);
+    const results = await Promise.all(commands.map((command) => probe(this, command)));
+    const worst = STATUS_ORDER.map((status) =>
+      results.findIndex((result) => result.status === status),
+    ).find((i) => i >= 0)!;
+    const result = results[worst]!;
+    return commands.length === 1
+      ? result
+      : { ...result, how: `${result.how} for /${commands[worst]}` };
   }
 
   /** The configured instance as RDS describes it (for its security group), once. */
@@ -143,15 +158,33 @@ export class PermissionProbe {
   }
 }
 
-type Probe = (p: PermissionProbe) => Promise<ProbeResult>;
+/** A probe; `command` is whose call it asks about, for the actions in PER_COMMAND. */
+type Probe = (p: PermissionProbe, command?: AwsCommand) => Promise<ProbeResult>;
 
-/** The ingress rule the runbooks open, asked about with DryRun: tcp/3306 from the workers. */
+/** Actions whose policy differs per command: the purpose tag a create must carry. */
+const PER_COMMAND = new Set(['ec2:CreateSecurityGroup', 'ec2:CreateTags']);
+/** Which answer wins when an action is asked about for several commands. */
+const STATUS_ORDER: readonly ProbeStatus[] = ['missing', 'error', 'not-checked', 'allowed'];
+
+/** The tags a job puts on what it creates, for `command` (its purpose). */
+const probeTags = (command: AwsCommand | undefined) =>
+  jobTags({
+    jobId: 'aws-check-0000000000',
+    purpose: command ?? 'aws-check',
+    requestedBy: 'aws-check',
+  });
+
+/**
+ * The ingress rule the runbooks open, asked about with DryRun: the database's port (its
+ * endpoint's, 3306 without one) from the workers.
+ */
 async function ingressProbe(
   p: PermissionProbe,
   kind: 'authorize' | 'revoke',
 ): Promise<ProbeResult> {
   const instance = await p.databaseInstance();
   const groupId = instance?.VpcSecurityGroups?.[0]?.VpcSecurityGroupId;
+  const port = instance?.Endpoint?.Port ?? 3306;
   const from = p.probeTargets.workerSource;
   if (groupId === undefined || from === undefined)
     return notChecked(
@@ -161,7 +194,7 @@ async function ingressProbe(
     'cidr' in from
       ? { IpRanges: [{ CidrIp: from.cidr }] }
       : { UserIdGroupPairs: [{ GroupId: from.securityGroupId }] };
-  const IpPermissions = [{ IpProtocol: 'tcp', FromPort: 3306, ToPort: 3306, ...peer }];
+  const IpPermissions = [{ IpProtocol: 'tcp', FromPort: port, ToPort: port, ...peer }];
   if (kind === 'revoke') {
     return attempt(
       `DryRun in ${groupId} (the group; the rule's tag is only checked on a real rule)`,
@@ -177,19 +210,34 @@ async function ingressProbe(
         DryRun: true,
         GroupId: groupId,
         IpPermissions,
-        TagSpecifications: [
-          {
-            ResourceType: 'security-group-rule',
-            Tags: jobTags({
-              jobId: 'aws-check-0000000000',
-              purpose: 'aws-check',
-              requestedBy: 'aws-check',
-            }),
-          },
-        ],
+        TagSpecifications: [{ ResourceType: 'security-group-rule', Tags: probeTags(undefined) }],
       }),
     ),
   );
+}
+
+/**
+ * The job's own security group, asked about with DryRun: created in the configured database's
+ * VPC (the default VPC without one), tagged as `command`'s jobs tag it.
+ */
+async function createGroupProbe(p: PermissionProbe, command?: AwsCommand): Promise<ProbeResult> {
+  const vpcId = (await p.databaseInstance())?.DBSubnetGroup?.VpcId;
+  return attempt(`DryRun${vpcId ? ` in ${vpcId}` : ''}, tagged as a job tags it`, () =>
+    p.clients.ec2.send(
+      new CreateSecurityGroupCommand({
+        DryRun: true,
+        GroupName: 'opsdeck-aws-check',
+        Description: 'opsdeck aws check (DryRun: never created)',
+        ...(vpcId && { VpcId: vpcId }),
+        TagSpecifications: [{ ResourceType: 'security-group', Tags: probeTags(command) }],
+      }),
+    ),
+  );
+}
+
+/** The worse of two answers (the first when equal). */
+function worseOf(a: ProbeResult, b: ProbeResult): ProbeResult {
+  return STATUS_ORDER.indexOf(b.status) < STATUS_ORDER.indexOf(a.status) ? b : a;
 }
 
 const RDS_NO_DRY_RUN = 'not checked: RDS has no DryRun, and the call would change something';
@@ -223,14 +271,28 @@ export const PROBES: Readonly<Record<string, Probe>> = {
     attempt('DryRun', () =>
       p.clients.ec2.send(new DescribeSecurityGroupRulesCommand({ DryRun: true })),
     ),
+  'ec2:DescribeSecurityGroups': (p) =>
+    attempt('DryRun', () =>
+      p.clients.ec2.send(new DescribeSecurityGroupsCommand({ DryRun: true })),
+    ),
+  'ec2:CreateSecurityGroup': createGroupProbe,
+  // Only groups a job created and tagged may be deleted, and none exists outside a job: a DryRun
+  // on another group would be refused by the tag condition whatever the policy.
+  'ec2:DeleteSecurityGroup': async () =>
+    notChecked('not checked: allowed only on a group a job created and tagged, none to ask about'),
   'ec2:DescribeInstances': (p) =>
     attempt('DryRun', () => p.clients.ec2.send(new DescribeInstancesCommand({ DryRun: true }))),
   'ec2:AuthorizeSecurityGroupIngress': (p) => ingressProbe(p, 'authorize'),
-  // The rule is tagged as it is created: AuthorizeSecurityGroupIngress's DryRun with the tags
-  // asks for both, so this says the same as that line.
-  'ec2:CreateTags': async (p) => {
-    const result = await ingressProbe(p, 'authorize');
-    return { ...result, how: `with AuthorizeSecurityGroupIngress's ${result.how}` };
+  // The group and the rule are tagged as they are created: the DryRuns of
+  // CreateSecurityGroup and AuthorizeSecurityGroupIngress with the tags ask for both.
+  'ec2:CreateTags': async (p, command) => {
+    const [group, rule] = await Promise.all([
+      createGroupProbe(p, command),
+      ingressProbe(p, 'authorize'),
+    ]);
+    const result = worseOf(group, rule);
+    const of = result === group ? 'CreateSecurityGroup' : 'AuthorizeSecurityGroupIngress';
+    return { ...result, how: `with ${of}'s ${result.how}` };
   },
   'ec2:RevokeSecurityGroupIngress': (p) => ingressProbe(p, 'revoke'),
   'route53:ListHostedZonesByName': (p) =>

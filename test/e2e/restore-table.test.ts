@@ -588,6 +588,8 @@ describe('/restore-table end to end', () => {
       expect.arrayContaining([
         'rds:RestoreDBInstanceToPointInTime',
         'rds:DeleteDBInstance',
+        'ec2:CreateSecurityGroup',
+        'ec2:DeleteSecurityGroup',
         'ec2:RevokeSecurityGroupIngress',
       ]),
     );

@@ -515,6 +515,8 @@ describe('/seed-slave end to end', () => {
       expect.arrayContaining([
         'rds:CreateDBInstanceReadReplica',
         'rds:DeleteDBInstance',
+        'ec2:CreateSecurityGroup',
+        'ec2:DeleteSecurityGroup',
         'ec2:RevokeSecurityGroupIngress',
       ]),
     );

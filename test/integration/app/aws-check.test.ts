@@ -78,8 +78,21 @@ it('checks the commands the config sets up, one line per action, changing nothin
   expect(lineOf('rds:DeleteDBInstance')).toMatch(
     /^unchecked +rds:DeleteDBInstance +not checked: RDS has no DryRun/,
   );
+  // The job's own security group: its create asked with DryRun (in the database's VPC when RDS
+  // names one; the sandbox does not), tagged as /restore-table tags it; its delete is allowed
+  // only on a job's group, so not asked.
+  expect(lineOf('ec2:CreateSecurityGroup')).toMatch(
+    /^ok +ec2:CreateSecurityGroup +DryRun(?: in vpc-[0-9a-f]+)?, tagged as a job tags it \(\/restore-table\)$/,
+  );
+  expect(lineOf('ec2:CreateTags')).toMatch(
+    /^ok +ec2:CreateTags +with CreateSecurityGroup's DryRun/,
+  );
+  expect(lineOf('ec2:DescribeSecurityGroups')).toMatch(/^ok +ec2:DescribeSecurityGroups +DryRun/);
+  expect(lineOf('ec2:DeleteSecurityGroup')).toMatch(
+    /^unchecked +ec2:DeleteSecurityGroup +not checked: allowed only on a group a job created/,
+  );
   expect(out.at(-1)).toMatch(
-    /^\d+ allowed, 0 missing, 4 not checkable without a change, 0 errors \(\/phz, \/restore-table;/,
+    /^\d+ allowed, 0 missing, 5 not checkable without a change, 0 errors \(\/phz, \/restore-table;/,
   );
 
   // Only reads and DryRuns, with the configured credentials; nothing in the cloud changed.
@@ -100,6 +113,7 @@ it('says MISSING, with AWS answer, for each permission the credentials lack, exi
       'rds:DescribeDBInstanceAutomatedBackups',
       'ec2:DescribeInstances',
       'ec2:RevokeSecurityGroupIngress',
+      'ec2:CreateSecurityGroup',
       'route53:GetChange',
     ],
     KEY,
@@ -115,8 +129,16 @@ it('says MISSING, with AWS answer, for each permission the credentials lack, exi
     /^MISSING +ec2:RevokeSecurityGroupIngress .*UnauthorizedOperation.*\(\/restore-table, \/seed-slave\)$/,
   );
   expect(lineOf('route53:GetChange')).toMatch(/^MISSING +route53:GetChange .*AccessDenied/);
+  // Asked for each command (each tags the group with its own purpose); the first refused says so.
+  expect(lineOf('ec2:CreateSecurityGroup')).toMatch(
+    /^MISSING +ec2:CreateSecurityGroup +DryRun(?: in vpc-[0-9a-f]+)?, tagged as a job tags it for \/restore-table: UnauthorizedOperation.*\(\/restore-table, \/seed-slave\)$/,
+  );
+  // Tagging a group is asked with the group's create: refused with it.
+  expect(lineOf('ec2:CreateTags')).toMatch(
+    /^MISSING +ec2:CreateTags +with CreateSecurityGroup's DryRun.*UnauthorizedOperation/,
+  );
   expect(lineOf('ec2:AuthorizeSecurityGroupIngress')).toMatch(/^ok /);
-  expect(out.at(-1)).toMatch(/ 4 missing, .*\(\/phz, \/restore-table, \/seed-slave, \/deploy;/);
+  expect(out.at(-1)).toMatch(/ 6 missing, .*\(\/phz, \/restore-table, \/seed-slave, \/deploy;/);
 });
 
 it('checks only the commands named, and prints each policy', async () => {

@@ -25,7 +25,7 @@ const PACKAGE_PREFIX: Record<string, string> = {
 };
 /** Allowed for what an action does on the side, never called by name. */
 const IMPLIED = new Set([
-  'ec2:CreateTags', // AuthorizeSecurityGroupIngress with TagSpecifications
+  'ec2:CreateTags', // CreateSecurityGroup and AuthorizeSecurityGroupIngress with TagSpecifications
 ]);
 
 function productFiles(dir: string): string[] {
@@ -80,6 +80,11 @@ describe('the IAM policies', () => {
     }
   });
 
+  it('allows every action the code calls in some policy (the e2e tests say which command)', () => {
+    const allowed = new Set(AWS_COMMANDS.flatMap(policyActions));
+    expect([...actionsCalledByCode()].filter((action) => !allowed.has(action))).toEqual([]);
+  });
+
   it('allows deletes and revokes only on what opsdeck tagged, creates only with the tags', () => {
     for (const command of ['restore-table', 'seed-slave'] as const) {
       const statements = IAM_POLICIES[command].Statement;
@@ -105,6 +110,30 @@ describe('the IAM policies', () => {
       );
       expect(revokeRules.map((s) => s.Condition)).toEqual([
         { Null: { [`aws:ResourceTag/${TAG.jobId}`]: 'false' } },
+      ]);
+      // The job's own security group: created only tagged with the command's purpose and a job,
+      // deleted only when it carries them, tagged only as it is created.
+      const onGroups = (action: string) =>
+        statements.filter(
+          (s) => s.Action.includes(action) && String(s.Resource).endsWith(':security-group/*'),
+        );
+      expect(onGroups('ec2:CreateSecurityGroup').map((s) => s.Condition)).toEqual([
+        {
+          StringEquals: { [`aws:RequestTag/${TAG.purpose}`]: command },
+          Null: { [`aws:RequestTag/${TAG.jobId}`]: 'false' },
+        },
+      ]);
+      expect(onGroups('ec2:DeleteSecurityGroup').map((s) => s.Condition)).toEqual([
+        {
+          StringEquals: { [`aws:ResourceTag/${TAG.purpose}`]: command },
+          Null: { [`aws:ResourceTag/${TAG.jobId}`]: 'false' },
+        },
+      ]);
+      expect(onGroups('ec2:CreateTags').map((s) => s.Condition)).toEqual([
+        {
+          StringEquals: { 'ec2:CreateAction': 'CreateSecurityGroup' },
+          Null: { [`aws:RequestTag/${TAG.jobId}`]: 'false' },
+        },
       ]);
     }
   });
