@@ -132,7 +132,7 @@ it('opens every configured connection and says ok, one line each', async () => {
     /^ok +aws +us-east-1 at http:\/\/127\.0\.0\.1:\d+: RDS DescribeDBInstances, EC2 DescribeInstances \(DryRun\) answered$/,
   );
   expect(lineOf('database billing')).toMatch(
-    /^ok +database billing +production at 127\.0\.0\.1:\d+, .*MariaDB.*, as admin@%$/,
+    /^ok +database billing +production at 127\.2\.\d+\.\d+:3306, .*MariaDB.*, as admin@%$/,
   );
   expect(lineOf('replica analytics')).toMatch(
     new RegExp(`^ok +replica analytics +127\\.0\\.0\\.1:${MYSQL.port}, .*, as ${replicaUser}@%$`),
