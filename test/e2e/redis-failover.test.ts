@@ -134,8 +134,23 @@ describe('Redis Sentinel failover during runbooks', () => {
       accepted.push(await accept(`ping --ticks 2 --tick-seconds ${TICK_SECONDS}`));
 
     const threads = [];
-    for (const jobId of accepted)
-      threads.push(await stack.finishedThread(jobId, 'succeeded', 90_000));
+    for (const jobId of accepted) {
+      threads.push(
+        await stack.finishedThread(jobId, 'succeeded', 90_000).catch(async (error: Error) => {
+          // What the queue and the worker saw: a stuck job is told from a stuck thread.
+          const job = await stack.runtime.jobs.get(jobId);
+          const state = job ? await job.getState() : 'gone';
+          throw new Error(
+            `${error.message}
+job state: ${state}, checkpoint ${JSON.stringify(job?.data.checkpoint)}
+` +
+              `worker output (last 6000 characters):
+${stack.workerOutput.slice(-6000)}
+${topology.logs()}`,
+          );
+        }),
+      );
+    }
     probing = false;
     await probeLoop;
 
