@@ -2,12 +2,13 @@ import IORedis, { Cluster, type RedisOptions } from 'ioredis';
 import { DEFAULT_REDIS_URL, type RedisConfig } from '../config/schema';
 import type { Secrets } from '../config/secrets';
 import type { RedisClient } from '../util/redis-client';
+import { SentinelFailoverWatch, WatchedSentinelRedis } from './sentinel-failover-watch';
 
 /**
  * How a process connects to Redis, from the `redis` config: one server by URL, or through Redis
  * Sentinel (the sentinels name the current primary; ioredis asks them again whenever the
- * connection drops, checks that the server it reaches is a primary, and follows a failover the
- * sentinels announce), or a Redis Cluster (ioredis's Cluster client: it learns the slots from the
+ * connection drops and checks that the server it reaches is a primary; a failover the sentinels
+ * announce drops the connections still on the old one), or a Redis Cluster (ioredis's Cluster client: it learns the slots from the
  * listed nodes and follows MOVED and failovers).
  *
  * `fast` connections fail a command at once while Redis is unreachable (the front door must answer
@@ -26,18 +27,24 @@ export function redisConnector(
     enableOfflineQueue: !fast,
   });
   if (redis.sentinels !== undefined) {
+    const sentinels = redis.sentinels.map(hostAndPort);
     const sentinel: RedisOptions = {
-      sentinels: redis.sentinels.map(hostAndPort),
+      sentinels,
       name: redis.masterName!,
       ...(secrets.redisSentinelPassword !== undefined && {
         sentinelPassword: secrets.redisSentinelPassword,
       }),
-      // Reconnect as soon as the sentinels announce a new primary (+switch-master), not only
-      // when the old one stops answering: a primary cut off by the network still looks alive.
-      failoverDetector: true,
       ...password,
     };
-    return ({ fast = false } = {}) => new IORedis({ ...sentinel, ...behaviour(fast) });
+    // Reconnects as soon as the sentinels announce a new primary, not only when the old one stops
+    // answering (see sentinel-failover-watch.ts for why not ioredis's failoverDetector).
+    const watch = new SentinelFailoverWatch(
+      sentinels,
+      redis.masterName!,
+      secrets.redisSentinelPassword,
+    );
+    return ({ fast = false } = {}) =>
+      new WatchedSentinelRedis({ ...sentinel, ...behaviour(fast) }, watch);
   }
   if (redis.cluster !== undefined) {
     const nodes = redis.cluster.map(hostAndPort);

@@ -1,5 +1,6 @@
 import IORedis, { Cluster } from 'ioredis';
 import { hostAndPort, redisConnector } from '../../../src/app/redis-connection';
+import { WatchedSentinelRedis } from '../../../src/app/sentinel-failover-watch';
 import { RedisConfig } from '../../../src/config/schema';
 import type { RedisClient } from '../../../src/util/redis-client';
 
@@ -36,10 +37,19 @@ describe('redisConnector', () => {
       role: 'master',
       password: 'data-pw',
       sentinelPassword: 'sentinel-pw',
-      failoverDetector: true,
       maxRetriesPerRequest: null,
       enableOfflineQueue: true,
     });
+    // Failovers are followed by opsdeck's watch (sentinel-failover-watch.ts), which ends no
+    // connection, not by ioredis's detector; duplicates (BullMQ's) are watched too.
+    expect(options.failoverDetector).toBeFalsy();
+    const connection = open({ sentinels: ['10.0.0.1:26379'], masterName: 'opsdeck' });
+    expect(connection).toBeInstanceOf(WatchedSentinelRedis);
+    const duplicate = connection.duplicate({ connectionName: 'bull' });
+    duplicate.on('error', () => undefined);
+    opened.push(duplicate);
+    expect(duplicate).toBeInstanceOf(WatchedSentinelRedis);
+    expect(duplicate.options).toMatchObject({ name: 'opsdeck', connectionName: 'bull' });
   });
 
   it('makes fast connections fail a command at once rather than queue it', () => {
