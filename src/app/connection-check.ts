@@ -66,7 +66,15 @@ export async function checkConnections(
         try {
           return { name, ...(await bounded(check(), timeoutMs)) };
         } catch (error) {
-          return { name, status: 'FAIL' as const, detail: describeError(error) };
+          const silent = error instanceof NoAnswer && /^(database|replica) /.test(name);
+          const from = config.network.sourceAddress ?? 'this host';
+          return {
+            name,
+            status: 'FAIL' as const,
+            detail: silent
+              ? `${describeError(error)}: a security group or firewall that does not admit ${from} drops the connection unanswered`
+              : describeError(error),
+          };
         }
       }),
     );
@@ -76,12 +84,15 @@ export async function checkConnections(
   }
 }
 
+/** A check that got no answer at all in time (the server, or whatever is in the way, is silent). */
+class NoAnswer extends Error {}
+
 function bounded<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
     work,
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(() => reject(new NoAnswer(`no answer within ${timeoutMs} ms`)), timeoutMs);
     }),
   ]).finally(() => clearTimeout(timer));
 }

@@ -2,6 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  RevokeSecurityGroupIngressCommand,
+} from '@aws-sdk/client-ec2';
+import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import mysql from 'mysql2/promise';
 import { stringify } from 'yaml';
 import { runCli } from '../../../src/app/cli';
@@ -196,6 +201,37 @@ it('says which secret is missing when one is, before opening anything', async ()
   expect(await connect(configFile(), env)).toBe(1);
   expect(out[1]).toMatch(/^FAIL +secrets +environment variable BOT_TOKEN is not set/);
 });
+
+it('connects to the databases from network.sourceAddress, where security groups judge them', async () => {
+  // The seed admits this machine (127.0.0.1) into production's group, not this address.
+  const source = '127.3.0.99';
+  const file = configFile({ network: { sourceAddress: source } });
+  expect(await connect(file)).toBe(1);
+  expect(lineOf('database billing')).toMatch(
+    /^FAIL +database billing +no answer within 10000 ms: a security group or firewall that does not admit 127\.3\.0\.99 drops the connection unanswered$/,
+  );
+  // The replica (the local MariaDB, no gate) is reached from there too.
+  expect(lineOf('replica analytics')).toMatch(/^ok /);
+
+  const { DBInstances } = await t.clients.rds.send(
+    new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'production' }),
+  );
+  const groupId = DBInstances![0]!.VpcSecurityGroups![0]!.VpcSecurityGroupId!;
+  const port = DBInstances![0]!.Endpoint!.Port!;
+  const rule = {
+    GroupId: groupId,
+    IpPermissions: [
+      { IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: [{ CidrIp: `${source}/32` }] },
+    ],
+  };
+  await t.clients.ec2.send(new AuthorizeSecurityGroupIngressCommand(rule));
+  try {
+    expect(await connect(file)).toBe(0);
+    expect(lineOf('database billing')).toMatch(/^ok +database billing +production at /);
+  } finally {
+    await t.clients.ec2.send(new RevokeSecurityGroupIngressCommand(rule));
+  }
+}, 60_000);
 
 async function closedPort(): Promise<number> {
   const server = createServer();
