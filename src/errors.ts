@@ -87,6 +87,8 @@ export const ErrorCode = {
   ReplicationBinlogGone: 'OPSDECK_REPLICATION_BINLOG_GONE',
   /** A replica did not catch up with its source within the configured wait. */
   ReplicationWaitTimeout: 'OPSDECK_REPLICATION_WAIT_TIMEOUT',
+  /** opsdeck's own database does not exist and its account may not create it; the message has the statements an administrator runs. */
+  MysqlOwnDatabaseMissing: 'OPSDECK_MYSQL_OWN_DATABASE_MISSING',
   /** A database a copy was asked for does not exist on the source. */
   MysqlDatabaseNotFound: 'OPSDECK_MYSQL_DATABASE_NOT_FOUND',
   /** Something a database copy cannot reproduce faithfully; refused before anything changes. */

@@ -12,7 +12,7 @@ import { AuditObserver } from '../queue/audit-observer';
 import { migrateAtStartup } from '../audit/migrate-at-startup';
 import { resolveFeeds } from '../config/feeds';
 import { startFeedRelay } from '../feeds/feeds-worker';
-import { createOpsRouter } from '../http/ops-routes';
+import { createOpsRouter, type HealthCheck } from '../http/ops-routes';
 import { registerQueueGauges } from '../queue/queue-gauges';
 import { metricsObserver } from '../queue/metrics-observer';
 import { createNotifyClient } from '../notify/slack-client';
@@ -78,7 +78,15 @@ export async function startWorker(
     const queues: Queue[] = [runtime.opsQueue, runtime.notifyQueue];
     if (feeds) queues.push(feeds.queue);
     registerQueueGauges(queues);
-    web.use(createOpsRouter({ checks: { redis: () => runtime.redis.ping() } }));
+    web.use(
+      createOpsRouter({
+        checks: {
+          redis: () => runtime.redis.ping(),
+          // A runbooks worker writes the audit trail: its schema (and database) must be there.
+          ...(runbooks && { audit: runbooks.auditReady }),
+        },
+      }),
+    );
     server = await new Promise<Server>((resolve) => {
       const s = web.listen(port, config.http.host, () => resolve(s));
     });
@@ -97,7 +105,7 @@ export async function startWorker(
 async function startRunbooks(
   runtime: Runtime,
   slack: ReturnType<typeof createNotifyClient>,
-): Promise<{ stop(): Promise<void> }> {
+): Promise<{ stop(): Promise<void>; auditReady: HealthCheck }> {
   const { config, logger } = runtime;
   const prefix = config.redis.prefix;
   // First: a worker that should sign audit digests and cannot does not start at all.
@@ -111,7 +119,7 @@ async function startRunbooks(
     s3: () => runtime.aws.s3,
     logger,
   });
-  const stopMigrating = await migrateAtStartup(runtime.auditStore, logger);
+  const migrations = await migrateAtStartup(runtime.auditStore, logger);
   runtime.auditWriter.start();
   const runbooks = createRunbookWorker({
     connection: runtime.redis,
@@ -179,8 +187,9 @@ async function startRunbooks(
   sweeper?.start();
   anchoring?.scheduler.start();
   return {
+    auditReady: migrations.check,
     async stop() {
-      stopMigrating();
+      migrations.stop();
       await sweeper?.stop();
       await runbooks.close();
       // What the jobs left in the audit spool is written now if the store allows; else it stays

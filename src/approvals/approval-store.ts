@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '../util/redis-client';
 import type { AccessRequest } from './access-policy';
 
 /**
@@ -135,7 +135,7 @@ return expired
 
 export class ApprovalStore {
   constructor(
-    private readonly redis: IORedis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

@@ -1,7 +1,7 @@
 import { backoffDelay } from '../util/backoff';
 import { sleep } from '../util/sleep';
 import { randomBytes } from 'node:crypto';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '../util/redis-client';
 import { describeError, ErrorCode, OpsdeckError } from '../errors';
 import type { Logger } from '../log/logger';
 import { prepareEvent, type AuditEventInput, type PreparedEvent } from './audit-event';
@@ -71,7 +71,7 @@ export class AuditWriter {
 
   constructor(
     private readonly store: AuditStore,
-    private readonly redis: IORedis,
+    private readonly redis: RedisClient,
     private readonly options: AuditWriterOptions,
   ) {
     this.spoolKey = `${options.prefix}:audit:spool`;

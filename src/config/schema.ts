@@ -58,16 +58,75 @@ export const HttpConfig = z.strictObject({
   dashboard: z.strictObject({ userEnv: envName, passwordEnv: envName }).optional(),
 });
 
-export const RedisConfig = z.strictObject({
-  url: z.string().default('redis://127.0.0.1:6380'),
-  /** Name of an env var holding the password, if the server needs one. */
-  passwordEnv: envName.optional(),
-  /** Key prefix for every queue and every key opsdeck writes. */
-  prefix: z
-    .string()
-    .regex(/^[a-zA-Z0-9_-]+$/)
-    .default('opsdeck'),
-});
+/** `host:port`, as Sentinel and Cluster nodes are listed (`[v6 address]:port` for IPv6). */
+const hostPort = z
+  .string()
+  .regex(
+    /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([1-9][0-9]{0,4})$/,
+    'must be host:port (e.g. 10.0.0.1:26379)',
+  )
+  .refine((value) => Number(value.slice(value.lastIndexOf(':') + 1)) <= 65535, 'port above 65535');
+
+export const RedisConfig = z
+  .strictObject({
+    /**
+     * One Redis server (default redis://127.0.0.1:6380), or a managed endpoint that fails over
+     * behind one name. Not with `sentinels`.
+     */
+    url: z.string().optional(),
+    /** Name of an env var holding the password, if the server needs one. */
+    passwordEnv: envName.optional(),
+    /**
+     * Redis Sentinel: the sentinels (`host:port`, at least one; list all of them) that watch
+     * `masterName`. Every connection asks them for the current primary and follows a failover.
+     */
+    sentinels: z.array(hostPort).min(1).optional(),
+    /** The name the sentinels monitor the primary under (`sentinel monitor <name> ...`). */
+    masterName: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/)
+      .optional(),
+    /** Name of an env var holding the sentinels' own password (`requirepass` on the sentinels). */
+    sentinelPasswordEnv: envName.optional(),
+    /**
+     * Redis Cluster: some of its nodes (`host:port`); the rest are found from them. Needs a
+     * hash-tag `prefix`. Not with `url` or `sentinels`.
+     */
+    cluster: z.array(hostPort).min(1).optional(),
+    /**
+     * Key prefix for every queue and every key opsdeck writes. `{opsdeck}` (a hash tag) puts
+     * every key in one slot, as BullMQ needs on Redis Cluster.
+     */
+    prefix: z
+      .string()
+      .regex(
+        /^([a-zA-Z0-9_-]+|\{[a-zA-Z0-9_-]+\})$/,
+        'letters, digits, _ and -, or a hash tag such as {opsdeck}',
+      )
+      .default('opsdeck'),
+  })
+  .refine(
+    (r) => [r.url, r.sentinels, r.cluster].filter((given) => given !== undefined).length <= 1,
+    { path: ['url'], message: 'give one of url, sentinels or cluster' },
+  )
+  .refine((r) => r.cluster === undefined || /^\{.+\}$/.test(r.prefix), {
+    path: ['prefix'],
+    message:
+      "with cluster, must be a hash tag such as '{opsdeck}': BullMQ needs each queue's keys in one slot",
+  })
+  .refine((r) => (r.sentinels === undefined) === (r.masterName === undefined), {
+    path: ['masterName'],
+    message: 'sentinels and masterName go together',
+  })
+  .refine((r) => r.sentinels !== undefined || r.sentinelPasswordEnv === undefined, {
+    path: ['sentinelPasswordEnv'],
+    message: 'only with sentinels',
+  });
+
+export type RedisConfig = z.infer<typeof RedisConfig>;
+
+/** Where Redis is when the config says nothing: the local service of scripts/local-services.sh. */
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6380';
 
 export const MysqlConfig = z.strictObject({
   host: z.string().default('127.0.0.1'),

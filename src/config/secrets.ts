@@ -13,6 +13,8 @@ export interface Secrets {
   appToken?: string;
   mysqlPassword?: string;
   redisPassword?: string;
+  /** The sentinels' own password (`redis.sentinelPasswordEnv`). */
+  redisSentinelPassword?: string;
   dashboard?: { user: string; password: string };
   /** The password of each configured database's account, by database name (`databases`). */
   databasePasswords: Readonly<Record<string, string>>;
@@ -51,6 +53,11 @@ export function readSecrets(config: OpsdeckConfig, env: NodeJS.ProcessEnv = proc
   const secrets: Secrets = {
     mysqlPassword: optionalSecret(env, config.mysql.passwordEnv, 'mysql.passwordEnv'),
     redisPassword: optionalSecret(env, config.redis.passwordEnv, 'redis.passwordEnv'),
+    redisSentinelPassword: optionalSecret(
+      env,
+      config.redis.sentinelPasswordEnv,
+      'redis.sentinelPasswordEnv',
+    ),
     databasePasswords: Object.fromEntries(
       Object.entries(config.databases).map(([name, target]) => [
         name,

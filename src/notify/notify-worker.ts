@@ -1,6 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import { Worker } from 'bullmq';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '../util/redis-client';
 import type { OpsdeckConfig } from '../config/schema';
 import type { Logger } from '../log/logger';
 import { type DrainJobData, NOTIFY_QUEUE } from './outbox-keys';
@@ -8,7 +8,7 @@ import { ThreadDrainer } from './thread-drainer';
 
 export interface NotifyWorkerOptions {
   /** Needs `maxRetriesPerRequest: null` (BullMQ); also used for the outbox keys. */
-  connection: IORedis;
+  connection: RedisClient;
   /** The BullMQ prefix, also the prefix of the outbox keys: the same as the Outbox's. */
   prefix: string;
   /** Built with createNotifyClient: no retries of its own, 429s rejected with Retry-After. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '../util/redis-client';
 import { NotifyConfig } from '../config/schema';
 import { redactText, redactValue } from '../log/redact';
 import { DRAIN_JOB, type DrainJobData, threadKeys } from './outbox-keys';
@@ -46,7 +46,7 @@ export class Outbox {
   private readonly maxTextLength: number;
 
   constructor(
-    private readonly redis: IORedis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly queue: Queue<DrainJobData>,
     options: OutboxOptions = {},

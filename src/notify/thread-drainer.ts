@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sleep } from '../util/sleep';
 import type { WebClient } from '@slack/web-api';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '../util/redis-client';
 import type { OpsdeckConfig } from '../config/schema';
 import type { Logger } from '../log/logger';
 import { slackApiErrors, slackApiRetries } from '../metrics/metrics';
@@ -13,7 +13,7 @@ import { classifySlackError } from './slack-error';
 import { backoffDelay } from '../util/backoff';
 
 export interface ThreadDrainerOptions {
-  redis: IORedis;
+  redis: RedisClient;
   prefix: string;
   client: WebClient;
   config: OpsdeckConfig['notify'];

@@ -1,4 +1,4 @@
-import type IORedis from 'ioredis';
+import type { RedisClient } from '../util/redis-client';
 import type { Person } from '../runbook/job-envelope';
 
 /**
@@ -10,7 +10,7 @@ export class CancelRequests {
   private readonly channel: string;
 
   constructor(
-    private readonly redis: IORedis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {
     this.channel = `${prefix}:cancel`;
@@ -35,7 +35,7 @@ export class CancelRequests {
    * Calls `onCancel(jobId)` for every cancel request published from now on. `subscriber` must be
    * a connection of its own (a subscribed Redis connection can do nothing else).
    */
-  async listen(subscriber: IORedis, onCancel: (jobId: string) => void): Promise<void> {
+  async listen(subscriber: RedisClient, onCancel: (jobId: string) => void): Promise<void> {
     subscriber.on('message', (channel: string, jobId: string) => {
       if (channel === this.channel) onCancel(jobId);
     });

@@ -63,8 +63,14 @@ export interface E2eStackOptions {
   captureBotLog?: boolean;
   /** How often the bot sweeps expired approvals. */
   approvalSweepMs?: number;
+  /** How often the bot tries the audit migrations again while they fail. */
+  migrationRetryMs?: number;
   /** Slack user groups (S...) and their members, as the fake Slack Web API answers them. */
   usergroups?: Record<string, string[]>;
+  /** The `redis` section (its `prefix` is the stack's own); default: the local Redis. */
+  redis?: Record<string, unknown>;
+  /** A hash-tag prefix (`{e2e_…}`), as Redis Cluster needs. */
+  hashTagPrefix?: boolean;
   /** Start a sandbox cloud of the stack's own (seeded if asked) and point `aws` at it. */
   sandbox?: { seed?: boolean; config?: Partial<SandboxConfig> };
   /**
@@ -91,7 +97,8 @@ export interface SlackResponse {
  * their own. `overrides` replace whole config sections (`access` defaults to DEFAULT_ACCESS).
  */
 export class E2eStack {
-  readonly prefix = uniqueName('e2e');
+  /** The stack's Redis key prefix: a hash tag (`{e2e_…}`) with the `hashTagPrefix` option. */
+  readonly prefix: string;
   readonly transport: SlackTransport;
   readonly env: NodeJS.ProcessEnv;
   readonly configPath: string;
@@ -116,6 +123,7 @@ export class E2eStack {
     private readonly overrides: Record<string, unknown> = {},
     private readonly options: E2eStackOptions = {},
   ) {
+    this.prefix = options.hashTagPrefix ? `{${uniqueName('e2e')}}` : uniqueName('e2e');
     this.transport = options.transport ?? 'http';
     const dir = mkdtempSync(join(tmpdir(), 'opsdeck-e2e-'));
     this.configPath = join(dir, 'opsdeck.yaml');
@@ -169,7 +177,7 @@ export class E2eStack {
         socket: { reconnectBaseMs: 200, reconnectMaxMs: 2000, ...this.options.socket },
       },
       http: { host: '127.0.0.1', port: 0, workerPort: 0, feedsWorkerPort: 0 },
-      redis: { url: REDIS_URL, prefix: this.prefix },
+      redis: { ...(this.options.redis ?? { url: REDIS_URL }), prefix: this.prefix },
       mysql: { host: MYSQL.host, port: MYSQL.port, user: MYSQL.user, database: this.database.name },
       access: DEFAULT_ACCESS,
       queue: { lockDurationMs: 4000, stalledIntervalMs: 1000, shutdownTimeoutMs: 5000 },
@@ -214,6 +222,9 @@ export class E2eStack {
       ...(this.options.approvalSweepMs !== undefined && {
         approvalSweepMs: this.options.approvalSweepMs,
       }),
+      ...(this.options.migrationRetryMs !== undefined && {
+        migrationRetryMs: this.options.migrationRetryMs,
+      }),
     });
     return this;
   }
@@ -247,6 +258,11 @@ export class E2eStack {
       child.once('exit', (code) => reject(new Error(`worker exited (${code}):\n${output}`)));
     });
     return child;
+  }
+
+  /** The AWS actions (`rds:DescribeDBInstances`) the bot and its workers called on the sandbox. */
+  awsActions(): string[] {
+    return this.sandbox ? this.sandbox.sandbox.access.actions(this.env.E2E_AWS_KEY_ID) : [];
   }
 
   /** The job's checkpoint as the engine last saved it (steps done, runbook state), if any. */
