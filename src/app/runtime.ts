@@ -15,6 +15,7 @@ import { CancelRequests } from '../queue/cancellation';
 import type { JobEnvelope } from '../runbook/job-envelope';
 import { JobStore } from '../queue/job-store';
 import { QueueName } from '../queue/queue-names';
+import { redisOptions } from './redis-options';
 
 /**
  * The connections and queues a process shares between its parts, created once from the
@@ -57,11 +58,12 @@ export function createRuntime(
   env: NodeJS.ProcessEnv = process.env,
 ): Runtime {
   const prefix = config.redis.prefix;
+  const connectionOptions = redisOptions(config.redis, secrets);
   const newRedisConnection = (fast = false) =>
     new IORedis(config.redis.url, {
       maxRetriesPerRequest: fast ? 1 : null,
       enableOfflineQueue: !fast,
-      ...(secrets.redisPassword ? { password: secrets.redisPassword } : {}),
+      ...connectionOptions,
     });
   const redis = newRedisConnection();
   const redisFast = newRedisConnection(true);
@@ -78,7 +80,7 @@ export function createRuntime(
     prefix,
   });
   const notifyQueue = new Queue<DrainJobData>(QueueName.Notify, { connection: redis, prefix });
-  const cancels = new CancelRequests(redisFast, prefix);
+  const cancels = new CancelRequests(redisFast, prefix, secrets.workSigner);
   const mysqlPool = mysql.createPool({
     host: config.mysql.host,
     port: config.mysql.port,
@@ -94,6 +96,7 @@ export function createRuntime(
     retryBaseDelayMs: config.audit.retryBaseDelayMs,
     retryMaxDelayMs: config.audit.retryMaxDelayMs,
     logger,
+    signer: secrets.workSigner,
   });
   const deploys = createDeployServices(config, redis, mysqlPool);
   return {
@@ -105,9 +108,11 @@ export function createRuntime(
     redisFast,
     opsQueue,
     notifyQueue,
-    jobs: new JobStore(opsQueue, cancels, config.queue.retention),
+    jobs: new JobStore(opsQueue, cancels, config.queue.retention, secrets.workSigner),
     cancels,
-    outbox: new Outbox(redis, prefix, notifyQueue, { maxTextLength: config.notify.maxTextLength }),
+    outbox: new Outbox(redis, prefix, notifyQueue, secrets.workSigner, {
+      maxTextLength: config.notify.maxTextLength,
+    }),
     databases: new DatabaseAccess(
       config.databases,
       secrets.databasePasswords,

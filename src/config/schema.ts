@@ -59,9 +59,17 @@ export const HttpConfig = z.strictObject({
 });
 
 export const RedisConfig = z.strictObject({
-  url: z.string().default('redis://127.0.0.1:6380'),
-  /** Name of an env var holding the password, if the server needs one. */
+  /** `redis://host:port`, or `rediss://host:port` for TLS (the server's certificate and name checked). */
+  url: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, 'must be redis://host:port or rediss://host:port')
+    .default('redis://127.0.0.1:6380'),
+  /** Name of an env var holding the password, if the server needs one (AUTH, or an ACL user's). */
   passwordEnv: envName.optional(),
+  /** Name of an env var holding the ACL user name (Redis 6+ `ACL SETUSER`); `default` when unset. */
+  usernameEnv: envName.optional(),
+  /** With a `rediss://` url: a CA bundle (PEM file) to check the server's certificate against, instead of the system's. */
+  tls: z.strictObject({ caFile: z.string().min(1).optional() }).optional(),
   /** Key prefix for every queue and every key opsdeck writes. */
   prefix: z
     .string()
@@ -88,6 +96,16 @@ export const QueueConfig = z.strictObject({
   stalledIntervalMs: positiveMs.default(30_000),
   /** How often a job may be found stalled (worker died) and resumed before it is failed. */
   maxStalledCount: z.number().int().min(0).default(5),
+  /**
+   * The env var holding the key every process signs and checks queued work with (jobs,
+   * checkpoints, approvals and their decisions, cancel requests, outbox and audit spool entries):
+   * at least 32 characters, the same in the bot and every worker.
+   */
+  signingKeyEnv: envName.default('OPSDECK_QUEUE_KEY'),
+  /** While keys are rotated: the env var holding the key being replaced (checked, never used to sign). */
+  previousSigningKeyEnv: envName.optional(),
+  /** A job signed longer ago than this is refused when it first starts (a replayed job, a lost day). */
+  signedJobMaxAgeHours: z.number().positive().max(720).default(24),
   /** Bounded wait for running jobs on SIGTERM/SIGINT before the process exits anyway. */
   shutdownTimeoutMs: positiveMs.default(30_000),
   retention: z

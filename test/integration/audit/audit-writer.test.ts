@@ -13,6 +13,7 @@ import {
   createTestDatabase,
   deleteRedisPrefix,
   MYSQL,
+  testSigner,
   uniqueName,
 } from '../../helpers/services';
 
@@ -40,6 +41,7 @@ function writerFor(
     retryBaseDelayMs: 20,
     retryMaxDelayMs: 100,
     logger,
+    signer: testSigner(),
   });
   cleanups.push(
     () => writer.stop(),

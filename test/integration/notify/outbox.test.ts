@@ -13,7 +13,7 @@ import {
   type FakeMessage,
   startFakeSlackApi,
 } from '../../../devkit/slack/fake-slack-api';
-import { connectRedis, deleteRedisPrefix, uniqueName } from '../../helpers/services';
+import { connectRedis, deleteRedisPrefix, testSigner, uniqueName } from '../../helpers/services';
 import { section } from '../../../src/slack/blocks';
 import { md } from '../../../src/slack/mrkdwn';
 
@@ -68,6 +68,7 @@ describe('notify outbox to Slack', () => {
       connection,
       prefix,
       client: createNotifyClient('xoxb-test-token', merged, slack.url),
+      signer: testSigner(),
       config: merged,
       logger,
     });
@@ -96,7 +97,7 @@ describe('notify outbox to Slack', () => {
     redis = connectRedis();
     prefix = uniqueName('notify');
     queue = new Queue<DrainJobData>(NOTIFY_QUEUE, { connection: redis, prefix });
-    outbox = new Outbox(redis, prefix, queue);
+    outbox = new Outbox(redis, prefix, queue, testSigner());
     slack = await startFakeSlackApi({ channels: { [CHANNEL]: 'devops_alert' } });
   });
 
@@ -316,7 +317,14 @@ describe('notify outbox to Slack', () => {
 
   it('sends a message pushed while the drainer was finishing (no stranded message)', async () => {
     const client = createNotifyClient('xoxb-test-token', config, slack.url);
-    const other = new ThreadDrainer({ redis, prefix, client, config, logger });
+    const other = new ThreadDrainer({
+      redis,
+      prefix,
+      client,
+      config,
+      logger,
+      signer: testSigner(),
+    });
     await outbox.enqueue('job-1', {
       kind: 'root',
       channel: CHANNEL,
@@ -345,7 +353,14 @@ describe('notify outbox to Slack', () => {
         };
       },
     });
-    await new ThreadDrainer({ redis: racing, prefix, client, config, logger }).drain('job-1');
+    await new ThreadDrainer({
+      redis: racing,
+      prefix,
+      client,
+      config,
+      logger,
+      signer: testSigner(),
+    }).drain('job-1');
 
     expect(raced).toBe(true);
     expect(thread('root').replies).toEqual(['late']);
@@ -405,7 +420,7 @@ describe('notify outbox to Slack', () => {
 
   it('splits a text over the limit into several messages of the thread', async () => {
     startWorker({ maxTextLength: 200 });
-    const small = new Outbox(redis, prefix, queue, { maxTextLength: 200 });
+    const small = new Outbox(redis, prefix, queue, testSigner(), { maxTextLength: 200 });
     const lines = Array.from(
       { length: 40 },
       (_, i) => `row ${String(i).padStart(2, '0')} ${'.'.repeat(20)}\n`,
