@@ -398,7 +398,7 @@ export class E2eStack {
   approvalMessage(approvalId: string): FakeMessage | undefined {
     return this.slack
       .messages(ALERT_CHANNEL)
-      .find((m) => !m.thread_ts && JSON.stringify(m.blocks).includes(approvalId));
+      .find((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(approvalId));
   }
 
   /**
