@@ -175,10 +175,10 @@ describe('queued work is authenticated', () => {
   });
 
   it.each([
-    ['its target', (d: Tampered) => ({ ...d, meta: { ...d.meta, target: 'billing' } })],
-    ['its input', (d: Tampered) => ({ ...d, input: { ...d.input, ticks: 60 } })],
-    ['its approver', (d: Tampered) => ({ ...d, meta: { ...d.meta, approvedBy: CAROL } })],
-    ['its signing time', (d: Tampered) => ({ ...d, signedAt: Number(d.signedAt) + 1 })],
+    ['target', (d: Tampered) => ({ ...d, meta: { ...d.meta, target: 'billing' } })],
+    ['input', (d: Tampered) => ({ ...d, input: { ...d.input, ticks: 60 } })],
+    ['approver', (d: Tampered) => ({ ...d, meta: { ...d.meta, approvedBy: CAROL } })],
+    ['signing time', (d: Tampered) => ({ ...d, signedAt: Number(d.signedAt) + 1 })],
   ])(
     'refuses a queued job whose %s was changed in Redis after it was signed (redis-cli HSET)',
     async (_what, edit) => {
@@ -335,5 +335,63 @@ describe('queued work is authenticated', () => {
     expect(JSON.parse(row.detailJson!)).toMatchObject({ kind: 'cancel', jobId });
     const outcome = await ended(jobId);
     expect(outcome.state).toBe('completed');
+  });
+});
+
+describe('rotating the key that signs queued work', () => {
+  const OLD = 'rotation-old-key-0123456789abcdef-0123456789';
+  const NEW = 'rotation-new-key-0123456789abcdef-0123456789';
+  const UNRELATED = 'rotation-unrelated-key-0123456789abcdef-0123';
+  let stack: E2eStack;
+
+  beforeAll(async () => {
+    stack = new E2eStack({
+      queue: {
+        lockDurationMs: 4000,
+        stalledIntervalMs: 1000,
+        shutdownTimeoutMs: 5000,
+        previousSigningKeyEnv: 'OPSDECK_QUEUE_KEY_PREVIOUS',
+      },
+    });
+    // Step 1 of the rotation for the bot: it signs with the old key, and accepts the new one.
+    Object.assign(stack.env, { OPSDECK_QUEUE_KEY: OLD, OPSDECK_QUEUE_KEY_PREVIOUS: NEW });
+    await stack.start();
+  });
+  afterAll(() => stack.stop());
+
+  async function ping(): Promise<string> {
+    const ack = (await stack.slash('ping --ticks 1 --tick-seconds 0')).body as { text: string };
+    return /`(ping-[0-9a-f]{10})`/.exec(ack.text)![1]!;
+  }
+
+  async function outcome(jobId: string) {
+    await waitFor(
+      async () => (await stack.runtime.jobs.get(jobId))?.finishedOn,
+      30_000,
+      `job ${jobId} to end`,
+    );
+    const job = (await stack.runtime.jobs.get(jobId))!;
+    return { state: await job.getState(), reason: job.failedReason };
+  }
+
+  it('a worker already on the new key runs work the bot signed with the old one; once the old key is dropped, such work is refused', async () => {
+    // Step 2 for this worker: signs with the new key, still accepts the old one.
+    Object.assign(stack.env, { OPSDECK_QUEUE_KEY: NEW, OPSDECK_QUEUE_KEY_PREVIOUS: OLD });
+    const during = await stack.startWorker();
+    const first = await ping();
+    expect(await outcome(first)).toMatchObject({ state: 'completed' });
+
+    // Step 3 done too early: a worker that no longer holds the old key.
+    const exited = new Promise((resolve) => during.once('exit', resolve));
+    during.kill('SIGKILL');
+    await exited;
+    Object.assign(stack.env, { OPSDECK_QUEUE_KEY: NEW, OPSDECK_QUEUE_KEY_PREVIOUS: UNRELATED });
+    await stack.startWorker();
+    const second = await ping();
+    expect(await outcome(second)).toEqual({
+      state: 'failed',
+      reason:
+        'refused: the job is not as opsdeck queued it: its MAC was made with a key this process does not hold (OPSDECK_WORK_UNAUTHENTICATED)',
+    });
   });
 });
