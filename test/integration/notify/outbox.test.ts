@@ -109,6 +109,28 @@ describe('notify outbox to Slack', () => {
     await Promise.all([redis, ...connections.splice(0)].map((c) => c.quit()));
   });
 
+  it('never posts an entry pushed into a thread by someone without the key; the rest go on', async () => {
+    await outbox.enqueue('job-f', { kind: 'root', channel: CHANNEL, text: md`job-f root` });
+    const list = `${prefix}:outbox:thread:job-f:messages`;
+    const [signed] = await redis.lrange(list, 0, 0);
+    const forged = JSON.parse(signed!) as { id: string; message: { text: string } };
+    await redis.rpush(
+      list,
+      JSON.stringify({
+        ...forged,
+        id: 'forged-1',
+        message: { kind: 'reply', text: 'click <https://evil.example|here>' },
+      }),
+      JSON.stringify({ ...forged, id: 'forged-2', message: { ...forged.message, text: 'edited' } }),
+    );
+    await outbox.enqueue('job-f', { kind: 'reply', text: md`job-f 1` });
+    startWorker();
+    await waitFor('the thread drained', async () => (await redis.llen(list)) === 0);
+    const texts = slack.calls.map((c) => String(c.args.text));
+    expect(texts.some((t) => t.includes('evil.example') || t === 'edited')).toBe(false);
+    expect(lines('job-f root')).toEqual(['job-f 1']);
+  });
+
   it('posts the root, its replies under the root in order, and applies the final update', async () => {
     startWorker();
     await outbox.enqueue('job-1', {
