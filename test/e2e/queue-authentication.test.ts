@@ -393,5 +393,5 @@ describe('rotating the key that signs queued work', () => {
       reason:
         'refused: the job is not as opsdeck queued it: its MAC was made with a key this process does not hold (OPSDECK_WORK_UNAUTHENTICATED)',
     });
-  });
+  }, 180_000); // two worker processes start one after the other (slow on a loaded machine)
 });
