@@ -83,10 +83,10 @@ describe('queued work is authenticated', () => {
     } satisfies JobEnvelope;
   }
 
-  async function ended(jobId: string) {
+  async function ended(jobId: string, timeoutMs = 20_000) {
     await waitFor(
       async () => (await stack.runtime.jobs.get(jobId))?.finishedOn,
-      20_000,
+      timeoutMs,
       `job ${jobId} to end`,
     );
     const job = (await stack.runtime.jobs.get(jobId))!;
@@ -336,6 +336,50 @@ describe('queued work is authenticated', () => {
     const outcome = await ended(jobId);
     expect(outcome.state).toBe('completed');
   });
+
+  it('a checkpoint edited in Redis while its worker was down is refused on resume: nothing more runs, not even cleanups', async () => {
+    const envelope = pingEnvelope({ ticks: 1, tickMs: 0, approveMidway: true });
+    const { jobId } = envelope.meta;
+    await stack.runtime.jobs.enqueue(envelope);
+    await waitFor(
+      async () => {
+        const state = (await stack.checkpoint(jobId))?.state;
+        return (state?.['approval:approve-midway'] as { posted?: boolean } | undefined)?.posted;
+      },
+      20_000,
+      'the job to wait for its mid-run approval',
+    );
+    await stack.killWorker();
+    // Skip the approval: mark its step done in the checkpoint.
+    const key = jobKey(jobId);
+    const data = JSON.parse(await redisCli('HGET', key, 'data')) as Tampered;
+    data.checkpoint.completed.push('approve-midway');
+    await redisCli('HSET', key, 'data', JSON.stringify(data));
+    await stack.startWorker();
+
+    const outcome = await ended(jobId, 60_000);
+    expect(outcome.state).toBe('failed');
+    expect(outcome.reason).toContain('its checkpoint is not as the engine saved it');
+    // Its recorded state cannot be trusted, so its cleanups did not run: the key is still there.
+    expect(await stack.redis.exists(`${stack.prefix}:ping:${jobId}`)).toBe(1);
+    const types = await waitFor(
+      async () => {
+        const found = (await stack.runtime.auditStore.jobEvents(jobId)).map((r) => r.type);
+        return found.includes('refused') ? found : null;
+      },
+      10_000,
+      'the refusal in the trail',
+    );
+    expect(types).not.toContain('succeeded');
+    const steps = (await stack.runtime.auditStore.jobEvents(jobId)).map((r) => r.step);
+    expect(steps).not.toContain('read-back');
+    await waitFor(
+      () => stack.thread(jobId).root?.text.includes(':rotating_light: refused'),
+      10_000,
+      "the job's root to say refused",
+    );
+    await stack.redis.del(`${stack.prefix}:ping:${jobId}`);
+  }, 180_000);
 });
 
 describe('rotating the key that signs queued work', () => {
