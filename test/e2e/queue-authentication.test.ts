@@ -367,8 +367,8 @@ describe('queued work is authenticated', () => {
         const found = (await stack.runtime.auditStore.jobEvents(jobId)).map((r) => r.type);
         return found.includes('refused') ? found : null;
       },
-      // A worker killed while it drained the audit spool holds the drain lock for up to 30 s.
-      45_000,
+      // A worker killed while it drained the audit spool holds the drain lock for a few seconds.
+      20_000,
       'the refusal in the trail',
     );
     expect(types).not.toContain('succeeded');
