@@ -35,6 +35,10 @@ need_packages() {
   { command -v cc >/dev/null && [ -e /usr/include/dlfcn.h ]; } || missing+=(gcc libc6-dev)
   # A second, independent AWS client for the sandbox's tests (Debian's, not a pip one on PATH).
   [ -x /usr/bin/aws ] || missing+=(awscli)
+  # Tests of Redis over TLS make their CA and certificates with openssl; redis-cli plays an
+  # attacker with write access to Redis in the queue-authentication tests.
+  command -v openssl >/dev/null || missing+=(openssl)
+  command -v redis-cli >/dev/null || missing+=(redis-tools)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     local sudo=""

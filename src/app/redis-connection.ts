@@ -2,6 +2,7 @@ import IORedis, { Cluster, type RedisOptions } from 'ioredis';
 import { DEFAULT_REDIS_URL, type RedisConfig } from '../config/schema';
 import type { Secrets } from '../config/secrets';
 import type { RedisClient } from '../util/redis-client';
+import { redisOptions } from './redis-options';
 import { SentinelFailoverWatch, WatchedSentinelRedis } from './sentinel-failover-watch';
 
 /**
@@ -19,9 +20,10 @@ export type RedisConnect = (options?: { fast?: boolean }) => RedisClient;
 
 export function redisConnector(
   redis: RedisConfig,
-  secrets: Pick<Secrets, 'redisPassword' | 'redisSentinelPassword'>,
+  secrets: Pick<Secrets, 'redisPassword' | 'redisSentinelPassword' | 'redisUsername'>,
 ): RedisConnect {
-  const password = secrets.redisPassword === undefined ? {} : { password: secrets.redisPassword };
+  // The ACL user, its password and (with rediss://) TLS: the same for every kind of connection.
+  const auth = redisOptions(redis, secrets);
   const behaviour = (fast: boolean): RedisOptions => ({
     maxRetriesPerRequest: fast ? 1 : null,
     enableOfflineQueue: !fast,
@@ -34,7 +36,7 @@ export function redisConnector(
       ...(secrets.redisSentinelPassword !== undefined && {
         sentinelPassword: secrets.redisSentinelPassword,
       }),
-      ...password,
+      ...auth,
     };
     // Reconnects as soon as the sentinels announce a new primary, not only when the old one stops
     // answering (see sentinel-failover-watch.ts for why not ioredis's failoverDetector).
@@ -52,11 +54,11 @@ export function redisConnector(
       new Cluster(nodes, {
         enableOfflineQueue: !fast,
         // Per node; BullMQ reads maxRetriesPerRequest from here on a cluster.
-        redisOptions: { ...password, maxRetriesPerRequest: fast ? 1 : null },
+        redisOptions: { ...auth, maxRetriesPerRequest: fast ? 1 : null },
       });
   }
   const url = redis.url ?? DEFAULT_REDIS_URL;
-  return ({ fast = false } = {}) => new IORedis(url, { ...password, ...behaviour(fast) });
+  return ({ fast = false } = {}) => new IORedis(url, { ...auth, ...behaviour(fast) });
 }
 
 /** `10.0.0.1:26379` or `[fd00::1]:26379` as ioredis wants it. */

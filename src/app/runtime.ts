@@ -74,7 +74,7 @@ export function createRuntime(
     prefix,
   });
   const notifyQueue = new Queue<DrainJobData>(QueueName.Notify, { connection: redis, prefix });
-  const cancels = new CancelRequests(redisFast, prefix);
+  const cancels = new CancelRequests(redisFast, prefix, secrets.workSigner);
   const mysqlPool = mysql.createPool({
     host: config.mysql.host,
     port: config.mysql.port,
@@ -90,6 +90,7 @@ export function createRuntime(
     retryBaseDelayMs: config.audit.retryBaseDelayMs,
     retryMaxDelayMs: config.audit.retryMaxDelayMs,
     logger,
+    signer: secrets.workSigner,
   });
   const deploys = createDeployServices(config, redis, mysqlPool);
   return {
@@ -101,9 +102,11 @@ export function createRuntime(
     redisFast,
     opsQueue,
     notifyQueue,
-    jobs: new JobStore(opsQueue, cancels, config.queue.retention),
+    jobs: new JobStore(opsQueue, cancels, config.queue.retention, secrets.workSigner),
     cancels,
-    outbox: new Outbox(redis, prefix, notifyQueue, { maxTextLength: config.notify.maxTextLength }),
+    outbox: new Outbox(redis, prefix, notifyQueue, secrets.workSigner, {
+      maxTextLength: config.notify.maxTextLength,
+    }),
     databases: new DatabaseAccess(
       config.databases,
       secrets.databasePasswords,

@@ -77,7 +77,7 @@ export async function startBot(runtime: Runtime, options: BotOptions = {}): Prom
     jobs: runtime.jobs,
     config,
     logger,
-    approvals: new ApprovalStore(runtime.redis, config.redis.prefix),
+    approvals: new ApprovalStore(runtime.redis, config.redis.prefix, secrets.workSigner),
     audit: runtime.auditWriter,
     auditStore: runtime.auditStore,
     userGroups: new UserGroupMembership(slack, runtime.redisFast, config.redis.prefix, {

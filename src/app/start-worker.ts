@@ -19,6 +19,7 @@ import { createNotifyClient } from '../notify/slack-client';
 import { JobThreadObserver } from '../queue/job-thread-observer';
 import { createNotifyWorker } from '../notify/notify-worker';
 import { createRunbookWorker } from '../queue/runbook-worker';
+import { WorkRefusals } from '../queue/work-refusals';
 import { UserGroupMembership } from '../slack/user-group-membership';
 import type { Runtime } from './runtime';
 import { runsFeeds, runsRunbooks, type WorkerRole } from './worker-role';
@@ -56,6 +57,7 @@ export async function startWorker(
     client: slack,
     config: config.notify,
     logger,
+    signer: runtime.secrets.workSigner,
     lockDurationMs: config.queue.lockDurationMs,
     stalledIntervalMs: config.queue.stalledIntervalMs,
   });
@@ -121,6 +123,12 @@ async function startRunbooks(
   });
   const migrations = await migrateAtStartup(runtime.auditStore, logger);
   runtime.auditWriter.start();
+  const refusals = new WorkRefusals(
+    runtime.auditWriter,
+    runtime.outbox,
+    config.slack.alertChannel,
+    logger,
+  );
   const runbooks = createRunbookWorker({
     connection: runtime.redis,
     prefix,
@@ -143,7 +151,7 @@ async function startRunbooks(
     },
     approvals: new MidRunApprovals({
       config,
-      approvals: new ApprovalStore(runtime.redis, prefix),
+      approvals: new ApprovalStore(runtime.redis, prefix, runtime.secrets.workSigner),
       outbox: runtime.outbox,
       audit: runtime.auditWriter,
       userGroups: new UserGroupMembership(slack, runtime.redis, prefix, {
@@ -154,6 +162,8 @@ async function startRunbooks(
     }),
     isTransient: isTransientError,
     cancels: runtime.cancels,
+    signer: runtime.secrets.workSigner,
+    refusals,
     logger,
   });
   runbooks.on('failed', (job, error) =>
@@ -162,9 +172,18 @@ async function startRunbooks(
   runbooks.on('error', (error) => logger.error({ err: error }, 'runbook worker error'));
 
   const subscriber = runtime.newRedisConnection();
+  // A published job id is a hint: the request in Redis must carry a valid MAC to cancel anything.
   await runtime.cancels.listen(subscriber, (jobId) => {
-    if (runbooks.cancelJob(jobId, 'cancelled'))
-      logger.info({ jobId }, 'cancel delivered to running job');
+    void runtime.cancels
+      .read(jobId)
+      .then(async (request) => {
+        if (request.kind === 'forged') {
+          await refusals.reportCancel(jobId, request.reason);
+        } else if (request.kind === 'requested' && runbooks.cancelJob(jobId, 'cancelled')) {
+          logger.info({ jobId }, 'cancel delivered to running job');
+        }
+      })
+      .catch((error: unknown) => logger.error({ err: error, jobId }, 'cancel request not read'));
   });
 
   void runbooks.run();

@@ -73,9 +73,19 @@ export const RedisConfig = z
      * One Redis server (default redis://127.0.0.1:6380), or a managed endpoint that fails over
      * behind one name. Not with `sentinels`.
      */
-    url: z.string().optional(),
-    /** Name of an env var holding the password, if the server needs one. */
+    url: z
+      .string()
+      .regex(/^rediss?:\/\/\S+$/, 'must be redis://host:port or rediss://host:port (TLS)')
+      .optional(),
+    /** Name of an env var holding the password, if the server needs one (AUTH, or an ACL user's). */
     passwordEnv: envName.optional(),
+    /** Name of an env var holding the ACL user name (Redis 6+ `ACL SETUSER`); `default` when unset. */
+    usernameEnv: envName.optional(),
+    /**
+     * With a `rediss://` url: a CA bundle (PEM file) to check the server's certificate against,
+     * instead of the system's. The server's name is always checked against the url's host.
+     */
+    tls: z.strictObject({ caFile: z.string().min(1).optional() }).optional(),
     /**
      * Redis Sentinel: the sentinels (`host:port`, at least one; list all of them) that watch
      * `masterName`. Every connection asks them for the current primary and follows a failover.
@@ -121,6 +131,10 @@ export const RedisConfig = z
   .refine((r) => r.sentinels !== undefined || r.sentinelPasswordEnv === undefined, {
     path: ['sentinelPasswordEnv'],
     message: 'only with sentinels',
+  })
+  .refine((r) => r.tls === undefined || r.url?.startsWith('rediss://') === true, {
+    path: ['tls'],
+    message: 'only with a rediss:// url (TLS); without it the connection would not be encrypted',
   });
 
 export type RedisConfig = z.infer<typeof RedisConfig>;
@@ -147,6 +161,16 @@ export const QueueConfig = z.strictObject({
   stalledIntervalMs: positiveMs.default(30_000),
   /** How often a job may be found stalled (worker died) and resumed before it is failed. */
   maxStalledCount: z.number().int().min(0).default(5),
+  /**
+   * The env var holding the key every process signs and checks queued work with (jobs,
+   * checkpoints, approvals and their decisions, cancel requests, outbox and audit spool entries):
+   * at least 32 characters, the same in the bot and every worker.
+   */
+  signingKeyEnv: envName.default('OPSDECK_QUEUE_KEY'),
+  /** While keys are rotated: the env var holding the key being replaced (checked, never used to sign). */
+  previousSigningKeyEnv: envName.optional(),
+  /** A job signed longer ago than this is refused when it first starts (a replayed job, a lost day). */
+  signedJobMaxAgeHours: z.number().positive().max(720).default(24),
   /** Bounded wait for running jobs on SIGTERM/SIGINT before the process exits anyway. */
   shutdownTimeoutMs: positiveMs.default(30_000),
   retention: z

@@ -3,6 +3,7 @@ import { Worker } from 'bullmq';
 import type { RedisClient } from '../util/redis-client';
 import type { OpsdeckConfig } from '../config/schema';
 import type { Logger } from '../log/logger';
+import type { WorkSigner } from '../util/work-signature';
 import { type DrainJobData, NOTIFY_QUEUE } from './outbox-keys';
 import { ThreadDrainer } from './thread-drainer';
 
@@ -15,6 +16,8 @@ export interface NotifyWorkerOptions {
   client: WebClient;
   config: OpsdeckConfig['notify'];
   logger: Logger;
+  /** Checks the outbox entries' MACs (see ThreadDrainer). */
+  signer: WorkSigner;
   /** Threads drained at once by this process. */
   concurrency?: number;
   /**
@@ -34,13 +37,14 @@ export interface NotifyWorkerOptions {
  * (by this worker if it comes back, or by another), the unsent messages stay in Redis.
  */
 export function createNotifyWorker(options: NotifyWorkerOptions): Worker<DrainJobData> {
-  const { connection, prefix, client, config, logger } = options;
+  const { connection, prefix, client, config, logger, signer } = options;
   const drainer = new ThreadDrainer({
     redis: connection,
     prefix,
     client,
     config,
     logger,
+    signer,
     ...(options.lockDurationMs ? { lockTtlMs: options.lockDurationMs } : {}),
   });
   const shutdown = new AbortController();

@@ -30,7 +30,15 @@ import { unfoldReplies } from '../../src/notify/fold-replies';
 import type { SandboxConfig } from '../../devkit/sandbox/config';
 import { seedSandbox } from '../../devkit/sandbox/seed';
 import { startTestSandbox, type TestSandbox } from './sandbox';
-import { MYSQL, REDIS_URL, createTestDatabase, deleteRedisPrefix, uniqueName } from './services';
+import {
+  MYSQL,
+  REDIS_URL,
+  TEST_QUEUE_KEY,
+  createTestDatabase,
+  deleteRedisPrefix,
+  uniqueName,
+} from './services';
+import { signApproval } from '../../src/approvals/approval-store';
 import { waitFor } from './wait-for';
 import { shown } from './slack-text';
 
@@ -133,6 +141,7 @@ export class E2eStack {
       E2E_SLACK_SIGNING_SECRET: SIGNING_SECRET,
       E2E_SLACK_BOT_TOKEN: BOT_TOKEN,
       E2E_SLACK_APP_TOKEN: APP_TOKEN,
+      OPSDECK_QUEUE_KEY: TEST_QUEUE_KEY,
     };
   }
 
@@ -271,6 +280,20 @@ export class E2eStack {
     return job?.data.checkpoint as Checkpoint | undefined;
   }
 
+  /**
+   * Makes a pending approval look as if its time ran out a second ago, signed as the bot signs
+   * it (the expiry is covered by the approval's MAC; an edit without the key is tampering).
+   */
+  async ageOutApproval(approvalId: string): Promise<void> {
+    const key = `${this.prefix}:approval:${approvalId}`;
+    const past = Date.now() - 1000;
+    const record = await this.redis.hget(key, 'record');
+    if (record === null) throw new Error(`no approval ${approvalId}`);
+    const mac = signApproval(this.runtime.secrets.workSigner, approvalId, past, record);
+    await this.redis.hset(key, 'expiresAt', String(past), 'mac', mac);
+    await this.redis.zadd(`${this.prefix}:approvals:pending`, past, approvalId);
+  }
+
   /** SIGKILLs a running worker process (no shutdown of any kind) and waits until it is gone. */
   async killWorker(): Promise<void> {
     const worker = this.workers.find((w) => w.exitCode === null && !w.killed);
@@ -396,7 +419,7 @@ export class E2eStack {
   approvalMessage(approvalId: string): FakeMessage | undefined {
     return this.slack
       .messages(ALERT_CHANNEL)
-      .find((m) => !m.thread_ts && JSON.stringify(m.blocks).includes(approvalId));
+      .find((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(approvalId));
   }
 
   /**
