@@ -5,6 +5,8 @@ import { promisify } from 'node:util';
 import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
 import type { AuditRow } from '../../src/audit/audit-event';
 import type { JobEnvelope } from '../../src/runbook/job-envelope';
+import { plannedDigests } from '../../src/runbook/plan-digest';
+import pingRunbook from '../../jobs/ping';
 import { ALERT_CHANNEL, ALICE, E2eStack, OPS_CHANNEL, waitFor } from '../helpers/e2e-stack';
 
 /**
@@ -67,6 +69,7 @@ describe('queued work is authenticated', () => {
   /** A ping job's envelope as the front door builds one (the bot would sign it on enqueue). */
   function pingEnvelope(input: { ticks: number; tickMs: number; approveMidway?: boolean }) {
     const jobId = `ping-${randomBytes(5).toString('hex')}`;
+    const full = { approveMidway: false, ...input };
     return {
       meta: {
         jobId,
@@ -78,9 +81,11 @@ describe('queued work is authenticated', () => {
         channel: OPS_CHANNEL,
         requestedAt: new Date().toISOString(),
         approvedBy: BOB,
+        // What the approved plan was made from, as the front door records it.
+        planned: plannedDigests(pingRunbook, full),
         correlationId: randomBytes(8).toString('hex'),
       },
-      input: { approveMidway: false, ...input },
+      input: full,
     } satisfies JobEnvelope;
   }
 
