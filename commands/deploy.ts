@@ -8,6 +8,7 @@ import {
   type Reply,
   type RunbookPlan,
 } from '../src/command/define-command';
+import { decimalArgument } from '../src/command/decimal-number';
 import { renderCommand } from '../src/config/command-template';
 import { deployEnvironment, deployName } from '../src/config/deploy';
 import type { DeployRecord } from '../src/deploy/deploy-history';
@@ -258,12 +259,7 @@ const lockSchema = z.strictObject({
     .array(z.string())
     .transform((words) => words.join(' ').trim())
     .pipe(z.string().min(1, 'is missing (say why, for the others)').max(200)),
-  hours: z
-    .string()
-    .regex(/^\d{1,3}$/, 'must be a whole number of hours, 1-168')
-    .transform(Number)
-    .refine((h) => h >= 1 && h <= 168, 'must be 1-168')
-    .default(4),
+  hours: decimalArgument({ min: 1, max: 168, unit: 'hours' }).default(4),
 });
 
 function planLock(input: z.infer<typeof lockSchema>, ctx: CommandContext): Action {

@@ -6,6 +6,7 @@ import {
   subcommand,
   type CommandContext,
 } from '../src/command/define-command';
+import { decimalArgument } from '../src/command/decimal-number';
 import { describeError } from '../src/errors';
 import { feedsListingText } from '../src/feeds/feeds-listing';
 import { JOB_ID_PATTERN } from '../src/queue/job-id';
@@ -58,17 +59,13 @@ export default defineCommand({
         'approve-midway': { type: 'boolean' },
       },
       schema: z.strictObject({
-        ticks: z.coerce
-          .number({ error: 'must be a whole number from 1 to 60' })
-          .int('must be a whole number from 1 to 60')
-          .min(1, 'must be a whole number from 1 to 60')
-          .max(60, 'must be a whole number from 1 to 60')
-          .default(3),
-        'tick-seconds': z.coerce
-          .number({ error: 'must be a number of seconds from 0 to 60' })
-          .min(0, 'must be a number of seconds from 0 to 60')
-          .max(60, 'must be a number of seconds from 0 to 60')
-          .default(1),
+        ticks: decimalArgument({ min: 1, max: 60 }).default(3),
+        'tick-seconds': decimalArgument({
+          min: 0,
+          max: 60,
+          fractionDigits: 3,
+          unit: 'seconds',
+        }).default(1),
         'approve-midway': z.boolean().default(false),
       }),
       plan: (input) => ({

@@ -43,6 +43,11 @@ describe('Slack front door', () => {
     ['ping --ticks 2.5', '--ticks: must be a whole number from 1 to 60'],
     ['ping --tick-seconds -1', '--tick-seconds: must be a number of seconds from 0 to 60'],
     ['ping --ticks many', '--ticks: must be a whole number from 1 to 60'],
+    ['ping --ticks 0x3c', '--ticks: must be a whole number from 1 to 60'],
+    [
+      'ping --ticks 60 --tick-seconds 1e1',
+      '--tick-seconds: must be a number of seconds from 0 to 60',
+    ],
     ['ping --ticks', '--ticks needs a value'],
     ['ping --tick 2', 'unknown option --tick (known: --ticks, --tick-seconds, --approve-midway)'],
     ['ping extra', 'unexpected argument: extra'],
