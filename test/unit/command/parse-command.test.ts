@@ -72,7 +72,10 @@ describe('parseCommand (/ops)', () => {
         try {
           const { subcommand, input } = parseCommand(ops, t);
           if (subcommand.name === 'ping') {
-            const { ticks, 'tick-seconds': seconds } = input as Record<string, number>;
+            const { ticks, 'tick-seconds': seconds } = input as {
+              ticks: number;
+              'tick-seconds': number;
+            };
             expect(Number.isInteger(ticks) && ticks >= 1 && ticks <= 60).toBe(true);
             expect(seconds >= 0 && seconds <= 60).toBe(true);
           }
