@@ -11,6 +11,7 @@ import {
 import { decimalArgument } from '../src/command/decimal-number';
 import { renderCommand } from '../src/config/command-template';
 import { deployEnvironment, deployName } from '../src/config/deploy';
+import { environmentRefProblem } from '../src/config/deploy-ref';
 import type { DeployRecord } from '../src/deploy/deploy-history';
 import { DeployRef, type DeployInput } from '../src/deploy/deploy-input';
 import { describeLock, holderOf, type DeployLock } from '../src/deploy/deploy-lock';
@@ -87,6 +88,8 @@ async function planDeploy(
       `<ref> is missing, and ${target(input)} has no defaultRef in the config`,
       USAGE,
     );
+  const refRefused = environmentRefProblem(ref, settings);
+  if (refRefused) throw new UsageError(`<ref>: ${refRefused}`, USAGE);
   const held = await locks.get(input.app, input.env);
   if (held && !input['dry-run'])
     return reply(md`:lock: not deployed: ${describeLock(held)}. ${unlockHint(held)}`);
@@ -363,6 +366,7 @@ export default defineCommand({
       usage: LOCK_USAGE,
       summary: 'keep deploys off an app+environment for a while (default 4 h), saying why',
       positionals: ['app', 'env', 'reason...'],
+      freeText: ['reason'],
       options: { hours: { type: 'string' } },
       schema: lockSchema,
       target,

@@ -103,6 +103,11 @@ export interface SubcommandSpec<S extends z.ZodType = z.ZodType> {
   /** Names of positional arguments, in order; the last may be variadic with a `...` suffix. */
   positionals?: readonly string[];
   options?: Readonly<Record<string, OptionSpec>>;
+  /**
+   * Arguments that are free text (a lock's reason): they may hold invisible and bidirectional
+   * control characters, which messages show as ⟨U+202E⟩. Every other argument refuses them.
+   */
+  freeText?: readonly string[];
   /** Validates `{ ...options, ...positionals }`; its messages are shown to the user. */
   schema: S;
   /** Changes nothing anywhere (help, listings): allowed even when changing commands are refused. */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
 import { ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
+import { slackShows } from '../helpers/slack-text';
 
 /**
  * `/deploy` end to end: signed slash commands into the real Bolt receiver, real worker processes,
@@ -20,7 +21,9 @@ describe('/deploy end to end', () => {
   let root: string;
   /** Each environment's marker directory (the script's first argument). */
   const dirOf = (env: string) => join(root, env);
-  const text = (res: { body: unknown }) => (res.body as { text: string }).text;
+  /** The answer as the user reads it (raw: as Slack receives it). */
+  const raw = (res: { body: unknown }) => (res.body as { text: string }).text;
+  const text = (res: { body: unknown }) => slackShows(raw(res));
   const deploy = (line: string, user = ALICE) => stack.slash(line, { command: '/deploy', user });
 
   const environment = (env: string, settings: Record<string, unknown>) => ({
@@ -97,9 +100,11 @@ describe('/deploy end to end', () => {
                   targets: { ec2: { tags: { app: 'billing', env: 'prod' } } },
                   concurrency: 3,
                 }),
+                // Any ref (the baseline still holds): hostile refs reach the command as text.
                 staging: environment('staging', {
                   targets: { hosts: STATIC },
                   concurrency: 2,
+                  refPattern: '.*',
                 }),
                 canary: environment('canary', {
                   targets: { hosts: STATIC },
@@ -149,7 +154,10 @@ describe('/deploy end to end', () => {
       ['billing staging --ref x', 'unknown option --ref'],
       ['billing staging -rf', 'unknown option -r'],
       ['billing staging -- -rf', '<ref>: must not start with -'],
-      ['billing staging "v1\nrm"', '<ref>: must not contain control characters'],
+      ['billing staging "v1\nrm"', '<ref>: contains U+000A (LINE FEED)'],
+      ['billing staging "v1.2.3\u202e4pm"', '<ref>: contains U+202E (RIGHT-TO-LEFT OVERRIDE)'],
+      ['billing canary main..x', "<ref>: must not contain .. (git's rules for a ref name)"],
+      ['billing canary "v1 2"', "<ref>: must not contain a space (git's rules for a ref name)"],
       ['billing staging v1 extra', 'unexpected argument: extra'],
     ])('/deploy %s', async (line, message) => {
       const res = await deploy(line);
@@ -297,9 +305,10 @@ describe('/deploy end to end', () => {
     expect(text(await deploy('unlock billing staging', BOB))).toContain(
       ':unlock: unlocked billing/staging',
     );
-    await deploy('lock billing staging again --hours 1', BOB);
-    expect(text(await deploy('unlock billing staging --force'))).toContain(
-      `the lock was bob's: "again"`,
+    // A reason is free text: a right-to-left override and a broadcast stay, shown for what they are.
+    await deploy('lock billing staging "again \u202e<!channel>" --hours 1', BOB);
+    expect(raw(await deploy('unlock billing staging --force'))).toContain(
+      `the lock was bob's: "again ⟨U+202E⟩&lt;!channel&gt;"`,
     );
     expect(text(await deploy('lock billing staging'))).toContain('<reason>: is missing');
   });

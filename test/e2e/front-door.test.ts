@@ -1,4 +1,5 @@
 import { E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
+import { slackShows } from '../helpers/slack-text';
 
 describe('Slack front door', () => {
   let stack: E2eStack;
@@ -8,7 +9,9 @@ describe('Slack front door', () => {
   });
   afterAll(() => stack.stop());
 
-  const text = (res: { body: unknown }) => (res.body as { text: string }).text;
+  /** The answer as the user reads it (raw: as Slack receives it). */
+  const raw = (res: { body: unknown }) => (res.body as { text: string }).text;
+  const text = (res: { body: unknown }) => slackShows(raw(res));
 
   it('rejects a request with a bad signature and enqueues nothing', async () => {
     const res = await stack.post(stack.slashBody('ping'), { secret: 'not-the-signing-secret' });
