@@ -1,7 +1,11 @@
 import { resolve } from 'node:path';
+import { ACCESS_SEMANTICS } from '../approvals/access-policy';
+import { reviewAccessRules } from '../approvals/access-report';
 import { runAuditCli } from '../audit/cli';
+import { commandName } from '../command/define-command';
 import { loadConfig } from '../config/load-config';
 import { describeError } from '../errors';
+import { loadCommands } from './load-modules';
 
 const USAGE = [
   'usage: opsdeck <command>',
@@ -20,8 +24,14 @@ export async function runCli(
   const [area, ...rest] = argv;
   if (area === 'config' && rest[0] === 'check' && rest.length <= 2) {
     const file = rest[1];
-    const { path } = loadConfig(file ? { ...env, OPSDECK_CONFIG: resolve(file) } : env);
+    const { path, config } = loadConfig(file ? { ...env, OPSDECK_CONFIG: resolve(file) } : env);
     console.log(`${path ?? 'no config file: the defaults'} is valid`);
+    console.log(`\n${ACCESS_SEMANTICS}`);
+    const names = loadCommands().all.flatMap((module) =>
+      module.subcommands.map((sub) => commandName(module, sub)),
+    );
+    const findings = reviewAccessRules(config.access, names);
+    for (const finding of findings) console.log(`\nwarning: ${finding.message}`);
     return 0;
   }
   if (area === 'audit') return runAuditCli(rest, loadConfig(env).config);

@@ -41,8 +41,9 @@ describe('authorize: the policy matrix', () => {
     expect(decision).toEqual({
       allowed: true,
       ruleIndex: 2,
+      ruleIndexes: [2],
       rule: policy.rules[2],
-      approval: { group: 'platform', distinct: true, ttlMs: 5 * 60_000 },
+      approval: { group: 'platform', distinct: true, ttlMs: 5 * 60_000, recheckRequester: true },
     });
   });
 
@@ -185,6 +186,158 @@ describe('authorize: the policy matrix', () => {
   });
 });
 
+describe('authorize: the strictest requirement among the rules that apply, whatever their order', () => {
+  // The issue's bypass: rule A restricts restore-table on billing to #ops with platform's
+  // approval; rule B grants the same group everything. Under first-match semantics a request
+  // from a direct message skipped A (wrong channel) and B granted it without approval.
+  const ruleA = {
+    command: 'restore-table',
+    targets: ['billing'],
+    groups: ['dba'],
+    channels: ['#ops'],
+    approval: { group: 'platform', distinct: true },
+  };
+  const ruleB = { command: '*', targets: ['*'], groups: ['dba'] };
+  const groups = { dba: { users: ['UDBA1'] }, platform: { users: ['UPLAT1'] } };
+  const inOrder = AccessConfig.parse({ admins: 'platform', groups, rules: [ruleA, ruleB] });
+  const reversed = AccessConfig.parse({ admins: 'platform', groups, rules: [ruleB, ruleA] });
+  const dm = { channelId: 'D0DIRECT', channelName: 'directmessage' };
+  const request = (extra: Partial<AccessRequest>): AccessRequest => ({
+    command: 'restore-table',
+    target: 'billing',
+    userId: 'UDBA1',
+    ...base,
+    ...extra,
+  });
+
+  it.each([
+    ['A then B', inOrder],
+    ['B then A', reversed],
+  ])('refuses /restore-table billing from a direct message (%s)', (_order, rules) => {
+    expect(authorize(rules, request(dm))).toMatchObject({
+      allowed: false,
+      reason: 'wrong-channel',
+      message: '`restore-table` on `billing` may be run only from #ops',
+    });
+  });
+
+  it.each([
+    ['A then B', inOrder, 0],
+    ['B then A', reversed, 1],
+  ])('asks platform to approve it from #ops (%s)', (_order, rules, index) => {
+    expect(authorize(rules, request({}))).toMatchObject({
+      allowed: true,
+      ruleIndex: index,
+      ruleIndexes: [0, 1],
+      approval: { group: 'platform', distinct: true },
+    });
+  });
+
+  it('leaves what only the broad rule covers as it was', () => {
+    expect(authorize(inOrder, request({ target: 'shop', ...dm }))).toMatchObject({
+      allowed: true,
+      ruleIndex: 1,
+    });
+    expect(authorize(inOrder, request({ target: 'shop', ...dm }))).not.toHaveProperty('approval');
+  });
+
+  it('needs a channel every restricting rule names, and says when there is none', () => {
+    const two = AccessConfig.parse({
+      groups,
+      rules: [
+        { ...ruleA, channels: ['#ops', '#incident'], approval: undefined },
+        { ...ruleB, channels: ['#incident', 'C0WAR'] },
+      ],
+    });
+    expect(authorize(two, request({})).allowed).toBe(false);
+    expect(authorize(two, request({ channelId: 'C0INC', channelName: 'incident' })).allowed).toBe(
+      true,
+    );
+    const disjoint = AccessConfig.parse({
+      groups,
+      rules: [ruleA, { ...ruleB, channels: ['#random'] }],
+    });
+    expect(authorize(disjoint, request({}))).toMatchObject({
+      allowed: false,
+      reason: 'wrong-channel',
+      message:
+        '`restore-table` on `billing` may be run from no channel: the rules that cover it (access.rules[0], access.rules[1]) name no channel in common',
+    });
+  });
+
+  it('takes the strictest approval: two-person before none, then the shortest lifetime, then file order', () => {
+    const approvals = (a: object, b: object) =>
+      authorize(
+        AccessConfig.parse({
+          groups,
+          approvalTtlMinutes: 30,
+          rules: [
+            { ...ruleB, approval: a },
+            { ...ruleA, channels: undefined, approval: b },
+          ],
+        }),
+        request({}),
+      );
+    expect(approvals({ group: 'dba' }, { group: 'platform', distinct: true })).toMatchObject({
+      ruleIndex: 1,
+      approval: { group: 'platform', distinct: true },
+    });
+    expect(
+      approvals({ group: 'dba', ttlMinutes: 5 }, { group: 'platform', ttlMinutes: 10 }),
+    ).toMatchObject({ ruleIndex: 0, approval: { group: 'dba', ttlMs: 5 * 60_000 } });
+    expect(approvals({ group: 'dba' }, { group: 'platform' })).toMatchObject({
+      ruleIndex: 0,
+      approval: { group: 'dba', ttlMs: 30 * 60_000 },
+    });
+    expect(
+      approvals({ group: 'dba', recheckRequester: false }, { group: 'platform' }),
+    ).toMatchObject({ approval: { group: 'dba', recheckRequester: true } });
+  });
+
+  it('never lets adding a rule weaken a request (property)', () => {
+    const rule = fc.record({
+      command: fc.constantFrom('restore-table', '*', 'restore-*'),
+      targets: fc.constantFrom(['billing'], ['*'], ['shop']),
+      groups: fc.constant(['dba']),
+      channels: fc.option(fc.constantFrom(['#ops'], ['C0OPS', '#incident'], ['#random']), {
+        nil: undefined,
+      }),
+      approval: fc.option(fc.record({ group: fc.constant('platform'), distinct: fc.boolean() }), {
+        nil: undefined,
+      }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(rule, { minLength: 1, maxLength: 4 }),
+        rule,
+        fc.nat({ max: 4 }),
+        fc.constantFrom(base, dm),
+        (rules, extra, at, where) => {
+          const before = authorize(AccessConfig.parse({ groups, rules }), request(where));
+          const more = [...rules];
+          more.splice(Math.min(at, more.length), 0, extra);
+          const after = authorize(AccessConfig.parse({ groups, rules: more }), request(where));
+          // Wherever it goes, a rule that applies can refuse or add approval, never drop either.
+          if (before.allowed && after.allowed && before.approval) {
+            expect(after.approval).toBeDefined();
+            if (before.approval.distinct) expect(after.approval!.distinct).toBe(true);
+          }
+          // And the decision does not depend on the order of the rules.
+          const shuffled = authorize(
+            AccessConfig.parse({ groups, rules: [...more].reverse() }),
+            request(where),
+          );
+          expect(shuffled.allowed).toBe(after.allowed);
+          if (shuffled.allowed && after.allowed) {
+            expect(shuffled.approval?.distinct).toBe(after.approval?.distinct);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe('matchPattern', () => {
   it('treats * and ? as wildcards and everything else literally', () => {
     expect(matchPattern('prod/*', 'prod/a/b')).toBe(true);
@@ -204,6 +357,77 @@ describe('matchPattern', () => {
         expect(matchPattern(`*${literal}*`, `${other}${literal}${other}`)).toBe(true);
       }),
     );
+  });
+});
+
+describe('authorizeApprovalDecision: memberships at click time', () => {
+  const slackPolicy = AccessConfig.parse({
+    groups: {
+      oncall: { usergroups: ['SONCALL'] },
+      platform: { users: ['UPLAT1'], usergroups: ['SPLAT'] },
+    },
+    rules: [
+      {
+        command: 'restore-table',
+        targets: ['billing'],
+        groups: ['oncall'],
+        approval: { group: 'platform', distinct: true },
+      },
+    ],
+  });
+  const asked: AccessRequest = {
+    command: 'restore-table',
+    target: 'billing',
+    userId: 'UONCALL',
+    userGroupIds: ['SONCALL'],
+    ...base,
+  };
+  const requirement = { group: 'platform', distinct: true };
+  const approve = (
+    policyNow: typeof slackPolicy,
+    extra: { approverId?: string; approverGroupIds?: string[]; requesterGroupIds?: string[] },
+  ) =>
+    authorizeApprovalDecision(policyNow, {
+      request: asked,
+      requirement,
+      approverId: 'UPLAT1',
+      decision: 'approve',
+      ...extra,
+    });
+
+  it("refuses once the requester has left the rule's user group (looked up at click time)", () => {
+    expect(approve(slackPolicy, { requesterGroupIds: ['SONCALL'] })).toEqual({ ok: true });
+    expect(approve(slackPolicy, { requesterGroupIds: [] })).toEqual({
+      ok: false,
+      reason: 'no-longer-allowed',
+      message:
+        'the request is no longer allowed: the requester is no longer in group oncall, which `restore-table` on `billing` needs',
+    });
+  });
+
+  it('keeps the stored groups where the rule says recheckRequester: false', () => {
+    const trusting = AccessConfig.parse({
+      ...slackPolicy,
+      rules: [{ ...slackPolicy.rules[0], approval: { ...requirement, recheckRequester: false } }],
+    });
+    expect(approve(trusting, { requesterGroupIds: [] })).toEqual({ ok: true });
+  });
+
+  it("takes the approver's membership from the click, not from anything stored", () => {
+    expect(
+      approve(slackPolicy, {
+        approverId: 'UOTHER',
+        approverGroupIds: [],
+        requesterGroupIds: ['SONCALL'],
+      }),
+    ).toMatchObject({ ok: false, reason: 'not-approver' });
+    expect(
+      approve(slackPolicy, {
+        approverId: 'UOTHER',
+        approverGroupIds: ['SPLAT'],
+        requesterGroupIds: ['SONCALL'],
+      }),
+    ).toEqual({ ok: true });
   });
 });
 
