@@ -359,6 +359,7 @@ export default defineCommand({
       positionals: ['job', 'host'],
       schema: outputSchema,
       readOnly: true,
+      job: { id: (input) => input.job, access: 'read' },
       plan: showOutput,
     }),
     subcommand({

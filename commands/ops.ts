@@ -142,6 +142,7 @@ export default defineCommand({
       summary: 'cancel a waiting or running job (its cleanups still run)',
       positionals: ['job'],
       schema: z.strictObject({ job: jobIdSchema }),
+      job: { id: (input) => input.job, access: 'cancel' },
       plan: (input, ctx) => ({
         kind: 'action',
         summary: `cancel job ${input.job}`,
@@ -176,6 +177,7 @@ export default defineCommand({
       positionals: ['job'],
       schema: z.strictObject({ job: jobIdSchema }),
       readOnly: true,
+      job: { id: (input) => input.job, access: 'read' },
       plan: async (input, ctx) => {
         let timeline;
         try {

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { ACCESS_SEMANTICS } from '../approvals/access-policy';
+import { ACCESS_SEMANTICS, JOB_ACCESS } from '../approvals/access-policy';
 import { reviewAccessRules } from '../approvals/access-report';
 import { runAuditCli } from '../audit/cli';
 import { commandName } from '../command/define-command';
@@ -26,7 +26,7 @@ export async function runCli(
     const file = rest[1];
     const { path, config } = loadConfig(file ? { ...env, OPSDECK_CONFIG: resolve(file) } : env);
     console.log(`${path ?? 'no config file: the defaults'} is valid`);
-    console.log(`\n${ACCESS_SEMANTICS}`);
+    console.log(`\n${ACCESS_SEMANTICS}\n\n${JOB_ACCESS}`);
     const names = loadCommands().all.flatMap((module) =>
       module.subcommands.map((sub) => commandName(module, sub)),
     );

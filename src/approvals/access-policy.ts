@@ -154,6 +154,75 @@ export function authorize(policy: AccessConfig, request: AccessRequest): AccessD
   };
 }
 
+/** The command and target a job was requested with, as the access rules name them. */
+export interface JobIdentity {
+  jobId: string;
+  command: string;
+  target?: string;
+}
+
+/**
+ * How commands that act on a job are authorized (also in the README):
+ * - cancel: a rule for the cancelling command (`ops cancel`) whose targets match
+ *   `<job command> <job target>` (e.g. `restore-table billing`, `deploy billing/*`, or `ops ping`
+ *   for a job without a target), or the rule that lets the requester run the job's own command
+ *   on its target (approval aside: stopping needs none);
+ * - read (`ops audit`, `deploy output`): a rule for the reading command, and read access to the
+ *   job's command on its target (any rule that would let the requester run or read it there).
+ */
+export const JOB_ACCESS = [
+  "Commands on a job are authorized against the job's own command and target. Cancelling needs",
+  'a rule for `ops cancel` whose targets match `<job command> <job target>` (`restore-table billing`,',
+  "`deploy billing/prod`; `ops ping` for a job without a target), or a rule that lets you run the job's",
+  'command on its target. Reading a job (`ops audit`, `deploy output`) needs a rule for the reading',
+  "command and read access to the job's command on its target.",
+].join('\n');
+
+/** The access target of cancelling a job: `<job command> <job target>`. */
+export function jobAccessTarget(job: JobIdentity): string {
+  return job.target === undefined ? job.command : `${job.command} ${job.target}`;
+}
+
+/** `request` (a command on `job`) under JOB_ACCESS. */
+export function authorizeJobCommand(
+  policy: AccessConfig,
+  request: AccessRequest,
+  job: JobIdentity,
+  access: 'cancel' | 'read',
+): AccessDecision {
+  const asJob: AccessRequest = { ...request, command: job.command, readOnly: access === 'read' };
+  if (job.target === undefined) delete asJob.target;
+  else asJob.target = job.target;
+  const theJob = `job \`${job.jobId}\` (${describeRequest(asJob)})`;
+  if (access === 'cancel') {
+    const target = jobAccessTarget(job);
+    const viaCancel = authorize(policy, { ...request, target });
+    if (viaCancel.allowed) return viaCancel;
+    const viaOwn = authorize(policy, asJob);
+    if (viaOwn.allowed) {
+      const stopping: AccessAllowed = { ...viaOwn };
+      delete stopping.approval;
+      return stopping;
+    }
+    return deny(
+      policy,
+      viaCancel.reason === 'wrong-channel' ? 'wrong-channel' : viaOwn.reason,
+      `cancelling ${theJob} needs a rule for \`${request.command}\` whose targets match \`${target}\` (${viaCancel.message}), or one that lets you run ${describeRequest(asJob)} (${viaOwn.message})`,
+      unique([...viaCancel.askGroups, ...viaOwn.askGroups]),
+    );
+  }
+  const asCommand = authorize(policy, request);
+  if (!asCommand.allowed) return asCommand;
+  const reading = authorize(policy, asJob);
+  if (reading.allowed) return asCommand;
+  return deny(
+    policy,
+    reading.reason,
+    `\`${request.command}\` on ${theJob} needs read access to ${describeRequest(asJob)}: ${reading.message}`,
+    reading.askGroups,
+  );
+}
+
 /**
  * Whether approval by `a` is stricter than by `b`: the two-person rule before none, then the
  * shorter lifetime; equal ones keep the earlier rule (the caller goes in file order).

@@ -4,6 +4,7 @@ import { matchPattern } from '../../../src/approvals/pattern';
 import {
   authorize,
   authorizeApprovalDecision,
+  authorizeJobCommand,
   describeDenial,
   type AccessRequest,
 } from '../../../src/approvals/access-policy';
@@ -491,5 +492,91 @@ describe('authorizeApprovalDecision', () => {
         decision: 'approve',
       }),
     ).toMatchObject({ ok: false, reason: 'not-approver', message: expect.stringContaining('dba') });
+  });
+});
+
+describe('authorizeJobCommand: commands on a job, against its own command and target', () => {
+  const jobs = AccessConfig.parse({
+    groups: {
+      dba: { users: ['UDBA1'] },
+      oncall: { users: ['UONCALL'] },
+      readers: { users: ['UREAD'] },
+    },
+    rules: [
+      { command: 'restore-table', targets: ['billing'], groups: ['dba'] },
+      { command: 'ops cancel', targets: ['restore-table shop', 'ops ping'], groups: ['oncall'] },
+      { command: 'ops audit', groups: ['dba', 'oncall', 'readers'] },
+      { command: 'restore-table', targets: ['shop'], groups: ['readers'], readOnly: true },
+    ],
+  });
+  const billingJob = {
+    jobId: 'restore-table-0000000001',
+    command: 'restore-table',
+    target: 'billing',
+  };
+  const shopJob = { jobId: 'restore-table-0000000002', command: 'restore-table', target: 'shop' };
+  const pingJob = { jobId: 'ping-0000000003', command: 'ops ping' };
+  const on = (command: string, userId: string): AccessRequest => ({ command, userId, ...base });
+
+  it('lets a cancel rule whose targets match `<command> <target>` cancel, and only those', () => {
+    expect(authorizeJobCommand(jobs, on('ops cancel', 'UONCALL'), shopJob, 'cancel').allowed).toBe(
+      true,
+    );
+    expect(authorizeJobCommand(jobs, on('ops cancel', 'UONCALL'), pingJob, 'cancel').allowed).toBe(
+      true,
+    );
+    expect(
+      authorizeJobCommand(jobs, on('ops cancel', 'UONCALL'), billingJob, 'cancel'),
+    ).toMatchObject({
+      allowed: false,
+      message:
+        'cancelling job `restore-table-0000000001` (`restore-table` on `billing`) needs a rule for `ops cancel` whose targets match `restore-table billing` (no access rule covers `ops cancel` on `restore-table billing`), or one that lets you run `restore-table` on `billing` (`restore-table` on `billing` is allowed to group dba; you are in none of them)',
+    });
+  });
+
+  it("lets whoever may run the job's command on its target cancel it, without approval", () => {
+    const withApproval = AccessConfig.parse({
+      ...jobs,
+      rules: [{ ...jobs.rules[0], approval: { group: 'oncall' } }],
+    });
+    const decision = authorizeJobCommand(
+      withApproval,
+      on('ops cancel', 'UDBA1'),
+      billingJob,
+      'cancel',
+    );
+    expect(decision.allowed).toBe(true);
+    expect(decision).not.toHaveProperty('approval');
+    expect(authorizeJobCommand(jobs, on('ops cancel', 'UDBA1'), shopJob, 'cancel').allowed).toBe(
+      false,
+    );
+    // A read-only grant on the target is no right to stop its jobs.
+    expect(authorizeJobCommand(jobs, on('ops cancel', 'UREAD'), shopJob, 'cancel').allowed).toBe(
+      false,
+    );
+  });
+
+  it('lets a job be read by whoever may read or run its command on its target', () => {
+    const read = (userId: string, job: typeof billingJob) =>
+      authorizeJobCommand(jobs, { ...on('ops audit', userId), readOnly: true }, job, 'read');
+    expect(read('UDBA1', billingJob).allowed).toBe(true);
+    expect(read('UREAD', shopJob).allowed).toBe(true);
+    expect(read('UREAD', billingJob)).toMatchObject({
+      allowed: false,
+      reason: 'not-in-group',
+      message:
+        '`ops audit` on job `restore-table-0000000001` (`restore-table` on `billing`) needs read access to `restore-table` on `billing`: `restore-table` on `billing` is allowed to group dba; you are in none of them',
+    });
+    // Cancelling a shop restore is no right to read it.
+    expect(read('UONCALL', shopJob).allowed).toBe(false);
+    // And the reading command needs its own rule.
+    expect(
+      authorizeJobCommand(
+        jobs,
+        { ...on('deploy output', 'UDBA1'), readOnly: true },
+        billingJob,
+        'read',
+      ),
+    ).toMatchObject({ allowed: false, reason: 'no-rule' });
   });
 });
