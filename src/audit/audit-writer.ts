@@ -41,7 +41,12 @@ export interface AuditHealth {
 export const AUDIT_DOWN_MESSAGE =
   'The audit trail cannot be written right now, so commands that change anything are refused until it is back. Read-only commands still work.';
 
-const LOCK_TTL_MS = 30_000;
+/**
+ * How long the spool's drain lock lasts without a write (each write renews it). A process killed
+ * while draining holds the spool that long at most; a write slower than this lets a second
+ * process drain beside it, which is safe (appends are idempotent by event id, both read the head).
+ */
+export const SPOOL_LOCK_TTL_MS = 5_000;
 
 /** Removes the head of the spool only if it is the event just written. */
 const POP_IF_HEAD = `
@@ -187,7 +192,7 @@ export class AuditWriter {
 
   private async drainOnce(): Promise<void> {
     const token = randomBytes(8).toString('hex');
-    const locked = await this.redis.set(this.lockKey, token, 'PX', LOCK_TTL_MS, 'NX');
+    const locked = await this.redis.set(this.lockKey, token, 'PX', SPOOL_LOCK_TTL_MS, 'NX');
     if (!locked) {
       // Another process drains; look again later in case it dies.
       if ((await this.spoolDepth()) > 0) this.scheduleRetry(false);
@@ -210,7 +215,7 @@ export class AuditWriter {
         }
         this.succeeded();
         await this.redis.eval(POP_IF_HEAD, 1, this.spoolKey, raw);
-        await this.redis.pexpire(this.lockKey, LOCK_TTL_MS);
+        await this.redis.pexpire(this.lockKey, SPOOL_LOCK_TTL_MS);
       }
       this.attempt = 0;
     } finally {

@@ -22,6 +22,17 @@ const DRAIN_JOB_OPTIONS = {
 } as const;
 
 /**
+ * Appends a thread's entries; a root only once per thread (a `root` mark in the thread's state,
+ * set with the push): a producer that enqueues its root again after a crash (a worker killed
+ * between posting and remembering that it posted) adds nothing.
+ */
+const APPEND = `
+if ARGV[1] == 'root' and redis.call('HSETNX', KEYS[2], 'root', '1') == 0 then return 0 end
+for i = 2, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
+return 1
+`;
+
+/**
  * The producer side of the notification outbox. `enqueue` never talks to Slack: it appends the
  * message to its thread's list in Redis and asks the notify queue to drain that thread, so a
  * Slack outage never fails or slows a runbook. The notify worker (notify-worker.ts) sends each
@@ -43,6 +54,10 @@ export class Outbox {
     this.maxTextLength = options.maxTextLength ?? NotifyConfig.parse({}).maxTextLength;
   }
 
+  /**
+   * Queues `message` on its thread; a root for a thread that already has one (queued or posted)
+   * is dropped, and the thread left as it is.
+   */
   async enqueue(threadKey: string, message: OutboxMessage): Promise<void> {
     if (threadKey.length === 0) throw new TypeError('thread key must not be empty');
     const entries = this.prepare(message).map((prepared) =>
@@ -52,7 +67,16 @@ export class Outbox {
         enqueuedAt: Date.now(),
       } satisfies OutboxEntry),
     );
-    await this.redis.rpush(threadKeys(this.prefix, threadKey).messages, ...entries);
+    const keys = threadKeys(this.prefix, threadKey);
+    const appended = await this.redis.eval(
+      APPEND,
+      2,
+      keys.messages,
+      keys.state,
+      message.kind,
+      ...entries,
+    );
+    if (appended === 0) return;
     await this.queue.add(DRAIN_JOB, { threadKey }, DRAIN_JOB_OPTIONS);
   }
 

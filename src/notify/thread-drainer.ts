@@ -174,8 +174,8 @@ export class ThreadDrainer {
     const { method, scope } = call;
     const interval = method === 'chat.update' ? config.updateIntervalMs : config.postIntervalMs;
     for (let attempt = 0; ;) {
-      const wait = await this.pacer.reserve(method, scope, interval);
-      if (wait > 0) await sleep(wait, stop);
+      const slot = await this.pacer.reserve(method, scope, interval);
+      if (slot.waitMs > 0) await sleep(slot.waitMs, stop);
       stop.throwIfAborted();
       try {
         return await call.send();

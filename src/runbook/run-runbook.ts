@@ -263,7 +263,13 @@ class RunbookRun {
       );
     };
     arm();
-    const signal = AbortSignal.any([outer, timeout.signal]);
+    // A step reads why it was stopped from `signal.reason`: always an Error, a CancelledError when
+    // the job was cancelled (BullMQ aborts with the bare string it was given).
+    const cancelled = new AbortController();
+    const onCancel = () => cancelled.abort(abortReason(outer));
+    if (outer.aborted) onCancel();
+    else outer.addEventListener('abort', onCancel, { once: true });
+    const signal = AbortSignal.any([cancelled.signal, timeout.signal]);
     const meter = new ProgressMeter(this.now(), this.o.settings.progressIntervalMs);
     const ctx: StepContext<unknown> = {
       input,
@@ -329,6 +335,7 @@ class RunbookRun {
       throw error;
     } finally {
       clearTimeout(timer);
+      outer.removeEventListener('abort', onCancel);
     }
   }
 

@@ -1,6 +1,7 @@
 import { runAuditCli } from '../../src/audit/cli';
 import { CANCEL_ACTION_ID } from '../../src/queue/job-thread-observer';
 import { ALICE, E2eStack, OPS_CHANNEL, jobIdIn, waitFor } from '../helpers/e2e-stack';
+import { answerText } from '../helpers/slack-text';
 
 /**
  * The access policy at the Slack level (signed slash commands and clicks into the real Bolt
@@ -28,7 +29,6 @@ const ACCESS = {
 
 describe('access policy and audit trail end to end', () => {
   let stack: E2eStack;
-  const text = (res: { body: unknown }) => (res.body as { text: string }).text;
 
   beforeAll(async () => {
     stack = await new E2eStack({ access: ACCESS }).start();
@@ -38,12 +38,12 @@ describe('access policy and audit trail end to end', () => {
 
   it('allows a member from an allowed channel', async () => {
     const res = await stack.slash('ping --ticks 1 --tick-seconds 0');
-    expect(text(res)).toContain(':inbox_tray: Queued');
+    expect(answerText(res)).toContain(':inbox_tray: Queued');
   });
 
   it('refuses someone outside the groups, names the groups and who to ask, and audits it', async () => {
     const res = await stack.slash('ping --ticks 1', { user: CAROL });
-    expect(text(res)).toBe(
+    expect(answerText(res)).toBe(
       ':no_entry: Refused: `ops ping` is allowed to group operators; you are in none of them. Ask <@U0ALICE>, <@U0BOB> (group operators).',
     );
     const rows = await stack.runtime.auditStore.query({ actor: CAROL.id });
@@ -61,28 +61,30 @@ describe('access policy and audit trail end to end', () => {
 
   it('refuses a member from another channel, and points at the admins', async () => {
     const res = await stack.slash('ping --ticks 1', { channel: RANDOM });
-    expect(text(res)).toBe(
+    expect(answerText(res)).toBe(
       ':no_entry: Refused: `ops ping` may be run only from #ops. Ask <@U0ADMIN> (group admins).',
     );
   });
 
   it('lets a read-only rule grant reading but no change', async () => {
-    expect(text(await stack.slash('jobs', { user: BOB, channel: RANDOM }))).toContain('*Jobs*');
-    const jobId = jobIdIn(text(await stack.slash('ping --ticks 1 --tick-seconds 0')));
+    expect(answerText(await stack.slash('jobs', { user: BOB, channel: RANDOM }))).toContain(
+      '*Jobs*',
+    );
+    const jobId = jobIdIn(answerText(await stack.slash('ping --ticks 1 --tick-seconds 0')));
     const res = await stack.slash(`cancel ${jobId}`, { user: BOB, channel: RANDOM });
-    expect(text(res)).toContain(
+    expect(answerText(res)).toContain(
       `Refused: cancelling job \`${jobId}\` (\`ops ping\`) needs a rule for \`ops cancel\` whose targets match \`ops ping\` (\`ops cancel\` on \`ops ping\` is allowed to group admins; you are in none of them), or one that lets you run \`ops ping\` (\`ops ping\` may be run only from #ops)`,
     );
   });
 
   it('refuses everything to someone no rule names (default deny), reading included', async () => {
-    expect(text(await stack.slash('help', { user: CAROL }))).toContain(
+    expect(answerText(await stack.slash('help', { user: CAROL }))).toContain(
       ':no_entry: Refused: `ops help` is allowed to group operators',
     );
   });
 
   it('checks a Cancel click against the policy too (it is /ops cancel by the clicker)', async () => {
-    const jobId = jobIdIn(text(await stack.slash('ping --ticks 30 --tick-seconds 0.2')));
+    const jobId = jobIdIn(answerText(await stack.slash('ping --ticks 30 --tick-seconds 0.2')));
     const root = await waitFor(() => stack.thread(jobId).root, 10_000, 'the root message');
     expect(await stack.click(CANCEL_ACTION_ID, jobId, root.ts, CAROL)).toContain(
       `Refused: cancelling job \`${jobId}\` (\`ops ping\`) needs a rule for \`ops cancel\``,
@@ -101,7 +103,7 @@ describe('access policy and audit trail end to end', () => {
   });
 
   it('leaves the job story in the audit trail, shows it with /ops audit, and the chain verifies', async () => {
-    const jobId = jobIdIn(text(await stack.slash('ping --ticks 2 --tick-seconds 0.1')));
+    const jobId = jobIdIn(answerText(await stack.slash('ping --ticks 2 --tick-seconds 0.1')));
     const rows = await waitFor(
       async () => {
         const events = await stack.runtime.auditStore.jobEvents(jobId);
@@ -137,12 +139,12 @@ describe('access policy and audit trail end to end', () => {
     });
     expect(rows.map((r) => r.at)).toEqual([...rows.map((r) => r.at)].sort((a, b) => a - b));
 
-    const shown = text(await stack.slash(`audit ${jobId}`));
+    const shown = answerText(await stack.slash(`audit ${jobId}`));
     expect(shown).toContain(`*ops ping*: *succeeded* · \`${jobId}\``);
     expect(shown).toContain('• requested by <@U0ALICE>');
     for (const step of ['write-scratch-key', 'wait', 'read-back'])
       expect(shown).toContain(`:white_check_mark: ${step} <!date^`);
-    expect(text(await stack.slash('audit ping-0000000000'))).toBe(
+    expect(answerText(await stack.slash('audit ping-0000000000'))).toBe(
       'No job `ping-0000000000` is known (not in the queue, nothing in the audit trail). `/ops jobs` lists running and recent jobs.',
     );
 

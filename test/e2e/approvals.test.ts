@@ -1,6 +1,7 @@
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../src/approvals/approval-messages';
 import { runAuditCli } from '../../src/audit/cli';
 import { ALICE, E2eStack, waitFor } from '../helpers/e2e-stack';
+import { answerText } from '../helpers/slack-text';
 
 /**
  * Two-person approvals end to end: signed slash commands and signed block_actions clicks into
@@ -30,7 +31,6 @@ const ACCESS = {
 
 describe('approvals end to end', () => {
   let stack: E2eStack;
-  const text = (res: { body: unknown }) => (res.body as { text: string }).text;
 
   beforeAll(async () => {
     stack = await new E2eStack({ access: ACCESS }, { approvalSweepMs: 100 }).start();
@@ -40,7 +40,7 @@ describe('approvals end to end', () => {
 
   /** Asks for a ping; resolves with the ids and the posted approval message. */
   async function ask(user = ALICE) {
-    const ack = text(await stack.slash('ping --ticks 1 --tick-seconds 0', { user }));
+    const ack = answerText(await stack.slash('ping --ticks 1 --tick-seconds 0', { user }));
     return { ack, ...(await stack.pendingApproval(ack)) };
   }
 

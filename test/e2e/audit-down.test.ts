@@ -3,6 +3,7 @@ import { AUDIT_DOWN_MESSAGE } from '../../src/audit/audit-writer';
 import { E2eStack } from '../helpers/e2e-stack';
 import { MYSQL } from '../helpers/services';
 import { jobMeta } from '../fixtures/job-meta';
+import { answerText } from '../helpers/slack-text';
 
 /**
  * Fail closed: the audit database is unreachable (a closed port) from the start. The bot still
@@ -20,7 +21,6 @@ async function closedPort(): Promise<number> {
 
 describe('with the audit database unreachable', () => {
   let stack: E2eStack;
-  const text = (res: { body: unknown }) => (res.body as { text: string }).text;
 
   beforeAll(async () => {
     const port = await closedPort();
@@ -32,23 +32,23 @@ describe('with the audit database unreachable', () => {
   afterAll(() => stack.stop());
 
   it('keeps read-only commands working', async () => {
-    expect(text(await stack.slash('help'))).toContain('/ops ping');
-    expect(text(await stack.slash('jobs'))).toContain('No jobs yet');
+    expect(answerText(await stack.slash('help'))).toContain('/ops ping');
+    expect(answerText(await stack.slash('jobs'))).toContain('No jobs yet');
     // A command on a job the queue does not hold cannot learn the job's target: refused.
-    expect(text(await stack.slash('audit ping-0123456789'))).toContain(
+    expect(answerText(await stack.slash('audit ping-0123456789'))).toContain(
       'cannot tell what job ping-0123456789 acts on: it is not in the queue and the audit trail cannot be read',
     );
   });
 
   it('refuses changing commands with a clear message, quickly, and changes nothing', async () => {
     const ping = await stack.slash('ping --ticks 1');
-    expect(text(ping)).toBe(`:lock: ${AUDIT_DOWN_MESSAGE}`);
+    expect(answerText(ping)).toBe(`:lock: ${AUDIT_DOWN_MESSAGE}`);
     expect(ping.ms).toBeLessThan(3000);
     const waiting = await stack.runtime.jobs.enqueue({
       meta: jobMeta({ jobId: 'ping-00000000aa', summary: 'queued before the outage' }),
       input: { ticks: 1, tickMs: 0 },
     });
-    expect(text(await stack.slash(`cancel ${waiting.job.id}`))).toBe(
+    expect(answerText(await stack.slash(`cancel ${waiting.job.id}`))).toBe(
       `:lock: ${AUDIT_DOWN_MESSAGE}`,
     );
     expect(await waiting.job.getState()).toBe('waiting');

@@ -1,4 +1,5 @@
 import { E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
+import { answerText } from '../helpers/slack-text';
 
 describe('cancelling a running job', () => {
   let stack: E2eStack;
@@ -9,10 +10,8 @@ describe('cancelling a running job', () => {
   });
   afterAll(() => stack.stop());
 
-  const text = (res: { body: unknown }) => (res.body as { text: string }).text;
-
   async function startLongPing(): Promise<string> {
-    const jobId = jobIdIn(text(await stack.slash('ping --ticks 60 --tick-seconds 0.5')));
+    const jobId = jobIdIn(answerText(await stack.slash('ping --ticks 60 --tick-seconds 0.5')));
     await waitFor(
       async () =>
         ((await stack.runtime.jobs.get(jobId))?.progress as { percent?: number })?.percent,
@@ -48,9 +47,11 @@ describe('cancelling a running job', () => {
   it('stops the running step with /ops cancel and runs the cleanup', async () => {
     const jobId = await startLongPing();
     const started = Date.now();
-    expect(text(await stack.slash(`cancel ${jobId}`))).toContain(`Cancelling job \`${jobId}\``);
+    expect(answerText(await stack.slash(`cancel ${jobId}`))).toContain(
+      `Cancelling job \`${jobId}\``,
+    );
     await expectCancelled(jobId, 'alice');
     expect(Date.now() - started).toBeLessThan(10_000);
-    expect(text(await stack.slash(`cancel ${jobId}`))).toContain('already finished (failed)');
+    expect(answerText(await stack.slash(`cancel ${jobId}`))).toContain('already finished (failed)');
   });
 });

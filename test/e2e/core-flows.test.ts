@@ -2,6 +2,7 @@ import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
 import { CANCEL_ACTION_ID } from '../../src/queue/job-thread-observer';
 import type { SlackTransport } from '../../devkit/slack/slack-delivery';
 import { ALERT_CHANNEL, ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
+import { answerText } from '../helpers/slack-text';
 
 /**
  * The core flows over both ways Slack reaches the bot: signed HTTP requests into Bolt's
@@ -35,8 +36,6 @@ const ACCESS = {
   ],
 };
 
-const text = (res: { body: unknown }) => (res.body as { text: string }).text;
-
 describe.each<SlackTransport>(['http', 'socket'])('core flows over %s', (transport) => {
   let stack: E2eStack;
 
@@ -65,7 +64,7 @@ describe.each<SlackTransport>(['http', 'socket'])('core flows over %s', (transpo
     const res = await stack.slash('ping --ticks 2 --tick-seconds 0.2');
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ response_type: 'ephemeral' });
-    const jobId = jobIdIn(text(res));
+    const jobId = jobIdIn(answerText(res));
 
     const done = await stack.finishedThread(jobId, 'succeeded', 30_000);
 
@@ -103,7 +102,7 @@ describe.each<SlackTransport>(['http', 'socket'])('core flows over %s', (transpo
   it('a refusal: says what is missing and whom to ask, starts nothing, is audited', async () => {
     const before = await jobsCreated();
     const res = await stack.slash('ping --ticks 1', { user: MALLORY });
-    expect(text(res)).toBe(
+    expect(answerText(res)).toBe(
       ':no_entry: Refused: `ops ping` is allowed to groups trusted, operators; you are in none of them. Ask <@U0ALICE>, <@U0BOB> (groups trusted, operators).',
     );
     expect(await jobsCreated()).toBe(before);
@@ -120,7 +119,7 @@ describe.each<SlackTransport>(['http', 'socket'])('core flows over %s', (transpo
 
   it('a two-person approval by button: self-approval refused, the approver’s click runs it once', async () => {
     const before = await jobsCreated();
-    const ack = text(await stack.slash('ping --ticks 1 --tick-seconds 0', { user: BOB }));
+    const ack = answerText(await stack.slash('ping --ticks 1 --tick-seconds 0', { user: BOB }));
     expect(ack).toContain('`ops ping` needs approval by someone other than you in *approvers*');
     const { approvalId, jobId, message } = await stack.pendingApproval(ack);
     expect(await jobsCreated()).toBe(before);
@@ -147,7 +146,7 @@ describe.each<SlackTransport>(['http', 'socket'])('core flows over %s', (transpo
   });
 
   it('a cancel by button: the running step stops, the cleanup runs, the clicker is told', async () => {
-    const jobId = jobIdIn(text(await stack.slash('ping --ticks 60 --tick-seconds 0.5')));
+    const jobId = jobIdIn(answerText(await stack.slash('ping --ticks 60 --tick-seconds 0.5')));
     const root = await waitFor(() => stack.thread(jobId).root, 20_000, 'the root message');
     await waitFor(
       async () =>
@@ -181,8 +180,8 @@ describe.each<SlackTransport>(['http', 'socket'])('core flows over %s', (transpo
     const body = stack.slashBody('ping --ticks 1 --tick-seconds 0');
     const answers = await Promise.all([stack.deliver(body), stack.deliver(body)]);
     answers.push(await stack.deliver(body));
-    expect(new Set(answers.map((a) => jobIdIn(text(a)))).size).toBe(1);
-    expect(answers.filter((a) => text(a).includes('already received'))).toHaveLength(2);
+    expect(new Set(answers.map((a) => jobIdIn(answerText(a)))).size).toBe(1);
+    expect(answers.filter((a) => answerText(a).includes('already received'))).toHaveLength(2);
     expect(await jobsCreated()).toBe(before + 1);
 
     const approvals = () =>
@@ -192,10 +191,12 @@ describe.each<SlackTransport>(['http', 'socket'])('core flows over %s', (transpo
     const posted = approvals().length;
     const asked = stack.slashBody('ping --ticks 1 --tick-seconds 0', { user: BOB });
     const [first, second] = await Promise.all([stack.deliver(asked), stack.deliver(asked)]);
-    const approvalIds = [first, second].map((a) => /`(apv_[0-9a-f]{24})`/.exec(text(a))?.[1]);
+    const approvalIds = [first, second].map((a) => /`(apv_[0-9a-f]{24})`/.exec(answerText(a))?.[1]);
     expect(approvalIds[0]).toBeDefined();
     expect(approvalIds[1]).toBe(approvalIds[0]);
-    expect([first, second].filter((a) => text(a).includes('already received'))).toHaveLength(1);
+    expect([first, second].filter((a) => answerText(a).includes('already received'))).toHaveLength(
+      1,
+    );
     await stack.waitForApprovalMessage(approvalIds[0]!);
     await new Promise((resolve) => setTimeout(resolve, 500)); // a second message would be out by now
     expect(approvals()).toHaveLength(posted + 1);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
 import { ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
-import { slackShows } from '../helpers/slack-text';
+import { answerText } from '../helpers/slack-text';
 
 /**
  * `/deploy` end to end: signed slash commands into the real Bolt receiver, real worker processes,
@@ -21,9 +21,6 @@ describe('/deploy end to end', () => {
   let root: string;
   /** Each environment's marker directory (the script's first argument). */
   const dirOf = (env: string) => join(root, env);
-  /** The answer as the user reads it (raw: as Slack receives it). */
-  const raw = (res: { body: unknown }) => (res.body as { text: string }).text;
-  const text = (res: { body: unknown }) => slackShows(raw(res));
   const deploy = (line: string, user = ALICE) => stack.slash(line, { command: '/deploy', user });
 
   const environment = (env: string, settings: Record<string, unknown>) => ({
@@ -62,7 +59,7 @@ describe('/deploy end to end', () => {
     events(env).filter((e) => e.kind === 'start' && (host === undefined || e.host === host));
 
   async function queued(line: string, user = ALICE): Promise<string> {
-    const ack = text(await deploy(line, user));
+    const ack = answerText(await deploy(line, user));
     expect(ack).toContain(':inbox_tray: Queued');
     return jobIdIn(ack);
   }
@@ -162,8 +159,8 @@ describe('/deploy end to end', () => {
     ])('/deploy %s', async (line, message) => {
       const res = await deploy(line);
       expect(res.body).toMatchObject({ response_type: 'ephemeral' });
-      expect(text(res)).toContain(message);
-      expect(text(res)).toContain('/deploy <app> <env> [<ref>] [--dry-run]');
+      expect(answerText(res)).toContain(message);
+      expect(answerText(res)).toContain('/deploy <app> <env> [<ref>] [--dry-run]');
       expect(await stack.runtime.opsQueue.count()).toBe(0);
     });
   });
@@ -171,14 +168,14 @@ describe('/deploy end to end', () => {
   it('says which filters matched no running instance, and queues nothing', async () => {
     const res = await deploy('billing ghost v1');
     expect(res.body).toMatchObject({ response_type: 'ephemeral' });
-    expect(text(res)).toContain(
+    expect(answerText(res)).toContain(
       ':warning: not deployed: no running EC2 instance matches: tag:app = "billing", tag:env = "nowhere"',
     );
     expect(await stack.runtime.opsQueue.count()).toBe(0);
   });
 
   it('--dry-run shows the resolved hosts and the exact commands, and runs nothing', async () => {
-    const dry = text(await deploy('billing prod v1.2.3 --dry-run'));
+    const dry = answerText(await deploy('billing prod v1.2.3 --dry-run'));
     expect(dry).toContain('Dry run of `/deploy billing prod v1.2.3`: nothing was run or queued.');
     expect(dry).toContain('*Hosts* (3): 127.0.1.2, 127.0.1.3, 127.0.1.4');
     expect(dry).toContain(`• \`${SCRIPT} ${dirOf('prod')} 127.0.1.2 v1.2.3 billing prod\``);
@@ -188,7 +185,7 @@ describe('/deploy end to end', () => {
   });
 
   it('deploys to the EC2 instances by tags once approved: announced, each host reported, recorded as deployed', async () => {
-    const ack = text(await deploy('billing prod v1.2.3'));
+    const ack = answerText(await deploy('billing prod v1.2.3'));
     expect(ack).toContain('needs approval by someone other than you');
     const { approvalId, jobId, message: approval } = await stack.pendingApproval(ack);
     const plan = JSON.stringify(approval.blocks);
@@ -214,12 +211,12 @@ describe('/deploy end to end', () => {
         .map((e) => e.host)
         .sort(),
     ).toEqual(['127.0.1.2', '127.0.1.3', '127.0.1.4']);
-    const status = text(await deploy('status billing'));
+    const status = answerText(await deploy('status billing'));
     expect(status).toMatch(/\*billing\/prod\*: `v1\.2\.3` by alice, .* \(3\/3 hosts\)/);
-    expect(text(await deploy('status'))).toContain('*billing/prod*');
-    const history = text(await deploy('history billing prod'));
+    expect(answerText(await deploy('status'))).toContain('*billing/prod*');
+    const history = answerText(await deploy('history billing prod'));
     expect(history).toContain('`v1.2.3` by alice: :white_check_mark: succeeded');
-    const output = text(await deploy(`output ${jobId} 127.0.1.3`));
+    const output = answerText(await deploy(`output ${jobId} 127.0.1.3`));
     expect(output).toContain('deploying billing v1.2.3 to 127.0.1.3');
     expect(output).toContain('done on 127.0.1.3');
   });
@@ -231,7 +228,7 @@ describe('/deploy end to end', () => {
     expect(maxConcurrent('staging')).toBe(2);
     // Each host's output is kept in the history; none is left on the worker's disk.
     expect(existsSync(join(root, 'output', jobId))).toBe(false);
-    expect(text(await deploy(`output ${jobId} 10.0.0.6`))).toContain('done on 10.0.0.6');
+    expect(answerText(await deploy(`output ${jobId} 10.0.0.6`))).toContain('done on 10.0.0.6');
   });
 
   it('hostile values reach the command as plain arguments', async () => {
@@ -256,15 +253,17 @@ describe('/deploy end to end', () => {
       '2 hosts failed (10.0.0.2, 10.0.0.3): the failure threshold (2) stopped the rollout; 1 ok, 2 failed, 3 not run (10.0.0.4, 10.0.0.5, 10.0.0.6)',
     );
     expect(starts('canary').map((e) => e.host)).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3']);
-    expect(text(await deploy('history billing canary'))).toContain('`v9` by alice: :x: failed');
+    expect(answerText(await deploy('history billing canary'))).toContain(
+      '`v9` by alice: :x: failed',
+    );
     // The lock went with the job: the next deploy is not refused.
-    expect(text(await deploy('status billing canary'))).not.toContain(':lock:');
+    expect(answerText(await deploy('status billing canary'))).not.toContain(':lock:');
   });
 
   it('a running deploy locks its app+env: a second one is refused with who holds it since when', async () => {
     const jobId = await queued('billing slow v1');
     await waitFor(() => starts('slow').length >= 2, 20_000, 'the first hosts to start');
-    const refused = text(await deploy('billing slow v2', BOB));
+    const refused = answerText(await deploy('billing slow v2', BOB));
     expect(refused).toMatch(
       new RegExp(
         `:lock: not deployed: billing/slow is locked by alice since <!date\\^\\d+\\^[^|]+\\|\\d{4}-[^>]+>.*: a deploy \\(job ${jobId}\\)`,
@@ -272,7 +271,7 @@ describe('/deploy end to end', () => {
     );
     expect(refused).toContain(`/ops cancel ${jobId}`);
     // Cancel mid-rollout: no new host starts, the running ones are signalled.
-    expect(text(await stack.slash(`cancel ${jobId}`, { user: BOB }))).toContain('Cancelling');
+    expect(answerText(await stack.slash(`cancel ${jobId}`, { user: BOB }))).toContain('Cancelling');
     const { lines } = await stack.finishedThread(jobId, 'cancelled', 60_000);
     const all = lines.join('\n');
     expect(all).toMatch(
@@ -284,33 +283,35 @@ describe('/deploy end to end', () => {
       .map((e) => e.host);
     expect(terms.sort()).toEqual(['10.0.0.1', '10.0.0.2']);
     expect(starts('slow')).toHaveLength(2);
-    expect(text(await deploy('history billing slow'))).toContain(':no_entry_sign: cancelled');
+    expect(answerText(await deploy('history billing slow'))).toContain(':no_entry_sign: cancelled');
     // Unlocked by the cancel's cleanup.
-    expect(text(await deploy('billing slow v2 --dry-run'))).not.toContain(':lock:');
+    expect(answerText(await deploy('billing slow v2 --dry-run'))).not.toContain(':lock:');
   });
 
   it('manual locks: owner, reason and expiry; only the owner (or --force) unlocks', async () => {
-    const locked = text(await deploy('lock billing staging db migration running --hours 2', BOB));
+    const locked = answerText(
+      await deploy('lock billing staging db migration running --hours 2', BOB),
+    );
     const until = /:lock: locked billing\/staging until <!date\^(\d+)\^[^|]+\|[\dT:Z-]+>/.exec(
       locked,
     );
     expect(Number(until?.[1]) * 1000).toBeGreaterThan(Date.now() + 2 * 3600_000 - 60_000);
     expect(Number(until?.[1]) * 1000).toBeLessThanOrEqual(Date.now() + 2 * 3600_000);
-    const refused = text(await deploy('billing staging v3'));
+    const refused = answerText(await deploy('billing staging v3'));
     expect(refused).toMatch(
       /billing\/staging is locked by bob since .*: a manual lock, "db migration running"/,
     );
     expect(await stack.runtime.opsQueue.count()).toBe(0);
-    expect(text(await deploy('unlock billing staging'))).toContain('is locked by bob');
-    expect(text(await deploy('unlock billing staging', BOB))).toContain(
+    expect(answerText(await deploy('unlock billing staging'))).toContain('is locked by bob');
+    expect(answerText(await deploy('unlock billing staging', BOB))).toContain(
       ':unlock: unlocked billing/staging',
     );
     // A reason is free text: a right-to-left override and a broadcast stay, shown for what they are.
     await deploy('lock billing staging "again \u202e<!channel>" --hours 1', BOB);
-    expect(raw(await deploy('unlock billing staging --force'))).toContain(
-      `the lock was bob's: "again ⟨U+202E⟩&lt;!channel&gt;"`,
-    );
-    expect(text(await deploy('lock billing staging'))).toContain('<reason>: is missing');
+    expect(
+      ((await deploy('unlock billing staging --force')).body as { text: string }).text,
+    ).toContain(`the lock was bob's: "again ⟨U+202E⟩&lt;!channel&gt;"`);
+    expect(answerText(await deploy('lock billing staging'))).toContain('<reason>: is missing');
   });
 
   it('a worker killed mid-rollout: the new worker stops what it left running and runs no finished host again', async () => {

@@ -1,5 +1,5 @@
 import { E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
-import { slackShows } from '../helpers/slack-text';
+import { answerText } from '../helpers/slack-text';
 
 describe('Slack front door', () => {
   let stack: E2eStack;
@@ -8,10 +8,6 @@ describe('Slack front door', () => {
     stack = await new E2eStack().start();
   });
   afterAll(() => stack.stop());
-
-  /** The answer as the user reads it (raw: as Slack receives it). */
-  const raw = (res: { body: unknown }) => (res.body as { text: string }).text;
-  const text = (res: { body: unknown }) => slackShows(raw(res));
 
   it('rejects a request with a bad signature and enqueues nothing', async () => {
     const res = await stack.post(stack.slashBody('ping'), { secret: 'not-the-signing-secret' });
@@ -66,8 +62,8 @@ describe('Slack front door', () => {
     const res = await stack.slash('pong');
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ response_type: 'ephemeral' });
-    expect(text(res)).toContain('/ops: unknown subcommand "pong"');
-    expect(text(res)).toContain('/ops ping [--ticks <1-60>] [--tick-seconds <0-60>]');
+    expect(answerText(res)).toContain('/ops: unknown subcommand "pong"');
+    expect(answerText(res)).toContain('/ops ping [--ticks <1-60>] [--tick-seconds <0-60>]');
   });
 
   it.each([
@@ -89,30 +85,30 @@ describe('Slack front door', () => {
   ])('/ops %s → %s, nothing enqueued', async (input, message) => {
     const res = await stack.slash(input);
     expect(res.status).toBe(200);
-    expect(text(res)).toContain(message);
-    expect(text(res)).toContain('Usage:');
+    expect(answerText(res)).toContain(message);
+    expect(answerText(res)).toContain('Usage:');
     expect(await stack.runtime.opsQueue.count()).toBe(0);
   });
 
   it('answers an unknown slash command', async () => {
     const res = await stack.post(stack.slashBody('', { command: '/nope' }));
-    expect(text(res)).toContain('opsdeck does not know `/nope`');
+    expect(answerText(res)).toContain('opsdeck does not know `/nope`');
   });
 
   it('lists the commands with /ops help', async () => {
     const res = await stack.slash('help');
     for (const usage of ['/ops help', '/ops ping', '/ops jobs', '/ops cancel <job-id>'])
-      expect(text(res)).toContain(usage);
+      expect(answerText(res)).toContain(usage);
   });
 
   it('lists waiting jobs with /ops jobs and cancels one before it starts', async () => {
-    const queued = jobIdIn(text(await stack.slash('ping --ticks 1')));
-    const list = text(await stack.slash('jobs'));
+    const queued = jobIdIn(answerText(await stack.slash('ping --ticks 1')));
+    const list = answerText(await stack.slash('jobs'));
     expect(list).toContain(`\`${queued}\` waiting: self-test: 1 ticks of 1 s (alice,`);
-    const cancel = text(await stack.slash(`cancel ${queued}`));
+    const cancel = answerText(await stack.slash(`cancel ${queued}`));
     expect(cancel).toContain('was cancelled before it started');
     expect(await stack.runtime.jobs.get(queued)).toBeUndefined();
-    expect(text(await stack.slash(`cancel ${queued}`))).toContain(`No job \`${queued}\``);
+    expect(answerText(await stack.slash(`cancel ${queued}`))).toContain(`No job \`${queued}\``);
   });
 
   it('acks every command well within Slack’s 3 seconds', async () => {
@@ -129,7 +125,9 @@ describe('Slack front door', () => {
     try {
       const res = await waitFor(() => stack.slash('ping --ticks 1'), 5000, 'an answer');
       expect(res.ms).toBeLessThan(3000);
-      expect(text(res)).toMatch(/could not be handled .*Nothing was started.*trying again is safe/);
+      expect(answerText(res)).toMatch(
+        /could not be handled .*Nothing was started.*trying again is safe/,
+      );
     } finally {
       await stack.redis.client('UNPAUSE');
     }

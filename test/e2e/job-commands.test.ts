@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CANCEL_ACTION_ID } from '../../src/queue/job-thread-observer';
 import { ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
-import { slackShows } from '../helpers/slack-text';
+import { answerText, shown } from '../helpers/slack-text';
 
 /**
  * Commands on a job are authorized against the job's own command and target, end to end: signed
@@ -22,7 +22,7 @@ describe('job commands across targets (end to end)', () => {
   let root: string;
   let staging: string;
   let canary: string;
-  const text = (res: { body: unknown }) => slackShows((res.body as { text: string }).text);
+  const text = answerText;
   const ops = (line: string, user: { id: string; name: string }) => stack.slash(line, { user });
   const deploy = (line: string, user: { id: string; name: string }) =>
     stack.slash(line, { command: '/deploy', user });
@@ -128,9 +128,7 @@ describe('job commands across targets (end to end)', () => {
     writeFileSync(join(root, 'canary', 'sleep'), '30');
     const running = jobIdIn(text(await deploy('billing canary v2', ALICE)));
     const rootMessage = await waitFor(() => stack.thread(running).root, 15_000, 'the root message');
-    expect(
-      slackShows(await stack.click(CANCEL_ACTION_ID, running, rootMessage.ts, CAROL)),
-    ).toContain(
+    expect(shown(await stack.click(CANCEL_ACTION_ID, running, rootMessage.ts, CAROL))).toContain(
       `Refused: cancelling job \`${running}\` (\`deploy\` on \`billing/canary\`) needs a rule for \`ops cancel\``,
     );
     expect(await stack.runtime.jobs.isRunning(running)).toBe(true);

@@ -2,6 +2,7 @@ import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../src/approvals/approva
 import type { AuditEventType } from '../../src/audit/audit-event';
 import type { FakeMessage } from '../../devkit/slack/fake-slack-api';
 import { ALERT_CHANNEL, ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
+import { answerText, shown } from '../helpers/slack-text';
 
 /**
  * A runbook that asks for approval mid-run (`/ops ping --approve-midway`), end to end: signed
@@ -24,7 +25,6 @@ const ACCESS = {
 
 describe('approval asked for mid-run by a runbook', () => {
   let stack: E2eStack;
-  const text = (res: { body: unknown }) => (res.body as { text: string }).text;
 
   beforeAll(async () => {
     stack = await new E2eStack({ access: ACCESS }, { approvalSweepMs: 200 }).start();
@@ -41,7 +41,7 @@ describe('approval asked for mid-run by a runbook', () => {
   /** Starts a ping that asks midway; resolves once its approval is posted. */
   async function ping(user = ALICE) {
     const jobId = jobIdIn(
-      text(await stack.slash('ping --ticks 1 --tick-seconds 0 --approve-midway', { user })),
+      answerText(await stack.slash('ping --ticks 1 --tick-seconds 0 --approve-midway', { user })),
     );
     const message = await waitFor(
       () => approvalMessages(jobId)[0],
@@ -121,7 +121,7 @@ describe('approval asked for mid-run by a runbook', () => {
       `:x: Rejected; job \`${jobId}\` stops here and its cleanups run.`,
     );
     const { root, lines } = await stack.finishedThread(jobId, 'failed');
-    expect(root.text).toContain(`approval \`${approvalId}\` was rejected by <@U0CAROL>`);
+    expect(shown(root.text)).toContain(`approval ${approvalId} was rejected by U0CAROL`);
     expect(lines).toEqual(
       expect.arrayContaining([expect.stringContaining('cleanup *delete throwaway key* done')]),
     );
@@ -142,7 +142,7 @@ describe('approval asked for mid-run by a runbook', () => {
     await stack.redis.hset(`${stack.prefix}:approval:${approvalId}`, 'expiresAt', String(past));
     await stack.redis.zadd(`${stack.prefix}:approvals:pending`, past, approvalId);
     const { root, lines } = await stack.finishedThread(jobId, 'failed');
-    expect(root.text).toContain(`approval \`${approvalId}\` expired`);
+    expect(shown(root.text)).toContain(`approval ${approvalId} expired`);
     expect(lines).toEqual(
       expect.arrayContaining([expect.stringContaining('cleanup *delete throwaway key* done')]),
     );
@@ -157,7 +157,9 @@ describe('approval asked for mid-run by a runbook', () => {
 
   it('cancelling a job that waits for approval cancels it, runs its cleanup and withdraws the approval', async () => {
     const { jobId, approvalId } = await ping();
-    expect(text(await stack.slash(`cancel ${jobId}`))).toContain(`Cancelling job \`${jobId}\``);
+    expect(answerText(await stack.slash(`cancel ${jobId}`))).toContain(
+      `Cancelling job \`${jobId}\``,
+    );
     const { lines } = await stack.finishedThread(jobId, 'cancelled');
     expect(lines).toEqual(
       expect.arrayContaining([expect.stringContaining('cleanup *delete throwaway key* done')]),

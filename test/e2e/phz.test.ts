@@ -13,6 +13,7 @@ import { CONFIRM_ACTION_ID } from '../../src/command/confirm-button';
 import { blockActionBody } from '../../devkit/slack/slack-payloads';
 import { uniqueName } from '../helpers/services';
 import { ALICE, E2eStack, OPS_CHANNEL, jobIdIn, waitFor } from '../helpers/e2e-stack';
+import { answerText } from '../helpers/slack-text';
 
 /**
  * `/phz` end to end: signed slash commands and clicks into the real Bolt receiver, the plan
@@ -43,7 +44,6 @@ const ACCESS = {
 
 describe('/phz end to end', () => {
   let stack: E2eStack;
-  const text = (res: { body: unknown }) => (res.body as { text: string }).text;
   const phz = (line: string, user = ALICE) => stack.slash(line, { command: '/phz', user });
 
   async function records(zoneId: string, name: string) {
@@ -71,7 +71,7 @@ describe('/phz end to end', () => {
   }
 
   async function queued(line: string, user = ALICE): Promise<string> {
-    const ack = text(await phz(line, user));
+    const ack = answerText(await phz(line, user));
     expect(ack).toContain(':inbox_tray: Queued');
     return jobIdIn(ack);
   }
@@ -129,7 +129,7 @@ describe('/phz end to end', () => {
   afterAll(() => stack.stop());
 
   it('lists the zone (the private one of two with its name) with the negative-caching warning and its exact fix', async () => {
-    const answer = text(await phz('list'));
+    const answer = answerText(await phz('list'));
     expect(answer).toContain(`*Zone ${ZONE}* (${prodId}, private`);
     expect(answer).toMatch(/• `db-billing` A 60 → `[^`]+`/);
     expect(answer).not.toContain('` SOA ');
@@ -138,8 +138,8 @@ describe('/phz end to end', () => {
     );
     expect(answer).toContain(`aws route53 change-resource-record-sets --hosted-zone-id ${prodId}`);
     expect(answer).toContain('awsdns-hostmaster.amazon.com. 1 7200 900 1209600 60');
-    expect(text(await phz('list billing'))).toContain('db-billing');
-    expect(text(await phz('list nothing-like-this'))).toContain('No record matches.');
+    expect(answerText(await phz('list billing'))).toContain('db-billing');
+    expect(answerText(await phz('list nothing-like-this'))).toContain('No record matches.');
   });
 
   it('adds a CNAME: applied, INSYNC waited for with elapsed seconds, reported with the propagation time; then an identical add is nothing to do', async () => {
@@ -174,14 +174,14 @@ describe('/phz end to end', () => {
     expect(changesOf(jobId)).toBe(1);
 
     // The same again, spelled differently: nothing to do, nothing queued.
-    const again = text(
+    const again = answerText(
       await phz(`add Cache-MyApp.${ZONE} MYAPP.abc123.cfg.use1.cache.amazonaws.com.`),
     );
     expect(again).toBe(
       `:information_source: Nothing to do: \`${name}\` already is CNAME 60 → \`myapp.abc123.cfg.use1.cache.amazonaws.com.\`.`,
     );
     // A different value without --replace: refused, old and new shown.
-    const different = text(await phz('add cache-myapp other.cache.amazonaws.com'));
+    const different = answerText(await phz('add cache-myapp other.cache.amazonaws.com'));
     expect(different).toContain(
       `:warning: \`${name}\` already has a different CNAME record. Nothing changed.`,
     );
@@ -259,7 +259,7 @@ describe('/phz end to end', () => {
   ])(
     'refuses `/phz %s` naming the bad part, with the usage, queueing nothing',
     async (line, message) => {
-      const answer = text(await phz(line));
+      const answer = answerText(await phz(line));
       expect(answer).toContain(message);
       expect(answer).toContain('Usage:');
       expect(await stack.runtime.opsQueue.getJobCounts('waiting', 'active')).toMatchObject({
@@ -270,22 +270,22 @@ describe('/phz end to end', () => {
   );
 
   it('explains CNAME conflicts both ways, changing nothing', async () => {
-    const onA = text(await phz('add db-billing elsewhere.example.com'));
+    const onA = answerText(await phz('add db-billing elsewhere.example.com'));
     expect(onA).toContain(
       `\`db-billing.${ZONE}\` already has A records, and a CNAME cannot share its name with any other record`,
     );
     expect(onA).toContain('`/phz remove db-billing --type A`');
-    const onCname = text(await phz('add cache-myapp 10.0.0.5'));
+    const onCname = answerText(await phz('add cache-myapp 10.0.0.5'));
     expect(onCname).toContain(
       `\`cache-myapp.${ZONE}\` is a CNAME (CNAME 60 → \`myapp.abc123.cfg.use1.cache.amazonaws.com.\`), and no other record can share a CNAME's name`,
     );
-    const apex = text(await phz('add @ x.example.com'));
+    const apex = answerText(await phz('add @ x.example.com'));
     expect(apex).toContain('(the zone apex always has SOA and NS)');
   });
 
   it('replaces with --replace after approval (the channel default zone), old and new in the plan and the audit trail', async () => {
     const svcChannel = { id: 'C0SVC', name: 'svc-team' };
-    const ack = text(
+    const ack = answerText(
       await stack.slash('add api 10.0.5.2 --replace', { command: '/phz', channel: svcChannel }),
     );
     expect(ack).toContain('`phz add` needs approval by someone other than you in *operators*');
@@ -317,9 +317,16 @@ describe('/phz end to end', () => {
       old: { values: ['10.0.5.1'] },
       new: { values: ['10.0.5.2'] },
     });
-    expect(rows.map((r) => r.type)).toEqual(
-      expect.arrayContaining(['approved', 'started', 'succeeded']),
+    // The audit trail is written beside the thread, not before it: wait for the last event.
+    const types = await waitFor(
+      async () => {
+        const all = (await stack.runtime.auditStore.jobEvents(jobId)).map((r) => r.type);
+        return all.includes('succeeded') ? all : null;
+      },
+      10_000,
+      'the succeeded audit event',
     );
+    expect(types).toEqual(expect.arrayContaining(['approved', 'started', 'succeeded']));
   });
 
   it('removes after confirmation exactly the matching record set', async () => {
@@ -335,7 +342,7 @@ describe('/phz end to end', () => {
     expect(await records(prodId, `_cfg.myapp.${ZONE}`)).toHaveLength(1);
 
     // A stale code (the record changed since) asks again instead of removing.
-    const stale = text(await phz('remove _cfg.myapp --type TXT --confirm 0123456789'));
+    const stale = answerText(await phz('remove _cfg.myapp --type TXT --confirm 0123456789'));
     expect(stale).toContain('The record is not what it was when that confirmation was asked for');
 
     // The Confirm button: the command it carries, run as the clicker in the same channel.
@@ -368,27 +375,48 @@ describe('/phz end to end', () => {
     expect(await records(prodId, `_cfg.myapp.${ZONE}`)).toEqual([]);
     // Other records at nearby names stay.
     expect(await records(prodId, `cache-myapp.${ZONE}`)).toHaveLength(1);
-    expect(text(await phz('remove _cfg.myapp'))).toContain('Nothing to remove');
+    expect(answerText(await phz('remove _cfg.myapp'))).toContain('Nothing to remove');
   });
 
   it('a worker killed during the INSYNC wait: the resumed job waits on its change id and does not apply it again', async () => {
     const [first] = stack.workerProcesses;
     const jobId = await queued('add crash-test 10.0.9.9');
+    // Killed in the wait itself: the change submitted, its step finished, the wait started and
+    // said so (the sandbox keeps the change PENDING for 2.5 s).
     await waitFor(
-      async () => (await stack.checkpoint(jobId))?.state.changeId,
+      async () => {
+        const checkpoint = await stack.checkpoint(jobId);
+        const waiting = stack.thread(jobId).replies.some((reply) => reply.includes(' PENDING, '));
+        return (
+          checkpoint?.state.changeId && checkpoint.completed.includes('apply-change') && waiting
+        );
+      },
       20_000,
-      'the change to be submitted',
+      'the INSYNC wait to start',
     );
     first!.kill('SIGKILL');
     await new Promise((resolve) => first!.once('exit', resolve));
     await stack.startWorker();
     const { lines } = await stack.finishedThread(jobId, 'succeeded');
     expect(changesOf(jobId)).toBe(1);
-    const count = (needle: string) => lines.filter((l) => l.includes(needle)).length;
-    expect(count('submitted change')).toBe(1);
-    expect(count('resumed after an interruption (run 2)')).toBe(1);
-    expect(count('*wait-insync* started')).toBe(2);
-    expect(count('*apply-change* started')).toBe(1);
+    // What ran, from the audit trail (one row per event). The thread says the same, but a thread
+    // message the killed worker had sent and not yet marked sent is sent again (Slack has no
+    // idempotency key), so Slack lines are not counted.
+    const ran = await waitFor(
+      async () => {
+        const rows = await stack.runtime.auditStore.jobEvents(jobId);
+        return rows.some((r) => r.type === 'succeeded') ? rows : null;
+      },
+      20_000,
+      'the succeeded audit event',
+    );
+    const started = (step: string) =>
+      ran.filter((r) => r.type === 'step-started' && r.step === step).length;
+    expect(started('apply-change')).toBe(1);
+    expect(started('wait-insync')).toBe(2);
+    expect(ran.filter((r) => r.type === 'started')).toHaveLength(2); // run 1, and run 2 resumed
+    expect(lines.some((l) => l.includes('submitted change'))).toBe(true);
+    expect(lines.some((l) => l.includes('resumed after an interruption (run 2)'))).toBe(true);
     expect(
       lines.some((l) =>
         /^:white_check_mark: `crash-test\.prod\.example\.internal\.` is A 60 → `10\.0\.9\.9` \(INSYNC after \d+s\)$/.test(

@@ -23,6 +23,7 @@ import {
 } from '../helpers/e2e-stack';
 import { probeEndpoint } from '../helpers/gate-probe';
 import { isoSeconds } from '../../src/util/time';
+import { answerText } from '../helpers/slack-text';
 
 /**
  * `/restore-table` end to end: signed slash commands into the real Bolt receiver, the plan checked
@@ -79,7 +80,6 @@ describe('/restore-table end to end', () => {
   let stack: E2eStack;
   let prod: mysql.Connection;
   let beforeMistake: Date;
-  const text = (res: { body: unknown }) => (res.body as { text: string }).text;
   const restore = (line: string, user = ALICE) =>
     stack.slash(line, { command: '/restore-table', user });
 
@@ -119,7 +119,7 @@ describe('/restore-table end to end', () => {
   }
 
   async function queued(line: string): Promise<string> {
-    const ack = text(await restore(line));
+    const ack = answerText(await restore(line));
     expect(ack).toContain(':inbox_tray: Queued');
     return jobIdIn(ack);
   }
@@ -293,8 +293,8 @@ describe('/restore-table end to end', () => {
       const res = await restore(line);
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ response_type: 'ephemeral' });
-      expect(text(res)).toContain(message);
-      expect(text(res)).toContain('/restore-table <database> <schema>.<table> --at <time>');
+      expect(answerText(res)).toContain(message);
+      expect(answerText(res)).toContain('/restore-table <database> <schema>.<table> --at <time>');
       expect(await stack.runtime.opsQueue.count()).toBe(0);
       expect((await instances()).length).toBe(before);
     });
@@ -311,7 +311,7 @@ describe('/restore-table end to end', () => {
         }),
       );
       const res = await restore('nobackup billing.ledger_side --at 1m ago');
-      expect(text(res)).toContain('has automated backups off (retention 0 days)');
+      expect(answerText(res)).toContain('has automated backups off (retention 0 days)');
     });
   });
 
@@ -432,7 +432,9 @@ describe('/restore-table end to end', () => {
       60_000,
       'the wait for the instance',
     );
-    expect(text(await stack.slash(`cancel ${jobId}`))).toContain(`Cancelling job \`${jobId}\``);
+    expect(answerText(await stack.slash(`cancel ${jobId}`))).toContain(
+      `Cancelling job \`${jobId}\``,
+    );
     const { lines } = await stack.finishedThread(jobId, 'cancelled');
     expect(lines.join('\n')).toMatch(/deleted `production-restore-[0-9a-f]{10}`/);
     await expectNothingLeft(jobId);

@@ -20,6 +20,7 @@ import {
 import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
 import { ALICE, E2eStack, WORKER_CIDR, waitFor } from '../helpers/e2e-stack';
 import { createWriteLoad, type WriteLoad } from '../helpers/write-load';
+import { answerText } from '../helpers/slack-text';
 
 /**
  * `/seed-slave` end to end: signed slash commands into the real Bolt receiver, the preflight and
@@ -57,7 +58,6 @@ describe('/seed-slave end to end', () => {
   let replicaDir: string;
   let source: mysql.Connection;
   let replica: mysql.Connection;
-  const text = (res: { body: unknown }) => (res.body as { text: string }).text;
   const seed = (line: string) => stack.slash(line, { command: '/seed-slave', user: ALICE });
 
   async function instances() {
@@ -119,7 +119,7 @@ describe('/seed-slave end to end', () => {
    * approval message's text.
    */
   async function approvedSeed(line: string): Promise<{ jobId: string; plan: string }> {
-    const ack = text(await seed(line));
+    const ack = answerText(await seed(line));
     expect(ack).toContain('needs approval by someone other than you');
     const { approvalId, jobId, message } = await stack.pendingApproval(ack);
     await stack.click(APPROVE_ACTION_ID, approvalId, message.ts, BOB);
@@ -291,8 +291,8 @@ describe('/seed-slave end to end', () => {
       const res = await seed(line);
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ response_type: 'ephemeral' });
-      expect(text(res)).toContain(message);
-      expect(text(res)).toContain('/seed-slave <rds-source> <replica>');
+      expect(answerText(res)).toContain(message);
+      expect(answerText(res)).toContain('/seed-slave <rds-source> <replica>');
       expect(await stack.runtime.opsQueue.count()).toBe(0);
       expect((await instances()).length).toBe(before);
     });
@@ -304,7 +304,7 @@ describe('/seed-slave end to end', () => {
     try {
       const res = await seed('billing onprem');
       expect(res.body).toMatchObject({ response_type: 'ephemeral' });
-      expect(text(res)).toContain(
+      expect(answerText(res)).toContain(
         `onprem has server_id ${sourceId}, the same as billing: a replica needs its own`,
       );
       expect(await stack.runtime.opsQueue.count()).toBe(0);
@@ -314,13 +314,13 @@ describe('/seed-slave end to end', () => {
   });
 
   it('status and --dry-run show the preflight and the plan, and change nothing', async () => {
-    const status = text(await seed('status onprem'));
+    const status = answerText(await seed('status onprem'));
     expect(status).toContain('not configured as a replica');
     expect(status).toMatch(/retention :warning: NULL/);
     expect(status).toMatch(
       /:warning: no inbound rule of sg-[0-9a-f]+ admits onprem \(127\.4\.0\.2\)/,
     );
-    const dry = text(await seed('billing onprem --dry-run'));
+    const dry = answerText(await seed('billing onprem --dry-run'));
     expect(dry).toContain('Dry run');
     expect(dry).toContain('nothing was changed or queued');
     expect(dry).toContain('binlog retention is NULL');
@@ -344,8 +344,8 @@ describe('/seed-slave end to end', () => {
     await admitReplica(true);
     try {
       const admitted = `billing's security group ${GroupId} admits onprem (${REPLICA_ADDRESS}) on tcp/${port}: rule sgr-`;
-      expect(text(await seed('billing onprem --dry-run'))).toContain(admitted);
-      expect(text(await seed('status onprem'))).toContain(admitted);
+      expect(answerText(await seed('billing onprem --dry-run'))).toContain(admitted);
+      expect(answerText(await seed('status onprem'))).toContain(admitted);
     } finally {
       await admitReplica(false);
     }
@@ -389,7 +389,7 @@ describe('/seed-slave end to end', () => {
     // RDS writes its own tables on the master; the replica, which lacks them, skips them.
     await source.query("CALL mysql.rds_set_configuration('target delay', 3600)");
     await expectReplicaEqualsSource();
-    expect(text(await seed('status onprem'))).toContain(
+    expect(answerText(await seed('status onprem'))).toContain(
       'filters: replicate-wild-ignore-table=mysql.rds\\_%\n',
     );
     // The coordinates and the replica's state before the change are in the audit trail.
@@ -431,7 +431,7 @@ describe('/seed-slave end to end', () => {
         expect.objectContaining({ instance: 'production', client: REPLICA_ADDRESS }),
       );
       // /seed-slave status says why: the same check as the preflight's.
-      expect(text(await seed('status onprem'))).toContain(
+      expect(answerText(await seed('status onprem'))).toContain(
         `:warning: no inbound rule of ${(await replicaRule()).GroupId} admits onprem (${REPLICA_ADDRESS})`,
       );
       await admitReplica(true);
@@ -463,7 +463,7 @@ describe('/seed-slave end to end', () => {
       30_000,
       'error 1236',
     );
-    const status = text(await seed('status onprem'));
+    const status = answerText(await seed('status onprem'));
     expect(status).toContain('IO error 1236');
     expect(status).toContain('seed it again with `/seed-slave');
     const { jobId } = await approvedSeed('billing onprem');
@@ -481,7 +481,7 @@ describe('/seed-slave end to end', () => {
       120_000,
       'the copy to checkpoint',
     );
-    expect(text(await stack.slash(`cancel ${jobId}`, { user: BOB }))).toContain('Cancelling');
+    expect(answerText(await stack.slash(`cancel ${jobId}`, { user: BOB }))).toContain('Cancelling');
     const { lines } = await stack.finishedThread(jobId, 'cancelled', 120_000);
     expect(lines.join('\n')).toContain(
       ':warning: onprem is left stopped and partly loaded: it does not replicate.',

@@ -2,6 +2,7 @@ import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
 import { CANCEL_ACTION_ID } from '../../src/queue/job-thread-observer';
 import type { DisconnectReason } from '../../devkit/slack/fake-socket-mode';
 import { ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
+import { answerText } from '../helpers/slack-text';
 
 /**
  * What Slack does to Socket Mode connections in production, played by the fake Slack against
@@ -32,8 +33,6 @@ const ACCESS = {
 };
 const BASE_MS = 400;
 const MAX_MS = 2400;
-
-const text = (res: { body: unknown }) => (res.body as { text: string }).text;
 
 describe('Socket Mode under what Slack does to sockets', () => {
   let stack: E2eStack;
@@ -98,7 +97,7 @@ describe('Socket Mode under what Slack does to sockets', () => {
           answers.push(stack.slash('ping --ticks 1 --tick-seconds 0'));
           await new Promise((resolve) => setTimeout(resolve, 40));
         }
-        const texts = (await Promise.all(answers)).map(text);
+        const texts = (await Promise.all(answers)).map(answerText);
         // Each one queued once. (On a loaded machine the audit store may miss its 1 s to admit
         // one: then it is refused, fail closed, and nothing started; never a duplicate.)
         const queued = texts.filter((t) => t.startsWith(':inbox_tray: Queued'));
@@ -146,7 +145,7 @@ describe('Socket Mode under what Slack does to sockets', () => {
     // Sent while no connection is open: Slack holds it until there is one.
     const meanwhile = stack.slash('ping --ticks 1 --tick-seconds 0');
     await waitFor(async () => (await sample()).slack === 'ok', 20_000, 'the bot to reconnect');
-    expect(jobIdIn(text(await meanwhile))).toMatch(/^ping-/);
+    expect(jobIdIn(answerText(await meanwhile))).toMatch(/^ping-/);
 
     const reconnecting = samples.filter((s) => s.slack.startsWith('reconnecting since'));
     expect(reconnecting.length).toBeGreaterThan(0);
@@ -215,14 +214,14 @@ describe('Socket Mode under what Slack does to sockets', () => {
       const firstText = (lost!.payload as { text: string }).text;
       expect(firstText).toMatch(/^:inbox_tray: Queued/);
       const jobId = jobIdIn(firstText);
-      expect(text(answer)).toBe(
+      expect(answerText(answer)).toBe(
         `:information_source: This request was already received as \`${jobId}\`; nothing new was queued.`,
       );
       const record = stack.slack.socket.envelope(lost!.envelopeId)!;
       expect(record.deliveries.map((d) => d.attempt)).toEqual([0, 1]);
       expect(new Set(record.deliveries.map((d) => d.connectionId)).size).toBe(2);
 
-      expect(text(await stack.deliver(body))).toContain(`already received as \`${jobId}\``);
+      expect(answerText(await stack.deliver(body))).toContain(`already received as \`${jobId}\``);
       expect(await jobsCreated()).toBe(before + 1);
       await stack.finishedThread(jobId, 'succeeded', 20_000);
     });
@@ -232,7 +231,7 @@ describe('Socket Mode under what Slack does to sockets', () => {
       const answer = await stack.deliver(body, { loseFirstAck: true });
       const [lost] = stack.slack.socket.lostAcks.slice(-1);
       const { approvalId } = await stack.pendingApproval((lost!.payload as { text: string }).text);
-      expect(text(answer)).toBe(
+      expect(answerText(answer)).toBe(
         `:information_source: This request was already received: approval \`${approvalId}\` (pending, posted in C0ALERTS); nothing new was posted.`,
       );
       await new Promise((resolve) => setTimeout(resolve, 500)); // a second message would be out
@@ -244,7 +243,7 @@ describe('Socket Mode under what Slack does to sockets', () => {
 
     it('an Approve click: the job is queued once', async () => {
       const before = await jobsCreated();
-      const ack = text(await stack.slash('ping --ticks 1 --tick-seconds 0', { user: BOB }));
+      const ack = answerText(await stack.slash('ping --ticks 1 --tick-seconds 0', { user: BOB }));
       const { approvalId, jobId, message } = await stack.pendingApproval(ack);
       const from = stack.slack.calls.length;
       const click = stack.clickBody(APPROVE_ACTION_ID, approvalId, message.ts, CAROL);
@@ -282,7 +281,7 @@ describe('Socket Mode under what Slack does to sockets', () => {
     });
 
     it('a Cancel click: the job is cancelled once', async () => {
-      const jobId = jobIdIn(text(await stack.slash('ping --ticks 60 --tick-seconds 0.5')));
+      const jobId = jobIdIn(answerText(await stack.slash('ping --ticks 60 --tick-seconds 0.5')));
       const root = await waitFor(() => stack.thread(jobId).root, 20_000, 'the root message');
       await waitFor(
         async () =>
@@ -318,8 +317,10 @@ describe('Socket Mode under what Slack does to sockets', () => {
     );
     expect(Math.max(...answers.map((a) => a.ms))).toBeLessThan(3000);
     // Queued, or refused because the audit store missed its 1 s on a loaded machine (fail closed).
-    const queued = answers.filter((a) => text(a).startsWith(':inbox_tray: Queued'));
-    const refused = answers.filter((a) => text(a).startsWith(':lock: The audit trail cannot be'));
+    const queued = answers.filter((a) => answerText(a).startsWith(':inbox_tray: Queued'));
+    const refused = answers.filter((a) =>
+      answerText(a).startsWith(':lock: The audit trail cannot be'),
+    );
     expect(queued.length + refused.length).toBe(50);
     expect(await jobsCreated()).toBe(before + queued.length);
   });

@@ -1,5 +1,6 @@
 import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
 import { ALICE, E2eStack, waitFor } from '../helpers/e2e-stack';
+import { answerText } from '../helpers/slack-text';
 
 /**
  * Access rules that grant through Slack user groups, end to end: signed slash commands and
@@ -24,7 +25,6 @@ const ACCESS = {
 
 describe('user groups in access rules', () => {
   let stack: E2eStack;
-  const text = (res: { body: unknown }) => (res.body as { text: string }).text;
   const lookups = () => stack.slack.calls.filter((c) => c.method === 'usergroups.users.list');
 
   beforeAll(async () => {
@@ -37,8 +37,8 @@ describe('user groups in access rules', () => {
   afterAll(() => stack.stop());
 
   it('a member of a granted user group may run the command; a non-member is refused', async () => {
-    expect(text(await stack.slash('jobs', { user: BOB }))).toContain('No jobs yet');
-    expect(text(await stack.slash('jobs', { user: ALICE }))).toContain(
+    expect(answerText(await stack.slash('jobs', { user: BOB }))).toContain('No jobs yet');
+    expect(answerText(await stack.slash('jobs', { user: ALICE }))).toContain(
       ':no_entry: Refused: `ops jobs` is allowed to group operators; you are in none of them.',
     );
     // Only the groups the policy names were looked up, each once (then from the cache).
@@ -46,7 +46,7 @@ describe('user groups in access rules', () => {
   });
 
   it('an approval click by a member of the approving user group decides; a non-member is refused', async () => {
-    const ack = text(await stack.slash('ping --ticks 1 --tick-seconds 0', { user: BOB }));
+    const ack = answerText(await stack.slash('ping --ticks 1 --tick-seconds 0', { user: BOB }));
     const { approvalId, jobId, message } = await stack.pendingApproval(ack);
     expect(await stack.click(APPROVE_ACTION_ID, approvalId, message.ts, DAVE)).toBe(
       ':no_entry: Refused: only members of group approvers may decide this.',
@@ -66,12 +66,12 @@ describe('user groups in access rules', () => {
     stack.slack.script('usergroups.users.list', [{ delayMs: 1500 }, { delayMs: 1500 }]);
     const refused = await stack.slash('jobs', { user: BOB });
     expect(refused.ms).toBeLessThan(2500);
-    expect(text(refused)).toContain('you are in none of them');
-    expect(text(refused)).toContain(
+    expect(answerText(refused)).toContain('you are in none of them');
+    expect(answerText(refused)).toContain(
       'Slack could not tell in time whether you are in user groups S0OPS (timed out after 1000 ms), S0APPROVERS (timed out after 1000 ms), so grants through user groups were not applied',
     );
     // DAVE is granted by user id: allowed although Slack is slow.
-    expect(text(await stack.slash('jobs', { user: DAVE }))).not.toContain('Refused');
+    expect(answerText(await stack.slash('jobs', { user: DAVE }))).not.toContain('Refused');
     const denial = await waitFor(
       async () =>
         (await stack.runtime.auditStore.query({ actor: BOB.id })).find((r) => r.type === 'denied'),

@@ -32,6 +32,7 @@ import { seedSandbox } from '../../devkit/sandbox/seed';
 import { startTestSandbox, type TestSandbox } from './sandbox';
 import { MYSQL, REDIS_URL, createTestDatabase, deleteRedisPrefix, uniqueName } from './services';
 import { waitFor } from './wait-for';
+import { shown } from './slack-text';
 
 export { waitFor };
 
@@ -355,18 +356,22 @@ export class E2eStack {
       10_000,
       `the answer to the ${actionId} click`,
     );
-    return String(call.args.text);
+    return shown(String(call.args.text));
   }
 
   /**
-   * The job's root message and its thread replies, as Slack shows them now: one per line the job
-   * said (replies that queued up arrive folded into one message, each line with its own time).
+   * The job's root message and its thread replies, as Slack shows them now (entities decoded, as
+   * a reader sees them): one per line the job said (replies that queued up arrive folded into one message, each line with its own time).
    */
   thread(jobId: string): { root?: { ts: string; text: string }; replies: string[] } {
     const messages = this.slack.messages(ALERT_CHANNEL);
-    const root = messages.find((m) => !m.thread_ts && m.text.includes(jobId));
+    const found = messages.find((m) => !m.thread_ts && m.text.includes(jobId));
+    const root = found && { ...found, text: shown(found.text) };
     const replies = root
-      ? messages.filter((m) => m.thread_ts === root.ts).flatMap((m) => unfoldReplies(m.text))
+      ? messages
+          .filter((m) => m.thread_ts === root.ts)
+          .flatMap((m) => unfoldReplies(m.text))
+          .map(shown)
       : [];
     return { ...(root ? { root } : {}), replies };
   }

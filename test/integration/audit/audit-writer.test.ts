@@ -4,7 +4,11 @@ import mysql from 'mysql2/promise';
 import pino from 'pino';
 import { prepareEvent } from '../../../src/audit/audit-event';
 import { AuditStore } from '../../../src/audit/audit-store';
-import { AUDIT_DOWN_MESSAGE, AuditWriter } from '../../../src/audit/audit-writer';
+import {
+  AUDIT_DOWN_MESSAGE,
+  AuditWriter,
+  SPOOL_LOCK_TTL_MS,
+} from '../../../src/audit/audit-writer';
 import { verifyChain } from '../../../src/audit/verify-chain';
 import { OpsdeckConfig } from '../../../src/config/schema';
 import { ErrorCode } from '../../../src/errors';
@@ -232,5 +236,18 @@ describe('with its connections killed', () => {
     );
     expect(await writer.flush(5000)).toBe(true);
     expect(await store.jobEvents('job-d')).toHaveLength(1);
+  });
+
+  it('takes the spool over from a drainer killed while it held the lock, within the lock time', async () => {
+    const keyPrefix = `${prefix}:dead`;
+    const { store, writer } = writerFor(MYSQL.port, { user: MYSQL.user }, keyPrefix);
+    writer.start();
+    // A worker SIGKILLed while draining: its lock stays, as it set it.
+    await redis.set(`${keyPrefix}:audit:spool:lock`, 'dead-process', 'PX', SPOOL_LOCK_TTL_MS);
+    await writer.recordJobEvent({ type: 'succeeded', jobId: 'job-dead' });
+    expect(await writer.flush(SPOOL_LOCK_TTL_MS + 5000)).toBe(true);
+    expect((await store.jobEvents('job-dead')).map((r) => r.type)).toEqual(['succeeded']);
+    // The lock is short: a killed worker delayed the next one's events by seconds, not 30 s.
+    expect(SPOOL_LOCK_TTL_MS).toBeLessThanOrEqual(5000);
   });
 });

@@ -223,6 +223,25 @@ describe('runRunbook', () => {
     expect(log).toEqual(['a', 'undo a']);
   });
 
+  it('a step stopped by a cancel sees a CancelledError, though BullMQ aborts with a bare string', async () => {
+    const controller = new AbortController();
+    let seen: unknown;
+    const h = harness([
+      step('long', async (ctx: StepContext<{ n: number }>) => {
+        setTimeout(() => controller.abort('cancelled'), 20);
+        try {
+          await sleep(5000, ctx.signal);
+        } catch (error) {
+          seen = error;
+          throw error;
+        }
+      }),
+    ]);
+    const result = await h.run({ signal: controller.signal });
+    expect(seen).toBeInstanceOf(CancelledError);
+    expect(result.outcome).toBe('cancelled');
+  });
+
   it('with settleOnAbortMs, waits for the cancelled step to wind down before the cleanups', async () => {
     const log: string[] = [];
     const controller = new AbortController();
