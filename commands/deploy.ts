@@ -9,15 +9,18 @@ import {
   type RunbookPlan,
 } from '../src/command/define-command';
 import { decimalArgument } from '../src/command/decimal-number';
-import { renderCommand } from '../src/config/command-template';
 import { deployEnvironment, deployName } from '../src/config/deploy';
 import { environmentRefProblem } from '../src/config/deploy-ref';
 import type { DeployRecord } from '../src/deploy/deploy-history';
 import { DeployRef, type DeployInput } from '../src/deploy/deploy-input';
 import { describeLock, holderOf, type DeployLock } from '../src/deploy/deploy-lock';
 import type { DeployServices } from '../src/deploy/deploy-services';
+import { deployFacts } from '../src/deploy/deploy-plan';
 import { resolveDeployHosts } from '../src/deploy/deploy-targets';
+import { runbookPlan } from '../src/command/runbook-plan';
 import { ErrorCode, UsageError, isOpsdeckError } from '../src/errors';
+import { planLines, planOf } from '../src/runbook/plan-of';
+import deploy from '../jobs/deploy';
 import { formatDuration } from '../src/util/duration';
 import { code, codeBlock, date, join, md, type Mrkdwn } from '../src/slack/mrkdwn';
 
@@ -101,34 +104,6 @@ async function planDeploy(
       return reply(md`:warning: not deployed: ${error.message}.`);
     throw error;
   }
-  const values = { app: input.app, env: input.env, ref };
-  const commands = hosts.map(
-    (host) => renderCommand(settings.command, { ...values, host }).display,
-  );
-  const pre = settings.pre && renderCommand(settings.pre, values).display;
-  const post = settings.post && renderCommand(settings.post, values).display;
-  const rollout = `${settings.concurrency} host${settings.concurrency === 1 ? '' : 's'} at a time${settings.batchPauseSeconds ? ` in batches, ${settings.batchPauseSeconds} s apart` : ''}; no new host after ${settings.failureThreshold} failed; each stopped after ${formatDuration(settings.hostTimeoutSeconds * 1000)}`;
-  const summary = md`deploy ${input.app} ${ref} to ${input.env} (${hosts.length} host${hosts.length === 1 ? '' : 's'})`;
-  if (input['dry-run']) {
-    return reply(
-      join(
-        [
-          md`:mag: Dry run of ${code(`/deploy ${input.app} ${input.env} ${ref}`)}: nothing was run or queued.`,
-          ...(held ? [md`:lock: now: ${describeLock(held)}`] : []),
-          md`*Hosts* (${hosts.length}): ${listHosts(hosts)}`,
-          md`*Rollout*: ${rollout}`,
-          ...(pre ? [md`*Once before*: ${code(pre)}`] : []),
-          md`*Per host*:`,
-          ...commands.slice(0, LISTED_HOSTS).map((command) => md`• ${code(command)}`),
-          ...(commands.length > LISTED_HOSTS
-            ? [md`…and ${commands.length - LISTED_HOSTS} more alike`]
-            : []),
-          ...(post ? [md`*Once after*: ${code(post)}`] : []),
-        ],
-        '\n',
-      ),
-    );
-  }
   const jobInput: DeployInput = {
     app: input.app,
     env: input.env,
@@ -137,25 +112,34 @@ async function planDeploy(
     pre: settings.pre !== undefined,
     post: settings.post !== undefined,
   };
-  return {
-    kind: 'runbook',
-    runbook: 'deploy',
-    input: jobInput,
+  const facts = deployFacts(settings, jobInput);
+  const summary = md`deploy ${input.app} ${ref} to ${input.env} (${hosts.length} host${hosts.length === 1 ? '' : 's'})`;
+  if (input['dry-run']) {
+    return reply(
+      join(
+        [
+          md`:mag: Dry run of ${code(`/deploy ${input.app} ${input.env} ${ref}`)}: nothing was run or queued.`,
+          ...(held ? [md`:lock: now: ${describeLock(held)}`] : []),
+          md`*Hosts* (${hosts.length}): ${listHosts(hosts)}`,
+          md`*Rollout*: ${facts.rollout}`,
+          ...(facts.pre ? [md`*Once before*: ${code(facts.pre)}`] : []),
+          md`*Per host*:`,
+          ...facts.commands.slice(0, LISTED_HOSTS).map((command) => md`• ${code(command)}`),
+          ...(facts.commands.length > LISTED_HOSTS
+            ? [md`…and ${facts.commands.length - LISTED_HOSTS} more alike`]
+            : []),
+          ...(facts.post ? [md`*Once after*: ${code(facts.post)}`] : []),
+          md`*Plan*: ${summary}`,
+          ...planLines(planOf(deploy, jobInput, facts)),
+        ],
+        '\n',
+      ),
+    );
+  }
+  return runbookPlan(deploy, jobInput, facts, {
     summary,
-    findings: [md`hosts: ${listHosts(hosts)}`, md`rollout: ${rollout}`],
-    steps: [
-      { text: md`lock ${target(input)} (a second deploy is refused until this one ends)` },
-      ...(pre ? [{ text: md`once: ${code(pre)}`, irreversible: true }] : []),
-      {
-        text: md`on each host: ${code(commands[0]!)}${hosts.length > 1 ? ' (and alike)' : ''}`,
-        irreversible: true,
-      },
-      ...(post
-        ? [{ text: md`once after every host succeeded: ${code(post)}`, irreversible: true }]
-        : []),
-      { text: md`record it in the history; unlock ${target(input)}` },
-    ],
-  };
+    findings: [md`hosts: ${listHosts(hosts)}`, md`rollout: ${facts.rollout}`],
+  });
 }
 
 function unlockHint(lock: DeployLock): Mrkdwn {

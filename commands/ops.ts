@@ -7,7 +7,9 @@ import {
   type CommandContext,
 } from '../src/command/define-command';
 import { decimalArgument } from '../src/command/decimal-number';
+import { runbookPlan } from '../src/command/runbook-plan';
 import { describeError } from '../src/errors';
+import ping from '../jobs/ping';
 import { feedsListingText } from '../src/feeds/feeds-listing';
 import { JOB_ID_PATTERN } from '../src/queue/job-id';
 import { code, date, join, md, storedMrkdwn, type Mrkdwn } from '../src/slack/mrkdwn';
@@ -68,32 +70,19 @@ export default defineCommand({
         }).default(1),
         'approve-midway': z.boolean().default(false),
       }),
-      plan: (input) => ({
-        kind: 'runbook',
-        runbook: 'ping',
-        input: {
-          ticks: input.ticks,
-          tickMs: Math.round(input['tick-seconds'] * 1000),
-          approveMidway: input['approve-midway'],
-        },
-        summary: md`self-test: ${input.ticks} ticks of ${input['tick-seconds']} s${input['approve-midway'] ? ', approval midway' : ''}`,
-        steps: [
+      plan: (input) =>
+        runbookPlan(
+          ping,
           {
-            text: md`write a throwaway Redis key`,
+            ticks: input.ticks,
+            tickMs: Math.round(input['tick-seconds'] * 1000),
+            approveMidway: input['approve-midway'],
           },
-          { text: md`wait ${input.ticks} ticks of ${input['tick-seconds']} s` },
-          ...(input['approve-midway']
-            ? [
-                {
-                  text: md`ask for approval to go on`,
-                },
-              ]
-            : []),
+          undefined,
           {
-            text: md`read the key back; the cleanup deletes it`,
+            summary: md`self-test: ${input.ticks} ticks of ${input['tick-seconds']} s${input['approve-midway'] ? ', approval midway' : ''}`,
           },
-        ],
-      }),
+        ),
     }),
     subcommand({
       name: 'jobs',

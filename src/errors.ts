@@ -18,6 +18,10 @@ export const ErrorCode = {
   CleanupFailed: 'OPSDECK_CLEANUP_FAILED',
   RunbookNotFound: 'OPSDECK_RUNBOOK_NOT_FOUND',
   InputInvalid: 'OPSDECK_INPUT_INVALID',
+  /** A job's runbook or input is not what was planned and approved (their digests differ): not run. */
+  PlanChanged: 'OPSDECK_PLAN_CHANGED',
+  /** A step needs state an earlier step records, and it is not there: the runbook's order is broken. */
+  StepStateMissing: 'OPSDECK_STEP_STATE_MISSING',
   SlackApi: 'OPSDECK_SLACK_API_ERROR',
   Transient: 'OPSDECK_TRANSIENT',
   AuditUnavailable: 'OPSDECK_AUDIT_UNAVAILABLE',

@@ -23,6 +23,7 @@ import type { OpsdeckConfig } from '../config/schema';
 import { describeError } from '../errors';
 import type { Logger } from '../log/logger';
 import type { JobEnvelope, Person } from '../runbook/job-envelope';
+import type { PlannedDigests } from '../runbook/plan-digest';
 import { deriveJobId } from '../queue/job-id';
 import type { JobStore } from '../queue/job-store';
 import {
@@ -46,6 +47,11 @@ import { type MessageSink } from '../notify/message-sink';
 export interface PendingJob extends StoredPlan {
   runbook: string;
   input: Record<string, unknown>;
+  /**
+   * The digests of the runbook and input the plan was made from: the job carries them, and the
+   * worker refuses to run it if its runbook or input no longer matches (plan-digest.ts).
+   */
+  planned?: PlannedDigests;
   /** The command as typed, redacted. */
   typed: string;
   requestedAt: string;
@@ -262,7 +268,7 @@ async function approved(
     ...auditFields(record, jobId),
     type: 'approved',
     actor: click.user,
-    detail: { approvalId: record.id },
+    detail: { approvalId: record.id, ...(record.plan.planned && { planned: record.plan.planned }) },
   });
   await announce(deps, record);
   // Asked for mid-run: the waiting job sees the decision and goes on; nothing is enqueued.
@@ -282,6 +288,7 @@ async function approved(
       channel: { id: request.channelId, name: request.channelName ?? request.channelId },
       requestedAt: plan.requestedAt,
       approvedBy: click.user,
+      ...(plan.planned && { planned: plan.planned }),
       correlationId: randomUUID(),
     },
     input: plan.input,

@@ -89,6 +89,7 @@ async function awaitApproval(ctx: MidRunApprovalContext, plan: ApprovalPlan): Pr
         ...storePlan(plan),
         runbook: ctx.meta.runbook,
         input: ctx.input,
+        ...(ctx.meta.planned && { planned: ctx.meta.planned }),
         typed: ctx.meta.command,
         requestedAt: ctx.meta.requestedAt,
       },

@@ -1,4 +1,3 @@
-import type { PlanStep } from '../runbook/approval-gate';
 import type { Block } from '../slack/blocks';
 import type { Mrkdwn } from '../slack/mrkdwn';
 import type { z } from 'zod';
@@ -10,6 +9,9 @@ import type { DatabaseAccess } from '../mysql/database-access';
 import type { FeedState } from '../feeds/feed-state-store';
 import type { ResolvedFeed } from '../config/feeds';
 import type { JobStore } from '../queue/job-store';
+import type { RunbookPlan } from './runbook-plan';
+
+export type { RunbookPlan } from './runbook-plan';
 
 /**
  * A slash command module (commands/<name>.ts) declares its grammar, its help text and a planner
@@ -67,21 +69,6 @@ export interface Reply {
   kind: 'reply';
   text: Mrkdwn;
   blocks?: Block[];
-}
-
-/**
- * A runbook to enqueue: which one, with what input, and a one-line description of the plan.
- * Planning changes nothing: the front door enqueues (at once, or once an approval is given).
- */
-export interface RunbookPlan {
-  kind: 'runbook';
-  runbook: string;
-  input: Record<string, unknown>;
-  summary: Mrkdwn;
-  /** What will happen, step by step, for the approval message; irreversible steps marked. */
-  steps?: PlanStep[];
-  /** What the planner checked and found, shown above the steps in the approval message. */
-  findings?: Mrkdwn[];
 }
 
 /**
