@@ -7,6 +7,7 @@ import {
 import { code, date, md, mention, type Mrkdwn } from '../slack/mrkdwn';
 import {
   ApprovalStore,
+  ApprovalTamperedError,
   deriveApprovalId,
   type ApprovalRecord,
   type DecideOutcome,
@@ -21,6 +22,7 @@ import type { AuditEventInput } from '../audit/audit-event';
 import type { AuditWriter } from '../audit/audit-writer';
 import type { OpsdeckConfig } from '../config/schema';
 import { describeError } from '../errors';
+import { workRefused } from '../metrics/metrics';
 import type { Logger } from '../log/logger';
 import type { JobEnvelope, Person } from '../runbook/job-envelope';
 import type { PlannedDigests } from '../runbook/plan-digest';
@@ -255,7 +257,35 @@ async function decide(deps: ApprovalDeps, click: ApprovalClick): Promise<Mrkdwn>
     }
     case 'approved':
       return approved(deps, click, outcome.record);
+    case 'tampered':
+      await tampered(deps, click, outcome.error);
+      return md`:rotating_light: Approval ${code(click.approvalId)} is not as opsdeck stored it (${outcome.error.message}): nothing was decided and nothing runs. This is in the audit trail; ask the requester to run the command again.`;
   }
+}
+
+/**
+ * A click on an approval that does not check (edited or added in Redis): a `refused` row in the
+ * trail with the clicker and the reason, a metric; the record's own contents are not trusted, so
+ * none of them is used.
+ */
+async function tampered(
+  deps: ApprovalDeps,
+  click: ApprovalClick,
+  error: ApprovalTamperedError,
+): Promise<void> {
+  workRefused.inc({ kind: error.part });
+  deps.logger.error({ approvalId: click.approvalId, err: error }, 'approval refused');
+  await deps.audit.recordJobEvent({
+    type: 'refused',
+    actor: click.user,
+    ...(click.channel && { channel: click.channel }),
+    detail: {
+      kind: error.part,
+      approvalId: click.approvalId,
+      decision: click.decision,
+      reason: error.message,
+    },
+  });
 }
 
 async function approved(

@@ -1,9 +1,11 @@
 import { backoffDelay } from '../util/backoff';
 import { sleep } from '../util/sleep';
-import { randomBytes } from 'node:crypto';
-import type IORedis from 'ioredis';
+import { createHash, randomBytes } from 'node:crypto';
+import type { RedisClient } from '../util/redis-client';
 import { describeError, ErrorCode, OpsdeckError } from '../errors';
 import type { Logger } from '../log/logger';
+import { workRefused } from '../metrics/metrics';
+import { describeMacFailure, type WorkSigner } from '../util/work-signature';
 import { prepareEvent, type AuditEventInput, type PreparedEvent } from './audit-event';
 import type { AuditStore } from './audit-store';
 
@@ -18,6 +20,8 @@ import type { AuditStore } from './audit-store';
  *   retried with capped exponential backoff. One process drains at a time (a Redis lock); an
  *   event written but not yet removed from the spool when a process dies is not written twice,
  *   because appends are idempotent by event id.
+ * - Spooled events carry a MAC: an event pushed into the spool by anyone but opsdeck is not
+ *   written as the bot's; a `refused` row saying so is written in its place.
  */
 
 export interface AuditWriterOptions {
@@ -26,6 +30,8 @@ export interface AuditWriterOptions {
   retryBaseDelayMs: number;
   retryMaxDelayMs: number;
   logger: Logger;
+  /** Signs spooled events and checks them before they are written. */
+  signer: WorkSigner;
 }
 
 export type Admission = { admitted: true } | { admitted: false; message: string };
@@ -71,7 +77,7 @@ export class AuditWriter {
 
   constructor(
     private readonly store: AuditStore,
-    private readonly redis: IORedis,
+    private readonly redis: RedisClient,
     private readonly options: AuditWriterOptions,
   ) {
     this.spoolKey = `${options.prefix}:audit:spool`;
@@ -203,7 +209,7 @@ export class AuditWriter {
         const raw = await this.redis.lindex(this.spoolKey, 0);
         if (raw === null) break;
         try {
-          await this.store.appendPrepared(JSON.parse(raw) as PreparedEvent);
+          await this.store.appendPrepared(this.spooled(raw));
         } catch (error) {
           this.failed(error);
           this.options.logger.warn(
@@ -224,7 +230,32 @@ export class AuditWriter {
   }
 
   private async spool(event: PreparedEvent): Promise<void> {
-    await this.redis.rpush(this.spoolKey, JSON.stringify(event));
+    const mac = this.options.signer.sign('audit-spool', event);
+    await this.redis.rpush(this.spoolKey, JSON.stringify({ event, mac }));
+  }
+
+  /** The spooled event, or, for an entry opsdeck did not write, a `refused` row saying so. */
+  private spooled(raw: string): PreparedEvent {
+    let stored: { event?: unknown; mac?: unknown } | null = null;
+    try {
+      stored = JSON.parse(raw) as { event?: unknown; mac?: unknown } | null;
+    } catch {
+      // not JSON: refused below like any entry without a valid MAC
+    }
+    const check = this.options.signer.check('audit-spool', stored?.event, stored?.mac);
+    if (check.ok) return stored!.event as PreparedEvent;
+    const reason = describeMacFailure(check.reason);
+    workRefused.inc({ kind: 'audit-spool' });
+    this.options.logger.error({ reason }, 'audit spool entry not written by opsdeck; refused');
+    return prepareEvent({
+      type: 'refused',
+      // One row per refused entry, however often the write is retried.
+      eventId: createHash('sha256').update(raw).digest('hex').slice(0, 32),
+      detail: {
+        kind: 'audit-spool',
+        reason: `an entry in the audit spool was not written: ${reason}`,
+      },
+    });
   }
 
   private kick(): void {

@@ -1,11 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '../util/redis-client';
 import { NotifyConfig } from '../config/schema';
 import { redactText, redactValue } from '../log/redact';
-import { DRAIN_JOB, type DrainJobData, threadKeys } from './outbox-keys';
+import { DRAIN_JOB, type DrainJobData, threadKeys, threadStateRecord } from './outbox-keys';
 import type { KnownBlock } from '@slack/web-api';
-import type { OutboxEntry, OutboxMessage, StoredMessage, ThreadRef } from './outbox-message';
+import type {
+  OutboxEntry,
+  OutboxMessage,
+  SignedOutboxEntry,
+  StoredMessage,
+  ThreadRef,
+} from './outbox-message';
+import type { WorkSigner } from '../util/work-signature';
 import { splitText } from './split-text';
 
 export interface OutboxOptions {
@@ -40,15 +47,17 @@ return 1
  *
  * Text and blocks are redacted here, before they are stored, and texts over the limit are split:
  * the first part keeps the message's kind, the rest follow as replies in the thread. With blocks
- * the text is only Slack's notification fallback, so it is cut to the limit instead.
+ * the text is only Slack's notification fallback, so it is cut to the limit instead. Each entry
+ * carries a MAC (the notify worker drops entries without a valid one).
  */
 export class Outbox {
   private readonly maxTextLength: number;
 
   constructor(
-    private readonly redis: IORedis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly queue: Queue<DrainJobData>,
+    private readonly signer: WorkSigner,
     options: OutboxOptions = {},
   ) {
     this.maxTextLength = options.maxTextLength ?? NotifyConfig.parse({}).maxTextLength;
@@ -60,13 +69,11 @@ export class Outbox {
    */
   async enqueue(threadKey: string, message: OutboxMessage): Promise<void> {
     if (threadKey.length === 0) throw new TypeError('thread key must not be empty');
-    const entries = this.prepare(message).map((prepared) =>
-      JSON.stringify({
-        id: randomUUID(),
-        message: prepared,
-        enqueuedAt: Date.now(),
-      } satisfies OutboxEntry),
-    );
+    const entries = this.prepare(message).map((prepared) => {
+      const entry: OutboxEntry = { id: randomUUID(), message: prepared, enqueuedAt: Date.now() };
+      const mac = this.signer.sign('outbox-entry', { threadKey, entry });
+      return JSON.stringify({ ...entry, mac } satisfies SignedOutboxEntry);
+    });
     const keys = threadKeys(this.prefix, threadKey);
     const appended = await this.redis.eval(
       APPEND,
@@ -80,10 +87,16 @@ export class Outbox {
     await this.queue.add(DRAIN_JOB, { threadKey }, DRAIN_JOB_OPTIONS);
   }
 
-  /** Where the thread's root message was posted, once Slack has accepted it. */
+  /** Where the thread's root message was posted, once Slack has accepted it (and opsdeck wrote it). */
   async getThread(threadKey: string): Promise<ThreadRef | null> {
     const state = await this.redis.hgetall(threadKeys(this.prefix, threadKey).state);
-    return state.channel && state.ts ? { channel: state.channel, ts: state.ts } : null;
+    if (!state.channel || !state.ts) return null;
+    const check = this.signer.check(
+      'outbox-thread',
+      threadStateRecord(threadKey, state),
+      state.mac,
+    );
+    return check.ok ? { channel: state.channel, ts: state.ts } : null;
   }
 
   private prepare(message: OutboxMessage): StoredMessage[] {

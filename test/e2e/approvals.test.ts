@@ -62,10 +62,8 @@ describe('approvals end to end', () => {
   }
 
   /** Makes a pending approval look as if its time ran out a second ago. */
-  async function ageOut(approvalId: string): Promise<void> {
-    const past = Date.now() - 1000;
-    await stack.redis.hset(`${stack.prefix}:approval:${approvalId}`, 'expiresAt', String(past));
-    await stack.redis.zadd(`${stack.prefix}:approvals:pending`, past, approvalId);
+  function ageOut(approvalId: string): Promise<void> {
+    return stack.ageOutApproval(approvalId);
   }
 
   it('posts the plan with Approve/Reject, queues nothing; self-approval and outsiders refused; the approval runs the job once', async () => {

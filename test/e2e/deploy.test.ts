@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
 import { ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
+import { undocumentedActions } from '../helpers/iam';
 import { answerText } from '../helpers/slack-text';
 
 /**
@@ -339,4 +340,12 @@ describe('/deploy end to end', () => {
     const ends = events('resume').filter((e) => e.kind === 'end');
     expect(ends.map((e) => e.host).sort()).toEqual(STATIC);
   }, 180_000);
+
+  // Last, after every run above: with exactly docs/iam/deploy.json as its policy,
+  // none of them would have failed for a missing permission.
+  it('called no AWS action missing from docs/iam/deploy.json', () => {
+    const { called, missing } = undocumentedActions(stack, 'deploy');
+    expect(called).toEqual(expect.arrayContaining(['ec2:DescribeInstances']));
+    expect(missing).toEqual([]);
+  });
 });

@@ -13,6 +13,7 @@ import { CONFIRM_ACTION_ID } from '../../src/command/confirm-button';
 import { blockActionBody } from '../../devkit/slack/slack-payloads';
 import { uniqueName } from '../helpers/services';
 import { ALICE, E2eStack, OPS_CHANNEL, jobIdIn, waitFor } from '../helpers/e2e-stack';
+import { undocumentedActions } from '../helpers/iam';
 import { answerText } from '../helpers/slack-text';
 
 /**
@@ -425,5 +426,15 @@ describe('/phz end to end', () => {
       ),
     ).toBe(true);
     expect(await records(prodId, `crash-test.${ZONE}`)).toHaveLength(1);
+  });
+
+  // Last, after every run above: with exactly docs/iam/phz.json as its policy,
+  // none of them would have failed for a missing permission.
+  it('called no AWS action missing from docs/iam/phz.json', () => {
+    const { called, missing } = undocumentedActions(stack, 'phz');
+    expect(called).toEqual(
+      expect.arrayContaining(['route53:ChangeResourceRecordSets', 'route53:GetChange']),
+    );
+    expect(missing).toEqual([]);
   });
 });

@@ -1,8 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../../src/app/cli';
 import { ACCESS_SEMANTICS } from '../../../src/approvals/access-policy';
+import { configJsonSchema, configJsonSchemaText } from '../../../src/config/json-schema';
 
 describe('opsdeck CLI', () => {
   const dir = mkdtempSync(join(tmpdir(), 'opsdeck-cli-'));
@@ -66,6 +67,19 @@ describe('opsdeck CLI', () => {
     const file = join(dir, 'env.yaml');
     writeFileSync(file, '');
     expect(await runCli(['config', 'check'], { OPSDECK_CONFIG: file })).toBe(0);
+  });
+
+  it('config schema writes the JSON Schema to a file, or to stdout', async () => {
+    const file = join(dir, 'schema.json');
+    expect(await runCli(['config', 'schema', file], {})).toBe(0);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(configJsonSchema());
+    const written: string[] = [];
+    jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    expect(await runCli(['config', 'schema'], {})).toBe(0);
+    expect(written.join('')).toBe(configJsonSchemaText());
   });
 
   it('prints the usage for an unknown command, exit code 2', async () => {

@@ -17,6 +17,7 @@ import {
   createTestDatabase,
   deleteRedisPrefix,
   MYSQL,
+  testSigner,
   uniqueName,
 } from '../../helpers/services';
 
@@ -44,6 +45,7 @@ function writerFor(
     retryBaseDelayMs: 20,
     retryMaxDelayMs: 100,
     logger,
+    signer: testSigner(),
   });
   cleanups.push(
     () => writer.stop(),
@@ -187,6 +189,39 @@ describe('with INSERT revoked, then granted again', () => {
     const job = await store.jobEvents('job-r');
     expect(job.map((row) => row.step ?? row.type)).toEqual(['requested', 'a', 'b', 'c']);
     expect(await store.jobEvents('job-x')).toHaveLength(1); // the refused request is on record too
+    expect(await verifyChain(store.rowsInOrder())).toMatchObject({ ok: true });
+  });
+});
+
+describe('with entries pushed into the spool by someone without the key', () => {
+  it('writes a refused row in place of each forged or edited entry, never the entry itself', async () => {
+    const keyPrefix = `${prefix}:forged`;
+    const { store, writer } = writerFor(MYSQL.port, { user: MYSQL.user }, keyPrefix);
+    const spool = `${keyPrefix}:audit:spool`;
+    await writer.recordJobEvent({ type: 'started', jobId: 'job-f', actor: { id: 'U1' } });
+    const [signed] = await redis.lrange(spool, 0, 0);
+    const edited = JSON.parse(signed!) as { event: { actorId: string } };
+    edited.event.actorId = 'U0MALLORY';
+    await redis.rpush(
+      spool,
+      JSON.stringify(edited),
+      JSON.stringify({ event: { ...edited.event, eventId: 'evt-forged', jobId: 'job-f2' } }),
+      'not json',
+    );
+    writer.start();
+    expect(await writer.flush(5000)).toBe(true);
+    expect((await store.jobEvents('job-f')).map((r) => [r.type, r.actorId])).toEqual([
+      ['started', 'U1'],
+    ]);
+    expect(await store.jobEvents('job-f2')).toEqual([]);
+    const refused = (await store.query({})).filter(
+      (r) => r.type === 'refused' && r.detailJson?.includes('audit spool'),
+    );
+    expect(refused.map((r) => JSON.parse(r.detailJson!) as { reason: string })).toEqual([
+      expect.objectContaining({ reason: expect.stringContaining('does not match its content') }),
+      expect.objectContaining({ reason: expect.stringContaining('carries no MAC') }),
+      expect.objectContaining({ reason: expect.stringContaining('carries no MAC') }),
+    ]);
     expect(await verifyChain(store.rowsInOrder())).toMatchObject({ ok: true });
   });
 });

@@ -29,6 +29,7 @@ import {
   connectRedis,
   createTestDatabase,
   deleteRedisPrefix,
+  testSigner,
   uniqueName,
 } from '../../helpers/services';
 import { md } from '../../../src/slack/mrkdwn';
@@ -127,14 +128,20 @@ function depsWith(store: AuditStore, keyPrefix: string): FrontDoorDeps {
     retryBaseDelayMs: 50,
     retryMaxDelayMs: 200,
     logger,
+    signer: testSigner(),
   });
   closers.push(() => audit.stop());
   return {
     commands: new CommandRegistry([db]),
-    jobs: new JobStore(queue, new CancelRequests(redis, prefix), config.queue.retention),
+    jobs: new JobStore(
+      queue,
+      new CancelRequests(redis, prefix, testSigner()),
+      config.queue.retention,
+      testSigner(),
+    ),
     config,
     logger,
-    approvals: new ApprovalStore(redis, keyPrefix),
+    approvals: new ApprovalStore(redis, keyPrefix, testSigner()),
     audit,
     auditStore: store,
     // The policy names no user groups: Slack is never asked.
