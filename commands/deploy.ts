@@ -8,7 +8,9 @@ import {
   type Reply,
   type RunbookPlan,
 } from '../src/command/define-command';
+import { decimalArgument } from '../src/command/decimal-number';
 import { deployEnvironment, deployName } from '../src/config/deploy';
+import { environmentRefProblem } from '../src/config/deploy-ref';
 import type { DeployRecord } from '../src/deploy/deploy-history';
 import { DeployRef, type DeployInput } from '../src/deploy/deploy-input';
 import { describeLock, holderOf, type DeployLock } from '../src/deploy/deploy-lock';
@@ -89,6 +91,8 @@ async function planDeploy(
       `<ref> is missing, and ${target(input)} has no defaultRef in the config`,
       USAGE,
     );
+  const refRefused = environmentRefProblem(ref, settings);
+  if (refRefused) throw new UsageError(`<ref>: ${refRefused}`, USAGE);
   const held = await locks.get(input.app, input.env);
   if (held && !input['dry-run'])
     return reply(md`:lock: not deployed: ${describeLock(held)}. ${unlockHint(held)}`);
@@ -242,12 +246,7 @@ const lockSchema = z.strictObject({
     .array(z.string())
     .transform((words) => words.join(' ').trim())
     .pipe(z.string().min(1, 'is missing (say why, for the others)').max(200)),
-  hours: z
-    .string()
-    .regex(/^\d{1,3}$/, 'must be a whole number of hours, 1-168')
-    .transform(Number)
-    .refine((h) => h >= 1 && h <= 168, 'must be 1-168')
-    .default(4),
+  hours: decimalArgument({ min: 1, max: 168, unit: 'hours' }).default(4),
 });
 
 function planLock(input: z.infer<typeof lockSchema>, ctx: CommandContext): Action {
@@ -344,6 +343,7 @@ export default defineCommand({
       positionals: ['job', 'host'],
       schema: outputSchema,
       readOnly: true,
+      job: { id: (input) => input.job, access: 'read' },
       plan: showOutput,
     }),
     subcommand({
@@ -351,6 +351,7 @@ export default defineCommand({
       usage: LOCK_USAGE,
       summary: 'keep deploys off an app+environment for a while (default 4 h), saying why',
       positionals: ['app', 'env', 'reason...'],
+      freeText: ['reason'],
       options: { hours: { type: 'string' } },
       schema: lockSchema,
       target,

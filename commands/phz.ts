@@ -25,6 +25,7 @@ import {
 import { REMOVAL_CODE_PATTERN, removalCode } from '../src/dns/removal-code';
 import { ErrorCode, UsageError, isOpsdeckError } from '../src/errors';
 import { confirmBlocks } from '../src/command/confirm-button';
+import { decimalArgument } from '../src/command/decimal-number';
 import { runbookPlan } from '../src/command/runbook-plan';
 import phz from '../jobs/phz';
 import { code, join, md, type Mrkdwn } from '../src/slack/mrkdwn';
@@ -75,12 +76,7 @@ const addSchema = z
     name: nameSchema,
     value: z.array(z.string()).min(1, 'is missing (like 10.0.1.17, or a host name for a CNAME)'),
     type: typeSchema.optional(),
-    ttl: z.coerce
-      .number({ error: 'must be a whole number of seconds from 0 to 86400' })
-      .int('must be a whole number of seconds from 0 to 86400')
-      .min(0, 'must be a whole number of seconds from 0 to 86400')
-      .max(86400, 'must be a whole number of seconds from 0 to 86400')
-      .default(60),
+    ttl: decimalArgument({ min: 0, max: 86400, unit: 'seconds' }).default(60),
     zone: zoneOption,
     replace: z.boolean().default(false),
   })

@@ -6,6 +6,7 @@ import {
   type RunbookPlan,
 } from '../src/command/define-command';
 import { endpointOf } from '../src/aws/rds-instance';
+import { DATABASE_NAME_PATTERN } from '../src/config/databases';
 import { ErrorCode, UsageError, isOpsdeckError } from '../src/errors';
 import { IDENTIFIER_PATTERN } from '../src/mysql/sql-identifier';
 import { withPool } from '../src/mysql/with-pool';
@@ -34,7 +35,12 @@ const USAGE =
 
 const schema = z
   .strictObject({
-    database: z.string({ error: 'is missing (a database from the config)' }),
+    database: z
+      .string({ error: 'is missing (a database from the config)' })
+      .regex(
+        DATABASE_NAME_PATTERN,
+        'must be a database name from the config (a-z, 0-9 and -, starting with a letter)',
+      ),
     table: z.string({ error: 'is missing (like billing.invoices)' }).transform((text, ctx) => {
       const [schemaName, tableName, ...rest] = text.split('.');
       if (

@@ -9,6 +9,7 @@ import {
   type Reply,
   type RunbookPlan,
 } from '../src/command/define-command';
+import { decimalArgument } from '../src/command/decimal-number';
 import { runbookPlan } from '../src/command/runbook-plan';
 import { ErrorCode, UsageError, isOpsdeckError } from '../src/errors';
 import seedSlave from '../jobs/seed-slave';
@@ -61,12 +62,8 @@ const schema = z.strictObject({
       return [...new Set(names)];
     })
     .optional(),
-  'retention-hours': z
-    .string()
-    .regex(/^\d{1,3}$/, 'must be a whole number of hours, 1-168')
-    .transform(Number)
-    .refine((hours) => hours >= 1 && hours <= 168, 'must be 1-168 (the most RDS keeps is 168 h)')
-    .optional(),
+  /** The most RDS keeps is 168 h. */
+  'retention-hours': decimalArgument({ min: 1, max: 168, unit: 'hours' }).optional(),
   'dry-run': z.boolean().default(false),
 });
 

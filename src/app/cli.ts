@@ -1,12 +1,16 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { ACCESS_SEMANTICS, JOB_ACCESS } from '../approvals/access-policy';
+import { reviewAccessRules } from '../approvals/access-report';
 import { runAuditCli } from '../audit/cli';
 import { AWS_COMMANDS, policyText, type AwsCommand } from '../aws/iam-policies';
+import { commandName } from '../command/define-command';
 import { configJsonSchemaText } from '../config/json-schema';
 import { loadConfig } from '../config/load-config';
 import { describeError } from '../errors';
 import { awsCommandsInUse, checkAwsPermissions, formatAwsCheckLine } from './aws-check';
 import { checkConnections, formatConnectionLine } from './connection-check';
+import { loadCommands } from './load-modules';
 
 const USAGE = [
   'usage: opsdeck <command>',
@@ -36,6 +40,13 @@ export async function runCli(
       const fileEnv = file ? { ...env, OPSDECK_CONFIG: resolve(file) } : env;
       const { path, config } = loadConfig(fileEnv);
       console.log(`${path ?? 'no config file: the defaults'} is valid`);
+      console.log(`\n${ACCESS_SEMANTICS}\n\n${JOB_ACCESS}`);
+      const names = loadCommands().all.flatMap((module) =>
+        module.subcommands.map((sub) => commandName(module, sub)),
+      );
+      for (const finding of reviewAccessRules(config.access, names)) {
+        console.log(`\nwarning: ${finding.message}`);
+      }
       if (!connect) return 0;
       const lines = await checkConnections(config, fileEnv);
       for (const line of lines) console.log(formatConnectionLine(line));

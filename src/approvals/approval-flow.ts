@@ -31,6 +31,7 @@ import type { JobStore } from '../queue/job-store';
 import {
   USER_GROUP_LOOKUP_MS,
   describeUnresolved,
+  type UserGroupLookup,
   type UserGroupMembership,
 } from '../slack/user-group-membership';
 import { type MessageSink } from '../notify/message-sink';
@@ -184,27 +185,42 @@ async function decide(deps: ApprovalDeps, click: ApprovalClick): Promise<Mrkdwn>
       return md`:lock: Nothing was decided: ${describeError(error)}`;
     }
   }
-  const groups = await deps.userGroups.lookUp(
-    click.user.id,
-    userGroupsNamed(deps.config.access),
-    USER_GROUP_LOOKUP_MS,
-  );
+  // Memberships as they are now, not as stored with the request: the clicker's, and the
+  // requester's (used where the rule says so: approval.recheckRequester, the default).
+  const named = userGroupsNamed(deps.config.access);
+  const groups = await deps.userGroups.lookUp(click.user.id, named, USER_GROUP_LOOKUP_MS);
+  const requesterGroups = new Map<string, UserGroupLookup>();
+  const requesterGroupsOf = async (userId: string) => {
+    const known = requesterGroups.get(userId);
+    if (known) return known;
+    const found = await deps.userGroups.lookUp(userId, named, USER_GROUP_LOOKUP_MS);
+    requesterGroups.set(userId, found);
+    return found;
+  };
   let refusal = '';
   let why = '';
   const outcome: DecideOutcome<PendingJob> = await deps.approvals.decide<PendingJob>(
     click.approvalId,
     { approverId: click.user.id, decision: click.decision },
-    (approverId, record, decision) => {
+    async (approverId, record, decision) => {
+      const requester =
+        decision === 'approve' ? await requesterGroupsOf(record.request.userId) : undefined;
       const verdict = authorizeApprovalDecision(deps.config.access, {
         request: record.request,
         requirement: record.requirement,
         approverId,
         approverGroupIds: groups.memberOf,
+        ...(requester && { requesterGroupIds: requester.memberOf }),
         decision,
       });
       if (!verdict.ok) {
         refusal = verdict.message;
         if (verdict.reason === 'not-approver') why = describeUnresolved(groups);
+        if (verdict.reason === 'no-longer-allowed' && requester) {
+          why = describeUnresolved(requester)
+            .replace('whether you are', 'whether the requester is')
+            .replace('to you', 'to the requester');
+        }
       }
       return verdict.ok;
     },

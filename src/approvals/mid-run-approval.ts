@@ -231,6 +231,7 @@ async function approvalFor(
       group: policy.admins,
       distinct: true,
       ttlMs: policy.approvalTtlMinutes * 60_000,
+      recheckRequester: true,
     },
   };
 }

@@ -90,10 +90,23 @@ export interface SubcommandSpec<S extends z.ZodType = z.ZodType> {
   /** Names of positional arguments, in order; the last may be variadic with a `...` suffix. */
   positionals?: readonly string[];
   options?: Readonly<Record<string, OptionSpec>>;
+  /**
+   * Arguments that are free text (a lock's reason): they may hold invisible and bidirectional
+   * control characters, which messages show as ⟨U+202E⟩. Every other argument refuses them.
+   */
+  freeText?: readonly string[];
   /** Validates `{ ...options, ...positionals }`; its messages are shown to the user. */
   schema: S;
   /** Changes nothing anywhere (help, listings): allowed even when changing commands are refused. */
   readOnly?: boolean;
+  /**
+   * The subcommand acts on a job (`/ops cancel <job>`, `/ops audit <job>`): the front door finds
+   * the job's own command and target and authorizes against them (JOB_ACCESS in
+   * src/approvals/access-policy.ts): `cancel` needs a rule for this command whose targets match
+   * `<job command> <job target>`, or the rule that lets the requester run the job's command on
+   * its target; `read` needs, besides a rule for this command, read access to the job's target.
+   */
+  job?: { id(input: z.infer<S>): string; access: 'cancel' | 'read' };
   /**
    * What the request acts on (a database, an app+env, a zone), from the validated input: access
    * rules are matched against it before planning, and the audit trail and the job carry it.

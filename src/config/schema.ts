@@ -54,8 +54,19 @@ export const HttpConfig = z.strictObject({
   workerPort: z.number().int().min(0).max(65535).default(3001),
   /** The same for a worker with the feeds role (`worker --role feeds`); 0 turns them off. */
   feedsWorkerPort: z.number().int().min(0).max(65535).default(3002),
-  /** Basic-auth credentials for the queue dashboard at /admin/queues; no dashboard when unset. */
-  dashboard: z.strictObject({ userEnv: envName, passwordEnv: envName }).optional(),
+  /**
+   * Basic-auth credentials for the queue dashboard at /admin/queues, which is read-only (no
+   * dashboard when unset); they also show /healthz's error details. `admin`: a separate
+   * credential for the dashboard that can change jobs (retry, remove, pause), at
+   * /admin/queues-admin; none without it.
+   */
+  dashboard: z
+    .strictObject({
+      userEnv: envName,
+      passwordEnv: envName,
+      admin: z.strictObject({ userEnv: envName, passwordEnv: envName }).optional(),
+    })
+    .optional(),
 });
 
 /** `host:port`, as Sentinel and Cluster nodes are listed (`[v6 address]:port` for IPv6). */

@@ -1,4 +1,4 @@
-import { ErrorCode, OpsdeckError } from '../errors';
+import { ConfigError, ErrorCode, OpsdeckError } from '../errors';
 import { registerSecret } from '../log/redact';
 import type { WorkSigner } from '../util/work-signature';
 import { readWorkSigner } from './queue-signing-key';
@@ -21,7 +21,7 @@ export interface Secrets {
   redisUsername?: string;
   /** Signs and checks queued work with the key from `queue.signingKeyEnv` (queue-signing-key.ts). */
   workSigner: WorkSigner;
-  dashboard?: { user: string; password: string };
+  dashboard?: { user: string; password: string; admin?: { user: string; password: string } };
   /** The password of each configured database's account, by database name (`databases`). */
   databasePasswords: Readonly<Record<string, string>>;
   /** Each configured replica's admin password and its replication user's password (`replicas`). */
@@ -118,11 +118,24 @@ export function readSecrets(config: OpsdeckConfig, env: NodeJS.ProcessEnv = proc
   for (const name of [config.aws.accessKeyIdEnv, config.aws.secretAccessKeyEnv]) {
     if (name !== undefined) registerSecret(env[name]);
   }
-  if (config.http.dashboard) {
+  const { dashboard } = config.http;
+  if (dashboard) {
     secrets.dashboard = {
-      user: readSecret(env, config.http.dashboard.userEnv, 'http.dashboard.userEnv'),
-      password: readSecret(env, config.http.dashboard.passwordEnv, 'http.dashboard.passwordEnv'),
+      user: readSecret(env, dashboard.userEnv, 'http.dashboard.userEnv'),
+      password: readSecret(env, dashboard.passwordEnv, 'http.dashboard.passwordEnv'),
     };
+    if (dashboard.admin) {
+      const admin = {
+        user: readSecret(env, dashboard.admin.userEnv, 'http.dashboard.admin.userEnv'),
+        password: readSecret(env, dashboard.admin.passwordEnv, 'http.dashboard.admin.passwordEnv'),
+      };
+      if (admin.password === secrets.dashboard.password) {
+        throw new ConfigError(
+          "http.dashboard.admin: the admin credential must be a separate one (its password is the read-only dashboard's)",
+        );
+      }
+      secrets.dashboard.admin = admin;
+    }
   }
   return secrets;
 }

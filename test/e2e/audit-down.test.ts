@@ -34,8 +34,9 @@ describe('with the audit database unreachable', () => {
   it('keeps read-only commands working', async () => {
     expect(answerText(await stack.slash('help'))).toContain('/ops ping');
     expect(answerText(await stack.slash('jobs'))).toContain('No jobs yet');
+    // A command on a job the queue does not hold cannot learn the job's target: refused.
     expect(answerText(await stack.slash('audit ping-0123456789'))).toContain(
-      ':warning: The audit trail cannot be read right now',
+      'cannot tell what job ping-0123456789 acts on: it is not in the queue and the audit trail cannot be read',
     );
   });
 

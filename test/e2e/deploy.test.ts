@@ -98,9 +98,11 @@ describe('/deploy end to end', () => {
                   targets: { ec2: { tags: { app: 'billing', env: 'prod' } } },
                   concurrency: 3,
                 }),
+                // Any ref (the baseline still holds): hostile refs reach the command as text.
                 staging: environment('staging', {
                   targets: { hosts: STATIC },
                   concurrency: 2,
+                  refPattern: '.*',
                 }),
                 canary: environment('canary', {
                   targets: { hosts: STATIC },
@@ -150,7 +152,10 @@ describe('/deploy end to end', () => {
       ['billing staging --ref x', 'unknown option --ref'],
       ['billing staging -rf', 'unknown option -r'],
       ['billing staging -- -rf', '<ref>: must not start with -'],
-      ['billing staging "v1\nrm"', '<ref>: must not contain control characters'],
+      ['billing staging "v1\nrm"', '<ref>: contains U+000A (LINE FEED)'],
+      ['billing staging "v1.2.3\u202e4pm"', '<ref>: contains U+202E (RIGHT-TO-LEFT OVERRIDE)'],
+      ['billing canary main..x', "<ref>: must not contain .. (git's rules for a ref name)"],
+      ['billing canary "v1 2"', "<ref>: must not contain a space (git's rules for a ref name)"],
       ['billing staging v1 extra', 'unexpected argument: extra'],
     ])('/deploy %s', async (line, message) => {
       const res = await deploy(line);
@@ -302,10 +307,11 @@ describe('/deploy end to end', () => {
     expect(answerText(await deploy('unlock billing staging', BOB))).toContain(
       ':unlock: unlocked billing/staging',
     );
-    await deploy('lock billing staging again --hours 1', BOB);
-    expect(answerText(await deploy('unlock billing staging --force'))).toContain(
-      `the lock was bob's: "again"`,
-    );
+    // A reason is free text: a right-to-left override and a broadcast stay, shown for what they are.
+    await deploy('lock billing staging "again \u202e<!channel>" --hours 1', BOB);
+    expect(
+      ((await deploy('unlock billing staging --force')).body as { text: string }).text,
+    ).toContain(`the lock was bob's: "again ⟨U+202E⟩&lt;!channel&gt;"`);
     expect(answerText(await deploy('lock billing staging'))).toContain('<reason>: is missing');
   });
 

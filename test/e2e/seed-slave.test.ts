@@ -271,7 +271,10 @@ describe('/seed-slave end to end', () => {
       ['billing nowhere', 'nowhere is not a configured replica (configured: gone, onprem)'],
       ['payroll onprem', 'payroll is not a configured database (configured: billing)'],
       ['billing onprem --databases "shop;drop"', '--databases: must be database names'],
-      ['billing onprem --retention-hours 200', '--retention-hours: must be 1-168'],
+      [
+        'billing onprem --retention-hours 200',
+        '--retention-hours: must be a whole number of hours from 1 to 168',
+      ],
       ['billing onprem --retention-hours soon', '--retention-hours: must be a whole number'],
       ['billing onprem --force', 'unknown option --force'],
       [

@@ -112,4 +112,20 @@ describe('readSecrets', () => {
       password: 'long-dashboard-password',
     });
   });
+
+  it('reads a separate admin credential for the dashboard that changes jobs, and refuses a shared one', () => {
+    const config = parseConfig(
+      'http: { dashboard: { userEnv: DU, passwordEnv: DP, admin: { userEnv: AU, passwordEnv: AP } } }',
+    );
+    const env = { ...SLACK, DU: 'ops', DP: 'long-dashboard-password', AU: 'admin' };
+    expect(() => readSecrets(config, env)).toThrow(/AP is not set/);
+    expect(readSecrets(config, { ...env, AP: 'another-long-password' }).dashboard).toEqual({
+      user: 'ops',
+      password: 'long-dashboard-password',
+      admin: { user: 'admin', password: 'another-long-password' },
+    });
+    expect(() => readSecrets(config, { ...env, AP: 'long-dashboard-password' })).toThrow(
+      'http.dashboard.admin: the admin credential must be a separate one',
+    );
+  });
 });
