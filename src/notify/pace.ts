@@ -1,4 +1,4 @@
-import type IORedis from 'ioredis';
+import type { RedisClient } from '../util/redis-client';
 
 /**
  * Cross-process pacing of Slack calls: one "next free slot" per key (method and channel) kept in
@@ -32,7 +32,7 @@ export interface Slot {
 
 export class Pacer {
   constructor(
-    private readonly redis: IORedis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 
