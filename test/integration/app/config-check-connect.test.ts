@@ -250,6 +250,26 @@ it('connects to the databases from network.sourceAddress, where security groups 
   }
 }, 60_000);
 
+it("opens each database with its own tls, as the bot does: the sandbox's instances accept only TLS from a client that trusts their CA", async () => {
+  const billing = (tls: Record<string, unknown>) =>
+    configFile({
+      databases: {
+        billing: { instance: 'production', user: SEED.masterUsername, passwordEnv: 'DB_PW', tls },
+      },
+    });
+  // No tls (verify-identity against the public CAs and RDS's): the sandbox CA is not among them.
+  expect(await connect(billing({}))).toBe(1);
+  expect(lineOf('database billing')).toMatch(
+    /^FAIL +database billing +MySQL connection databases\.billing \(127\.2\.[0-9.]+:[0-9]+\): the server's certificate is not signed by a CA this connection trusts.*OPSDECK_MYSQL_TLS_UNKNOWN_CA/,
+  );
+  // Plain TCP: refused by the server (MariaDB answers a plain client of
+  // require_secure_transport=ON with access denied).
+  expect(await connect(billing({ mode: 'disabled' }))).toBe(1);
+  expect(lineOf('database billing')).toMatch(/^FAIL +database billing +Access denied for user/);
+  expect(await connect(billing({ mode: 'verify-identity', caFile: t.sandbox.caFile }))).toBe(0);
+  expect(lineOf('database billing')).toMatch(/^ok +database billing +production at /);
+}, 60_000);
+
 async function closedPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
