@@ -1,4 +1,4 @@
-import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { describeInstance, endpointOf } from '../src/aws/rds-instance';
 import { TAG } from '../src/aws/resource-tags';
 import {
@@ -37,6 +37,8 @@ import {
   type ForeignKey,
 } from '../src/restore/table-dependencies';
 import { withPool } from '../src/mysql/with-pool';
+import { mergeMissingRows } from '../src/restore/merge-missing-rows';
+import { abortReason } from '../src/runbook/retry-policy';
 import { defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
 import { must } from '../src/runbook/recorded-state';
 import { formatDuration } from '../src/util/duration';
@@ -58,6 +60,11 @@ type Ctx = StepContext<RestoreTableInput>;
 const PURPOSE = 'restore-table';
 /** The copy and the waits are long by nature; their own limits come from the config. */
 const DAY_MS = 24 * 3600_000;
+/**
+ * How long a cancelled merge may take to stop: KILL QUERY, then the server undoes the rows the
+ * INSERT had written (about as long as writing them took).
+ */
+const ROLLBACK_SETTLE_MS = 30 * 60_000;
 
 interface RestoreState extends TemporaryInstanceState {
   instanceName?: string;
@@ -347,44 +354,30 @@ async function apply(ctx: Ctx): Promise<void> {
   );
 }
 
-function keyJoin(columns: string[]): string {
-  return columns.map((c) => `p.${quoteIdentifier(c)} = s.${quoteIdentifier(c)}`).join(' AND ');
-}
-
 async function merge(ctx: Ctx, pool: Pool, sideTable: string): Promise<void> {
   const { schema, table } = ctx.input;
-  const shape = await readTableShape(pool, schema, sideTable);
-  const key = shape.key;
-  if (key === null) throw refused(`${schema}.${sideTable} has no key to merge by`);
-  const columns = shape.insertable.map((c) => quoteIdentifier(c.name));
-  const keyNames = key.columns.map((c) => c.name);
-  let inserted: number;
-  try {
-    const [result] = await pool.query<ResultSetHeader>(
-      `INSERT INTO ${qualifiedTable(schema, table)} (${columns.join(', ')})
-       SELECT ${columns.map((c) => `s.${c}`).join(', ')}
-         FROM ${qualifiedTable(schema, sideTable)} AS s
-         LEFT JOIN ${qualifiedTable(schema, table)} AS p ON ${keyJoin(keyNames)}
-        WHERE p.${quoteIdentifier(keyNames[0]!)} IS NULL`,
+  const result = await mergeMissingRows(pool, { schema, table, sideTable, signal: ctx.signal });
+  if (result.outcome === 'rolled-back') {
+    const reason = abortReason(ctx.signal);
+    const why =
+      isOpsdeckError(reason) && reason.code === ErrorCode.StepTimeout
+        ? 'the step timed out'
+        : 'cancelled';
+    const how = result.killed
+      ? `its INSERT … SELECT was stopped (KILL QUERY on connection ${result.connectionId})`
+      : result.uncommittedRows === null
+        ? 'before its INSERT started'
+        : `after its INSERT (${result.uncommittedRows} rows, not committed)`;
+    await ctx.say(
+      md`:leftwards_arrow_with_hook: ${why} during the merge: ${how}, and its transaction was rolled back. ${schema}.${table} is as it was before the merge: no row inserted.`,
     );
-    inserted = result.affectedRows;
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (
-      code === 'ER_DUP_ENTRY' ||
-      code === 'ER_NO_REFERENCED_ROW_2' ||
-      code === 'ER_NO_REFERENCED_ROW'
-    )
-      throw refused(
-        `production refused the merge, so nothing was inserted (one statement, all or none): ${(error as Error).message}. The restored rows are in \`${sideTable}\` to merge by hand.`,
-        error,
-      );
-    throw error;
+    await ctx.remember({ applied: 'merge rolled back: nothing inserted' });
+    throw reason;
   }
   const after = await compareTables(pool, schema, table, sideTable, 0);
-  await ctx.remember({ applied: `inserted ${inserted} rows` });
+  await ctx.remember({ applied: `inserted ${result.inserted} rows` });
   await ctx.say(
-    md`:white_check_mark: merged: inserted ${inserted} rows into ${schema}.${table}; rows still missing: ${after.missing.count}; nothing updated or deleted (${after.changed.count} rows differ from the restored copy, ${after.extra.count} rows were added since)`,
+    md`:white_check_mark: merged: inserted ${result.inserted} rows into ${schema}.${table}; rows still missing: ${after.missing.count}; nothing updated or deleted (${after.changed.count} rows differ from the restored copy, ${after.extra.count} rows were added since)`,
   );
 }
 
@@ -482,7 +475,11 @@ export default defineRunbook({
     }),
     step('copy-table', copy, { timeoutMs: DAY_MS }),
     step('verify', verify, { timeoutMs: DAY_MS }),
-    step('apply', apply, { when: (input) => input.mode !== 'side' }),
+    step('apply', apply, {
+      when: (input) => input.mode !== 'side',
+      // A cancel or timeout stops the merge's INSERT and rolls it back before the cleanups run.
+      settleOnAbortMs: ROLLBACK_SETTLE_MS,
+    }),
     step('report', report),
   ],
 });
