@@ -17,6 +17,7 @@ import {
   type RestoreMode,
 } from '../src/restore/restore-preflight';
 import type { RestoreTableInput } from '../src/restore/restore-input';
+import { describeTriggers } from '../src/restore/table-dependencies';
 import type { PlanStep } from '../src/runbook/approval-gate';
 import { isoSeconds } from '../src/util/time';
 import { date, md } from '../src/slack/mrkdwn';
@@ -29,7 +30,7 @@ import { date, md } from '../src/slack/mrkdwn';
  */
 
 const USAGE =
-  '/restore-table <database> <schema>.<table> --at <time> [--mode side|merge|replace] [--keep-instance]';
+  '/restore-table <database> <schema>.<table> --at <time> [--mode side|merge|replace] [--fire-triggers] [--keep-instance]';
 
 const schema = z
   .strictObject({
@@ -57,8 +58,17 @@ const schema = z
       .enum(['side', 'merge', 'replace'], { error: 'must be side, merge or replace' })
       .default('side'),
     'keep-instance': z.boolean().default(false),
+    'fire-triggers': z.boolean().default(false),
   })
   .transform((input, ctx) => {
+    if (input['fire-triggers'] && input.mode !== 'merge') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fire-triggers'],
+        message: 'only goes with --mode merge (the mode that inserts into production)',
+      });
+      return z.NEVER;
+    }
     const text = [input.at, ...input.rest].join(' ');
     const parsed = parsePointInTime(text, new Date());
     if ('error' in parsed) {
@@ -71,6 +81,7 @@ const schema = z
       at: parsed.at,
       mode: input.mode as RestoreMode,
       keepInstance: input['keep-instance'],
+      fireTriggers: input['fire-triggers'],
     };
   });
 
@@ -90,7 +101,7 @@ const MODE_STEPS: Record<RestoreMode, PlanStep[]> = {
   ],
   replace: [
     {
-      text: md`ask for approval again, then swap atomically: RENAME TABLE t TO t__before_&lt;stamp&gt;, side TO t (the old content is kept)`,
+      text: md`ask for approval again, set the restored table's AUTO_INCREMENT above production's (read just before the swap), then swap atomically: RENAME TABLE t TO t__before_&lt;stamp&gt;, side TO t (the old content is kept)`,
       irreversible: true,
     },
   ],
@@ -107,13 +118,16 @@ async function plan(input: Parsed, ctx: CommandContext): Promise<RunbookPlan> {
   }
   const where = `${input.schema}.${input.table}`;
   let source;
+  let production;
   try {
     source = await checkRestoreSource(ctx.aws.rds, input.database, target, input.at);
     const pool = ctx.databases.openPool(input.database, endpointOf(source.instance), {
       connections: 1,
       connectTimeoutMs: 2000,
     });
-    await withPool(pool, (p) => checkProductionTable(p, input.schema, input.table, input.mode));
+    production = await withPool(pool, (p) =>
+      checkProductionTable(p, input.schema, input.table, input.mode, input.fireTriggers),
+    );
   } catch (error) {
     if (isOpsdeckError(error) && error.code === ErrorCode.RestoreRefused)
       throw new UsageError(error.message, USAGE, { cause: error });
@@ -126,7 +140,9 @@ async function plan(input: Parsed, ctx: CommandContext): Promise<RunbookPlan> {
     at: isoSeconds(input.at),
     mode: input.mode,
     keepInstance: input.keepInstance,
+    fireTriggers: input.fireTriggers,
   };
+  const triggers = input.mode === 'merge' ? production.dependencies.insertTriggers : [];
   return {
     kind: 'runbook',
     runbook: 'restore-table',
@@ -150,6 +166,14 @@ async function plan(input: Parsed, ctx: CommandContext): Promise<RunbookPlan> {
         text: md`verify counts and checksum; compare with production: rows missing, changed, extra`,
       },
       ...MODE_STEPS[input.mode],
+      ...(triggers.length > 0
+        ? [
+            {
+              text: md`the INSERT fires production's INSERT triggers once for every row (--fire-triggers): ${describeTriggers(triggers)}`,
+              irreversible: true,
+            },
+          ]
+        : []),
       {
         text: input.keepInstance
           ? md`revoke the rule; keep the temporary instance (--keep-instance) and say where it is`
@@ -174,6 +198,7 @@ export default defineCommand({
         at: { type: 'string' },
         mode: { type: 'string' },
         'keep-instance': { type: 'boolean' },
+        'fire-triggers': { type: 'boolean' },
       },
       schema,
       target: (input) => input.database,

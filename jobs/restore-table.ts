@@ -32,6 +32,8 @@ import {
 } from '../src/restore/restore-preflight';
 import { describeComparison } from '../src/restore/describe-comparison';
 import {
+  describeTriggers,
+  mergeObstacle,
   readTableDependencies,
   replaceObstacle,
   type ForeignKey,
@@ -322,6 +324,15 @@ async function apply(ctx: Ctx): Promise<void> {
   const beforeTable = must(s.beforeTable, 'the name for the old table');
   const counts = s.comparison;
   const where = `${schema}.${table}`;
+  const production = must(s.production, "production's endpoint");
+  const triggers =
+    mode === 'merge'
+      ? (
+          await withPool(poolOn(ctx, production, 1), (pool) =>
+            readTableDependencies(pool, schema, table),
+          )
+        ).insertTriggers
+      : [];
   await ctx.requestApproval(
     mode === 'merge'
       ? {
@@ -331,6 +342,14 @@ async function apply(ctx: Ctx): Promise<void> {
               text: md`INSERT into ${where} the ${counts?.missing ?? 0} rows of \`${sideTable}\` whose key is not in production (one statement: all or none)`,
               irreversible: true,
             },
+            ...(triggers.length > 0
+              ? [
+                  {
+                    text: md`fire production's INSERT triggers once for every row inserted (--fire-triggers): ${describeTriggers(triggers)}`,
+                    irreversible: true,
+                  },
+                ]
+              : []),
             {
               text: md`leave alone the ${counts?.changed ?? 0} rows changed and the ${counts?.extra ?? 0} rows added since: no row is updated or deleted`,
             },
@@ -339,6 +358,9 @@ async function apply(ctx: Ctx): Promise<void> {
       : {
           summary: md`replace production ${where} with its restored copy (as of ${ctx.input.at})`,
           steps: [
+            {
+              text: md`set the restored table's AUTO_INCREMENT above production's (its counter or highest id + 1, read just before the swap)`,
+            },
             {
               text: md`RENAME TABLE ${table} TO ${beforeTable}, ${sideTable} TO ${table} (atomic)`,
               irreversible: true,
@@ -349,13 +371,17 @@ async function apply(ctx: Ctx): Promise<void> {
           ],
         },
   );
-  await withPool(poolOn(ctx, must(s.production, "production's endpoint"), 1), (pool) =>
+  await withPool(poolOn(ctx, production, 1), (pool) =>
     mode === 'merge' ? merge(ctx, pool, sideTable) : replace(ctx, pool, sideTable, beforeTable),
   );
 }
 
 async function merge(ctx: Ctx, pool: Pool, sideTable: string): Promise<void> {
   const { schema, table } = ctx.input;
+  // Checked again: a trigger may have been added since the plan was approved.
+  const deps = await readTableDependencies(pool, schema, table);
+  const obstacle = mergeObstacle(deps, schema, table, ctx.input.fireTriggers);
+  if (obstacle) throw refused(`${obstacle} Nothing was inserted.`);
   const result = await mergeMissingRows(pool, { schema, table, sideTable, signal: ctx.signal });
   if (result.outcome === 'rolled-back') {
     const reason = abortReason(ctx.signal);
@@ -430,9 +456,20 @@ async function replace(
       );
     }
   }
+  // New rows must never take an id of a row created after the restore point (those stay in the
+  // old table, and other systems may reference them): the counter goes above production's.
+  const raised = await raiseAutoIncrement(pool, schema, table, sideTable);
   await pool.query(
     `RENAME TABLE ${qualifiedTable(schema, table)} TO ${qualifiedTable(schema, beforeTable)}, ${qualifiedTable(schema, sideTable)} TO ${qualifiedTable(schema, table)}`,
   );
+  if (raised) {
+    // A row written to production between the read and the swap is in the old table now.
+    const again = await raiseAutoIncrement(pool, schema, beforeTable, table);
+    const final = again ?? raised;
+    await ctx.say(
+      md`AUTO_INCREMENT of ${schema}.${table} set to ${final.next} (production's counter was ${final.counter}, its highest ${final.column} ${final.max ?? 'none'}): new rows never reuse an id of a row now in ${beforeTable}`,
+    );
+  }
   const [[count]] = await pool.query<RowDataPacket[]>(
     `SELECT (SELECT COUNT(*) FROM ${qualifiedTable(schema, table)}) AS swapped_in, (SELECT COUNT(*) FROM ${qualifiedTable(schema, beforeTable)}) AS kept`,
   );
@@ -440,6 +477,32 @@ async function replace(
   await ctx.say(
     md`:white_check_mark: swapped: ${schema}.${table} is the restored table (${count!.swapped_in} rows); the table it replaced is kept as ${schema}.${beforeTable} (${count!.kept} rows)`,
   );
+}
+
+/**
+ * Sets `target`'s AUTO_INCREMENT to the higher of `from`'s counter and MAX(column)+1, read now;
+ * null when the table has no AUTO_INCREMENT column. InnoDB never sets it below target's own rows.
+ */
+async function raiseAutoIncrement(
+  pool: Pool,
+  schema: string,
+  from: string,
+  target: string,
+): Promise<{ column: string; counter: string; max: string | null; next: string } | null> {
+  const shape = await readTableShape(pool, schema, from);
+  const column = shape.columns.find((c) => c.autoIncrement)?.name;
+  if (column === undefined) return null;
+  const [[created]] = await pool.query<RowDataPacket[]>(
+    `SHOW CREATE TABLE ${qualifiedTable(schema, from)}`,
+  );
+  const counter = /\bAUTO_INCREMENT=(\d+)/.exec(String(created!['Create Table']))?.[1] ?? '1';
+  const [[top]] = await pool.query<RowDataPacket[]>(
+    `SELECT MAX(${quoteIdentifier(column)}) AS max FROM ${qualifiedTable(schema, from)}`,
+  );
+  const max = top!.max === null ? null : String(top!.max);
+  const next = BigInt(max ?? 0) + 1n > BigInt(counter) ? BigInt(max ?? 0) + 1n : BigInt(counter);
+  await pool.query(`ALTER TABLE ${qualifiedTable(schema, target)} AUTO_INCREMENT = ${next}`);
+  return { column, counter, max, next: String(next) };
 }
 
 async function report(ctx: Ctx): Promise<void> {

@@ -1,18 +1,9 @@
 import mysql, { type Connection, type RowDataPacket } from 'mysql2/promise';
-import pino from 'pino';
-import restoreTable from '../../../jobs/restore-table';
-import { parseConfig } from '../../../src/config/load-config';
 import { CancelledError } from '../../../src/errors';
-import { DatabaseAccess } from '../../../src/mysql/database-access';
-import type { ApprovalGate } from '../../../src/runbook/approval-gate';
-import { newCheckpoint, type Checkpoint } from '../../../src/runbook/checkpoint';
-import type { RunbookEvent } from '../../../src/runbook/runbook-events';
-import { runRunbook } from '../../../src/runbook/run-runbook';
-import type { RunbookServices } from '../../../src/runbook/runbook-services';
 import { sleep } from '../../../src/util/sleep';
-import { jobMeta } from '../../fixtures/job-meta';
 import { createTestDatabase, MYSQL } from '../../helpers/services';
 import { waitFor } from '../../helpers/wait-for';
+import { runApply } from '../../helpers/restore-apply';
 
 /**
  * `/restore-table --mode merge` cancelled (or timed out) while its INSERT … SELECT runs, through
@@ -53,59 +44,16 @@ async function runningMerge(): Promise<{ id: number; rows: number } | null> {
   return row ? { id: Number(row.id), rows: Number(row.modified) } : null;
 }
 
-const config = parseConfig(
-  `databases:\n  billing: { instance: production, user: ${MYSQL.user}, passwordEnv: NONE }\n` +
-    `restoreTable: { workerCidr: 127.0.0.1/32 }\n`,
-);
-
 function run(signal: AbortSignal, settings: { defaultStepTimeoutMs?: number } = {}) {
-  const events: RunbookEvent[] = [];
-  const approvals: ApprovalGate = { awaitApproval: async () => 'U0BOB' };
-  // The job as it stands after its side table was copied and verified: next is `apply`.
-  const checkpoint: Checkpoint = {
-    ...newCheckpoint(Date.now()),
-    completed: ['check', 'create-security-group', 'restore-instance', 'wait-instance'].concat(
-      'open-network',
-      'copy-table',
-      'verify',
-    ),
-    state: {
-      production: { host: MYSQL.host, port: MYSQL.port },
-      sideTable: SIDE,
-      beforeTable: 'ledger__before_20251121160000',
-      verifiedRows: SIDE_ROWS,
-      comparison: { missing: SIDE_ROWS - SIDE_ROWS / 10, changed: 0, extra: 0 },
-    },
-  };
-  const result = runRunbook({
-    definition: restoreTable,
-    envelope: {
-      meta: jobMeta({ jobId: 'restore-table-0a1b2c3d4e', runbook: 'restore-table' }),
-      input: {
-        database: 'billing',
-        schema: db.name,
-        table: 'ledger',
-        at: '2025-11-21T16:00:00Z',
-        mode: 'merge',
-        keepInstance: false,
-      },
-      checkpoint,
-    },
+  return runApply({
+    schema: db.name,
+    table: 'ledger',
+    sideTable: SIDE,
+    mode: 'merge',
+    comparison: { missing: SIDE_ROWS - SIDE_ROWS / 10, changed: 0, extra: 0 },
     signal,
-    persist: async () => undefined,
-    cancelRequestedBy: async () => (signal.aborted ? { id: 'U0ALICE', name: 'alice' } : null),
-    observers: [{ onEvent: (_meta, event) => void events.push(event) }],
-    services: {
-      config,
-      databases: new DatabaseAccess(config.databases, { billing: '' }),
-    } as unknown as RunbookServices,
-    approvals,
-    logger: pino({ level: 'silent' }),
-    settings: { ...config.runbook, ...settings },
+    ...settings,
   });
-  const said = () =>
-    events.flatMap((event) => (event.type === 'say' ? [event.text.toString()] : []));
-  return { result, events, said };
 }
 
 beforeAll(async () => {
