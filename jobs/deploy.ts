@@ -4,6 +4,8 @@ import { renderCommand, type CommandTemplate } from '../src/config/command-templ
 import { deployEnvironment, type DeployEnvironment } from '../src/config/deploy';
 import { DeployInput } from '../src/deploy/deploy-input';
 import { holderOf, lockedError } from '../src/deploy/deploy-lock';
+import { whileLockHeld } from '../src/deploy/lock-keeper';
+import { must } from '../src/runbook/recorded-state';
 import type { DeployServices } from '../src/deploy/deploy-services';
 import { runHost, type HostResult } from '../src/deploy/host-runner';
 import { runningCommand, stopLeftRunning, type RunningCommand } from '../src/deploy/left-running';
@@ -70,22 +72,44 @@ function deploys(ctx: Ctx): DeployServices {
   return services;
 }
 
-/** Longest the job can legitimately hold the lock: every batch and pre/post at their timeouts. */
-function lockTtlMs(ctx: Ctx, env: DeployEnvironment): number {
-  const batches = Math.ceil(ctx.input.hosts.length / env.concurrency);
-  const perBatch =
-    env.hostTimeoutSeconds * 1000 + KILL_GRACE_MS + (env.batchPauseSeconds ?? 0) * 1000;
-  const once = (env.pre ? 1 : 0) + (env.post ? 1 : 0);
-  return batches * perBatch + once * (env.hostTimeoutSeconds * 1000 + KILL_GRACE_MS) + 10 * 60_000;
+const lockTtlMs = (ctx: Ctx): number =>
+  Math.round(must(ctx.services.config.deploy, 'the deploy config').lockTtlSeconds * 1000);
+
+/**
+ * A step that runs under the lock: the lock is checked first (a job resumed after its worker
+ * died may find it expired: it locks again, or fails if another deploy took it meanwhile), then
+ * renewed while the step runs; a lock lost mid-step stops the step (see whileLockHeld).
+ */
+function underLock(run: (ctx: Ctx) => Promise<void>): (ctx: Ctx) => Promise<void> {
+  return async (ctx) => {
+    const ttlMs = lockTtlMs(ctx);
+    const result = await deploys(ctx).locks.acquireForDeploy(ctx.input.app, ctx.input.env, {
+      jobId: ctx.meta.jobId,
+      actor: { id: ctx.meta.actor.id, name: ctx.meta.actor.name ?? ctx.meta.actor.id },
+      reason: `deploying ${ctx.input.ref}`,
+      ttlMs,
+    });
+    if (!result.acquired) throw lockedError(result.heldBy);
+    if (!result.alreadyHeld)
+      await ctx.say(
+        md`:warning: the lock of ${where(ctx)} had expired (no worker ran this deploy for over ${formatDuration(ttlMs)}); locked again`,
+      );
+    const lock = {
+      app: ctx.input.app,
+      env: ctx.input.env,
+      holder: holderOf({ jobId: ctx.meta.jobId }),
+      ttlMs,
+    };
+    await whileLockHeld(deploys(ctx).locks, lock, ctx.signal, (signal) => run({ ...ctx, signal }));
+  };
 }
 
 async function lock(ctx: Ctx): Promise<void> {
-  const env = environment(ctx);
   const result = await deploys(ctx).locks.acquireForDeploy(ctx.input.app, ctx.input.env, {
     jobId: ctx.meta.jobId,
     actor: { id: ctx.meta.actor.id, name: ctx.meta.actor.name ?? ctx.meta.actor.id },
     reason: `deploying ${ctx.input.ref}`,
-    ttlMs: lockTtlMs(ctx, env),
+    ttlMs: lockTtlMs(ctx),
   });
   if (!result.acquired) throw lockedError(result.heldBy);
   await ctx.remember({ lockTaken: true });
@@ -394,10 +418,21 @@ export default defineRunbook({
   input: DeployInput,
   steps: [
     step('lock', lock, { cleanup: releaseLock, cleanupName: 'unlock' }),
-    step('announce', announce, { cleanup: recordUnfinished, cleanupName: 'record-outcome' }),
-    step('pre', pre, { timeoutMs: DAY_MS, settleOnAbortMs: SETTLE_MS, when: (i) => i.pre }),
-    step('rollout', rollout, { timeoutMs: 7 * DAY_MS, settleOnAbortMs: SETTLE_MS }),
-    step('post', post, { timeoutMs: DAY_MS, settleOnAbortMs: SETTLE_MS, when: (i) => i.post }),
-    step('finish', finish),
+    step('announce', underLock(announce), {
+      cleanup: recordUnfinished,
+      cleanupName: 'record-outcome',
+    }),
+    step('pre', underLock(pre), {
+      timeoutMs: DAY_MS,
+      settleOnAbortMs: SETTLE_MS,
+      when: (i) => i.pre,
+    }),
+    step('rollout', underLock(rollout), { timeoutMs: 7 * DAY_MS, settleOnAbortMs: SETTLE_MS }),
+    step('post', underLock(post), {
+      timeoutMs: DAY_MS,
+      settleOnAbortMs: SETTLE_MS,
+      when: (i) => i.post,
+    }),
+    step('finish', underLock(finish)),
   ],
 });
