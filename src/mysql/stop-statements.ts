@@ -1,12 +1,9 @@
 import mysql from 'mysql2';
-import type { Connection, Pool, RowDataPacket } from 'mysql2/promise';
-import { sleep } from '../util/sleep';
+import type { Connection, Pool } from 'mysql2/promise';
 import { serverErrno } from './queryable';
 
 /** The server's "Unknown thread id": the connection had ended already, nothing to stop. */
 const ER_NO_SUCH_THREAD = 1094;
-/** The server's "Query execution was interrupted": a statement stopped by KILL QUERY. */
-const ER_QUERY_INTERRUPTED = 1317;
 
 type CoreConnectionClass = new (options: { config: unknown }) => mysql.Connection;
 
@@ -49,37 +46,4 @@ export async function killQueries(pool: Pool, threadIds: readonly number[]): Pro
       }
     }
   });
-}
-
-/**
- * Waits until none of these server threads is left (each connection closed by its client, its
- * last statement stopped and rolled back), polling the process list from a connection of its own;
- * returns the ids still there after `timeoutMs`. A client that destroys its socket does not stop
- * the server thread's statement (the server notices only when it next reads or writes), so this is
- * how a caller knows that nothing it started still runs.
- */
-export async function waitThreadsGone(
-  pool: Pool,
-  threadIds: readonly number[],
-  timeoutMs: number,
-  pollMs = 50,
-): Promise<number[]> {
-  if (threadIds.length === 0) return [];
-  return withSideConnection(pool, async (conn) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const [rows] = await conn.query<RowDataPacket[]>(
-        'SELECT ID AS id FROM information_schema.PROCESSLIST WHERE ID IN (?)',
-        [threadIds.map((id) => Math.trunc(id))],
-      );
-      const left = rows.map((row) => Number(row.id));
-      if (left.length === 0 || Date.now() >= deadline) return left;
-      await sleep(pollMs);
-    }
-  });
-}
-
-/** Whether a statement's error is the server's answer to KILL QUERY. */
-export function wasKilled(error: unknown): boolean {
-  return serverErrno(error) === ER_QUERY_INTERRUPTED;
 }
