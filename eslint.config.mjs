@@ -2,6 +2,35 @@ import js from '@eslint/js';
 import regexp from 'eslint-plugin-regexp';
 import tseslint from 'typescript-eslint';
 
+/** Slack text goes through the rendering layer (src/slack/mrkdwn.ts). */
+const MRKDWN_RULES = [
+  {
+    selector: "TSAsExpression > TSTypeReference[typeName.name='Mrkdwn']",
+    message: 'Only src/slack/mrkdwn.ts makes a Mrkdwn: use md`…`, text() or storedMrkdwn().',
+  },
+  {
+    selector:
+      "TaggedTemplateExpression[tag.name='md'] > TemplateLiteral > TemplateElement[value.raw=/<|&(?!(amp|lt|gt);)/]",
+    message:
+      'An md`…` template writes no `<` and no bare `&`: mentions, date tokens and links come from mention(), date() and link(); a literal < or & is &lt; or &amp;.',
+  },
+];
+
+/** Numbers typed by users are read only by src/command/decimal-number.ts. */
+const COMMAND_NUMBER_RULES = [
+  {
+    selector: "MemberExpression[object.name='z'][property.name='coerce']",
+    message:
+      'A command reads numbers with decimalArgument() (src/command/decimal-number.ts): z.coerce takes 0x3c and 1e1.',
+  },
+  {
+    selector:
+      "CallExpression[callee.name=/^(Number|parseInt|parseFloat)$/], CallExpression[callee.object.name='Number'][callee.property.name=/^(parseInt|parseFloat)$/], CallExpression > Identifier.arguments[name=/^(Number|parseInt|parseFloat)$/]",
+    message:
+      'A command reads numbers with decimalArgument() (src/command/decimal-number.ts): Number() and parseInt take hex, exponents and spaces.',
+  },
+];
+
 export default tseslint.config(
   { ignores: ['node_modules', 'dist', 'coverage', '.local', 'jest.config.js'] },
   js.configs.recommended,
@@ -12,19 +41,15 @@ export default tseslint.config(
       'no-console': 'off',
       // Slack text goes through the rendering layer (src/slack/mrkdwn.ts): nothing else makes a
       // Mrkdwn, and a template never writes a mention, a token or a link around a value.
-      'no-restricted-syntax': [
-        'error',
-        {
-          selector: "TSAsExpression > TSTypeReference[typeName.name='Mrkdwn']",
-          message: 'Only src/slack/mrkdwn.ts makes a Mrkdwn: use md`…`, text() or storedMrkdwn().',
-        },
-        {
-          selector:
-            "TaggedTemplateExpression[tag.name='md'] > TemplateLiteral > TemplateElement[value.raw=/<|&(?!(amp|lt|gt);)/]",
-          message:
-            'An md`…` template writes no `<` and no bare `&`: mentions, date tokens and links come from mention(), date() and link(); a literal < or & is &lt; or &amp;.',
-        },
-      ],
+      'no-restricted-syntax': ['error', ...MRKDWN_RULES],
+    },
+  },
+  {
+    // A command's numbers are read by src/command/decimal-number.ts: Number(), parseInt and
+    // z.coerce take hex, exponents, spaces and Infinity, so `--ticks 0x3c` would be 60.
+    files: ['commands/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', ...MRKDWN_RULES, ...COMMAND_NUMBER_RULES],
     },
   },
   {

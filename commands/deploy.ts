@@ -8,14 +8,19 @@ import {
   type Reply,
   type RunbookPlan,
 } from '../src/command/define-command';
-import { renderCommand } from '../src/config/command-template';
+import { decimalArgument } from '../src/command/decimal-number';
 import { deployEnvironment, deployName } from '../src/config/deploy';
+import { environmentRefProblem } from '../src/config/deploy-ref';
 import type { DeployRecord } from '../src/deploy/deploy-history';
 import { DeployRef, type DeployInput } from '../src/deploy/deploy-input';
 import { describeLock, holderOf, type DeployLock } from '../src/deploy/deploy-lock';
 import type { DeployServices } from '../src/deploy/deploy-services';
+import { deployFacts } from '../src/deploy/deploy-plan';
 import { resolveDeployHosts } from '../src/deploy/deploy-targets';
+import { runbookPlan } from '../src/command/runbook-plan';
 import { ErrorCode, UsageError, isOpsdeckError } from '../src/errors';
+import { planLines, planOf } from '../src/runbook/plan-of';
+import deploy from '../jobs/deploy';
 import { formatDuration } from '../src/util/duration';
 import { code, codeBlock, date, join, md, type Mrkdwn } from '../src/slack/mrkdwn';
 
@@ -86,6 +91,8 @@ async function planDeploy(
       `<ref> is missing, and ${target(input)} has no defaultRef in the config`,
       USAGE,
     );
+  const refRefused = environmentRefProblem(ref, settings);
+  if (refRefused) throw new UsageError(`<ref>: ${refRefused}`, USAGE);
   const held = await locks.get(input.app, input.env);
   if (held && !input['dry-run'])
     return reply(md`:lock: not deployed: ${describeLock(held)}. ${unlockHint(held)}`);
@@ -97,34 +104,6 @@ async function planDeploy(
       return reply(md`:warning: not deployed: ${error.message}.`);
     throw error;
   }
-  const values = { app: input.app, env: input.env, ref };
-  const commands = hosts.map(
-    (host) => renderCommand(settings.command, { ...values, host }).display,
-  );
-  const pre = settings.pre && renderCommand(settings.pre, values).display;
-  const post = settings.post && renderCommand(settings.post, values).display;
-  const rollout = `${settings.concurrency} host${settings.concurrency === 1 ? '' : 's'} at a time${settings.batchPauseSeconds ? ` in batches, ${settings.batchPauseSeconds} s apart` : ''}; no new host after ${settings.failureThreshold} failed; each stopped after ${formatDuration(settings.hostTimeoutSeconds * 1000)}`;
-  const summary = md`deploy ${input.app} ${ref} to ${input.env} (${hosts.length} host${hosts.length === 1 ? '' : 's'})`;
-  if (input['dry-run']) {
-    return reply(
-      join(
-        [
-          md`:mag: Dry run of ${code(`/deploy ${input.app} ${input.env} ${ref}`)}: nothing was run or queued.`,
-          ...(held ? [md`:lock: now: ${describeLock(held)}`] : []),
-          md`*Hosts* (${hosts.length}): ${listHosts(hosts)}`,
-          md`*Rollout*: ${rollout}`,
-          ...(pre ? [md`*Once before*: ${code(pre)}`] : []),
-          md`*Per host*:`,
-          ...commands.slice(0, LISTED_HOSTS).map((command) => md`• ${code(command)}`),
-          ...(commands.length > LISTED_HOSTS
-            ? [md`…and ${commands.length - LISTED_HOSTS} more alike`]
-            : []),
-          ...(post ? [md`*Once after*: ${code(post)}`] : []),
-        ],
-        '\n',
-      ),
-    );
-  }
   const jobInput: DeployInput = {
     app: input.app,
     env: input.env,
@@ -133,25 +112,34 @@ async function planDeploy(
     pre: settings.pre !== undefined,
     post: settings.post !== undefined,
   };
-  return {
-    kind: 'runbook',
-    runbook: 'deploy',
-    input: jobInput,
+  const facts = deployFacts(settings, jobInput);
+  const summary = md`deploy ${input.app} ${ref} to ${input.env} (${hosts.length} host${hosts.length === 1 ? '' : 's'})`;
+  if (input['dry-run']) {
+    return reply(
+      join(
+        [
+          md`:mag: Dry run of ${code(`/deploy ${input.app} ${input.env} ${ref}`)}: nothing was run or queued.`,
+          ...(held ? [md`:lock: now: ${describeLock(held)}`] : []),
+          md`*Hosts* (${hosts.length}): ${listHosts(hosts)}`,
+          md`*Rollout*: ${facts.rollout}`,
+          ...(facts.pre ? [md`*Once before*: ${code(facts.pre)}`] : []),
+          md`*Per host*:`,
+          ...facts.commands.slice(0, LISTED_HOSTS).map((command) => md`• ${code(command)}`),
+          ...(facts.commands.length > LISTED_HOSTS
+            ? [md`…and ${facts.commands.length - LISTED_HOSTS} more alike`]
+            : []),
+          ...(facts.post ? [md`*Once after*: ${code(facts.post)}`] : []),
+          md`*Plan*: ${summary}`,
+          ...planLines(planOf(deploy, jobInput, facts)),
+        ],
+        '\n',
+      ),
+    );
+  }
+  return runbookPlan(deploy, jobInput, facts, {
     summary,
-    findings: [md`hosts: ${listHosts(hosts)}`, md`rollout: ${rollout}`],
-    steps: [
-      { text: md`lock ${target(input)} (a second deploy is refused until this one ends)` },
-      ...(pre ? [{ text: md`once: ${code(pre)}`, irreversible: true }] : []),
-      {
-        text: md`on each host: ${code(commands[0]!)}${hosts.length > 1 ? ' (and alike)' : ''}`,
-        irreversible: true,
-      },
-      ...(post
-        ? [{ text: md`once after every host succeeded: ${code(post)}`, irreversible: true }]
-        : []),
-      { text: md`record it in the history; unlock ${target(input)}` },
-    ],
-  };
+    findings: [md`hosts: ${listHosts(hosts)}`, md`rollout: ${facts.rollout}`],
+  });
 }
 
 function unlockHint(lock: DeployLock): Mrkdwn {
@@ -258,12 +246,7 @@ const lockSchema = z.strictObject({
     .array(z.string())
     .transform((words) => words.join(' ').trim())
     .pipe(z.string().min(1, 'is missing (say why, for the others)').max(200)),
-  hours: z
-    .string()
-    .regex(/^\d{1,3}$/, 'must be a whole number of hours, 1-168')
-    .transform(Number)
-    .refine((h) => h >= 1 && h <= 168, 'must be 1-168')
-    .default(4),
+  hours: decimalArgument({ min: 1, max: 168, unit: 'hours' }).default(4),
 });
 
 function planLock(input: z.infer<typeof lockSchema>, ctx: CommandContext): Action {
@@ -360,6 +343,7 @@ export default defineCommand({
       positionals: ['job', 'host'],
       schema: outputSchema,
       readOnly: true,
+      job: { id: (input) => input.job, access: 'read' },
       plan: showOutput,
     }),
     subcommand({
@@ -367,6 +351,7 @@ export default defineCommand({
       usage: LOCK_USAGE,
       summary: 'keep deploys off an app+environment for a while (default 4 h), saying why',
       positionals: ['app', 'env', 'reason...'],
+      freeText: ['reason'],
       options: { hours: { type: 'string' } },
       schema: lockSchema,
       target,

@@ -6,7 +6,10 @@ import {
   subcommand,
   type CommandContext,
 } from '../src/command/define-command';
+import { decimalArgument } from '../src/command/decimal-number';
+import { runbookPlan } from '../src/command/runbook-plan';
 import { describeError } from '../src/errors';
+import ping from '../jobs/ping';
 import { feedsListingText } from '../src/feeds/feeds-listing';
 import { JOB_ID_PATTERN } from '../src/queue/job-id';
 import { code, date, join, md, storedMrkdwn, type Mrkdwn } from '../src/slack/mrkdwn';
@@ -58,45 +61,28 @@ export default defineCommand({
         'approve-midway': { type: 'boolean' },
       },
       schema: z.strictObject({
-        ticks: z.coerce
-          .number({ error: 'must be a whole number from 1 to 60' })
-          .int('must be a whole number from 1 to 60')
-          .min(1, 'must be a whole number from 1 to 60')
-          .max(60, 'must be a whole number from 1 to 60')
-          .default(3),
-        'tick-seconds': z.coerce
-          .number({ error: 'must be a number of seconds from 0 to 60' })
-          .min(0, 'must be a number of seconds from 0 to 60')
-          .max(60, 'must be a number of seconds from 0 to 60')
-          .default(1),
+        ticks: decimalArgument({ min: 1, max: 60 }).default(3),
+        'tick-seconds': decimalArgument({
+          min: 0,
+          max: 60,
+          fractionDigits: 3,
+          unit: 'seconds',
+        }).default(1),
         'approve-midway': z.boolean().default(false),
       }),
-      plan: (input) => ({
-        kind: 'runbook',
-        runbook: 'ping',
-        input: {
-          ticks: input.ticks,
-          tickMs: Math.round(input['tick-seconds'] * 1000),
-          approveMidway: input['approve-midway'],
-        },
-        summary: md`self-test: ${input.ticks} ticks of ${input['tick-seconds']} s${input['approve-midway'] ? ', approval midway' : ''}`,
-        steps: [
+      plan: (input) =>
+        runbookPlan(
+          ping,
           {
-            text: md`write a throwaway Redis key`,
+            ticks: input.ticks,
+            tickMs: Math.round(input['tick-seconds'] * 1000),
+            approveMidway: input['approve-midway'],
           },
-          { text: md`wait ${input.ticks} ticks of ${input['tick-seconds']} s` },
-          ...(input['approve-midway']
-            ? [
-                {
-                  text: md`ask for approval to go on`,
-                },
-              ]
-            : []),
+          undefined,
           {
-            text: md`read the key back; the cleanup deletes it`,
+            summary: md`self-test: ${input.ticks} ticks of ${input['tick-seconds']} s${input['approve-midway'] ? ', approval midway' : ''}`,
           },
-        ],
-      }),
+        ),
     }),
     subcommand({
       name: 'jobs',
@@ -145,6 +131,7 @@ export default defineCommand({
       summary: 'cancel a waiting or running job (its cleanups still run)',
       positionals: ['job'],
       schema: z.strictObject({ job: jobIdSchema }),
+      job: { id: (input) => input.job, access: 'cancel' },
       plan: (input, ctx) => ({
         kind: 'action',
         summary: `cancel job ${input.job}`,
@@ -179,6 +166,7 @@ export default defineCommand({
       positionals: ['job'],
       schema: z.strictObject({ job: jobIdSchema }),
       readOnly: true,
+      job: { id: (input) => input.job, access: 'read' },
       plan: async (input, ctx) => {
         let timeline;
         try {

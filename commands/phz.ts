@@ -25,6 +25,9 @@ import {
 import { REMOVAL_CODE_PATTERN, removalCode } from '../src/dns/removal-code';
 import { ErrorCode, UsageError, isOpsdeckError } from '../src/errors';
 import { confirmBlocks } from '../src/command/confirm-button';
+import { decimalArgument } from '../src/command/decimal-number';
+import { runbookPlan } from '../src/command/runbook-plan';
+import phz from '../jobs/phz';
 import { code, join, md, type Mrkdwn } from '../src/slack/mrkdwn';
 
 /**
@@ -73,12 +76,7 @@ const addSchema = z
     name: nameSchema,
     value: z.array(z.string()).min(1, 'is missing (like 10.0.1.17, or a host name for a CNAME)'),
     type: typeSchema.optional(),
-    ttl: z.coerce
-      .number({ error: 'must be a whole number of seconds from 0 to 86400' })
-      .int('must be a whole number of seconds from 0 to 86400')
-      .min(0, 'must be a whole number of seconds from 0 to 86400')
-      .max(86400, 'must be a whole number of seconds from 0 to 86400')
-      .default(60),
+    ttl: decimalArgument({ min: 0, max: 86400, unit: 'seconds' }).default(60),
     zone: zoneOption,
     replace: z.boolean().default(false),
   })
@@ -149,34 +147,10 @@ function qualify(name: string, zone: PrivateZone, usage: string): string {
   }
 }
 
-const WAIT_STEP = {
-  text: md`wait until Route53 reports the change INSYNC (elapsed time in the thread)`,
-};
-
 function changePlan(change: RecordChange, zone: PrivateZone): RunbookPlan {
-  const what = describeChange(change);
-  return {
-    kind: 'runbook',
-    runbook: 'phz',
-    input: change,
-    summary: md`${what} in zone ${zone.name}`,
-    steps: [
-      { text: md`check that zone ${zone.name} (${zone.id}) is private; its negative-caching TTL` },
-      {
-        text:
-          change.action === 'create'
-            ? md`CREATE the record set: ${what}`
-            : change.action === 'replace'
-              ? md`${what} (one atomic batch: DELETE the old values, CREATE the new)`
-              : md`DELETE exactly this record set: ${what}`,
-        irreversible: change.action !== 'create',
-      },
-      WAIT_STEP,
-      {
-        text: md`report the record as Route53 has it now, and the propagation time`,
-      },
-    ],
-  };
+  return runbookPlan(phz, change, undefined, {
+    summary: md`${describeChange(change)} in zone ${zone.name}`,
+  });
 }
 
 /** Why a record of `type` cannot go where `existing` are, or undefined (RFC 1034 §3.6.2). */

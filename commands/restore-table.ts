@@ -6,6 +6,7 @@ import {
   type RunbookPlan,
 } from '../src/command/define-command';
 import { endpointOf } from '../src/aws/rds-instance';
+import { DATABASE_NAME_PATTERN } from '../src/config/databases';
 import { ErrorCode, UsageError, isOpsdeckError } from '../src/errors';
 import { IDENTIFIER_PATTERN } from '../src/mysql/sql-identifier';
 import { withPool } from '../src/mysql/with-pool';
@@ -13,12 +14,12 @@ import { AT_FORMATS, parsePointInTime } from '../src/restore/point-in-time';
 import {
   checkProductionTable,
   checkRestoreSource,
-  describeWindow,
   type RestoreMode,
 } from '../src/restore/restore-preflight';
+import { restoreFacts } from '../src/restore/restore-facts';
 import type { RestoreTableInput } from '../src/restore/restore-input';
-import { describeTriggers } from '../src/restore/table-dependencies';
-import type { PlanStep } from '../src/runbook/approval-gate';
+import { runbookPlan } from '../src/command/runbook-plan';
+import restoreTable from '../jobs/restore-table';
 import { isoSeconds } from '../src/util/time';
 import { date, md } from '../src/slack/mrkdwn';
 
@@ -34,7 +35,12 @@ const USAGE =
 
 const schema = z
   .strictObject({
-    database: z.string({ error: 'is missing (a database from the config)' }),
+    database: z
+      .string({ error: 'is missing (a database from the config)' })
+      .regex(
+        DATABASE_NAME_PATTERN,
+        'must be a database name from the config (a-z, 0-9 and -, starting with a letter)',
+      ),
     table: z.string({ error: 'is missing (like billing.invoices)' }).transform((text, ctx) => {
       const [schemaName, tableName, ...rest] = text.split('.');
       if (
@@ -87,26 +93,6 @@ const schema = z
 
 type Parsed = z.infer<typeof schema>;
 
-const MODE_STEPS: Record<RestoreMode, PlanStep[]> = {
-  side: [
-    {
-      text: md`stop there: the side table and the comparison are yours to use`,
-    },
-  ],
-  merge: [
-    {
-      text: md`ask for approval again, then INSERT the rows whose key is missing in production (no row is updated or deleted)`,
-      irreversible: true,
-    },
-  ],
-  replace: [
-    {
-      text: md`ask for approval again, set the restored table's AUTO_INCREMENT above production's (read just before the swap), then swap atomically: RENAME TABLE t TO t__before_&lt;stamp&gt;, side TO t (the old content is kept)`,
-      irreversible: true,
-    },
-  ],
-};
-
 async function plan(input: Parsed, ctx: CommandContext): Promise<RunbookPlan> {
   const target = ctx.databases.target(input.database);
   if (!target) {
@@ -142,45 +128,17 @@ async function plan(input: Parsed, ctx: CommandContext): Promise<RunbookPlan> {
     keepInstance: input.keepInstance,
     fireTriggers: input.fireTriggers,
   };
-  const triggers = input.mode === 'merge' ? production.dependencies.insertTriggers : [];
-  return {
-    kind: 'runbook',
-    runbook: 'restore-table',
-    input: jobInput,
-    summary: md`restore ${where} of ${input.database} as it was at ${date(input.at)} (--mode ${input.mode}${input.keepInstance ? ', --keep-instance' : ''})`,
-    steps: [
-      {
-        text: md`check again: the restore window of ${target.instance} (now ${describeWindow(source.window)}) and the table`,
-      },
-      {
-        text:
-          ctx.config.restoreTable.securityGroupIds.length > 0
-            ? md`restore a temporary instance of ${target.instance} at ${isoSeconds(input.at)} in ${ctx.config.restoreTable.securityGroupIds.join(', ')}, tagged with the job (private, no deletion protection); wait until available`
-            : md`restore a temporary instance of ${target.instance} at ${isoSeconds(input.at)} in a security group of the job's own (nothing let in; deleted at the end), both tagged with the job (private, no deletion protection); wait until available`,
-      },
-      { text: md`open its MySQL port from the workers (a tagged rule, revoked at the end)` },
-      {
-        text: md`copy ${where} from it into production as ${input.table}__restored_&lt;stamp&gt;, in parallel key ranges`,
-      },
-      {
-        text: md`verify counts and checksum; compare with production: rows missing, changed, extra`,
-      },
-      ...MODE_STEPS[input.mode],
-      ...(triggers.length > 0
-        ? [
-            {
-              text: md`the INSERT fires production's INSERT triggers once for every row (--fire-triggers): ${describeTriggers(triggers)}`,
-              irreversible: true,
-            },
-          ]
-        : []),
-      {
-        text: input.keepInstance
-          ? md`revoke the rule; keep the temporary instance (--keep-instance) and say where it is`
-          : md`revoke the rule and delete the temporary instance (no final snapshot), whatever happens`,
-      },
-    ],
-  };
+  return runbookPlan(
+    restoreTable,
+    jobInput,
+    restoreFacts(ctx.config.restoreTable, target, {
+      window: source.window,
+      ...(input.mode === 'merge' && { insertTriggers: production.dependencies.insertTriggers }),
+    }),
+    {
+      summary: md`restore ${where} of ${input.database} as it was at ${date(input.at)} (--mode ${input.mode}${input.fireTriggers ? ', --fire-triggers' : ''}${input.keepInstance ? ', --keep-instance' : ''})`,
+    },
+  );
 }
 
 export default defineCommand({
@@ -192,7 +150,7 @@ export default defineCommand({
       name: 'restore-table',
       usage: USAGE,
       summary:
-        'restore <schema>.<table> as it was at --at (ISO-8601, "15m ago" or a Slack message link) into a side table; --mode merge inserts the missing rows, --mode replace swaps the table',
+        'restore <schema>.<table> as it was at --at (ISO-8601, "15m ago" or a Slack message link) into a side table; --mode merge inserts the missing rows (a table with INSERT triggers only with --fire-triggers), --mode replace swaps the table',
       positionals: ['database', 'table', 'rest...'],
       options: {
         at: { type: 'string' },

@@ -9,7 +9,10 @@ import {
   type Reply,
   type RunbookPlan,
 } from '../src/command/define-command';
+import { decimalArgument } from '../src/command/decimal-number';
+import { runbookPlan } from '../src/command/runbook-plan';
 import { ErrorCode, UsageError, isOpsdeckError } from '../src/errors';
+import seedSlave from '../jobs/seed-slave';
 import { readBinlogSettings } from '../src/mysql/binlog-source';
 import { describeReplicaHealth, readReplicaStatus } from '../src/mysql/replica-status';
 import { describeFilters, readReplicationFilters } from '../src/mysql/replication-filters';
@@ -18,7 +21,9 @@ import { IDENTIFIER_PATTERN } from '../src/mysql/sql-identifier';
 import { withPool } from '../src/mysql/with-pool';
 import { RDS_TABLES_RULE, skipsRdsTables } from '../src/seed/replica-filter-checks';
 import type { SeedSlaveInput } from '../src/seed/seed-input';
+import { seedFacts } from '../src/seed/seed-facts';
 import { runSeedPreflight, type SeedPreflight } from '../src/seed/seed-preflight';
+import { planLines, planOf } from '../src/runbook/plan-of';
 import { describeSourceIngress } from '../src/seed/source-ingress-check';
 import { code, join, md, text } from '../src/slack/mrkdwn';
 
@@ -57,12 +62,8 @@ const schema = z.strictObject({
       return [...new Set(names)];
     })
     .optional(),
-  'retention-hours': z
-    .string()
-    .regex(/^\d{1,3}$/, 'must be a whole number of hours, 1-168')
-    .transform(Number)
-    .refine((hours) => hours >= 1 && hours <= 168, 'must be 1-168 (the most RDS keeps is 168 h)')
-    .optional(),
+  /** The most RDS keeps is 168 h. */
+  'retention-hours': decimalArgument({ min: 1, max: 168, unit: 'hours' }).optional(),
   'dry-run': z.boolean().default(false),
 });
 
@@ -84,46 +85,6 @@ function checkNames(input: { source?: string; replica: string }, ctx: CommandCon
       USAGE,
     );
   }
-}
-
-function planSteps(
-  input: SeedSlaveInput,
-  preflight: SeedPreflight,
-): NonNullable<RunbookPlan['steps']> {
-  const instance = preflight.instance.DBInstanceIdentifier!;
-  const dbs = input.databases.join(', ');
-  return [
-    {
-      text: md`check everything again (the preflight above)`,
-    },
-    ...(preflight.retention.raise
-      ? [
-          {
-            text: md`raise binlog retention on ${input.source} to ${input.retentionHours} h (CALL mysql.rds_set_configuration); it stays raised for the replica`,
-          },
-        ]
-      : []),
-    {
-      text: md`create a temporary read replica of ${instance} in a security group of the job's own (both tagged with the job, deleted at the end); wait until available; open its MySQL port from the workers`,
-    },
-    {
-      text: md`stop its replication (CALL mysql.rds_stop_replication) and read the source coordinates its data matches (Relay_Master_Log_File / Exec_Master_Log_Pos); post them and record them in the audit trail`,
-    },
-    {
-      text: md`on ${input.replica}: record its replication status in the audit trail, then stop its replication${preflight.replica.skipsRdsTables ? '' : ` and add replicate-wild-ignore-table=${RDS_TABLES_RULE}`}`,
-      irreversible: true,
-    },
-    {
-      text: md`drop and load again ${dbs} on ${input.replica} from the temporary replica: tables in parallel, then views, routines, triggers, events; verify every table's rows and checksum`,
-      irreversible: true,
-    },
-    {
-      text: md`point ${input.replica} at ${input.source} (${preflight.sourceEndpoint.host}:${preflight.sourceEndpoint.port}) at those coordinates, start it, watch both threads and the lag until it has caught up`,
-    },
-    {
-      text: md`delete the temporary read replica and the rule, whatever happens. ${input.source} is never locked or restarted`,
-    },
-  ];
 }
 
 async function plan(input: Parsed, ctx: CommandContext): Promise<RunbookPlan | Reply> {
@@ -153,7 +114,7 @@ async function plan(input: Parsed, ctx: CommandContext): Promise<RunbookPlan | R
     retentionHours,
   };
   const summary = md`seed ${input.replica} from ${input.source} (${preflight.databases.join(', ')}) without downtime`;
-  const steps = planSteps(jobInput, preflight);
+  const facts = seedFacts(preflight);
   const findings = preflight.findings.map((line) => text(line));
   if (input['dry-run']) {
     return reply(
@@ -163,24 +124,13 @@ async function plan(input: Parsed, ctx: CommandContext): Promise<RunbookPlan | R
           md`*Preflight*`,
           ...findings.map((line) => md`• ${line}`),
           md`*Plan*: ${summary}`,
-          ...steps.map((step, i) =>
-            step.irreversible
-              ? md`${i + 1}. :warning: *irreversible:* ${step.text}`
-              : md`${i + 1}. ${step.text}`,
-          ),
+          ...planLines(planOf(seedSlave, jobInput, facts)),
         ],
         '\n',
       ),
     );
   }
-  return {
-    kind: 'runbook',
-    runbook: 'seed-slave',
-    input: jobInput,
-    summary,
-    findings,
-    steps,
-  };
+  return runbookPlan(seedSlave, jobInput, facts, { summary, findings });
 }
 
 async function status(input: { replica: string }, ctx: CommandContext): Promise<Reply> {

@@ -21,6 +21,7 @@ import { createRuntime } from '../src/app/runtime';
 import { startBot } from '../src/app/start-bot';
 import { startWorker } from '../src/app/start-worker';
 import { ensureConsoleAuditKey } from './console-audit-key';
+import { ensureConsoleQueueKey } from './console-queue-key';
 
 /** The on-premise replica of console mode (`replicas.onprem` in config/console.yaml). */
 const CONSOLE_REPLICA = {
@@ -109,6 +110,7 @@ async function main(): Promise<void> {
   };
 
   ensureConsoleAuditKey(config.audit.anchor, env);
+  ensureConsoleQueueKey(config.queue.signingKeyEnv, env);
   const runtime = createRuntime(
     config,
     readSecrets(config, {

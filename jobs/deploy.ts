@@ -1,20 +1,31 @@
-import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { renderCommand, type CommandTemplate } from '../src/config/command-template';
 import { deployEnvironment, type DeployEnvironment } from '../src/config/deploy';
+import {
+  SETTLE_ON_CANCEL_MS,
+  KILL_GRACE_MS,
+  removeJobOutput,
+  runDeployCommand,
+} from '../src/deploy/deploy-command-run';
 import { DeployInput } from '../src/deploy/deploy-input';
 import { holderOf, lockedError } from '../src/deploy/deploy-lock';
-import { whileLockHeld } from '../src/deploy/lock-keeper';
-import { must } from '../src/runbook/recorded-state';
+import type { DeployFacts } from '../src/deploy/deploy-plan';
 import type { DeployServices } from '../src/deploy/deploy-services';
-import { runHost, type HostResult } from '../src/deploy/host-runner';
+import {
+  describeFailure,
+  hostOutcome,
+  summariseHosts,
+  tailBlock,
+  type DeploySummary,
+  type HostOutcome,
+} from '../src/deploy/host-outcome';
 import { runningCommand, stopLeftRunning, type RunningCommand } from '../src/deploy/left-running';
-import { runRollout, type RolloutReport } from '../src/deploy/rollout-scheduler';
+import { whileLockHeld } from '../src/deploy/lock-keeper';
+import { runRollout } from '../src/deploy/rollout-scheduler';
 import { CancelledError, ErrorCode, OpsdeckError } from '../src/errors';
 import { BatchedSay } from '../src/runbook/batched-say';
 import { defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
-import { formatDuration } from '../src/util/duration';
-import { md } from '../src/slack/mrkdwn';
+import { DAY_MS, formatDuration } from '../src/util/duration';
+import { code, md } from '../src/slack/mrkdwn';
 
 /**
  * `/deploy <app> <env> [<ref>]`: the configured command on every planned host, `concurrency` at a
@@ -25,42 +36,71 @@ import { md } from '../src/slack/mrkdwn';
  * failed, no new host starts; a cancel stops scheduling, signals the running commands (SIGTERM,
  * SIGKILL after a grace period) and reports which hosts ran and which did not.
  */
-type Ctx = StepContext<DeployInput>;
-
-const DAY_MS = 24 * 3600_000;
-/** A failed host's output in its thread reply: the end of it, this long at most. */
-const TAIL_CHARS = 1500;
-/** Kept with the job per host (the rest is counted, not kept). */
-const MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
-const KILL_GRACE_MS = 10_000;
-/** A cancelled step waits this long for its commands to stop and their results to be told. */
-const SETTLE_MS = KILL_GRACE_MS + 5000;
-
-/** A host's result as checkpointed (the output lives in the history, not in the checkpoint). */
-interface HostOutcomeState {
-  host: string;
-  ok: boolean;
-  cancelled: boolean;
-  exitCode: number | null;
-  signal: string | null;
-  timedOut: boolean;
-  durationMs: number;
-  error?: string;
-}
+export default defineRunbook<DeployInput, DeployState, DeployFacts>({
+  name: 'deploy',
+  input: DeployInput,
+  steps: [
+    step('lock', lock, {
+      describe: ({ app, env }) =>
+        md`lock ${app}/${env}, renewed while the deploy runs (a second deploy is refused until this one ends)`,
+      cleanup: {
+        name: 'unlock',
+        run: releaseLock,
+        describe: ({ app, env }) => md`unlock ${app}/${env}`,
+      },
+    }),
+    step('announce', underLock(announce), {
+      describe: ({ hosts }) =>
+        md`announce the deploy of ${hosts.length} host${hosts.length === 1 ? '' : 's'} in the alert channel; the history records its start`,
+      cleanup: {
+        name: 'record-outcome',
+        run: recordUnfinished,
+        describe: () =>
+          md`a deploy that did not finish is recorded in the history as failed or cancelled, with the hosts ok, failed and not run`,
+      },
+    }),
+    step('pre', underLock(pre), {
+      when: (input) => input.pre,
+      describe: (_input, facts) => md`once: ${code(facts.pre ?? 'the pre command')}`,
+      irreversible: true,
+      timeoutMs: DAY_MS,
+      settleOnAbortMs: SETTLE_ON_CANCEL_MS,
+    }),
+    step('rollout', underLock(rollout), {
+      describe: ({ hosts }, facts) =>
+        md`on each host: ${code(facts.commands[0] ?? '')}${hosts.length > 1 ? ' (and alike)' : ''}`,
+      irreversible: true,
+      timeoutMs: 7 * DAY_MS,
+      settleOnAbortMs: SETTLE_ON_CANCEL_MS,
+    }),
+    step('post', underLock(post), {
+      when: (input) => input.post,
+      describe: (_input, facts) =>
+        md`once after every host succeeded: ${code(facts.post ?? 'the post command')}`,
+      irreversible: true,
+      timeoutMs: DAY_MS,
+      settleOnAbortMs: SETTLE_ON_CANCEL_MS,
+    }),
+    step('finish', underLock(finish), {
+      describe: () => md`record the deploy in the history, with each host's outcome`,
+    }),
+  ],
+});
 
 interface DeployState {
-  lockTaken?: boolean;
-  startedAt?: number;
-  preDone?: boolean;
-  results?: HostOutcomeState[];
+  lockTaken: boolean;
+  startedAt: number;
+  preDone: boolean;
+  results: HostOutcome[];
   /** Commands started and not yet finished, by host: a resumed job stops those left running. */
-  running?: Record<string, RunningCommand>;
-  report?: { ok: string[]; failed: string[]; notRun: string[] };
-  postDone?: boolean;
-  finishRecorded?: boolean;
+  running: Record<string, RunningCommand>;
+  report: DeploySummary;
+  postDone: boolean;
+  finishRecorded: boolean;
 }
 
-const state = (ctx: Ctx) => ctx.state as DeployState;
+type Ctx = StepContext<DeployInput, DeployState>;
+
 const environment = (ctx: Ctx): DeployEnvironment =>
   deployEnvironment(ctx.services.config.deploy, ctx.input.app, ctx.input.env);
 const where = (ctx: Ctx) => `${ctx.input.app}/${ctx.input.env}`;
@@ -73,7 +113,7 @@ function deploys(ctx: Ctx): DeployServices {
 }
 
 const lockTtlMs = (ctx: Ctx): number =>
-  Math.round(must(ctx.services.config.deploy, 'the deploy config').lockTtlSeconds * 1000);
+  Math.round(ctx.services.config.deploy!.lockTtlSeconds * 1000);
 
 /**
  * A step that runs under the lock: the lock is checked first (a job resumed after its worker
@@ -121,7 +161,7 @@ async function lock(ctx: Ctx): Promise<void> {
 }
 
 async function releaseLock(ctx: Ctx): Promise<void> {
-  if (!state(ctx).lockTaken) return;
+  if (!ctx.state.lockTaken) return;
   const released = await deploys(ctx).locks.release(
     ctx.input.app,
     ctx.input.env,
@@ -136,7 +176,7 @@ async function releaseLock(ctx: Ctx): Promise<void> {
 
 async function announce(ctx: Ctx): Promise<void> {
   const { app, env, ref, hosts } = ctx.input;
-  const startedAt = state(ctx).startedAt ?? Date.now();
+  const startedAt = ctx.state.startedAt ?? Date.now();
   await ctx.remember({ startedAt });
   await deploys(ctx).history.recordStart({
     jobId: ctx.meta.jobId,
@@ -153,24 +193,17 @@ async function announce(ctx: Ctx): Promise<void> {
   );
 }
 
-/** Every deploy removes hosts' kept output past retention (a batch: a backlog goes over several). */
-async function pruneOldOutput(ctx: Ctx): Promise<void> {
-  const days = ctx.services.config.deploy!.outputRetentionDays;
-  const removed = await deploys(ctx).history.pruneHostOutput(Date.now() - days * DAY_MS);
-  if (removed > 0) ctx.log.info({ removed, days }, "deleted hosts' output past retention");
-}
-
 /**
  * However the job ends: the history's end of the deploy if the job did not get to `finish`
  * (failed, cancelled), and this worker's output files of the job gone (each is kept in the
  * history as its command ends; one left here is from a command stopped by the cancel).
  */
 async function recordUnfinished(ctx: Ctx): Promise<void> {
-  await rm(jobOutputDir(ctx), { recursive: true, force: true });
-  const s = state(ctx);
+  await removeJobOutput(ctx.services.config.deploy!.outputDir, ctx.meta.jobId);
+  const s = ctx.state;
   if (s.finishRecorded || s.startedAt === undefined) return;
   const cancelledBy = await ctx.services.cancels.requestedBy(ctx.meta.jobId);
-  const report = s.report ?? summarise(ctx.input.hosts, s.results ?? []);
+  const report = s.report ?? summariseHosts(ctx.input.hosts, s.results ?? []);
   await deploys(ctx).history.recordFinish(ctx.meta.jobId, {
     finishedAt: Date.now(),
     outcome: cancelledBy ? 'cancelled' : 'failed',
@@ -180,36 +213,37 @@ async function recordUnfinished(ctx: Ctx): Promise<void> {
   });
 }
 
-function summarise(hosts: readonly string[], results: readonly HostOutcomeState[]) {
-  const byHost = new Map(results.map((r) => [r.host, r]));
-  const ok = hosts.filter((h) => byHost.get(h)?.ok === true);
-  const failed = hosts.filter((h) => {
-    const r = byHost.get(h);
-    return r !== undefined && !r.ok && !r.cancelled;
-  });
-  const notRun = hosts.filter((h) => !ok.includes(h) && !failed.includes(h));
-  return { ok, failed, notRun };
+async function pre(ctx: Ctx): Promise<void> {
+  if (ctx.state.preDone) return;
+  await runOnce(ctx, 'pre');
+  await ctx.remember({ preDone: true });
 }
 
-/** Runs `pre` or `post` once: the job fails if it does. */
-async function runOnce(ctx: Ctx, name: 'pre' | 'post', template: CommandTemplate): Promise<void> {
+async function post(ctx: Ctx): Promise<void> {
+  if (ctx.state.postDone) return;
+  await runOnce(ctx, 'post');
+  await ctx.remember({ postDone: true });
+}
+
+/** Runs the planned `pre` or `post` command once: the job fails if it does. */
+async function runOnce(ctx: Ctx, name: 'pre' | 'post'): Promise<void> {
   const env = environment(ctx);
-  const { argv, display } = renderCommand(template, {
+  const { argv, display } = renderCommand(onceTemplate(ctx, name), {
     app: ctx.input.app,
     env: ctx.input.env,
     ref: ctx.input.ref,
   });
   await ctx.say(md`running the ${name} command: \`${display}\``);
-  const result = await runHost({
+  const result = await runDeployCommand({
+    jobId: ctx.meta.jobId,
+    outputDir: ctx.services.config.deploy!.outputDir,
+    history: deploys(ctx).history,
     host: name,
+    fileName: `_${name}`,
     argv,
     timeoutMs: env.hostTimeoutSeconds * 1000,
     signal: ctx.signal,
-    outputFile: outputFile(ctx, `_${name}`),
-    maxOutputBytes: MAX_OUTPUT_BYTES,
-    killGraceMs: KILL_GRACE_MS,
   });
-  await keepOutput(ctx, result);
   if (!result.ok)
     throw new OpsdeckError(
       ErrorCode.StepFailed,
@@ -231,61 +265,10 @@ function onceTemplate(ctx: Ctx, which: 'pre' | 'post'): CommandTemplate {
   return template;
 }
 
-async function pre(ctx: Ctx): Promise<void> {
-  if (state(ctx).preDone) return;
-  await runOnce(ctx, 'pre', onceTemplate(ctx, 'pre'));
-  await ctx.remember({ preDone: true });
-}
-
-async function post(ctx: Ctx): Promise<void> {
-  if (state(ctx).postDone) return;
-  await runOnce(ctx, 'post', onceTemplate(ctx, 'post'));
-  await ctx.remember({ postDone: true });
-}
-
-const jobOutputDir = (ctx: Ctx) => join(ctx.services.config.deploy!.outputDir, ctx.meta.jobId);
-
-function outputFile(ctx: Ctx, name: string): string {
-  return join(jobOutputDir(ctx), `${name.replace(/[^A-Za-z0-9._-]/g, '_')}.log`);
-}
-
-/** Keeps the host's full output (up to the cap) in the history, beside the deploy. */
-async function keepOutput(ctx: Ctx, result: HostResult): Promise<void> {
-  const output = await readFile(result.outputFile).catch(() => Buffer.alloc(0));
-  await deploys(ctx).history.recordHostOutput(ctx.meta.jobId, {
-    host: result.host,
-    ok: result.ok,
-    exitCode: result.exitCode,
-    signal: result.signal,
-    startedAt: result.startedAt,
-    durationMs: result.durationMs,
-    outputBytes: result.outputBytes,
-    outputTruncated: result.outputTruncated,
-    output,
-  });
-  // Kept with the deploy now: the worker's disk only held it while the command ran.
-  await rm(result.outputFile, { force: true });
-}
-
-function describeFailure(result: HostResult | HostOutcomeState): string {
-  if (result.cancelled) return 'was stopped by the cancel';
-  if (result.timedOut) return `timed out after ${formatDuration(result.durationMs)}`;
-  if (result.error) return `did not start: ${result.error}`;
-  if (result.signal) return `was killed by ${result.signal}`;
-  return `failed with exit code ${result.exitCode}`;
-}
-
-function tailBlock(tail: string): string {
-  const text = tail.trim();
-  if (text === '') return ' (no output)';
-  const cut = text.length > TAIL_CHARS ? `…${text.slice(-TAIL_CHARS)}` : text;
-  return `\n\`\`\`\n${cut.replace(/```/g, "'''")}\n\`\`\``;
-}
-
 async function rollout(ctx: Ctx): Promise<void> {
   const env = environment(ctx);
   const { app, ref, hosts } = ctx.input;
-  let results = [...(state(ctx).results ?? [])];
+  let results = [...(ctx.state.results ?? [])];
   if (results.length > 0)
     await ctx.say(
       md`resuming: ${results.length} of ${hosts.length} hosts had finished (${results.map((r) => r.host).join(', ')}); not again`,
@@ -304,7 +287,7 @@ async function rollout(ctx: Ctx): Promise<void> {
     saving = saving.then(() => ctx.remember({ results, running }));
     return saving;
   };
-  const report: RolloutReport<HostOutcomeState> = await runRollout<HostOutcomeState>({
+  const report = await runRollout<HostOutcome>({
     hosts,
     concurrency: env.concurrency,
     ...(env.batchPauseSeconds !== undefined && { batchPauseMs: env.batchPauseSeconds * 1000 }),
@@ -313,20 +296,19 @@ async function rollout(ctx: Ctx): Promise<void> {
     signal: ctx.signal,
     runHost: async (host, signal) => {
       const { argv } = renderCommand(env.command, { host, ref, app, env: ctx.input.env });
-      const result = await runHost({
+      const result = await runDeployCommand({
+        jobId: ctx.meta.jobId,
+        outputDir: ctx.services.config.deploy!.outputDir,
+        history: deploys(ctx).history,
         host,
         argv,
         timeoutMs: env.hostTimeoutSeconds * 1000,
         signal,
-        outputFile: outputFile(ctx, host),
-        maxOutputBytes: MAX_OUTPUT_BYTES,
-        killGraceMs: KILL_GRACE_MS,
         onSpawn: (processGroup) => {
           running = { ...running, [host]: runningCommand(processGroup, argv[0]!) };
           return save();
         },
       });
-      await keepOutput(ctx, result);
       if (result.ok)
         await done.add(md`:white_check_mark: ${host} done in ${formatDuration(result.durationMs)}`);
       else {
@@ -335,16 +317,7 @@ async function rollout(ctx: Ctx): Promise<void> {
           md`:x: ${host} ${describeFailure(result)}${result.cancelled ? '' : tailBlock(result.tail)}\nFull output: \`/deploy output ${ctx.meta.jobId} ${host}\``,
         );
       }
-      return {
-        host,
-        ok: result.ok,
-        cancelled: result.cancelled,
-        exitCode: result.exitCode,
-        signal: result.signal,
-        timedOut: result.timedOut,
-        durationMs: result.durationMs,
-        ...(result.error !== undefined && { error: result.error }),
-      };
+      return hostOutcome(result);
     },
     onHostFinished: async (result, progress) => {
       results = [...results.filter((r) => r.host !== result.host), result];
@@ -356,7 +329,7 @@ async function rollout(ctx: Ctx): Promise<void> {
     },
   });
   await done.flush();
-  const summary = summarise(hosts, report.results);
+  const summary = summariseHosts(hosts, report.results);
   await ctx.remember({ report: summary });
   const counts = `${summary.ok.length} ok, ${summary.failed.length} failed, ${summary.notRun.length} not run${summary.notRun.length ? ` (${summary.notRun.join(', ')})` : ''}`;
   if (report.stoppedBy === 'cancelled') {
@@ -378,7 +351,7 @@ async function rollout(ctx: Ctx): Promise<void> {
  * stop them before their hosts run again, so no host is deployed twice at the same time.
  */
 async function stopCommandsLeftRunning(ctx: Ctx): Promise<void> {
-  const left = Object.entries(state(ctx).running ?? {});
+  const left = Object.entries(ctx.state.running ?? {});
   for (const [host, command] of left) {
     const outcome = await stopLeftRunning(command, KILL_GRACE_MS);
     const what = md`${host}'s command from before the interruption (process group ${command.processGroup})`;
@@ -396,10 +369,15 @@ async function stopCommandsLeftRunning(ctx: Ctx): Promise<void> {
 }
 
 async function finish(ctx: Ctx): Promise<void> {
-  await pruneOldOutput(ctx);
-  const s = state(ctx);
-  const report = s.report ?? summarise(ctx.input.hosts, s.results ?? []);
-  await deploys(ctx).history.recordFinish(ctx.meta.jobId, {
+  const { outputRetentionDays } = ctx.services.config.deploy!;
+  const { history } = deploys(ctx);
+  // Every deploy removes hosts' kept output past retention (a batch: a backlog goes over several).
+  const removed = await history.pruneHostOutput(Date.now() - outputRetentionDays * DAY_MS);
+  if (removed > 0)
+    ctx.log.info({ removed, days: outputRetentionDays }, "deleted hosts' output past retention");
+  const s = ctx.state;
+  const report = s.report ?? summariseHosts(ctx.input.hosts, s.results ?? []);
+  await history.recordFinish(ctx.meta.jobId, {
     finishedAt: Date.now(),
     outcome: 'succeeded',
     hostsOk: report.ok,
@@ -412,27 +390,3 @@ async function finish(ctx: Ctx): Promise<void> {
     md`:white_check_mark: *${ctx.input.app}* \`${ctx.input.ref}\` is on *${ctx.input.env}*${took}: ${report.ok.length}/${ctx.input.hosts.length} hosts ok`,
   );
 }
-
-export default defineRunbook({
-  name: 'deploy',
-  input: DeployInput,
-  steps: [
-    step('lock', lock, { cleanup: releaseLock, cleanupName: 'unlock' }),
-    step('announce', underLock(announce), {
-      cleanup: recordUnfinished,
-      cleanupName: 'record-outcome',
-    }),
-    step('pre', underLock(pre), {
-      timeoutMs: DAY_MS,
-      settleOnAbortMs: SETTLE_MS,
-      when: (i) => i.pre,
-    }),
-    step('rollout', underLock(rollout), { timeoutMs: 7 * DAY_MS, settleOnAbortMs: SETTLE_MS }),
-    step('post', underLock(post), {
-      timeoutMs: DAY_MS,
-      settleOnAbortMs: SETTLE_MS,
-      when: (i) => i.post,
-    }),
-    step('finish', underLock(finish)),
-  ],
-});

@@ -1,15 +1,13 @@
-import { ChangeResourceRecordSetsCommand, GetChangeCommand } from '@aws-sdk/client-route-53';
-import { resolvePrivateZone } from '../src/dns/hosted-zone';
-import { negativeTtlWarning } from '../src/dns/negative-ttl';
 import {
-  RecordChange,
-  changeBatch,
-  describeChange,
-  type RecordValues,
-} from '../src/dns/record-change';
+  changeStatus,
+  currentRecordSet,
+  holdsValues,
+  submitRecordChange,
+} from '../src/dns/apply-record-change';
+import { resolvePrivateZone } from '../src/dns/hosted-zone';
+import { zoneNegativeTtlWarning } from '../src/dns/negative-ttl';
+import { RecordChange, describeChange } from '../src/dns/record-change';
 import { recordSetText } from '../src/dns/record-set-text';
-import { recordSetsAt, type RecordSet } from '../src/dns/record-sets';
-import { sameValues } from '../src/dns/record-value';
 import { ErrorCode, OpsdeckError } from '../src/errors';
 import { defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
 import { sayAtMostEveryInterval } from '../src/runbook/rate-limited-say';
@@ -24,36 +22,45 @@ import { md, storedMrkdwn } from '../src/slack/mrkdwn';
  * on that change id, and one interrupted between submitting and recording finds the record
  * already as planned and does not submit again. Then it waits for INSYNC and reports.
  */
-type Ctx = StepContext<RecordChange>;
+export default defineRunbook<RecordChange, PhzState>({
+  name: 'phz',
+  input: RecordChange,
+  steps: [
+    step('check-zone', checkZone, {
+      describe: ({ zone }) =>
+        md`check that zone ${zone.name} (${zone.id}) is private; its negative-caching TTL`,
+    }),
+    step('apply-change', applyChange, {
+      describe: (change) =>
+        change.action === 'create'
+          ? md`CREATE the record set: ${describeChange(change)}`
+          : change.action === 'replace'
+            ? md`${describeChange(change)} (one atomic batch: DELETE the old values, CREATE the new)`
+            : md`DELETE exactly this record set: ${describeChange(change)}`,
+      irreversible: (change) => change.action !== 'create',
+    }),
+    step('wait-insync', waitInsync, {
+      describe: () => md`wait until Route53 reports the change INSYNC (elapsed time in the thread)`,
+    }),
+    step('report', report, {
+      describe: () => md`report the record as Route53 has it now, and the propagation time`,
+    }),
+  ],
+});
 
 interface PhzState {
   /** Set just before ChangeResourceRecordSets is called. */
-  submitting?: boolean;
-  changeId?: string;
-  submittedAt?: number;
+  submitting: boolean;
+  changeId: string;
+  submittedAt: number;
   /** The record was already as planned when the step looked (no change of ours to wait for). */
-  alreadyApplied?: boolean;
-  insyncAfterMs?: number;
-  negativeTtlWarning?: string | null;
+  alreadyApplied: boolean;
+  insyncAfterMs: number;
+  /** The zone's negative-caching warning (rendered), null when it is fine. */
+  negativeTtlWarning: string | null;
 }
 
-const state = (ctx: Ctx) => ctx.state as PhzState;
-
-async function currentSet(ctx: Ctx): Promise<RecordSet | undefined> {
-  const { zone, name, type } = ctx.input;
-  const sets = await recordSetsAt(ctx.services.aws.route53, zone.id, name, ctx.signal);
-  return sets.find((set) => set.type === type);
-}
-
-function isState(set: RecordSet | undefined, values: RecordValues | undefined, type: string) {
-  if (values === undefined) return set === undefined;
-  return (
-    set !== undefined &&
-    set.alias === undefined &&
-    set.ttl === values.ttl &&
-    sameValues(type, set.values, values.values)
-  );
-}
+type Ctx = StepContext<RecordChange, PhzState>;
 
 async function checkZone(ctx: Ctx): Promise<void> {
   const { aws, config, redis, redisPrefix } = ctx.services;
@@ -64,12 +71,13 @@ async function checkZone(ctx: Ctx): Promise<void> {
       `zone ${zone.id} is named ${zone.name} now, not ${ctx.input.zone.name} as planned`,
     );
   }
-  const sets = await recordSetsAt(aws.route53, zone.id, zone.name, ctx.signal);
-  const soa = sets.find((set) => set.type === 'SOA');
-  const warning = soa
-    ? (negativeTtlWarning(zone, soa, config.phz.negativeTtlWarnSeconds) ?? null)
-    : null;
-  await ctx.remember({ negativeTtlWarning: warning });
+  const warning = await zoneNegativeTtlWarning(
+    aws.route53,
+    zone,
+    config.phz.negativeTtlWarnSeconds,
+    ctx.signal,
+  );
+  await ctx.remember({ negativeTtlWarning: warning?.text ?? null });
   await ctx.say(md`zone \`${zone.name}\` (${zone.id}) is private, VPCs: ${zone.vpcs.join(', ')}`);
   // Once per zone (first use), at the start; `add` repeats it in its report.
   const key = `${redisPrefix}:phz:negative-ttl-shown:${zone.id}`;
@@ -80,13 +88,14 @@ async function checkZone(ctx: Ctx): Promise<void> {
 
 async function applyChange(ctx: Ctx): Promise<void> {
   const change = ctx.input;
-  const done = state(ctx);
+  const { route53 } = ctx.services.aws;
+  const done = ctx.state;
   if (done.changeId !== undefined) {
     await ctx.say(md`change ${done.changeId} was submitted before the interruption; not again`);
     return;
   }
-  const current = await currentSet(ctx);
-  if (isState(current, change.new, change.type)) {
+  const current = await currentRecordSet(route53, change, ctx.signal);
+  if (holdsValues(current, change.new, change.type)) {
     await ctx.remember({ alreadyApplied: true });
     await ctx.say(
       done.submitting
@@ -95,7 +104,7 @@ async function applyChange(ctx: Ctx): Promise<void> {
     );
     return;
   }
-  if (!isState(current, change.old, change.type)) {
+  if (!holdsValues(current, change.old, change.type)) {
     const found = current ? recordSetText(current) : 'no record';
     const expected = change.old ? recordSetText({ type: change.type, ...change.old }) : 'no record';
     throw new OpsdeckError(
@@ -104,32 +113,18 @@ async function applyChange(ctx: Ctx): Promise<void> {
     );
   }
   await ctx.remember({ submitting: true });
-  let submitted;
-  try {
-    submitted = await ctx.services.aws.route53.send(
-      new ChangeResourceRecordSetsCommand({
-        HostedZoneId: change.zone.id,
-        ChangeBatch: { Comment: `opsdeck ${ctx.meta.jobId}`, Changes: changeBatch(change) },
-      }),
-      { abortSignal: ctx.signal },
-    );
-  } catch (error) {
-    if ((error as Error).name === 'InvalidChangeBatch') {
-      throw new OpsdeckError(
-        ErrorCode.DnsRecordConflict,
-        `Route53 refused the change, nothing was changed: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
-    throw error;
-  }
-  const changeId = submitted.ChangeInfo!.Id!.replace(/^\/change\//, '');
+  const changeId = await submitRecordChange(
+    route53,
+    change,
+    `opsdeck ${ctx.meta.jobId}`,
+    ctx.signal,
+  );
   await ctx.remember({ changeId, submittedAt: Date.now() });
   await ctx.say(md`submitted change ${changeId}: ${describeChange(change)}`);
 }
 
 async function waitInsync(ctx: Ctx): Promise<void> {
-  const { changeId, submittedAt } = state(ctx);
+  const { changeId, submittedAt } = ctx.state;
   if (changeId === undefined || submittedAt === undefined) {
     await ctx.say(md`no change of this job to wait for`);
     return;
@@ -138,24 +133,21 @@ async function waitInsync(ctx: Ctx): Promise<void> {
   const deadline = submittedAt + phz.maxWaitSeconds * 1000;
   const sayWaiting = sayAtMostEveryInterval(ctx, -Infinity);
   for (;;) {
-    const { ChangeInfo } = await ctx.services.aws.route53.send(
-      new GetChangeCommand({ Id: changeId }),
-      { abortSignal: ctx.signal },
-    );
+    const status = await changeStatus(ctx.services.aws.route53, changeId, ctx.signal);
     const now = Date.now();
     const elapsed = now - submittedAt;
-    if (ChangeInfo?.Status === 'INSYNC') {
+    if (status === 'INSYNC') {
       await ctx.remember({ insyncAfterMs: elapsed });
       return;
     }
     if (now >= deadline) {
       throw new OpsdeckError(
         ErrorCode.DnsChangeTimeout,
-        `change ${changeId} is still ${ChangeInfo?.Status ?? 'unknown'} after ${phz.maxWaitSeconds} s. It is applied and Route53 keeps propagating it (usually within 60 s); check with /phz list.`,
+        `change ${changeId} is still ${status ?? 'unknown'} after ${phz.maxWaitSeconds} s. It is applied and Route53 keeps propagating it (usually within 60 s); check with /phz list.`,
       );
     }
     await sayWaiting(
-      md`:hourglass_flowing_sand: change ${changeId} ${ChangeInfo?.Status ?? 'unknown'}, ${Math.round(elapsed / 1000)} s elapsed`,
+      md`:hourglass_flowing_sand: change ${changeId} ${status ?? 'unknown'}, ${Math.round(elapsed / 1000)} s elapsed`,
     );
     await sleep(phz.pollIntervalMs, ctx.signal);
   }
@@ -163,8 +155,8 @@ async function waitInsync(ctx: Ctx): Promise<void> {
 
 async function report(ctx: Ctx): Promise<void> {
   const change = ctx.input;
-  const { insyncAfterMs, negativeTtlWarning: warning } = state(ctx);
-  const current = await currentSet(ctx);
+  const { insyncAfterMs, negativeTtlWarning: warning } = ctx.state;
+  const current = await currentRecordSet(ctx.services.aws.route53, change, ctx.signal);
   const synced =
     insyncAfterMs === undefined ? '' : ` (INSYNC after ${formatDuration(insyncAfterMs)})`;
   if (change.action === 'delete') {
@@ -183,14 +175,3 @@ async function report(ctx: Ctx): Promise<void> {
   );
   if (warning) await ctx.say(storedMrkdwn(warning));
 }
-
-export default defineRunbook({
-  name: 'phz',
-  input: RecordChange,
-  steps: [
-    step('check-zone', checkZone),
-    step('apply-change', applyChange),
-    step('wait-insync', waitInsync),
-    step('report', report),
-  ],
-});

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { OpsdeckError, ErrorCode } from '../src/errors';
-import { defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
+import { approval, defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
 import { sleep } from '../src/util/sleep';
 import { md } from '../src/slack/mrkdwn';
 
@@ -10,20 +10,52 @@ import { md } from '../src/slack/mrkdwn';
  * reporting progress, and reads the key back. With `approveMidway` it asks for approval before
  * reading the key back, as a runbook asks before touching production.
  */
-export const PingInput = z.strictObject({
-  ticks: z.number().int().min(1).max(60),
-  tickMs: z.number().int().min(0).max(60_000),
-  approveMidway: z.boolean().default(false),
+export default defineRunbook<PingInput, PingState>({
+  name: 'ping',
+  input: pingInput(),
+  steps: [
+    step('write-scratch-key', writeScratchKey, {
+      describe: () => md`write a throwaway Redis key`,
+      cleanup: {
+        name: 'delete throwaway key',
+        run: deleteScratchKey,
+        describe: () => md`delete the throwaway key`,
+      },
+    }),
+    step('wait', wait, {
+      describe: (input) => md`wait ${input.ticks} ticks of ${input.tickMs / 1000} s`,
+    }),
+    approval('approve-midway', {
+      when: (input) => input.approveMidway,
+      describe: () => md`ask for approval to go on`,
+      summary: () => md`continue the self-test: read the throwaway key back`,
+      facts: () => undefined,
+    }),
+    step('read-back', readBack, {
+      needs: ['scratchKey'],
+      describe: () => md`read the throwaway key back`,
+    }),
+  ],
 });
-type PingInput = z.infer<typeof PingInput>;
-type Ctx = StepContext<PingInput>;
 
-function scratchKey(ctx: Ctx): string {
-  return `${ctx.services.redisPrefix}:ping:${ctx.meta.jobId}`;
+function pingInput() {
+  return z.strictObject({
+    ticks: z.number().int().min(1).max(60),
+    tickMs: z.number().int().min(0).max(60_000),
+    approveMidway: z.boolean().default(false),
+  });
+}
+type PingInput = z.infer<ReturnType<typeof pingInput>>;
+
+interface PingState {
+  /** The throwaway key, recorded before it is written. */
+  scratchKey: string;
 }
 
+type Ctx<K extends keyof PingState = never> = StepContext<PingInput, PingState, K>;
+
 async function writeScratchKey(ctx: Ctx): Promise<void> {
-  const key = scratchKey(ctx);
+  const key = `${ctx.services.redisPrefix}:ping:${ctx.meta.jobId}`;
   await ctx.remember({ scratchKey: key });
   // NX: a resumed step finds its own key and leaves it as it is.
   await ctx.services.redis.set(key, ctx.meta.correlationId, 'EX', 24 * 3600, 'NX');
@@ -32,7 +64,7 @@ async function writeScratchKey(ctx: Ctx): Promise<void> {
 
 async function deleteScratchKey(ctx: Ctx): Promise<void> {
   const key = ctx.state.scratchKey;
-  if (typeof key === 'string') await ctx.services.redis.del(key);
+  if (key !== undefined) await ctx.services.redis.del(key);
 }
 
 async function wait(ctx: Ctx): Promise<void> {
@@ -43,22 +75,8 @@ async function wait(ctx: Ctx): Promise<void> {
   }
 }
 
-async function approveMidway(ctx: Ctx): Promise<void> {
-  await ctx.requestApproval({
-    summary: md`continue the self-test: read the throwaway key back`,
-    steps: [
-      {
-        text: md`read the throwaway key back`,
-      },
-      {
-        text: md`delete it (cleanup)`,
-      },
-    ],
-  });
-}
-
-async function readBack(ctx: Ctx): Promise<void> {
-  const value = await ctx.services.redis.get(scratchKey(ctx));
+async function readBack(ctx: Ctx<'scratchKey'>): Promise<void> {
+  const value = await ctx.services.redis.get(ctx.state.scratchKey);
   if (value !== ctx.meta.correlationId) {
     throw new OpsdeckError(
       ErrorCode.StepFailed,
@@ -67,17 +85,3 @@ async function readBack(ctx: Ctx): Promise<void> {
   }
   await ctx.say(md`read the key back: Redis round trip ok`);
 }
-
-export default defineRunbook({
-  name: 'ping',
-  input: PingInput,
-  steps: [
-    step('write-scratch-key', writeScratchKey, {
-      cleanup: deleteScratchKey,
-      cleanupName: 'delete throwaway key',
-    }),
-    step('wait', wait),
-    step('approve-midway', approveMidway, { when: (input) => input.approveMidway }),
-    step('read-back', readBack),
-  ],
-});

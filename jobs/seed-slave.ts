@@ -1,13 +1,8 @@
 import type { Pool } from 'mysql2/promise';
-import { describeInstance } from '../src/aws/rds-instance';
-import { ownedBy, startReadReplica, temporaryInstanceName } from '../src/aws/temporary-instance';
+import { startReadReplica } from '../src/aws/temporary-instance';
 import {
-  closeWorkerIngress,
-  createInstanceGroup,
-  deleteInstanceGroup,
-  deleteTemporaryInstance,
-  openWorkerIngress,
-  waitForTemporaryInstance,
+  temporaryInstanceSteps,
+  type TemporaryInstanceRequest,
   type TemporaryInstanceState,
 } from '../src/temporary-instance/temporary-instance-steps';
 import { ErrorCode, OpsdeckError } from '../src/errors';
@@ -21,8 +16,13 @@ import {
 } from '../src/mysql/copy-databases';
 import type { MysqlEndpoint } from '../src/mysql/database-access';
 import { withPool } from '../src/mysql/with-pool';
-import { checksumCopiedTable, type TableContentSums } from '../src/mysql/verify-databases';
-import { pointReplicaAt, startReplica, stopReplica } from '../src/mysql/replica-control';
+import type { TableContentSums } from '../src/mysql/verify-databases';
+import {
+  pointReplicaAt,
+  startReplica,
+  stopRdsReplica,
+  stopReplica,
+} from '../src/mysql/replica-control';
 import {
   describeReplicaHealth,
   readReplicaStatus,
@@ -31,11 +31,12 @@ import {
 import { readReplicationFilters, setWildIgnoreTables } from '../src/mysql/replication-filters';
 import { readServerFlavor, type ServerFlavor } from '../src/mysql/server-flavor';
 import { defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
-import { must } from '../src/runbook/recorded-state';
+import { checksumsAsTablesFinish } from '../src/seed/early-checksums';
+import type { SeedFacts } from '../src/seed/seed-facts';
 import { SeedSlaveInput } from '../src/seed/seed-input';
 import { RDS_TABLES_RULE, skipsRdsTables } from '../src/seed/replica-filter-checks';
 import { runSeedPreflight, seedRefused } from '../src/seed/seed-preflight';
-import { formatDuration } from '../src/util/duration';
+import { DAY_MS, formatDuration } from '../src/util/duration';
 import { md } from '../src/slack/mrkdwn';
 
 /**
@@ -51,31 +52,98 @@ import { md } from '../src/slack/mrkdwn';
  * The temporary replica is in a security group of the job's own, where the workers' rule goes;
  * the replica, the rule and the group go however the job ends.
  */
-type Ctx = StepContext<SeedSlaveInput>;
-
-const PURPOSE = 'seed-slave';
-const DAY_MS = 24 * 3600_000;
+export default defineRunbook<SeedSlaveInput, SeedState, SeedFacts>({
+  name: 'seed-slave',
+  input: SeedSlaveInput,
+  steps: [
+    step('check', check, {
+      describe: () => md`check everything again (the preflight above)`,
+    }),
+    step('raise-retention', raiseRetention, {
+      needs: ['source'],
+      describe: ({ source, retentionHours }, { retention }) =>
+        retention.raise
+          ? md`raise binlog retention on ${source} to ${retentionHours} h (CALL mysql.rds_set_configuration); it stays raised for the replica`
+          : md`check binlog retention on ${source} is at least ${retentionHours} h (it is ${retention.current ?? 'NULL'} h: left as it is)`,
+    }),
+    temporaryInstanceSteps({
+      purpose: 'seed-slave',
+      kind: 'seed',
+      noun: 'temporary read replica',
+      names: {
+        create: 'create-replica',
+        wait: 'wait-replica',
+        deleteInstance: 'delete-read-replica',
+      },
+      database: (input) => input.source,
+      settings: (config) => config.seedSlave,
+      create: createReplica,
+      describeCreate: (_input, facts) =>
+        md`create a temporary read replica of ${facts.sourceInstance} in it, tagged with the job (private, no deletion protection)`,
+      refused: (message) => seedRefused(message),
+    }),
+    step('read-coordinates', readCoordinates, {
+      needs: ['instanceName', 'instanceEndpoint'],
+      describe: () =>
+        md`stop its replication (CALL mysql.rds_stop_replication) and read the source coordinates its data matches (Relay_Master_Log_File / Exec_Master_Log_Pos); post them and record them in the audit trail`,
+    }),
+    step('stop-replica', stopExternalReplica, {
+      describe: ({ replica }, facts) =>
+        md`on ${replica}: record its replication status in the audit trail, then stop its replication${facts.replicaSkipsRdsTables ? '' : ` and add replicate-wild-ignore-table=${RDS_TABLES_RULE}`}`,
+      irreversible: true,
+      cleanup: {
+        name: 'check-replica-left',
+        run: warnIfLeftStopped,
+        describe: ({ replica, source }) =>
+          md`if ${replica} was stopped and not pointed at ${source} again, say so and how to seed it again`,
+      },
+    }),
+    step('copy-databases', copy, {
+      needs: ['instanceEndpoint'],
+      describe: ({ replica, databases }) =>
+        md`drop and load again ${databases.join(', ')} on ${replica} from the temporary replica: tables in parallel, then views, routines, triggers, events`,
+      irreversible: true,
+      timeoutMs: DAY_MS,
+    }),
+    step('verify', verify, {
+      needs: ['instanceEndpoint'],
+      describe: ({ replica }) =>
+        md`verify every table's rows and checksum on ${replica}, and its views, routines, triggers and events`,
+      timeoutMs: DAY_MS,
+    }),
+    step('start-replication', startReplication, {
+      needs: ['coordinates', 'source'],
+      describe: ({ replica, source }, { sourceEndpoint }) =>
+        md`point ${replica} at ${source} (${sourceEndpoint.host}:${sourceEndpoint.port}) at those coordinates and start it`,
+    }),
+    step('catch-up', catchUp, {
+      needs: ['source'],
+      describe: () => md`watch both threads and the lag until it has caught up`,
+      timeoutMs: 8 * DAY_MS,
+    }),
+    step('report', report, {
+      describe: ({ source }) => md`report the seed: ${source} is never locked or restarted`,
+    }),
+  ],
+});
 
 interface SeedState extends TemporaryInstanceState {
-  instanceName?: string;
-  source?: MysqlEndpoint;
-  /** Set before CreateDBInstanceReadReplica is called. */
-  replicaRequested?: boolean;
-  temporary?: MysqlEndpoint;
-  coordinates?: BinlogCoordinates;
+  source: MysqlEndpoint;
+  coordinates: BinlogCoordinates;
   /** The external replica's status as found, recorded before anything changed there. */
-  replicaBefore?: boolean;
-  copy?: DatabasesCheckpoint;
+  replicaBefore: boolean;
+  copy: DatabasesCheckpoint;
   /** Both sides' checksums of the tables whose copy had finished, by `database.table`. */
-  contentSums?: Record<string, TableContentSums>;
-  copiedRows?: number;
-  verifiedTables?: number;
+  contentSums: Record<string, TableContentSums>;
+  copiedRows: number;
+  verifiedTables: number;
   /** Set before CHANGE MASTER TO: a resumed step must not point it back once it replicates. */
-  pointRequested?: boolean;
-  caughtUp?: { executed: BinlogCoordinates; secondsBehind: number | null };
+  pointRequested: boolean;
+  caughtUp: { executed: BinlogCoordinates; secondsBehind: number | null };
 }
 
-const state = (ctx: Ctx) => ctx.state as SeedState;
+type Ctx<K extends keyof SeedState = never> = StepContext<SeedSlaveInput, SeedState, K>;
+
 const limits = (ctx: Ctx) => ctx.services.config.seedSlave;
 
 const sourcePool = (ctx: Ctx, endpoint: MysqlEndpoint, connections = 1) =>
@@ -93,140 +161,72 @@ async function check(ctx: Ctx): Promise<void> {
   const changed = input.databases.filter((db) => !preflight.databases.includes(db));
   if (changed.length > 0)
     throw seedRefused(`${changed.join(', ')} no longer exist on ${input.source}`);
-  const instanceName = temporaryInstanceName(
-    preflight.instance.DBInstanceIdentifier!,
-    'seed',
-    ctx.meta.jobId,
-  );
-  await ctx.remember({ source: preflight.sourceEndpoint, instanceName });
+  await ctx.remember({ source: preflight.sourceEndpoint });
   await ctx.say(md`preflight:\n${preflight.findings.map((line) => `• ${line}`).join('\n')}`);
 }
 
-async function raiseRetention(ctx: Ctx): Promise<void> {
+async function raiseRetention(ctx: Ctx<'source'>): Promise<void> {
   const { source: name, retentionHours } = ctx.input;
-  await withPool(
-    sourcePool(ctx, must(state(ctx).source, "the source's endpoint")),
-    async (pool) => {
-      const before = await readBinlogSettings(pool);
-      if (before.retentionHours !== null && before.retentionHours >= retentionHours) {
-        await ctx.say(
-          md`binlog retention on ${name} is ${before.retentionHours} h already: unchanged`,
-        );
-        return;
-      }
-      await setBinlogRetention(pool, retentionHours);
-      const after = await readBinlogSettings(pool);
-      if (after.retentionHours !== retentionHours)
-        throw new OpsdeckError(
-          ErrorCode.StepFailed,
-          `binlog retention on ${name} reads ${after.retentionHours ?? 'NULL'} h after setting it to ${retentionHours} h`,
-        );
-      await ctx.record('binlog retention raised', {
-        source: name,
-        before: before.retentionHours,
-        after: after.retentionHours,
-      });
+  await withPool(sourcePool(ctx, ctx.state.source), async (pool) => {
+    const before = await readBinlogSettings(pool);
+    if (before.retentionHours !== null && before.retentionHours >= retentionHours) {
       await ctx.say(
-        md`binlog retention on ${name}: ${before.retentionHours ?? 'NULL'} → ${after.retentionHours} h (CALL mysql.rds_set_configuration)`,
+        md`binlog retention on ${name} is ${before.retentionHours} h already: unchanged`,
       );
-    },
-  );
+      return;
+    }
+    await setBinlogRetention(pool, retentionHours);
+    const after = await readBinlogSettings(pool);
+    if (after.retentionHours !== retentionHours)
+      throw new OpsdeckError(
+        ErrorCode.StepFailed,
+        `binlog retention on ${name} reads ${after.retentionHours ?? 'NULL'} h after setting it to ${retentionHours} h`,
+      );
+    await ctx.record('binlog retention raised', {
+      source: name,
+      before: before.retentionHours,
+      after: after.retentionHours,
+    });
+    await ctx.say(
+      md`binlog retention on ${name}: ${before.retentionHours ?? 'NULL'} → ${after.retentionHours} h (CALL mysql.rds_set_configuration)`,
+    );
+  });
 }
 
-async function createGroup(ctx: Ctx): Promise<void> {
-  const name = must(state(ctx).instanceName, 'the temporary replica name');
-  const target = ctx.services.databases.target(ctx.input.source)!;
-  const source = await describeInstance(ctx.services.aws.rds, target.instance, ctx.signal);
-  if (!source) throw seedRefused(`RDS has no instance ${target.instance} any more`);
-  await createInstanceGroup(ctx, name, PURPOSE, source, []);
-}
-
-async function removeGroup(ctx: Ctx): Promise<void> {
-  await deleteInstanceGroup(ctx, limits(ctx));
-}
-
-async function createReplica(ctx: Ctx): Promise<void> {
-  const name = must(state(ctx).instanceName, 'the temporary replica name');
-  const target = ctx.services.databases.target(ctx.input.source)!;
-  const source = await describeInstance(ctx.services.aws.rds, target.instance, ctx.signal);
-  if (!source) throw seedRefused(`RDS has no instance ${target.instance} any more`);
-  await ctx.remember({ replicaRequested: true });
+async function createReplica(
+  ctx: Ctx<'instanceName'>,
+  request: TemporaryInstanceRequest,
+): Promise<void> {
   const { created } = await startReadReplica(
     ctx.services.aws.rds,
-    {
-      source,
-      name,
-      instanceClass: limits(ctx).instanceClass,
-      securityGroupIds: state(ctx).jobGroupId ? [state(ctx).jobGroupId!] : [],
-      tags: {
-        jobId: ctx.meta.jobId,
-        purpose: PURPOSE,
-        requestedBy: ctx.meta.actor.id,
-        source: source.DBInstanceIdentifier!,
-      },
-    },
+    { ...request, instanceClass: limits(ctx).instanceClass },
     ctx.signal,
   );
   await ctx.say(
     created
-      ? md`creating the temporary read replica \`${name}\` of ${source.DBInstanceIdentifier!}`
-      : md`\`${name}\` was already being created by this job; not again`,
-  );
-}
-
-async function removeReplica(ctx: Ctx): Promise<void> {
-  const { instanceName: name, replicaRequested } = state(ctx);
-  if (!replicaRequested || name === undefined) return;
-  const instance = await describeInstance(ctx.services.aws.rds, name);
-  if (!instance) return;
-  if (!ownedBy(instance, ctx.meta.jobId)) {
-    await ctx.say(md`:warning: \`${name}\` exists but is not this job's; left alone`);
-    return;
-  }
-  await deleteTemporaryInstance(ctx, name, limits(ctx));
-}
-
-async function waitReplica(ctx: Ctx): Promise<void> {
-  const name = must(state(ctx).instanceName, 'the temporary replica name');
-  const temporary = await waitForTemporaryInstance(ctx, name, limits(ctx));
-  await ctx.remember({ temporary });
-}
-
-async function openNetwork(ctx: Ctx): Promise<void> {
-  await openWorkerIngress(
-    ctx,
-    must(state(ctx).instanceName, 'the temporary replica name'),
-    PURPOSE,
+      ? md`creating the temporary read replica \`${request.name}\` of ${request.source.DBInstanceIdentifier!}`
+      : md`\`${request.name}\` was already being created by this job; not again`,
   );
 }
 
 /** Stops the temporary replica and reads the source coordinates its data matches. */
-async function readCoordinates(ctx: Ctx): Promise<void> {
-  const name = must(state(ctx).instanceName, 'the temporary replica name');
-  if (state(ctx).coordinates) return;
-  await withPool(
-    sourcePool(ctx, must(state(ctx).temporary, "the temporary replica's endpoint")),
-    async (pool) => {
-      await pool.query('CALL mysql.rds_stop_replication');
-      const status = await readReplicaStatus(pool);
-      if (status === null || status.sqlRunning !== 'No')
-        throw new OpsdeckError(
-          ErrorCode.StepFailed,
-          `\`${name}\` still applies changes after mysql.rds_stop_replication (SQL thread ${status?.sqlRunning ?? 'unknown'})`,
-        );
-      const coordinates = { file: status.executed.file, pos: status.executed.pos };
-      await ctx.remember({ coordinates });
-      await ctx.record('source coordinates', {
-        temporaryReplica: name,
-        file: coordinates.file,
-        pos: coordinates.pos,
-        read: status.read,
-      });
-      await ctx.say(
-        md`:round_pushpin: \`${name}\` stopped; its data matches ${ctx.input.source} at *${formatCoordinates(coordinates)}* (executed: Relay_Master_Log_File / Exec_Master_Log_Pos; it had read up to ${formatCoordinates(status.read)})`,
-      );
-    },
-  );
+async function readCoordinates(ctx: Ctx<'instanceName' | 'instanceEndpoint'>): Promise<void> {
+  const { instanceName: name, instanceEndpoint } = ctx.state;
+  if (ctx.state.coordinates) return;
+  await withPool(sourcePool(ctx, instanceEndpoint), async (pool) => {
+    const status = await stopRdsReplica(pool, name);
+    const coordinates = { file: status.executed.file, pos: status.executed.pos };
+    await ctx.remember({ coordinates });
+    await ctx.record('source coordinates', {
+      temporaryReplica: name,
+      file: coordinates.file,
+      pos: coordinates.pos,
+      read: status.read,
+    });
+    await ctx.say(
+      md`:round_pushpin: \`${name}\` stopped; its data matches ${ctx.input.source} at *${formatCoordinates(coordinates)}* (executed: Relay_Master_Log_File / Exec_Master_Log_Pos; it had read up to ${formatCoordinates(status.read)})`,
+    );
+  });
 }
 
 function describeStatus(status: ReplicaStatus | null): Record<string, unknown> {
@@ -258,7 +258,7 @@ async function stopExternalReplica(ctx: Ctx): Promise<void> {
   await withPool(replicaPool(ctx), async (pool) => {
     const flavor = await readServerFlavor(pool);
     const status = await readReplicaStatus(pool);
-    if (!state(ctx).replicaBefore) {
+    if (!ctx.state.replicaBefore) {
       await ctx.record('replica status before the seed', {
         replica,
         server: flavor.text,
@@ -304,7 +304,7 @@ async function skipRdsTables(ctx: Ctx, pool: Pool, flavor: ServerFlavor): Promis
  * go on.
  */
 async function warnIfLeftStopped(ctx: Ctx): Promise<void> {
-  const s = state(ctx);
+  const s = ctx.state;
   if (!s.replicaBefore || s.pointRequested) return;
   const { replica, source } = ctx.input;
   const copied = s.copy ? 'partly loaded' : 'not loaded yet';
@@ -313,14 +313,13 @@ async function warnIfLeftStopped(ctx: Ctx): Promise<void> {
   );
 }
 
-async function copy(ctx: Ctx): Promise<void> {
+async function copy(ctx: Ctx<'instanceEndpoint'>): Promise<void> {
   const { parallelism } = limits(ctx);
-  const s = state(ctx);
-  const resume = s.copy;
+  const resume = ctx.state.copy;
   if (resume) await ctx.say(md`resuming the copy from its last checkpoint`);
   await withPool(
     // One connection more on each side for the checksums of the tables already copied.
-    sourcePool(ctx, must(s.temporary, "the temporary replica's endpoint"), parallelism + 2),
+    sourcePool(ctx, ctx.state.instanceEndpoint, parallelism + 2),
     (source) =>
       withPool(replicaPool(ctx, parallelism + 2), async (destination) => {
         let saving = Promise.resolve();
@@ -328,7 +327,15 @@ async function copy(ctx: Ctx): Promise<void> {
           saving = saving.then(() => ctx.remember(values));
           return saving;
         };
-        const sums = checksumsAsTablesFinish(ctx, source, destination, save);
+        const sums = checksumsAsTablesFinish({
+          source,
+          destination,
+          taken: ctx.state.contentSums ?? {},
+          signal: ctx.signal,
+          save: (contentSums) => save({ contentSums }),
+          failed: (table, error) =>
+            ctx.log.warn({ err: error, table }, 'early checksum failed; verify reads it'),
+        });
         const result = await copyDatabases({
           source,
           destination,
@@ -352,76 +359,32 @@ async function copy(ctx: Ctx): Promise<void> {
   );
 }
 
-/**
- * Checksums each table on both sides as soon as its copy is finished, one table at a time, while
- * the others are still being copied, so the verify step has only the last ones left to read. The
- * sums are saved with the state (a resumed copy does not take them again). A checksum that fails
- * is left to the verify step.
- */
-function checksumsAsTablesFinish(
-  ctx: Ctx,
-  source: Pool,
-  destination: Pool,
-  save: (values: Partial<SeedState>) => Promise<void>,
-) {
-  const sums: Record<string, TableContentSums> = { ...(state(ctx).contentSums ?? {}) };
-  const taken = new Set(Object.keys(sums));
-  let queue = Promise.resolve();
-  return {
-    tablesFinished(checkpoint: DatabasesCheckpoint): void {
-      for (const [key, table] of Object.entries(checkpoint.tables)) {
-        if (table.state !== 'indexed' || taken.has(key)) continue;
-        taken.add(key);
-        const dot = key.indexOf('.');
-        queue = queue.then(async () => {
-          if (ctx.signal.aborted) return;
-          try {
-            sums[key] = await checksumCopiedTable(
-              source,
-              destination,
-              key.slice(0, dot),
-              key.slice(dot + 1),
-            );
-            await save({ contentSums: { ...sums } });
-          } catch (error) {
-            ctx.log.warn({ err: error, table: key }, 'early checksum failed; verify reads it');
-          }
-        });
-      }
-    },
-    done: () => queue,
-  };
-}
-
-async function verify(ctx: Ctx): Promise<void> {
+async function verify(ctx: Ctx<'instanceEndpoint'>): Promise<void> {
   const { parallelism } = limits(ctx);
-  await withPool(
-    sourcePool(ctx, must(state(ctx).temporary, "the temporary replica's endpoint"), parallelism),
-    (source) =>
-      withPool(replicaPool(ctx, parallelism), async (destination) => {
-        const contentSums = state(ctx).contentSums ?? {};
-        const result = await verifyDatabases(source, destination, ctx.input.databases, {
-          parallelism,
-          signal: ctx.signal,
-          contentSums,
-        });
-        if (!result.equal)
-          throw new OpsdeckError(
-            ErrorCode.StepFailed,
-            `${ctx.input.replica} does not match the temporary replica: ${result.differences.slice(0, 5).join('; ')}; replication was not started`,
-          );
-        await ctx.remember({ verifiedTables: result.tables.length });
-        await ctx.say(
-          md`:white_check_mark: verified: ${result.tables.length} tables on ${ctx.input.replica} have the temporary replica's rows and checksums (${Object.keys(contentSums).length} checksummed as their copy finished); views, routines, triggers and events match`,
+  await withPool(sourcePool(ctx, ctx.state.instanceEndpoint, parallelism), (source) =>
+    withPool(replicaPool(ctx, parallelism), async (destination) => {
+      const contentSums = ctx.state.contentSums ?? {};
+      const result = await verifyDatabases(source, destination, ctx.input.databases, {
+        parallelism,
+        signal: ctx.signal,
+        contentSums,
+      });
+      if (!result.equal)
+        throw new OpsdeckError(
+          ErrorCode.StepFailed,
+          `${ctx.input.replica} does not match the temporary replica: ${result.differences.slice(0, 5).join('; ')}; replication was not started`,
         );
-      }),
+      await ctx.remember({ verifiedTables: result.tables.length });
+      await ctx.say(
+        md`:white_check_mark: verified: ${result.tables.length} tables on ${ctx.input.replica} have the temporary replica's rows and checksums (${Object.keys(contentSums).length} checksummed as their copy finished); views, routines, triggers and events match`,
+      );
+    }),
   );
 }
 
-async function startReplication(ctx: Ctx): Promise<void> {
-  const s = state(ctx);
-  const coordinates = must(s.coordinates, 'the source coordinates');
-  const source = must(s.source, "the source's endpoint");
+async function startReplication(ctx: Ctx<'coordinates' | 'source'>): Promise<void> {
+  const s = ctx.state;
+  const { coordinates, source } = s;
   await withPool(replicaPool(ctx), async (pool) => {
     const flavor = await readServerFlavor(pool);
     const status = await readReplicaStatus(pool);
@@ -448,9 +411,9 @@ async function startReplication(ctx: Ctx): Promise<void> {
   });
 }
 
-async function catchUp(ctx: Ctx): Promise<void> {
+async function catchUp(ctx: Ctx<'source'>): Promise<void> {
   const { catchUpMinutes, pollSeconds } = limits(ctx);
-  const source = must(state(ctx).source, "the source's endpoint");
+  const { source } = ctx.state;
   await withPool(sourcePool(ctx, source), (sourceDb) =>
     withPool(replicaPool(ctx), async (replica) => {
       const flavor = await readServerFlavor(replica);
@@ -483,38 +446,8 @@ async function catchUp(ctx: Ctx): Promise<void> {
 }
 
 async function report(ctx: Ctx): Promise<void> {
-  const s = state(ctx);
+  const s = ctx.state;
   await ctx.say(
     md`:white_check_mark: ${ctx.input.replica} is a replica of ${ctx.input.source} again: ${ctx.input.databases.join(', ')} seeded (${(s.copiedRows ?? 0).toLocaleString('en-US')} rows, ${s.verifiedTables ?? 0} tables verified), replicating from ${s.coordinates ? formatCoordinates(s.coordinates) : '?'}; binlog retention ${ctx.input.retentionHours} h. Check it any time with \`/seed-slave status ${ctx.input.replica}\`.`,
   );
 }
-
-export default defineRunbook({
-  name: 'seed-slave',
-  input: SeedSlaveInput,
-  steps: [
-    step('check', check),
-    step('raise-retention', raiseRetention),
-    step('create-security-group', createGroup, {
-      cleanup: removeGroup,
-      cleanupName: 'delete-security-group',
-    }),
-    step('create-replica', createReplica, {
-      cleanup: removeReplica,
-      cleanupName: 'delete-read-replica',
-      timeoutMs: DAY_MS,
-    }),
-    step('wait-replica', waitReplica, { timeoutMs: DAY_MS }),
-    step('open-network', openNetwork, { cleanup: closeWorkerIngress, cleanupName: 'revoke-rule' }),
-    step('read-coordinates', readCoordinates),
-    step('stop-replica', stopExternalReplica, {
-      cleanup: warnIfLeftStopped,
-      cleanupName: 'check-replica-left',
-    }),
-    step('copy-databases', copy, { timeoutMs: DAY_MS }),
-    step('verify', verify, { timeoutMs: DAY_MS }),
-    step('start-replication', startReplication),
-    step('catch-up', catchUp, { timeoutMs: 8 * DAY_MS }),
-    step('report', report),
-  ],
-});

@@ -2,6 +2,7 @@
 # Local Redis and MariaDB for console mode, tests and CI.
 #
 #   scripts/local-services.sh install install the Debian packages (apt-get), when missing
+#                                     (redis-server, redis-sentinel, mariadb-server, mariadb-client)
 #   scripts/local-services.sh start   install (when missing) and start both; idempotent
 #   scripts/local-services.sh stop    stop both
 #   scripts/local-services.sh status  print what runs where
@@ -24,6 +25,8 @@ log() { printf '[local-services] %s\n' "$*" >&2; }
 need_packages() {
   local missing=()
   command -v redis-server >/dev/null || missing+=(redis-server)
+  # Only the failover test (test/e2e/redis-failover.test.ts) starts sentinels, on ports of its own.
+  command -v redis-sentinel >/dev/null || missing+=(redis-sentinel)
   command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
   command -v mariadb >/dev/null || missing+=(mariadb-client)
   # The sandbox cloud: read replicas start from a mariadb-backup copy of their source; the
@@ -32,6 +35,10 @@ need_packages() {
   { command -v cc >/dev/null && [ -e /usr/include/dlfcn.h ]; } || missing+=(gcc libc6-dev)
   # A second, independent AWS client for the sandbox's tests (Debian's, not a pip one on PATH).
   [ -x /usr/bin/aws ] || missing+=(awscli)
+  # Tests of Redis over TLS make their CA and certificates with openssl; redis-cli plays an
+  # attacker with write access to Redis in the queue-authentication tests.
+  command -v openssl >/dev/null || missing+=(openssl)
+  command -v redis-cli >/dev/null || missing+=(redis-tools)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     local sudo=""
@@ -85,12 +92,6 @@ start_mysql() {
   log "mariadb up on 127.0.0.1:$mysql_port"
 }
 
-# opsdeck's own database (audit trail); in production the DBA creates it, the bot never needs to.
-create_database() {
-  mariadb --protocol=tcp -h 127.0.0.1 -P "$mysql_port" -uroot \
-    -e "CREATE DATABASE IF NOT EXISTS opsdeck CHARACTER SET utf8mb4"
-}
-
 stop_all() {
   if redis_up; then redis-cli -h 127.0.0.1 -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true; fi
   if mysql_up; then mariadb-admin --protocol=tcp -h 127.0.0.1 -P "$mysql_port" -uroot shutdown || true; fi
@@ -99,7 +100,7 @@ stop_all() {
 
 case "${1:-start}" in
   install) need_packages ;;
-  start) need_packages; start_redis; start_mysql; create_database ;;
+  start) need_packages; start_redis; start_mysql ;;
   stop) stop_all ;;
   status)
     redis_up && echo "redis: up on 127.0.0.1:$redis_port" || echo "redis: down"

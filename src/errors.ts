@@ -18,6 +18,10 @@ export const ErrorCode = {
   CleanupFailed: 'OPSDECK_CLEANUP_FAILED',
   RunbookNotFound: 'OPSDECK_RUNBOOK_NOT_FOUND',
   InputInvalid: 'OPSDECK_INPUT_INVALID',
+  /** A job's runbook or input is not what was planned and approved (their digests differ): not run. */
+  PlanChanged: 'OPSDECK_PLAN_CHANGED',
+  /** A step needs state an earlier step records, and it is not there: the runbook's order is broken. */
+  StepStateMissing: 'OPSDECK_STEP_STATE_MISSING',
   SlackApi: 'OPSDECK_SLACK_API_ERROR',
   Transient: 'OPSDECK_TRANSIENT',
   AuditUnavailable: 'OPSDECK_AUDIT_UNAVAILABLE',
@@ -27,6 +31,10 @@ export const ErrorCode = {
   AuditDigestSinkFailed: 'OPSDECK_AUDIT_DIGEST_SINK_FAILED',
   /** No digest was signed: the audit rows no longer extend the head the last digest signed (tampering). */
   AuditAnchorRefused: 'OPSDECK_AUDIT_ANCHOR_REFUSED',
+  /** The key that signs queued work (queue.signingKeyEnv) is missing, too short, or the previous key is the same. */
+  QueueKeyInvalid: 'OPSDECK_QUEUE_KEY_INVALID',
+  /** A record read from Redis (a job, checkpoint, approval, decision, cancel, outbox or spool entry) has no valid MAC: refused. */
+  WorkUnauthenticated: 'OPSDECK_WORK_UNAUTHENTICATED',
   /** A runbook's mid-run approval was rejected. */
   ApprovalRejected: 'OPSDECK_APPROVAL_REJECTED',
   /** A runbook's mid-run approval expired without a decision. */
@@ -83,6 +91,8 @@ export const ErrorCode = {
   ReplicationBinlogGone: 'OPSDECK_REPLICATION_BINLOG_GONE',
   /** A replica did not catch up with its source within the configured wait. */
   ReplicationWaitTimeout: 'OPSDECK_REPLICATION_WAIT_TIMEOUT',
+  /** opsdeck's own database does not exist and its account may not create it; the message has the statements an administrator runs. */
+  MysqlOwnDatabaseMissing: 'OPSDECK_MYSQL_OWN_DATABASE_MISSING',
   /** A database a copy was asked for does not exist on the source. */
   MysqlDatabaseNotFound: 'OPSDECK_MYSQL_DATABASE_NOT_FOUND',
   /** Something a database copy cannot reproduce faithfully; refused before anything changes. */

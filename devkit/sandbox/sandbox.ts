@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { resolve, join } from 'node:path';
+import { SandboxAccess } from './access-control';
 import { SandboxConfig } from './config';
 import { defaultSecurityGroupId } from './ec2/default-security-group';
 import { createEc2Service } from './ec2/ec2-service';
@@ -26,6 +27,8 @@ export interface RunningSandbox {
   url: string;
   /** Absolute data directory (state file, datadirs, binlog archives). */
   dataDir: string;
+  /** Every call recorded (IAM action, access key), and actions to deny: see access-control.ts. */
+  access: SandboxAccess;
   /** The last connections (up to 200) that security groups refused, oldest first. */
   refusedConnections(): readonly RefusedConnection[];
   /** Stops the HTTP server and every mariadbd the sandbox runs; state stays on disk. */
@@ -65,7 +68,8 @@ export async function startSandbox(
   const ec2 = createEc2Service(store, { region: config.region, pendingMs: config.createDelayMs });
   const route53 = createRoute53Service(store, { syncDelayMs: config.route53SyncDelayMs });
   const s3 = createS3Service(new BucketStore(join(dataDir, 's3')), { region: config.region });
-  const server = createSandboxServer({ query: [rds, ec2], rest: [route53], http: [s3] });
+  const access = new SandboxAccess();
+  const server = createSandboxServer({ query: [rds, ec2], rest: [route53], http: [s3] }, access);
   try {
     await new Promise<void>((done, fail) => {
       server.once('error', fail);
@@ -79,6 +83,7 @@ export async function startSandbox(
   return {
     url: `http://${config.host}:${port}`,
     dataDir,
+    access,
     refusedConnections: () => [...refused],
     async stop() {
       await new Promise<void>((done) => {

@@ -6,6 +6,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
+import { accessKeyIdOf, type SandboxAccess } from './access-control';
 import { AwsError } from './aws-error';
 import { parseQueryBody, type QueryTree } from './query-protocol';
 import { renderXml, type XmlObject } from './xml';
@@ -16,6 +17,8 @@ export interface QueryService {
   namespace: string;
   /** EC2 wraps results and errors differently from the other Query services. */
   style: 'query' | 'ec2';
+  /** The service's prefix in IAM action names (`rds`, `ec2`). */
+  iamPrefix: string;
   actions: Record<string, (params: QueryTree) => Promise<XmlObject> | XmlObject>;
 }
 
@@ -30,6 +33,10 @@ export interface RestXmlResponse {
 export interface RestXmlService {
   pathPrefix: string;
   namespace: string;
+  /** The service's prefix in IAM action names (`route53`). */
+  iamPrefix: string;
+  /** The API action a request is (`ChangeResourceRecordSets`), from its method and path. */
+  actionOf(method: string, url: URL): string;
   handle(method: string, url: URL, body: string): Promise<RestXmlResponse>;
 }
 
@@ -65,12 +72,13 @@ export interface SandboxServices {
 
 /**
  * The HTTP front of the sandbox cloud. Requests are signed with SigV4 by the SDK; the signature
- * is accepted without checking the secret, as LocalStack does.
+ * is accepted without checking the secret, as LocalStack does. Every call is recorded in `access`,
+ * which also refuses the actions it was told to deny (EC2's DryRun answered as EC2 answers it).
  */
-export function createSandboxServer(services: SandboxServices): Server {
+export function createSandboxServer(services: SandboxServices, access: SandboxAccess): Server {
   return createServer((req, res) => {
     readBody(req)
-      .then((body) => dispatch(services, req, body))
+      .then((body) => dispatch(services, req, body, access))
       .then((reply) => send(res, reply))
       .catch((error: unknown) => send(res, internalError(error)));
   });
@@ -86,9 +94,12 @@ async function dispatch(
   services: SandboxServices,
   req: IncomingMessage,
   bytes: Buffer,
+  access: SandboxAccess,
 ): Promise<Reply> {
   const url = new URL(req.url ?? '/', 'http://sandbox');
   const signingName = signingNameOf(req, url);
+  // S3 (the audit anchor's store): answered as is, neither recorded nor deniable; no runbook
+  // calls it.
   const http = services.http?.find((service) => service.signingName === signingName);
   if (http) {
     const method = req.method ?? 'GET';
@@ -96,8 +107,16 @@ async function dispatch(
     return { status: reply.status, xml: reply.body ?? '', headers: reply.headers ?? {} };
   }
   const body = bytes.toString('utf8');
+  const accessKeyId = accessKeyIdOf(req);
   const rest = services.rest.find((service) => url.pathname.startsWith(service.pathPrefix));
-  if (rest) return dispatchRest(rest, req.method ?? 'GET', url, body);
+  if (rest) {
+    const method = req.method ?? 'GET';
+    const action = `${rest.iamPrefix}:${rest.actionOf(method, url)}`;
+    access.record({ action, accessKeyId, dryRun: false, at: Date.now() });
+    if (access.isDenied(action, accessKeyId))
+      return queryError('query', rest.namespace, accessDenied(action));
+    return dispatchRest(rest, method, url, body);
+  }
   const params = parseQueryBody(req.method === 'POST' ? body : url.search.slice(1));
   const service = services.query.find((candidate) => candidate.version === params.Version);
   if (!service) {
@@ -107,13 +126,47 @@ async function dispatch(
       new AwsError('InvalidAction', 'Unknown service or API version', 400),
     );
   }
-  return dispatchQuery(service, params);
+  return dispatchQuery(service, params, (action) => {
+    const iamAction = `${service.iamPrefix}:${action}`;
+    // Only EC2 has DryRun: it asks whether the caller may, and does nothing.
+    const dryRun = service.style === 'ec2' && params.DryRun === 'true';
+    access.record({ action: iamAction, accessKeyId, dryRun, at: Date.now() });
+    if (access.isDenied(iamAction, accessKeyId)) {
+      throw service.style === 'ec2'
+        ? new AwsError(
+            'UnauthorizedOperation',
+            'You are not authorized to perform this operation.',
+            403,
+          )
+        : accessDenied(iamAction);
+    }
+    if (dryRun)
+      throw new AwsError(
+        'DryRunOperation',
+        'Request would have succeeded, but DryRun flag is set.',
+        412,
+      );
+  });
 }
 
-async function dispatchQuery(service: QueryService, params: QueryTree): Promise<Reply> {
+/** What AWS answers a principal whose policies do not allow `action`. */
+function accessDenied(action: string): AwsError {
+  return new AwsError(
+    'AccessDenied',
+    `User: arn:aws:iam::000000000000:user/sandbox is not authorized to perform: ${action}`,
+    403,
+  );
+}
+
+async function dispatchQuery(
+  service: QueryService,
+  params: QueryTree,
+  authorize: (action: string) => void,
+): Promise<Reply> {
   const action = typeof params.Action === 'string' ? params.Action : '';
   const requestId = randomUUID();
   try {
+    authorize(action);
     const handler = service.actions[action];
     if (!handler) {
       throw new AwsError(

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommandRegistry } from '../command/command-registry';
 import type { CommandModule } from '../command/define-command';
-import type { RunbookDefinition } from '../runbook/define-runbook';
+import type { AnyRunbook } from '../runbook/define-runbook';
 import { RunbookRegistry } from '../runbook/runbook-registry';
 
 /** Runbook modules live in jobs/, one file each, default-exporting `defineRunbook(...)`. */
@@ -12,7 +12,7 @@ export const JOBS_DIR = join(__dirname, '../../jobs');
 export const COMMANDS_DIR = join(__dirname, '../../commands');
 
 export function loadRunbooks(dir = JOBS_DIR): RunbookRegistry {
-  return new RunbookRegistry(loadModules<RunbookDefinition>(dir));
+  return new RunbookRegistry(loadModules<AnyRunbook>(dir));
 }
 
 export function loadCommands(dir = COMMANDS_DIR): CommandRegistry {

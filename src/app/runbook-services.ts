@@ -1,4 +1,4 @@
-import type IORedis from 'ioredis';
+import type { RedisClient } from '../util/redis-client';
 import type { AwsClients } from '../aws/clients';
 import { isTransientAwsError } from '../aws/transient-errors';
 import type { OpsdeckConfig } from '../config/schema';
@@ -15,7 +15,7 @@ import { isTransientNetworkError } from '../util/network-errors';
 declare module '../runbook/runbook-services' {
   interface RunbookServices {
     config: OpsdeckConfig;
-    redis: IORedis;
+    redis: RedisClient;
     /** The configured Redis key prefix; keys a runbook writes live under it. */
     redisPrefix: string;
     /** RDS, EC2 and Route53 clients (`aws` config: real AWS, or the sandbox by endpoint). */

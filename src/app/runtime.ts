@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import IORedis from 'ioredis';
+import type { RedisClient } from '../util/redis-client';
 import mysql from 'mysql2/promise';
 import { AuditStore } from '../audit/audit-store';
 import { AuditWriter } from '../audit/audit-writer';
@@ -15,6 +15,7 @@ import { CancelRequests } from '../queue/cancellation';
 import type { JobEnvelope } from '../runbook/job-envelope';
 import { JobStore } from '../queue/job-store';
 import { QueueName } from '../queue/queue-names';
+import { redisConnector } from './redis-connection';
 
 /**
  * The connections and queues a process shares between its parts, created once from the
@@ -27,9 +28,9 @@ export interface Runtime {
   env: NodeJS.ProcessEnv;
   logger: Logger;
   /** For BullMQ workers and blocking commands: never gives up on a request. */
-  redis: IORedis;
+  redis: RedisClient;
   /** For the front door: fails fast when Redis is down, so the user hears it within 3 s. */
-  redisFast: IORedis;
+  redisFast: RedisClient;
   opsQueue: Queue<JobEnvelope, unknown, string>;
   notifyQueue: Queue<DrainJobData>;
   jobs: JobStore;
@@ -46,7 +47,7 @@ export interface Runtime {
   databases: DatabaseAccess;
   /** `/deploy`'s locks and history, with a `deploy` config section. */
   deploys?: DeployServices;
-  newRedisConnection(): IORedis;
+  newRedisConnection(): RedisClient;
   close(): Promise<void>;
 }
 
@@ -57,14 +58,9 @@ export function createRuntime(
   env: NodeJS.ProcessEnv = process.env,
 ): Runtime {
   const prefix = config.redis.prefix;
-  const newRedisConnection = (fast = false) =>
-    new IORedis(config.redis.url, {
-      maxRetriesPerRequest: fast ? 1 : null,
-      enableOfflineQueue: !fast,
-      ...(secrets.redisPassword ? { password: secrets.redisPassword } : {}),
-    });
+  const newRedisConnection = redisConnector(config.redis, secrets);
   const redis = newRedisConnection();
-  const redisFast = newRedisConnection(true);
+  const redisFast = newRedisConnection({ fast: true });
   for (const [name, connection] of [
     ['redis', redis],
     ['redis-fast', redisFast],
@@ -78,7 +74,7 @@ export function createRuntime(
     prefix,
   });
   const notifyQueue = new Queue<DrainJobData>(QueueName.Notify, { connection: redis, prefix });
-  const cancels = new CancelRequests(redisFast, prefix);
+  const cancels = new CancelRequests(redisFast, prefix, secrets.workSigner);
   const mysqlPool = mysql.createPool({
     host: config.mysql.host,
     port: config.mysql.port,
@@ -94,6 +90,7 @@ export function createRuntime(
     retryBaseDelayMs: config.audit.retryBaseDelayMs,
     retryMaxDelayMs: config.audit.retryMaxDelayMs,
     logger,
+    signer: secrets.workSigner,
   });
   const deploys = createDeployServices(config, redis, mysqlPool);
   return {
@@ -105,9 +102,11 @@ export function createRuntime(
     redisFast,
     opsQueue,
     notifyQueue,
-    jobs: new JobStore(opsQueue, cancels, config.queue.retention),
+    jobs: new JobStore(opsQueue, cancels, config.queue.retention, secrets.workSigner),
     cancels,
-    outbox: new Outbox(redis, prefix, notifyQueue, { maxTextLength: config.notify.maxTextLength }),
+    outbox: new Outbox(redis, prefix, notifyQueue, secrets.workSigner, {
+      maxTextLength: config.notify.maxTextLength,
+    }),
     databases: new DatabaseAccess(
       config.databases,
       secrets.databasePasswords,

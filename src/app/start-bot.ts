@@ -30,6 +30,8 @@ function feedStatus(runtime: Runtime): FrontDoorDeps['feeds'] {
 export interface BotOptions {
   /** How often expired approvals are looked for (their messages edited, `expired` audited). */
   approvalSweepMs?: number;
+  /** How often the audit migrations are tried again while they fail (default 10 s). */
+  migrationRetryMs?: number;
 }
 
 /**
@@ -38,7 +40,7 @@ export interface BotOptions {
  */
 export async function startBot(runtime: Runtime, options: BotOptions = {}): Promise<RunningBot> {
   const { config, secrets, logger } = runtime;
-  const stopMigrating = await migrateAtStartup(runtime.auditStore, logger);
+  const migrations = await migrateAtStartup(runtime.auditStore, logger, options.migrationRetryMs);
   runtime.auditWriter.start();
   const slack = new WebClient(secrets.botToken, {
     ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
@@ -53,6 +55,8 @@ export async function startBot(runtime: Runtime, options: BotOptions = {}): Prom
     checks: {
       redis: () => runtime.redisFast.ping(),
       mysql: () => runtime.mysqlPool.query('SELECT 1'),
+      // The audit schema in place (and the database: the statements to run when it is missing).
+      audit: migrations.check,
       slack: async () => {
         // In Socket Mode no command arrives while the socket is down, whatever auth.test says.
         const socket = late.frontDoor?.socketHealth?.();
@@ -73,7 +77,7 @@ export async function startBot(runtime: Runtime, options: BotOptions = {}): Prom
     jobs: runtime.jobs,
     config,
     logger,
-    approvals: new ApprovalStore(runtime.redis, config.redis.prefix),
+    approvals: new ApprovalStore(runtime.redis, config.redis.prefix, secrets.workSigner),
     audit: runtime.auditWriter,
     auditStore: runtime.auditStore,
     userGroups: new UserGroupMembership(slack, runtime.redisFast, config.redis.prefix, {
@@ -95,7 +99,7 @@ export async function startBot(runtime: Runtime, options: BotOptions = {}): Prom
     port,
     async stop() {
       stopExpiry();
-      stopMigrating();
+      migrations.stop();
       await frontDoor.stop();
     },
   };

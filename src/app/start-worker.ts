@@ -12,13 +12,14 @@ import { AuditObserver } from '../queue/audit-observer';
 import { migrateAtStartup } from '../audit/migrate-at-startup';
 import { resolveFeeds } from '../config/feeds';
 import { startFeedRelay } from '../feeds/feeds-worker';
-import { createOpsRouter } from '../http/ops-routes';
+import { createOpsRouter, type HealthCheck } from '../http/ops-routes';
 import { registerQueueGauges } from '../queue/queue-gauges';
 import { metricsObserver } from '../queue/metrics-observer';
 import { createNotifyClient } from '../notify/slack-client';
 import { JobThreadObserver } from '../queue/job-thread-observer';
 import { createNotifyWorker } from '../notify/notify-worker';
 import { createRunbookWorker } from '../queue/runbook-worker';
+import { WorkRefusals } from '../queue/work-refusals';
 import { UserGroupMembership } from '../slack/user-group-membership';
 import type { Runtime } from './runtime';
 import { runsFeeds, runsRunbooks, type WorkerRole } from './worker-role';
@@ -56,6 +57,7 @@ export async function startWorker(
     client: slack,
     config: config.notify,
     logger,
+    signer: runtime.secrets.workSigner,
     lockDurationMs: config.queue.lockDurationMs,
     stalledIntervalMs: config.queue.stalledIntervalMs,
   });
@@ -78,7 +80,15 @@ export async function startWorker(
     const queues: Queue[] = [runtime.opsQueue, runtime.notifyQueue];
     if (feeds) queues.push(feeds.queue);
     registerQueueGauges(queues);
-    web.use(createOpsRouter({ checks: { redis: () => runtime.redis.ping() } }));
+    web.use(
+      createOpsRouter({
+        checks: {
+          redis: () => runtime.redis.ping(),
+          // A runbooks worker writes the audit trail: its schema (and database) must be there.
+          ...(runbooks && { audit: runbooks.auditReady }),
+        },
+      }),
+    );
     server = await new Promise<Server>((resolve) => {
       const s = web.listen(port, config.http.host, () => resolve(s));
     });
@@ -97,7 +107,7 @@ export async function startWorker(
 async function startRunbooks(
   runtime: Runtime,
   slack: ReturnType<typeof createNotifyClient>,
-): Promise<{ stop(): Promise<void> }> {
+): Promise<{ stop(): Promise<void>; auditReady: HealthCheck }> {
   const { config, logger } = runtime;
   const prefix = config.redis.prefix;
   // First: a worker that should sign audit digests and cannot does not start at all.
@@ -111,8 +121,14 @@ async function startRunbooks(
     s3: () => runtime.aws.s3,
     logger,
   });
-  const stopMigrating = await migrateAtStartup(runtime.auditStore, logger);
+  const migrations = await migrateAtStartup(runtime.auditStore, logger);
   runtime.auditWriter.start();
+  const refusals = new WorkRefusals(
+    runtime.auditWriter,
+    runtime.outbox,
+    config.slack.alertChannel,
+    logger,
+  );
   const runbooks = createRunbookWorker({
     connection: runtime.redis,
     prefix,
@@ -135,7 +151,7 @@ async function startRunbooks(
     },
     approvals: new MidRunApprovals({
       config,
-      approvals: new ApprovalStore(runtime.redis, prefix),
+      approvals: new ApprovalStore(runtime.redis, prefix, runtime.secrets.workSigner),
       outbox: runtime.outbox,
       audit: runtime.auditWriter,
       userGroups: new UserGroupMembership(slack, runtime.redis, prefix, {
@@ -146,6 +162,8 @@ async function startRunbooks(
     }),
     isTransient: isTransientError,
     cancels: runtime.cancels,
+    signer: runtime.secrets.workSigner,
+    refusals,
     logger,
   });
   runbooks.on('failed', (job, error) =>
@@ -154,9 +172,18 @@ async function startRunbooks(
   runbooks.on('error', (error) => logger.error({ err: error }, 'runbook worker error'));
 
   const subscriber = runtime.newRedisConnection();
+  // A published job id is a hint: the request in Redis must carry a valid MAC to cancel anything.
   await runtime.cancels.listen(subscriber, (jobId) => {
-    if (runbooks.cancelJob(jobId, 'cancelled'))
-      logger.info({ jobId }, 'cancel delivered to running job');
+    void runtime.cancels
+      .read(jobId)
+      .then(async (request) => {
+        if (request.kind === 'forged') {
+          await refusals.reportCancel(jobId, request.reason);
+        } else if (request.kind === 'requested' && runbooks.cancelJob(jobId, 'cancelled')) {
+          logger.info({ jobId }, 'cancel delivered to running job');
+        }
+      })
+      .catch((error: unknown) => logger.error({ err: error, jobId }, 'cancel request not read'));
   });
 
   void runbooks.run();
@@ -179,8 +206,9 @@ async function startRunbooks(
   sweeper?.start();
   anchoring?.scheduler.start();
   return {
+    auditReady: migrations.check,
     async stop() {
-      stopMigrating();
+      migrations.stop();
       await sweeper?.stop();
       await runbooks.close();
       // What the jobs left in the audit spool is written now if the store allows; else it stays

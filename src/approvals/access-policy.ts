@@ -6,7 +6,24 @@ import { join, md, mention, type Mrkdwn } from '../slack/mrkdwn';
  * The access decision, pure: the same config and request always give the same answer. The
  * front door calls `authorize` before planning a command and again (through
  * `authorizeApprovalDecision`) when someone clicks Approve or Reject.
+ *
+ * The semantics (ACCESS_SEMANTICS, also in the README and `opsdeck config check`): the rules that
+ * apply to a request are those whose command and target patterns match it and whose groups the
+ * user is in (a read-only rule only for a read-only request). None: refused. Otherwise the
+ * strictest requirement among them holds, whatever their order in the file: if any of them
+ * names channels, the request must come from a channel that every one of those names; if any
+ * asks for approval, approval is required, as the strictest of those rules asks it (the
+ * two-person rule before none, then the shortest lifetime, then the first in the file). Rule
+ * order changes nothing but which rule's approval is asked when two are equally strict.
  */
+export const ACCESS_SEMANTICS = [
+  'Access rules: the rules that apply to a request are those whose command and target patterns',
+  'match it and whose groups the user is in (a read-only rule only for a read-only request); with',
+  'none, the request is refused. Otherwise the strictest requirement among them holds, whatever',
+  'their order: if any of them names channels, the request must come from a channel every one of',
+  'those names; if any asks for approval, approval is required, by the group of the strictest of',
+  'those rules (distinct: true before false, then the shortest ttlMinutes, then the first in the file).',
+].join('\n');
 
 export interface AccessRequest {
   /** The command as named in the rules: `restore-table`, `ops ping`. */
@@ -27,13 +44,20 @@ export interface RequiredApproval {
   group: string;
   distinct: boolean;
   ttlMs: number;
+  /** Whether an Approve click looks up the requester's groups again (any applying rule asks it). */
+  recheckRequester: boolean;
 }
 
 export interface AccessAllowed {
   allowed: true;
-  /** Position of the granting rule in `access.rules`, for the audit trail. */
+  /**
+   * Position in `access.rules` of the rule that decides: the one whose approval is asked, else
+   * the first that applies. For the audit trail.
+   */
   ruleIndex: number;
   rule: AccessRule;
+  /** Every rule that applied (their positions), whose requirements were all met or combined. */
+  ruleIndexes: number[];
   approval?: RequiredApproval;
 }
 
@@ -77,10 +101,10 @@ export function authorize(policy: AccessConfig, request: AccessRequest): AccessD
           : `no access rule covers ${what}`;
     return deny(policy, 'no-rule', missing, adminGroups(policy));
   }
-  const asMember = forMode.filter(([rule]) =>
+  const applying = forMode.filter(([rule]) =>
     rule.groups.some((group) => isMember(policy, group, request.userId, request.userGroupIds)),
   );
-  if (asMember.length === 0) {
+  if (applying.length === 0) {
     const groups = unique(forMode.flatMap(([rule]) => rule.groups));
     return deny(
       policy,
@@ -89,30 +113,123 @@ export function authorize(policy: AccessConfig, request: AccessRequest): AccessD
       groups,
     );
   }
-  const fromChannel = asMember.filter(([rule]) => channelMatches(rule, request));
-  const granted = fromChannel[0];
-  if (!granted) {
-    const channels = unique(asMember.flatMap(([rule]) => rule.channels ?? []));
+  // Every rule that applies and names channels must admit the channel (none is skipped for it).
+  const restricting = applying.filter(([rule]) => rule.channels !== undefined);
+  if (restricting.some(([rule]) => !channelMatches(rule, request))) {
+    const common = restricting
+      .map(([rule]) => rule.channels!)
+      .reduce((left, right) => left.filter((channel) => right.includes(channel)));
+    const rules = restricting.map(([, i]) => `access.rules[${i}]`).join(', ');
     return deny(
       policy,
       'wrong-channel',
-      `${what} may be run only from ${channels.join(', ')}`,
+      common.length > 0
+        ? `${what} may be run only from ${unique(common).join(', ')}`
+        : `${what} may be run from no channel: the rules that cover it (${rules}) name no channel in common`,
       adminGroups(policy),
     );
   }
-  const [rule, ruleIndex] = granted;
+  const approving = applying.filter(([rule]) => rule.approval !== undefined);
+  const ttlMs = (rule: AccessRule) =>
+    (rule.approval?.ttlMinutes ?? policy.approvalTtlMinutes) * MINUTE_MS;
+  const strictest = approving.reduce<[AccessRule, number] | undefined>(
+    (best, candidate) =>
+      best === undefined || stricter(candidate[0], best[0], ttlMs) ? candidate : best,
+    undefined,
+  );
+  const [rule, ruleIndex] = strictest ?? applying[0]!;
   return {
     allowed: true,
     rule,
     ruleIndex,
+    ruleIndexes: applying.map(([, i]) => i),
     ...(rule.approval && {
       approval: {
         group: rule.approval.group,
         distinct: rule.approval.distinct,
-        ttlMs: (rule.approval.ttlMinutes ?? policy.approvalTtlMinutes) * MINUTE_MS,
+        ttlMs: ttlMs(rule),
+        recheckRequester: approving.some(([r]) => r.approval!.recheckRequester),
       },
     }),
   };
+}
+
+/** The command and target a job was requested with, as the access rules name them. */
+export interface JobIdentity {
+  jobId: string;
+  command: string;
+  target?: string;
+}
+
+/**
+ * How commands that act on a job are authorized (also in the README):
+ * - cancel: a rule for the cancelling command (`ops cancel`) whose targets match
+ *   `<job command> <job target>` (e.g. `restore-table billing`, `deploy billing/*`, or `ops ping`
+ *   for a job without a target), or the rule that lets the requester run the job's own command
+ *   on its target (approval aside: stopping needs none);
+ * - read (`ops audit`, `deploy output`): a rule for the reading command, and read access to the
+ *   job's command on its target (any rule that would let the requester run or read it there).
+ */
+export const JOB_ACCESS = [
+  "Commands on a job are authorized against the job's own command and target. Cancelling needs",
+  'a rule for `ops cancel` whose targets match `<job command> <job target>` (`restore-table billing`,',
+  "`deploy billing/prod`; `ops ping` for a job without a target), or a rule that lets you run the job's",
+  'command on its target. Reading a job (`ops audit`, `deploy output`) needs a rule for the reading',
+  "command and read access to the job's command on its target.",
+].join('\n');
+
+/** The access target of cancelling a job: `<job command> <job target>`. */
+export function jobAccessTarget(job: JobIdentity): string {
+  return job.target === undefined ? job.command : `${job.command} ${job.target}`;
+}
+
+/** `request` (a command on `job`) under JOB_ACCESS. */
+export function authorizeJobCommand(
+  policy: AccessConfig,
+  request: AccessRequest,
+  job: JobIdentity,
+  access: 'cancel' | 'read',
+): AccessDecision {
+  const asJob: AccessRequest = { ...request, command: job.command, readOnly: access === 'read' };
+  if (job.target === undefined) delete asJob.target;
+  else asJob.target = job.target;
+  const theJob = `job \`${job.jobId}\` (${describeRequest(asJob)})`;
+  if (access === 'cancel') {
+    const target = jobAccessTarget(job);
+    const viaCancel = authorize(policy, { ...request, target });
+    if (viaCancel.allowed) return viaCancel;
+    const viaOwn = authorize(policy, asJob);
+    if (viaOwn.allowed) {
+      const stopping: AccessAllowed = { ...viaOwn };
+      delete stopping.approval;
+      return stopping;
+    }
+    return deny(
+      policy,
+      viaCancel.reason === 'wrong-channel' ? 'wrong-channel' : viaOwn.reason,
+      `cancelling ${theJob} needs a rule for \`${request.command}\` whose targets match \`${target}\` (${viaCancel.message}), or one that lets you run ${describeRequest(asJob)} (${viaOwn.message})`,
+      unique([...viaCancel.askGroups, ...viaOwn.askGroups]),
+    );
+  }
+  const asCommand = authorize(policy, request);
+  if (!asCommand.allowed) return asCommand;
+  const reading = authorize(policy, asJob);
+  if (reading.allowed) return asCommand;
+  return deny(
+    policy,
+    reading.reason,
+    `\`${request.command}\` on ${theJob} needs read access to ${describeRequest(asJob)}: ${reading.message}`,
+    reading.askGroups,
+  );
+}
+
+/**
+ * Whether approval by `a` is stricter than by `b`: the two-person rule before none, then the
+ * shorter lifetime; equal ones keep the earlier rule (the caller goes in file order).
+ */
+function stricter(a: AccessRule, b: AccessRule, ttlMs: (rule: AccessRule) => number): boolean {
+  if (a.approval!.distinct !== b.approval!.distinct) return a.approval!.distinct;
+  return ttlMs(a) < ttlMs(b);
 }
 
 export interface ApprovalClick {
@@ -121,7 +238,13 @@ export interface ApprovalClick {
   /** The approval requirement stored with the approval. */
   requirement: { group: string; distinct: boolean };
   approverId: string;
+  /** The approver's Slack user groups, looked up at click time. */
   approverGroupIds?: readonly string[];
+  /**
+   * The requester's Slack user groups, looked up at click time; used instead of those stored
+   * with the request where an applying rule has `approval.recheckRequester` (the default).
+   */
+  requesterGroupIds?: readonly string[];
   decision: 'approve' | 'reject';
 }
 
@@ -130,11 +253,12 @@ export type ApprovalClickDecision =
   | { ok: false; reason: 'self-approval' | 'not-approver' | 'no-longer-allowed'; message: string };
 
 /**
- * Checks a click on Approve/Reject against the policy as it is now (it may have changed since
- * the request). Approving needs: the request still allowed, the clicker in the approval group
- * of the rule that allows it now (and of the stored requirement), and, where either requires
- * it, someone other than the requester. The requester may always reject (withdraw) their own
- * request; others need to be in the approval group.
+ * Checks a click on Approve/Reject against the policy and the memberships as they are now (both
+ * may have changed since the request). Approving needs: the request still allowed (to the
+ * requester's groups as looked up at click time, where the rule says so), the clicker in the
+ * approval group of the rule that decides now (and of the stored requirement), and, where either
+ * requires it, someone other than the requester. The requester may always reject (withdraw)
+ * their own request; others need to be in the approval group.
  */
 export function authorizeApprovalDecision(
   policy: AccessConfig,
@@ -147,12 +271,21 @@ export function authorizeApprovalDecision(
       ? { ok: true }
       : notApprover(requirement.group);
   }
-  const now = authorize(policy, request);
+  const stored = authorize(policy, request);
+  const recheck =
+    stored.allowed && stored.approval?.recheckRequester !== false && click.requesterGroupIds;
+  const now = recheck
+    ? authorize(policy, withGroups(request, click.requesterGroupIds ?? []))
+    : stored;
   if (!now.allowed) {
+    const message =
+      now.reason === 'not-in-group'
+        ? `the requester is no longer in ${plural(now.askGroups, 'group')} ${now.askGroups.join(', ')}, which ${describeRequest(request)} needs`
+        : now.message;
     return {
       ok: false,
       reason: 'no-longer-allowed',
-      message: `the request is no longer allowed: ${now.message}`,
+      message: `the request is no longer allowed: ${message}`,
     };
   }
   const distinct = requirement.distinct || now.approval?.distinct === true;
@@ -196,6 +329,12 @@ export function isMember(
 /** Every Slack user group (S...) the policy's groups name: the only ones worth looking up. */
 export function userGroupsNamed(policy: AccessConfig): string[] {
   return unique(Object.values(policy.groups).flatMap((group) => group.usergroups));
+}
+
+function withGroups(request: AccessRequest, userGroupIds: readonly string[]): AccessRequest {
+  const fresh: AccessRequest = { ...request };
+  delete fresh.userGroupIds;
+  return userGroupIds.length > 0 ? { ...fresh, userGroupIds } : fresh;
 }
 
 function targetMatches(rule: AccessRule, target: string | undefined): boolean {

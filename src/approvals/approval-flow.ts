@@ -7,6 +7,7 @@ import {
 import { code, date, md, mention, type Mrkdwn } from '../slack/mrkdwn';
 import {
   ApprovalStore,
+  ApprovalTamperedError,
   deriveApprovalId,
   type ApprovalRecord,
   type DecideOutcome,
@@ -21,13 +22,16 @@ import type { AuditEventInput } from '../audit/audit-event';
 import type { AuditWriter } from '../audit/audit-writer';
 import type { OpsdeckConfig } from '../config/schema';
 import { describeError } from '../errors';
+import { workRefused } from '../metrics/metrics';
 import type { Logger } from '../log/logger';
 import type { JobEnvelope, Person } from '../runbook/job-envelope';
+import type { PlannedDigests } from '../runbook/plan-digest';
 import { deriveJobId } from '../queue/job-id';
 import type { JobStore } from '../queue/job-store';
 import {
   USER_GROUP_LOOKUP_MS,
   describeUnresolved,
+  type UserGroupLookup,
   type UserGroupMembership,
 } from '../slack/user-group-membership';
 import { type MessageSink } from '../notify/message-sink';
@@ -45,6 +49,11 @@ import { type MessageSink } from '../notify/message-sink';
 export interface PendingJob extends StoredPlan {
   runbook: string;
   input: Record<string, unknown>;
+  /**
+   * The digests of the runbook and input the plan was made from: the job carries them, and the
+   * worker refuses to run it if its runbook or input no longer matches (plan-digest.ts).
+   */
+  planned?: PlannedDigests;
   /** The command as typed, redacted. */
   typed: string;
   requestedAt: string;
@@ -176,27 +185,42 @@ async function decide(deps: ApprovalDeps, click: ApprovalClick): Promise<Mrkdwn>
       return md`:lock: Nothing was decided: ${describeError(error)}`;
     }
   }
-  const groups = await deps.userGroups.lookUp(
-    click.user.id,
-    userGroupsNamed(deps.config.access),
-    USER_GROUP_LOOKUP_MS,
-  );
+  // Memberships as they are now, not as stored with the request: the clicker's, and the
+  // requester's (used where the rule says so: approval.recheckRequester, the default).
+  const named = userGroupsNamed(deps.config.access);
+  const groups = await deps.userGroups.lookUp(click.user.id, named, USER_GROUP_LOOKUP_MS);
+  const requesterGroups = new Map<string, UserGroupLookup>();
+  const requesterGroupsOf = async (userId: string) => {
+    const known = requesterGroups.get(userId);
+    if (known) return known;
+    const found = await deps.userGroups.lookUp(userId, named, USER_GROUP_LOOKUP_MS);
+    requesterGroups.set(userId, found);
+    return found;
+  };
   let refusal = '';
   let why = '';
   const outcome: DecideOutcome<PendingJob> = await deps.approvals.decide<PendingJob>(
     click.approvalId,
     { approverId: click.user.id, decision: click.decision },
-    (approverId, record, decision) => {
+    async (approverId, record, decision) => {
+      const requester =
+        decision === 'approve' ? await requesterGroupsOf(record.request.userId) : undefined;
       const verdict = authorizeApprovalDecision(deps.config.access, {
         request: record.request,
         requirement: record.requirement,
         approverId,
         approverGroupIds: groups.memberOf,
+        ...(requester && { requesterGroupIds: requester.memberOf }),
         decision,
       });
       if (!verdict.ok) {
         refusal = verdict.message;
         if (verdict.reason === 'not-approver') why = describeUnresolved(groups);
+        if (verdict.reason === 'no-longer-allowed' && requester) {
+          why = describeUnresolved(requester)
+            .replace('whether you are', 'whether the requester is')
+            .replace('to you', 'to the requester');
+        }
       }
       return verdict.ok;
     },
@@ -233,7 +257,35 @@ async function decide(deps: ApprovalDeps, click: ApprovalClick): Promise<Mrkdwn>
     }
     case 'approved':
       return approved(deps, click, outcome.record);
+    case 'tampered':
+      await tampered(deps, click, outcome.error);
+      return md`:rotating_light: Approval ${code(click.approvalId)} is not as opsdeck stored it (${outcome.error.message}): nothing was decided and nothing runs. This is in the audit trail; ask the requester to run the command again.`;
   }
+}
+
+/**
+ * A click on an approval that does not check (edited or added in Redis): a `refused` row in the
+ * trail with the clicker and the reason, a metric; the record's own contents are not trusted, so
+ * none of them is used.
+ */
+async function tampered(
+  deps: ApprovalDeps,
+  click: ApprovalClick,
+  error: ApprovalTamperedError,
+): Promise<void> {
+  workRefused.inc({ kind: error.part });
+  deps.logger.error({ approvalId: click.approvalId, err: error }, 'approval refused');
+  await deps.audit.recordJobEvent({
+    type: 'refused',
+    actor: click.user,
+    ...(click.channel && { channel: click.channel }),
+    detail: {
+      kind: error.part,
+      approvalId: click.approvalId,
+      decision: click.decision,
+      reason: error.message,
+    },
+  });
 }
 
 async function approved(
@@ -246,7 +298,7 @@ async function approved(
     ...auditFields(record, jobId),
     type: 'approved',
     actor: click.user,
-    detail: { approvalId: record.id },
+    detail: { approvalId: record.id, ...(record.plan.planned && { planned: record.plan.planned }) },
   });
   await announce(deps, record);
   // Asked for mid-run: the waiting job sees the decision and goes on; nothing is enqueued.
@@ -266,6 +318,7 @@ async function approved(
       channel: { id: request.channelId, name: request.channelName ?? request.channelId },
       requestedAt: plan.requestedAt,
       approvedBy: click.user,
+      ...(plan.planned && { planned: plan.planned }),
       correlationId: randomUUID(),
     },
     input: plan.input,

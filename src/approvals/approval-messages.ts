@@ -1,4 +1,5 @@
-import type { ApprovalPlan, PlanStep } from '../runbook/approval-gate';
+import type { ApprovalPlan } from '../runbook/approval-gate';
+import { planLines, type PlanStep } from '../runbook/plan-of';
 import { actions, button, context, header, section, type Block } from '../slack/blocks';
 import { code, date, join, md, mention, storedMrkdwn, type Mrkdwn } from '../slack/mrkdwn';
 import type { ApprovalRecord } from './approval-store';
@@ -112,11 +113,7 @@ export function approvalDecidedMessage(record: ApprovalRecord<StoredPlan>): Slac
 }
 
 function describe(record: ApprovalRecord<StoredPlan>, plan: ApprovalPlan): Block[] {
-  const steps = plan.steps.map((step, i) =>
-    step.irreversible
-      ? md`${i + 1}. :warning: *irreversible:* ${step.text}`
-      : md`${i + 1}. ${step.text}`,
-  );
+  const steps = planLines(plan.steps);
   const job = record.jobId === undefined ? md`` : md` (job ${code(record.jobId)})`;
   const target =
     record.request.target === undefined ? md`` : md` on ${code(record.request.target)}`;

@@ -1,5 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '../util/redis-client';
+import { ErrorCode, OpsdeckError } from '../errors';
+import { workRefused } from '../metrics/metrics';
+import { describeMacFailure, type WorkSigner } from '../util/work-signature';
 import type { AccessRequest } from './access-policy';
 
 /**
@@ -8,8 +11,16 @@ import type { AccessRequest } from './access-policy';
  * decides and the other gets `already-decided`; a click after `expiresAt` decides nothing.
  *
  * Keys (under the configured prefix):
- *   <prefix>:approval:<id>       hash: status, expiresAt, decidedBy, decidedAt, record
+ *   <prefix>:approval:<id>       hash: status, expiresAt, decidedBy, decidedAt, record, mac,
+ *                                decisionMac
  *   <prefix>:approvals:pending   sorted set of pending ids by expiresAt (for `sweepExpired`)
+ *
+ * Authenticated: `mac` covers the record (id, request, requirement, plan with the input the job
+ * will run with, times) and its expiry; `decisionMac`, written with an approval, covers the id,
+ * the status and who decided when. Reading an approval whose record does not check, or that says
+ * `approved` without a decision that checks, throws `WorkUnauthenticated`: an approval edited or
+ * added in Redis approves nothing. (Rejected, expired and withdrawn need no MAC: they let nothing
+ * run.)
  *
  * The approval id is what the job id derives from (`deriveJobId(runbook, approvalId)`), so an
  * approval enqueues at most one job.
@@ -60,6 +71,8 @@ export type DecideOutcome<P = unknown> =
   | { outcome: 'already-decided'; record: ApprovalRecord<P> }
   | { outcome: 'self-approval-refused'; record: ApprovalRecord<P> }
   | { outcome: 'not-allowed'; record: ApprovalRecord<P> }
+  /** The approval (or its decision) in Redis does not carry a valid MAC: nothing was decided. */
+  | { outcome: 'tampered'; error: ApprovalTamperedError }
   | { outcome: 'not-found' };
 
 /** Asked before an approval is decided: may this person decide it, under the policy as it is now? */
@@ -92,7 +105,7 @@ const KEEP_AFTER_EXPIRY_MS = 7 * 24 * 3600_000;
 /** Creates the approval unless its id is taken (a given id must never reopen a decided one). */
 const CREATE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'status', ARGV[2], 'expiresAt', ARGV[3], 'record', ARGV[4])
+redis.call('HSET', KEYS[1], 'status', ARGV[2], 'expiresAt', ARGV[3], 'record', ARGV[4], 'mac', ARGV[6])
 redis.call('PEXPIREAT', KEYS[1], ARGV[5])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 return 1
@@ -107,7 +120,7 @@ if tonumber(ARGV[4]) >= tonumber(redis.call('HGET', KEYS[1], 'expiresAt')) then
   redis.call('ZREM', KEYS[2], ARGV[1])
   return 'expired'
 end
-redis.call('HSET', KEYS[1], 'status', ARGV[2], 'decidedBy', ARGV[3], 'decidedAt', ARGV[4])
+redis.call('HSET', KEYS[1], 'status', ARGV[2], 'decidedBy', ARGV[3], 'decidedAt', ARGV[4], 'decisionMac', ARGV[5])
 redis.call('ZREM', KEYS[2], ARGV[1])
 return 'ok'
 `;
@@ -133,10 +146,28 @@ end
 return expired
 `;
 
+/** An approval whose record or decision does not carry a valid MAC: it decides and runs nothing. */
+export class ApprovalTamperedError extends OpsdeckError {
+  constructor(
+    readonly approvalId: string,
+    readonly part: 'approval' | 'approval-decision',
+    reason: string,
+  ) {
+    super(
+      ErrorCode.WorkUnauthenticated,
+      part === 'approval'
+        ? `approval ${approvalId} is not as opsdeck stored it: ${reason}`
+        : `the decision of approval ${approvalId} was not written by opsdeck: ${reason}`,
+    );
+    this.name = 'ApprovalTamperedError';
+  }
+}
+
 export class ApprovalStore {
   constructor(
-    private readonly redis: IORedis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
+    private readonly signer: WorkSigner,
   ) {}
 
   private key(id: string): string {
@@ -182,6 +213,7 @@ export class ApprovalStore {
       expiresAt: now + input.ttlMs,
     };
     const { id, status, expiresAt, ...fixed } = record;
+    const stored = JSON.stringify({ id, ...fixed });
     const created = await this.redis.eval(
       CREATE,
       2,
@@ -190,8 +222,9 @@ export class ApprovalStore {
       id,
       status,
       String(expiresAt),
-      JSON.stringify({ id, ...fixed }),
+      stored,
       String(expiresAt + KEEP_AFTER_EXPIRY_MS),
+      signApproval(this.signer, id, expiresAt, stored),
     );
     if (created === 1) return { created: true, record };
     const existing = await this.get<P>(id);
@@ -199,27 +232,70 @@ export class ApprovalStore {
     return { created: false, record: existing };
   }
 
+  /**
+   * The approval, or null when there is none; throws `ApprovalTamperedError` when its record, or
+   * the decision of one that says approved, does not carry a valid MAC.
+   */
   async get<P = unknown>(id: string): Promise<ApprovalRecord<P> | null> {
     if (!APPROVAL_ID_PATTERN.test(id)) return null;
     const hash = await this.redis.hgetall(this.key(id));
-    if (!hash.record || !hash.status || !hash.expiresAt) return null;
-    const fixed = JSON.parse(hash.record) as Omit<ApprovalRecord<P>, 'status' | 'expiresAt'>;
+    if (Object.keys(hash).length === 0) return null;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(hash.record ?? '');
+    } catch {
+      throw new ApprovalTamperedError(id, 'approval', 'its record is not JSON');
+    }
+    const expiresAt = Number(hash.expiresAt);
+    const check = this.signer.check('approval', approvalRecord(id, expiresAt, parsed), hash.mac);
+    if (!check.ok)
+      throw new ApprovalTamperedError(id, 'approval', describeMacFailure(check.reason));
+    const fixed = parsed as Omit<ApprovalRecord<P>, 'status' | 'expiresAt'>;
+    if (fixed.id !== id) throw new ApprovalTamperedError(id, 'approval', 'it is another approval');
+    if (hash.status === 'approved') {
+      const decision = this.signer.check(
+        'approval-decision',
+        decisionRecord(id, hash.decidedBy, Number(hash.decidedAt)),
+        hash.decisionMac,
+      );
+      if (!decision.ok) {
+        throw new ApprovalTamperedError(
+          id,
+          'approval-decision',
+          describeMacFailure(decision.reason),
+        );
+      }
+    }
     return {
       ...fixed,
       status: hash.status as ApprovalStatus,
-      expiresAt: Number(hash.expiresAt),
+      expiresAt,
       ...(hash.decidedBy !== undefined && { decidedBy: hash.decidedBy }),
       ...(hash.decidedAt !== undefined && { decidedAt: Number(hash.decidedAt) }),
     };
   }
 
   /**
-   * Decides an approval once. Order: unknown → `not-found`; no longer pending →
-   * `already-decided` (or `expired`); approving one's own request where the two-person rule
-   * applies → `self-approval-refused`; `mayDecide` false → `not-allowed`; then the atomic
-   * transition, which a concurrent click or the expiry may still win.
+   * Decides an approval once. Order: unknown → `not-found`; not authentic → `tampered` (nothing
+   * decided); no longer pending → `already-decided` (or `expired`); approving one's own request
+   * where the two-person rule applies → `self-approval-refused`; `mayDecide` false →
+   * `not-allowed`; then the atomic transition, which a concurrent click or the expiry may still
+   * win.
    */
   async decide<P = unknown>(
+    id: string,
+    input: DecideInput,
+    mayDecide: ClickCheck<P>,
+  ): Promise<DecideOutcome<P>> {
+    try {
+      return await this.decideChecked(id, input, mayDecide);
+    } catch (error) {
+      if (error instanceof ApprovalTamperedError) return { outcome: 'tampered', error };
+      throw error;
+    }
+  }
+
+  private async decideChecked<P>(
     id: string,
     input: DecideInput,
     mayDecide: ClickCheck<P>,
@@ -251,6 +327,9 @@ export class ApprovalStore {
       status,
       input.approverId,
       String(now),
+      status === 'approved'
+        ? this.signer.sign('approval-decision', decisionRecord(id, input.approverId, now))
+        : '',
     )) as 'not-found' | 'decided' | 'expired' | 'ok';
     const after = await this.get<P>(id);
     if (result === 'not-found' || !after) return { outcome: 'not-found' };
@@ -297,7 +376,38 @@ export class ApprovalStore {
       `${this.prefix}:approval:`,
       String(limit),
     )) as string[];
-    const records = await Promise.all(ids.map((id) => this.get<P>(id)));
+    // One that does not check is left out (and counted): its expiry lets nothing run anyway.
+    const records = await Promise.all(
+      ids.map((id) =>
+        this.get<P>(id).catch((error: unknown) => {
+          if (!(error instanceof ApprovalTamperedError)) throw error;
+          workRefused.inc({ kind: error.part });
+          return null;
+        }),
+      ),
+    );
     return records.filter((record): record is ApprovalRecord<P> => record !== null);
   }
+}
+
+/**
+ * The MAC of an approval: its id, expiry and stored record (the JSON in its `record` field).
+ * Whoever holds the key can sign; the tests use it to age an approval out as time would.
+ */
+export function signApproval(
+  signer: WorkSigner,
+  id: string,
+  expiresAt: number,
+  storedRecord: string,
+): string {
+  return signer.sign('approval', approvalRecord(id, expiresAt, JSON.parse(storedRecord)));
+}
+
+function approvalRecord(id: string, expiresAt: number, record: unknown): unknown {
+  return { id, expiresAt, record };
+}
+
+/** What an approval's decision MAC covers: only `approved` is signed (it is what lets work run). */
+function decisionRecord(id: string, decidedBy: string | undefined, decidedAt: number): unknown {
+  return { id, status: 'approved', decidedBy: decidedBy ?? null, decidedAt };
 }

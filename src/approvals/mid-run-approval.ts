@@ -1,5 +1,6 @@
 import type { ApprovalGate, ApprovalPlan, ApprovalWait } from '../runbook/approval-gate';
-import { newApprovalId } from './approval-store';
+import { ApprovalTamperedError, newApprovalId } from './approval-store';
+import { workRefused } from '../metrics/metrics';
 import {
   authorize,
   userGroupsNamed,
@@ -49,9 +50,37 @@ export interface MidRunApprovalDeps extends ApprovalPostDeps {
 export class MidRunApprovals implements ApprovalGate {
   constructor(private readonly services: MidRunApprovalDeps) {}
 
-  awaitApproval(wait: ApprovalWait, plan: ApprovalPlan): Promise<string> {
-    return awaitApproval({ ...wait, services: this.services }, plan);
+  async awaitApproval(wait: ApprovalWait, plan: ApprovalPlan): Promise<string> {
+    try {
+      return await awaitApproval({ ...wait, services: this.services }, plan);
+    } catch (error) {
+      if (error instanceof ApprovalTamperedError) await refused(wait, this.services, error);
+      throw error;
+    }
   }
+}
+
+/**
+ * The approval the job waits for was edited or forged in Redis (an `approved` nobody clicked):
+ * the step fails with the reason (not retried: the job fails and its cleanups run), and the
+ * trail gets a `refused` row.
+ */
+async function refused(
+  wait: ApprovalWait,
+  services: MidRunApprovalDeps,
+  error: ApprovalTamperedError,
+): Promise<void> {
+  workRefused.inc({ kind: error.part });
+  const { meta } = wait;
+  await services.audit.recordJobEvent({
+    type: 'refused',
+    jobId: meta.jobId,
+    actor: meta.actor,
+    channel: meta.channel,
+    command: meta.commandName ?? meta.runbook,
+    ...(meta.target !== undefined && { target: meta.target }),
+    detail: { kind: error.part, approvalId: error.approvalId, reason: error.message },
+  });
 }
 
 interface MidRunApprovalContext extends ApprovalWait {
@@ -89,6 +118,7 @@ async function awaitApproval(ctx: MidRunApprovalContext, plan: ApprovalPlan): Pr
         ...storePlan(plan),
         runbook: ctx.meta.runbook,
         input: ctx.input,
+        ...(ctx.meta.planned && { planned: ctx.meta.planned }),
         typed: ctx.meta.command,
         requestedAt: ctx.meta.requestedAt,
       },
@@ -201,6 +231,7 @@ async function approvalFor(
       group: policy.admins,
       distinct: true,
       ttlMs: policy.approvalTtlMinutes * 60_000,
+      recheckRequester: true,
     },
   };
 }

@@ -23,6 +23,7 @@ export const AUDIT_EVENT_TYPES = [
   'succeeded',
   'failed',
   'cancelled',
+  'refused',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

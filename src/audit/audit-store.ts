@@ -9,7 +9,8 @@ import {
   type PreparedEvent,
 } from './audit-event';
 import { chainHash, GENESIS_HASH } from './hash-chain';
-import { migrate } from './migrations';
+import { AUDIT_MIGRATIONS, auditAccountGrants, migrate } from './migrations';
+import type { GrantsFor } from '../mysql/own-database';
 import { qualifiedTable } from '../mysql/sql-identifier';
 import { auditConnection } from './audit-connection';
 
@@ -36,6 +37,8 @@ export interface AuditQuery {
 export interface AuditStoreOptions {
   database: string;
   table: string;
+  /** What an administrator grants the store's account when the database is missing (see own-database.ts). */
+  grants?: GrantsFor;
   lockTimeoutSeconds: number;
   queryTimeoutMs: number;
 }
@@ -91,6 +94,9 @@ export class AuditStore {
     return new AuditStore(pool, {
       database: conn.database,
       table: conn.table,
+      // An audit account of its own has only INSERT and SELECT (see migrations.ts): an
+      // administrator creates the tables, not it.
+      ...(config.audit.user !== undefined && { grants: auditAccountGrants(conn.table) }),
       lockTimeoutSeconds: config.audit.lockTimeoutSeconds,
       queryTimeoutMs: config.audit.queryTimeoutMs,
     });
@@ -99,7 +105,15 @@ export class AuditStore {
   /** Applies pending migrations (see migrations.ts); the versions applied now. */
   async migrate(): Promise<number[]> {
     return this.guard('migrate', () =>
-      migrate(this.pool, this.options.database, this.options.table),
+      migrate(
+        this.pool,
+        this.options.database,
+        this.options.table,
+        AUDIT_MIGRATIONS,
+        30,
+        'audit',
+        this.options.grants,
+      ),
     );
   }
 

@@ -1,9 +1,11 @@
 import { backoffDelay } from '../util/backoff';
 import { sleep } from '../util/sleep';
-import { randomBytes } from 'node:crypto';
-import type IORedis from 'ioredis';
+import { createHash, randomBytes } from 'node:crypto';
+import type { RedisClient } from '../util/redis-client';
 import { describeError, ErrorCode, OpsdeckError } from '../errors';
 import type { Logger } from '../log/logger';
+import { workRefused } from '../metrics/metrics';
+import { describeMacFailure, type WorkSigner } from '../util/work-signature';
 import { prepareEvent, type AuditEventInput, type PreparedEvent } from './audit-event';
 import type { AuditStore } from './audit-store';
 
@@ -18,6 +20,8 @@ import type { AuditStore } from './audit-store';
  *   retried with capped exponential backoff. One process drains at a time (a Redis lock); an
  *   event written but not yet removed from the spool when a process dies is not written twice,
  *   because appends are idempotent by event id.
+ * - Spooled events carry a MAC: an event pushed into the spool by anyone but opsdeck is not
+ *   written as the bot's; a `refused` row saying so is written in its place.
  */
 
 export interface AuditWriterOptions {
@@ -26,6 +30,8 @@ export interface AuditWriterOptions {
   retryBaseDelayMs: number;
   retryMaxDelayMs: number;
   logger: Logger;
+  /** Signs spooled events and checks them before they are written. */
+  signer: WorkSigner;
 }
 
 export type Admission = { admitted: true } | { admitted: false; message: string };
@@ -41,7 +47,12 @@ export interface AuditHealth {
 export const AUDIT_DOWN_MESSAGE =
   'The audit trail cannot be written right now, so commands that change anything are refused until it is back. Read-only commands still work.';
 
-const LOCK_TTL_MS = 30_000;
+/**
+ * How long the spool's drain lock lasts without a write (each write renews it). A process killed
+ * while draining holds the spool that long at most; a write slower than this lets a second
+ * process drain beside it, which is safe (appends are idempotent by event id, both read the head).
+ */
+export const SPOOL_LOCK_TTL_MS = 5_000;
 
 /** Removes the head of the spool only if it is the event just written. */
 const POP_IF_HEAD = `
@@ -66,7 +77,7 @@ export class AuditWriter {
 
   constructor(
     private readonly store: AuditStore,
-    private readonly redis: IORedis,
+    private readonly redis: RedisClient,
     private readonly options: AuditWriterOptions,
   ) {
     this.spoolKey = `${options.prefix}:audit:spool`;
@@ -187,7 +198,7 @@ export class AuditWriter {
 
   private async drainOnce(): Promise<void> {
     const token = randomBytes(8).toString('hex');
-    const locked = await this.redis.set(this.lockKey, token, 'PX', LOCK_TTL_MS, 'NX');
+    const locked = await this.redis.set(this.lockKey, token, 'PX', SPOOL_LOCK_TTL_MS, 'NX');
     if (!locked) {
       // Another process drains; look again later in case it dies.
       if ((await this.spoolDepth()) > 0) this.scheduleRetry(false);
@@ -198,7 +209,7 @@ export class AuditWriter {
         const raw = await this.redis.lindex(this.spoolKey, 0);
         if (raw === null) break;
         try {
-          await this.store.appendPrepared(JSON.parse(raw) as PreparedEvent);
+          await this.store.appendPrepared(this.spooled(raw));
         } catch (error) {
           this.failed(error);
           this.options.logger.warn(
@@ -210,7 +221,7 @@ export class AuditWriter {
         }
         this.succeeded();
         await this.redis.eval(POP_IF_HEAD, 1, this.spoolKey, raw);
-        await this.redis.pexpire(this.lockKey, LOCK_TTL_MS);
+        await this.redis.pexpire(this.lockKey, SPOOL_LOCK_TTL_MS);
       }
       this.attempt = 0;
     } finally {
@@ -219,7 +230,32 @@ export class AuditWriter {
   }
 
   private async spool(event: PreparedEvent): Promise<void> {
-    await this.redis.rpush(this.spoolKey, JSON.stringify(event));
+    const mac = this.options.signer.sign('audit-spool', event);
+    await this.redis.rpush(this.spoolKey, JSON.stringify({ event, mac }));
+  }
+
+  /** The spooled event, or, for an entry opsdeck did not write, a `refused` row saying so. */
+  private spooled(raw: string): PreparedEvent {
+    let stored: { event?: unknown; mac?: unknown } | null = null;
+    try {
+      stored = JSON.parse(raw) as { event?: unknown; mac?: unknown } | null;
+    } catch {
+      // not JSON: refused below like any entry without a valid MAC
+    }
+    const check = this.options.signer.check('audit-spool', stored?.event, stored?.mac);
+    if (check.ok) return stored!.event as PreparedEvent;
+    const reason = describeMacFailure(check.reason);
+    workRefused.inc({ kind: 'audit-spool' });
+    this.options.logger.error({ reason }, 'audit spool entry not written by opsdeck; refused');
+    return prepareEvent({
+      type: 'refused',
+      // One row per refused entry, however often the write is retried.
+      eventId: createHash('sha256').update(raw).digest('hex').slice(0, 32),
+      detail: {
+        kind: 'audit-spool',
+        reason: `an entry in the audit spool was not written: ${reason}`,
+      },
+    });
   }
 
   private kick(): void {

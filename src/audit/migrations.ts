@@ -1,11 +1,19 @@
 import { createHash } from 'node:crypto';
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
+import {
+  ensureOwnDatabase,
+  isAccessDenied,
+  ownDatabaseGrants,
+  ownDatabaseVisible,
+  type GrantsFor,
+} from '../mysql/own-database';
 import { qualifiedTable } from '../mysql/sql-identifier';
 
 /**
  * Versioned schema changes of the audit store, applied at startup, each once, recorded in
  * `schema_migrations` (scope `audit:<table>`). Idempotent and safe to start in several processes
- * at once: a named lock serializes them and every statement tolerates a re-run.
+ * at once: a named lock serializes them and every statement tolerates a re-run. A database that
+ * does not exist yet is created first when the account may (see src/mysql/own-database.ts).
  *
  * When nothing is pending, startup only reads `schema_migrations`. So the bot's account needs
  * no DDL: apply migrations once with an admin account (`opsdeck audit migrate` with an admin
@@ -61,6 +69,15 @@ export const AUDIT_MIGRATIONS: readonly Migration[] = [
 
 const MIGRATIONS_TABLE = 'schema_migrations';
 
+/** For an audit account of its own: the tables come first (an administrator's), then its GRANTs. */
+export function auditAccountGrants(table: string): GrantsFor {
+  return (database, account) => [
+    'then apply the migrations with an account that may create tables (opsdeck audit migrate) and run:',
+    `GRANT SELECT, INSERT ON ${qualifiedTable(database, table)} TO ${account};`,
+    `GRANT SELECT ON ${qualifiedTable(database, MIGRATIONS_TABLE)} TO ${account};`,
+  ];
+}
+
 /** Applies pending migrations; returns the versions applied now (empty when up to date). */
 export async function migrate(
   pool: Pool,
@@ -70,9 +87,19 @@ export async function migrate(
   lockTimeoutSeconds = 30,
   /** Whose migrations these are (`<scopePrefix>:<table>` in schema_migrations): other stores reuse this. */
   scopePrefix = 'audit',
+  /** What an administrator grants the account when the database is missing and it may not create it. */
+  grants: GrantsFor = ownDatabaseGrants,
 ): Promise<number[]> {
   const scope = `${scopePrefix}:${table}`;
-  const pending = await pendingMigrations(pool, database, scope, migrations);
+  let pending: Migration[];
+  try {
+    pending = await pendingMigrations(pool, database, scope, migrations);
+  } catch (error) {
+    // An account with no privilege on a database that does not exist yet is refused the read
+    // before the server says the database is missing: everything is pending then too.
+    if (!isAccessDenied(error) || (await ownDatabaseVisible(pool, database))) throw error;
+    pending = [...migrations];
+  }
   if (pending.length === 0) return [];
   const conn = await pool.getConnection();
   const lock = `opsdeck.migrate.${createHash('sha256').update(database).digest('hex').slice(0, 32)}`;
@@ -84,6 +111,7 @@ export async function migrate(
     if (rows[0]?.got !== 1)
       throw new Error(`migrations of ${database} are locked by another process`);
     try {
+      await ensureOwnDatabase(conn, database, grants);
       return await applyPending(conn, database, table, scope, migrations);
     } finally {
       await conn.query('SELECT RELEASE_LOCK(?)', [lock]);
@@ -136,7 +164,9 @@ async function pendingMigrations(
     );
     applied = new Set(rows.map((row) => Number(row.version)));
   } catch (error) {
-    if ((error as { code?: string }).code !== 'ER_NO_SUCH_TABLE') throw error;
+    // No table yet, or (MySQL) no database yet: everything is pending.
+    const code = (error as { code?: string }).code;
+    if (code !== 'ER_NO_SUCH_TABLE' && code !== 'ER_BAD_DB_ERROR') throw error;
     applied = new Set();
   }
   return [...migrations]

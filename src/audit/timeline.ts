@@ -27,6 +27,7 @@ export type JobOutcome =
   | 'cancelled'
   | 'rejected'
   | 'expired'
+  | 'refused'
   | 'awaiting-approval'
   | 'running'
   | 'requested';
@@ -68,6 +69,7 @@ const TERMINAL: Partial<Record<AuditEventType, JobOutcome>> = {
   cancelled: 'cancelled',
   rejected: 'rejected',
   expired: 'expired',
+  refused: 'refused',
 };
 
 export function buildTimelines(rows: readonly AuditRow[]): {

@@ -1,6 +1,6 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { RDSClient } from '@aws-sdk/client-rds';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '../util/redis-client';
 import { describeError } from '../errors';
 import type { Logger } from '../log/logger';
 import { describeLeftover, findLeftovers } from './leftover-sweep';
@@ -9,7 +9,7 @@ import { join, md, type Mrkdwn } from '../slack/mrkdwn';
 
 export interface LeftoverSweeperOptions {
   aws: { rds: RDSClient; ec2: EC2Client };
-  redis: IORedis;
+  redis: RedisClient;
   prefix: string;
   outbox: MessageSink;
   channel: string;

@@ -1,4 +1,5 @@
 import {
+  AddTagsToResourceCommand,
   CreateDBInstanceReadReplicaCommand,
   DeleteDBInstanceCommand,
   RestoreDBInstanceToPointInTimeCommand,
@@ -39,6 +40,20 @@ export function temporaryInstanceName(source: string, purpose: string, jobId: st
 /** Whether the instance carries this job's tag (it is ours to reuse and delete). */
 export function ownedBy(instance: DBInstance, jobId: string): boolean {
   return tagValue(instance.TagList, TAG.jobId) === jobId;
+}
+
+/** Tags the instance `opsdeck:keep` (kept as its requester asked): the sweep reports it, never deletes it. */
+export async function tagKept(
+  rds: RDSClient,
+  instance: DBInstance,
+  keptFor: string,
+): Promise<void> {
+  await rds.send(
+    new AddTagsToResourceCommand({
+      ResourceName: instance.DBInstanceArn,
+      Tags: [{ Key: TAG.keep, Value: keptFor }],
+    }),
+  );
 }
 
 export interface PointInTimeRestore {

@@ -1,4 +1,3 @@
-import type { PlanStep } from '../runbook/approval-gate';
 import type { Block } from '../slack/blocks';
 import type { Mrkdwn } from '../slack/mrkdwn';
 import type { z } from 'zod';
@@ -10,6 +9,9 @@ import type { DatabaseAccess } from '../mysql/database-access';
 import type { FeedState } from '../feeds/feed-state-store';
 import type { ResolvedFeed } from '../config/feeds';
 import type { JobStore } from '../queue/job-store';
+import type { RunbookPlan } from './runbook-plan';
+
+export type { RunbookPlan } from './runbook-plan';
 
 /**
  * A slash command module (commands/<name>.ts) declares its grammar, its help text and a planner
@@ -70,21 +72,6 @@ export interface Reply {
 }
 
 /**
- * A runbook to enqueue: which one, with what input, and a one-line description of the plan.
- * Planning changes nothing: the front door enqueues (at once, or once an approval is given).
- */
-export interface RunbookPlan {
-  kind: 'runbook';
-  runbook: string;
-  input: Record<string, unknown>;
-  summary: Mrkdwn;
-  /** What will happen, step by step, for the approval message; irreversible steps marked. */
-  steps?: PlanStep[];
-  /** What the planner checked and found, shown above the steps in the approval message. */
-  findings?: Mrkdwn[];
-}
-
-/**
  * A change made at once, in the front door (cancelling a job): `run` is called only after the
  * request is authorized and its audit event written. Cannot wait for an approval.
  */
@@ -103,10 +90,23 @@ export interface SubcommandSpec<S extends z.ZodType = z.ZodType> {
   /** Names of positional arguments, in order; the last may be variadic with a `...` suffix. */
   positionals?: readonly string[];
   options?: Readonly<Record<string, OptionSpec>>;
+  /**
+   * Arguments that are free text (a lock's reason): they may hold invisible and bidirectional
+   * control characters, which messages show as ⟨U+202E⟩. Every other argument refuses them.
+   */
+  freeText?: readonly string[];
   /** Validates `{ ...options, ...positionals }`; its messages are shown to the user. */
   schema: S;
   /** Changes nothing anywhere (help, listings): allowed even when changing commands are refused. */
   readOnly?: boolean;
+  /**
+   * The subcommand acts on a job (`/ops cancel <job>`, `/ops audit <job>`): the front door finds
+   * the job's own command and target and authorizes against them (JOB_ACCESS in
+   * src/approvals/access-policy.ts): `cancel` needs a rule for this command whose targets match
+   * `<job command> <job target>`, or the rule that lets the requester run the job's command on
+   * its target; `read` needs, besides a rule for this command, read access to the job's target.
+   */
+  job?: { id(input: z.infer<S>): string; access: 'cancel' | 'read' };
   /**
    * What the request acts on (a database, an app+env, a zone), from the validated input: access
    * rules are matched against it before planning, and the audit trail and the job carry it.

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors';
 import type { CommandModule, SubcommandSpec } from './define-command';
+import { hiddenCharacterProblem } from '../util/hidden-characters';
 import { tokenize, TokenizeError } from './tokenize';
 
 export interface ParsedCommand {
@@ -80,18 +81,47 @@ function parseSubcommand(sub: SubcommandSpec, words: string[]): unknown {
     );
   }
 
+  const label = (field: string) =>
+    field && options[field] ? `--${field}` : field ? `<${field}>` : 'input';
+  const hidden = hiddenCharacterProblems(sub, values);
+  if (hidden.length > 0) {
+    throw new UsageError(
+      hidden.map(([field, problem]) => `${label(field)}: ${problem}`).join('; '),
+      sub.usage,
+    );
+  }
+
   const result = sub.schema.safeParse(values);
   if (!result.success) {
     const messages = result.error.issues.map((issue) => {
       const field = issue.path.map(String).join('.');
-      const label = field && options[field] ? `--${field}` : field ? `<${field}>` : 'input';
       if (issue.code === 'invalid_type' && values[field] === undefined)
-        return `${label} is missing`;
-      return `${label}: ${issue.message}`;
+        return `${label(field)} is missing`;
+      return `${label(field)}: ${issue.message}`;
     });
     throw new UsageError(messages.join('; '), sub.usage, { cause: result.error });
   }
   return result.data;
+}
+
+/**
+ * Every argument but the subcommand's free text, checked for invisible and bidirectional
+ * control characters before its schema sees it: [argument, problem] for each one that has some.
+ */
+function hiddenCharacterProblems(
+  sub: SubcommandSpec,
+  values: Record<string, unknown>,
+): [string, string][] {
+  const free = new Set(sub.freeText ?? []);
+  return Object.entries(values).flatMap(([field, value]): [string, string][] => {
+    if (free.has(field)) return [];
+    const texts = typeof value === 'string' ? [value] : Array.isArray(value) ? value : [];
+    for (const text of texts) {
+      const problem = typeof text === 'string' ? hiddenCharacterProblem(text) : null;
+      if (problem) return [[field, problem]];
+    }
+    return [];
+  });
 }
 
 function describeParseArgsError(error: unknown, options: Record<string, unknown>): string {

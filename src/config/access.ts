@@ -4,9 +4,10 @@ import { channelRef } from './config-fields';
 /**
  * The `access` section of the config: who may run what, where, and with whose approval.
  *
- * Default deny: with no groups and no rules (the defaults) every request is refused. A request
- * is allowed by the first rule (in file order) whose command and target patterns match it and
- * whose groups and channels admit the requester.
+ * Default deny: with no groups and no rules (the defaults) every request is refused. Every rule
+ * whose command and target patterns match a request and whose groups hold the requester applies,
+ * and the strictest requirement among them holds, whatever their order (ACCESS_SEMANTICS in
+ * src/approvals/access-policy.ts says it in full; `opsdeck config check` prints it).
  *
  *   access:
  *     admins: platform            # asked when no rule covers a request
@@ -56,6 +57,11 @@ export const ApprovalRequirement = z.strictObject({
     .min(1)
     .max(24 * 60)
     .optional(),
+  /**
+   * At the Approve click, the requester's groups are looked up again (Slack user groups included)
+   * and the request must still be allowed to them; `false` keeps the groups they had when asking.
+   */
+  recheckRequester: z.boolean().default(true),
 });
 
 export const AccessRule = z.strictObject({

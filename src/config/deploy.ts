@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode, OpsdeckError } from '../errors';
+import { environmentRefProblem } from './deploy-ref';
 import {
   PLACEHOLDERS,
   templateProblems,
@@ -108,10 +109,36 @@ export const DeployEnvironment = z
       .min(1)
       .max(24 * 3600)
       .default(600),
+    /**
+     * What a ref must look like here, as a regular expression the whole ref must match (say
+     * '^v[0-9]+[.][0-9]+[.][0-9]+$' for release tags only); git's rules for a ref name when
+     * unset. Either way a ref is 1-255 characters, has no invisible or bidirectional control
+     * character and does not start with -.
+     */
+    refPattern: z
+      .string()
+      .min(1)
+      .max(500)
+      .transform((source, ctx) => {
+        try {
+          return new RegExp(`^(?:${source})$`, 'u');
+        } catch (error) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `is not a regular expression: ${(error as Error).message}`,
+          });
+          return z.NEVER;
+        }
+      })
+      .optional(),
     /** The ref when the request names none. */
     defaultRef: z.string().min(1).max(255).optional(),
   })
   .superRefine((env, ctx) => {
+    if (env.defaultRef !== undefined) {
+      const problem = environmentRefProblem(env.defaultRef, env);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['defaultRef'], message: problem });
+    }
     const check = (field: 'command' | 'pre' | 'post', allowed: readonly Placeholder[]) => {
       const raw = env[field];
       if (raw === undefined) return;

@@ -54,20 +54,104 @@ export const HttpConfig = z.strictObject({
   workerPort: z.number().int().min(0).max(65535).default(3001),
   /** The same for a worker with the feeds role (`worker --role feeds`); 0 turns them off. */
   feedsWorkerPort: z.number().int().min(0).max(65535).default(3002),
-  /** Basic-auth credentials for the queue dashboard at /admin/queues; no dashboard when unset. */
-  dashboard: z.strictObject({ userEnv: envName, passwordEnv: envName }).optional(),
+  /**
+   * Basic-auth credentials for the queue dashboard at /admin/queues, which is read-only (no
+   * dashboard when unset); they also show /healthz's error details. `admin`: a separate
+   * credential for the dashboard that can change jobs (retry, remove, pause), at
+   * /admin/queues-admin; none without it.
+   */
+  dashboard: z
+    .strictObject({
+      userEnv: envName,
+      passwordEnv: envName,
+      admin: z.strictObject({ userEnv: envName, passwordEnv: envName }).optional(),
+    })
+    .optional(),
 });
 
-export const RedisConfig = z.strictObject({
-  url: z.string().default('redis://127.0.0.1:6380'),
-  /** Name of an env var holding the password, if the server needs one. */
-  passwordEnv: envName.optional(),
-  /** Key prefix for every queue and every key opsdeck writes. */
-  prefix: z
-    .string()
-    .regex(/^[a-zA-Z0-9_-]+$/)
-    .default('opsdeck'),
-});
+/** `host:port`, as Sentinel and Cluster nodes are listed (`[v6 address]:port` for IPv6). */
+const hostPort = z
+  .string()
+  .regex(
+    /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([1-9][0-9]{0,4})$/,
+    'must be host:port (e.g. 10.0.0.1:26379)',
+  )
+  .refine((value) => Number(value.slice(value.lastIndexOf(':') + 1)) <= 65535, 'port above 65535');
+
+export const RedisConfig = z
+  .strictObject({
+    /**
+     * One Redis server (default redis://127.0.0.1:6380), or a managed endpoint that fails over
+     * behind one name. Not with `sentinels`.
+     */
+    url: z
+      .string()
+      .regex(/^rediss?:\/\/\S+$/, 'must be redis://host:port or rediss://host:port (TLS)')
+      .optional(),
+    /** Name of an env var holding the password, if the server needs one (AUTH, or an ACL user's). */
+    passwordEnv: envName.optional(),
+    /** Name of an env var holding the ACL user name (Redis 6+ `ACL SETUSER`); `default` when unset. */
+    usernameEnv: envName.optional(),
+    /**
+     * With a `rediss://` url: a CA bundle (PEM file) to check the server's certificate against,
+     * instead of the system's. The server's name is always checked against the url's host.
+     */
+    tls: z.strictObject({ caFile: z.string().min(1).optional() }).optional(),
+    /**
+     * Redis Sentinel: the sentinels (`host:port`, at least one; list all of them) that watch
+     * `masterName`. Every connection asks them for the current primary and follows a failover.
+     */
+    sentinels: z.array(hostPort).min(1).optional(),
+    /** The name the sentinels monitor the primary under (`sentinel monitor <name> ...`). */
+    masterName: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/)
+      .optional(),
+    /** Name of an env var holding the sentinels' own password (`requirepass` on the sentinels). */
+    sentinelPasswordEnv: envName.optional(),
+    /**
+     * Redis Cluster: some of its nodes (`host:port`); the rest are found from them. Needs a
+     * hash-tag `prefix`. Not with `url` or `sentinels`.
+     */
+    cluster: z.array(hostPort).min(1).optional(),
+    /**
+     * Key prefix for every queue and every key opsdeck writes. `{opsdeck}` (a hash tag) puts
+     * every key in one slot, as BullMQ needs on Redis Cluster.
+     */
+    prefix: z
+      .string()
+      .regex(
+        /^([a-zA-Z0-9_-]+|\{[a-zA-Z0-9_-]+\})$/,
+        'letters, digits, _ and -, or a hash tag such as {opsdeck}',
+      )
+      .default('opsdeck'),
+  })
+  .refine(
+    (r) => [r.url, r.sentinels, r.cluster].filter((given) => given !== undefined).length <= 1,
+    { path: ['url'], message: 'give one of url, sentinels or cluster' },
+  )
+  .refine((r) => r.cluster === undefined || /^\{.+\}$/.test(r.prefix), {
+    path: ['prefix'],
+    message:
+      "with cluster, must be a hash tag such as '{opsdeck}': BullMQ needs each queue's keys in one slot",
+  })
+  .refine((r) => (r.sentinels === undefined) === (r.masterName === undefined), {
+    path: ['masterName'],
+    message: 'sentinels and masterName go together',
+  })
+  .refine((r) => r.sentinels !== undefined || r.sentinelPasswordEnv === undefined, {
+    path: ['sentinelPasswordEnv'],
+    message: 'only with sentinels',
+  })
+  .refine((r) => r.tls === undefined || r.url?.startsWith('rediss://') === true, {
+    path: ['tls'],
+    message: 'only with a rediss:// url (TLS); without it the connection would not be encrypted',
+  });
+
+export type RedisConfig = z.infer<typeof RedisConfig>;
+
+/** Where Redis is when the config says nothing: the local service of scripts/local-services.sh. */
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6380';
 
 export const MysqlConfig = z.strictObject({
   host: z.string().default('127.0.0.1'),
@@ -88,6 +172,16 @@ export const QueueConfig = z.strictObject({
   stalledIntervalMs: positiveMs.default(30_000),
   /** How often a job may be found stalled (worker died) and resumed before it is failed. */
   maxStalledCount: z.number().int().min(0).default(5),
+  /**
+   * The env var holding the key every process signs and checks queued work with (jobs,
+   * checkpoints, approvals and their decisions, cancel requests, outbox and audit spool entries):
+   * at least 32 characters, the same in the bot and every worker.
+   */
+  signingKeyEnv: envName.default('OPSDECK_QUEUE_KEY'),
+  /** While keys are rotated: the env var holding the key being replaced (checked, never used to sign). */
+  previousSigningKeyEnv: envName.optional(),
+  /** A job signed longer ago than this is refused when it first starts (a replayed job, a lost day). */
+  signedJobMaxAgeHours: z.number().positive().max(720).default(24),
   /** Bounded wait for running jobs on SIGTERM/SIGINT before the process exits anyway. */
   shutdownTimeoutMs: positiveMs.default(30_000),
   retention: z

@@ -1,5 +1,7 @@
-import { ErrorCode, OpsdeckError } from '../errors';
+import { ConfigError, ErrorCode, OpsdeckError } from '../errors';
 import { registerSecret } from '../log/redact';
+import type { WorkSigner } from '../util/work-signature';
+import { readWorkSigner } from './queue-signing-key';
 import type { OpsdeckConfig } from './schema';
 
 /**
@@ -13,7 +15,13 @@ export interface Secrets {
   appToken?: string;
   mysqlPassword?: string;
   redisPassword?: string;
-  dashboard?: { user: string; password: string };
+  /** The sentinels' own password (`redis.sentinelPasswordEnv`). */
+  redisSentinelPassword?: string;
+  /** The ACL user (`redis.usernameEnv`); not a secret, so not masked, but from the environment too. */
+  redisUsername?: string;
+  /** Signs and checks queued work with the key from `queue.signingKeyEnv` (queue-signing-key.ts). */
+  workSigner: WorkSigner;
+  dashboard?: { user: string; password: string; admin?: { user: string; password: string } };
   /** The password of each configured database's account, by database name (`databases`). */
   databasePasswords: Readonly<Record<string, string>>;
   /** Each configured replica's admin password and its replication user's password (`replicas`). */
@@ -37,6 +45,17 @@ export function readSecret(env: NodeJS.ProcessEnv, name: string, why: string): s
   return value;
 }
 
+function requiredEnv(env: NodeJS.ProcessEnv, name: string, why: string): string {
+  const value = env[name];
+  if (!value) {
+    throw new OpsdeckError(
+      ErrorCode.SecretMissing,
+      `environment variable ${name} is not set (${why})`,
+    );
+  }
+  return value;
+}
+
 function optionalSecret(
   env: NodeJS.ProcessEnv,
   name: string | undefined,
@@ -51,6 +70,15 @@ export function readSecrets(config: OpsdeckConfig, env: NodeJS.ProcessEnv = proc
   const secrets: Secrets = {
     mysqlPassword: optionalSecret(env, config.mysql.passwordEnv, 'mysql.passwordEnv'),
     redisPassword: optionalSecret(env, config.redis.passwordEnv, 'redis.passwordEnv'),
+    redisSentinelPassword: optionalSecret(
+      env,
+      config.redis.sentinelPasswordEnv,
+      'redis.sentinelPasswordEnv',
+    ),
+    ...(config.redis.usernameEnv !== undefined && {
+      redisUsername: requiredEnv(env, config.redis.usernameEnv, 'redis.usernameEnv'),
+    }),
+    workSigner: readWorkSigner(config.queue, env),
     databasePasswords: Object.fromEntries(
       Object.entries(config.databases).map(([name, target]) => [
         name,
@@ -90,11 +118,24 @@ export function readSecrets(config: OpsdeckConfig, env: NodeJS.ProcessEnv = proc
   for (const name of [config.aws.accessKeyIdEnv, config.aws.secretAccessKeyEnv]) {
     if (name !== undefined) registerSecret(env[name]);
   }
-  if (config.http.dashboard) {
+  const { dashboard } = config.http;
+  if (dashboard) {
     secrets.dashboard = {
-      user: readSecret(env, config.http.dashboard.userEnv, 'http.dashboard.userEnv'),
-      password: readSecret(env, config.http.dashboard.passwordEnv, 'http.dashboard.passwordEnv'),
+      user: readSecret(env, dashboard.userEnv, 'http.dashboard.userEnv'),
+      password: readSecret(env, dashboard.passwordEnv, 'http.dashboard.passwordEnv'),
     };
+    if (dashboard.admin) {
+      const admin = {
+        user: readSecret(env, dashboard.admin.userEnv, 'http.dashboard.admin.userEnv'),
+        password: readSecret(env, dashboard.admin.passwordEnv, 'http.dashboard.admin.passwordEnv'),
+      };
+      if (admin.password === secrets.dashboard.password) {
+        throw new ConfigError(
+          "http.dashboard.admin: the admin credential must be a separate one (its password is the read-only dashboard's)",
+        );
+      }
+      secrets.dashboard.admin = admin;
+    }
   }
   return secrets;
 }

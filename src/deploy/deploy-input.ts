@@ -1,21 +1,12 @@
 import { z } from 'zod';
 import { deployName, hostName } from '../config/deploy';
+import { refProblem } from '../config/deploy-ref';
 
 /**
- * A ref as /deploy takes it: any text a release can be named by (a tag, a branch, a commit), passed
- * to the command as one plain argument whatever it holds (`; rm -rf /` and `$(…)` included: see
- * command-template.ts). Refused: control characters (a newline would split a log line, NUL cannot
- * be an argument) and a leading `-`, which the deploy program would read as an option.
+ * A ref as /deploy takes it: passed to the command as one plain argument whatever it holds
+ * (`$(…)` included: see command-template.ts); the rules are in src/config/deploy-ref.ts. The worker checks
+ * the baseline again; the planner checks the environment's rule (git's, or its refPattern).
  */
-export function refProblem(ref: string): string | null {
-  if (ref.length === 0 || ref.length > 255) return 'must be 1-255 characters';
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(ref)) return 'must not contain control characters or newlines';
-  if (ref.startsWith('-'))
-    return 'must not start with - (the deploy command would read it as an option)';
-  return null;
-}
-
 export const DeployRef = z.string().superRefine((ref, ctx) => {
   const problem = refProblem(ref);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });

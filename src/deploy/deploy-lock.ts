@@ -1,4 +1,4 @@
-import type IORedis from 'ioredis';
+import type { RedisClient } from '../util/redis-client';
 import { ErrorCode, OpsdeckError } from '../errors';
 import { date, md, type Mrkdwn } from '../slack/mrkdwn';
 import { isoSeconds } from '../util/time';
@@ -89,7 +89,7 @@ return 1
 
 export class DeployLocks {
   constructor(
-    private readonly redis: IORedis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly now: () => number = Date.now,
   ) {}

@@ -1,4 +1,4 @@
-import type IORedis from 'ioredis';
+import type { RedisClient } from '../util/redis-client';
 import type { Pool } from 'mysql2/promise';
 import type { OpsdeckConfig } from '../config/schema';
 import { DeployHistory } from './deploy-history';
@@ -16,7 +16,7 @@ export interface DeployServices {
  */
 export function createDeployServices(
   config: OpsdeckConfig,
-  redis: IORedis,
+  redis: RedisClient,
   mysqlPool: Pool,
 ): DeployServices | undefined {
   if (!config.deploy) return undefined;

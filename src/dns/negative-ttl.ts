@@ -1,6 +1,7 @@
 import { shellQuote } from '../config/command-template';
 import { code, codeBlock, md, type Mrkdwn } from '../slack/mrkdwn';
-import type { RecordSet } from './record-sets';
+import type { Route53Client } from '@aws-sdk/client-route-53';
+import { recordSetsAt, type RecordSet } from './record-sets';
 
 /**
  * Negative caching (RFC 2308): a resolver that asks for a name before its record exists caches
@@ -52,4 +53,16 @@ export function negativeTtlWarning(
   return md`:warning: *Negative caching*: zone ${code(zone.name)} caches "does not exist" for ${ttl.seconds} s (min of SOA TTL ${ttl.soaTtl} and its last field ${ttl.soaMinimum}). A host that looks a name up before its record has propagated keeps failing that long.
 Fix: UPSERT the SOA with a last field of ${limit} (the other fields unchanged):
 ${codeBlock(command)}`;
+}
+
+/** The zone's warning as its SOA reads in Route53 now (undefined: fine, or no SOA). */
+export async function zoneNegativeTtlWarning(
+  route53: Route53Client,
+  zone: { id: string; name: string },
+  limit: number,
+  signal?: AbortSignal,
+): Promise<Mrkdwn | undefined> {
+  const sets = await recordSetsAt(route53, zone.id, zone.name, signal);
+  const soa = sets.find((set) => set.type === 'SOA');
+  return soa && negativeTtlWarning(zone, soa, limit);
 }

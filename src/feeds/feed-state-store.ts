@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '../util/redis-client';
 import type { Validators } from './conditional-get';
 
 /**
@@ -76,7 +76,7 @@ return 0
 
 export class FeedStateStore {
   constructor(
-    private readonly redis: IORedis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

@@ -1,5 +1,5 @@
 import { Queue, Worker } from 'bullmq';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '../util/redis-client';
 import type { Logger } from '../log/logger';
 import { QueueName } from '../queue/queue-names';
 import { POLL_JOB, syncFeedSchedulers, type PollJobData } from './feed-schedulers';
@@ -12,7 +12,7 @@ import { type MessageSink } from '../notify/message-sink';
 
 export interface FeedRelayOptions {
   /** Needs `maxRetriesPerRequest: null` (BullMQ). */
-  connection: IORedis;
+  connection: RedisClient;
   prefix: string;
   feeds: readonly ResolvedFeed[];
   settings: FeedsConfig;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '../util/redis-client';
 
 /**
  * What the relay has already posted, per feed and incident, in Redis (AOF: the same durable store
@@ -67,7 +67,7 @@ export interface Claim {
 
 export class RelayStore {
   constructor(
-    private readonly redis: IORedis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

@@ -85,11 +85,12 @@ async function askForApproval(
       job: {
         ...storePlan({
           summary: plan.summary,
-          steps: plan.steps ?? [],
+          steps: plan.steps,
           ...(plan.findings && { findings: plan.findings }),
         }),
         runbook: plan.runbook,
         input: plan.input,
+        planned: plan.planned,
         typed: redactText(d.typed),
         requestedAt: new Date().toISOString(),
       },
@@ -132,6 +133,7 @@ async function enqueue(
       actor: event.actor,
       channel: event.channel,
       requestedAt: new Date().toISOString(),
+      planned: plan.planned,
       correlationId: randomUUID(),
     },
     input: plan.input,

@@ -15,7 +15,7 @@ import {
 } from './front-door-deps';
 import { parseRequest } from './parse-request';
 import { planRequest } from './plan-request';
-import { md } from '../slack/mrkdwn';
+import { code, md } from '../slack/mrkdwn';
 
 export type { EphemeralResponse, FrontDoorDeps, SlashCommandPayload } from './front-door-deps';
 
@@ -44,7 +44,14 @@ export async function handleSlashCommand(
         md`:warning: opsdeck does not know \`${payload.command}\`. \`/ops help\` lists the commands.`,
       );
     }
-    const { request, decision, groups } = await authorizeRequest(deps, parsed, budget);
+    const { request, decision, groups, unknownJob } = await authorizeRequest(deps, parsed, budget);
+    if (unknownJob !== undefined) {
+      // Nothing to authorize against, and nothing to act on or show.
+      commandsReceived.inc({ command: metric, result: 'reply' });
+      return ephemeral(
+        md`No job ${code(unknownJob)} is known (not in the queue, nothing in the audit trail). ${code('/ops jobs')} lists running and recent jobs.`,
+      );
+    }
     const admit = admitter(deps, parsed, budget, log);
     if (!decision.allowed) {
       commandsReceived.inc({ command: metric, result: 'denied' });

@@ -9,6 +9,7 @@ import { redactText } from '../log/redact';
 import { CANCEL_ACTION_ID } from '../queue/job-thread-observer';
 import { decideApproval } from '../approvals/approval-flow';
 import { boltLogger } from './bolt-logger';
+import { refuseFutureTimestamps } from './request-timestamp';
 import { CONFIRM_ACTION_ID, splitConfirmedCommand } from '../command/confirm-button';
 import {
   handleSlashCommand,
@@ -34,7 +35,8 @@ export interface SlackFrontDoorOptions {
 }
 
 /**
- * The Bolt app: HTTP receiver (signature and timestamp verified by Bolt; 5 minutes at most) or
+ * The Bolt app: HTTP receiver (signature and timestamp verified by Bolt; 5 minutes at most, in
+ * the past by Bolt and in the future by refuseFutureTimestamps) or
  * Socket Mode (opsdeck's receiver: overlapping reconnects, see socket-mode-receiver.ts), chosen
  * by `slack.mode`. Console mode is the HTTP receiver talking to the local console adapter, or
  * Socket Mode with `npm run dev -- --socket`. The operator endpoints are on the HTTP port in
@@ -61,6 +63,8 @@ export function createSlackFrontDoor(options: SlackFrontDoorOptions): SlackFront
     });
     app = new App({ ...shared, receiver: socket });
   } else {
+    // Before Bolt's router (which the receiver adds to `web`): Bolt refuses only old timestamps.
+    web.use('/slack/events', refuseFutureTimestamps(logger));
     receiver = new ExpressReceiver({
       signingSecret: secrets.signingSecret ?? '',
       endpoints: '/slack/events',

@@ -34,8 +34,9 @@ const PATTERNS: RegExp[] = [
   /()\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g, // AWS access key ids
   /(\b(?:password|passwd|pwd|secret|token|secret_access_key|aws_secret_access_key)\s*[=:]\s*)(["']?)[^\s"',;]+\2/gi,
   /((?<![a-z0-9+.-])[a-z0-9+.-]+:\/\/[^:/@\s]+:)[^@/\s]+(?=@)/gi, // scheme://user:PASSWORD@host
-  /(MASTER_PASSWORD\s*=\s*)'(?:[^'\\]|\\.)*'/gi, // CHANGE MASTER TO ... MASTER_PASSWORD='...'
-  /(SOURCE_PASSWORD\s*=\s*)'(?:[^'\\]|\\.)*'/gi,
+  // CHANGE MASTER TO … MASTER_PASSWORD='…' / CHANGE REPLICATION SOURCE TO … SOURCE_PASSWORD='…',
+  // where a quote inside the literal is written '' or \'.
+  /((?:MASTER|SOURCE)_PASSWORD\s*=\s*)'(?:[^'\\]|\\.|'')*'/gi,
 ];
 
 export function redactText(text: string): string {

@@ -84,3 +84,10 @@ export const slackSocketAck = new Histogram({
   buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5],
   registers: [registry],
 });
+
+export const workRefused = new Counter({
+  name: 'opsdeck_work_refused_total',
+  help: 'Records read from Redis without a valid MAC and refused, by kind (job, checkpoint, job-age, approval, approval-decision, cancel, outbox-entry, outbox-thread, audit-spool)',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});

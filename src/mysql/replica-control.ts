@@ -133,3 +133,20 @@ export function scrub(text: string, secrets: string[]): string {
   for (const form of forms) result = result.split(form).join('***');
   return result;
 }
+
+/**
+ * Stops an RDS read replica with `CALL mysql.rds_stop_replication` (RDS refuses STOP SLAVE to its
+ * users) and returns its status then: its data is still and matches its source at `executed`
+ * (Relay_Master_Log_File / Exec_Master_Log_Pos), not at `read`. `name` is for the error when its
+ * SQL thread still runs.
+ */
+export async function stopRdsReplica(db: Queryable, name: string): Promise<ReplicaStatus> {
+  await db.query('CALL mysql.rds_stop_replication');
+  const status = await readReplicaStatus(db);
+  if (status === null || status.sqlRunning !== 'No')
+    throw new OpsdeckError(
+      ErrorCode.StepFailed,
+      `\`${name}\` still applies changes after mysql.rds_stop_replication (SQL thread ${status?.sqlRunning ?? 'unknown'})`,
+    );
+  return status;
+}

@@ -1,20 +1,23 @@
 import type { WebClient } from '@slack/web-api';
 import { Worker } from 'bullmq';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '../util/redis-client';
 import type { OpsdeckConfig } from '../config/schema';
 import type { Logger } from '../log/logger';
+import type { WorkSigner } from '../util/work-signature';
 import { type DrainJobData, NOTIFY_QUEUE } from './outbox-keys';
 import { ThreadDrainer } from './thread-drainer';
 
 export interface NotifyWorkerOptions {
   /** Needs `maxRetriesPerRequest: null` (BullMQ); also used for the outbox keys. */
-  connection: IORedis;
+  connection: RedisClient;
   /** The BullMQ prefix, also the prefix of the outbox keys: the same as the Outbox's. */
   prefix: string;
   /** Built with createNotifyClient: no retries of its own, 429s rejected with Retry-After. */
   client: WebClient;
   config: OpsdeckConfig['notify'];
   logger: Logger;
+  /** Checks the outbox entries' MACs (see ThreadDrainer). */
+  signer: WorkSigner;
   /** Threads drained at once by this process. */
   concurrency?: number;
   /**
@@ -34,13 +37,14 @@ export interface NotifyWorkerOptions {
  * (by this worker if it comes back, or by another), the unsent messages stay in Redis.
  */
 export function createNotifyWorker(options: NotifyWorkerOptions): Worker<DrainJobData> {
-  const { connection, prefix, client, config, logger } = options;
+  const { connection, prefix, client, config, logger, signer } = options;
   const drainer = new ThreadDrainer({
     redis: connection,
     prefix,
     client,
     config,
     logger,
+    signer,
     ...(options.lockDurationMs ? { lockTtlMs: options.lockDurationMs } : {}),
   });
   const shutdown = new AbortController();

@@ -15,3 +15,16 @@ export function threadKeys(prefix: string, threadKey: string) {
   const base = `${prefix}:outbox:thread:${threadKey}`;
   return { messages: `${base}:messages`, state: `${base}:state`, lock: `${base}:lock` };
 }
+
+/** What a thread state's MAC covers: the thread and where its root was posted. */
+export function threadStateRecord(
+  threadKey: string,
+  state: { channel?: string | undefined; ts?: string | undefined; requested?: string | undefined },
+): unknown {
+  return {
+    threadKey,
+    channel: state.channel ?? null,
+    ts: state.ts ?? null,
+    requested: state.requested ?? null,
+  };
+}

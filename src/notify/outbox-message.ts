@@ -27,6 +27,14 @@ export interface OutboxEntry {
   enqueuedAt: number;
 }
 
+/**
+ * An entry as stored in the thread's list: with a MAC over the thread key and the entry, so an
+ * entry pushed into Redis by anyone but opsdeck is never posted as the bot.
+ */
+export interface SignedOutboxEntry extends OutboxEntry {
+  mac: string;
+}
+
 /** Where a thread's root message lives once it has been posted. */
 export interface ThreadRef {
   channel: string;

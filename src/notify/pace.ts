@@ -1,4 +1,4 @@
-import type IORedis from 'ioredis';
+import type { RedisClient } from '../util/redis-client';
 
 /**
  * Cross-process pacing of Slack calls: one "next free slot" per key (method and channel) kept in
@@ -13,7 +13,7 @@ local nextFree = tonumber(redis.call('GET', KEYS[1]) or '0')
 local slot = math.max(now, nextFree)
 local after = slot + tonumber(ARGV[1])
 redis.call('SET', KEYS[1], after, 'PX', after - now + 60000)
-return slot - now
+return {slot - now, slot}
 `;
 
 const HOLD_OFF = `
@@ -25,15 +25,30 @@ redis.call('SET', KEYS[1], after, 'PX', after - now + 60000)
 return after - now
 `;
 
+export interface Slot {
+  waitMs: number;
+  at: number;
+}
+
 export class Pacer {
   constructor(
-    private readonly redis: IORedis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 
-  /** Books the next slot of `method` on `scope` (a channel, or '*' for the workspace). */
-  async reserve(method: string, scope: string, intervalMs: number): Promise<number> {
-    return Number(await this.redis.eval(RESERVE, 1, this.key(method, scope), intervalMs));
+  /**
+   * Books the next slot of `method` on `scope` (a channel, or '*' for the workspace): how long to
+   * wait for it, and when it is (epoch ms on Redis's clock). Booked slots of one key are always at
+   * least `intervalMs` apart.
+   */
+  async reserve(method: string, scope: string, intervalMs: number): Promise<Slot> {
+    const [waitMs, at] = (await this.redis.eval(
+      RESERVE,
+      1,
+      this.key(method, scope),
+      intervalMs,
+    )) as [number, number];
+    return { waitMs: Number(waitMs), at: Number(at) };
   }
 
   async holdOff(method: string, scope: string, ms: number): Promise<void> {

@@ -1,23 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import { sleep } from '../util/sleep';
 import type { WebClient } from '@slack/web-api';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '../util/redis-client';
 import type { OpsdeckConfig } from '../config/schema';
 import type { Logger } from '../log/logger';
-import { slackApiErrors, slackApiRetries } from '../metrics/metrics';
+import { slackApiErrors, slackApiRetries, workRefused } from '../metrics/metrics';
+import { describeMacFailure, type WorkSigner } from '../util/work-signature';
 import { nextDelivery } from './fold-replies';
-import { threadKeys } from './outbox-keys';
-import type { OutboxEntry, StoredMessage, ThreadRef } from './outbox-message';
+import { threadKeys, threadStateRecord } from './outbox-keys';
+import type { OutboxEntry, SignedOutboxEntry, StoredMessage, ThreadRef } from './outbox-message';
 import { Pacer } from './pace';
 import { classifySlackError } from './slack-error';
 import { backoffDelay } from '../util/backoff';
 
 export interface ThreadDrainerOptions {
-  redis: IORedis;
+  redis: RedisClient;
   prefix: string;
   client: WebClient;
   config: OpsdeckConfig['notify'];
   logger: Logger;
+  /** Checks each entry's MAC (entries without a valid one are dropped) and signs thread states. */
+  signer: WorkSigner;
   /** A drainer that stops renewing (crashed) frees its thread after this long. */
   lockTtlMs?: number;
 }
@@ -42,15 +45,15 @@ return 0
  */
 const COMMIT = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-local count = tonumber(ARGV[6])
+local count = tonumber(ARGV[7])
 local head = redis.call('LRANGE', KEYS[2], 0, count - 1)
 local same = #head == count
 for i = 1, count do
-  if head[i] ~= ARGV[6 + i] then same = false end
+  if head[i] ~= ARGV[7 + i] then same = false end
 end
 if same then redis.call('LTRIM', KEYS[2], count, -1) end
 if ARGV[2] ~= '' then
-  redis.call('HSET', KEYS[3], 'channel', ARGV[2], 'ts', ARGV[3], 'requested', ARGV[4])
+  redis.call('HSET', KEYS[3], 'channel', ARGV[2], 'ts', ARGV[3], 'requested', ARGV[4], 'mac', ARGV[6])
 end
 redis.call('EXPIRE', KEYS[3], ARGV[5])
 return 1
@@ -130,9 +133,18 @@ export class ThreadDrainer {
       for (;;) {
         const raws = await redis.lrange(keys.messages, 0, FOLD_WINDOW - 1);
         if (raws.length === 0) return;
-        const pending = raws.map((raw) => JSON.parse(raw) as OutboxEntry);
-        const { entry, count } = nextDelivery(pending, this.options.config.maxTextLength);
-        const root = await this.deliver(threadKey, entry, stop);
+        // Entries are sent up to the first one opsdeck did not write; that one is dropped.
+        const pending: OutboxEntry[] = [];
+        for (const raw of raws) {
+          const entry = this.authentic(threadKey, raw);
+          if (!entry) break;
+          pending.push(entry);
+        }
+        const { entry, count } =
+          pending.length > 0
+            ? nextDelivery(pending, this.options.config.maxTextLength)
+            : { entry: undefined, count: 1 };
+        const root = entry ? await this.deliver(threadKey, entry, stop) : null;
         const committed = await redis.eval(
           COMMIT,
           3,
@@ -144,6 +156,7 @@ export class ThreadDrainer {
           root?.ts ?? '',
           root?.requested ?? '',
           THREAD_STATE_TTL_SECONDS,
+          root ? this.options.signer.sign('outbox-thread', threadStateRecord(threadKey, root)) : '',
           count,
           ...raws.slice(0, count),
         );
@@ -156,6 +169,25 @@ export class ThreadDrainer {
       clearInterval(renew);
     }
     logger.warn({ threadKey }, 'lost the notify thread lock; its new holder goes on');
+  }
+
+  /** The entry, if opsdeck wrote it for this thread; else null (logged and counted). */
+  private authentic(threadKey: string, raw: string): OutboxEntry | null {
+    let stored: Partial<SignedOutboxEntry> | null = null;
+    try {
+      stored = JSON.parse(raw) as Partial<SignedOutboxEntry> | null;
+    } catch {
+      // not JSON: dropped below like any entry without a valid MAC
+    }
+    const { mac, ...entry } = stored ?? {};
+    const check = this.options.signer.check('outbox-entry', { threadKey, entry }, mac);
+    if (check.ok) return entry as OutboxEntry;
+    workRefused.inc({ kind: 'outbox-entry' });
+    this.options.logger.error(
+      { threadKey, reason: describeMacFailure(check.reason) },
+      'outbox entry not written by opsdeck; dropped, not posted',
+    );
+    return null;
   }
 
   /** Sends one message until Slack answers; returns where a root was posted. */
@@ -174,8 +206,8 @@ export class ThreadDrainer {
     const { method, scope } = call;
     const interval = method === 'chat.update' ? config.updateIntervalMs : config.postIntervalMs;
     for (let attempt = 0; ;) {
-      const wait = await this.pacer.reserve(method, scope, interval);
-      if (wait > 0) await sleep(wait, stop);
+      const slot = await this.pacer.reserve(method, scope, interval);
+      if (slot.waitMs > 0) await sleep(slot.waitMs, stop);
       stop.throwIfAborted();
       try {
         return await call.send();
@@ -256,8 +288,20 @@ export class ThreadDrainer {
     const state = await this.options.redis.hgetall(
       threadKeys(this.options.prefix, threadKey).state,
     );
-    return state.channel && state.ts
-      ? { channel: state.channel, ts: state.ts, requested: state.requested ?? state.channel }
-      : null;
+    if (!state.channel || !state.ts) return null;
+    const check = this.options.signer.check(
+      'outbox-thread',
+      threadStateRecord(threadKey, state),
+      state.mac,
+    );
+    if (!check.ok) {
+      workRefused.inc({ kind: 'outbox-thread' });
+      this.options.logger.error(
+        { threadKey, reason: describeMacFailure(check.reason) },
+        'thread state not written by opsdeck; its messages go nowhere',
+      );
+      return null;
+    }
+    return { channel: state.channel, ts: state.ts, requested: state.requested ?? state.channel };
   }
 }

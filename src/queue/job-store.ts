@@ -2,6 +2,8 @@ import type { Job, JobType, Queue } from 'bullmq';
 import type { OpsdeckConfig } from '../config/schema';
 import type { CancelRequests } from './cancellation';
 import type { JobEnvelope, Person } from '../runbook/job-envelope';
+import type { WorkSigner } from '../util/work-signature';
+import { signJob } from './signed-job';
 
 export type OpsJob = Job<JobEnvelope, unknown, string>;
 
@@ -28,17 +30,20 @@ export class JobStore {
     private readonly queue: Queue<JobEnvelope, unknown, string>,
     private readonly cancels: CancelRequests,
     private readonly retention: OpsdeckConfig['queue']['retention'],
+    /** Signs every job it adds (signed-job.ts): workers refuse jobs without a valid MAC. */
+    private readonly signer: WorkSigner,
   ) {}
 
   /**
-   * Adds the job unless one with the same id exists (a double submission); `created` tells which.
-   * The engine retries steps itself and resumes after crashes, so BullMQ attempts stay at 1.
+   * Adds the job, signed, unless one with the same id exists (a double submission); `created`
+   * tells which. The engine retries steps itself and resumes after crashes, so BullMQ attempts
+   * stay at 1.
    */
   async enqueue(envelope: JobEnvelope): Promise<{ job: OpsJob; created: boolean }> {
     const { jobId, runbook } = envelope.meta;
     const existing = await this.queue.getJob(jobId);
     if (existing) return { job: existing, created: false };
-    const job = await this.queue.add(runbook, envelope, {
+    const job = await this.queue.add(runbook, signJob(this.signer, envelope), {
       jobId,
       attempts: 1,
       removeOnComplete: {

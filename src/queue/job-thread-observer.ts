@@ -106,7 +106,7 @@ export class JobThreadObserver implements RunbookObserver {
 }
 
 /** The root: what was typed, the plan's summary (rendered by the planner), who and since when. */
-function rootText(meta: JobMeta, status: Mrkdwn, startedAt: number): Mrkdwn {
+export function rootText(meta: JobMeta, status: Mrkdwn, startedAt: number): Mrkdwn {
   const approved = meta.approvedBy
     ? md` · approved by ${mention(meta.approvedBy.id)} (${meta.approvedBy.name})`
     : md``;
@@ -115,7 +115,7 @@ ${storedMrkdwn(meta.summary)}
 requested by ${mention(meta.actor.id)} (${meta.actor.name})${approved} · started ${date(startedAt)} · job ${code(meta.jobId)}`;
 }
 
-function rootBlocks(meta: JobMeta, text: Mrkdwn, cancellable: boolean): Block[] {
+export function rootBlocks(meta: JobMeta, text: Mrkdwn, cancellable: boolean): Block[] {
   const blocks = [section(text)];
   if (cancellable) {
     blocks.push(

@@ -1,13 +1,8 @@
 import type { Mrkdwn } from '../slack/mrkdwn';
 import type { JobMeta } from './job-envelope';
+import type { PlanStep } from './plan-of';
 
-/** One step of a plan as an approver reads it; irreversible ones are marked. */
-export interface PlanStep {
-  text: Mrkdwn;
-  irreversible?: boolean;
-}
-
-/** What a runbook asks a second person to approve mid-run (`ctx.requestApproval`). */
+/** What a runbook asks a second person to approve mid-run (an `approval` step). */
 export interface ApprovalPlan {
   /** One line: what will happen, e.g. "merge into production billing.invoices". */
   summary: Mrkdwn;

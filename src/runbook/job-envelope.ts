@@ -20,6 +20,11 @@ export const JobMeta = z.object({
   channel: z.object({ id: z.string(), name: z.string() }),
   requestedAt: z.string(),
   approvedBy: Person.optional(),
+  /**
+   * The digests of the runbook and input the plan was made from (plan-digest.ts): the engine
+   * refuses to run the job if its runbook or input no longer matches them.
+   */
+  planned: z.object({ runbook: z.string(), input: z.string() }).optional(),
   /** Ties together logs, audit rows and messages of one request across processes. */
   correlationId: z.string(),
 });

@@ -3,14 +3,10 @@ import { CancelledError, ErrorCode, OpsdeckError, describeError, isOpsdeckError 
 import { jobLogger, type Logger } from '../log/logger';
 import type { JobEnvelope, Person } from './job-envelope';
 import { newCheckpoint, type Checkpoint, type Outcome } from './checkpoint';
-import type {
-  RetryPolicy,
-  RunbookDefinition,
-  StepContext,
-  StepDefinition,
-  StepFn,
-} from './define-runbook';
+import type { AnyRunbook, RetryPolicy, StepContext, StepDefinition } from './define-runbook';
 import type { ApprovalGate } from './approval-gate';
+import { checkPlanned } from './plan-digest';
+import { planOf } from './plan-of';
 import { ProgressMeter } from './progress-meter';
 import { abortReason, transientBy } from './retry-policy';
 import type { RunbookEvent, RunbookObserver } from './runbook-events';
@@ -19,7 +15,7 @@ import { sleep, sleepUnlessAborted } from '../util/sleep';
 import { backoffDelay } from '../util/backoff';
 
 export interface RunRunbookOptions {
-  definition: RunbookDefinition;
+  definition: AnyRunbook;
   envelope: JobEnvelope<unknown, Checkpoint>;
   /** Aborted when the job is cancelled while it runs. */
   signal: AbortSignal;
@@ -31,7 +27,7 @@ export interface RunRunbookOptions {
   reportProgress?(progress: { step: string; percent: number }): Promise<void>;
   observers: readonly RunbookObserver[];
   services: RunbookServices;
-  /** Asks for approvals mid-run (`ctx.requestApproval`); without it a step that asks fails. */
+  /** Asks for approvals mid-run (`approval` steps); without it a step that asks fails. */
   approvals?: ApprovalGate;
   /**
    * Whether an error may go away if the step is tried again (the adapters' classifiers, composed
@@ -118,12 +114,15 @@ class RunbookRun {
           `invalid job input: ${parsed.error.message}`,
         );
       }
+      // Only what was planned (and approved) runs: checked before the first step, and on resume.
+      checkPlanned(o.definition, o.envelope.meta, o.envelope.input, parsed.data);
       const active = steps.filter((step) => step.when?.(parsed.data) ?? true);
       for (const [index, step] of active.entries()) {
         if (cp.completed.includes(step.name)) continue;
         const canceller = await o.cancelRequestedBy();
         if (canceller || o.signal.aborted)
           throw new CancelledError(`cancelled by ${canceller?.name ?? 'request'}`);
+        this.checkNeeds(step);
         if (step.cleanup && !cp.armed.includes(step.name)) {
           cp.armed.push(step.name);
           await this.save();
@@ -145,6 +144,16 @@ class RunbookRun {
     }
   }
 
+  /** The state fields the step needs are there: else the runbook's order is broken (no retry). */
+  private checkNeeds(step: StepDefinition): void {
+    const missing = step.needs.filter((key) => this.cp.state[key] === undefined);
+    if (missing.length > 0)
+      throw new OpsdeckError(
+        ErrorCode.StepStateMissing,
+        `step ${step.name} needs ${missing.join(', ')} in the job's state, which no earlier step recorded`,
+      );
+  }
+
   private async runStep(
     step: StepDefinition,
     input: unknown,
@@ -156,14 +165,7 @@ class RunbookRun {
     for (let attempt = 1; ; attempt++) {
       await this.emit({ type: 'step-started', step: step.name, index, count, attempt });
       try {
-        await this.invoke(
-          step.name,
-          step.run,
-          input,
-          step.timeoutMs,
-          this.o.signal,
-          step.settleOnAbortMs,
-        );
+        await this.invoke(step, 'run', input, this.o.signal, step.settleOnAbortMs);
         await this.emit({
           type: 'step-finished',
           step: step.name,
@@ -210,12 +212,12 @@ class RunbookRun {
       if (cp.cleanedUp.includes(name)) continue;
       const step = o.definition.steps.find((s) => s.name === name);
       if (!step?.cleanup) continue;
-      const label = step.cleanupName ?? `undo ${name}`;
+      const label = step.cleanup.name;
       const policy: RetryPolicy = { ...o.settings.retry, ...step.retry };
       try {
         for (let attempt = 1; ; attempt++) {
           try {
-            await this.invoke(name, step.cleanup, input, step.timeoutMs, never);
+            await this.invoke(step, 'cleanup', input, never);
             break;
           } catch (error) {
             if (!this.isTransient(error) || attempt >= policy.attempts) throw error;
@@ -237,16 +239,19 @@ class RunbookRun {
     }
   }
 
-  /** Runs one step function with a timeout; rejects as soon as the timeout or `outer` aborts. */
+  /**
+   * Runs one step function (or, for an approval step, asks for the approval) with a timeout;
+   * rejects as soon as the timeout or `outer` aborts.
+   */
   private async invoke(
-    stepName: string,
-    fn: StepFn<unknown>,
+    step: StepDefinition,
+    which: 'run' | 'cleanup',
     input: unknown,
-    timeoutMs: number | undefined,
     outer: AbortSignal,
     settleOnAbortMs = 0,
   ): Promise<void> {
-    const limit = timeoutMs ?? this.o.settings.defaultStepTimeoutMs;
+    const stepName = step.name;
+    const limit = step.timeoutMs ?? this.o.settings.defaultStepTimeoutMs;
     const timeout = new AbortController();
     // The timeout can be paused (while the step waits for an approval): `left` is what remains.
     let left = limit;
@@ -271,7 +276,7 @@ class RunbookRun {
     else outer.addEventListener('abort', onCancel, { once: true });
     const signal = AbortSignal.any([cancelled.signal, timeout.signal]);
     const meter = new ProgressMeter(this.now(), this.o.settings.progressIntervalMs);
-    const ctx: StepContext<unknown> = {
+    const ctx: StepContext<unknown, Record<string, unknown>> = {
       input,
       meta: this.o.envelope.meta,
       state: this.cp.state,
@@ -292,39 +297,26 @@ class RunbookRun {
       },
       say: (text) => this.emit({ type: 'say', step: stepName, text }),
       record: (what, detail) => this.emit({ type: 'record', step: stepName, what, detail }),
-      requestApproval: async (plan) => {
-        clearTimeout(timer);
-        left -= this.now() - armedAt;
-        const gate = this.o.approvals;
-        if (!gate)
-          throw new OpsdeckError(
-            ErrorCode.ApprovalImpossible,
-            'this worker cannot ask for approvals (no approval gate configured)',
-          );
-        try {
-          return await gate.awaitApproval(
-            {
-              meta: this.o.envelope.meta,
-              input: this.o.envelope.input as Record<string, unknown>,
-              state: this.cp.state,
-              remember: ctx.remember,
-              say: ctx.say,
-              signal,
-              stateKey: `approval:${stepName}`,
-            },
-            plan,
-          );
-        } finally {
-          if (!signal.aborted) arm();
-        }
-      },
     };
     const aborted = new Promise<never>((_, reject) => {
       if (signal.aborted) reject(abortReason(signal));
       signal.addEventListener('abort', () => reject(abortReason(signal)), { once: true });
     });
     aborted.catch(() => undefined); // an abort after the step settled is nobody's error
-    const running = fn(ctx);
+    // An approval step asks while its timeout is paused (a person may take a while).
+    const pause = () => {
+      clearTimeout(timer);
+      left -= this.now() - armedAt;
+    };
+    const resume = () => {
+      if (!signal.aborted) arm();
+    };
+    const running =
+      which === 'cleanup'
+        ? step.cleanup!.run(ctx)
+        : step.approval
+          ? this.awaitApproval(step, ctx, pause, resume)
+          : step.run(ctx);
     running.catch(() => undefined); // an abandoned step's own end is nobody's error either
     try {
       await Promise.race([running, aborted]);
@@ -343,6 +335,46 @@ class RunbookRun {
     } finally {
       clearTimeout(timer);
       outer.removeEventListener('abort', onCancel);
+    }
+  }
+
+  /**
+   * An approval step: the plan of the steps after it (and every cleanup), made from the runbook
+   * with the facts the step gives from what the job found, goes to the approval gate.
+   */
+  private async awaitApproval(
+    step: StepDefinition,
+    ctx: StepContext<unknown, Record<string, unknown>>,
+    pause: () => void,
+    resume: () => void,
+  ): Promise<void> {
+    pause();
+    const gate = this.o.approvals;
+    if (!gate)
+      throw new OpsdeckError(
+        ErrorCode.ApprovalImpossible,
+        'this worker cannot ask for approvals (no approval gate configured)',
+      );
+    const facts: unknown = step.approval!.facts(ctx);
+    const plan = {
+      summary: step.approval!.summary(ctx.input, facts),
+      steps: planOf(this.o.definition, ctx.input, facts, { after: step.name }),
+    };
+    try {
+      await gate.awaitApproval(
+        {
+          meta: this.o.envelope.meta,
+          input: this.o.envelope.input as Record<string, unknown>,
+          state: this.cp.state,
+          remember: ctx.remember,
+          say: ctx.say,
+          signal: ctx.signal,
+          stateKey: `approval:${step.name}`,
+        },
+        plan,
+      );
+    } finally {
+      resume();
     }
   }
 

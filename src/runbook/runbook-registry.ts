@@ -1,10 +1,10 @@
 import { ErrorCode, OpsdeckError } from '../errors';
-import type { RunbookDefinition } from './define-runbook';
+import type { AnyRunbook } from './define-runbook';
 
 export class RunbookRegistry {
-  private readonly byName = new Map<string, RunbookDefinition>();
+  private readonly byName = new Map<string, AnyRunbook>();
 
-  constructor(definitions: readonly RunbookDefinition[]) {
+  constructor(definitions: readonly AnyRunbook[]) {
     for (const definition of definitions) {
       if (this.byName.has(definition.name))
         throw new Error(`duplicate runbook name ${definition.name}`);
@@ -12,7 +12,7 @@ export class RunbookRegistry {
     }
   }
 
-  get(name: string): RunbookDefinition {
+  get(name: string): AnyRunbook {
     const definition = this.byName.get(name);
     if (!definition) throw new OpsdeckError(ErrorCode.RunbookNotFound, `no runbook named ${name}`);
     return definition;

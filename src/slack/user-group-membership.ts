@@ -1,5 +1,5 @@
 import type { WebClient } from '@slack/web-api';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '../util/redis-client';
 import type { Logger } from '../log/logger';
 import { classifySlackError } from '../notify/slack-error';
 
@@ -44,7 +44,7 @@ export class UserGroupMembership {
 
   constructor(
     private readonly slack: Pick<WebClient, 'usergroups'>,
-    private readonly redis: IORedis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly options: UserGroupMembershipOptions,
   ) {}

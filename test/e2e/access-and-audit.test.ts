@@ -22,7 +22,8 @@ const ACCESS = {
   rules: [
     { command: 'ops ping', groups: ['operators'], channels: ['#ops'] },
     { command: 'ops *', readOnly: true, groups: ['operators'] },
-    { command: 'ops cancel', groups: ['admins'] },
+    // Cancelling is authorized against the job's command and target: any job, for the admins.
+    { command: 'ops cancel', targets: ['*'], groups: ['admins'] },
   ],
 };
 
@@ -69,9 +70,10 @@ describe('access policy and audit trail end to end', () => {
     expect(answerText(await stack.slash('jobs', { user: BOB, channel: RANDOM }))).toContain(
       '*Jobs*',
     );
-    const res = await stack.slash('cancel ping-0123456789', { user: BOB });
+    const jobId = jobIdIn(answerText(await stack.slash('ping --ticks 1 --tick-seconds 0')));
+    const res = await stack.slash(`cancel ${jobId}`, { user: BOB, channel: RANDOM });
     expect(answerText(res)).toContain(
-      'Refused: `ops cancel` is allowed to group admins; you are in none of them',
+      `Refused: cancelling job \`${jobId}\` (\`ops ping\`) needs a rule for \`ops cancel\` whose targets match \`ops ping\` (\`ops cancel\` on \`ops ping\` is allowed to group admins; you are in none of them), or one that lets you run \`ops ping\` (\`ops ping\` may be run only from #ops)`,
     );
   });
 
@@ -84,8 +86,8 @@ describe('access policy and audit trail end to end', () => {
   it('checks a Cancel click against the policy too (it is /ops cancel by the clicker)', async () => {
     const jobId = jobIdIn(answerText(await stack.slash('ping --ticks 30 --tick-seconds 0.2')));
     const root = await waitFor(() => stack.thread(jobId).root, 10_000, 'the root message');
-    expect(await stack.click(CANCEL_ACTION_ID, jobId, root.ts, BOB)).toContain(
-      'Refused: `ops cancel` is allowed to group admins',
+    expect(await stack.click(CANCEL_ACTION_ID, jobId, root.ts, CAROL)).toContain(
+      `Refused: cancelling job \`${jobId}\` (\`ops ping\`) needs a rule for \`ops cancel\``,
     );
     // The root message is posted when the job starts: it is running, so it is stopped.
     expect(await stack.click(CANCEL_ACTION_ID, jobId, root.ts, ADMIN)).toContain(
@@ -143,7 +145,7 @@ describe('access policy and audit trail end to end', () => {
     for (const step of ['write-scratch-key', 'wait', 'read-back'])
       expect(shown).toContain(`:white_check_mark: ${step} <!date^`);
     expect(answerText(await stack.slash('audit ping-0000000000'))).toBe(
-      'The audit trail has nothing for job `ping-0000000000`.',
+      'No job `ping-0000000000` is known (not in the queue, nothing in the audit trail). `/ops jobs` lists running and recent jobs.',
     );
 
     const out: string[] = [];

@@ -62,10 +62,8 @@ describe('approvals end to end', () => {
   }
 
   /** Makes a pending approval look as if its time ran out a second ago. */
-  async function ageOut(approvalId: string): Promise<void> {
-    const past = Date.now() - 1000;
-    await stack.redis.hset(`${stack.prefix}:approval:${approvalId}`, 'expiresAt', String(past));
-    await stack.redis.zadd(`${stack.prefix}:approvals:pending`, past, approvalId);
+  function ageOut(approvalId: string): Promise<void> {
+    return stack.ageOutApproval(approvalId);
   }
 
   it('posts the plan with Approve/Reject, queues nothing; self-approval and outsiders refused; the approval runs the job once', async () => {
@@ -194,4 +192,54 @@ describe('approvals end to end', () => {
     expect(out.join('')).toMatch(/^audit chain ok/);
     expect(code).toBe(0);
   });
+
+  /** Rewrites the stored approval's plan (as a bot planning with other code, or a bad write). */
+  async function alterStoredPlan(
+    approvalId: string,
+    change: (plan: { input: Record<string, unknown>; planned: { runbook: string } }) => void,
+  ): Promise<void> {
+    const key = `${stack.prefix}:approval:${approvalId}`;
+    const record = JSON.parse((await stack.redis.hget(key, 'record'))!) as {
+      plan: { input: Record<string, unknown>; planned: { runbook: string } };
+    };
+    change(record.plan);
+    await stack.redis.hset(key, 'record', JSON.stringify(record));
+  }
+
+  it.each([
+    [
+      'its input',
+      (plan: { input: Record<string, unknown> }) => {
+        plan.input.ticks = 3;
+      },
+      /this job's input is not what bob approved \(input digest [0-9a-f]{12}, approved [0-9a-f]{12}\)\. Nothing was run/,
+    ],
+    [
+      'its runbook',
+      (plan: { planned: { runbook: string } }) => {
+        plan.planned.runbook = '0'.repeat(64);
+      },
+      /the ping runbook on this worker is not the one in what bob approved: its steps, their order, irreversible marks or cleanups changed since/,
+    ],
+  ])(
+    'an approved job whose %s is not what was approved is refused: nothing runs, the thread says why',
+    async (_what, change, said) => {
+      const { approvalId, jobId, message } = await ask();
+      // The digests of what the approvers see are in the approval record.
+      const key = `${stack.prefix}:approval:${approvalId}`;
+      expect(JSON.parse((await stack.redis.hget(key, 'record'))!).plan.planned).toEqual({
+        runbook: expect.stringMatching(/^[0-9a-f]{64}$/),
+        input: expect.stringMatching(/^[0-9a-f]{64}$/),
+      });
+      await alterStoredPlan(approvalId, change);
+      expect(await stack.click(APPROVE_ACTION_ID, approvalId, message.ts, BOB)).toContain(
+        `Approved; \`${jobId}\` is queued`,
+      );
+      const { root, lines } = await stack.finishedThread(jobId, 'failed', 20_000);
+      expect(root.text).toMatch(said);
+      expect(root.text).toContain('OPSDECK_PLAN_CHANGED');
+      expect(lines.join('\n')).not.toContain('throwaway key');
+      expect(await auditTypes(jobId)).not.toContain('step-started');
+    },
+  );
 });

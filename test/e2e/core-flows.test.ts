@@ -20,9 +20,11 @@ const ACCESS = {
   admins: 'approvers',
   groups: {
     trusted: { users: [ALICE.id] },
-    operators: { users: [ALICE.id, BOB.id] },
+    operators: { users: [BOB.id] },
     approvers: { users: [CAROL.id] },
   },
+  // Every rule that applies holds (the strictest wins), so ALICE is not in operators: the
+  // approval rule would apply to her too.
   rules: [
     { command: 'ops ping', groups: ['trusted'] },
     {
@@ -30,7 +32,7 @@ const ACCESS = {
       groups: ['operators'],
       approval: { group: 'approvers', distinct: true },
     },
-    { command: 'ops *', groups: ['operators'] },
+    { command: 'ops *', groups: ['trusted', 'operators'] },
   ],
 };
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
 import { ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
+import { undocumentedActions } from '../helpers/iam';
 import { answerText } from '../helpers/slack-text';
 
 /**
@@ -97,9 +98,11 @@ describe('/deploy end to end', () => {
                   targets: { ec2: { tags: { app: 'billing', env: 'prod' } } },
                   concurrency: 3,
                 }),
+                // Any ref (the baseline still holds): hostile refs reach the command as text.
                 staging: environment('staging', {
                   targets: { hosts: STATIC },
                   concurrency: 2,
+                  refPattern: '.*',
                 }),
                 canary: environment('canary', {
                   targets: { hosts: STATIC },
@@ -151,7 +154,10 @@ describe('/deploy end to end', () => {
       ['billing staging --ref x', 'unknown option --ref'],
       ['billing staging -rf', 'unknown option -r'],
       ['billing staging -- -rf', '<ref>: must not start with -'],
-      ['billing staging "v1\nrm"', '<ref>: must not contain control characters'],
+      ['billing staging "v1\nrm"', '<ref>: contains U+000A (LINE FEED)'],
+      ['billing staging "v1.2.3\u202e4pm"', '<ref>: contains U+202E (RIGHT-TO-LEFT OVERRIDE)'],
+      ['billing canary main..x', "<ref>: must not contain .. (git's rules for a ref name)"],
+      ['billing canary "v1 2"', "<ref>: must not contain a space (git's rules for a ref name)"],
       ['billing staging v1 extra', 'unexpected argument: extra'],
     ])('/deploy %s', async (line, message) => {
       const res = await deploy(line);
@@ -305,10 +311,11 @@ describe('/deploy end to end', () => {
     expect(answerText(await deploy('unlock billing staging', BOB))).toContain(
       ':unlock: unlocked billing/staging',
     );
-    await deploy('lock billing staging again --hours 1', BOB);
-    expect(answerText(await deploy('unlock billing staging --force'))).toContain(
-      `the lock was bob's: "again"`,
-    );
+    // A reason is free text: a right-to-left override and a broadcast stay, shown for what they are.
+    await deploy('lock billing staging "again \u202e<!channel>" --hours 1', BOB);
+    expect(
+      ((await deploy('unlock billing staging --force')).body as { text: string }).text,
+    ).toContain(`the lock was bob's: "again ⟨U+202E⟩&lt;!channel&gt;"`);
     expect(answerText(await deploy('lock billing staging'))).toContain('<reason>: is missing');
   });
 
@@ -337,4 +344,12 @@ describe('/deploy end to end', () => {
     const ends = events('resume').filter((e) => e.kind === 'end');
     expect(ends.map((e) => e.host).sort()).toEqual(STATIC);
   }, 180_000);
+
+  // Last, after every run above: with exactly docs/iam/deploy.json as its policy,
+  // none of them would have failed for a missing permission.
+  it('called no AWS action missing from docs/iam/deploy.json', () => {
+    const { called, missing } = undocumentedActions(stack, 'deploy');
+    expect(called).toEqual(expect.arrayContaining(['ec2:DescribeInstances']));
+    expect(missing).toEqual([]);
+  });
 });

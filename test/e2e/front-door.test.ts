@@ -22,6 +22,35 @@ describe('Slack front door', () => {
     expect(await stack.runtime.opsQueue.getJobCounts()).toMatchObject({ waiting: 0, active: 0 });
   });
 
+  it('rejects a correctly signed request 6 minutes in the future, with 401, enqueueing nothing', async () => {
+    const sixMinutesAhead = Math.floor(Date.now() / 1000) + 6 * 60;
+    const responds = () => stack.slack.calls.filter((call) => call.method === 'respond').length;
+    const respondedBefore = responds();
+    const res = await stack.post(stack.slashBody('ping'), { timestamp: sixMinutesAhead });
+    expect(res.status).toBe(401);
+    // Also a click, and a redelivery of a request that was answered: the same door.
+    const click = await stack.post(stack.clickBody('job.cancel', 'ping-0123456789', '1.2'), {
+      timestamp: sixMinutesAhead,
+    });
+    expect(click.status).toBe(401);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await stack.runtime.opsQueue.getJobCounts()).toMatchObject({ waiting: 0, active: 0 });
+    expect(responds()).toBe(respondedBefore);
+  });
+
+  it('accepts requests signed up to 5 minutes ahead (a clock a little fast) and 4 minutes ago', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    expect((await stack.post(stack.slashBody('help'), { timestamp: now + 4 * 60 })).status).toBe(
+      200,
+    );
+    expect(
+      (await stack.post(stack.slashBody('help'), { timestamp: now + 5 * 60 - 2 })).status,
+    ).toBe(200);
+    expect(
+      (await stack.post(stack.slashBody('help'), { timestamp: now + 5 * 60 + 5 })).status,
+    ).toBe(401);
+  });
+
   it('accepts a request signed 4 minutes ago', async () => {
     const res = await stack.post(stack.slashBody('help'), {
       timestamp: Math.floor(Date.now() / 1000) - 4 * 60,
@@ -42,6 +71,11 @@ describe('Slack front door', () => {
     ['ping --ticks 2.5', '--ticks: must be a whole number from 1 to 60'],
     ['ping --tick-seconds -1', '--tick-seconds: must be a number of seconds from 0 to 60'],
     ['ping --ticks many', '--ticks: must be a whole number from 1 to 60'],
+    ['ping --ticks 0x3c', '--ticks: must be a whole number from 1 to 60'],
+    [
+      'ping --ticks 60 --tick-seconds 1e1',
+      '--tick-seconds: must be a number of seconds from 0 to 60',
+    ],
     ['ping --ticks', '--ticks needs a value'],
     ['ping --tick 2', 'unknown option --tick (known: --ticks, --tick-seconds, --approve-midway)'],
     ['ping extra', 'unexpected argument: extra'],

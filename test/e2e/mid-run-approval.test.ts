@@ -138,9 +138,7 @@ describe('approval asked for mid-run by a runbook', () => {
 
   it('an approval that expires fails the job (cleanup runs) and edits the message', async () => {
     const { jobId, approvalId } = await ping();
-    const past = Date.now() - 1000;
-    await stack.redis.hset(`${stack.prefix}:approval:${approvalId}`, 'expiresAt', String(past));
-    await stack.redis.zadd(`${stack.prefix}:approvals:pending`, past, approvalId);
+    await stack.ageOutApproval(approvalId);
     const { root, lines } = await stack.finishedThread(jobId, 'failed');
     expect(shown(root.text)).toContain(`approval ${approvalId} expired`);
     expect(lines).toEqual(

@@ -12,6 +12,7 @@ import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
 import { TAG } from '../../src/aws/resource-tags';
 import { SEED } from '../../devkit/sandbox/seed';
 import type { FakeMessage } from '../../devkit/slack/fake-slack-api';
+import { undocumentedActions } from '../helpers/iam';
 import {
   ALERT_CHANNEL,
   ALICE,
@@ -577,5 +578,21 @@ describe('/restore-table end to end', () => {
       expect(counted).toEqual({ n: BIG_ROWS, ids: BIG_ROWS });
       await expectNothingLeft(jobId);
     }, 300_000);
+  });
+
+  // Last, after every run above: with exactly docs/iam/restore-table.json as its policy,
+  // none of them would have failed for a missing permission.
+  it('called no AWS action missing from docs/iam/restore-table.json', () => {
+    const { called, missing } = undocumentedActions(stack, 'restore-table');
+    expect(called).toEqual(
+      expect.arrayContaining([
+        'rds:RestoreDBInstanceToPointInTime',
+        'rds:DeleteDBInstance',
+        'ec2:CreateSecurityGroup',
+        'ec2:DeleteSecurityGroup',
+        'ec2:RevokeSecurityGroupIngress',
+      ]),
+    );
+    expect(missing).toEqual([]);
   });
 });

@@ -18,6 +18,7 @@ import {
   type StandaloneServer,
 } from '../../devkit/sandbox/standalone-server';
 import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
+import { undocumentedActions } from '../helpers/iam';
 import { ALICE, E2eStack, WORKER_CIDR, waitFor } from '../helpers/e2e-stack';
 import { createWriteLoad, type WriteLoad } from '../helpers/write-load';
 import { answerText } from '../helpers/slack-text';
@@ -270,7 +271,10 @@ describe('/seed-slave end to end', () => {
       ['billing nowhere', 'nowhere is not a configured replica (configured: gone, onprem)'],
       ['payroll onprem', 'payroll is not a configured database (configured: billing)'],
       ['billing onprem --databases "shop;drop"', '--databases: must be database names'],
-      ['billing onprem --retention-hours 200', '--retention-hours: must be 1-168'],
+      [
+        'billing onprem --retention-hours 200',
+        '--retention-hours: must be a whole number of hours from 1 to 168',
+      ],
       ['billing onprem --retention-hours soon', '--retention-hours: must be a whole number'],
       ['billing onprem --force', 'unknown option --force'],
       [
@@ -505,4 +509,20 @@ describe('/seed-slave end to end', () => {
     await expectReplicaEqualsSource();
     await expectNothingLeft(jobId);
   }, 360_000);
+
+  // Last, after every run above: with exactly docs/iam/seed-slave.json as its policy,
+  // none of them would have failed for a missing permission.
+  it('called no AWS action missing from docs/iam/seed-slave.json', () => {
+    const { called, missing } = undocumentedActions(stack, 'seed-slave');
+    expect(called).toEqual(
+      expect.arrayContaining([
+        'rds:CreateDBInstanceReadReplica',
+        'rds:DeleteDBInstance',
+        'ec2:CreateSecurityGroup',
+        'ec2:DeleteSecurityGroup',
+        'ec2:RevokeSecurityGroupIngress',
+      ]),
+    );
+    expect(missing).toEqual([]);
+  });
 });

@@ -17,9 +17,10 @@ const ACCESS = {
   admins: 'approvers',
   groups: {
     trusted: { users: [ALICE.id] },
-    operators: { users: [ALICE.id, BOB.id] },
+    operators: { users: [BOB.id] },
     approvers: { users: [CAROL.id] },
   },
+  // Every rule that applies holds (the strictest wins): ALICE is not in operators.
   rules: [
     { command: 'ops ping', groups: ['trusted'] },
     {
@@ -27,7 +28,7 @@ const ACCESS = {
       groups: ['operators'],
       approval: { group: 'approvers', distinct: true },
     },
-    { command: 'ops *', groups: ['operators'] },
+    { command: 'ops *', groups: ['trusted', 'operators'] },
   ],
 };
 const BASE_MS = 400;

@@ -30,7 +30,15 @@ import { unfoldReplies } from '../../src/notify/fold-replies';
 import type { SandboxConfig } from '../../devkit/sandbox/config';
 import { seedSandbox } from '../../devkit/sandbox/seed';
 import { startTestSandbox, type TestSandbox } from './sandbox';
-import { MYSQL, REDIS_URL, createTestDatabase, deleteRedisPrefix, uniqueName } from './services';
+import {
+  MYSQL,
+  REDIS_URL,
+  TEST_QUEUE_KEY,
+  createTestDatabase,
+  deleteRedisPrefix,
+  uniqueName,
+} from './services';
+import { signApproval } from '../../src/approvals/approval-store';
 import { waitFor } from './wait-for';
 import { shown } from './slack-text';
 
@@ -63,8 +71,14 @@ export interface E2eStackOptions {
   captureBotLog?: boolean;
   /** How often the bot sweeps expired approvals. */
   approvalSweepMs?: number;
+  /** How often the bot tries the audit migrations again while they fail. */
+  migrationRetryMs?: number;
   /** Slack user groups (S...) and their members, as the fake Slack Web API answers them. */
   usergroups?: Record<string, string[]>;
+  /** The `redis` section (its `prefix` is the stack's own); default: the local Redis. */
+  redis?: Record<string, unknown>;
+  /** A hash-tag prefix (`{e2e_…}`), as Redis Cluster needs. */
+  hashTagPrefix?: boolean;
   /** Start a sandbox cloud of the stack's own (seeded if asked) and point `aws` at it. */
   sandbox?: { seed?: boolean; config?: Partial<SandboxConfig> };
   /**
@@ -91,7 +105,8 @@ export interface SlackResponse {
  * their own. `overrides` replace whole config sections (`access` defaults to DEFAULT_ACCESS).
  */
 export class E2eStack {
-  readonly prefix = uniqueName('e2e');
+  /** The stack's Redis key prefix: a hash tag (`{e2e_…}`) with the `hashTagPrefix` option. */
+  readonly prefix: string;
   readonly transport: SlackTransport;
   readonly env: NodeJS.ProcessEnv;
   readonly configPath: string;
@@ -116,6 +131,7 @@ export class E2eStack {
     private readonly overrides: Record<string, unknown> = {},
     private readonly options: E2eStackOptions = {},
   ) {
+    this.prefix = options.hashTagPrefix ? `{${uniqueName('e2e')}}` : uniqueName('e2e');
     this.transport = options.transport ?? 'http';
     const dir = mkdtempSync(join(tmpdir(), 'opsdeck-e2e-'));
     this.configPath = join(dir, 'opsdeck.yaml');
@@ -125,6 +141,7 @@ export class E2eStack {
       E2E_SLACK_SIGNING_SECRET: SIGNING_SECRET,
       E2E_SLACK_BOT_TOKEN: BOT_TOKEN,
       E2E_SLACK_APP_TOKEN: APP_TOKEN,
+      OPSDECK_QUEUE_KEY: TEST_QUEUE_KEY,
     };
   }
 
@@ -169,7 +186,7 @@ export class E2eStack {
         socket: { reconnectBaseMs: 200, reconnectMaxMs: 2000, ...this.options.socket },
       },
       http: { host: '127.0.0.1', port: 0, workerPort: 0, feedsWorkerPort: 0 },
-      redis: { url: REDIS_URL, prefix: this.prefix },
+      redis: { ...(this.options.redis ?? { url: REDIS_URL }), prefix: this.prefix },
       mysql: { host: MYSQL.host, port: MYSQL.port, user: MYSQL.user, database: this.database.name },
       access: DEFAULT_ACCESS,
       queue: { lockDurationMs: 4000, stalledIntervalMs: 1000, shutdownTimeoutMs: 5000 },
@@ -214,6 +231,9 @@ export class E2eStack {
       ...(this.options.approvalSweepMs !== undefined && {
         approvalSweepMs: this.options.approvalSweepMs,
       }),
+      ...(this.options.migrationRetryMs !== undefined && {
+        migrationRetryMs: this.options.migrationRetryMs,
+      }),
     });
     return this;
   }
@@ -249,10 +269,29 @@ export class E2eStack {
     return child;
   }
 
+  /** The AWS actions (`rds:DescribeDBInstances`) the bot and its workers called on the sandbox. */
+  awsActions(): string[] {
+    return this.sandbox ? this.sandbox.sandbox.access.actions(this.env.E2E_AWS_KEY_ID) : [];
+  }
+
   /** The job's checkpoint as the engine last saved it (steps done, runbook state), if any. */
   async checkpoint(jobId: string): Promise<Checkpoint | undefined> {
     const job = await this.runtime.jobs.get(jobId);
     return job?.data.checkpoint as Checkpoint | undefined;
+  }
+
+  /**
+   * Makes a pending approval look as if its time ran out a second ago, signed as the bot signs
+   * it (the expiry is covered by the approval's MAC; an edit without the key is tampering).
+   */
+  async ageOutApproval(approvalId: string): Promise<void> {
+    const key = `${this.prefix}:approval:${approvalId}`;
+    const past = Date.now() - 1000;
+    const record = await this.redis.hget(key, 'record');
+    if (record === null) throw new Error(`no approval ${approvalId}`);
+    const mac = signApproval(this.runtime.secrets.workSigner, approvalId, past, record);
+    await this.redis.hset(key, 'expiresAt', String(past), 'mac', mac);
+    await this.redis.zadd(`${this.prefix}:approvals:pending`, past, approvalId);
   }
 
   /** SIGKILLs a running worker process (no shutdown of any kind) and waits until it is gone. */
@@ -380,7 +419,7 @@ export class E2eStack {
   approvalMessage(approvalId: string): FakeMessage | undefined {
     return this.slack
       .messages(ALERT_CHANNEL)
-      .find((m) => !m.thread_ts && JSON.stringify(m.blocks).includes(approvalId));
+      .find((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(approvalId));
   }
 
   /**

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import IORedis from 'ioredis';
 import mysql from 'mysql2/promise';
+import { WorkSigner } from '../../src/util/work-signature';
 
 /** Where the harness's local services listen (see scripts/local-services.sh). */
 export const REDIS_URL = `redis://127.0.0.1:${process.env.OPSDECK_REDIS_PORT ?? 6380}`;
@@ -9,6 +10,14 @@ export const MYSQL = {
   port: Number(process.env.OPSDECK_MYSQL_PORT ?? 3307),
   user: 'root',
 };
+
+/** The key the tests' processes sign queued work with (`queue.signingKeyEnv`, OPSDECK_QUEUE_KEY). */
+export const TEST_QUEUE_KEY = 'test-queue-key-0123456789abcdef-0123456789abcdef';
+
+/** A signer with the tests' key, for stores built directly in a test. */
+export function testSigner(): WorkSigner {
+  return new WorkSigner(TEST_QUEUE_KEY);
+}
 
 /** A name no other test uses: for queue prefixes, databases, channels. */
 export function uniqueName(prefix: string): string {

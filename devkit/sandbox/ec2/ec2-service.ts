@@ -20,6 +20,7 @@ export function createEc2Service(store: StateStore, options: Ec2ServiceOptions):
     version: EC2_VERSION,
     namespace: `http://ec2.amazonaws.com/doc/${EC2_VERSION}/`,
     style: 'ec2',
+    iamPrefix: 'ec2',
     actions: {
       ...securityGroupActions(store, options.region),
       ...instanceActions(store, options.region, options.pendingMs),

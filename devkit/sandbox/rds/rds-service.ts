@@ -405,5 +405,5 @@ export function createRdsService(
     return replayStopFor(time);
   }
 
-  return { version: RDS_VERSION, namespace: NAMESPACE, style: 'query', actions };
+  return { version: RDS_VERSION, namespace: NAMESPACE, style: 'query', iamPrefix: 'rds', actions };
 }

@@ -253,6 +253,8 @@ export function createRoute53Service(store: StateStore, options: Route53Options)
   return {
     pathPrefix: ROUTE53_PREFIX,
     namespace: NAMESPACE,
+    iamPrefix: 'route53',
+    actionOf: route53Action,
     async handle(method, url, body) {
       const path = url.pathname.slice(ROUTE53_PREFIX.length).replace(/\/$/, '').split('/');
       const [resource, id, sub] = path;
@@ -351,4 +353,22 @@ function required(value: string | undefined, name: string): string {
   if (value === undefined || value === '')
     throw new AwsError('InvalidInput', `${name} is required.`);
   return value;
+}
+
+/** The Route53 API action of a REST request, named as IAM names it (route53:<action>). */
+export function route53Action(method: string, url: URL): string {
+  const [resource, id, sub] = url.pathname
+    .slice(ROUTE53_PREFIX.length)
+    .replace(/\/$/, '')
+    .split('/');
+  if (resource === 'hostedzonesbyname' && method === 'GET') return 'ListHostedZonesByName';
+  if (resource === 'change' && method === 'GET') return 'GetChange';
+  if (resource === 'hostedzone') {
+    if (id === undefined) return method === 'POST' ? 'CreateHostedZone' : 'ListHostedZones';
+    if (sub === 'rrset')
+      return method === 'POST' ? 'ChangeResourceRecordSets' : 'ListResourceRecordSets';
+    if (sub === undefined && method === 'DELETE') return 'DeleteHostedZone';
+    if (sub === undefined) return 'GetHostedZone';
+  }
+  return `Unknown(${method} ${url.pathname})`;
 }

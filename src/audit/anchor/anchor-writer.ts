@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '../../util/redis-client';
 import { ErrorCode, OpsdeckError } from '../../errors';
 import type { AuditStore } from '../audit-store';
 import { GENESIS_HASH } from '../hash-chain';
@@ -56,7 +56,7 @@ export interface AnchorWriterOptions {
   key: SigningKey;
   /** Digest names start with this. */
   prefix: string;
-  redis: IORedis;
+  redis: RedisClient;
   /** `redis.prefix`. */
   redisPrefix: string;
   intervalMs: number;

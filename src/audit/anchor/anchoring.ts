@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '../../util/redis-client';
 import type { OpsdeckConfig } from '../../config/schema';
 import type { Logger } from '../../log/logger';
 import type { Outbox } from '../../notify/outbox';
@@ -20,7 +20,7 @@ export interface Anchoring {
 export interface AnchoringDeps {
   config: Pick<OpsdeckConfig, 'redis' | 'slack'> & { audit: { anchor?: AuditAnchorConfig } };
   env: NodeJS.ProcessEnv;
-  redis: IORedis;
+  redis: RedisClient;
   outbox: Pick<Outbox, 'enqueue'>;
   auditStore: AuditStore;
   auditWriter: Pick<AuditWriter, 'flush'>;

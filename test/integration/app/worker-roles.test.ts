@@ -11,6 +11,7 @@ import {
   createTestDatabase,
   deleteRedisPrefix,
   uniqueName,
+  TEST_QUEUE_KEY,
 } from '../../helpers/services';
 import { waitFor } from '../../helpers/wait-for';
 
@@ -64,6 +65,7 @@ describe('opsdeck worker roles (real processes, Redis, MariaDB, a feed on loopba
       OPSDECK_CONFIG: config,
       ROLES_SIGNING: 'roles-signing-secret-0123456789',
       ROLES_BOT: 'xoxb-roles-0000000000-1111111111-abcdef',
+      OPSDECK_QUEUE_KEY: TEST_QUEUE_KEY,
     };
   });
 

@@ -5,7 +5,7 @@ import {
   newApprovalId,
   type ApprovalRecord,
 } from '../../../src/approvals/approval-store';
-import { connectRedis, deleteRedisPrefix, uniqueName } from '../../helpers/services';
+import { connectRedis, deleteRedisPrefix, testSigner, uniqueName } from '../../helpers/services';
 
 const prefix = uniqueName('approvals');
 let redis: IORedis;
@@ -13,7 +13,7 @@ let store: ApprovalStore;
 
 beforeAll(() => {
   redis = connectRedis();
-  store = new ApprovalStore(redis, prefix);
+  store = new ApprovalStore(redis, prefix, testSigner());
 });
 
 afterAll(async () => {
@@ -156,7 +156,7 @@ describe('ApprovalStore', () => {
 
   it('sweeps expired approvals exactly once, leaving live ones', async () => {
     const sweepPrefix = uniqueName('sweep');
-    const sweeper = new ApprovalStore(redis, sweepPrefix);
+    const sweeper = new ApprovalStore(redis, sweepPrefix, testSigner());
     const request = { command: 'x', userId: 'U1', channelId: 'C1' };
     const requirement = { group: 'g', distinct: false };
     const old = await sweeper.create({ request, requirement, plan: 1, ttlMs: 1000, now: T0 });

@@ -4,7 +4,11 @@ import mysql from 'mysql2/promise';
 import pino from 'pino';
 import { prepareEvent } from '../../../src/audit/audit-event';
 import { AuditStore } from '../../../src/audit/audit-store';
-import { AUDIT_DOWN_MESSAGE, AuditWriter } from '../../../src/audit/audit-writer';
+import {
+  AUDIT_DOWN_MESSAGE,
+  AuditWriter,
+  SPOOL_LOCK_TTL_MS,
+} from '../../../src/audit/audit-writer';
 import { verifyChain } from '../../../src/audit/verify-chain';
 import { OpsdeckConfig } from '../../../src/config/schema';
 import { ErrorCode } from '../../../src/errors';
@@ -13,6 +17,7 @@ import {
   createTestDatabase,
   deleteRedisPrefix,
   MYSQL,
+  testSigner,
   uniqueName,
 } from '../../helpers/services';
 
@@ -40,6 +45,7 @@ function writerFor(
     retryBaseDelayMs: 20,
     retryMaxDelayMs: 100,
     logger,
+    signer: testSigner(),
   });
   cleanups.push(
     () => writer.stop(),
@@ -187,6 +193,39 @@ describe('with INSERT revoked, then granted again', () => {
   });
 });
 
+describe('with entries pushed into the spool by someone without the key', () => {
+  it('writes a refused row in place of each forged or edited entry, never the entry itself', async () => {
+    const keyPrefix = `${prefix}:forged`;
+    const { store, writer } = writerFor(MYSQL.port, { user: MYSQL.user }, keyPrefix);
+    const spool = `${keyPrefix}:audit:spool`;
+    await writer.recordJobEvent({ type: 'started', jobId: 'job-f', actor: { id: 'U1' } });
+    const [signed] = await redis.lrange(spool, 0, 0);
+    const edited = JSON.parse(signed!) as { event: { actorId: string } };
+    edited.event.actorId = 'U0MALLORY';
+    await redis.rpush(
+      spool,
+      JSON.stringify(edited),
+      JSON.stringify({ event: { ...edited.event, eventId: 'evt-forged', jobId: 'job-f2' } }),
+      'not json',
+    );
+    writer.start();
+    expect(await writer.flush(5000)).toBe(true);
+    expect((await store.jobEvents('job-f')).map((r) => [r.type, r.actorId])).toEqual([
+      ['started', 'U1'],
+    ]);
+    expect(await store.jobEvents('job-f2')).toEqual([]);
+    const refused = (await store.query({})).filter(
+      (r) => r.type === 'refused' && r.detailJson?.includes('audit spool'),
+    );
+    expect(refused.map((r) => JSON.parse(r.detailJson!) as { reason: string })).toEqual([
+      expect.objectContaining({ reason: expect.stringContaining('does not match its content') }),
+      expect.objectContaining({ reason: expect.stringContaining('carries no MAC') }),
+      expect.objectContaining({ reason: expect.stringContaining('carries no MAC') }),
+    ]);
+    expect(await verifyChain(store.rowsInOrder())).toMatchObject({ ok: true });
+  });
+});
+
 describe('with its connections killed', () => {
   it('retries job events until they are written', async () => {
     const { store, writer } = writerFor(
@@ -232,5 +271,18 @@ describe('with its connections killed', () => {
     );
     expect(await writer.flush(5000)).toBe(true);
     expect(await store.jobEvents('job-d')).toHaveLength(1);
+  });
+
+  it('takes the spool over from a drainer killed while it held the lock, within the lock time', async () => {
+    const keyPrefix = `${prefix}:dead`;
+    const { store, writer } = writerFor(MYSQL.port, { user: MYSQL.user }, keyPrefix);
+    writer.start();
+    // A worker SIGKILLed while draining: its lock stays, as it set it.
+    await redis.set(`${keyPrefix}:audit:spool:lock`, 'dead-process', 'PX', SPOOL_LOCK_TTL_MS);
+    await writer.recordJobEvent({ type: 'succeeded', jobId: 'job-dead' });
+    expect(await writer.flush(SPOOL_LOCK_TTL_MS + 5000)).toBe(true);
+    expect((await store.jobEvents('job-dead')).map((r) => r.type)).toEqual(['succeeded']);
+    // The lock is short: a killed worker delayed the next one's events by seconds, not 30 s.
+    expect(SPOOL_LOCK_TTL_MS).toBeLessThanOrEqual(5000);
   });
 });

@@ -18,7 +18,7 @@ import { createNotifyClient } from '../../../src/notify/slack-client';
 import { type FakeSlackApi, startFakeSlackApi } from '../../../devkit/slack/fake-slack-api';
 import { waitFor } from '../../helpers/e2e-stack';
 import { FeedServer, feedFixture } from '../../helpers/feed-server';
-import { connectRedis, deleteRedisPrefix, uniqueName } from '../../helpers/services';
+import { connectRedis, deleteRedisPrefix, testSigner, uniqueName } from '../../helpers/services';
 import { type MessageSink } from '../../../src/notify/message-sink';
 
 const CHANNEL = 'C0ALERT';
@@ -83,7 +83,7 @@ describe('polling and relaying a status feed (real Redis, local HTTP, fake Slack
   function startProcess(settings: Partial<PollDeps['settings']> = {}): Process {
     const redis = connectRedis();
     connections.push(redis);
-    const outbox = new Outbox(redis, prefix, queue);
+    const outbox = new Outbox(redis, prefix, queue, testSigner());
     const sink: MessageSink = {
       enqueue: async (thread, message) => {
         enqueued.push({ thread, message });
@@ -164,6 +164,7 @@ describe('polling and relaying a status feed (real Redis, local HTTP, fake Slack
       client: createNotifyClient('xoxb-test-token', notifyConfig, slack.url),
       config: notifyConfig,
       logger,
+      signer: testSigner(),
     });
   });
 

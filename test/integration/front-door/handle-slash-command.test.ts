@@ -29,9 +29,12 @@ import {
   connectRedis,
   createTestDatabase,
   deleteRedisPrefix,
+  testSigner,
   uniqueName,
 } from '../../helpers/services';
 import { md } from '../../../src/slack/mrkdwn';
+import { runbookPlan } from '../../../src/command/runbook-plan';
+import { defineRunbook, step } from '../../../src/runbook/define-runbook';
 
 /**
  * The front door with a command registry made here: a command with targets (`/db restore
@@ -42,6 +45,19 @@ import { md } from '../../../src/slack/mrkdwn';
 const DBA = 'U0DBA';
 const PLATFORM = 'U0PLAT';
 const killed: string[] = [];
+
+/** The runbook `/db restore` plans (never run here: the front door only enqueues it). */
+const restoreDatabase = defineRunbook<{ database: string }, object, undefined>({
+  name: 'restore-table',
+  input: z.strictObject({ database: z.string() }),
+  steps: [
+    step('restore', async () => undefined, { describe: () => md`restore a copy` }),
+    step('swap', async () => undefined, {
+      describe: ({ database }) => md`swap it into ${database}`,
+      irreversible: true,
+    }),
+  ],
+});
 
 const db = defineCommand({
   name: 'db',
@@ -54,18 +70,10 @@ const db = defineCommand({
       positionals: ['database'],
       schema: z.strictObject({ database: z.string() }),
       target: (input) => input.database,
-      plan: (input) => ({
-        kind: 'runbook',
-        runbook: 'restore-table',
-        input: { database: input.database },
-        summary: md`restore ${input.database}`,
-        steps: [
-          {
-            text: md`restore a copy`,
-          },
-          { text: md`swap it into ${input.database}`, irreversible: true },
-        ],
-      }),
+      plan: (input) =>
+        runbookPlan(restoreDatabase, { database: input.database }, undefined, {
+          summary: md`restore ${input.database}`,
+        }),
     }),
     subcommand({
       name: 'kill',
@@ -120,14 +128,20 @@ function depsWith(store: AuditStore, keyPrefix: string): FrontDoorDeps {
     retryBaseDelayMs: 50,
     retryMaxDelayMs: 200,
     logger,
+    signer: testSigner(),
   });
   closers.push(() => audit.stop());
   return {
     commands: new CommandRegistry([db]),
-    jobs: new JobStore(queue, new CancelRequests(redis, prefix), config.queue.retention),
+    jobs: new JobStore(
+      queue,
+      new CancelRequests(redis, prefix, testSigner()),
+      config.queue.retention,
+      testSigner(),
+    ),
     config,
     logger,
-    approvals: new ApprovalStore(redis, keyPrefix),
+    approvals: new ApprovalStore(redis, keyPrefix, testSigner()),
     audit,
     auditStore: store,
     // The policy names no user groups: Slack is never asked.

@@ -4,6 +4,7 @@ import type { OpsdeckConfig } from '../../../src/config/schema';
 import { createLogger } from '../../../src/log/logger';
 import { slackApiErrors, slackApiRetries } from '../../../src/metrics/metrics';
 import { createNotifyWorker } from '../../../src/notify/notify-worker';
+import { Pacer, type Slot } from '../../../src/notify/pace';
 import { Outbox } from '../../../src/notify/outbox';
 import { type DrainJobData, NOTIFY_QUEUE } from '../../../src/notify/outbox-keys';
 import { createNotifyClient } from '../../../src/notify/slack-client';
@@ -13,7 +14,7 @@ import {
   type FakeMessage,
   startFakeSlackApi,
 } from '../../../devkit/slack/fake-slack-api';
-import { connectRedis, deleteRedisPrefix, uniqueName } from '../../helpers/services';
+import { connectRedis, deleteRedisPrefix, testSigner, uniqueName } from '../../helpers/services';
 import { section } from '../../../src/slack/blocks';
 import { md } from '../../../src/slack/mrkdwn';
 
@@ -68,6 +69,7 @@ describe('notify outbox to Slack', () => {
       connection,
       prefix,
       client: createNotifyClient('xoxb-test-token', merged, slack.url),
+      signer: testSigner(),
       config: merged,
       logger,
     });
@@ -96,7 +98,7 @@ describe('notify outbox to Slack', () => {
     redis = connectRedis();
     prefix = uniqueName('notify');
     queue = new Queue<DrainJobData>(NOTIFY_QUEUE, { connection: redis, prefix });
-    outbox = new Outbox(redis, prefix, queue);
+    outbox = new Outbox(redis, prefix, queue, testSigner());
     slack = await startFakeSlackApi({ channels: { [CHANNEL]: 'devops_alert' } });
   });
 
@@ -106,6 +108,28 @@ describe('notify outbox to Slack', () => {
     await slack.stop();
     await deleteRedisPrefix(redis, prefix);
     await Promise.all([redis, ...connections.splice(0)].map((c) => c.quit()));
+  });
+
+  it('never posts an entry pushed into a thread by someone without the key; the rest go on', async () => {
+    await outbox.enqueue('job-f', { kind: 'root', channel: CHANNEL, text: md`job-f root` });
+    const list = `${prefix}:outbox:thread:job-f:messages`;
+    const [signed] = await redis.lrange(list, 0, 0);
+    const forged = JSON.parse(signed!) as { id: string; message: { text: string } };
+    await redis.rpush(
+      list,
+      JSON.stringify({
+        ...forged,
+        id: 'forged-1',
+        message: { kind: 'reply', text: 'click <https://evil.example|here>' },
+      }),
+      JSON.stringify({ ...forged, id: 'forged-2', message: { ...forged.message, text: 'edited' } }),
+    );
+    await outbox.enqueue('job-f', { kind: 'reply', text: md`job-f 1` });
+    startWorker();
+    await waitFor('the thread drained', async () => (await redis.llen(list)) === 0);
+    const texts = slack.calls.map((c) => String(c.args.text));
+    expect(texts.some((t) => t.includes('evil.example') || t === 'edited')).toBe(false);
+    expect(lines('job-f root')).toEqual(['job-f 1']);
   });
 
   it('posts the root, its replies under the root in order, and applies the final update', async () => {
@@ -140,6 +164,20 @@ describe('notify outbox to Slack', () => {
     expect(slack.calls.at(-1)!.method).toBe('chat.update');
     await expect(outbox.getThread('job-1')).resolves.toEqual({ channel: CHANNEL, ts: root.ts });
     expect(await pending('job-1')).toBe(0);
+  });
+
+  it("posts a thread's root once: a root enqueued again (a producer resumed after a crash) adds nothing, queued or posted", async () => {
+    const root = { kind: 'root', channel: '#devops_alert', text: md`approval needed` } as const;
+    await outbox.enqueue('apv-1', root);
+    await outbox.enqueue('apv-1', root); // again before it was sent
+    expect(await pending('apv-1')).toBe(1);
+    startWorker();
+    await waitFor('the root', async () => (await outbox.getThread('apv-1')) !== null);
+    await outbox.enqueue('apv-1', root); // and after
+    await outbox.enqueue('apv-1', { kind: 'reply', text: md`waiting` });
+    await waitFor('the reply', async () => (await pending('apv-1')) === 0);
+    expect(slack.messages(CHANNEL).filter((m) => m.text === 'approval needed')).toHaveLength(1);
+    expect(thread('approval needed').replies).toEqual(['waiting']);
   });
 
   it('folds replies that queued up into messages of at most the limit, in order; roots, updates and blocks go alone', async () => {
@@ -286,6 +324,19 @@ describe('notify outbox to Slack', () => {
 
   it('keeps postMessage at least the interval apart per channel and updates per workspace, with two workers', async () => {
     const paced = { postIntervalMs: 200, updateIntervalMs: 250 };
+    // The slots the workers book, by method (each on Redis's clock, as the pacer hands them out).
+    const slots = new Map<string, number[]>();
+    const reserve = Pacer.prototype.reserve;
+    const spy = jest.spyOn(Pacer.prototype, 'reserve').mockImplementation(async function (
+      this: Pacer,
+      method,
+      scope,
+      intervalMs,
+    ): Promise<Slot> {
+      const slot = await reserve.call(this, method, scope, intervalMs);
+      slots.set(method, [...(slots.get(method) ?? []), slot.at]);
+      return slot;
+    });
     startWorker(paced);
     startWorker(paced);
     const keys = ['job-a', 'job-b', 'job-c'];
@@ -302,21 +353,38 @@ describe('notify outbox to Slack', () => {
       () => slack.calls.filter((c) => c.method === 'chat.update').length === 3,
     );
 
-    const gaps = (method: string) => {
-      const at = slack.calls.filter((c) => c.method === method).map((c) => c.at);
-      return at.slice(1).map((t, i) => t - at[i]!);
-    };
+    spy.mockRestore();
+
     // 3 roots and at least one message of each thread's two replies (folded when they queued up).
-    expect(gaps('chat.postMessage').length).toBeGreaterThanOrEqual(5);
     for (const key of keys) expect(lines(`${key} done`)).toEqual([`${key} 0`, `${key} 1`]);
-    // Slots are booked exactly; the slack left is for event-loop delay between slot and request.
-    for (const gap of gaps('chat.postMessage')) expect(gap).toBeGreaterThanOrEqual(140);
-    for (const gap of gaps('chat.update')) expect(gap).toBeGreaterThanOrEqual(190);
+    const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
+    const gaps = (values: number[]) => values.slice(1).map((t, i) => t - values[i]!);
+    for (const [method, interval] of [
+      ['chat.postMessage', paced.postIntervalMs],
+      ['chat.update', paced.updateIntervalMs],
+    ] as const) {
+      const booked = sorted(slots.get(method) ?? []);
+      const arrived = sorted(slack.calls.filter((c) => c.method === method).map((c) => c.at));
+      expect(arrived.length).toBeGreaterThanOrEqual(method === 'chat.update' ? 3 : 5);
+      // The two workers' slots (one channel, one workspace) are the interval apart, exactly.
+      for (const gap of gaps(booked)) expect(gap).toBeGreaterThanOrEqual(interval);
+      // And no call reached Slack before its slot (each call books one: the i-th call to arrive
+      // came no sooner than the i-th slot). How late a call is depends on the machine's load.
+      expect(booked.length).toBeGreaterThanOrEqual(arrived.length);
+      arrived.forEach((at, i) => expect(at).toBeGreaterThanOrEqual(booked[i]! - 2));
+    }
   });
 
   it('sends a message pushed while the drainer was finishing (no stranded message)', async () => {
     const client = createNotifyClient('xoxb-test-token', config, slack.url);
-    const other = new ThreadDrainer({ redis, prefix, client, config, logger });
+    const other = new ThreadDrainer({
+      redis,
+      prefix,
+      client,
+      config,
+      logger,
+      signer: testSigner(),
+    });
     await outbox.enqueue('job-1', {
       kind: 'root',
       channel: CHANNEL,
@@ -345,7 +413,14 @@ describe('notify outbox to Slack', () => {
         };
       },
     });
-    await new ThreadDrainer({ redis: racing, prefix, client, config, logger }).drain('job-1');
+    await new ThreadDrainer({
+      redis: racing,
+      prefix,
+      client,
+      config,
+      logger,
+      signer: testSigner(),
+    }).drain('job-1');
 
     expect(raced).toBe(true);
     expect(thread('root').replies).toEqual(['late']);
@@ -405,7 +480,7 @@ describe('notify outbox to Slack', () => {
 
   it('splits a text over the limit into several messages of the thread', async () => {
     startWorker({ maxTextLength: 200 });
-    const small = new Outbox(redis, prefix, queue, { maxTextLength: 200 });
+    const small = new Outbox(redis, prefix, queue, testSigner(), { maxTextLength: 200 });
     const lines = Array.from(
       { length: 40 },
       (_, i) => `row ${String(i).padStart(2, '0')} ${'.'.repeat(20)}\n`,

@@ -4,7 +4,7 @@ import { CancelRequests } from '../../../src/queue/cancellation';
 import type { JobEnvelope } from '../../../src/runbook/job-envelope';
 import { JobStore } from '../../../src/queue/job-store';
 import { jobMeta } from '../../fixtures/job-meta';
-import { connectRedis, deleteRedisPrefix, uniqueName } from '../../helpers/services';
+import { connectRedis, deleteRedisPrefix, testSigner, uniqueName } from '../../helpers/services';
 
 const retention = parseConfig('').queue.retention;
 
@@ -16,8 +16,8 @@ describe('JobStore', () => {
   const redis = connectRedis();
   const prefix = uniqueName('jobs');
   const queue = new Queue<JobEnvelope, unknown, string>('ops', { connection: redis, prefix });
-  const cancels = new CancelRequests(redis, prefix);
-  const store = new JobStore(queue, cancels, retention);
+  const cancels = new CancelRequests(redis, prefix, testSigner());
+  const store = new JobStore(queue, cancels, retention, testSigner());
 
   afterAll(async () => {
     await queue.close();

@@ -98,7 +98,7 @@ describe('merge on a table with INSERT triggers', () => {
     const result = await job.result;
     expect(result.outcome).toBe('succeeded');
     expect(job.shown().join('\n')).toContain(
-      "fire production's INSERT triggers once for every row inserted (--fire-triggers): items_log (AFTER INSERT)",
+      "the INSERT fires production's INSERT triggers once for every row (--fire-triggers): items_log (AFTER INSERT)",
     );
     expect(job.shown().join('\n')).not.toContain('items_touch');
     expect(job.said().join('\n')).toContain(`merged: inserted 20 rows into ${db.name}.items`);

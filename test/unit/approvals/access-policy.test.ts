@@ -4,6 +4,7 @@ import { matchPattern } from '../../../src/approvals/pattern';
 import {
   authorize,
   authorizeApprovalDecision,
+  authorizeJobCommand,
   describeDenial,
   type AccessRequest,
 } from '../../../src/approvals/access-policy';
@@ -41,8 +42,9 @@ describe('authorize: the policy matrix', () => {
     expect(decision).toEqual({
       allowed: true,
       ruleIndex: 2,
+      ruleIndexes: [2],
       rule: policy.rules[2],
-      approval: { group: 'platform', distinct: true, ttlMs: 5 * 60_000 },
+      approval: { group: 'platform', distinct: true, ttlMs: 5 * 60_000, recheckRequester: true },
     });
   });
 
@@ -185,6 +187,158 @@ describe('authorize: the policy matrix', () => {
   });
 });
 
+describe('authorize: the strictest requirement among the rules that apply, whatever their order', () => {
+  // The issue's bypass: rule A restricts restore-table on billing to #ops with platform's
+  // approval; rule B grants the same group everything. Under first-match semantics a request
+  // from a direct message skipped A (wrong channel) and B granted it without approval.
+  const ruleA = {
+    command: 'restore-table',
+    targets: ['billing'],
+    groups: ['dba'],
+    channels: ['#ops'],
+    approval: { group: 'platform', distinct: true },
+  };
+  const ruleB = { command: '*', targets: ['*'], groups: ['dba'] };
+  const groups = { dba: { users: ['UDBA1'] }, platform: { users: ['UPLAT1'] } };
+  const inOrder = AccessConfig.parse({ admins: 'platform', groups, rules: [ruleA, ruleB] });
+  const reversed = AccessConfig.parse({ admins: 'platform', groups, rules: [ruleB, ruleA] });
+  const dm = { channelId: 'D0DIRECT', channelName: 'directmessage' };
+  const request = (extra: Partial<AccessRequest>): AccessRequest => ({
+    command: 'restore-table',
+    target: 'billing',
+    userId: 'UDBA1',
+    ...base,
+    ...extra,
+  });
+
+  it.each([
+    ['A then B', inOrder],
+    ['B then A', reversed],
+  ])('refuses /restore-table billing from a direct message (%s)', (_order, rules) => {
+    expect(authorize(rules, request(dm))).toMatchObject({
+      allowed: false,
+      reason: 'wrong-channel',
+      message: '`restore-table` on `billing` may be run only from #ops',
+    });
+  });
+
+  it.each([
+    ['A then B', inOrder, 0],
+    ['B then A', reversed, 1],
+  ])('asks platform to approve it from #ops (%s)', (_order, rules, index) => {
+    expect(authorize(rules, request({}))).toMatchObject({
+      allowed: true,
+      ruleIndex: index,
+      ruleIndexes: [0, 1],
+      approval: { group: 'platform', distinct: true },
+    });
+  });
+
+  it('leaves what only the broad rule covers as it was', () => {
+    expect(authorize(inOrder, request({ target: 'shop', ...dm }))).toMatchObject({
+      allowed: true,
+      ruleIndex: 1,
+    });
+    expect(authorize(inOrder, request({ target: 'shop', ...dm }))).not.toHaveProperty('approval');
+  });
+
+  it('needs a channel every restricting rule names, and says when there is none', () => {
+    const two = AccessConfig.parse({
+      groups,
+      rules: [
+        { ...ruleA, channels: ['#ops', '#incident'], approval: undefined },
+        { ...ruleB, channels: ['#incident', 'C0WAR'] },
+      ],
+    });
+    expect(authorize(two, request({})).allowed).toBe(false);
+    expect(authorize(two, request({ channelId: 'C0INC', channelName: 'incident' })).allowed).toBe(
+      true,
+    );
+    const disjoint = AccessConfig.parse({
+      groups,
+      rules: [ruleA, { ...ruleB, channels: ['#random'] }],
+    });
+    expect(authorize(disjoint, request({}))).toMatchObject({
+      allowed: false,
+      reason: 'wrong-channel',
+      message:
+        '`restore-table` on `billing` may be run from no channel: the rules that cover it (access.rules[0], access.rules[1]) name no channel in common',
+    });
+  });
+
+  it('takes the strictest approval: two-person before none, then the shortest lifetime, then file order', () => {
+    const approvals = (a: object, b: object) =>
+      authorize(
+        AccessConfig.parse({
+          groups,
+          approvalTtlMinutes: 30,
+          rules: [
+            { ...ruleB, approval: a },
+            { ...ruleA, channels: undefined, approval: b },
+          ],
+        }),
+        request({}),
+      );
+    expect(approvals({ group: 'dba' }, { group: 'platform', distinct: true })).toMatchObject({
+      ruleIndex: 1,
+      approval: { group: 'platform', distinct: true },
+    });
+    expect(
+      approvals({ group: 'dba', ttlMinutes: 5 }, { group: 'platform', ttlMinutes: 10 }),
+    ).toMatchObject({ ruleIndex: 0, approval: { group: 'dba', ttlMs: 5 * 60_000 } });
+    expect(approvals({ group: 'dba' }, { group: 'platform' })).toMatchObject({
+      ruleIndex: 0,
+      approval: { group: 'dba', ttlMs: 30 * 60_000 },
+    });
+    expect(
+      approvals({ group: 'dba', recheckRequester: false }, { group: 'platform' }),
+    ).toMatchObject({ approval: { group: 'dba', recheckRequester: true } });
+  });
+
+  it('never lets adding a rule weaken a request (property)', () => {
+    const rule = fc.record({
+      command: fc.constantFrom('restore-table', '*', 'restore-*'),
+      targets: fc.constantFrom(['billing'], ['*'], ['shop']),
+      groups: fc.constant(['dba']),
+      channels: fc.option(fc.constantFrom(['#ops'], ['C0OPS', '#incident'], ['#random']), {
+        nil: undefined,
+      }),
+      approval: fc.option(fc.record({ group: fc.constant('platform'), distinct: fc.boolean() }), {
+        nil: undefined,
+      }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(rule, { minLength: 1, maxLength: 4 }),
+        rule,
+        fc.nat({ max: 4 }),
+        fc.constantFrom(base, dm),
+        (rules, extra, at, where) => {
+          const before = authorize(AccessConfig.parse({ groups, rules }), request(where));
+          const more = [...rules];
+          more.splice(Math.min(at, more.length), 0, extra);
+          const after = authorize(AccessConfig.parse({ groups, rules: more }), request(where));
+          // Wherever it goes, a rule that applies can refuse or add approval, never drop either.
+          if (before.allowed && after.allowed && before.approval) {
+            expect(after.approval).toBeDefined();
+            if (before.approval.distinct) expect(after.approval!.distinct).toBe(true);
+          }
+          // And the decision does not depend on the order of the rules.
+          const shuffled = authorize(
+            AccessConfig.parse({ groups, rules: [...more].reverse() }),
+            request(where),
+          );
+          expect(shuffled.allowed).toBe(after.allowed);
+          if (shuffled.allowed && after.allowed) {
+            expect(shuffled.approval?.distinct).toBe(after.approval?.distinct);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe('matchPattern', () => {
   it('treats * and ? as wildcards and everything else literally', () => {
     expect(matchPattern('prod/*', 'prod/a/b')).toBe(true);
@@ -204,6 +358,77 @@ describe('matchPattern', () => {
         expect(matchPattern(`*${literal}*`, `${other}${literal}${other}`)).toBe(true);
       }),
     );
+  });
+});
+
+describe('authorizeApprovalDecision: memberships at click time', () => {
+  const slackPolicy = AccessConfig.parse({
+    groups: {
+      oncall: { usergroups: ['SONCALL'] },
+      platform: { users: ['UPLAT1'], usergroups: ['SPLAT'] },
+    },
+    rules: [
+      {
+        command: 'restore-table',
+        targets: ['billing'],
+        groups: ['oncall'],
+        approval: { group: 'platform', distinct: true },
+      },
+    ],
+  });
+  const asked: AccessRequest = {
+    command: 'restore-table',
+    target: 'billing',
+    userId: 'UONCALL',
+    userGroupIds: ['SONCALL'],
+    ...base,
+  };
+  const requirement = { group: 'platform', distinct: true };
+  const approve = (
+    policyNow: typeof slackPolicy,
+    extra: { approverId?: string; approverGroupIds?: string[]; requesterGroupIds?: string[] },
+  ) =>
+    authorizeApprovalDecision(policyNow, {
+      request: asked,
+      requirement,
+      approverId: 'UPLAT1',
+      decision: 'approve',
+      ...extra,
+    });
+
+  it("refuses once the requester has left the rule's user group (looked up at click time)", () => {
+    expect(approve(slackPolicy, { requesterGroupIds: ['SONCALL'] })).toEqual({ ok: true });
+    expect(approve(slackPolicy, { requesterGroupIds: [] })).toEqual({
+      ok: false,
+      reason: 'no-longer-allowed',
+      message:
+        'the request is no longer allowed: the requester is no longer in group oncall, which `restore-table` on `billing` needs',
+    });
+  });
+
+  it('keeps the stored groups where the rule says recheckRequester: false', () => {
+    const trusting = AccessConfig.parse({
+      ...slackPolicy,
+      rules: [{ ...slackPolicy.rules[0], approval: { ...requirement, recheckRequester: false } }],
+    });
+    expect(approve(trusting, { requesterGroupIds: [] })).toEqual({ ok: true });
+  });
+
+  it("takes the approver's membership from the click, not from anything stored", () => {
+    expect(
+      approve(slackPolicy, {
+        approverId: 'UOTHER',
+        approverGroupIds: [],
+        requesterGroupIds: ['SONCALL'],
+      }),
+    ).toMatchObject({ ok: false, reason: 'not-approver' });
+    expect(
+      approve(slackPolicy, {
+        approverId: 'UOTHER',
+        approverGroupIds: ['SPLAT'],
+        requesterGroupIds: ['SONCALL'],
+      }),
+    ).toEqual({ ok: true });
   });
 });
 
@@ -267,5 +492,91 @@ describe('authorizeApprovalDecision', () => {
         decision: 'approve',
       }),
     ).toMatchObject({ ok: false, reason: 'not-approver', message: expect.stringContaining('dba') });
+  });
+});
+
+describe('authorizeJobCommand: commands on a job, against its own command and target', () => {
+  const jobs = AccessConfig.parse({
+    groups: {
+      dba: { users: ['UDBA1'] },
+      oncall: { users: ['UONCALL'] },
+      readers: { users: ['UREAD'] },
+    },
+    rules: [
+      { command: 'restore-table', targets: ['billing'], groups: ['dba'] },
+      { command: 'ops cancel', targets: ['restore-table shop', 'ops ping'], groups: ['oncall'] },
+      { command: 'ops audit', groups: ['dba', 'oncall', 'readers'] },
+      { command: 'restore-table', targets: ['shop'], groups: ['readers'], readOnly: true },
+    ],
+  });
+  const billingJob = {
+    jobId: 'restore-table-0000000001',
+    command: 'restore-table',
+    target: 'billing',
+  };
+  const shopJob = { jobId: 'restore-table-0000000002', command: 'restore-table', target: 'shop' };
+  const pingJob = { jobId: 'ping-0000000003', command: 'ops ping' };
+  const on = (command: string, userId: string): AccessRequest => ({ command, userId, ...base });
+
+  it('lets a cancel rule whose targets match `<command> <target>` cancel, and only those', () => {
+    expect(authorizeJobCommand(jobs, on('ops cancel', 'UONCALL'), shopJob, 'cancel').allowed).toBe(
+      true,
+    );
+    expect(authorizeJobCommand(jobs, on('ops cancel', 'UONCALL'), pingJob, 'cancel').allowed).toBe(
+      true,
+    );
+    expect(
+      authorizeJobCommand(jobs, on('ops cancel', 'UONCALL'), billingJob, 'cancel'),
+    ).toMatchObject({
+      allowed: false,
+      message:
+        'cancelling job `restore-table-0000000001` (`restore-table` on `billing`) needs a rule for `ops cancel` whose targets match `restore-table billing` (no access rule covers `ops cancel` on `restore-table billing`), or one that lets you run `restore-table` on `billing` (`restore-table` on `billing` is allowed to group dba; you are in none of them)',
+    });
+  });
+
+  it("lets whoever may run the job's command on its target cancel it, without approval", () => {
+    const withApproval = AccessConfig.parse({
+      ...jobs,
+      rules: [{ ...jobs.rules[0], approval: { group: 'oncall' } }],
+    });
+    const decision = authorizeJobCommand(
+      withApproval,
+      on('ops cancel', 'UDBA1'),
+      billingJob,
+      'cancel',
+    );
+    expect(decision.allowed).toBe(true);
+    expect(decision).not.toHaveProperty('approval');
+    expect(authorizeJobCommand(jobs, on('ops cancel', 'UDBA1'), shopJob, 'cancel').allowed).toBe(
+      false,
+    );
+    // A read-only grant on the target is no right to stop its jobs.
+    expect(authorizeJobCommand(jobs, on('ops cancel', 'UREAD'), shopJob, 'cancel').allowed).toBe(
+      false,
+    );
+  });
+
+  it('lets a job be read by whoever may read or run its command on its target', () => {
+    const read = (userId: string, job: typeof billingJob) =>
+      authorizeJobCommand(jobs, { ...on('ops audit', userId), readOnly: true }, job, 'read');
+    expect(read('UDBA1', billingJob).allowed).toBe(true);
+    expect(read('UREAD', shopJob).allowed).toBe(true);
+    expect(read('UREAD', billingJob)).toMatchObject({
+      allowed: false,
+      reason: 'not-in-group',
+      message:
+        '`ops audit` on job `restore-table-0000000001` (`restore-table` on `billing`) needs read access to `restore-table` on `billing`: `restore-table` on `billing` is allowed to group dba; you are in none of them',
+    });
+    // Cancelling a shop restore is no right to read it.
+    expect(read('UONCALL', shopJob).allowed).toBe(false);
+    // And the reading command needs its own rule.
+    expect(
+      authorizeJobCommand(
+        jobs,
+        { ...on('deploy output', 'UDBA1'), readOnly: true },
+        billingJob,
+        'read',
+      ),
+    ).toMatchObject({ allowed: false, reason: 'no-rule' });
   });
 });

@@ -154,4 +154,24 @@ describe('the deploy config section', () => {
       'deploy.apps.shop.environments: configure at least one environment',
     );
   });
+
+  it("checks refPattern when loaded, and the defaultRef against the environment's ref rule", () => {
+    expect(refusal("targets: { hosts: [a] }\ncommand: [x, '{ref}']\nrefPattern: 'v(1'")).toMatch(
+      /refPattern: is not a regular expression/,
+    );
+    expect(
+      refusal("targets: { hosts: [a] }\ncommand: [x, '{ref}']\ndefaultRef: 'main..x'"),
+    ).toContain("defaultRef: must not contain .. (git's rules for a ref name)");
+    expect(
+      refusal(
+        "targets: { hosts: [a] }\ncommand: [x, '{ref}']\nrefPattern: 'v[0-9]+'\ndefaultRef: main",
+      ),
+    ).toContain("defaultRef: must match this environment's refPattern");
+    const text = `deploy:\n  apps:\n    shop:\n      environments:\n        staging:\n          targets: { hosts: [a] }\n          command: [x, '{ref}']\n          refPattern: 'v[0-9]+'\n          defaultRef: v7\n`;
+    const env = deployEnvironment(parseConfig(text).deploy, 'shop', 'staging');
+    // Unanchored patterns match the whole ref.
+    expect(env.refPattern!.test('v7')).toBe(true);
+    expect(env.refPattern!.test('xv7')).toBe(false);
+    expect(env.refPattern!.test('v7x')).toBe(false);
+  });
 });

@@ -6,7 +6,58 @@ describe('parseConfig', () => {
     const config = parseConfig('');
     expect(config.slack.mode).toBe('http');
     expect(config.queue.retention.completedCount).toBe(1000);
-    expect(config.redis.url).toBe('redis://127.0.0.1:6380');
+    expect(config.redis).toEqual({ prefix: 'opsdeck' });
+  });
+
+  it('takes Redis Sentinel: the sentinels, the master name and the sentinel password env', () => {
+    const config = parseConfig(
+      'redis:\n  sentinels: [10.0.0.1:26379, "[fd00::2]:26379"]\n  masterName: opsdeck\n  sentinelPasswordEnv: SENTINEL_PW\n',
+    );
+    expect(config.redis).toMatchObject({
+      sentinels: ['10.0.0.1:26379', '[fd00::2]:26379'],
+      masterName: 'opsdeck',
+      sentinelPasswordEnv: 'SENTINEL_PW',
+    });
+  });
+
+  it('refuses a half or contradictory Redis Sentinel setup, naming the setting', () => {
+    expect(() => parseConfig('redis:\n  sentinels: [10.0.0.1:26379]\n')).toThrow(
+      'redis.masterName: sentinels and masterName go together',
+    );
+    expect(() =>
+      parseConfig(
+        'redis:\n  url: redis://r:6379\n  sentinels: [10.0.0.1:26379]\n  masterName: m\n',
+      ),
+    ).toThrow('redis.url: give one of url, sentinels or cluster');
+    expect(() => parseConfig('redis:\n  sentinels: [10.0.0.1]\n  masterName: m\n')).toThrow(
+      'redis.sentinels.0: must be host:port (e.g. 10.0.0.1:26379), got "10.0.0.1"',
+    );
+    expect(() => parseConfig('redis:\n  sentinels: [a:70000]\n  masterName: m\n')).toThrow(
+      'redis.sentinels.0: port above 65535',
+    );
+    expect(() => parseConfig('redis:\n  sentinelPasswordEnv: X\n')).toThrow(
+      'redis.sentinelPasswordEnv: only with sentinels',
+    );
+  });
+
+  it('takes Redis Cluster nodes, with a hash-tag prefix only', () => {
+    expect(
+      parseConfig('redis:\n  cluster: [10.0.0.1:6379, 10.0.0.2:6379]\n  prefix: "{opsdeck}"\n')
+        .redis,
+    ).toMatchObject({ cluster: ['10.0.0.1:6379', '10.0.0.2:6379'], prefix: '{opsdeck}' });
+    expect(() => parseConfig('redis:\n  cluster: [10.0.0.1:6379]\n')).toThrow(
+      "redis.prefix: with cluster, must be a hash tag such as '{opsdeck}': BullMQ needs each queue's keys in one slot",
+    );
+    expect(() =>
+      parseConfig('redis:\n  url: redis://r:6379\n  cluster: [r:6379]\n  prefix: "{o}"\n'),
+    ).toThrow('redis.url: give one of url, sentinels or cluster');
+  });
+
+  it('takes a hash-tag prefix for Redis Cluster, and nothing else with braces', () => {
+    expect(parseConfig('redis:\n  prefix: "{opsdeck}"\n').redis.prefix).toBe('{opsdeck}');
+    expect(() => parseConfig('redis:\n  prefix: "{ops}deck"\n')).toThrow(
+      'redis.prefix: letters, digits, _ and -, or a hash tag such as {opsdeck}',
+    );
   });
 
   it('names the exact path and the reason of a wrong type', () => {

@@ -2,18 +2,23 @@ import { parseConfig } from '../../../src/config/load-config';
 import { readSecrets } from '../../../src/config/secrets';
 import { ErrorCode } from '../../../src/errors';
 import { redactText } from '../../../src/log/redact';
+import { WorkSigner } from '../../../src/util/work-signature';
+
+/** Every process needs the key that signs queued work (queue.signingKeyEnv). */
+const KEY = { OPSDECK_QUEUE_KEY: 'unit-queue-key-0123456789abcdef-0123456789' };
 
 describe('readSecrets', () => {
-  const SLACK = { SLACK_BOT_TOKEN: 'xoxb-1-2-3', SLACK_SIGNING_SECRET: 'sign-1' };
+  const SLACK = { SLACK_BOT_TOKEN: 'xoxb-1-2-3', SLACK_SIGNING_SECRET: 'sign-1', ...KEY };
 
-  it('needs only the Slack secrets with the defaults', () => {
+  it('needs only the Slack secrets and the queue key with the defaults', () => {
     expect(readSecrets(parseConfig(''), SLACK)).toEqual({
       botToken: 'xoxb-1-2-3',
       signingSecret: 'sign-1',
+      workSigner: expect.any(WorkSigner),
       databasePasswords: {},
       replicaPasswords: {},
     });
-    expect(() => readSecrets(parseConfig(''), {})).toThrow(/SLACK_BOT_TOKEN is not set/);
+    expect(() => readSecrets(parseConfig(''), KEY)).toThrow(/SLACK_BOT_TOKEN is not set/);
   });
 
   it("reads each configured database's password from the variable it names", () => {
@@ -61,13 +66,17 @@ describe('readSecrets', () => {
 
   it('http mode needs the signing secret and bot token, by the names the config gives', () => {
     const config = parseConfig('slack: { mode: http, signingSecretEnv: SIGN, botTokenEnv: BOT }');
-    expect(() => readSecrets(config, { BOT: 'xoxb-1-2-3' })).toThrow(
+    expect(() => readSecrets(config, { BOT: 'xoxb-1-2-3', ...KEY })).toThrow(
       expect.objectContaining({
         code: ErrorCode.SecretMissing,
         message: 'environment variable SIGN is not set (slack.signingSecretEnv)',
       }),
     );
-    const secrets = readSecrets(config, { BOT: 'xoxb-1111-2222-abcd', SIGN: 'f00dfeedcafebeef' });
+    const secrets = readSecrets(config, {
+      BOT: 'xoxb-1111-2222-abcd',
+      SIGN: 'f00dfeedcafebeef',
+      ...KEY,
+    });
     expect(secrets).toMatchObject({
       botToken: 'xoxb-1111-2222-abcd',
       signingSecret: 'f00dfeedcafebeef',
@@ -79,13 +88,14 @@ describe('readSecrets', () => {
 
   it('socket mode needs the app-level token instead of the signing secret', () => {
     const config = parseConfig('slack: { mode: socket }');
-    expect(() => readSecrets(config, { SLACK_BOT_TOKEN: 'xoxb-1-2-3' })).toThrow(
+    expect(() => readSecrets(config, { SLACK_BOT_TOKEN: 'xoxb-1-2-3', ...KEY })).toThrow(
       /SLACK_APP_TOKEN is not set/,
     );
     expect(
       readSecrets(config, {
         SLACK_BOT_TOKEN: 'xoxb-1-2-3',
         SLACK_APP_TOKEN: 'xapp-1-A1-99-abcdef',
+        ...KEY,
       }),
     ).toMatchObject({
       appToken: 'xapp-1-A1-99-abcdef',
@@ -101,5 +111,21 @@ describe('readSecrets', () => {
       user: 'ops',
       password: 'long-dashboard-password',
     });
+  });
+
+  it('reads a separate admin credential for the dashboard that changes jobs, and refuses a shared one', () => {
+    const config = parseConfig(
+      'http: { dashboard: { userEnv: DU, passwordEnv: DP, admin: { userEnv: AU, passwordEnv: AP } } }',
+    );
+    const env = { ...SLACK, DU: 'ops', DP: 'long-dashboard-password', AU: 'admin' };
+    expect(() => readSecrets(config, env)).toThrow(/AP is not set/);
+    expect(readSecrets(config, { ...env, AP: 'another-long-password' }).dashboard).toEqual({
+      user: 'ops',
+      password: 'long-dashboard-password',
+      admin: { user: 'admin', password: 'another-long-password' },
+    });
+    expect(() => readSecrets(config, { ...env, AP: 'long-dashboard-password' })).toThrow(
+      'http.dashboard.admin: the admin credential must be a separate one',
+    );
   });
 });

@@ -39,6 +39,9 @@ describe('redactText', () => {
         'MASTER_PASSWORD = [REDACTED], MASTER_PORT=3306',
       ],
       ["SOURCE_PASSWORD='a\\'b'", 'SOURCE_PASSWORD=[REDACTED]'],
+      // SQL's own escape of a quote is a doubled quote: nothing of the password may show.
+      ["MASTER_PASSWORD='it''s', MASTER_PORT=3306", 'MASTER_PASSWORD=[REDACTED], MASTER_PORT=3306'],
+      ["source_password = '''x'''", 'source_password = [REDACTED]'],
     ];
     for (const [input, output] of cases) expect(redactText(input)).toBe(output);
   });

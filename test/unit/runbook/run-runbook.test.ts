@@ -1,14 +1,26 @@
 import pino from 'pino';
 import { z } from 'zod';
 import { parseConfig } from '../../../src/config/load-config';
-import { CancelledError, TransientError, UsageError } from '../../../src/errors';
+import {
+  CancelledError,
+  ErrorCode,
+  OpsdeckError,
+  TransientError,
+  UsageError,
+} from '../../../src/errors';
 import type { Checkpoint } from '../../../src/runbook/checkpoint';
 import {
+  approval,
   defineRunbook,
-  step,
+  step as defineStep,
   type StepContext,
   type StepDefinition,
+  type StepFn,
+  type StepOptions,
 } from '../../../src/runbook/define-runbook';
+import { md } from '../../../src/slack/mrkdwn';
+import type { ApprovalGate, ApprovalPlan } from '../../../src/runbook/approval-gate';
+import { plannedDigests } from '../../../src/runbook/plan-digest';
 import type { RunbookEvent } from '../../../src/runbook/runbook-events';
 import { runRunbook, type RunRunbookOptions } from '../../../src/runbook/run-runbook';
 import type { RunbookServices } from '../../../src/runbook/runbook-services';
@@ -33,11 +45,47 @@ interface Harness {
   run(extra?: Partial<RunRunbookOptions>): ReturnType<typeof runRunbook>;
 }
 
-function harness(steps: StepDefinition<{ n: number }>[], checkpoint?: Checkpoint): Harness {
+type Input = { n: number };
+type State = Record<string, unknown>;
+
+/**
+ * A step as these tests write it: the plan's description is its name; a cleanup is a function
+ * (named `undo <step>` unless `cleanupName` says otherwise).
+ */
+function step(
+  name: string,
+  run: StepFn<Input, State>,
+  options: Omit<StepOptions<Input, State, undefined, never>, 'describe' | 'cleanup'> & {
+    cleanup?: StepFn<Input, State>;
+    cleanupName?: string;
+  } = {},
+): StepDefinition<Input, State, undefined> {
+  const { cleanup, cleanupName, ...rest } = options;
+  return defineStep<Input, State, undefined>(name, run, {
+    describe: () => md`${name}`,
+    ...rest,
+    ...(cleanup && {
+      cleanup: {
+        name: cleanupName ?? `undo ${name}`,
+        run: cleanup,
+        describe: () => md`undo ${name}`,
+      },
+    }),
+  });
+}
+
+function harness(
+  steps: StepDefinition<Input, State, undefined>[],
+  checkpoint?: Checkpoint,
+): Harness {
   const events: RunbookEvent[] = [];
   const saved: Checkpoint[] = [];
   const log: string[] = [];
-  const definition = defineRunbook({ name: 'test', input: z.object({ n: z.number() }), steps });
+  const definition = defineRunbook<Input, State, undefined>({
+    name: 'test',
+    input: z.object({ n: z.number() }),
+    steps,
+  });
   const envelope: JobEnvelope<unknown, Checkpoint> = {
     meta,
     input: { n: 1 },
@@ -206,7 +254,7 @@ describe('runRunbook', () => {
     let sawAbort = false;
     const h = harness([
       step('a', recorder(log, 'a'), { cleanup: recorder(log, 'undo a') }),
-      step('long', async (ctx: StepContext<{ n: number }>) => {
+      step('long', async (ctx: StepContext<Input, State>) => {
         setTimeout(() => controller.abort(new CancelledError('cancelled by alice')), 20);
         try {
           await sleep(5000, ctx.signal);
@@ -248,7 +296,7 @@ describe('runRunbook', () => {
     const h = harness([
       step(
         'winds-down',
-        async (ctx: StepContext<{ n: number }>) => {
+        async (ctx: StepContext<Input, State>) => {
           setTimeout(() => controller.abort(new CancelledError('cancelled by alice')), 20);
           await sleep(5000, ctx.signal).catch(() => undefined);
           await sleep(50); // stopping what it started
@@ -347,10 +395,10 @@ describe('runRunbook', () => {
 
   it('fails without running any step when the input does not validate', async () => {
     const log: string[] = [];
-    const definition = defineRunbook({
+    const definition = defineRunbook<{ n: string }, State, undefined>({
       name: 't',
       input: z.object({ n: z.string() }),
-      steps: [step('a', recorder(log, 'a'))],
+      steps: [defineStep('a', recorder(log, 'a'), { describe: () => md`a` })],
     });
     const result = await harness([]).run({ definition });
     expect(result.outcome).toBe('failed');
@@ -373,5 +421,108 @@ describe('runRunbook', () => {
     const result = await harness([step('a', recorder(log, 'a'))], done).run();
     expect(result.outcome).toBe('succeeded');
     expect(log).toEqual([]);
+  });
+
+  it('refuses, before any step and without a retry, a job whose runbook or input is not the one planned', async () => {
+    const log: string[] = [];
+    const steps = [step('a', recorder(log, 'a'), { cleanup: recorder(log, 'undo a') })];
+    const planned = plannedDigests(
+      defineRunbook<Input, State, undefined>({
+        name: 'test',
+        input: z.object({ n: z.number() }),
+        steps,
+      }),
+      { n: 1 },
+    );
+    const approved = { ...meta, approvedBy: { id: 'U0BOB', name: 'bob' } };
+    const changedInput = await harness(steps).run({
+      envelope: { meta: { ...approved, planned }, input: { n: 2 } },
+    });
+    expect(changedInput.outcome).toBe('failed');
+    expect(changedInput.error).toMatch(/^this job's input is not what bob approved/);
+    const grown = harness([...steps, step('b', recorder(log, 'b'))]);
+    const changedRunbook = await grown.run({
+      envelope: { meta: { ...approved, planned }, input: { n: 1 } },
+    });
+    expect(changedRunbook.outcome).toBe('failed');
+    expect(changedRunbook.error).toMatch(
+      /^the test runbook on this worker is not the one in what bob approved/,
+    );
+    expect(grown.events.filter((e) => e.type === 'step-started')).toEqual([]);
+    expect(log).toEqual([]);
+    const same = await harness(steps).run({
+      envelope: { meta: { ...approved, planned }, input: { n: 1 } },
+    });
+    expect(same.outcome).toBe('succeeded');
+    expect(log).toEqual(['a', 'undo a']);
+  });
+
+  it('fails a step whose needed state no earlier step recorded (no retry)', async () => {
+    const log: string[] = [];
+    const h = harness([
+      step('a', recorder(log, 'a')),
+      defineStep<Input, { id: string }, undefined, 'id'>('b', recorder(log, 'b'), {
+        needs: ['id'],
+        describe: () => md`b`,
+      }) as unknown as StepDefinition<Input, State, undefined>,
+    ]);
+    const result = await h.run();
+    expect(result.outcome).toBe('failed');
+    expect(result.error).toBe(
+      "step b needs id in the job's state, which no earlier step recorded (OPSDECK_STEP_STATE_MISSING)",
+    );
+    expect(log).toEqual(['a']);
+    expect(h.events.filter((e) => e.type === 'step-started' && e.step === 'b')).toEqual([]);
+  });
+
+  it('an approval step asks the gate with the plan of the steps after it, described with the facts it found', async () => {
+    const log: string[] = [];
+    const asked: ApprovalPlan[] = [];
+    const gate = (answer: 'yes' | Error): ApprovalGate => ({
+      awaitApproval: async (_wait, plan) => {
+        asked.push(plan);
+        if (answer instanceof Error) throw answer;
+        return 'U0BOB';
+      },
+    });
+    const steps: StepDefinition<Input, State, { rows: number }>[] = [
+      defineStep<Input, State, { rows: number }>('copy', async (ctx) => ctx.remember({ rows: 7 }), {
+        describe: () => md`copy`,
+        cleanup: {
+          name: 'drop-copy',
+          run: recorder(log, 'drop'),
+          describe: () => md`drop the copy`,
+        },
+      }),
+      approval<Input, State, { rows: number }>('approve', {
+        describe: () => md`ask again`,
+        summary: (_i, { rows }) => md`merge ${rows} rows`,
+        facts: (ctx) => ({ rows: ctx.state.rows as number }),
+      }),
+      defineStep<Input, State, { rows: number }>('merge', recorder(log, 'merge'), {
+        describe: (_i, { rows }) => md`insert ${rows} rows`,
+        irreversible: true,
+      }),
+    ];
+    const definition = defineRunbook<Input, State, { rows: number }>({
+      name: 'test',
+      input: z.object({ n: z.number() }),
+      steps,
+    });
+    const result = await harness([]).run({ definition, approvals: gate('yes') });
+    expect(result.outcome).toBe('succeeded');
+    expect(asked[0]!.summary.text).toBe('merge 7 rows');
+    expect(asked[0]!.steps.map((line) => [line.text.text, line.irreversible ?? false])).toEqual([
+      ['insert 7 rows', true],
+      ['whatever happens: drop the copy', false],
+    ]);
+    expect(log).toEqual(['merge', 'drop']);
+    log.length = 0;
+    const rejected = await harness([]).run({
+      definition,
+      approvals: gate(new OpsdeckError(ErrorCode.ApprovalRejected, 'rejected by bob')),
+    });
+    expect(rejected.outcome).toBe('failed');
+    expect(log).toEqual(['drop']);
   });
 });
