@@ -40,6 +40,10 @@ export async function runCli(
       const fileEnv = file ? { ...env, OPSDECK_CONFIG: resolve(file) } : env;
       const { path, config } = loadConfig(fileEnv);
       console.log(`${path ?? 'no config file: the defaults'} is valid`);
+      // With --connect, a line per connection first (what the operator asked for), then the
+      // access rules' meaning and what looks wrong in them.
+      const lines = connect ? await checkConnections(config, fileEnv) : [];
+      for (const line of lines) console.log(formatConnectionLine(line));
       console.log(`\n${ACCESS_SEMANTICS}\n\n${JOB_ACCESS}`);
       const names = loadCommands().all.flatMap((module) =>
         module.subcommands.map((sub) => commandName(module, sub)),
@@ -47,9 +51,6 @@ export async function runCli(
       for (const finding of reviewAccessRules(config.access, names)) {
         console.log(`\nwarning: ${finding.message}`);
       }
-      if (!connect) return 0;
-      const lines = await checkConnections(config, fileEnv);
-      for (const line of lines) console.log(formatConnectionLine(line));
       return lines.some((line) => line.status === 'FAIL') ? 1 : 0;
     }
   }

@@ -17,10 +17,11 @@ import { ErrorCode, OpsdeckError } from '../errors';
  * - `{ref:sh}` (any placeholder with `:sh`) adds one more layer of shell quoting, for a value
  *   that goes through one more shell on its way: `ssh` joins its remote command into a string that
  *   the remote user's shell parses again, so `[ssh, '{host}', deploy, '{ref:sh}']` is how a ref
- *   reaches the remote program as one plain argument. For an argv template whose program is
- *   `ssh`, placeholders after the destination must use `:sh` (checked at config load).
- *   Programs that evaluate their arguments (`eval`, `sh -c`, `let`) need the same care; no check
- *   can know them all.
+ *   reaches the remote program as one plain argument. In an argv template (command, pre and
+ *   post alike), placeholders that `ssh` (after its destination), a shell's `-c` or `eval` would
+ *   hand to a shell must use `:sh` wherever that program stands (`sudo ssh …`), checked at config
+ *   load (reparsingProblem). Other programs that evaluate their arguments (`let`, a remote
+ *   script's own `eval`) need the same care; no check can know them all.
  */
 
 export const PLACEHOLDERS = ['host', 'ref', 'app', 'env'] as const;
@@ -119,7 +120,7 @@ export function templateProblems(
     const problem = shellContextProblem(parsed[0] ?? []);
     if (problem) problems.push(problem);
   } else {
-    const problem = sshProblem(template.argv, parsed);
+    const problem = reparsingProblem(template.argv, parsed);
     if (problem) problems.push(problem);
   }
   return problems;
@@ -135,20 +136,57 @@ export function checkTemplate(
 }
 
 /**
- * `ssh` sends its remote command as one string to the remote user's shell: a placeholder after
- * the destination (the element with `{host}`) is parsed by that shell unless quoted with `:sh`.
+ * Programs that hand some of their arguments to a shell that parses them again, wherever they
+ * stand in the argv (`ssh`, or `sudo ssh`, `timeout 60 ssh`, `env X=1 ssh`): a placeholder in
+ * those arguments must use `:sh`. `ssh` joins everything after its destination into one string
+ * for the remote user's shell (its own options and the destination, `-l {app}`, are plain
+ * arguments); `sh -c`/`bash -c` (any shell, any flag group with `c`) parse their script and what
+ * follows; `eval` parses all its arguments. A destination written as a host name (a pre or post
+ * command's `ssh deploy-host …`) counts as well as `{host}`.
  */
-function sshProblem(argv: readonly string[], parsed: Segment[][]): string | undefined {
-  const program = argv[0]?.split('/').pop();
-  if (program !== 'ssh') return undefined;
-  const destination = parsed.findIndex((segments) =>
-    segments.some((s) => s.kind === 'placeholder' && s.name === 'host'),
-  );
-  if (destination < 0) return undefined;
-  for (const segments of parsed.slice(destination + 1))
+function reparsingProblem(argv: readonly string[], parsed: Segment[][]): string | undefined {
+  const from = reparsedFrom(argv, parsed);
+  if (!from) return undefined;
+  for (const segments of parsed.slice(from.index))
     for (const s of segments)
       if (s.kind === 'placeholder' && !s.extraQuoting)
-        return `ssh passes its remote command to the remote shell, which would parse ${s.source}: write {${s.name}:sh} so the value arrives as one plain argument`;
+        return `${from.why}, which would parse ${s.source}: write {${s.name}:sh} so the value arrives as one plain argument`;
+  return undefined;
+}
+
+/** ssh's options that take a value (`-p 22`, `-o BatchMode=yes`), from ssh(1). */
+const SSH_OPTIONS_WITH_VALUE = new Set('BbcDEeFIiJLlmOoPpQRSWw');
+const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'ash', 'mksh']);
+
+/** Where the arguments a shell parses again begin, and why; undefined when none do. */
+function reparsedFrom(
+  argv: readonly string[],
+  parsed: Segment[][],
+): { index: number; why: string } | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    // A program's name is plain text; an element with a placeholder is a value, not a program.
+    if (parsed[i]!.some((s) => s.kind === 'placeholder')) continue;
+    const program = argv[i]!.split('/').pop();
+    if (program === 'ssh') {
+      let j = i + 1;
+      while (j < argv.length && argv[j]!.startsWith('-') && argv[j] !== '-') {
+        if (argv[j] === '--') {
+          j += 1;
+          break;
+        }
+        const letters = argv[j]!.slice(1);
+        const valueAt = [...letters].findIndex((l) => SSH_OPTIONS_WITH_VALUE.has(l));
+        j += valueAt === letters.length - 1 ? 2 : 1; // `-p 22`; `-p22` and `-tt` are one element
+      }
+      return { index: j + 1, why: 'ssh passes its remote command to the remote shell' };
+    }
+    if (program !== undefined && SHELLS.has(program)) {
+      for (let j = i + 1; j < argv.length && /^-[a-zA-Z]+$/.test(argv[j]!); j++)
+        if (argv[j]!.includes('c'))
+          return { index: j + 1, why: `${program} ${argv[j]} parses its script as shell code` };
+    }
+    if (program === 'eval') return { index: i + 1, why: 'eval parses its arguments as shell code' };
+  }
   return undefined;
 }
 

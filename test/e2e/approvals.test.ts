@@ -1,3 +1,4 @@
+import { signApproval } from '../../src/approvals/approval-store';
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../src/approvals/approval-messages';
 import { runAuditCli } from '../../src/audit/cli';
 import { ALICE, E2eStack, waitFor } from '../helpers/e2e-stack';
@@ -193,7 +194,11 @@ describe('approvals end to end', () => {
     expect(code).toBe(0);
   });
 
-  /** Rewrites the stored approval's plan (as a bot planning with other code, or a bad write). */
+  /**
+   * Rewrites the stored approval's plan as a bot running other code would have stored it: signed
+   * with the key (an edit without the key is refused earlier, by the approval's MAC). The plan's
+   * digests are then all that tells the worker its runbook or input is not what was approved.
+   */
   async function alterStoredPlan(
     approvalId: string,
     change: (plan: { input: Record<string, unknown>; planned: { runbook: string } }) => void,
@@ -203,7 +208,10 @@ describe('approvals end to end', () => {
       plan: { input: Record<string, unknown>; planned: { runbook: string } };
     };
     change(record.plan);
-    await stack.redis.hset(key, 'record', JSON.stringify(record));
+    const stored = JSON.stringify(record);
+    const expiresAt = Number(await stack.redis.hget(key, 'expiresAt'));
+    const mac = signApproval(stack.runtime.secrets.workSigner, approvalId, expiresAt, stored);
+    await stack.redis.hset(key, 'record', stored, 'mac', mac);
   }
 
   it.each([

@@ -34,17 +34,36 @@ async function accountAndDatabase(grants: (database: string) => string[]) {
 
 async function startStack(user: string, database: string): Promise<E2eStack> {
   const stack = new E2eStack(
-    { mysql: { ...MYSQL, user, passwordEnv: 'FIRST_START_DB_PASSWORD', database } },
+    {
+      mysql: { ...MYSQL, user, passwordEnv: 'FIRST_START_DB_PASSWORD', database },
+      // /healthz shows why a dependency failed only to a caller with the dashboard credential.
+      http: {
+        host: '127.0.0.1',
+        port: 0,
+        workerPort: 0,
+        feedsWorkerPort: 0,
+        dashboard: { userEnv: 'FIRST_START_DASH_USER', passwordEnv: 'FIRST_START_DASH_PW' },
+      },
+    },
     { captureBotLog: true, migrationRetryMs: 200 },
   );
   stack.env.FIRST_START_DB_PASSWORD = PASSWORD;
+  stack.env.FIRST_START_DASH_USER = 'operator';
+  stack.env.FIRST_START_DASH_PW = DASHBOARD_PASSWORD;
   return stack.start();
 }
 
-async function healthz(stack: E2eStack): Promise<{ status: number; audit: string }> {
-  const res = await fetch(`${stack.botUrl}/healthz`);
+const DASHBOARD_PASSWORD = 'first-start-dashboard-pw';
+
+/** /healthz as the operator reads it (with the dashboard credential), and as anyone else does. */
+async function healthz(stack: E2eStack): Promise<{ status: number; audit: string; anon: string }> {
+  const authorization = `Basic ${Buffer.from(`operator:${DASHBOARD_PASSWORD}`).toString('base64')}`;
+  const res = await fetch(`${stack.botUrl}/healthz`, { headers: { authorization } });
   const body = (await res.json()) as { checks: Record<string, string> };
-  return { status: res.status, audit: body.checks.audit ?? '' };
+  const anon = (await (await fetch(`${stack.botUrl}/healthz`)).json()) as {
+    checks: Record<string, string>;
+  };
+  return { status: res.status, audit: body.checks.audit ?? '', anon: anon.checks.audit ?? '' };
 }
 
 async function databaseExists(name: string): Promise<boolean> {
@@ -64,7 +83,7 @@ describe('first start against a MySQL server without opsdeck database', () => {
     const stack = await startStack(user, database);
     try {
       expect(await databaseExists(database)).toBe(true);
-      expect(await healthz(stack)).toEqual({ status: 200, audit: 'ok' });
+      expect(await healthz(stack)).toEqual({ status: 200, audit: 'ok', anon: 'ok' });
       const jobId = jobIdIn(text(await stack.slash('ping --ticks 1 --tick-seconds 0')));
       const [rows] = await root.query<mysql.RowDataPacket[]>(
         `SELECT type FROM \`${database}\`.audit_events WHERE job_id = ?`,
@@ -97,6 +116,7 @@ describe('first start against a MySQL server without opsdeck database', () => {
       expect(health.status).toBe(503);
       expect(health.audit).toContain(`As an administrator, run: ${statements.join(' ')}`);
       expect(health.audit).toContain('OPSDECK_MYSQL_OWN_DATABASE_MISSING');
+      expect(health.anon).toBe('failed'); // names and grants are for the operator only
 
       expect(text(await stack.slash('ping --ticks 1'))).toBe(`:lock: ${AUDIT_DOWN_MESSAGE}`);
       expect(await databaseExists(database)).toBe(false);

@@ -36,6 +36,8 @@ const baseEnv = {
   REPLICATION_PW: 'replication-pw-1',
   KEY: 'AKIACONNECTCHECK0000',
   SECRET: 'not-checked',
+  // The key that signs queued work: every process of the bot needs it, so the check reads it too.
+  OPSDECK_QUEUE_KEY: 'connect-check-queue-key-0123456789abcdef',
 };
 
 function configFile(overrides: Record<string, unknown> = {}): string {
@@ -114,7 +116,8 @@ it('opens every configured connection and says ok, one line each', async () => {
   const file = configFile();
   expect(await connect(file)).toBe(0);
   expect(out[0]).toBe(`${file} is valid`);
-  expect(out.slice(1).map((line) => line.slice(0, 6).trim())).toEqual([
+  // A line per connection, then (after a blank line) what the access rules mean.
+  expect(out.slice(1, 7).map((line) => line.slice(0, 6).trim())).toEqual([
     'ok',
     'ok',
     'ok',
@@ -122,6 +125,7 @@ it('opens every configured connection and says ok, one line each', async () => {
     'ok',
     'ok',
   ]);
+  expect(out[7]).toMatch(/^\nAccess rules: /);
   expect(lineOf('mysql')).toMatch(
     new RegExp(
       `^ok +mysql +root@localhost at 127\\.0\\.0\\.1:${MYSQL.port}, 10\\.11\\.[0-9]+-MariaDB.*; database ${db.name} exists$`,

@@ -108,6 +108,42 @@ describe('argv templates', () => {
     expect(templateProblems(argv('ssh', '-l', '{app}', '{host}', 'deploy'))).toEqual([]);
   });
 
+  it('finds every program that hands arguments to a shell, wherever it stands, in pre and post too', () => {
+    const needsSh = (...parts: string[]) =>
+      expect(templateProblems(argv(...parts), ['ref', 'app', 'env']).join('; ')).toContain(
+        'write {ref:sh}',
+      );
+    // A pre or post command has no {host}: its destination is a plain host name.
+    needsSh('ssh', 'deploy-host', 'announce', '{ref}');
+    needsSh('ssh', '-p', '2222', '-o', 'BatchMode=yes', 'deploy-host', 'announce', '{ref}');
+    needsSh('ssh', '-vp2222', 'deploy-host', 'announce', '{ref}');
+    // Behind another program.
+    needsSh('sudo', '-u', 'deploy', 'ssh', 'deploy-host', 'announce', '{ref}');
+    needsSh('timeout', '60', '/usr/bin/ssh', 'deploy-host', 'announce', '{ref}');
+    // Shells that read a script, and eval.
+    needsSh('bash', '-lc', 'deploy {ref}');
+    needsSh('/bin/sh', '-c', 'deploy "$1"', 'sh', '{ref}');
+    needsSh('env', 'X=1', 'eval', 'deploy', '{ref}');
+    // Each with :sh is fine; so are plain arguments of programs that parse nothing again.
+    for (const parts of [
+      ['ssh', 'deploy-host', 'announce', '{ref:sh}'],
+      ['sudo', 'ssh', 'deploy-host', 'announce', '{ref:sh}'],
+      ['bash', '-lc', 'deploy {ref:sh}'],
+      ['/opt/opsdeck/freeze', '{app}', '{env}', '{ref}'],
+      ['bash', '/opt/deploy.sh', '{ref}'], // a script file: its arguments are plain
+      ['ssh', '-l', '{app}', 'deploy-host', 'true'],
+    ])
+      expect(templateProblems(argv(...parts), ['ref', 'app', 'env'])).toEqual([]);
+  });
+
+  it('with :sh, a hostile ref reaches the program behind `bash -c` as one plain argument', () => {
+    for (const ref of HOSTILE) {
+      const out = renderCommand(argv('bash', '-c', 'printf %s {ref:sh}'), { ref });
+      const printed = execFileSync(out.argv[0]!, out.argv.slice(1), { encoding: 'utf8' });
+      expect(printed).toBe(ref);
+    }
+  });
+
   it(':sh quotes the value once for the remote shell: ssh-style re-parsing yields the value', () => {
     for (const ref of HOSTILE) {
       const out = renderCommand(argv('ssh', '{host}', 'deploy', '{ref:sh}'), { host: 'h', ref });
