@@ -31,7 +31,7 @@ import { date, md } from '../src/slack/mrkdwn';
  */
 
 const USAGE =
-  '/restore-table <database> <schema>.<table> --at <time> [--mode side|merge|replace] [--keep-instance]';
+  '/restore-table <database> <schema>.<table> --at <time> [--mode side|merge|replace] [--fire-triggers] [--keep-instance]';
 
 const schema = z
   .strictObject({
@@ -64,8 +64,17 @@ const schema = z
       .enum(['side', 'merge', 'replace'], { error: 'must be side, merge or replace' })
       .default('side'),
     'keep-instance': z.boolean().default(false),
+    'fire-triggers': z.boolean().default(false),
   })
   .transform((input, ctx) => {
+    if (input['fire-triggers'] && input.mode !== 'merge') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fire-triggers'],
+        message: 'only goes with --mode merge (the mode that inserts into production)',
+      });
+      return z.NEVER;
+    }
     const text = [input.at, ...input.rest].join(' ');
     const parsed = parsePointInTime(text, new Date());
     if ('error' in parsed) {
@@ -78,6 +87,7 @@ const schema = z
       at: parsed.at,
       mode: input.mode as RestoreMode,
       keepInstance: input['keep-instance'],
+      fireTriggers: input['fire-triggers'],
     };
   });
 
@@ -94,13 +104,16 @@ async function plan(input: Parsed, ctx: CommandContext): Promise<RunbookPlan> {
   }
   const where = `${input.schema}.${input.table}`;
   let source;
+  let production;
   try {
     source = await checkRestoreSource(ctx.aws.rds, input.database, target, input.at);
     const pool = ctx.databases.openPool(input.database, endpointOf(source.instance), {
       connections: 1,
       connectTimeoutMs: 2000,
     });
-    await withPool(pool, (p) => checkProductionTable(p, input.schema, input.table, input.mode));
+    production = await withPool(pool, (p) =>
+      checkProductionTable(p, input.schema, input.table, input.mode, input.fireTriggers),
+    );
   } catch (error) {
     if (isOpsdeckError(error) && error.code === ErrorCode.RestoreRefused)
       throw new UsageError(error.message, USAGE, { cause: error });
@@ -113,13 +126,17 @@ async function plan(input: Parsed, ctx: CommandContext): Promise<RunbookPlan> {
     at: isoSeconds(input.at),
     mode: input.mode,
     keepInstance: input.keepInstance,
+    fireTriggers: input.fireTriggers,
   };
   return runbookPlan(
     restoreTable,
     jobInput,
-    restoreFacts(ctx.config.restoreTable, target, { window: source.window }),
+    restoreFacts(ctx.config.restoreTable, target, {
+      window: source.window,
+      ...(input.mode === 'merge' && { insertTriggers: production.dependencies.insertTriggers }),
+    }),
     {
-      summary: md`restore ${where} of ${input.database} as it was at ${date(input.at)} (--mode ${input.mode}${input.keepInstance ? ', --keep-instance' : ''})`,
+      summary: md`restore ${where} of ${input.database} as it was at ${date(input.at)} (--mode ${input.mode}${input.fireTriggers ? ', --fire-triggers' : ''}${input.keepInstance ? ', --keep-instance' : ''})`,
     },
   );
 }
@@ -133,12 +150,13 @@ export default defineCommand({
       name: 'restore-table',
       usage: USAGE,
       summary:
-        'restore <schema>.<table> as it was at --at (ISO-8601, "15m ago" or a Slack message link) into a side table; --mode merge inserts the missing rows, --mode replace swaps the table',
+        'restore <schema>.<table> as it was at --at (ISO-8601, "15m ago" or a Slack message link) into a side table; --mode merge inserts the missing rows (a table with INSERT triggers only with --fire-triggers), --mode replace swaps the table',
       positionals: ['database', 'table', 'rest...'],
       options: {
         at: { type: 'string' },
         mode: { type: 'string' },
         'keep-instance': { type: 'boolean' },
+        'fire-triggers': { type: 'boolean' },
       },
       schema,
       target: (input) => input.database,

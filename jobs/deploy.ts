@@ -8,7 +8,7 @@ import {
 } from '../src/deploy/deploy-command-run';
 import { DeployInput } from '../src/deploy/deploy-input';
 import { holderOf, lockedError } from '../src/deploy/deploy-lock';
-import { deployLockTtlMs, type DeployFacts } from '../src/deploy/deploy-plan';
+import type { DeployFacts } from '../src/deploy/deploy-plan';
 import type { DeployServices } from '../src/deploy/deploy-services';
 import {
   describeFailure,
@@ -19,6 +19,7 @@ import {
   type HostOutcome,
 } from '../src/deploy/host-outcome';
 import { runningCommand, stopLeftRunning, type RunningCommand } from '../src/deploy/left-running';
+import { whileLockHeld } from '../src/deploy/lock-keeper';
 import { runRollout } from '../src/deploy/rollout-scheduler';
 import { CancelledError, ErrorCode, OpsdeckError } from '../src/errors';
 import { BatchedSay } from '../src/runbook/batched-say';
@@ -41,14 +42,14 @@ export default defineRunbook<DeployInput, DeployState, DeployFacts>({
   steps: [
     step('lock', lock, {
       describe: ({ app, env }) =>
-        md`lock ${app}/${env} (a second deploy is refused until this one ends)`,
+        md`lock ${app}/${env}, renewed while the deploy runs (a second deploy is refused until this one ends)`,
       cleanup: {
         name: 'unlock',
         run: releaseLock,
         describe: ({ app, env }) => md`unlock ${app}/${env}`,
       },
     }),
-    step('announce', announce, {
+    step('announce', underLock(announce), {
       describe: ({ hosts }) =>
         md`announce the deploy of ${hosts.length} host${hosts.length === 1 ? '' : 's'} in the alert channel; the history records its start`,
       cleanup: {
@@ -58,21 +59,21 @@ export default defineRunbook<DeployInput, DeployState, DeployFacts>({
           md`a deploy that did not finish is recorded in the history as failed or cancelled, with the hosts ok, failed and not run`,
       },
     }),
-    step('pre', pre, {
+    step('pre', underLock(pre), {
       when: (input) => input.pre,
       describe: (_input, facts) => md`once: ${code(facts.pre ?? 'the pre command')}`,
       irreversible: true,
       timeoutMs: DAY_MS,
       settleOnAbortMs: SETTLE_ON_CANCEL_MS,
     }),
-    step('rollout', rollout, {
+    step('rollout', underLock(rollout), {
       describe: ({ hosts }, facts) =>
         md`on each host: ${code(facts.commands[0] ?? '')}${hosts.length > 1 ? ' (and alike)' : ''}`,
       irreversible: true,
       timeoutMs: 7 * DAY_MS,
       settleOnAbortMs: SETTLE_ON_CANCEL_MS,
     }),
-    step('post', post, {
+    step('post', underLock(post), {
       when: (input) => input.post,
       describe: (_input, facts) =>
         md`once after every host succeeded: ${code(facts.post ?? 'the post command')}`,
@@ -80,7 +81,7 @@ export default defineRunbook<DeployInput, DeployState, DeployFacts>({
       timeoutMs: DAY_MS,
       settleOnAbortMs: SETTLE_ON_CANCEL_MS,
     }),
-    step('finish', finish, {
+    step('finish', underLock(finish), {
       describe: () => md`record the deploy in the history, with each host's outcome`,
     }),
   ],
@@ -111,12 +112,44 @@ function deploys(ctx: Ctx): DeployServices {
   return services;
 }
 
+const lockTtlMs = (ctx: Ctx): number =>
+  Math.round(ctx.services.config.deploy!.lockTtlSeconds * 1000);
+
+/**
+ * A step that runs under the lock: the lock is checked first (a job resumed after its worker
+ * died may find it expired: it locks again, or fails if another deploy took it meanwhile), then
+ * renewed while the step runs; a lock lost mid-step stops the step (see whileLockHeld).
+ */
+function underLock(run: (ctx: Ctx) => Promise<void>): (ctx: Ctx) => Promise<void> {
+  return async (ctx) => {
+    const ttlMs = lockTtlMs(ctx);
+    const result = await deploys(ctx).locks.acquireForDeploy(ctx.input.app, ctx.input.env, {
+      jobId: ctx.meta.jobId,
+      actor: { id: ctx.meta.actor.id, name: ctx.meta.actor.name ?? ctx.meta.actor.id },
+      reason: `deploying ${ctx.input.ref}`,
+      ttlMs,
+    });
+    if (!result.acquired) throw lockedError(result.heldBy);
+    if (!result.alreadyHeld)
+      await ctx.say(
+        md`:warning: the lock of ${where(ctx)} had expired (no worker ran this deploy for over ${formatDuration(ttlMs)}); locked again`,
+      );
+    const lock = {
+      app: ctx.input.app,
+      env: ctx.input.env,
+      holder: holderOf({ jobId: ctx.meta.jobId }),
+      ttlMs,
+    };
+    await whileLockHeld(deploys(ctx).locks, lock, ctx.signal, (signal) => run({ ...ctx, signal }));
+  };
+}
+
 async function lock(ctx: Ctx): Promise<void> {
   const result = await deploys(ctx).locks.acquireForDeploy(ctx.input.app, ctx.input.env, {
     jobId: ctx.meta.jobId,
     actor: { id: ctx.meta.actor.id, name: ctx.meta.actor.name ?? ctx.meta.actor.id },
     reason: `deploying ${ctx.input.ref}`,
-    ttlMs: deployLockTtlMs(ctx.input.hosts.length, environment(ctx)),
+    ttlMs: lockTtlMs(ctx),
   });
   if (!result.acquired) throw lockedError(result.heldBy);
   await ctx.remember({ lockTaken: true });

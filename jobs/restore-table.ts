@@ -8,6 +8,7 @@ import { withPool } from '../src/mysql/with-pool';
 import { mergeMissingRows, swapInRestoredTable } from '../src/restore/apply-restored-table';
 import { describeComparison } from '../src/restore/describe-comparison';
 import { restoreFacts, type RestoreFacts, type RowCounts } from '../src/restore/restore-facts';
+import { describeTriggers, type TableTrigger } from '../src/restore/table-dependencies';
 import { RestoreTableInput } from '../src/restore/restore-input';
 import {
   checkProductionTable,
@@ -17,6 +18,7 @@ import {
 } from '../src/restore/restore-preflight';
 import { copyRestoredTable, verifyRestoredCopy } from '../src/restore/restored-copy';
 import { approval, defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
+import { abortReason } from '../src/runbook/retry-policy';
 import {
   temporaryInstanceSteps,
   type TemporaryInstanceRequest,
@@ -25,6 +27,13 @@ import {
 import { DAY_MS, formatDuration } from '../src/util/duration';
 import { isoSeconds } from '../src/util/time';
 import { code, md } from '../src/slack/mrkdwn';
+import { ErrorCode, isOpsdeckError } from '../src/errors';
+
+/**
+ * How long a cancelled merge may take to stop: KILL QUERY, then the server undoes the rows the
+ * INSERT had written (about as long as writing them took).
+ */
+const ROLLBACK_SETTLE_MS = 30 * 60_000;
 
 /**
  * `/restore-table`: one table back from an RDS point-in-time backup (see ../shared/runbooks.md).
@@ -78,8 +87,10 @@ export default defineRunbook<RestoreTableInput, RestoreState, RestoreFacts>({
     approval('approve-apply', {
       when: (input) => input.mode !== 'side',
       needs: ['sideTable', 'beforeTable'],
-      describe: ({ mode }) =>
-        md`ask for approval again before the ${mode}, with the rows found missing, changed and extra`,
+      describe: ({ mode }, { insertTriggers = [] }) =>
+        mode === 'merge' && insertTriggers.length > 0
+          ? md`ask for approval again before the merge, with the rows found missing, changed and extra and the INSERT triggers it fires (--fire-triggers): ${describeTriggers(insertTriggers)}`
+          : md`ask for approval again before the ${mode}, with the rows found missing, changed and extra`,
       summary: ({ schema, table, mode, at }, { verified }) =>
         mode === 'merge'
           ? md`merge into production ${schema}.${table}: insert the ${verified?.counts?.missing ?? 0} rows missing since ${at}`
@@ -91,6 +102,7 @@ export default defineRunbook<RestoreTableInput, RestoreState, RestoreFacts>({
             beforeTable: ctx.state.beforeTable,
             counts: ctx.state.comparison ?? null,
           },
+          insertTriggers: ctx.state.insertTriggers ?? [],
         }),
     }),
     step('apply', apply, {
@@ -98,6 +110,8 @@ export default defineRunbook<RestoreTableInput, RestoreState, RestoreFacts>({
       needs: ['sideTable', 'beforeTable', 'production'],
       describe: describeApply,
       irreversible: true,
+      // A cancel or timeout stops the merge's INSERT and rolls it back before the cleanups run.
+      settleOnAbortMs: ROLLBACK_SETTLE_MS,
     }),
     step('report', report, {
       describe: ({ mode }) =>
@@ -119,6 +133,8 @@ interface RestoreState extends TemporaryInstanceState {
   /** Null when the table has no key to compare rows by. */
   comparison: RowCounts | null;
   applied: string;
+  /** The INSERT triggers the check found on production's table (a merge fires them). */
+  insertTriggers: TableTrigger[];
 }
 
 type Ctx<K extends keyof RestoreState = never> = StepContext<RestoreTableInput, RestoreState, K>;
@@ -140,13 +156,18 @@ async function check(ctx: Ctx): Promise<void> {
     ctx.signal,
   );
   const production = endpointOf(instance);
-  await withPool(poolOn(ctx, production, 1), (pool) =>
-    checkProductionTable(pool, input.schema, input.table, input.mode),
+  const { dependencies } = await withPool(poolOn(ctx, production, 1), (pool) =>
+    checkProductionTable(pool, input.schema, input.table, input.mode, input.fireTriggers),
   );
   const stamp = sideTableStamp(new Date(meta.requestedAt));
   const sideTable = sideTableName(input.table, stamp);
   const beforeTable = checkIdentifier(`${input.table}__before_${stamp}`);
-  await ctx.remember({ production, sideTable, beforeTable });
+  await ctx.remember({
+    production,
+    sideTable,
+    beforeTable,
+    insertTriggers: input.mode === 'merge' ? dependencies.insertTriggers : [],
+  });
   await ctx.say(
     md`${input.database} (${instance.DBInstanceIdentifier!}) can be restored to ${isoSeconds(at)}: window ${isoSeconds(window.earliest!)} – ${isoSeconds(window.latest!)}; ${input.schema}.${input.table} is in production`,
   );
@@ -244,15 +265,20 @@ async function verify(ctx: Ctx<'sideTable' | 'production' | 'instanceEndpoint'>)
   );
 }
 
-function describeApply(input: RestoreTableInput, { verified }: RestoreFacts) {
+function describeApply(input: RestoreTableInput, { verified, insertTriggers = [] }: RestoreFacts) {
   const where = `${input.schema}.${input.table}`;
-  if (input.mode === 'merge')
-    return verified
+  if (input.mode === 'merge') {
+    const insert = verified
       ? md`INSERT into ${where} the ${verified.counts?.missing ?? 0} rows of ${code(verified.sideTable)} whose key is not in production (one statement: all or none); leave alone the ${verified.counts?.changed ?? 0} rows changed and the ${verified.counts?.extra ?? 0} rows added since: no row is updated or deleted`
       : md`INSERT into ${where} the rows of the side table whose key is missing in production (one statement: all or none; no row is updated or deleted)`;
+    return insertTriggers.length > 0
+      ? md`${insert}; the INSERT fires production's INSERT triggers once for every row (--fire-triggers): ${describeTriggers(insertTriggers)}`
+      : insert;
+  }
+  const autoIncrement = md`set the restored table's AUTO_INCREMENT above production's (its counter or highest id + 1, read just before the swap), then`;
   return verified
-    ? md`RENAME TABLE ${input.table} TO ${verified.beforeTable}, ${verified.sideTable} TO ${input.table} (atomic): the ${verified.counts?.extra ?? 0} rows added and ${verified.counts?.changed ?? 0} rows changed since leave ${where}; they stay in ${verified.beforeTable}`
-    : md`swap atomically: RENAME TABLE t TO ${'t__before_<stamp>'}, side TO t (the old content is kept)`;
+    ? md`${autoIncrement} RENAME TABLE ${input.table} TO ${verified.beforeTable}, ${verified.sideTable} TO ${input.table} (atomic): the ${verified.counts?.extra ?? 0} rows added and ${verified.counts?.changed ?? 0} rows changed since leave ${where}; they stay in ${verified.beforeTable}`
+    : md`${autoIncrement} swap atomically: RENAME TABLE t TO ${'t__before_<stamp>'}, side TO t (the old content is kept)`;
 }
 
 async function apply(ctx: Ctx<'sideTable' | 'beforeTable' | 'production'>): Promise<void> {
@@ -260,7 +286,31 @@ async function apply(ctx: Ctx<'sideTable' | 'beforeTable' | 'production'>): Prom
   const { sideTable, beforeTable, production } = ctx.state;
   await withPool(poolOn(ctx, production, 1), async (pool) => {
     if (mode === 'merge') {
-      const { inserted, after } = await mergeMissingRows(pool, { schema, table, sideTable });
+      const merged = await mergeMissingRows(pool, {
+        schema,
+        table,
+        sideTable,
+        fireTriggers: ctx.input.fireTriggers,
+        signal: ctx.signal,
+      });
+      if (merged.outcome === 'rolled-back') {
+        const reason = abortReason(ctx.signal);
+        const why =
+          isOpsdeckError(reason) && reason.code === ErrorCode.StepTimeout
+            ? 'the step timed out'
+            : 'cancelled';
+        const how = merged.killed
+          ? `its INSERT … SELECT was stopped (KILL QUERY on connection ${merged.connectionId})`
+          : merged.uncommittedRows === null
+            ? 'before its INSERT started'
+            : `after its INSERT (${merged.uncommittedRows} rows, not committed)`;
+        await ctx.say(
+          md`:leftwards_arrow_with_hook: ${why} during the merge: ${how}, and its transaction was rolled back. ${schema}.${table} is as it was before the merge: no row inserted.`,
+        );
+        await ctx.remember({ applied: 'merge rolled back: nothing inserted' });
+        throw reason;
+      }
+      const { inserted, after } = merged;
       await ctx.remember({ applied: `inserted ${inserted} rows` });
       await ctx.say(
         md`:white_check_mark: merged: inserted ${inserted} rows into ${schema}.${table}; rows still missing: ${after.missing}; nothing updated or deleted (${after.changed} rows differ from the restored copy, ${after.extra} rows were added since)`,
@@ -274,6 +324,12 @@ async function apply(ctx: Ctx<'sideTable' | 'beforeTable' | 'production'>): Prom
         md`the swap was done before the interruption: ${table} is the restored table, the old one is ${beforeTable}`,
       );
       return;
+    }
+    if (swap.autoIncrement) {
+      const { next, counter, column, max } = swap.autoIncrement;
+      await ctx.say(
+        md`AUTO_INCREMENT of ${schema}.${table} set to ${next} (production's counter was ${counter}, its highest ${column} ${max ?? 'none'}): new rows never reuse an id of a row now in ${beforeTable}`,
+      );
     }
     if (swap.foreignKeysAdded.length > 0)
       await ctx.say(

@@ -202,6 +202,11 @@ export const DeployConfig = z.strictObject({
   outputDir: z.string().min(1).default('.local/deploy-output'),
   /** Hosts' kept output older than this is deleted (the deploys' history rows stay). */
   outputRetentionDays: z.number().int().min(1).max(3650).default(90),
+  /**
+   * A running deploy's lock expires this long after its last renewal (renewed every third of it
+   * while the deploy runs): how long a deploy whose worker died keeps others out.
+   */
+  lockTtlSeconds: z.number().min(1).max(3600).default(120),
 });
 export type DeployConfig = z.infer<typeof DeployConfig>;
 

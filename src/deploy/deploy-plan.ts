@@ -1,7 +1,6 @@
 import { renderCommand } from '../config/command-template';
 import type { DeployEnvironment } from '../config/deploy';
 import { formatDuration } from '../util/duration';
-import { KILL_GRACE_MS } from './deploy-command-run';
 
 /**
  * What a deploy of an app+env at a ref will run, rendered for the plan (the approval message and
@@ -34,15 +33,4 @@ export function deployFacts(settings: DeployEnvironment, deploy: PlannedDeploy):
     ...(post !== undefined && { post }),
     rollout: `${settings.concurrency} host${settings.concurrency === 1 ? '' : 's'} at a time${settings.batchPauseSeconds ? ` in batches, ${settings.batchPauseSeconds} s apart` : ''}; no new host after ${settings.failureThreshold} failed; each stopped after ${formatDuration(settings.hostTimeoutSeconds * 1000)}`,
   };
-}
-
-/** Longest a deploy of `hosts` hosts can legitimately hold its lock: every batch and pre/post at their timeouts. */
-export function deployLockTtlMs(hosts: number, settings: DeployEnvironment): number {
-  const batches = Math.ceil(hosts / settings.concurrency);
-  const perBatch =
-    settings.hostTimeoutSeconds * 1000 + KILL_GRACE_MS + (settings.batchPauseSeconds ?? 0) * 1000;
-  const once = (settings.pre ? 1 : 0) + (settings.post ? 1 : 0);
-  return (
-    batches * perBatch + once * (settings.hostTimeoutSeconds * 1000 + KILL_GRACE_MS) + 10 * 60_000
-  );
 }

@@ -11,6 +11,8 @@ export const RestoreTableInput = z.strictObject({
   at: z.iso.datetime(),
   mode: z.enum(['side', 'merge', 'replace']),
   keepInstance: z.boolean(),
+  /** `--fire-triggers`: a merge into a table with INSERT triggers runs them (else refused). */
+  fireTriggers: z.boolean().default(false),
 });
 
 export type RestoreTableInput = z.infer<typeof RestoreTableInput>;

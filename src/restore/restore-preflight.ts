@@ -6,6 +6,7 @@ import { ErrorCode, OpsdeckError, isOpsdeckError } from '../errors';
 import { readTableShape, type TableShape } from '../mysql/table-shape';
 import {
   readTableDependencies,
+  mergeObstacle,
   replaceObstacle,
   type TableDependencies,
 } from './table-dependencies';
@@ -76,6 +77,7 @@ export async function checkProductionTable(
   schema: string,
   table: string,
   mode: RestoreMode,
+  fireTriggers = false,
 ): Promise<ProductionTable> {
   const [schemas] = await pool.query<RowDataPacket[]>(
     'SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
@@ -107,7 +109,12 @@ export async function checkProductionTable(
       `${schema}.${table} has no primary key or NOT NULL unique key, which --mode ${mode} needs to match rows; use --mode side`,
     );
   const dependencies = await readTableDependencies(pool, schema, table);
-  const obstacle = mode === 'replace' ? replaceObstacle(dependencies, schema, table) : undefined;
+  const obstacle =
+    mode === 'replace'
+      ? replaceObstacle(dependencies, schema, table)
+      : mode === 'merge'
+        ? mergeObstacle(dependencies, schema, table, fireTriggers)
+        : undefined;
   if (obstacle) throw refused(obstacle);
   return { shape, dependencies };
 }

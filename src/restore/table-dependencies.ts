@@ -31,6 +31,14 @@ export interface TableDependencies {
   /** t's own constraints on its parents. */
   references: ForeignKey[];
   triggers: string[];
+  /** The triggers an INSERT fires (what a merge would run for every row it inserts), in order. */
+  insertTriggers: TableTrigger[];
+}
+
+export interface TableTrigger {
+  name: string;
+  /** BEFORE or AFTER. */
+  timing: string;
 }
 
 export async function readTableDependencies(
@@ -78,7 +86,8 @@ export async function readTableDependencies(
   }
   const all = [...byName.values()];
   const [triggers] = await pool.query<RowDataPacket[]>(
-    `SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS
+    `SELECT TRIGGER_NAME AS name, ACTION_TIMING AS timing, EVENT_MANIPULATION AS event
+       FROM information_schema.TRIGGERS
       WHERE EVENT_OBJECT_SCHEMA = ? AND EVENT_OBJECT_TABLE = ? ORDER BY TRIGGER_NAME`,
     [schema, table],
   );
@@ -96,6 +105,9 @@ export async function readTableDependencies(
       )
       .map(strip),
     triggers: triggers.map((row) => String(row.name)),
+    insertTriggers: triggers
+      .filter((row) => String(row.event) === 'INSERT')
+      .map((row) => ({ name: String(row.name), timing: String(row.timing) })),
   };
 }
 
@@ -116,4 +128,20 @@ export function replaceObstacle(
     return `${schema}.${table} has triggers (${deps.triggers.join(', ')}); a swap would leave them on the old table. Use --mode merge, or --mode side and swap by hand.`;
   }
   return undefined;
+}
+
+/** Why `merge` must not run as asked (it would fire production's INSERT triggers), or undefined. */
+export function mergeObstacle(
+  deps: TableDependencies,
+  schema: string,
+  table: string,
+  fireTriggers: boolean,
+): string | undefined {
+  if (deps.insertTriggers.length === 0 || fireTriggers) return undefined;
+  return `${schema}.${table} has INSERT triggers (${describeTriggers(deps.insertTriggers)}): a merge would fire them once for every row it inserts. Add --fire-triggers to merge anyway, or use --mode side and insert by hand.`;
+}
+
+/** `audit_insert (AFTER INSERT), stamp (BEFORE INSERT)`. */
+export function describeTriggers(triggers: readonly TableTrigger[]): string {
+  return triggers.map((t) => `${t.name} (${t.timing} INSERT)`).join(', ');
 }

@@ -11,7 +11,7 @@ import { ProgressMeter } from './progress-meter';
 import { abortReason, transientBy } from './retry-policy';
 import type { RunbookEvent, RunbookObserver } from './runbook-events';
 import type { RunbookServices } from './runbook-services';
-import { sleep } from '../util/sleep';
+import { sleep, sleepUnlessAborted } from '../util/sleep';
 import { backoffDelay } from '../util/backoff';
 
 export interface RunRunbookOptions {
@@ -322,8 +322,15 @@ class RunbookRun {
       await Promise.race([running, aborted]);
     } catch (error) {
       // Give the step its time to stop what it started before the cleanups run.
-      if (signal.aborted && settleOnAbortMs > 0)
-        await Promise.race([running.catch(() => undefined), sleep(settleOnAbortMs)]);
+      if (signal.aborted && settleOnAbortMs > 0) {
+        // The wait ends with the step: no timer is left behind to hold the process open.
+        const settled = new AbortController();
+        await Promise.race([
+          running.catch(() => undefined),
+          sleepUnlessAborted(settleOnAbortMs, settled.signal),
+        ]);
+        settled.abort();
+      }
       throw error;
     } finally {
       clearTimeout(timer);

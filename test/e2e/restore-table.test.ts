@@ -235,6 +235,11 @@ describe('/restore-table end to end', () => {
     await prod.query(`INSERT INTO billing.ledger_fk SELECT seq, 1 + seq % 500 FROM seq_1_to_300`);
     await prod.query(`CREATE TABLE billing.nokey (a INT, b TEXT)`);
     await prod.query(`INSERT INTO billing.nokey VALUES (1, 'x'), (1, 'x')`);
+    // A table with an INSERT trigger: merge is refused unless --fire-triggers.
+    await prod.query(`CREATE TABLE billing.logged (id INT PRIMARY KEY)`);
+    await prod.query(
+      `CREATE TRIGGER logged_audit AFTER INSERT ON billing.logged FOR EACH ROW SET @seen = NEW.id`,
+    );
     // T: the mistake. The restore goes to the second before it.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     beforeMistake = new Date(Math.floor(Date.now() / 1000) * 1000);
@@ -302,6 +307,14 @@ describe('/restore-table end to end', () => {
       [
         'billing billing.invoices --at 1s ago --mode replace',
         'is referenced by foreign keys (payments.fk_payment_invoice)',
+      ],
+      [
+        'billing billing.logged --at 1s ago --mode merge',
+        'billing.logged has INSERT triggers (logged_audit (AFTER INSERT)): a merge would fire them once for every row it inserts. Add --fire-triggers',
+      ],
+      [
+        'billing billing.ledger_side --at 1s ago --mode replace --fire-triggers',
+        'only goes with --mode merge',
       ],
     ];
     it.each(refusals)('/restore-table %s', async (line, message) => {

@@ -66,7 +66,11 @@ describe('mergeMissingRows', () => {
       table: 'invoices',
       sideTable: 'invoices__restored_1',
     });
-    expect(result).toEqual({ inserted: 3, after: { missing: 0, changed: 1, extra: 1 } });
+    expect(result).toEqual({
+      outcome: 'merged',
+      inserted: 3,
+      after: { missing: 0, changed: 1, extra: 1 },
+    });
     expect((await rows('invoices')).map((r) => [r.id, r.amount])).toEqual([
       [1, 10],
       [2, 21],
@@ -141,6 +145,7 @@ describe('swapInRestoredTable', () => {
       alreadySwapped: false,
       foreignKeysAdded: ['ledger_account'],
       rows: { swappedIn: 3, kept: 1 },
+      autoIncrement: null,
     });
     expect((await rows('ledger')).map((r) => r.id)).toEqual([1, 2, 3]);
     expect((await rows('ledger__before_1')).map((r) => r.id)).toEqual([1]);

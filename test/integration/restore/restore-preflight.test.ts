@@ -100,7 +100,12 @@ describe('checkProductionTable', () => {
     const { shape, dependencies } = await checkProductionTable(pool, db.name, 'heap', 'side');
     expect(shape.key).toBeNull();
     expect(shape.columns.map((c) => c.name)).toEqual(['a', 'b']);
-    expect(dependencies).toEqual({ referencedBy: [], references: [], triggers: [] });
+    expect(dependencies).toEqual({
+      referencedBy: [],
+      references: [],
+      triggers: [],
+      insertTriggers: [],
+    });
   });
 
   it('accepts a NOT NULL unique key as the key for --mode merge', async () => {
@@ -128,14 +133,25 @@ describe('checkProductionTable', () => {
   });
 
   it.each<RestoreMode>(['side', 'merge'])(
-    'accepts referenced tables and triggers for --mode %s, and reports them',
+    'accepts referenced tables for --mode %s, and reports them',
     async (mode) => {
       const customers = await checkProductionTable(pool, db.name, 'customers', mode);
       expect(customers.dependencies.referencedBy.map((k) => k.name)).toEqual(['orders_customer']);
-      const tagged = await checkProductionTable(pool, db.name, 'tagged', mode);
-      expect(tagged.dependencies.triggers).toEqual(['tagged_ai']);
     },
   );
+
+  it('accepts triggers for --mode side, and reports them', async () => {
+    const tagged = await checkProductionTable(pool, db.name, 'tagged', 'side');
+    expect(tagged.dependencies.triggers).toEqual(['tagged_ai']);
+  });
+
+  it('refuses --mode merge on a table with INSERT triggers, naming them, unless --fire-triggers', async () => {
+    expect(await refusal('tagged', 'merge')).toBe(
+      `${db.name}.tagged has INSERT triggers (tagged_ai (AFTER INSERT)): a merge would fire them once for every row it inserts. Add --fire-triggers to merge anyway, or use --mode side and insert by hand.`,
+    );
+    const tagged = await checkProductionTable(pool, db.name, 'tagged', 'merge', true);
+    expect(tagged.dependencies.insertTriggers).toEqual([{ name: 'tagged_ai', timing: 'AFTER' }]);
+  });
 
   it('accepts --mode replace on a table with only its own foreign keys, which the job re-adds', async () => {
     const { shape, dependencies } = await checkProductionTable(pool, db.name, 'orders', 'replace');

@@ -153,6 +153,7 @@ describe('readTableDependencies', () => {
         },
       ],
       triggers: [],
+      insertTriggers: [],
     });
   });
 
@@ -166,7 +167,7 @@ describe('readTableDependencies', () => {
   });
 
   it('reports nothing for a table without keys or triggers, and for a table that does not exist', async () => {
-    const empty = { referencedBy: [], references: [], triggers: [] };
+    const empty = { referencedBy: [], references: [], triggers: [], insertTriggers: [] };
     await expect(readTableDependencies(pool, schema(), 'plain')).resolves.toEqual(empty);
     await expect(readTableDependencies(pool, schema(), 'no_such_table')).resolves.toEqual(empty);
   });
@@ -204,6 +205,7 @@ describe('replaceObstacle', () => {
       referencedBy: [],
       references: [],
       triggers: ['t_bi', 't_au'],
+      insertTriggers: [{ name: 't_bi', timing: 'BEFORE' }],
     };
     expect(replaceObstacle(deps, 'shop', 't')).toBe(
       'shop.t has triggers (t_bi, t_au); a swap would leave them on the old table. Use --mode merge, or --mode side and swap by hand.',
@@ -218,7 +220,11 @@ describe('replaceObstacle', () => {
 
   it('has no objection to a table without dependencies', () => {
     expect(
-      replaceObstacle({ referencedBy: [], references: [], triggers: [] }, 'shop', 't'),
+      replaceObstacle(
+        { referencedBy: [], references: [], triggers: [], insertTriggers: [] },
+        'shop',
+        't',
+      ),
     ).toBeUndefined();
   });
 });
