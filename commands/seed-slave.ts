@@ -14,7 +14,11 @@ import { runbookPlan } from '../src/command/runbook-plan';
 import { ErrorCode, UsageError, isOpsdeckError } from '../src/errors';
 import seedSlave from '../jobs/seed-slave';
 import { readBinlogSettings } from '../src/mysql/binlog-source';
-import { describeReplicaHealth, readReplicaStatus } from '../src/mysql/replica-status';
+import {
+  describeChannelTls,
+  describeReplicaHealth,
+  readReplicaStatus,
+} from '../src/mysql/replica-status';
 import { describeFilters, readReplicationFilters } from '../src/mysql/replication-filters';
 import { readServerFlavor } from '../src/mysql/server-flavor';
 import { IDENTIFIER_PATTERN } from '../src/mysql/sql-identifier';
@@ -144,11 +148,14 @@ async function status(input: { replica: string }, ctx: CommandContext): Promise<
   try {
     await withPool(pool, async () => {
       const flavor = await readServerFlavor(pool);
-      const health = describeReplicaHealth(await readReplicaStatus(pool, flavor));
+      const replicaStatus = await readReplicaStatus(pool, flavor);
+      const health = describeReplicaHealth(replicaStatus);
+      const channel = replicaStatus && describeChannelTls(replicaStatus.channelTls);
       lines.push(
         `${HEALTH_EMOJI[health.state]} ${health.summary}`,
         ...(health.error ? [`> ${health.error}`] : []),
         ...(health.advice ? [`:point_right: ${health.advice}`] : []),
+        ...(channel ? [`${channel.encrypted ? ':lock:' : ':warning:'} ${channel.text}`] : []),
       );
       const filters = await readReplicationFilters(pool, flavor);
       lines.push(

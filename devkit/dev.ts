@@ -80,16 +80,19 @@ async function main(): Promise<void> {
     const seeded = await seedSandbox(createAwsClients(config.aws), {
       big: false,
       admit: seedAdmissions(config),
+      caFile: sandbox.caFile,
     });
     out(
-      `sandbox ready: production database at ${seeded.endpoint}, zone ${seeded.zone}, hosts ${seeded.hosts.join(', ')}`,
+      `sandbox ready: production database at ${seeded.endpoint} (TLS only, CA ${sandbox.caFile}), zone ${seeded.zone}, hosts ${seeded.hosts.join(', ')}`,
     );
     const replica = await startStandaloneServer({
       dataDir: join(logDir, 'onprem-replica'),
       ...CONSOLE_REPLICA,
     });
     stops.unshift(() => replica.stop());
-    out(`on-premise replica (for /seed-slave billing onprem) at ${replica.host}:${replica.port}`);
+    out(
+      `on-premise replica (for /seed-slave billing onprem) at ${replica.host}:${replica.port} (TLS only, CA ${replica.caFile})`,
+    );
   }
 
   const users = [{ id: loaded.console.userId, name: loaded.console.userName }];

@@ -24,6 +24,7 @@ import {
   stopReplica,
 } from '../src/mysql/replica-control';
 import {
+  describeChannelTls,
   describeReplicaHealth,
   readReplicaStatus,
   type ReplicaStatus,
@@ -32,7 +33,7 @@ import { readReplicationFilters, setWildIgnoreTables } from '../src/mysql/replic
 import { readServerFlavor, type ServerFlavor } from '../src/mysql/server-flavor';
 import { defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
 import { checksumsAsTablesFinish } from '../src/seed/early-checksums';
-import type { SeedFacts } from '../src/seed/seed-facts';
+import { channelWords, type SeedFacts } from '../src/seed/seed-facts';
 import { SeedSlaveInput } from '../src/seed/seed-input';
 import { RDS_TABLES_RULE, skipsRdsTables } from '../src/seed/replica-filter-checks';
 import { runSeedPreflight, seedRefused } from '../src/seed/seed-preflight';
@@ -113,8 +114,8 @@ export default defineRunbook<SeedSlaveInput, SeedState, SeedFacts>({
     }),
     step('start-replication', startReplication, {
       needs: ['coordinates', 'source'],
-      describe: ({ replica, source }, { sourceEndpoint }) =>
-        md`point ${replica} at ${source} (${sourceEndpoint.host}:${sourceEndpoint.port}) at those coordinates and start it`,
+      describe: ({ replica, source }, { sourceEndpoint, channelTls }) =>
+        md`point ${replica} at ${source} (${sourceEndpoint.host}:${sourceEndpoint.port}) at those coordinates over ${channelWords(channelTls)} and start it`,
     }),
     step('catch-up', catchUp, {
       needs: ['source'],
@@ -129,6 +130,8 @@ export default defineRunbook<SeedSlaveInput, SeedState, SeedFacts>({
 
 interface SeedState extends TemporaryInstanceState {
   source: MysqlEndpoint;
+  /** The replication account's plugin on the source (for GET_SOURCE_PUBLIC_KEY without TLS). */
+  authPlugin?: string;
   coordinates: BinlogCoordinates;
   /** The external replica's status as found, recorded before anything changed there. */
   replicaBefore: boolean;
@@ -161,7 +164,12 @@ async function check(ctx: Ctx): Promise<void> {
   const changed = input.databases.filter((db) => !preflight.databases.includes(db));
   if (changed.length > 0)
     throw seedRefused(`${changed.join(', ')} no longer exist on ${input.source}`);
-  await ctx.remember({ source: preflight.sourceEndpoint });
+  await ctx.remember({
+    source: preflight.sourceEndpoint,
+    ...(preflight.replicationAuthPlugin !== undefined && {
+      authPlugin: preflight.replicationAuthPlugin,
+    }),
+  });
   await ctx.say(md`preflight:\n${preflight.findings.map((line) => `• ${line}`).join('\n')}`);
 }
 
@@ -396,18 +404,23 @@ async function startReplication(ctx: Ctx<'coordinates' | 'source'>): Promise<voi
     if (!pointedHere) {
       if (status !== null && status.sqlRunning === 'Yes') await stopReplica(pool, flavor);
       await ctx.remember({ pointRequested: true });
+      const tls = ctx.services.databases.replicationChannelTls(ctx.input.replica);
       await pointReplicaAt(
         pool,
         flavor,
         { host: source.host, port: source.port, file: coordinates.file, pos: coordinates.pos },
         ctx.services.databases.replicationCredentials(ctx.input.replica),
+        { tls, ...(s.authPlugin !== undefined && { authPlugin: s.authPlugin }) },
       );
       await ctx.say(
-        md`pointed ${ctx.input.replica} at ${source.host}:${source.port} from ${formatCoordinates(coordinates)} as ${ctx.services.databases.replica(ctx.input.replica)!.replicationUser}`,
+        md`pointed ${ctx.input.replica} at ${source.host}:${source.port} from ${formatCoordinates(coordinates)} as ${ctx.services.databases.replica(ctx.input.replica)!.replicationUser}, TLS ${tls.mode}${tls.caFile ? md` (CA ${tls.caFile} on the replica)` : ''}`,
       );
     }
     await startReplica(pool, flavor);
-    await ctx.say(md`started replication on ${ctx.input.replica}`);
+    const started = await readReplicaStatus(pool, flavor);
+    await ctx.say(
+      md`started replication on ${ctx.input.replica}${started ? md`; ${describeChannelTls(started.channelTls).text}` : ''}`,
+    );
   });
 }
 

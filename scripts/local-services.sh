@@ -29,6 +29,8 @@ need_packages() {
   command -v redis-sentinel >/dev/null || missing+=(redis-sentinel)
   command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
   command -v mariadb >/dev/null || missing+=(mariadb-client)
+  # The sandbox makes its CA and its instances' certificates with it.
+  command -v openssl >/dev/null || missing+=(openssl)
   # The sandbox cloud: read replicas start from a mariadb-backup copy of their source; the
   # on-premise stand-in's replication leaves from its own address through a small C shim.
   command -v mariadb-backup >/dev/null || missing+=(mariadb-backup)

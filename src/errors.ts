@@ -79,6 +79,18 @@ export const ErrorCode = {
   MysqlCopyRowsLost: 'OPSDECK_MYSQL_COPY_ROWS_LOST',
   /** A MySQL server whose VERSION() opsdeck cannot read as MySQL or MariaDB major.minor.patch. */
   MysqlVersionUnknown: 'OPSDECK_MYSQL_VERSION_UNKNOWN',
+  /** A MySQL connection's `tls.caFile` cannot be read or holds no certificate. */
+  MysqlTlsCaUnreadable: 'OPSDECK_MYSQL_TLS_CA_UNREADABLE',
+  /** A MySQL server's certificate is not signed by a CA the connection trusts (`tls.caFile`). */
+  MysqlTlsUnknownCa: 'OPSDECK_MYSQL_TLS_UNKNOWN_CA',
+  /** A MySQL server's certificate does not name the host the connection dialled (tls.mode verify-identity). */
+  MysqlTlsNameMismatch: 'OPSDECK_MYSQL_TLS_NAME_MISMATCH',
+  /** A MySQL server does not offer TLS, and the connection's tls.mode requires it. */
+  MysqlTlsNotOffered: 'OPSDECK_MYSQL_TLS_NOT_OFFERED',
+  /** A MySQL server refuses a plain connection (require_secure_transport=ON) and tls.mode is disabled. */
+  MysqlTlsRequiredByServer: 'OPSDECK_MYSQL_TLS_REQUIRED_BY_SERVER',
+  /** Another TLS failure with a MySQL server (expired or not yet valid certificate, handshake failure). */
+  MysqlTlsFailed: 'OPSDECK_MYSQL_TLS_FAILED',
   /** The server has no binary log (log_bin off): it cannot be a replication source. */
   MysqlBinlogDisabled: 'OPSDECK_MYSQL_BINLOG_DISABLED',
   /** The server is not configured as a replica (SHOW REPLICA STATUS is empty). */

@@ -117,7 +117,7 @@ async function main(): Promise<void> {
   const shared = [
     'http: { host: 127.0.0.1, port: 0 }',
     `redis: { url: "${REDIS_URL}", prefix: ${prefix} }`,
-    `mysql: { host: 127.0.0.1, port: ${MYSQL_PORT}, user: root, database: ${database} }`,
+    `mysql: { host: 127.0.0.1, port: ${MYSQL_PORT}, user: root, database: ${database}, tls: { mode: disabled } }`,
     'access: { groups: { bench: { users: [U0BENCH] } }, rules: [{ command: "*", groups: [bench] }] }',
     'log: { level: info }',
   ];

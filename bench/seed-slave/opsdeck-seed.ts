@@ -37,6 +37,8 @@ export async function runOpsdeckSeed(
         instance: inputs.sourceInstance,
         user: inputs.sourceAdmin.user,
         passwordEnv: 'BENCH_SOURCE_PASSWORD',
+        // Both procedures run over plain TCP here (see PLAIN_TCP in run.ts).
+        tls: { mode: 'disabled' },
       },
     },
     replicas: {
@@ -48,6 +50,8 @@ export async function runOpsdeckSeed(
         source: database,
         replicationUser: inputs.replication.user,
         replicationPasswordEnv: 'BENCH_REPLICATION_PASSWORD',
+        tls: { mode: 'disabled' },
+        sourceTls: 'disabled',
       },
     },
     restoreTable: { workerCidr: WORKER_CIDR },

@@ -71,6 +71,14 @@ const DATABASE = 'shop';
 const SOURCE_INSTANCE = 'shop-prod';
 const WARMUP_MS = 3000;
 
+/**
+ * Both procedures over plain TCP: the sandbox's instances and the replicas accept it here (they
+ * still serve TLS), and opsdeck's config says `tls: { mode: disabled }` and `sourceTls: disabled`,
+ * while the manual procedure's mariadb-dump, mariadb and CHANGE MASTER TO use no TLS either. The
+ * bench compares procedures; TLS would cost both about alike. The tests run them over TLS.
+ */
+const PLAIN_TCP = { requireSecureTransport: false };
+
 const SANDBOX_DELAYS = {
   createDelayMs: 5000,
   backupDelayMs: 2000,
@@ -78,6 +86,7 @@ const SANDBOX_DELAYS = {
   restorableLagMs: 5000,
   binlogRotateIntervalMs: 30_000,
   innodbBufferPoolSize: '256M',
+  ...PLAIN_TCP,
 };
 
 interface ProcedureReport {
@@ -212,6 +221,7 @@ async function main(): Promise<void> {
         serverId: 9001 + i,
         admin: replicaAdmin,
         bufferPoolSize: '256M',
+        ...PLAIN_TCP,
       });
       servers.push(replica);
       const replicaPool = mysql.createPool({

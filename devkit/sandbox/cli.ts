@@ -3,7 +3,7 @@ import type { OpsdeckConfig } from '../../src/config/schema';
 import { ErrorCode, OpsdeckError, UsageError } from '../../src/errors';
 import { resetSandbox } from './reset';
 import type { SandboxConfig } from './config';
-import { startSandbox } from './sandbox';
+import { sandboxCaFile, startSandbox } from './sandbox';
 import { SEED, seedAdmissions, seedSandbox } from './seed';
 
 const USAGE = 'npm run sandbox -- start | reset | seed [--big]';
@@ -63,11 +63,12 @@ export async function runSandboxCli(
     );
     const summary = await seedSandbox(clients, {
       big: rest.includes('--big'),
+      caFile: sandboxCaFile(sandbox.dataDir),
       ...(product && { admit: seedAdmissions(product) }),
     });
     console.log(
       [
-        `seeded: RDS instance "${SEED.instance}" at ${summary.endpoint} (user ${SEED.masterUsername}, password ${SEED.masterPassword}, database ${SEED.database})`,
+        `seeded: RDS instance "${SEED.instance}" at ${summary.endpoint} (user ${SEED.masterUsername}, password ${SEED.masterPassword}, database ${SEED.database}; TLS only, CA ${sandboxCaFile(sandbox.dataDir)})`,
         `        private zone ${summary.zone} (db-billing), deploy hosts ${summary.hosts.join(', ')}`,
       ].join('\n'),
     );

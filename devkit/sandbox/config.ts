@@ -31,6 +31,12 @@ export const SandboxConfig = z.strictObject({
     .int()
     .min(100)
     .default(5 * 60_000),
+  /**
+   * Every instance serves TLS with a certificate from the sandbox's CA (`<dataDir>/tls/ca.pem`,
+   * made at first start); with this on (the default, as on current RDS) it refuses plain TCP
+   * connections (require_secure_transport=ON).
+   */
+  requireSecureTransport: z.boolean().default(true),
   /** Extra buffer pool per mariadbd; small so many instances fit on a laptop or CI runner. */
   innodbBufferPoolSize: z.string().default('16M'),
 });

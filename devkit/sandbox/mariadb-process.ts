@@ -16,6 +16,11 @@ export interface MariadbdOptions {
   binlog: boolean;
   /** The sandbox's own temp dir: a shared /tmp may be cleaned under a running server's feet. */
   tmpDir: string;
+  /**
+   * TLS over TCP: the server's certificate and key, and whether plain TCP connections are refused
+   * (require_secure_transport; the socket root uses stays allowed). Absent: plain TCP only.
+   */
+  tls?: { certFile: string; keyFile: string; requireSecureTransport: boolean };
   /** Appended last, so they override the small-footprint defaults (a benchmark's bigger redo log). */
   extraArgs?: string[];
   /** Where it listens for TCP (default 127.0.0.1). */
@@ -54,6 +59,13 @@ export function mariadbdArgs(options: MariadbdOptions): string[] {
     '--max-allowed-packet=64M',
     '--character-set-server=utf8mb4',
     '--collation-server=utf8mb4_unicode_ci',
+    ...(options.tls
+      ? [
+          `--ssl-cert=${options.tls.certFile}`,
+          `--ssl-key=${options.tls.keyFile}`,
+          `--require-secure-transport=${options.tls.requireSecureTransport ? 'ON' : 'OFF'}`,
+        ]
+      : []),
     ...(options.extraArgs ?? []),
   ];
 }

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { resolve, join } from 'node:path';
+import { dirname, resolve, join } from 'node:path';
 import { SandboxAccess } from './access-control';
 import { SandboxConfig } from './config';
 import { defaultSecurityGroupId } from './ec2/default-security-group';
@@ -13,6 +13,7 @@ import { BucketStore } from './s3/bucket-store';
 import { createS3Service } from './s3/s3-service';
 import { createSandboxServer } from './server';
 import { STATE_FILE, StateStore } from './state-store';
+import { ensureCertificateAuthority } from './tls-certificates';
 
 /** A connection a DB instance's security groups did not admit. */
 export interface RefusedConnection {
@@ -25,14 +26,24 @@ export interface RefusedConnection {
 export interface RunningSandbox {
   /** Base URL for the SDK clients' `endpoint`. */
   url: string;
-  /** Absolute data directory (state file, datadirs, binlog archives). */
+  /** Absolute data directory (state file, datadirs, binlog archives, the CA). */
   dataDir: string;
+  /**
+   * The sandbox CA's certificate (`<dataDir>/tls/ca.pem`): every instance's certificate is signed
+   * by it, so clients verify instances against it (`tls.caFile`).
+   */
+  caFile: string;
   /** Every call recorded (IAM action, access key), and actions to deny: see access-control.ts. */
   access: SandboxAccess;
   /** The last connections (up to 200) that security groups refused, oldest first. */
   refusedConnections(): readonly RefusedConnection[];
   /** Stops the HTTP server and every mariadbd the sandbox runs; state stays on disk. */
   stop(): Promise<void>;
+}
+
+/** Where the sandbox in `dataDir` keeps its CA's certificate (made at its first start). */
+export function sandboxCaFile(dataDir: string): string {
+  return join(resolve(dataDir), 'tls', 'ca.pem');
 }
 
 /**
@@ -48,10 +59,15 @@ export async function startSandbox(
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
   const store = new StateStore(join(dataDir, STATE_FILE));
+  const ca = await ensureCertificateAuthority(
+    dirname(sandboxCaFile(dataDir)),
+    'opsdeck sandbox CA',
+  );
   const refused: RefusedConnection[] = [];
   const fleet = new DbInstanceFleet(store, new MariadbSupervisor(), {
     ...config,
     dataDir,
+    ca,
     onRefused: (instance, client, reason) => {
       const entry = { at: new Date(), instance, client, reason };
       refused.push(entry);
@@ -83,6 +99,7 @@ export async function startSandbox(
   return {
     url: `http://${config.host}:${port}`,
     dataDir,
+    caFile: ca.caFile,
     access,
     refusedConnections: () => [...refused],
     async stop() {

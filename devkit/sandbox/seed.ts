@@ -18,6 +18,8 @@ import {
 } from '@aws-sdk/client-route-53';
 import { isIPv4 } from 'node:net';
 import mysql from 'mysql2/promise';
+import { mysqlConnectOptions } from '../../src/mysql/connect-options';
+import { loadMysqlTls } from '../../src/mysql/connection-tls';
 import type { AwsClients } from '../../src/aws/clients';
 import type { OpsdeckConfig } from '../../src/config/schema';
 import { MACHINE_ADDRESS } from './network/loopback-addresses';
@@ -50,6 +52,8 @@ export interface SeedOptions {
    * itself can load the schema) by default; console mode adds opsdeck's and its replica's.
    */
   admit?: string[];
+  /** The sandbox's CA (instances serve TLS only): the seed checks production's certificate. */
+  caFile: string;
 }
 
 /**
@@ -63,7 +67,7 @@ export async function seedSandbox(clients: AwsClients, options: SeedOptions): Pr
   await ensureIngress(clients, groupId, instance.Endpoint!.Port!, [
     ...new Set(options.admit ?? [`${MACHINE_ADDRESS}/32`]),
   ]);
-  await ensureSchema(instance, options.big);
+  await ensureSchema(instance, options.big, options.caFile);
   const vpcId = (await clients.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] })))
     .SecurityGroups![0]!.VpcId!;
   await ensureZone(clients, vpcId, instance);
@@ -219,13 +223,17 @@ const BIG_TABLE_SQL = [
      FROM seq_1_to_${SEED.bigTableRows}`,
 ];
 
-async function ensureSchema(instance: DBInstance, big: boolean): Promise<void> {
+async function ensureSchema(instance: DBInstance, big: boolean, caFile: string): Promise<void> {
+  const endpoint = { host: instance.Endpoint!.Address!, port: instance.Endpoint!.Port! };
   const conn = await mysql.createConnection({
-    host: instance.Endpoint!.Address!,
-    port: instance.Endpoint!.Port!,
+    ...endpoint,
     user: SEED.masterUsername,
     password: SEED.masterPassword,
     database: SEED.database,
+    ...mysqlConnectOptions(
+      endpoint,
+      loadMysqlTls('sandbox seed', { mode: 'verify-identity', caFile }),
+    ),
   });
   try {
     for (const sql of [...SCHEMA_SQL, ...(big ? BIG_TABLE_SQL : [])]) await conn.query(sql);

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
+import type mysql from 'mysql2/promise';
 import type { RedisClient } from '../util/redis-client';
-import mysql from 'mysql2/promise';
 import { AuditStore } from '../audit/audit-store';
 import { AuditWriter } from '../audit/audit-writer';
 import { createAwsClients, type AwsClients } from '../aws/clients';
@@ -8,7 +8,9 @@ import type { OpsdeckConfig } from '../config/schema';
 import type { Secrets } from '../config/secrets';
 import { createDeployServices, type DeployServices } from '../deploy/deploy-services';
 import type { Logger } from '../log/logger';
+import { loadMysqlTls } from '../mysql/connection-tls';
 import { DatabaseAccess } from '../mysql/database-access';
+import { createMysqlPool } from '../mysql/mysql-pool';
 import { Outbox } from '../notify/outbox';
 import type { DrainJobData } from '../notify/outbox-keys';
 import { CancelRequests } from '../queue/cancellation';
@@ -75,14 +77,17 @@ export function createRuntime(
   });
   const notifyQueue = new Queue<DrainJobData>(QueueName.Notify, { connection: redis, prefix });
   const cancels = new CancelRequests(redisFast, prefix, secrets.workSigner);
-  const mysqlPool = mysql.createPool({
-    host: config.mysql.host,
-    port: config.mysql.port,
-    user: config.mysql.user,
-    ...(secrets.mysqlPassword ? { password: secrets.mysqlPassword } : {}),
-    connectionLimit: 4,
-    connectTimeout: 5000,
-  });
+  const mysqlPool = createMysqlPool(
+    {
+      name: 'mysql',
+      host: config.mysql.host,
+      port: config.mysql.port,
+      user: config.mysql.user,
+      ...(secrets.mysqlPassword ? { password: secrets.mysqlPassword } : {}),
+      tls: loadMysqlTls('mysql', config.mysql.tls),
+    },
+    { connectionLimit: 4, connectTimeout: 5000 },
+  );
   const auditStore = AuditStore.fromConfig(config, env);
   const aws = createAwsClients(config.aws, env);
   const auditWriter = new AuditWriter(auditStore, redis, {

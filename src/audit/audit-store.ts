@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import mysql, { type Pool, type PoolConnection, type RowDataPacket } from 'mysql2/promise';
+import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import { describeError, ErrorCode, OpsdeckError } from '../errors';
 import type { OpsdeckConfig } from '../config/schema';
 import {
@@ -10,6 +10,8 @@ import {
 } from './audit-event';
 import { chainHash, GENESIS_HASH } from './hash-chain';
 import { AUDIT_MIGRATIONS, auditAccountGrants, migrate } from './migrations';
+import { loadMysqlTls } from '../mysql/connection-tls';
+import { createMysqlPool } from '../mysql/mysql-pool';
 import type { GrantsFor } from '../mysql/own-database';
 import { qualifiedTable } from '../mysql/sql-identifier';
 import { auditConnection } from './audit-connection';
@@ -80,17 +82,23 @@ export class AuditStore {
     env: NodeJS.ProcessEnv = process.env,
   ): AuditStore {
     const conn = auditConnection(config, env);
-    const pool = mysql.createPool({
-      host: conn.host,
-      port: conn.port,
-      user: conn.user,
-      ...(conn.password !== undefined && { password: conn.password }),
-      connectionLimit: 4,
-      connectTimeout: config.audit.connectTimeoutMs,
-      charset: 'UTF8MB4_BIN',
-      supportBigNumbers: true,
-      enableKeepAlive: true,
-    });
+    const pool = createMysqlPool(
+      {
+        name: 'audit',
+        host: conn.host,
+        port: conn.port,
+        user: conn.user,
+        ...(conn.password !== undefined && { password: conn.password }),
+        tls: loadMysqlTls('audit', config.mysql.tls),
+      },
+      {
+        connectionLimit: 4,
+        connectTimeout: config.audit.connectTimeoutMs,
+        charset: 'UTF8MB4_BIN',
+        supportBigNumbers: true,
+        enableKeepAlive: true,
+      },
+    );
     return new AuditStore(pool, {
       database: conn.database,
       table: conn.table,

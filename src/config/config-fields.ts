@@ -34,3 +34,23 @@ export const temporaryInstanceFields = {
   /** Connections per side copying at once, across all tables. */
   parallelism: z.number().int().min(1).max(16).default(4),
 };
+
+/**
+ * How opsdeck reaches one MySQL server: `verify-identity` (the default) encrypts, checks the
+ * server's certificate against the trusted CAs and checks that it names the host dialled;
+ * `required` encrypts and checks the certificate against `caFile` when one is given, but not the
+ * name (and nothing at all without `caFile`); `disabled` is plain TCP. `caFile`: PEM file with
+ * the CA certificates to trust (read once at startup, relative to the working directory); without
+ * it, the public CAs Node trusts and Amazon RDS's CAs (see src/mysql/connection-tls.ts).
+ */
+export const mysqlTls = z
+  .strictObject({
+    mode: z.enum(['disabled', 'required', 'verify-identity']).default('verify-identity'),
+    caFile: z.string().min(1).optional(),
+  })
+  .refine((tls) => tls.mode !== 'disabled' || tls.caFile === undefined, {
+    path: ['caFile'],
+    message: 'is only used with TLS: remove it, or set mode to required or verify-identity',
+  });
+
+export type MysqlTlsConfig = z.infer<typeof mysqlTls>;

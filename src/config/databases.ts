@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envName } from './config-fields';
+import { envName, mysqlTls } from './config-fields';
 
 /**
  * The `databases` section: the RDS instances commands may act on, by the name users type
@@ -12,6 +12,10 @@ import { envName } from './config-fields';
  *       instance: billing-prod-1          # the RDS DBInstanceIdentifier
  *       user: opsdeck
  *       passwordEnv: BILLING_DB_PASSWORD
+ *       tls: { mode: verify-identity, caFile: /etc/opsdeck/rds-global-bundle.pem }   # the default mode
+ *
+ * `tls` holds for the instance and for those restored or replicated from it (RDS gives each a
+ * certificate for its own endpoint, signed by the same CAs).
  */
 
 /** The name users type for a database (`/restore-table billing-prod ...`). */
@@ -34,6 +38,7 @@ export const DatabaseTarget = z.strictObject({
     .transform((id) => id.toLowerCase()),
   user: z.string().min(1).max(80),
   passwordEnv: envName,
+  tls: mysqlTls.prefault({}),
 });
 
 export type DatabaseTarget = z.infer<typeof DatabaseTarget>;

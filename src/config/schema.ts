@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envName } from './config-fields';
+import { envName, mysqlTls } from './config-fields';
 import { AccessConfig } from './access';
 import { AuditConfig } from './audit';
 import { AwsConfig } from './aws';
@@ -162,6 +162,8 @@ export const MysqlConfig = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9_]{1,64}$/)
     .default('opsdeck'),
+  /** TLS to this server (also the audit store's): verify-identity unless set otherwise. */
+  tls: mysqlTls.prefault({}),
 });
 
 export const QueueConfig = z.strictObject({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DATABASE_NAME_PATTERN } from './databases';
-import { envName, temporaryInstanceFields } from './config-fields';
+import { envName, mysqlTls, temporaryInstanceFields } from './config-fields';
 
 /**
  * The `replicas` section: MySQL servers outside RDS that replicate from a configured database
@@ -19,6 +19,14 @@ import { envName, temporaryInstanceFields } from './config-fields';
  *       source: billing                   # the configured database it replicates from
  *       replicationUser: repl
  *       replicationPasswordEnv: BILLING_REPL_PASSWORD
+ *       tls: { mode: verify-identity, caFile: /etc/opsdeck/dc1-ca.pem }   # opsdeck → replica
+ *       sourceTls: verify-identity        # replica → source (the default)
+ *       sourceCaFile: /etc/mysql/rds-global-bundle.pem   # a path ON THE REPLICA HOST
+ *
+ * The replication channel is the replica's own connection to the source, so the CA it checks the
+ * source's certificate against must be a file on the replica's host: `sourceCaFile` is that path
+ * (MASTER_SSL_CA / SOURCE_SSL_CA), never read by opsdeck. A relative path is taken from opsdeck's
+ * working directory, which is right only for a replica on opsdeck's own host (console mode).
  */
 
 /** A host name or an IPv4 address, as a replica's `host`. */
@@ -35,20 +43,45 @@ const databaseName = z
     'must be a database name for commands: a-z, 0-9 and -, starting with a letter',
   );
 
-export const ReplicaTarget = z.strictObject({
-  host: z.string().regex(HOST_PATTERN, 'must be a host name or an IPv4 address'),
-  port: z.number().int().min(1).max(65535).default(3306),
-  user: z
-    .string()
-    .regex(ACCOUNT_PATTERN, 'must be a MySQL account name (1-32 of A-Z a-z 0-9 _ . -)'),
-  passwordEnv: envName,
-  /** The configured database (`databases`) this replica replicates from. */
-  source: databaseName,
-  replicationUser: z
-    .string()
-    .regex(ACCOUNT_PATTERN, 'must be a MySQL account name (1-32 of A-Z a-z 0-9 _ . -)'),
-  replicationPasswordEnv: envName,
-});
+export const ReplicaTarget = z
+  .strictObject({
+    host: z.string().regex(HOST_PATTERN, 'must be a host name or an IPv4 address'),
+    port: z.number().int().min(1).max(65535).default(3306),
+    user: z
+      .string()
+      .regex(ACCOUNT_PATTERN, 'must be a MySQL account name (1-32 of A-Z a-z 0-9 _ . -)'),
+    passwordEnv: envName,
+    /** The configured database (`databases`) this replica replicates from. */
+    source: databaseName,
+    replicationUser: z
+      .string()
+      .regex(ACCOUNT_PATTERN, 'must be a MySQL account name (1-32 of A-Z a-z 0-9 _ . -)'),
+    replicationPasswordEnv: envName,
+    /** TLS from opsdeck to the replica. */
+    tls: mysqlTls.prefault({}),
+    /**
+     * TLS of the replication channel: `verify-identity` (the default) has the replica check the
+     * source's certificate against `sourceCaFile` and the source's name; `required` encrypts (and
+     * checks the chain when `sourceCaFile` is set); `disabled` is plain TCP.
+     */
+    sourceTls: z.enum(['disabled', 'required', 'verify-identity']).default('verify-identity'),
+    sourceCaFile: z
+      .string()
+      .regex(
+        /^[^\0\r\n]{1,512}$/,
+        'must be a file path on the replica host (at most 512 characters)',
+      )
+      .optional(),
+  })
+  .refine((replica) => replica.sourceTls !== 'verify-identity' || replica.sourceCaFile, {
+    path: ['sourceCaFile'],
+    message:
+      "is needed with sourceTls verify-identity: the path, on the replica host, of the CA bundle that signs the source's certificate (for RDS: https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem, see the README)",
+  })
+  .refine((replica) => replica.sourceTls !== 'disabled' || replica.sourceCaFile === undefined, {
+    path: ['sourceCaFile'],
+    message: 'is only used with TLS: remove it, or set sourceTls to required or verify-identity',
+  });
 
 export type ReplicaTarget = z.infer<typeof ReplicaTarget>;
 

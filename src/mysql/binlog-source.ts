@@ -19,6 +19,7 @@ export interface BinlogSettings {
 
 const PROCEDURE_DOES_NOT_EXIST = 1305;
 const NOT_USING_BINLOG = 1381;
+const UNKNOWN_SYSTEM_VARIABLE = 1193;
 
 /** RDS for MySQL accepts 1 to 168 hours (7 days). */
 export const MAX_BINLOG_RETENTION_HOURS = 168;
@@ -76,25 +77,45 @@ export interface ReplicationUserCheck {
   hosts: string[];
   /** Every account of that name has REPLICATION SLAVE (whichever one the replica's address matches). */
   replicationSlave: boolean;
+  /** The accounts' authentication plugins (mysql_native_password, caching_sha2_password, ...), sorted, once each. */
+  plugins: string[];
 }
 
 /**
  * Looks the replication account up in mysql.user (a table on MySQL, a view over global_priv on
- * MariaDB 10.4+; Repl_slave_priv on both). A privilege that only comes through a role is not seen.
+ * MariaDB 10.4+; Repl_slave_priv and plugin on both). A privilege that only comes through a role
+ * is not seen.
  */
 export async function checkReplicationUser(
   db: Queryable,
   user: string,
 ): Promise<ReplicationUserCheck> {
   const [rows] = await db.query<RowDataPacket[]>(
-    'SELECT Host AS host, Repl_slave_priv AS replSlave FROM mysql.user WHERE User = ? ORDER BY Host',
+    'SELECT Host AS host, Repl_slave_priv AS replSlave, plugin FROM mysql.user WHERE User = ? ORDER BY Host',
     [user],
   );
   return {
     exists: rows.length > 0,
     hosts: rows.map((row) => String(row.host)),
     replicationSlave: rows.length > 0 && rows.every((row) => row.replSlave === 'Y'),
+    plugins: [...new Set(rows.map((row) => String(row.plugin ?? '')).filter(Boolean))].sort(),
   };
+}
+
+/**
+ * The source's require_secure_transport (MySQL 5.7.8+, MariaDB 10.5.2+): ON refuses every plain
+ * connection, a replica's too. Null where the server has no such variable.
+ */
+export async function readRequireSecureTransport(db: Queryable): Promise<boolean | null> {
+  try {
+    const [rows] = await db.query<RowDataPacket[]>(
+      'SELECT @@GLOBAL.require_secure_transport AS required',
+    );
+    return Number(rows[0]?.required) === 1;
+  } catch (error) {
+    if (serverErrno(error) === UNKNOWN_SYSTEM_VARIABLE) return null;
+    throw error;
+  }
 }
 
 /**

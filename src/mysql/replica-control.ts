@@ -7,6 +7,7 @@ import {
   changeSourceStatement,
   startReplicaStatement,
   stopReplicaStatement,
+  type ReplicationChannelTls,
 } from './replication-statements';
 import type { ServerFlavor } from './server-flavor';
 
@@ -20,8 +21,12 @@ export interface SourceCoordinates extends BinlogCoordinates {
 export interface ReplicationCredentials {
   user: string;
   password: string;
-  /** Connect over TLS (MySQL 8's caching_sha2_password accounts need it, or a public key). */
-  ssl?: boolean;
+}
+
+/** How the replica's channel reaches the source: TLS, and the account's plugin when known. */
+export interface ReplicationChannel {
+  tls: ReplicationChannelTls;
+  authPlugin?: string;
 }
 
 /** ER_BAD_SLAVE: "the server is not configured as slave" (MASTER_HOST was never set). */
@@ -46,7 +51,8 @@ export async function startReplica(db: Queryable, flavor: ServerFlavor): Promise
 }
 
 /**
- * Points a stopped replica at `at` (file/position mode, see changeSourceStatement) as `credentials`.
+ * Points a stopped replica at `at` (file/position mode, see changeSourceStatement) as `credentials`,
+ * over `channel`'s TLS.
  * Returns the replica's status from before the change (null if it was none): CHANGE MASTER TO
  * resets its coordinates, so the caller records them first.
  *
@@ -58,9 +64,10 @@ export async function pointReplicaAt(
   flavor: ServerFlavor,
   at: SourceCoordinates,
   credentials: ReplicationCredentials,
+  channel: ReplicationChannel,
 ): Promise<ReplicaStatus | null> {
   const before = await readReplicaStatus(db, flavor);
-  const { sql, values } = changeSourceStatement(flavor, { ...at, ...credentials });
+  const { sql, values } = changeSourceStatement(flavor, { ...at, ...credentials, ...channel });
   await runReplicationStatement(db, 'pointing the replica at its source', sql, values, [
     credentials.password,
   ]);

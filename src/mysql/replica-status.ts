@@ -30,6 +30,21 @@ export interface ReplicaStatus {
   /** When the last IO / SQL error happened (MySQL only: MariaDB has no such columns). */
   lastIoErrorAt: Date | null;
   lastSqlErrorAt: Date | null;
+  /** The channel's TLS settings, as the status names them. */
+  channelTls: ChannelTls;
+}
+
+/**
+ * Source_SSL_Allowed / Master_SSL_Allowed (`Yes`: the channel requires TLS; `No`; `Ignored`: asked
+ * for, but the replica has no TLS support), Source_SSL_CA_File and Source_SSL_Verify_Server_Cert
+ * (the replica checks the source's certificate and name), with the column names the server used.
+ */
+export interface ChannelTls {
+  allowed: string;
+  caFile: string;
+  verifyServerCert: boolean;
+  /** `Source_SSL_Allowed` (MySQL 8.0.22+) or `Master_SSL_Allowed` (older MySQL, MariaDB). */
+  allowedColumn: string;
 }
 
 /**
@@ -83,6 +98,43 @@ export function normaliseReplicaStatus(row: Record<string, unknown>): ReplicaSta
     lastSqlError: text('Last_SQL_Error', 'Last_SQL_Error'),
     lastIoErrorAt: errorTimestamp(row.Last_IO_Error_Timestamp),
     lastSqlErrorAt: errorTimestamp(row.Last_SQL_Error_Timestamp),
+    channelTls: {
+      allowed: text('Source_SSL_Allowed', 'Master_SSL_Allowed'),
+      caFile: text('Source_SSL_CA_File', 'Master_SSL_CA_File'),
+      verifyServerCert:
+        text('Source_SSL_Verify_Server_Cert', 'Master_SSL_Verify_Server_Cert') === 'Yes',
+      allowedColumn:
+        row.Source_SSL_Allowed !== undefined ? 'Source_SSL_Allowed' : 'Master_SSL_Allowed',
+    },
+  };
+}
+
+/**
+ * Whether the replication channel is encrypted, in one line: TLS required and the source's
+ * certificate and name checked (against which CA file), TLS without those checks, or no TLS.
+ * With TLS required, the replica's IO thread does not connect without it.
+ */
+export function describeChannelTls(tls: ChannelTls): { encrypted: boolean; text: string } {
+  const column = `${tls.allowedColumn}: ${tls.allowed || '(empty)'}`;
+  if (tls.allowed === 'Yes') {
+    const check = tls.verifyServerCert
+      ? `the source's certificate and name checked against ${tls.caFile || "the replica's default CAs"}`
+      : tls.caFile
+        ? `the source's certificate checked against ${tls.caFile}, its name not checked`
+        : "the source's certificate not checked";
+    return {
+      encrypted: true,
+      text: `replication channel encrypted: TLS required, ${check} (${column})`,
+    };
+  }
+  if (tls.allowed === 'Ignored')
+    return {
+      encrypted: false,
+      text: `replication channel NOT encrypted: TLS is asked for but this replica has no TLS support (${column})`,
+    };
+  return {
+    encrypted: false,
+    text: `replication channel NOT encrypted: the replication password and every change cross the network in clear (${column}); \`/seed-slave\` sets TLS as replicas.<name>.sourceTls says`,
   };
 }
 

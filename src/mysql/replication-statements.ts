@@ -28,13 +28,21 @@ export function sourceStatusStatement(flavor: ServerFlavor): string {
   return isAtLeast(flavor, 'mysql', [8, 2, 0]) ? 'SHOW BINARY LOG STATUS' : 'SHOW MASTER STATUS';
 }
 
+/** How the replica reaches its source (`replicas.<name>.sourceTls` and `sourceCaFile`). */
+export interface ReplicationChannelTls {
+  mode: 'disabled' | 'required' | 'verify-identity';
+  /** Path ON THE REPLICA HOST of the CA bundle that signs the source's certificate. */
+  caFile?: string;
+}
+
 export interface ChangeSourceInput extends BinlogCoordinates {
   host: string;
   port: number;
   user: string;
   password: string;
-  /** Connect to the source over TLS (MySQL 8's caching_sha2_password users need it). */
-  ssl?: boolean;
+  tls: ReplicationChannelTls;
+  /** The replication account's plugin on the source (mysql.user.plugin), when known. */
+  authPlugin?: string;
 }
 
 /**
@@ -51,6 +59,13 @@ export interface ChangeSourceInput extends BinlogCoordinates {
  * - MySQL: SOURCE_AUTO_POSITION=0 (MASTER_AUTO_POSITION before 8.0.23). With auto-position on,
  *   MySQL refuses coordinates (error 1777); setting 0 is accepted whether or not GTIDs are on.
  *   MySQL 5.5 has no auto-position: nothing to turn off.
+ *
+ * TLS is explicit too (CHANGE MASTER TO keeps every option it is not given, and the defaults
+ * differ by version): SSL on or off, the CA file (a path on the replica host, a parameter; empty
+ * when none), and whether the replica checks the source's certificate and name
+ * (SSL_VERIFY_SERVER_CERT, on with `verify-identity`). On MySQL 8.0.4+ GET_SOURCE_PUBLIC_KEY
+ * (GET_MASTER_PUBLIC_KEY before 8.0.23) is 1 exactly when a caching_sha2_password account
+ * replicates without TLS: it then needs the source's RSA public key to send its password.
  */
 export function changeSourceStatement(
   flavor: ServerFlavor,
@@ -65,6 +80,16 @@ export function changeSourceStatement(
     throw new OpsdeckError(ErrorCode.InputInvalid, 'the replication user must be 1-80 characters');
   if (input.password === '')
     throw new OpsdeckError(ErrorCode.InputInvalid, 'the replication password is empty');
+  const { tls } = input;
+  if (tls.mode === 'verify-identity' && !tls.caFile)
+    throw new OpsdeckError(
+      ErrorCode.InputInvalid,
+      "verifying the source's certificate needs the CA file's path on the replica host",
+    );
+  if (tls.mode === 'disabled' && tls.caFile)
+    throw new OpsdeckError(ErrorCode.InputInvalid, 'a CA file without TLS');
+  if (tls.caFile !== undefined && (tls.caFile.length > 512 || /[\0\r\n]/.test(tls.caFile)))
+    throw new OpsdeckError(ErrorCode.InputInvalid, 'the CA file path must be 1-512 characters');
 
   const words = isAtLeast(flavor, 'mysql', [8, 0, 23])
     ? { statement: 'CHANGE REPLICATION SOURCE TO', prefix: 'SOURCE' }
@@ -76,6 +101,12 @@ export function changeSourceStatement(
       : isAtLeast(flavor, 'mysql', [5, 6, 0])
         ? [`${p}_AUTO_POSITION = 0`]
         : [];
+  const encrypted = tls.mode !== 'disabled';
+  const publicKey = isAtLeast(flavor, 'mysql', [8, 0, 4])
+    ? [
+        `GET_${p}_PUBLIC_KEY = ${!encrypted && input.authPlugin === 'caching_sha2_password' ? 1 : 0}`,
+      ]
+    : [];
   const assignments = [
     `${p}_HOST = ?`,
     `${p}_PORT = ?`,
@@ -84,10 +115,21 @@ export function changeSourceStatement(
     `${p}_LOG_FILE = ?`,
     `${p}_LOG_POS = ?`,
     ...mode,
-    ...(input.ssl ? [`${p}_SSL = 1`] : []),
+    `${p}_SSL = ${encrypted ? 1 : 0}`,
+    `${p}_SSL_CA = ?`,
+    `${p}_SSL_VERIFY_SERVER_CERT = ${tls.mode === 'verify-identity' ? 1 : 0}`,
+    ...publicKey,
   ];
   return {
     sql: `${words.statement} ${assignments.join(', ')}`,
-    values: [input.host, input.port, input.user, input.password, input.file, input.pos],
+    values: [
+      input.host,
+      input.port,
+      input.user,
+      input.password,
+      input.file,
+      input.pos,
+      tls.caFile ?? '',
+    ],
   };
 }

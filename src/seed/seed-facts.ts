@@ -1,4 +1,5 @@
 import type { MysqlEndpoint } from '../mysql/database-access';
+import type { ReplicationChannelTls } from '../mysql/replication-statements';
 import type { TemporaryInstanceFacts } from '../temporary-instance/temporary-instance-steps';
 import type { SeedPreflight } from './seed-preflight';
 
@@ -10,6 +11,16 @@ export interface SeedFacts extends TemporaryInstanceFacts {
   retention: { current: number | null; raise: boolean };
   /** The replica's filters skip RDS's own mysql.rds_* tables already (else the job adds the rule). */
   replicaSkipsRdsTables: boolean;
+  /** How the replica will reach the source (replicas.<name>.sourceTls and sourceCaFile). */
+  channelTls: ReplicationChannelTls;
+}
+
+/** The replication channel as the plan tells it. */
+export function channelWords(tls: ReplicationChannelTls): string {
+  if (tls.mode === 'verify-identity')
+    return `TLS, the source's certificate and name checked against ${tls.caFile ?? '?'} on the replica`;
+  if (tls.mode === 'required') return "TLS, the source's name not checked";
+  return 'plain TCP (sourceTls disabled)';
 }
 
 export function seedFacts(preflight: SeedPreflight): SeedFacts {
@@ -20,5 +31,6 @@ export function seedFacts(preflight: SeedPreflight): SeedFacts {
     sourceEndpoint: preflight.sourceEndpoint,
     retention: { current: preflight.retention.current, raise: preflight.retention.raise },
     replicaSkipsRdsTables: preflight.replica.skipsRdsTables,
+    channelTls: preflight.channelTls,
   };
 }

@@ -3,7 +3,11 @@ import type { DBInstance, RDSClient } from '@aws-sdk/client-rds';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { describeInstance, endpointOf } from '../aws/rds-instance';
 import { ErrorCode, OpsdeckError } from '../errors';
-import { checkReplicationUser, readBinlogSettings } from '../mysql/binlog-source';
+import {
+  checkReplicationUser,
+  readBinlogSettings,
+  readRequireSecureTransport,
+} from '../mysql/binlog-source';
 import type { DatabaseAccess, MysqlEndpoint } from '../mysql/database-access';
 import {
   describeReplicaHealth,
@@ -11,7 +15,8 @@ import {
   type ReplicaHealth,
   type ReplicaStatus,
 } from '../mysql/replica-status';
-import { readServerFlavor, type ServerFlavor } from '../mysql/server-flavor';
+import { isAtLeast, readServerFlavor, type ServerFlavor } from '../mysql/server-flavor';
+import type { ReplicationChannelTls } from '../mysql/replication-statements';
 import { withPool } from '../mysql/with-pool';
 import { describeFilters, hasFilters, readReplicationFilters } from '../mysql/replication-filters';
 import { filtersProblem, RDS_TABLES_RULE, skipsRdsTables } from './replica-filter-checks';
@@ -49,6 +54,13 @@ export interface SeedPreflight {
   databases: string[];
   retention: { current: number | null; target: number; raise: boolean };
   sourceServerId: number;
+  /**
+   * The replication account's plugin for CHANGE MASTER TO's GET_SOURCE_PUBLIC_KEY:
+   * caching_sha2_password if any of its accounts uses it, else the first one's.
+   */
+  replicationAuthPlugin?: string;
+  /** How the replica will reach the source (replicas.<name>.sourceTls and sourceCaFile). */
+  channelTls: ReplicationChannelTls;
   replica: {
     flavor: ServerFlavor;
     serverId: number;
@@ -109,9 +121,13 @@ export async function runSeedPreflight(
       error,
     );
   });
-  const { binlog, user, all } = await withPool(source, (pool) =>
+  const { binlog, user, all, requireSecureTransport } = await withPool(source, (pool) =>
     readSourceFacts(pool, replicaConfig.replicationUser),
   );
+  const channel = access.replicationChannelTls(request.replica);
+  const authPlugin = user.plugins.includes(CACHING_SHA2)
+    ? CACHING_SHA2
+    : (user.plugins[0] ?? undefined);
   if (!binlog.logBin)
     problems.push(
       `${request.source} has binary logging off: set the backup retention period above 0 (RDS turns the binlog on with automated backups)`,
@@ -178,6 +194,9 @@ export async function runSeedPreflight(
       findings.push(
         `replica ${request.replica} (${replicaWhere}, ${flavor.text}, server_id ${serverId}): ${health.summary}${health.error ? ` — ${health.error}` : ''}${health.advice ? ` (${health.advice})` : ''}`,
       );
+      const channelCheck = checkChannel(channel, flavor, authPlugin, requireSecureTransport);
+      if ('problem' in channelCheck) problems.push(channelCheck.problem);
+      else findings.push(channelCheck.finding);
       const filters = await readReplicationFilters(replicaPool, flavor);
       const filterProblem = filtersProblem(filters, databases, all);
       if (filterProblem) problems.push(filterProblem);
@@ -211,6 +230,8 @@ export async function runSeedPreflight(
     databases,
     retention: { current: binlog.retentionHours, target: request.retentionHours, raise },
     sourceServerId: binlog.serverId,
+    ...(authPlugin !== undefined && { replicationAuthPlugin: authPlugin }),
+    channelTls: channel,
     replica,
     findings,
   };
@@ -231,7 +252,44 @@ async function openReachable(open: () => Pool): Promise<Pool> {
 async function readSourceFacts(source: Pool, replicationUser: string) {
   const binlog = await readBinlogSettings(source);
   const user = await checkReplicationUser(source, replicationUser);
-  return { binlog, user, all: await listUserDatabases(source) };
+  const requireSecureTransport = await readRequireSecureTransport(source);
+  return { binlog, user, all: await listUserDatabases(source), requireSecureTransport };
+}
+
+const CACHING_SHA2 = 'caching_sha2_password';
+
+/**
+ * The replication channel as the replica will be told (replicas.<name>.sourceTls), against what
+ * the source and the replica can do: a source with require_secure_transport=ON refuses a plain
+ * channel; a caching_sha2_password account without TLS needs the source's public key
+ * (GET_SOURCE_PUBLIC_KEY, MySQL 8.0.4+ replicas only).
+ */
+export function checkChannel(
+  tls: ReplicationChannelTls,
+  replica: ServerFlavor,
+  authPlugin: string | undefined,
+  requireSecureTransport: boolean | null,
+): { problem: string } | { finding: string } {
+  if (tls.mode === 'verify-identity')
+    return {
+      finding: `replication channel: TLS, the replica checks the source's certificate and name against ${tls.caFile ?? '?'} (a file on the replica host)`,
+    };
+  if (tls.mode === 'required')
+    return {
+      finding: `replication channel: TLS without a check of the source's name${tls.caFile ? ` (certificate checked against ${tls.caFile})` : ' or certificate'}: set sourceTls verify-identity and sourceCaFile to check both`,
+    };
+  if (requireSecureTransport === true)
+    return {
+      problem:
+        "the source accepts only TLS connections (require_secure_transport=ON) and the replica's sourceTls is disabled: set sourceTls verify-identity and sourceCaFile (the source's CA bundle, on the replica host)",
+    };
+  if (authPlugin === CACHING_SHA2 && !isAtLeast(replica, 'mysql', [8, 0, 4]))
+    return {
+      problem: `the replication account uses caching_sha2_password, which a ${replica.text} replica can use only over TLS: set sourceTls verify-identity and sourceCaFile`,
+    };
+  return {
+    finding: `:warning: replication channel NOT encrypted (sourceTls disabled): the replication password and every change cross the network in clear${authPlugin === CACHING_SHA2 ? "; the caching_sha2_password account gets the source's public key (GET_SOURCE_PUBLIC_KEY=1)" : ''}`,
+  };
 }
 
 /** The source's databases, without the server's own schemas. */

@@ -1,4 +1,8 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
+import { sandboxCaFile } from '../../devkit/sandbox/sandbox';
 import { SEED } from '../../devkit/sandbox/seed';
 import { isoSeconds } from '../../src/util/time';
 import { ALICE, E2eStack, OPS_CHANNEL, WORKER_CIDR, waitFor } from '../helpers/e2e-stack';
@@ -41,17 +45,24 @@ describe('access rules: the strictest requirement, whatever the order (end to en
     });
 
   beforeAll(async () => {
+    const sandboxDir = mkdtempSync(join(tmpdir(), 'opsdeck-sbx-'));
     stack = new E2eStack(
       {
         access: ACCESS,
         databases: {
-          billing: { instance: 'production', user: 'admin', passwordEnv: 'E2E_DB_PASSWORD' },
+          // The sandbox's instances accept only TLS: checked against its CA.
+          billing: {
+            instance: 'production',
+            user: 'admin',
+            passwordEnv: 'E2E_DB_PASSWORD',
+            tls: { mode: 'verify-identity', caFile: sandboxCaFile(sandboxDir) },
+          },
         },
         restoreTable: { workerCidr: WORKER_CIDR },
       },
       {
         usergroups: { S0DBA: [ALICE.id] },
-        sandbox: { seed: true, config: { restorableLagMs: 0 } },
+        sandbox: { seed: true, config: { dataDir: sandboxDir, restorableLagMs: 0 } },
       },
     );
     stack.env.E2E_DB_PASSWORD = SEED.masterPassword;

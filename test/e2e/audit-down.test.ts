@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { AUDIT_DOWN_MESSAGE } from '../../src/audit/audit-writer';
 import { E2eStack } from '../helpers/e2e-stack';
-import { MYSQL } from '../helpers/services';
+import { MYSQL, LOCAL_MYSQL_TLS } from '../helpers/services';
 import { jobMeta } from '../fixtures/job-meta';
 import { answerText } from '../helpers/slack-text';
 
@@ -25,7 +25,13 @@ describe('with the audit database unreachable', () => {
   beforeAll(async () => {
     const port = await closedPort();
     stack = await new E2eStack({
-      mysql: { host: MYSQL.host, port, user: MYSQL.user, database: 'unreachable' },
+      mysql: {
+        host: MYSQL.host,
+        port,
+        user: MYSQL.user,
+        database: 'unreachable',
+        tls: LOCAL_MYSQL_TLS,
+      },
       audit: { connectTimeoutMs: 500, queryTimeoutMs: 500 },
     }).start();
   });

@@ -1,7 +1,7 @@
 import mysql from 'mysql2/promise';
 import { AUDIT_DOWN_MESSAGE } from '../../src/audit/audit-writer';
 import { E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
-import { MYSQL, uniqueName } from '../helpers/services';
+import { LOCAL_MYSQL_TLS, MYSQL, uniqueName } from '../helpers/services';
 
 /**
  * The first start against a MySQL server without opsdeck's database: the bot creates it when its
@@ -35,7 +35,13 @@ async function accountAndDatabase(grants: (database: string) => string[]) {
 async function startStack(user: string, database: string): Promise<E2eStack> {
   const stack = new E2eStack(
     {
-      mysql: { ...MYSQL, user, passwordEnv: 'FIRST_START_DB_PASSWORD', database },
+      mysql: {
+        ...MYSQL,
+        user,
+        passwordEnv: 'FIRST_START_DB_PASSWORD',
+        database,
+        tls: LOCAL_MYSQL_TLS,
+      },
       // /healthz shows why a dependency failed only to a caller with the dashboard credential.
       http: {
         host: '127.0.0.1',

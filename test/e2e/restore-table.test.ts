@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CreateDBInstanceCommand,
   DeleteDBInstanceCommand,
@@ -10,6 +13,9 @@ import {
 import mysql from 'mysql2/promise';
 import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
 import { TAG } from '../../src/aws/resource-tags';
+import { mysqlConnectOptions } from '../../src/mysql/connect-options';
+import { loadMysqlTls } from '../../src/mysql/connection-tls';
+import { sandboxCaFile } from '../../devkit/sandbox/sandbox';
 import { SEED } from '../../devkit/sandbox/seed';
 import type { FakeMessage } from '../../devkit/slack/fake-slack-api';
 import { undocumentedActions } from '../helpers/iam';
@@ -80,6 +86,7 @@ const FILL = (
 describe('/restore-table end to end', () => {
   let stack: E2eStack;
   let prod: mysql.Connection;
+  let sandboxDir: string;
   let beforeMistake: Date;
   const restore = (line: string, user = ALICE) =>
     stack.slash(line, { command: '/restore-table', user });
@@ -168,12 +175,15 @@ describe('/restore-table end to end', () => {
   }
 
   beforeAll(async () => {
+    sandboxDir = mkdtempSync(join(tmpdir(), 'opsdeck-sbx-'));
+    const tls = { mode: 'verify-identity', caFile: sandboxCaFile(sandboxDir) };
     stack = new E2eStack(
       {
         access: ACCESS,
         databases: {
-          billing: { instance: 'production', user: 'admin', passwordEnv: 'E2E_DB_PASSWORD' },
-          nobackup: { instance: 'nobackup', user: 'admin', passwordEnv: 'E2E_DB_PASSWORD' },
+          // The sandbox's instances (restored ones too) accept only TLS: checked against its CA.
+          billing: { instance: 'production', user: 'admin', passwordEnv: 'E2E_DB_PASSWORD', tls },
+          nobackup: { instance: 'nobackup', user: 'admin', passwordEnv: 'E2E_DB_PASSWORD', tls },
         },
         restoreTable: {
           workerCidr: WORKER_CIDR,
@@ -185,15 +195,19 @@ describe('/restore-table end to end', () => {
         runbook: { progressIntervalMs: 0 },
       },
       // Restored instances take 3 s to create: long enough to kill a worker while it waits.
-      { sandbox: { seed: true, config: { createDelayMs: 3000 } } },
+      { sandbox: { seed: true, config: { dataDir: sandboxDir, createDelayMs: 3000 } } },
     );
     stack.env.E2E_DB_PASSWORD = SEED.masterPassword;
     await stack.start();
     await stack.startWorker();
     const production = (await instances()).find((i) => i.DBInstanceIdentifier === 'production')!;
+    const endpoint = { host: production.Endpoint!.Address!, port: production.Endpoint!.Port! };
     prod = await mysql.createConnection({
-      host: production.Endpoint!.Address!,
-      port: production.Endpoint!.Port!,
+      ...endpoint,
+      ...mysqlConnectOptions(
+        endpoint,
+        loadMysqlTls('test', { mode: 'verify-identity', caFile: sandboxCaFile(sandboxDir) }),
+      ),
       user: SEED.masterUsername,
       password: SEED.masterPassword,
       database: 'billing',
@@ -255,6 +269,7 @@ describe('/restore-table end to end', () => {
     // destroy, not end: end() queues a QUIT behind any command still waiting for its answer.
     prod?.destroy();
     await stack?.stop();
+    rmSync(sandboxDir, { recursive: true, force: true });
   }, 180_000);
 
   describe('refuses, with the reason and the usage, and creates nothing:', () => {

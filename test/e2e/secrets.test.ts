@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import mysql from 'mysql2/promise';
 import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
 import { ALICE, BOT_TOKEN, E2eStack, SIGNING_SECRET, jobIdIn, waitFor } from '../helpers/e2e-stack';
-import { MYSQL, createTestDatabase, uniqueName } from '../helpers/services';
+import { MYSQL, createTestDatabase, uniqueName, LOCAL_MYSQL_TLS } from '../helpers/services';
 
 /**
  * Point 6 of the access/audit issue: the MySQL password, the AWS keys, the Slack bot token and
@@ -45,6 +45,7 @@ describe('secrets never leak', () => {
           user: account,
           passwordEnv: 'E2E_MYSQL_PASSWORD',
           database: database.name,
+          tls: LOCAL_MYSQL_TLS,
         },
         aws: {
           region: 'us-east-1',

@@ -12,6 +12,10 @@ import mysql from 'mysql2/promise';
 import { loadShop, shopSizes } from '../helpers/shop-data';
 import { shopWriteMix } from '../helpers/shop-writes';
 import { TAG } from '../../src/aws/resource-tags';
+import { compareCoordinates } from '../../src/mysql/binlog-coordinates';
+import { mysqlConnectOptions } from '../../src/mysql/connect-options';
+import { loadMysqlTls } from '../../src/mysql/connection-tls';
+import { sandboxCaFile } from '../../devkit/sandbox/sandbox';
 import { SEED } from '../../devkit/sandbox/seed';
 import {
   startStandaloneServer,
@@ -20,6 +24,7 @@ import {
 import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
 import { undocumentedActions } from '../helpers/iam';
 import { ALICE, E2eStack, WORKER_CIDR, waitFor } from '../helpers/e2e-stack';
+import { standaloneTls } from '../helpers/replication';
 import { createWriteLoad, type WriteLoad } from '../helpers/write-load';
 import { answerText } from '../helpers/slack-text';
 
@@ -57,6 +62,8 @@ describe('/seed-slave end to end', () => {
   let stack: E2eStack;
   let replicaServer: StandaloneServer;
   let replicaDir: string;
+  let sandboxDir: string;
+  let caFile: string;
   let source: mysql.Connection;
   let replica: mysql.Connection;
   const seed = (line: string) => stack.slash(line, { command: '/seed-slave', user: ALICE });
@@ -130,8 +137,7 @@ describe('/seed-slave end to end', () => {
   function writeLoad(): WriteLoad {
     const load = createWriteLoad({
       connection: {
-        host: source.config.host!,
-        port: source.config.port!,
+        ...sourceTls(),
         user: SEED.masterUsername,
         password: SEED.masterPassword,
         database: 'shop',
@@ -148,17 +154,22 @@ describe('/seed-slave end to end', () => {
     return rows[0]!;
   }
 
-  /** The replica has applied everything the source has written (no writes running). */
+  /**
+   * The replica has applied everything the source has written (no writes running): its executed
+   * coordinates at or past the source's. The sandbox rotates the source's binlog every 2 s, so a
+   * replica that applied the rotation is in a later file than the one read here.
+   */
   async function caughtUp() {
     const master = await one(source, 'SHOW MASTER STATUS');
+    const written = { file: String(master.File), pos: Number(master.Position) };
     await waitFor(
       async () => {
         const status = await one(replica, 'SHOW SLAVE STATUS');
-        return (
-          status.Slave_SQL_Running === 'Yes' &&
-          status.Relay_Master_Log_File === master.File &&
-          Number(status.Exec_Master_Log_Pos) >= Number(master.Position)
-        );
+        const executed = {
+          file: String(status.Relay_Master_Log_File),
+          pos: Number(status.Exec_Master_Log_Pos),
+        };
+        return status.Slave_SQL_Running === 'Yes' && compareCoordinates(executed, written) >= 0;
       },
       60_000,
       'the replica to apply the last writes',
@@ -188,30 +199,57 @@ describe('/seed-slave end to end', () => {
     }
   }
 
+  /**
+   * The seeded production accepts only TLS (the sandbox's default, require_secure_transport=ON):
+   * the tests reach it as the bot does, its certificate and name checked against the sandbox CA.
+   */
+  function sourceTls() {
+    const production = { host: source.config.host!, port: source.config.port! };
+    return {
+      ...production,
+      ...mysqlConnectOptions(production, loadMysqlTls('test', { mode: 'verify-identity', caFile })),
+    };
+  }
+
   beforeAll(async () => {
     replicaDir = mkdtempSync(join(tmpdir(), 'opsdeck-onprem-'));
+    sandboxDir = mkdtempSync(join(tmpdir(), 'opsdeck-sbx-'));
+    caFile = sandboxCaFile(sandboxDir);
     replicaServer = await startStandaloneServer({
       dataDir: replicaDir,
       serverId: 901,
       admin: ADMIN,
       host: REPLICA_ADDRESS,
     });
+    const onprem = {
+      host: replicaServer.host,
+      port: replicaServer.port,
+      user: ADMIN.user,
+      passwordEnv: 'E2E_REPLICA_PASSWORD',
+      source: 'billing',
+      replicationUser: REPL.user,
+      replicationPasswordEnv: 'E2E_REPL_PASSWORD',
+      // The bot reaches the replica over TLS; the replica reaches the source over TLS, checking
+      // its certificate against the sandbox CA, a file on the replica's host (this one).
+      tls: { mode: 'verify-identity', caFile: replicaServer.caFile },
+      sourceTls: 'verify-identity',
+      sourceCaFile: caFile,
+    };
     stack = new E2eStack(
       {
         access: ACCESS,
         databases: {
-          billing: { instance: 'production', user: 'admin', passwordEnv: 'E2E_DB_PASSWORD' },
+          billing: {
+            instance: 'production',
+            user: 'admin',
+            passwordEnv: 'E2E_DB_PASSWORD',
+            tls: { mode: 'verify-identity', caFile },
+          },
         },
         replicas: {
-          onprem: {
-            host: replicaServer.host,
-            port: replicaServer.port,
-            user: ADMIN.user,
-            passwordEnv: 'E2E_REPLICA_PASSWORD',
-            source: 'billing',
-            replicationUser: REPL.user,
-            replicationPasswordEnv: 'E2E_REPL_PASSWORD',
-          },
+          onprem,
+          // The same server, told to replicate without TLS: the TLS-only source would refuse it.
+          plain: { ...onprem, sourceTls: 'disabled', sourceCaFile: undefined },
           // Nothing listens there: the preflight must say so.
           gone: {
             host: '127.0.0.1',
@@ -221,6 +259,7 @@ describe('/seed-slave end to end', () => {
             source: 'billing',
             replicationUser: REPL.user,
             replicationPasswordEnv: 'E2E_REPL_PASSWORD',
+            sourceTls: 'disabled',
           },
         },
         restoreTable: { workerCidr: WORKER_CIDR },
@@ -228,7 +267,12 @@ describe('/seed-slave end to end', () => {
         runbook: { progressIntervalMs: 0 },
       },
       // Binlogs rotate (and, with retention NULL, are purged) every 2 s, as RDS does every few minutes.
-      { sandbox: { seed: true, config: { createDelayMs: 1500, binlogRotateIntervalMs: 2000 } } },
+      {
+        sandbox: {
+          seed: true,
+          config: { dataDir: sandboxDir, createDelayMs: 1500, binlogRotateIntervalMs: 2000 },
+        },
+      },
     );
     Object.assign(stack.env, {
       E2E_DB_PASSWORD: SEED.masterPassword,
@@ -238,9 +282,18 @@ describe('/seed-slave end to end', () => {
     await stack.start();
     await stack.startWorker();
     const production = (await instances()).find((i) => i.DBInstanceIdentifier === 'production')!;
+    const endpoint = { host: production.Endpoint!.Address!, port: production.Endpoint!.Port! };
+    // TLS only: a plain connection with the right password is refused.
+    await expect(
+      mysql.createConnection({
+        ...endpoint,
+        user: SEED.masterUsername,
+        password: SEED.masterPassword,
+      }),
+    ).rejects.toMatchObject({ code: 'ER_ACCESS_DENIED_ERROR' });
     source = await mysql.createConnection({
-      host: production.Endpoint!.Address!,
-      port: production.Endpoint!.Port!,
+      ...endpoint,
+      ...mysqlConnectOptions(endpoint, loadMysqlTls('test', { mode: 'verify-identity', caFile })),
       user: SEED.masterUsername,
       password: SEED.masterPassword,
     });
@@ -248,8 +301,7 @@ describe('/seed-slave end to end', () => {
     await source.query('USE shop');
     await loadShop(source, SIZES);
     replica = await mysql.createConnection({
-      host: replicaServer.host,
-      port: replicaServer.port,
+      ...standaloneTls(replicaServer),
       user: ADMIN.user,
       password: ADMIN.password,
     });
@@ -262,13 +314,14 @@ describe('/seed-slave end to end', () => {
     await stack?.stop();
     await replicaServer?.stop();
     rmSync(replicaDir, { recursive: true, force: true });
+    rmSync(sandboxDir, { recursive: true, force: true });
   }, 180_000);
 
   describe('refuses, with the reason and the usage, and changes nothing:', () => {
     const refusals: [string, string][] = [
       ['', '<source> is missing'],
       ['billing', '<replica> is missing'],
-      ['billing nowhere', 'nowhere is not a configured replica (configured: gone, onprem)'],
+      ['billing nowhere', 'nowhere is not a configured replica (configured: gone, onprem, plain)'],
       ['payroll onprem', 'payroll is not a configured database (configured: billing)'],
       ['billing onprem --databases "shop;drop"', '--databases: must be database names'],
       [
@@ -286,6 +339,10 @@ describe('/seed-slave end to end', () => {
         "the replica would apply the source's changes to billing too",
       ],
       ['billing gone', 'cannot reach the replica gone at 127.0.0.1:9'],
+      [
+        'billing plain',
+        "the source accepts only TLS connections (require_secure_transport=ON) and the replica's sourceTls is disabled",
+      ],
     ];
     it.each(refusals)('/seed-slave %s', async (line, message) => {
       const before = (await instances()).length;
@@ -329,6 +386,10 @@ describe('/seed-slave end to end', () => {
     expect(dry).toContain('replication user `repl` has REPLICATION SLAVE');
     expect(dry).toContain('server_id 901');
     expect(dry).toContain('databases to seed: billing, shop');
+    expect(dry).toContain(
+      `replication channel: TLS, the replica checks the source's certificate and name against ${caFile} (a file on the replica host)`,
+    );
+    expect(dry).toContain(`over TLS, the source's certificate and name checked against ${caFile}`);
     expect(dry).toContain(
       'the plan adds replicate-wild-ignore-table=mysql.rds\\_% while replication is stopped',
     );
@@ -381,6 +442,9 @@ describe('/seed-slave end to end', () => {
       0,
     );
     expect(all).toContain('onprem has caught up');
+    expect(all).toContain(
+      `started replication on onprem; replication channel encrypted: TLS required, the source's certificate and name checked against ${caFile} (Master_SSL_Allowed: Yes)`,
+    );
     expect(all).toMatch(/deleted `production-seed-[0-9a-f]{10}`/);
     expect(stats.failed).toBe(0);
     expect(stats.achievedPerSecond).toBeGreaterThan(WRITES_PER_SECOND * 0.8);
@@ -390,9 +454,18 @@ describe('/seed-slave end to end', () => {
     // RDS writes its own tables on the master; the replica, which lacks them, skips them.
     await source.query("CALL mysql.rds_set_configuration('target delay', 3600)");
     await expectReplicaEqualsSource();
-    expect(answerText(await seed('status onprem'))).toContain(
-      'filters: replicate-wild-ignore-table=mysql.rds\\_%\n',
+    const status = answerText(await seed('status onprem'));
+    expect(status).toContain('filters: replicate-wild-ignore-table=mysql.rds\\_%\n');
+    expect(status).toContain(
+      `:lock: replication channel encrypted: TLS required, the source's certificate and name checked against ${caFile} (Master_SSL_Allowed: Yes)`,
     );
+    // The replica's own view: its channel requires TLS and checks the source's certificate.
+    expect(await one(replica, 'SHOW SLAVE STATUS')).toMatchObject({
+      Slave_IO_Running: 'Yes',
+      Master_SSL_Allowed: 'Yes',
+      Master_SSL_CA_File: caFile,
+      Master_SSL_Verify_Server_Cert: 'Yes',
+    });
     // The coordinates and the replica's state before the change are in the audit trail.
     const recorded = (await stack.runtime.auditStore.jobEvents(jobId))
       .filter((row) => row.type === 'step-recorded')

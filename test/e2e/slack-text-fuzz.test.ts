@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
+import { sandboxCaFile } from '../../devkit/sandbox/sandbox';
 import { SEED } from '../../devkit/sandbox/seed';
 import { ALICE, E2eStack, WORKER_CIDR, waitFor } from '../helpers/e2e-stack';
 
@@ -146,6 +147,7 @@ describe('no typed text becomes Slack markup (property, end to end)', () => {
 
   beforeAll(async () => {
     const root = mkdtempSync(join(tmpdir(), 'opsdeck-fuzz-'));
+    const sandboxDir = mkdtempSync(join(tmpdir(), 'opsdeck-sbx-'));
     const environment = (env: string) => {
       mkdirSync(join(root, env));
       return {
@@ -185,12 +187,18 @@ describe('no typed text becomes Slack markup (property, end to end)', () => {
         },
         phz: { defaultZone: 'prod.example.internal', pollIntervalMs: 200 },
         databases: {
-          billing: { instance: 'production', user: 'admin', passwordEnv: 'E2E_DB_PASSWORD' },
+          // The sandbox's instances accept only TLS: checked against its CA.
+          billing: {
+            instance: 'production',
+            user: 'admin',
+            passwordEnv: 'E2E_DB_PASSWORD',
+            tls: { mode: 'verify-identity', caFile: sandboxCaFile(sandboxDir) },
+          },
         },
         restoreTable: { workerCidr: WORKER_CIDR },
         runbook: { progressIntervalMs: 0 },
       },
-      { sandbox: { seed: true, config: { route53SyncDelayMs: 200 } } },
+      { sandbox: { seed: true, config: { dataDir: sandboxDir, route53SyncDelayMs: 200 } } },
     );
     stack.env.E2E_DB_PASSWORD = SEED.masterPassword;
     await stack.start();

@@ -37,6 +37,7 @@ import {
   createTestDatabase,
   deleteRedisPrefix,
   uniqueName,
+  LOCAL_MYSQL_TLS,
 } from './services';
 import { signApproval } from '../../src/approvals/approval-store';
 import { waitFor } from './wait-for';
@@ -168,6 +169,7 @@ export class E2eStack {
         await seedSandbox(this.sandbox.clients, {
           big: false,
           admit: ['127.0.0.1/32', WORKER_CIDR],
+          caFile: this.sandbox.sandbox.caFile,
         });
       // The SDK wants credentials; the sandbox accepts any.
       Object.assign(this.env, {
@@ -187,7 +189,13 @@ export class E2eStack {
       },
       http: { host: '127.0.0.1', port: 0, workerPort: 0, feedsWorkerPort: 0 },
       redis: { ...(this.options.redis ?? { url: REDIS_URL }), prefix: this.prefix },
-      mysql: { host: MYSQL.host, port: MYSQL.port, user: MYSQL.user, database: this.database.name },
+      mysql: {
+        host: MYSQL.host,
+        port: MYSQL.port,
+        user: MYSQL.user,
+        database: this.database.name,
+        tls: LOCAL_MYSQL_TLS,
+      },
       access: DEFAULT_ACCESS,
       queue: { lockDurationMs: 4000, stalledIntervalMs: 1000, shutdownTimeoutMs: 5000 },
       notify: {

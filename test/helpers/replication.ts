@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import mysql, { type Connection, type Pool, type RowDataPacket } from 'mysql2/promise';
+import { mysqlConnectOptions } from '../../src/mysql/connect-options';
+import { loadMysqlTls } from '../../src/mysql/connection-tls';
 import { tableChecksum, type TableChecksum } from '../../src/mysql/table-checksum';
 import { readTableShape } from '../../src/mysql/table-shape';
 import {
@@ -82,12 +84,30 @@ export interface TestStandalone {
   dispose(): Promise<void>;
 }
 
-/** An on-premise stand-in with its own temporary data dir. */
+/**
+ * Where a standalone server listens, with TLS as the bot's `replicas.<name>.tls` reaches it: its
+ * certificate and name (127.0.0.1) checked against its own CA.
+ */
+export function standaloneTls(server: StandaloneServer) {
+  const endpoint = { host: server.host, port: server.port };
+  return {
+    ...endpoint,
+    ...mysqlConnectOptions(
+      endpoint,
+      loadMysqlTls('test', { mode: 'verify-identity', caFile: server.caFile }),
+    ),
+  };
+}
+
+/**
+ * An on-premise stand-in with its own temporary data dir. It accepts only TLS: `connect` and
+ * `pool` check its certificate and name against its CA, as the bot's `replicas.<name>.tls` does.
+ */
 export async function startTestStandalone(serverId: number): Promise<TestStandalone> {
   const dataDir = mkdtempSync(join(tmpdir(), 'opsdeck-standalone-'));
   const admin = { user: 'ops', password: 'standalone-admin-pw' };
   const server = await startStandaloneServer({ dataDir, serverId, admin });
-  const options = { host: server.host, port: server.port, ...admin };
+  const options = { ...standaloneTls(server), ...admin };
   return {
     server,
     admin,

@@ -14,8 +14,9 @@ import type { RunbookServices } from '../../src/runbook/runbook-services';
 import { jobMeta } from '../fixtures/job-meta';
 import { MYSQL } from './services';
 
+// The local MariaDB serves plain TCP (LOCAL_MYSQL_TLS): every connection's TLS defaults to verify-identity.
 const config = parseConfig(
-  `databases:\n  billing: { instance: production, user: ${MYSQL.user}, passwordEnv: NONE }\n` +
+  `databases:\n  billing: { instance: production, user: ${MYSQL.user}, passwordEnv: NONE, tls: { mode: disabled } }\n` +
     `restoreTable: { workerCidr: 127.0.0.1/32 }\n`,
 );
 

@@ -14,6 +14,8 @@ import {
   DescribeSecurityGroupsCommand,
 } from '@aws-sdk/client-ec2';
 import { createAwsClients, type AwsClients } from '../../src/aws/clients';
+import { mysqlConnectOptions } from '../../src/mysql/connect-options';
+import { loadMysqlTls } from '../../src/mysql/connection-tls';
 import type { SandboxConfig } from '../../devkit/sandbox/config';
 import { startSandbox, type RunningSandbox } from '../../devkit/sandbox/sandbox';
 
@@ -69,11 +71,29 @@ export function sdkClients(url: string): AwsClients {
   );
 }
 
+/**
+ * What a client of `t`'s instances uses to reach `instance` as the bot does: TLS, the instance's
+ * certificate and its name (the endpoint address) checked against the sandbox's CA.
+ */
+export function sandboxTls(t: TestSandbox, instance: DBInstance) {
+  const endpoint = { host: instance.Endpoint!.Address!, port: instance.Endpoint!.Port! };
+  return {
+    ...endpoint,
+    ...mysqlConnectOptions(
+      endpoint,
+      loadMysqlTls('test', { mode: 'verify-identity', caFile: t.sandbox.caFile }),
+    ),
+  };
+}
+
 /** A connection as the master user to an instance's endpoint, as the bot would open it. */
-export function connectTo(instance: DBInstance, database?: string): Promise<mysql.Connection> {
+export function connectTo(
+  t: TestSandbox,
+  instance: DBInstance,
+  database?: string,
+): Promise<mysql.Connection> {
   return mysql.createConnection({
-    host: instance.Endpoint!.Address!,
-    port: instance.Endpoint!.Port!,
+    ...sandboxTls(t, instance),
     user: MASTER.user,
     password: MASTER.password,
     ...(database ? { database } : {}),
@@ -152,11 +172,10 @@ export async function createTestInstance(
   return describeTestInstance(t, id);
 }
 
-/** A pool as the master user to an instance's endpoint. */
-export function poolTo(instance: DBInstance, connectionLimit: number): mysql.Pool {
+/** A pool as the master user to an instance's endpoint (TLS, as connectTo). */
+export function poolTo(t: TestSandbox, instance: DBInstance, connectionLimit: number): mysql.Pool {
   return mysql.createPool({
-    host: instance.Endpoint!.Address!,
-    port: instance.Endpoint!.Port!,
+    ...sandboxTls(t, instance),
     user: MASTER.user,
     password: MASTER.password,
     connectionLimit,

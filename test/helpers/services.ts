@@ -11,6 +11,12 @@ export const MYSQL = {
   user: 'root',
 };
 
+/**
+ * The local MariaDB serves plain TCP on loopback (see the README's TLS section), so a config for
+ * it says `tls: { mode: disabled }`: every MySQL connection's TLS defaults to verify-identity.
+ */
+export const LOCAL_MYSQL_TLS = { mode: 'disabled' } as const;
+
 /** The key the tests' processes sign queued work with (`queue.signingKeyEnv`, OPSDECK_QUEUE_KEY). */
 export const TEST_QUEUE_KEY = 'test-queue-key-0123456789abcdef-0123456789abcdef';
 

@@ -17,7 +17,8 @@ export interface WriteStatement {
 export type WriteMix = (sequence: number) => WriteStatement;
 
 export interface WriteLoadOptions {
-  connection: { host: string; port: number; user: string; password: string; database?: string };
+  /** Where and as whom (TLS options included, for a server that requires it). */
+  connection: mysql.PoolOptions;
   writesPerSecond: number;
   mix: WriteMix;
   /** Connections in the pool (default 4): writes due while all are busy wait in its queue. */

@@ -9,6 +9,7 @@ import { nextDbInstanceAddress } from '../network/loopback-addresses';
 import type { DbInstanceRecord, StateStore } from '../state-store';
 import { snapshotInstance } from './source-snapshot';
 import { ensureTemplateDatadir } from '../template-datadir';
+import { ensureServerCertificate, type CertificateAuthority } from '../tls-certificates';
 
 export interface FleetOptions {
   dataDir: string;
@@ -17,6 +18,12 @@ export interface FleetOptions {
   deleteDelayMs: number;
   binlogRotateIntervalMs: number;
   innodbBufferPoolSize: string;
+  /** Region named in each instance's endpoint name (its certificate's DNS name). */
+  region: string;
+  /** Signs each instance's certificate; replicas check their source's against it. */
+  ca: CertificateAuthority;
+  /** Instances refuse plain TCP connections (require_secure_transport=ON). */
+  requireSecureTransport: boolean;
   /** How long `stop()` waits for background work once every server is stopped (default 30 s). */
   stopTasksTimeoutMs?: number;
   /** Told about every connection a security group refused (default: nothing). */
@@ -34,13 +41,13 @@ export class DbInstanceFleet {
   /** Background work in flight, with what it is (for the stop's report). */
   private readonly tasks = new Map<Promise<void>, string>();
   private rotateTimer: NodeJS.Timeout | undefined;
+  /** Each instance's creation or restart while it runs: a deletion waits for it. */
+  private readonly inFlight = new Map<DbInstanceRecord, Promise<void>>();
   private rotating = false;
   /** Each serving instance's endpoint, by identifier. */
   private readonly gates = new Map<string, DbGate>();
   /** Addresses whose endpoint is being opened right now (concurrent creations skip them). */
   private readonly openingAddresses = new Set<string>();
-  /** Each creation in progress (settled either way), by identifier. */
-  private readonly creations = new Map<string, Promise<void>>();
 
   constructor(
     private readonly store: StateStore,
@@ -58,6 +65,26 @@ export class DbInstanceFleet {
 
   archiveDirOf(resourceId: string): string {
     return join(this.options.dataDir, 'backups', resourceId);
+  }
+
+  /** The instance's certificate and key (not in its datadir: a directory there is a database). */
+  certificateDirOf(resourceId: string): string {
+    return join(this.options.dataDir, 'tls', 'instances', resourceId);
+  }
+
+  /**
+   * The names an instance's certificate holds: its endpoint's address (127.2.X.Y, as an IP SAN:
+   * clients reach the server through the endpoint's gate, and TLS passes through it), its
+   * endpoint name `<identifier>.<region>.rds.sandbox.internal` (RDS certificates name the
+   * `<identifier>.<id>.<region>.rds.amazonaws.com` endpoint), and 127.0.0.1, where its read
+   * replicas reach its mariadbd inside the sandbox's "AWS network". Not `localhost`: a client that
+   * dials another name must see the name check fail.
+   */
+  certificateNames(record: DbInstanceRecord): { dnsNames: string[]; ipAddresses: string[] } {
+    return {
+      dnsNames: [`${record.identifier}.${this.options.region}.rds.sandbox.internal`],
+      ipAddresses: [record.address, '127.0.0.1'],
+    };
   }
 
   /** After a restart: stop leftovers of the previous run, then bring every instance back. */
@@ -124,6 +151,7 @@ export class DbInstanceFleet {
 
   private provision(record: DbInstanceRecord): void {
     const minimum = sleep(this.options.createDelayMs);
+    // Deleted meanwhile: the deletion goes on, the instance never shows available.
     const deleting = () => record.status === 'deleting';
     const work = this.build(record).then(async () => {
       await minimum;
@@ -136,33 +164,28 @@ export class DbInstanceFleet {
       delete record.origin;
       this.setStatus(record, 'available');
     });
-    // A deletion asked for meanwhile waits for this work to end before it removes anything.
-    const settled: Promise<void> = work.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.creations.set(record.identifier, settled);
-    void settled.then(() => {
-      if (this.creations.get(record.identifier) === settled)
-        this.creations.delete(record.identifier);
-    });
     this.runOrFail(record, work, `creation of ${record.identifier}`);
   }
 
   /**
-   * Background work on one instance; its failure marks the instance `failed`, unless the sandbox
-   * is stopping (the instance keeps its status and the work is redone on the next start) or the
-   * instance is being deleted anyway.
+   * Background work on one instance (its creation or restart); its failure marks the instance
+   * `failed`, unless the sandbox is stopping (the instance keeps its status and the work is redone
+   * on the next start) or the instance is being deleted anyway. A deletion waits for it (see
+   * destroy): this is the one record of work in flight on an instance.
    */
   private runOrFail(record: DbInstanceRecord, work: Promise<void>, what: string): void {
-    this.track(
-      work.catch((error: unknown) => {
-        if (this.supervisor.isClosed || record.status === 'deleting') return;
-        this.setStatus(record, 'failed');
-        throw error;
-      }),
-      what,
-    );
+    const settled = work.catch((error: unknown) => {
+      if (this.supervisor.isClosed || record.status === 'deleting') return;
+      this.setStatus(record, 'failed');
+      throw error;
+    });
+    this.inFlight.set(record, settled);
+    void settled
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.inFlight.get(record) === settled) this.inFlight.delete(record);
+      });
+    this.track(settled, what);
   }
 
   private async build(record: DbInstanceRecord): Promise<void> {
@@ -217,16 +240,18 @@ export class DbInstanceFleet {
     // Kept in step, so that switching the replica to GTID later starts from the same place.
     await runAsRoot(dataDir, 'SET GLOBAL gtid_slave_pos = ?', [at.gtid]);
     // RDS replicates inside AWS's network whatever the security groups say: the replica connects
-    // to the source's mariadbd itself, not through its endpoint's gate.
+    // to the source's mariadbd itself, not through its endpoint's gate. Over TLS, the source's
+    // certificate (it names 127.0.0.1 for this) and name checked, as RDS replicas connect.
     await runAsRoot(
       dataDir,
-      "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=?, MASTER_USER=?, MASTER_PASSWORD=?, MASTER_LOG_FILE=?, MASTER_LOG_POS=?, MASTER_USE_GTID=no",
+      "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=?, MASTER_USER=?, MASTER_PASSWORD=?, MASTER_LOG_FILE=?, MASTER_LOG_POS=?, MASTER_USE_GTID=no, MASTER_SSL=1, MASTER_SSL_CA=?, MASTER_SSL_VERIFY_SERVER_CERT=1",
       [
         source.internalPort,
         REPLICATION_USER,
         this.store.state.replicationPassword,
         at.file,
         at.pos,
+        this.options.ca.caFile,
       ],
     );
     await runAsRoot(dataDir, 'START SLAVE');
@@ -237,13 +262,45 @@ export class DbInstanceFleet {
   private async restart(record: DbInstanceRecord): Promise<void> {
     this.setStatus(record, 'starting');
     await this.launch(record);
-    if (record.readReplicaSourceIdentifier)
+    if (record.readReplicaSourceIdentifier) {
       await runAsRoot(this.dataDirOf(record), 'SET GLOBAL read_only = ON');
+      await this.replicateOverTls(record);
+    }
     this.setStatus(record, 'available');
   }
 
-  /** Starts the instance's mariadbd, then its endpoint: the gate its security groups guard. */
+  /**
+   * A replica made by an older sandbox replicates over plain TCP, which its source now refuses:
+   * its channel is switched to TLS (coordinates kept), its threads restarted if they ran.
+   */
+  private async replicateOverTls(record: DbInstanceRecord): Promise<void> {
+    const dataDir = this.dataDirOf(record);
+    const [status] = await runAsRoot<Record<string, unknown>[]>(dataDir, 'SHOW SLAVE STATUS');
+    if (!status) return;
+    if (status.Master_SSL_Allowed === 'Yes' && status.Master_SSL_CA_File === this.options.ca.caFile)
+      return;
+    const running = status.Slave_IO_Running !== 'No' || status.Slave_SQL_Running !== 'No';
+    if (running) await runAsRoot(dataDir, 'STOP SLAVE');
+    await runAsRoot(
+      dataDir,
+      'CHANGE MASTER TO MASTER_SSL=1, MASTER_SSL_CA=?, MASTER_SSL_VERIFY_SERVER_CERT=1',
+      [this.options.ca.caFile],
+    );
+    if (running) await runAsRoot(dataDir, 'START SLAVE');
+  }
+
+  /**
+   * Starts the instance's mariadbd behind its endpoint, the gate its security groups guard: the
+   * gate first (a restart may move it to a new address), then a certificate naming that address,
+   * then the server, then the gate lets connections through to it.
+   */
   private async launch(record: DbInstanceRecord): Promise<void> {
+    const gate = await this.reopenEndpoint(record);
+    const certificate = await ensureServerCertificate(
+      this.options.ca,
+      this.certificateDirOf(record.resourceId),
+      this.certificateNames(record),
+    );
     record.pid = await this.supervisor.start({
       dataDir: this.dataDirOf(record),
       port: record.internalPort,
@@ -251,9 +308,10 @@ export class DbInstanceFleet {
       bufferPoolSize: this.options.innodbBufferPoolSize,
       binlog: true,
       tmpDir: this.tmpDir(),
+      tls: { ...certificate, requireSecureTransport: this.options.requireSecureTransport },
     });
     this.store.save();
-    (await this.reopenEndpoint(record)).serve(record.internalPort);
+    gate.serve(record.internalPort);
   }
 
   /**
@@ -333,11 +391,15 @@ export class DbInstanceFleet {
 
   private async destroy(record: DbInstanceRecord): Promise<void> {
     await sleep(this.options.deleteDelayMs);
-    await this.creations.get(record.identifier);
+    // A creation or restart still under way writes the same datadir (copying it, starting the
+    // server: its pid is known only once it serves): removing files under it left a half-deleted
+    // datadir and a server running on it. It ends first.
+    await this.inFlight.get(record)?.catch(() => undefined);
     await this.closeEndpoint(record.identifier);
     if (record.pid !== undefined) await this.supervisor.stop(record.pid);
     await rm(this.dataDirOf(record), { recursive: true, force: true });
     await rm(this.archiveDirOf(record.resourceId), { recursive: true, force: true });
+    await rm(this.certificateDirOf(record.resourceId), { recursive: true, force: true });
     if (this.records[record.identifier] === record) delete this.records[record.identifier];
     this.store.save();
   }

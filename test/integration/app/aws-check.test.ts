@@ -20,7 +20,7 @@ let out: string[];
 
 beforeAll(async () => {
   t = await startTestSandbox();
-  await seedSandbox(t.clients, { big: false });
+  await seedSandbox(t.clients, { big: false, caFile: t.sandbox.caFile });
   const file = join(mkdtempSync(join(tmpdir(), 'opsdeck-aws-check-')), 'opsdeck.yaml');
   writeFileSync(
     file,

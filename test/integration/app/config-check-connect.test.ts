@@ -13,7 +13,13 @@ import { runCli } from '../../../src/app/cli';
 import { SEED, seedSandbox } from '../../../devkit/sandbox/seed';
 import { startFakeSlackApi, type FakeSlackApi } from '../../../devkit/slack/fake-slack-api';
 import { startTestSandbox, type TestSandbox } from '../../helpers/sandbox';
-import { MYSQL, REDIS_URL, createTestDatabase, uniqueName } from '../../helpers/services';
+import {
+  LOCAL_MYSQL_TLS,
+  MYSQL,
+  REDIS_URL,
+  createTestDatabase,
+  uniqueName,
+} from '../../helpers/services';
 
 /**
  * `opsdeck config check --connect`: every connection of the config opened as the bot opens it,
@@ -52,7 +58,7 @@ function configFile(overrides: Record<string, unknown> = {}): string {
         apiUrl: slack.url,
       },
       redis: { url: REDIS_URL },
-      mysql: { ...MYSQL, database: db.name },
+      mysql: { ...MYSQL, database: db.name, tls: LOCAL_MYSQL_TLS },
       aws: {
         region: 'us-east-1',
         endpoint: t.sandbox.url,
@@ -60,7 +66,12 @@ function configFile(overrides: Record<string, unknown> = {}): string {
         secretAccessKeyEnv: 'SECRET',
       },
       databases: {
-        billing: { instance: 'production', user: SEED.masterUsername, passwordEnv: 'DB_PW' },
+        billing: {
+          instance: 'production',
+          user: SEED.masterUsername,
+          passwordEnv: 'DB_PW',
+          tls: { mode: 'verify-identity', caFile: t.sandbox.caFile },
+        },
       },
       restoreTable: { workerCidr: '127.0.0.1/32' },
       replicas: {
@@ -72,6 +83,8 @@ function configFile(overrides: Record<string, unknown> = {}): string {
           source: 'billing',
           replicationUser: 'repl',
           replicationPasswordEnv: 'REPLICATION_PW',
+          tls: LOCAL_MYSQL_TLS,
+          sourceCaFile: t.sandbox.caFile,
         },
       },
       ...overrides,
@@ -93,7 +106,7 @@ beforeAll(async () => {
     startFakeSlackApi(),
     createTestDatabase('connect'),
   ]);
-  await seedSandbox(t.clients, { big: false });
+  await seedSandbox(t.clients, { big: false, caFile: t.sandbox.caFile });
   root = await mysql.createConnection(MYSQL);
   await root.query('CREATE USER ?@? IDENTIFIED BY ?', [replicaUser, '%', baseEnv.REPLICA_PW]);
 }, 120_000);
@@ -179,7 +192,7 @@ it('names what fails and why, exit code 1', async () => {
   t.sandbox.access.deny(['ec2:DescribeInstances'], baseEnv.KEY);
   const file = configFile({
     redis: { url: `redis://127.0.0.1:${closed}` },
-    mysql: { ...MYSQL, database: missingDb },
+    mysql: { ...MYSQL, database: missingDb, tls: LOCAL_MYSQL_TLS },
   });
   expect(
     await connect(file, { ...baseEnv, DB_PW: 'wrong-password', REPLICA_PW: 'wrong-too' }),
@@ -235,6 +248,26 @@ it('connects to the databases from network.sourceAddress, where security groups 
   } finally {
     await t.clients.ec2.send(new RevokeSecurityGroupIngressCommand(rule));
   }
+}, 60_000);
+
+it("opens each database with its own tls, as the bot does: the sandbox's instances accept only TLS from a client that trusts their CA", async () => {
+  const billing = (tls: Record<string, unknown>) =>
+    configFile({
+      databases: {
+        billing: { instance: 'production', user: SEED.masterUsername, passwordEnv: 'DB_PW', tls },
+      },
+    });
+  // No tls (verify-identity against the public CAs and RDS's): the sandbox CA is not among them.
+  expect(await connect(billing({}))).toBe(1);
+  expect(lineOf('database billing')).toMatch(
+    /^FAIL +database billing +MySQL connection databases\.billing \(127\.2\.[0-9.]+:[0-9]+\): the server's certificate is not signed by a CA this connection trusts.*OPSDECK_MYSQL_TLS_UNKNOWN_CA/,
+  );
+  // Plain TCP: refused by the server (MariaDB answers a plain client of
+  // require_secure_transport=ON with access denied).
+  expect(await connect(billing({ mode: 'disabled' }))).toBe(1);
+  expect(lineOf('database billing')).toMatch(/^FAIL +database billing +Access denied for user/);
+  expect(await connect(billing({ mode: 'verify-identity', caFile: t.sandbox.caFile }))).toBe(0);
+  expect(lineOf('database billing')).toMatch(/^ok +database billing +production at /);
 }, 60_000);
 
 async function closedPort(): Promise<number> {

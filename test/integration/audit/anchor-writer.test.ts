@@ -19,6 +19,7 @@ import {
   connectRedis,
   createTestDatabase,
   deleteRedisPrefix,
+  LOCAL_MYSQL_TLS,
   MYSQL,
   uniqueName,
 } from '../../helpers/services';
@@ -49,7 +50,13 @@ afterAll(async () => {
 
 async function trail(start = Date.parse('2025-11-21T16:00:00Z'), table = uniqueName('t')) {
   const config = OpsdeckConfig.parse({
-    mysql: { host: MYSQL.host, port: MYSQL.port, user: MYSQL.user, database: db.name },
+    mysql: {
+      host: MYSQL.host,
+      port: MYSQL.port,
+      user: MYSQL.user,
+      database: db.name,
+      tls: LOCAL_MYSQL_TLS,
+    },
     audit: { table },
   });
   const store = AuditStore.fromConfig(config, {});

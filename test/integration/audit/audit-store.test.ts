@@ -6,7 +6,7 @@ import { AUDIT_MIGRATIONS } from '../../../src/audit/migrations';
 import { verifyChain } from '../../../src/audit/verify-chain';
 import { OpsdeckConfig } from '../../../src/config/schema';
 import { ErrorCode } from '../../../src/errors';
-import { createTestDatabase, MYSQL } from '../../helpers/services';
+import { createTestDatabase, MYSQL, LOCAL_MYSQL_TLS } from '../../helpers/services';
 
 let db: { name: string; drop: () => Promise<void> };
 let admin: mysql.Connection;
@@ -14,7 +14,7 @@ const stores: AuditStore[] = [];
 
 function open(table = 'audit_events'): AuditStore {
   const config = OpsdeckConfig.parse({
-    mysql: { host: MYSQL.host, port: MYSQL.port, user: MYSQL.user, database: db.name },
+    mysql: { ...MYSQL, database: db.name, tls: LOCAL_MYSQL_TLS },
     audit: { table },
   });
   const store = AuditStore.fromConfig(config, {});
@@ -196,7 +196,9 @@ describe('verify against tampering in the database', () => {
     const { port } = server.address() as { port: number };
     await new Promise((resolve) => server.close(resolve));
     const store = AuditStore.fromConfig(
-      OpsdeckConfig.parse({ mysql: { host: '127.0.0.1', port, database: db.name } }),
+      OpsdeckConfig.parse({
+        mysql: { host: '127.0.0.1', port, database: db.name, tls: LOCAL_MYSQL_TLS },
+      }),
       {},
     );
     const probing = store.probe();

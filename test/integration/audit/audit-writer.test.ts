@@ -19,6 +19,7 @@ import {
   MYSQL,
   testSigner,
   uniqueName,
+  LOCAL_MYSQL_TLS,
 } from '../../helpers/services';
 
 const prefix = uniqueName('auditw');
@@ -36,7 +37,7 @@ function writerFor(
   keyPrefix: string,
 ) {
   const config = OpsdeckConfig.parse({
-    mysql: { host: MYSQL.host, port, user: MYSQL.user, database: db.name },
+    mysql: { host: MYSQL.host, port, user: MYSQL.user, database: db.name, tls: LOCAL_MYSQL_TLS },
     audit: { ...account, connectTimeoutMs: 3000, queryTimeoutMs: 2000 },
   });
   const store = AuditStore.fromConfig(config, { AUDIT_PW: password });
@@ -67,7 +68,7 @@ beforeAll(async () => {
   db = await createTestDatabase('audit_writer');
   root = await mysql.createConnection(MYSQL);
   const admin = AuditStore.fromConfig(
-    OpsdeckConfig.parse({ mysql: { port: MYSQL.port, database: db.name } }),
+    OpsdeckConfig.parse({ mysql: { port: MYSQL.port, database: db.name, tls: LOCAL_MYSQL_TLS } }),
     {},
   );
   await admin.migrate();

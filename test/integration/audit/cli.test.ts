@@ -13,6 +13,7 @@ import {
   connectRedis,
   createTestDatabase,
   deleteRedisPrefix,
+  LOCAL_MYSQL_TLS,
   MYSQL,
   uniqueName,
 } from '../../helpers/services';
@@ -36,7 +37,9 @@ async function run(...argv: string[]) {
 
 beforeAll(async () => {
   db = await createTestDatabase('audit_cli');
-  config = OpsdeckConfig.parse({ mysql: { port: MYSQL.port, database: db.name } });
+  config = OpsdeckConfig.parse({
+    mysql: { port: MYSQL.port, database: db.name, tls: LOCAL_MYSQL_TLS },
+  });
 });
 
 afterAll(() => db.drop());
@@ -120,7 +123,7 @@ it('answers wrong usage with exit 2 and the usage text', async () => {
 it('exits 1 with a clear message when the store is unreachable', async () => {
   const saved = config;
   config = OpsdeckConfig.parse({
-    mysql: { port: 1, database: db.name },
+    mysql: { port: 1, database: db.name, tls: LOCAL_MYSQL_TLS },
     audit: { connectTimeoutMs: 500 },
   });
   const result = await run('verify');
@@ -166,7 +169,7 @@ describe('verify with audit.anchor', () => {
   it('checks the rows against the signed digests and says what is not anchored yet', async () => {
     const saved = config;
     config = OpsdeckConfig.parse({
-      mysql: { port: MYSQL.port, database: db.name },
+      mysql: { port: MYSQL.port, database: db.name, tls: LOCAL_MYSQL_TLS },
       redis: { prefix: redisPrefix },
       audit: {
         table: 'anchored_events',

@@ -2,7 +2,7 @@ import mysql from 'mysql2/promise';
 import { AuditStore } from '../../../src/audit/audit-store';
 import { verifyChain } from '../../../src/audit/verify-chain';
 import { OpsdeckConfig } from '../../../src/config/schema';
-import { createTestDatabase, MYSQL, uniqueName } from '../../helpers/services';
+import { createTestDatabase, MYSQL, uniqueName, LOCAL_MYSQL_TLS } from '../../helpers/services';
 
 /**
  * The bot's audit account needs only INSERT and SELECT on the audit table (and SELECT on
@@ -15,7 +15,7 @@ const password = 'only-insert-select-1';
 
 function config(account: { user: string; passwordEnv?: string }) {
   return OpsdeckConfig.parse({
-    mysql: { host: MYSQL.host, port: MYSQL.port, user: MYSQL.user, database: db.name },
+    mysql: { ...MYSQL, database: db.name, tls: LOCAL_MYSQL_TLS },
     audit: account.user === MYSQL.user ? {} : account,
   });
 }

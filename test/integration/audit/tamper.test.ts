@@ -19,6 +19,7 @@ import {
   connectRedis,
   createTestDatabase,
   deleteRedisPrefix,
+  LOCAL_MYSQL_TLS,
   MYSQL,
   uniqueName,
 } from '../../helpers/services';
@@ -118,7 +119,13 @@ function forgedEvent(seq: number): AuditRow {
 async function anchoredTrail(sinkKind: 'directory' | 's3-locked'): Promise<Trail> {
   const table = uniqueName('t');
   const config = OpsdeckConfig.parse({
-    mysql: { host: MYSQL.host, port: MYSQL.port, user: MYSQL.user, database: db.name },
+    mysql: {
+      host: MYSQL.host,
+      port: MYSQL.port,
+      user: MYSQL.user,
+      database: db.name,
+      tls: LOCAL_MYSQL_TLS,
+    },
     audit: { table },
   });
   const store = AuditStore.fromConfig(config, {});
@@ -193,7 +200,13 @@ async function verify(trail: Trail, sinkKind: 'directory' | 's3-locked') {
           prefix: `${PREFIX}/${trail.table}`,
         };
   const config = OpsdeckConfig.parse({
-    mysql: { host: MYSQL.host, port: MYSQL.port, user: MYSQL.user, database: db.name },
+    mysql: {
+      host: MYSQL.host,
+      port: MYSQL.port,
+      user: MYSQL.user,
+      database: db.name,
+      tls: LOCAL_MYSQL_TLS,
+    },
     audit: { table: trail.table, anchor },
     aws: {
       endpoint: sandbox.sandbox.url,

@@ -31,6 +31,7 @@ import {
   deleteRedisPrefix,
   testSigner,
   uniqueName,
+  LOCAL_MYSQL_TLS,
 } from '../../helpers/services';
 import { md } from '../../../src/slack/mrkdwn';
 import { runbookPlan } from '../../../src/command/runbook-plan';
@@ -120,7 +121,7 @@ const closers: (() => Promise<unknown>)[] = [];
 function depsWith(store: AuditStore, keyPrefix: string): FrontDoorDeps {
   const config = OpsdeckConfig.parse({
     access: ACCESS,
-    mysql: { port: MYSQL.port, database: database.name },
+    mysql: { port: MYSQL.port, database: database.name, tls: LOCAL_MYSQL_TLS },
     slack: { alertChannel: 'C0ALERTS' },
   });
   const audit = new AuditWriter(store, redis, {
@@ -182,7 +183,9 @@ beforeAll(async () => {
   database = await createTestDatabase('frontdoor');
   queue = new Queue(QueueName.Ops, { connection: redis, prefix });
   const store = AuditStore.fromConfig(
-    OpsdeckConfig.parse({ mysql: { port: MYSQL.port, database: database.name } }),
+    OpsdeckConfig.parse({
+      mysql: { port: MYSQL.port, database: database.name, tls: LOCAL_MYSQL_TLS },
+    }),
     {},
   );
   await store.migrate();
@@ -288,7 +291,7 @@ describe('with an audit store that accepts connections and never answers', () =>
     const { port } = silent.address() as { port: number };
     const store = AuditStore.fromConfig(
       OpsdeckConfig.parse({
-        mysql: { port, database: database.name },
+        mysql: { port, database: database.name, tls: LOCAL_MYSQL_TLS },
         audit: { connectTimeoutMs: 1000, queryTimeoutMs: 1000 },
       }),
       {},

@@ -1,10 +1,11 @@
-import type { Connection, RowDataPacket } from 'mysql2/promise';
+import mysql, { type Connection, type RowDataPacket } from 'mysql2/promise';
 import { ErrorCode } from '../../../src/errors';
 import {
   binlogBytesBetween,
   checkReplicationUser,
   listBinlogs,
   readBinlogSettings,
+  readRequireSecureTransport,
   readSourcePosition,
   setBinlogRetention,
 } from '../../../src/mysql/binlog-source';
@@ -15,6 +16,7 @@ import {
   startTestSandbox,
   type TestSandbox,
 } from '../../helpers/sandbox';
+import { MYSQL } from '../../helpers/services';
 import { waitFor } from '../../helpers/wait-for';
 
 /** The RDS source side of /seed-slave, on a sandbox instance; a standalone server as not-RDS. */
@@ -28,7 +30,7 @@ describe('binlog source', () => {
     t = await startTestSandbox({ binlogRotateIntervalMs: 300 });
     standalone = await startTestStandalone(9101);
     onPremise = await standalone.connect();
-    src = await connectTo(await createTestInstance(t, 'source', 'app'), 'app');
+    src = await connectTo(t, await createTestInstance(t, 'source', 'app'), 'app');
   }, 180_000);
 
   afterAll(async () => {
@@ -109,11 +111,22 @@ describe('binlog source', () => {
     });
   });
 
+  it('reads whether a source refuses plain connections (the sandbox, as current RDS, does)', async () => {
+    expect(await readRequireSecureTransport(src)).toBe(true);
+    const local = await mysql.createConnection(MYSQL);
+    try {
+      expect(await readRequireSecureTransport(local)).toBe(false);
+    } finally {
+      await local.end();
+    }
+  });
+
   it('checks the replication user: missing, without REPLICATION SLAVE, with it', async () => {
     expect(await checkReplicationUser(src, 'repl')).toEqual({
       exists: false,
       hosts: [],
       replicationSlave: false,
+      plugins: [],
     });
     await src.query(
       "CREATE USER 'repl'@'%' IDENTIFIED BY 'pw-1', 'repl'@'10.0.%' IDENTIFIED BY 'pw-1'",
@@ -123,6 +136,8 @@ describe('binlog source', () => {
       exists: true,
       hosts: ['%', '10.0.%'],
       replicationSlave: false,
+      // MariaDB's mysql.user view shows the plugin of each account.
+      plugins: ['mysql_native_password'],
     });
     // Granted to one of its hosts only: the replica's address may match the other one.
     await src.query("GRANT REPLICATION SLAVE ON *.* TO 'repl'@'%'");
@@ -132,6 +147,7 @@ describe('binlog source', () => {
       exists: true,
       hosts: ['%', '10.0.%'],
       replicationSlave: true,
+      plugins: ['mysql_native_password'],
     });
     // The name is a value: a quote in it is looked up, not executed.
     expect((await checkReplicationUser(src, "repl' OR '1'='1")).exists).toBe(false);

@@ -51,6 +51,8 @@ describe('pointing a replica at an RDS source and watching it catch up', () => {
     password: `Repl'pw"\\${Date.now().toString(36)}`,
   };
   const WRONG = `wrong'pw-${Date.now().toString(36)}`;
+  /** The source accepts only TLS: the replica checks its certificate against the sandbox CA. */
+  const channel = () => ({ tls: { mode: 'verify-identity' as const, caFile: t.sandbox.caFile } });
   const at = (coordinates: { file: string; pos: number }) => ({
     host: instance.Endpoint!.Address!,
     port: instance.Endpoint!.Port!,
@@ -75,8 +77,8 @@ describe('pointing a replica at an RDS source and watching it catch up', () => {
     t = await startTestSandbox({ binlogRotateIntervalMs: 400 });
     standalone = await startTestStandalone(9301);
     instance = await createTestInstance(t, 'source', 'app');
-    src = await connectTo(instance, 'app');
-    srcPool = poolTo(instance, 2);
+    src = await connectTo(t, instance, 'app');
+    srcPool = poolTo(t, instance, 2);
     await src.query("CREATE USER ?@'%' IDENTIFIED BY ?", [REPL.user, REPL.password]);
     await src.query("GRANT REPLICATION SLAVE ON *.* TO ?@'%'", [REPL.user]);
     await src.query("CREATE USER 'norepl'@'%' IDENTIFIED BY 'norepl-pw'");
@@ -100,7 +102,7 @@ describe('pointing a replica at an RDS source and watching it catch up', () => {
       60_000,
       'binlog.000001 to be purged',
     );
-    await pointReplicaAt(replica, flavor, at({ file: 'binlog.000001', pos: 4 }), REPL);
+    await pointReplicaAt(replica, flavor, at({ file: 'binlog.000001', pos: 4 }), REPL, channel());
     await startReplica(replica, flavor);
     const error = await watch().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpsdeckError);
@@ -128,10 +130,10 @@ describe('pointing a replica at an RDS source and watching it catch up', () => {
         "INSERT INTO items SELECT seq + ?, 0, CONCAT('seed ', seq, REPEAT('.', 150)) FROM seq_1_to_1500",
         [batch * 1500],
       );
-    const load = startWriteLoad(await connectTo(instance, 'app'), 100_000);
+    const load = startWriteLoad(await connectTo(t, instance, 'app'), 100_000);
     const progress: CatchUpProgress[] = [];
     try {
-      await pointReplicaAt(replica, flavor, at(start), REPL);
+      await pointReplicaAt(replica, flavor, at(start), REPL, channel());
       await startReplica(replica, flavor);
       const result = await watch({ onProgress: (p) => progress.push(p) });
       expect(result.status).toMatchObject({
@@ -160,11 +162,15 @@ describe('pointing a replica at an RDS source and watching it catch up', () => {
 
   it('keeps the password out of a failed CHANGE MASTER TO, which mysql2 would quote it in', async () => {
     const status = (await readReplicaStatus(replica, flavor))!;
-    const { sql, values } = changeSourceStatement(flavor, { ...at(status.executed), ...REPL });
+    const { sql, values } = changeSourceStatement(flavor, {
+      ...at(status.executed),
+      ...REPL,
+      ...channel(),
+    });
     const raw = await replica.query(sql, values).catch((e: unknown) => e);
     expect((raw as { sql: string }).sql).toContain(mysql.escape(REPL.password));
 
-    const error = await pointReplicaAt(replica, flavor, at(status.executed), REPL).catch(
+    const error = await pointReplicaAt(replica, flavor, at(status.executed), REPL, channel()).catch(
       (e: unknown) => e,
     );
     expect(error).toMatchObject({
@@ -181,6 +187,7 @@ describe('pointing a replica at an RDS source and watching it catch up', () => {
       flavor,
       at((await readReplicaStatus(replica, flavor))!.executed),
       { user: REPL.user, password: WRONG },
+      channel(),
     ))!;
     await startReplica(replica, flavor);
     const denied = await watch().catch((e: unknown) => e);
@@ -191,10 +198,13 @@ describe('pointing a replica at an RDS source and watching it catch up', () => {
     expectNoSecret(denied);
 
     await stopReplica(replica, flavor);
-    await pointReplicaAt(replica, flavor, at(before.executed), {
-      user: 'norepl',
-      password: 'norepl-pw',
-    });
+    await pointReplicaAt(
+      replica,
+      flavor,
+      at(before.executed),
+      { user: 'norepl', password: 'norepl-pw' },
+      channel(),
+    );
     await startReplica(replica, flavor);
     // MariaDB refuses the registration as a replica with "Access denied" (no word of the privilege).
     const unprivileged = await watch().catch((e: unknown) => e);
@@ -207,7 +217,7 @@ describe('pointing a replica at an RDS source and watching it catch up', () => {
 
     // The coordinates recorded before the first change still hold: it resumes from there.
     await stopReplica(replica, flavor);
-    await pointReplicaAt(replica, flavor, at(before.executed), REPL);
+    await pointReplicaAt(replica, flavor, at(before.executed), REPL, channel());
     // CHANGE MASTER TO keeps the last error; START clears it as its threads start.
     expect((await readReplicaStatus(replica, flavor))!.lastIoErrno).toBe(1597);
     await startReplica(replica, flavor);

@@ -15,6 +15,7 @@ import {
   startStandaloneServer,
   type StandaloneServer,
 } from '../../../devkit/sandbox/standalone-server';
+import { standaloneTls } from '../../helpers/replication';
 import { createTestDatabase, MYSQL } from '../../helpers/services';
 
 /**
@@ -115,7 +116,7 @@ async function run(database: string, statements: string[], pool = MYSQL): Promis
   }
 }
 
-const openPool = (server: { host: string; port: number; user: string; password?: string }) =>
+const openPool = (server: mysql.PoolOptions) =>
   mysql.createPool({ ...server, charset: 'utf8mb4', connectionLimit: PARALLELISM + 1 });
 
 async function count(pool: Pool, sql: string, values: unknown[] = []): Promise<number> {
@@ -146,7 +147,8 @@ beforeAll(async () => {
   admin = { user: 'opsdeck_admin', password: randomBytes(12).toString('hex') };
   server = await startStandaloneServer({ dataDir: serverDir, serverId: 4242, admin });
   source = openPool(MYSQL);
-  destination = openPool({ host: server.host, port: server.port, ...admin });
+  // The destination accepts only TLS: the copy (LOAD DATA LOCAL included) runs over it.
+  destination = openPool({ ...standaloneTls(server), ...admin });
   // A database the copy is not asked for: it must come through every run untouched.
   await destination.query('CREATE DATABASE bystander');
   await destination.query('CREATE TABLE bystander.kept (id INT PRIMARY KEY, v VARCHAR(10))');

@@ -8,7 +8,7 @@ import {
   ownDatabaseStatements,
   OWN_DATABASE_PRIVILEGES,
 } from '../../../src/mysql/own-database';
-import { MYSQL, uniqueName } from '../../helpers/services';
+import { LOCAL_MYSQL_TLS, MYSQL, uniqueName } from '../../helpers/services';
 
 /**
  * opsdeck's own database at the first start: created when the account may, else refused with the
@@ -70,7 +70,7 @@ it('refuses with the account and the exact statements when it may not, and those
   const database = missingDatabase();
   const user = await account(() => []);
   const config = OpsdeckConfig.parse({
-    mysql: { ...MYSQL, user, passwordEnv: 'OWN_DB_PASSWORD', database },
+    mysql: { ...MYSQL, user, passwordEnv: 'OWN_DB_PASSWORD', database, tls: LOCAL_MYSQL_TLS },
   });
   const refused = AuditStore.fromConfig(config, { OWN_DB_PASSWORD: password });
   const error = await refused.migrate().then(
@@ -139,7 +139,7 @@ it('tells a dedicated audit account (INSERT and SELECT only) to have an administ
   const database = missingDatabase();
   const user = await account(() => []);
   const config = OpsdeckConfig.parse({
-    mysql: { ...MYSQL, database },
+    mysql: { ...MYSQL, database, tls: LOCAL_MYSQL_TLS },
     audit: { user, passwordEnv: 'AUDIT_PW' },
   });
   const audit = AuditStore.fromConfig(config, { AUDIT_PW: password });

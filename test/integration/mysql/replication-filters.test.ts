@@ -13,6 +13,7 @@ import {
   type StandaloneServer,
 } from '../../../devkit/sandbox/standalone-server';
 import { RDS_TABLES_RULE, skipsRdsTables } from '../../../src/seed/replica-filter-checks';
+import { standaloneTls } from '../../helpers/replication';
 
 /** The filters of a real MariaDB, read and changed at runtime (a server of its own: they are global). */
 let dir: string;
@@ -24,7 +25,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'opsdeck-filters-'));
   const admin = { user: 'opsdeck', password: 'filters-admin-pw' };
   server = await startStandaloneServer({ dataDir: dir, serverId: 4343, admin });
-  pool = mysql.createPool({ host: server.host, port: server.port, ...admin, connectionLimit: 1 });
+  pool = mysql.createPool({ ...standaloneTls(server), ...admin, connectionLimit: 1 });
   flavor = await readServerFlavor(pool);
 }, 120_000);
 

@@ -42,6 +42,8 @@ restoreTable:
         instance: 'billing-prod-1',
         user: 'opsdeck',
         passwordEnv: 'BILLING_DB_PASSWORD',
+        // RDS databases are reached over TLS, certificate and name checked, unless set otherwise.
+        tls: { mode: 'verify-identity' },
       },
     });
     expect(config.restoreTable).toMatchObject({

@@ -45,7 +45,7 @@ describe('readSecrets', () => {
         'databases: { billing: { instance: billing-1, user: opsdeck, passwordEnv: BILLING_PW } }',
         'restoreTable: { workerCidr: 10.0.0.0/24 }',
         'replicas:',
-        '  onprem-db1: { host: db1.dc1.example.com, user: opsdeck, passwordEnv: DB1_PW, source: billing, replicationUser: repl, replicationPasswordEnv: REPL_PW }',
+        '  onprem-db1: { host: db1.dc1.example.com, user: opsdeck, passwordEnv: DB1_PW, source: billing, replicationUser: repl, replicationPasswordEnv: REPL_PW, sourceTls: disabled }',
       ].join('\n'),
     );
     const env = { ...SLACK, BILLING_PW: 'pw-1', DB1_PW: 'pw-2', REPL_PW: 'repl-secret-3' };

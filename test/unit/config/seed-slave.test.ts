@@ -18,6 +18,7 @@ const REPLICA = `replicas:
     source: billing
     replicationUser: repl
     replicationPasswordEnv: BILLING_REPL_PASSWORD
+    sourceCaFile: /etc/mysql/rds-global-bundle.pem
 `;
 
 describe('replicas and seedSlave config', () => {
@@ -43,8 +44,56 @@ describe('replicas and seedSlave config', () => {
       source: 'billing',
       replicationUser: 'repl',
       replicationPasswordEnv: 'BILLING_REPL_PASSWORD',
+      tls: { mode: 'verify-identity' },
+      sourceTls: 'verify-identity',
+      sourceCaFile: '/etc/mysql/rds-global-bundle.pem',
     });
     expect(config.seedSlave.retentionHours).toBe(72);
+  });
+
+  it('has the replication channel verify the source by default, which needs the CA on the replica host', () => {
+    const withoutCa = REPLICA.replace('    sourceCaFile: /etc/mysql/rds-global-bundle.pem\n', '');
+    expect(configRefusal(BILLING + withoutCa)).toContain(
+      'replicas.onprem-db1.sourceCaFile: is needed with sourceTls verify-identity: the path, on the replica host, of the CA bundle',
+    );
+    expect(configRefusal(BILLING + withoutCa)).toContain(
+      'https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem',
+    );
+    // Plain is allowed when asked for, but then a CA file makes no sense.
+    expect(
+      parseConfig(BILLING + withoutCa + '    sourceTls: disabled\n').replicas['onprem-db1'],
+    ).toMatchObject({ sourceTls: 'disabled' });
+    expect(configRefusal(BILLING + REPLICA + '    sourceTls: disabled\n')).toContain(
+      'replicas.onprem-db1.sourceCaFile: is only used with TLS',
+    );
+    expect(
+      parseConfig(BILLING + withoutCa + '    sourceTls: required\n').replicas['onprem-db1'],
+    ).toMatchObject({ sourceTls: 'required' });
+    expect(configRefusal(BILLING + REPLICA + '    sourceTls: maybe\n')).toContain(
+      'replicas.onprem-db1.sourceTls',
+    );
+    expect(
+      configRefusal(
+        BILLING +
+          REPLICA.replace(
+            'sourceCaFile: /etc/mysql/rds-global-bundle.pem',
+            'sourceCaFile: "/etc/ca.pem\\nMASTER_HOST=x"',
+          ),
+      ),
+    ).toContain('replicas.onprem-db1.sourceCaFile: must be a file path on the replica host');
+  });
+
+  it("takes the replica's own TLS like every MySQL connection", () => {
+    const config = parseConfig(
+      BILLING + REPLICA + '    tls: { mode: required, caFile: /etc/opsdeck/dc1-ca.pem }\n',
+    );
+    expect(config.replicas['onprem-db1']!.tls).toEqual({
+      mode: 'required',
+      caFile: '/etc/opsdeck/dc1-ca.pem',
+    });
+    expect(configRefusal(BILLING + REPLICA + '    tls: { mode: plain }\n')).toContain(
+      'replicas.onprem-db1.tls.mode',
+    );
   });
 
   it('refuses a replica whose source is not a configured database', () => {

@@ -35,6 +35,7 @@ const seedFacts = {
   sourceEndpoint: { host: 'production-db.example', port: 3306 },
   retention: { current: null, raise: true },
   replicaSkipsRdsTables: false,
+  channelTls: { mode: 'verify-identity', caFile: '/etc/mysql/rds-ca.pem' },
 };
 
 const SAMPLES: Record<string, { input: unknown; facts: unknown }[]> = {
@@ -59,6 +60,7 @@ const SAMPLES: Record<string, { input: unknown; facts: unknown }[]> = {
         ...seedFacts,
         retention: { current: 48, raise: false },
         replicaSkipsRdsTables: true,
+        channelTls: { mode: 'disabled' },
       },
     },
   ],
@@ -116,4 +118,17 @@ describe('the plans of the runbooks in jobs/', () => {
       });
     }
   }
+
+  it("seed-slave's plan says how the replica will reach the source: TLS and the CA, or plain TCP", () => {
+    const runbook = runbooks.find((r) => r.name === 'seed-slave')!;
+    const pointLine = (sample: { input: unknown; facts: unknown }) =>
+      planOf(runbook, runbook.input.parse(sample.input), sample.facts).find(
+        (line) => line.step === 'start-replication',
+      )!.text.text;
+    const [verified, plain] = SAMPLES['seed-slave']!;
+    expect(pointLine(verified!)).toContain(
+      "over TLS, the source's certificate and name checked against /etc/mysql/rds-ca.pem on the replica",
+    );
+    expect(pointLine(plain!)).toContain('over plain TCP (sourceTls disabled)');
+  });
 });

@@ -2,6 +2,7 @@ import { ErrorCode } from '../../../src/errors';
 import {
   listBinlogs,
   readBinlogSettings,
+  readRequireSecureTransport,
   readSourcePosition,
 } from '../../../src/mysql/binlog-source';
 import type { Queryable } from '../../../src/mysql/queryable';
@@ -38,6 +39,17 @@ describe('binlog source (server answers faked)', () => {
     await expect(listBinlogs(off.db)).rejects.toMatchObject({
       code: ErrorCode.MysqlBinlogDisabled,
     });
+  });
+
+  it('reads require_secure_transport as null on a server without it, and lets other errors through', async () => {
+    const old = fakeDb(() =>
+      serverError(1193, "Unknown system variable 'require_secure_transport'"),
+    );
+    expect(await readRequireSecureTransport(old.db)).toBeNull();
+    const denied = fakeDb(() => serverError(1227, 'Access denied; you need the SUPER privilege'));
+    await expect(readRequireSecureTransport(denied.db)).rejects.toThrow('Access denied');
+    expect(await readRequireSecureTransport(fakeDb(() => [{ required: '1' }]).db)).toBe(true);
+    expect(await readRequireSecureTransport(fakeDb(() => [{ required: 0 }]).db)).toBe(false);
   });
 
   it('lets an error other than a missing RDS procedure through', async () => {

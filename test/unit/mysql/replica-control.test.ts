@@ -13,6 +13,7 @@ const MARIADB = parseServerFlavor('10.11.19-MariaDB');
 const MYSQL = parseServerFlavor('8.0.36');
 const PASSWORD = `p'a"s\\s-${'x'.repeat(8)}`;
 const AT = { host: 'src.example', port: 3306, file: 'binlog.000012', pos: 1234 };
+const CHANNEL = { tls: { mode: 'verify-identity', caFile: '/etc/mysql/rds-ca.pem' } } as const;
 
 /** An error shaped like mysql2's: the statement with its values quoted in, the server's text. */
 function mysql2Error(errno: number, message: string, sql: string): Error {
@@ -40,10 +41,19 @@ function fakeDb(fail: (sql: string, values: unknown[]) => Error | null) {
 describe('replica control', () => {
   it('sends the password as a value and returns the status from before', async () => {
     const { db, calls } = fakeDb(() => null);
-    const before = await pointReplicaAt(db, MARIADB, AT, { user: 'repl', password: PASSWORD });
+    const before = await pointReplicaAt(
+      db,
+      MARIADB,
+      AT,
+      { user: 'repl', password: PASSWORD },
+      CHANNEL,
+    );
     expect(before).toBeNull();
     expect(calls[0]![0]).toBe('SHOW SLAVE STATUS');
-    expect(calls[1]![0]).toMatch(/^CHANGE MASTER TO .*MASTER_USE_GTID = no$/);
+    expect(calls[1]![0]).toMatch(
+      /^CHANGE MASTER TO .*MASTER_USE_GTID = no, MASTER_SSL = 1, MASTER_SSL_CA = \?, MASTER_SSL_VERIFY_SERVER_CERT = 1$/,
+    );
+    expect(calls[1]![1]).toContain('/etc/mysql/rds-ca.pem');
     expect(calls[1]![0]).not.toContain(PASSWORD);
     expect(calls[1]![1]).toContain(PASSWORD);
   });
@@ -57,9 +67,13 @@ describe('replica control', () => {
         sql.replace('MASTER_PASSWORD = ?', `MASTER_PASSWORD = ${quoted}`),
       ),
     );
-    const error = await pointReplicaAt(db, MARIADB, AT, { user: 'repl', password: PASSWORD }).catch(
-      (e: unknown) => e,
-    );
+    const error = await pointReplicaAt(
+      db,
+      MARIADB,
+      AT,
+      { user: 'repl', password: PASSWORD },
+      CHANNEL,
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpsdeckError);
     expect(error).toMatchObject({ code: ErrorCode.ReplicationStatementFailed, retryable: false });
     expect((error as Error).message).toMatch(/running slave ''; run STOP SLAVE '' first/);
@@ -76,9 +90,13 @@ describe('replica control', () => {
         sql,
       ),
     );
-    const error = await pointReplicaAt(db, MYSQL, AT, { user: 'repl', password: PASSWORD }).catch(
-      (e: unknown) => e,
-    );
+    const error = await pointReplicaAt(
+      db,
+      MYSQL,
+      AT,
+      { user: 'repl', password: PASSWORD },
+      CHANNEL,
+    ).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/could not parse the statement/);
     expect(everyRendering(error)).not.toContain(PASSWORD.slice(0, 6));
   });

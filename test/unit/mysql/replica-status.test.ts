@@ -34,6 +34,12 @@ describe('replica status', () => {
       lastSqlError: '',
       lastIoErrorAt: null,
       lastSqlErrorAt: null,
+      channelTls: {
+        allowed: 'No',
+        caFile: '',
+        verifyServerCert: false,
+        allowedColumn: 'Source_SSL_Allowed',
+      },
     });
   });
 

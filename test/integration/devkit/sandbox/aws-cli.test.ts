@@ -42,7 +42,7 @@ describe('the sandbox through the AWS CLI', () => {
     if (!existsSync(AWS))
       throw new Error(`${AWS} is missing: run \`bash scripts/local-services.sh install\``);
     t = await startTestSandbox({ route53SyncDelayMs: 300 });
-    await seedSandbox(t.clients, { big: false });
+    await seedSandbox(t.clients, { big: false, caFile: t.sandbox.caFile });
   }, 120_000);
 
   afterAll(() => t?.dispose());

@@ -51,6 +51,10 @@ describe('DbInstanceFleet.stop', () => {
       deleteDelayMs,
       binlogRotateIntervalMs: 60_000,
       innodbBufferPoolSize: '16M',
+      region: 'us-east-1',
+      // Never used: these tests start no server.
+      ca: { caFile: join(dir, 'ca.pem'), keyFile: join(dir, 'ca-key.pem') },
+      requireSecureTransport: true,
       stopTasksTimeoutMs,
     });
     return { store, fleet };

@@ -12,7 +12,12 @@ import { runSandboxCli } from '../../../../devkit/sandbox/cli';
 import { SandboxConfig } from '../../../../devkit/sandbox/config';
 import { freePort } from '../../../../devkit/sandbox/free-port';
 import { SEED } from '../../../../devkit/sandbox/seed';
-import { FAST_WAITER, startTestSandbox, type TestSandbox } from '../../../helpers/sandbox';
+import {
+  FAST_WAITER,
+  sandboxTls,
+  startTestSandbox,
+  type TestSandbox,
+} from '../../../helpers/sandbox';
 
 describe('sandbox state across restarts, seed and reset', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'opsdeck-sbx-persist-'));
@@ -24,10 +29,8 @@ describe('sandbox state across restarts, seed and reset', () => {
     const { DBInstances } = await t.clients.rds.send(
       new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'production' }),
     );
-    const endpoint = DBInstances![0]!.Endpoint!;
     return mysql.createConnection({
-      host: endpoint.Address!,
-      port: endpoint.Port!,
+      ...sandboxTls(t, DBInstances![0]!),
       user: SEED.masterUsername,
       password: SEED.masterPassword,
       database: SEED.database,

@@ -1,3 +1,5 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   AddTagsToResourceCommand,
   CreateDBInstanceCommand,
@@ -16,6 +18,7 @@ import {
   testClientsGroup,
   type TestSandbox,
 } from '../../../helpers/sandbox';
+import { waitFor } from '../../../helpers/wait-for';
 
 describe('sandbox RDS instances through the real SDK v3 client', () => {
   let t: TestSandbox;
@@ -71,7 +74,7 @@ describe('sandbox RDS instances through the real SDK v3 client', () => {
   });
 
   it('is a real MariaDB reachable at its endpoint with the master user', async () => {
-    const conn = await connectTo(prod, 'billing');
+    const conn = await connectTo(t, prod, 'billing');
     await conn.query('CREATE TABLE t (id INT PRIMARY KEY)');
     await conn.query('INSERT INTO t VALUES (1), (2)');
     const [rows] = await conn.query('SELECT COUNT(*) AS n FROM t');
@@ -174,6 +177,55 @@ describe('sandbox RDS instances through the real SDK v3 client', () => {
       { client: t.clients.rds, ...FAST_WAITER },
       { DBInstanceIdentifier: 'temp-db' },
     );
-    await expect(connectTo(available)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await expect(connectTo(t, available)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
+
+  it('deleted while it is still being created: gone, never failed, no mariadbd left behind', async () => {
+    for (const id of ['hasty-1', 'hasty-2', 'hasty-3']) {
+      const created = await t.clients.rds.send(
+        new CreateDBInstanceCommand({
+          DBInstanceIdentifier: id,
+          DBInstanceClass: 'db.t3.micro',
+          Engine: 'mysql',
+          MasterUsername: MASTER.user,
+          MasterUserPassword: MASTER.password,
+        }),
+      );
+      const resourceId = created.DBInstance!.DbiResourceId!;
+      // At once: the sandbox is still copying the datadir, making the certificate or starting.
+      await t.clients.rds.send(
+        new DeleteDBInstanceCommand({ DBInstanceIdentifier: id, SkipFinalSnapshot: true }),
+      );
+      const statuses = new Set<string>();
+      await waitFor(
+        async () => {
+          const { DBInstances } = await t.clients.rds.send(new DescribeDBInstancesCommand({}));
+          const instance = DBInstances!.find((i) => i.DBInstanceIdentifier === id);
+          if (instance) statuses.add(instance.DBInstanceStatus!);
+          return instance ? undefined : true;
+        },
+        60_000,
+        `${id} to be gone`,
+      );
+      expect([...statuses].filter((status) => status !== 'deleting')).toEqual([]);
+      expect(mariadbdsServing(join(t.dataDir, 'instances', resourceId))).toEqual([]);
+      expect(existsSync(join(t.dataDir, 'instances', resourceId))).toBe(false);
+    }
+  }, 120_000);
 });
+
+/** Live mariadbd processes started on `dataDir`. */
+function mariadbdsServing(dataDir: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+          .split('\0')
+          .includes(`--datadir=${dataDir}`);
+      } catch {
+        return false;
+      }
+    });
+}

@@ -57,7 +57,7 @@ describe('sandbox read replicas as the seed of an external replica', () => {
       }),
     );
     await waitAvailable(id);
-    return connectTo(await describeInstance(id));
+    return connectTo(t, await describeInstance(id));
   };
 
   beforeAll(async () => {
@@ -65,8 +65,8 @@ describe('sandbox read replicas as the seed of an external replica', () => {
     t = await startTestSandbox({ binlogRotateIntervalMs: 300 });
     standalone = await startTestStandalone(9201);
     source = await createTestInstance(t, 'source', 'app');
-    conn = await connectTo(source, 'app');
-    sourcePool = poolTo(source, 2);
+    conn = await connectTo(t, source, 'app');
+    sourcePool = poolTo(t, source, 2);
     await conn.query(ITEMS_TABLE);
     await conn.query("INSERT INTO items SELECT seq, 0, CONCAT('seed ', seq) FROM seq_1_to_2000");
     // As an operator would: the sandbox's own rdsrepladmin is not for outsiders.
@@ -128,7 +128,7 @@ describe('sandbox read replicas as the seed of an external replica', () => {
 
   it('with retention raised, a replica stopped under writes gives the exact coordinates of its data, and resumes', async () => {
     await conn.query("CALL mysql.rds_set_configuration('binlog retention hours', 24)");
-    const load = startWriteLoad(await connectTo(source, 'app'), 200_000);
+    const load = startWriteLoad(await connectTo(t, source, 'app'), 200_000);
     let replica: Connection | undefined;
     let sa: Connection | undefined;
     try {
@@ -164,6 +164,8 @@ describe('sandbox read replicas as the seed of an external replica', () => {
           ...stopped.executed,
         },
         SEEDER,
+        // The source accepts only TLS; its certificate is checked against the sandbox CA.
+        { tls: { mode: 'verify-identity', caFile: t.sandbox.caFile } },
       );
       await startReplica(sa, saFlavor);
       await watchCatchUp({

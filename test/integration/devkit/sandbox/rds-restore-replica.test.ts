@@ -36,7 +36,7 @@ describe('sandbox RDS point-in-time restore, binlog retention and read replicas'
     // restore below must come from the archive, not from the server's own binlog files.
     t = await startTestSandbox({ binlogRotateIntervalMs: 300 });
     source = await createTestInstance(t, 'source', 'billing');
-    conn = await connectTo(source, 'billing');
+    conn = await connectTo(t, source, 'billing');
     await conn.query('CREATE TABLE invoices (id INT PRIMARY KEY, status VARCHAR(20) NOT NULL)');
     await conn.query("INSERT INTO invoices VALUES (1, 'a'), (2, 'b'), (3, 'c')");
   });
@@ -106,7 +106,7 @@ describe('sandbox RDS point-in-time restore, binlog retention and read replicas'
     expect(restoredInstance.VpcSecurityGroups![0]!.VpcSecurityGroupId).toBe(
       await testClientsGroup(t),
     );
-    const copy = await connectTo(restoredInstance);
+    const copy = await connectTo(t, restoredInstance);
     expect(await rows(copy)).toEqual([
       { id: 1, status: 'a2' },
       { id: 3, status: 'c' },
@@ -177,7 +177,7 @@ describe('sandbox RDS point-in-time restore, binlog retention and read replicas'
       'replica',
     ]);
 
-    const replica = await connectTo(replicaInstance);
+    const replica = await connectTo(t, replicaInstance);
     const caughtUp = async (expected: number) => {
       // up to 30 s: replication is quick, but a loaded 2-core machine can stall it for seconds
       for (let i = 0; i < 300; i++) {

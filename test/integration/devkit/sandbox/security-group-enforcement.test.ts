@@ -9,7 +9,8 @@ import {
 } from '@aws-sdk/client-ec2';
 import { CreateDBInstanceCommand, type DBInstance } from '@aws-sdk/client-rds';
 import mysql from 'mysql2/promise';
-import { sourceAddressOptions } from '../../../../src/mysql/source-address';
+import { mysqlConnectOptions } from '../../../../src/mysql/connect-options';
+import { loadMysqlTls } from '../../../../src/mysql/connection-tls';
 import { probeEndpoint } from '../../../helpers/gate-probe';
 import {
   MASTER,
@@ -45,11 +46,16 @@ describe('sandbox security groups are enforced at DB instance endpoints', () => 
     t.clients.ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId, IpPermissions }));
   const revoke = (GroupId: string, IpPermissions: IpPermission[]) =>
     t.clients.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId, IpPermissions }));
+  /** As opsdeck connects from `network.sourceAddress`: that address, TLS, identity checked. */
   const connectFrom = (localAddress: string) =>
     mysql.createConnection({
       ...endpoint,
       ...MASTER,
-      ...sourceAddressOptions(endpoint, localAddress),
+      ...mysqlConnectOptions(
+        endpoint,
+        loadMysqlTls('test', { mode: 'verify-identity', caFile: t.sandbox.caFile }),
+        { localAddress },
+      ),
     });
   const reach = (localAddress?: string, target = endpoint) =>
     probeEndpoint(target, { timeoutMs: 800, ...(localAddress && { localAddress }) });
@@ -108,6 +114,12 @@ describe('sandbox security groups are enforced at DB instance endpoints', () => 
     const conn = await connectFrom('127.0.0.5');
     const [[row]] = await conn.query<mysql.RowDataPacket[]>('SELECT 1 AS one');
     expect(row).toEqual({ one: 1 });
+    // The TLS session passed through the gate: mariadbd encrypts it, its certificate checked
+    // against the endpoint's address, from the address the rule admits.
+    const [[cipher]] = await conn.query<mysql.RowDataPacket[]>(
+      "SHOW SESSION STATUS LIKE 'Ssl_cipher'",
+    );
+    expect(cipher!.Value).not.toBe('');
     // mariadbd sees the gate's own connection, not the client's address (see the README's table).
     await conn.end();
   });
