@@ -118,8 +118,9 @@ describe('/deploy end to end', () => {
             },
           },
           outputDir: join(root, 'output'),
-          // Far shorter than the slow deploys: their locks hold only because they are renewed.
-          lockTtlSeconds: 2,
+          // Far shorter than the slow deploys: their locks hold only because they are renewed
+          // (every third of it; 2 s was too little on a loaded CI machine, a renewal came late).
+          lockTtlSeconds: 5,
         },
         runbook: { progressIntervalMs: 0 },
       },
@@ -266,8 +267,8 @@ describe('/deploy end to end', () => {
   it('a running deploy locks its app+env, past the lock TTL: a second one is refused with who holds it since when', async () => {
     const jobId = await queued('billing slow v1');
     await waitFor(() => starts('slow').length >= 2, 20_000, 'the first hosts to start');
-    // Well past the lock's TTL (2 s): renewed while the deploy runs, it still keeps others out.
-    await new Promise((resolve) => setTimeout(resolve, 5000));
+    // Well past the lock's TTL (5 s): renewed while the deploy runs, it still keeps others out.
+    await new Promise((resolve) => setTimeout(resolve, 8000));
     const refused = answerText(await deploy('billing slow v2', BOB));
     expect(refused).toMatch(
       new RegExp(
