@@ -1,7 +1,15 @@
 import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
 import { CANCEL_ACTION_ID } from '../../src/queue/job-thread-observer';
 import type { SlackTransport } from '../../devkit/slack/slack-delivery';
-import { ALERT_CHANNEL, ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
+import {
+  ALERT_CHANNEL,
+  BOB,
+  CAROL,
+  E2eStack,
+  jobIdIn,
+  PING_APPROVAL_ACCESS,
+  waitFor,
+} from '../helpers/e2e-stack';
 import { answerText } from '../helpers/slack-text';
 
 /**
@@ -11,36 +19,13 @@ import { answerText } from '../helpers/slack-text';
  * Slack's 3 s.
  */
 
-const BOB = { id: 'U0BOB', name: 'bob' };
-const CAROL = { id: 'U0CAROL', name: 'carol' };
 const MALLORY = { id: 'U0MALLORY', name: 'mallory' };
-
-/** ALICE runs /ops ping at once; BOB needs CAROL's approval for it; MALLORY may do nothing. */
-const ACCESS = {
-  admins: 'approvers',
-  groups: {
-    trusted: { users: [ALICE.id] },
-    operators: { users: [BOB.id] },
-    approvers: { users: [CAROL.id] },
-  },
-  // Every rule that applies holds (the strictest wins), so ALICE is not in operators: the
-  // approval rule would apply to her too.
-  rules: [
-    { command: 'ops ping', groups: ['trusted'] },
-    {
-      command: 'ops ping',
-      groups: ['operators'],
-      approval: { group: 'approvers', distinct: true },
-    },
-    { command: 'ops *', groups: ['trusted', 'operators'] },
-  ],
-};
 
 describe.each<SlackTransport>(['http', 'socket'])('core flows over %s', (transport) => {
   let stack: E2eStack;
 
   beforeAll(async () => {
-    stack = await new E2eStack({ access: ACCESS }, { transport }).start();
+    stack = await new E2eStack({ access: PING_APPROVAL_ACCESS }, { transport }).start();
     await stack.startWorker();
   });
   afterAll(() => stack.stop());

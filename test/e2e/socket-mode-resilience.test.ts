@@ -1,7 +1,7 @@
 import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
 import { CANCEL_ACTION_ID } from '../../src/queue/job-thread-observer';
 import type { DisconnectReason } from '../../devkit/slack/fake-socket-mode';
-import { ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
+import { BOB, CAROL, E2eStack, jobIdIn, PING_APPROVAL_ACCESS, waitFor } from '../helpers/e2e-stack';
 import { answerText } from '../helpers/slack-text';
 
 /**
@@ -11,26 +11,6 @@ import { answerText } from '../helpers/slack-text';
  * was lost. Nothing may be lost, nothing done twice, and every ack must leave within 3 s.
  */
 
-const BOB = { id: 'U0BOB', name: 'bob' };
-const CAROL = { id: 'U0CAROL', name: 'carol' };
-const ACCESS = {
-  admins: 'approvers',
-  groups: {
-    trusted: { users: [ALICE.id] },
-    operators: { users: [BOB.id] },
-    approvers: { users: [CAROL.id] },
-  },
-  // Every rule that applies holds (the strictest wins): ALICE is not in operators.
-  rules: [
-    { command: 'ops ping', groups: ['trusted'] },
-    {
-      command: 'ops ping',
-      groups: ['operators'],
-      approval: { group: 'approvers', distinct: true },
-    },
-    { command: 'ops *', groups: ['trusted', 'operators'] },
-  ],
-};
 const BASE_MS = 400;
 const MAX_MS = 2400;
 
@@ -39,7 +19,7 @@ describe('Socket Mode under what Slack does to sockets', () => {
 
   beforeAll(async () => {
     stack = await new E2eStack(
-      { access: ACCESS },
+      { access: PING_APPROVAL_ACCESS },
       { transport: 'socket', socket: { reconnectBaseMs: BASE_MS, reconnectMaxMs: MAX_MS } },
     ).start();
     await stack.startWorker();

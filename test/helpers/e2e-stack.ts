@@ -51,6 +51,30 @@ export const APP_TOKEN = 'xapp-1-A0OPSDECK-2222222222-abcdefABCDEF0123';
 export const ALERT_CHANNEL = 'C0ALERTS';
 export const ALICE = { id: 'U0ALICE', name: 'alice' };
 export const OPS_CHANNEL = { id: 'C0OPS', name: 'ops' };
+export const BOB = { id: 'U0BOB', name: 'bob' };
+export const CAROL = { id: 'U0CAROL', name: 'carol' };
+
+/**
+ * ALICE runs /ops ping at once; BOB needs CAROL's approval for it. Every rule that applies holds
+ * (the strictest wins), so ALICE is not in operators: the approval rule would apply to her too.
+ */
+export const PING_APPROVAL_ACCESS = {
+  admins: 'approvers',
+  groups: {
+    trusted: { users: [ALICE.id] },
+    operators: { users: [BOB.id] },
+    approvers: { users: [CAROL.id] },
+  },
+  rules: [
+    { command: 'ops ping', groups: ['trusted'] },
+    {
+      command: 'ops ping',
+      groups: ['operators'],
+      approval: { group: 'approvers', distinct: true },
+    },
+    { command: 'ops *', groups: ['trusted', 'operators'] },
+  ],
+};
 
 /**
  * Where the stack's bot and workers connect to databases from (`network.sourceAddress`): an
