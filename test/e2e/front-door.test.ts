@@ -1,4 +1,5 @@
 import { E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
+import { startRedisServer, type TestRedisServer } from '../helpers/redis-server';
 import { answerText } from '../helpers/slack-text';
 
 describe('Slack front door', () => {
@@ -117,6 +118,23 @@ describe('Slack front door', () => {
       timings.push((await stack.slash(i % 2 ? 'help' : 'ping --ticks 1')).ms);
     expect(Math.max(...timings)).toBeLessThan(3000);
     await stack.runtime.opsQueue.obliterate({ force: true });
+  });
+
+});
+
+// CLIENT PAUSE stops every client of a server: this stack has a Redis of its own, so the
+// tests running beside it (other jest workers share the local Redis) are not paused too.
+describe('Slack front door, its Redis not answering', () => {
+  let server: TestRedisServer;
+  let stack: E2eStack;
+
+  beforeAll(async () => {
+    server = await startRedisServer([]);
+    stack = await new E2eStack({}, { redis: { url: `redis://127.0.0.1:${server.port}` } }).start();
+  });
+  afterAll(async () => {
+    await stack.stop();
+    await server.stop();
   });
 
   it('answers within 3 s with a clear error when Redis does not answer', async () => {

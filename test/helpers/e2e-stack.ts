@@ -150,7 +150,8 @@ export class E2eStack {
   /** Everything the worker processes wrote to stdout and stderr. */
   workerOutput = '';
   private workers: ChildProcess[] = [];
-  readonly redis = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
+  /** The test's own connection to the stack's Redis (a `redis.url` of its own, else the local one). */
+  readonly redis: IORedis;
 
   constructor(
     private readonly overrides: Record<string, unknown> = {},
@@ -158,6 +159,10 @@ export class E2eStack {
   ) {
     this.prefix = options.hashTagPrefix ? `{${uniqueName('e2e')}}` : uniqueName('e2e');
     this.transport = options.transport ?? 'http';
+    const url = options.redis?.url;
+    this.redis = new IORedis(typeof url === 'string' ? url : REDIS_URL, {
+      maxRetriesPerRequest: null,
+    });
     const dir = mkdtempSync(join(tmpdir(), 'opsdeck-e2e-'));
     this.configPath = join(dir, 'opsdeck.yaml');
     this.env = {

@@ -142,7 +142,8 @@ describe('opsdeck worker roles (real processes, Redis, MariaDB, a feed on loopba
     const feedsPid = lines(output()).find((l) => l.msg === 'feeds worker process started')!
       .pid as number;
     child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    // With the log in the received value: a failure says why the process did not exit cleanly.
+    expect({ code: await exited, log: output() }).toMatchObject({ code: 0 });
     expect(alive(feedsPid)).toBe(false);
     expect(output()).not.toMatch(/restarting it/);
   });
@@ -153,7 +154,8 @@ describe('opsdeck worker roles (real processes, Redis, MariaDB, a feed on loopba
     expect(lines(output()).map((l) => l.msg)).not.toContain('status feed relay started');
     expect(lines(output()).find((l) => l.msg === 'worker ready')!.role).toBe('runbooks');
     child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    // With the log in the received value: a failure says why the process did not exit cleanly.
+    expect({ code: await exited, log: output() }).toMatchObject({ code: 0 });
 
     const bad = worker(['--role', 'feed']);
     expect(await bad.exited).toBe(2);
