@@ -1,6 +1,6 @@
 import { runAuditCli } from '../../src/audit/cli';
 import { CANCEL_ACTION_ID } from '../../src/queue/job-thread-observer';
-import { ALICE, E2eStack, OPS_CHANNEL, jobIdIn, waitFor } from '../helpers/e2e-stack';
+import { ALICE, BOB, CAROL, E2eStack, jobIdIn, OPS_CHANNEL, waitFor } from '../helpers/e2e-stack';
 import { answerText } from '../helpers/slack-text';
 
 /**
@@ -8,8 +8,6 @@ import { answerText } from '../helpers/slack-text';
  * receiver), and the audit trail a job leaves, read back with /ops audit and verified.
  */
 
-const BOB = { id: 'U0BOB', name: 'bob' };
-const CAROL = { id: 'U0CAROL', name: 'carol' };
 const ADMIN = { id: 'U0ADMIN', name: 'admin' };
 const RANDOM = { id: 'C0RANDOM', name: 'random' };
 

@@ -1,7 +1,7 @@
 import { signApproval } from '../../src/approvals/approval-store';
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../src/approvals/approval-messages';
 import { runAuditCli } from '../../src/audit/cli';
-import { ALICE, E2eStack, waitFor } from '../helpers/e2e-stack';
+import { ALICE, BOB, CAROL, E2eStack, waitFor } from '../helpers/e2e-stack';
 import { answerText } from '../helpers/slack-text';
 
 /**
@@ -10,8 +10,6 @@ import { answerText } from '../helpers/slack-text';
  * approved job run by a real worker process.
  */
 
-const BOB = { id: 'U0BOB', name: 'bob' };
-const CAROL = { id: 'U0CAROL', name: 'carol' };
 const DAVE = { id: 'U0DAVE', name: 'dave' };
 
 const ACCESS = {

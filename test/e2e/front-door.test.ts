@@ -119,7 +119,6 @@ describe('Slack front door', () => {
     expect(Math.max(...timings)).toBeLessThan(3000);
     await stack.runtime.opsQueue.obliterate({ force: true });
   });
-
 });
 
 // CLIENT PAUSE stops every client of a server: this stack has a Redis of its own, so the

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CANCEL_ACTION_ID } from '../../src/queue/job-thread-observer';
-import { ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
+import { ALICE, BOB, CAROL, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
 import { answerText, shown } from '../helpers/slack-text';
 
 /**
@@ -12,8 +12,8 @@ import { answerText, shown } from '../helpers/slack-text';
  * read one environment's jobs gets nowhere with the other's.
  */
 
-const BOB = { id: 'U0BOB', name: 'bob' }; // deploys staging only
-const CAROL = { id: 'U0CAROL', name: 'carol' }; // may cancel staging deploys, deploys nothing
+// BOB: deploys staging only
+// CAROL: may cancel staging deploys, deploys nothing
 const SCRIPT = join(__dirname, '../fixtures/deploy/fake-deploy.sh');
 const HOSTS = ['10.0.0.1', '10.0.0.2'];
 

@@ -1,7 +1,7 @@
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../src/approvals/approval-messages';
 import type { AuditEventType } from '../../src/audit/audit-event';
 import type { FakeMessage } from '../../devkit/slack/fake-slack-api';
-import { ALERT_CHANNEL, ALICE, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
+import { ALERT_CHANNEL, ALICE, BOB, CAROL, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
 import { answerText, shown } from '../helpers/slack-text';
 
 /**
@@ -10,9 +10,6 @@ import { answerText, shown } from '../helpers/slack-text';
  * while the job waits). The rule for `ops ping` asks for no approval, so the job starts at
  * once and its mid-run approval goes to the admins group under the two-person rule.
  */
-
-const BOB = { id: 'U0BOB', name: 'bob' };
-const CAROL = { id: 'U0CAROL', name: 'carol' };
 
 const ACCESS = {
   admins: 'approvers',

@@ -12,7 +12,7 @@ import { STATE_FILE } from '../../devkit/sandbox/state-store';
 import { CONFIRM_ACTION_ID } from '../../src/command/confirm-button';
 import { blockActionBody } from '../../devkit/slack/slack-payloads';
 import { uniqueName } from '../helpers/services';
-import { ALICE, E2eStack, OPS_CHANNEL, jobIdIn, waitFor } from '../helpers/e2e-stack';
+import { ALICE, BOB, E2eStack, jobIdIn, OPS_CHANNEL, waitFor } from '../helpers/e2e-stack';
 import { undocumentedActions } from '../helpers/iam';
 import { answerText } from '../helpers/slack-text';
 
@@ -25,7 +25,6 @@ import { answerText } from '../helpers/slack-text';
 
 const ZONE = 'prod.example.internal.';
 const SVC = 'svc.example.internal.';
-const BOB = { id: 'U0BOB', name: 'bob' };
 
 const ACCESS = {
   admins: 'operators',

@@ -7,7 +7,15 @@ import type { AuditRow } from '../../src/audit/audit-event';
 import type { JobEnvelope } from '../../src/runbook/job-envelope';
 import { plannedDigests } from '../../src/runbook/plan-digest';
 import pingRunbook from '../../jobs/ping';
-import { ALERT_CHANNEL, ALICE, E2eStack, OPS_CHANNEL, waitFor } from '../helpers/e2e-stack';
+import {
+  ALERT_CHANNEL,
+  ALICE,
+  BOB,
+  CAROL,
+  E2eStack,
+  OPS_CHANNEL,
+  waitFor,
+} from '../helpers/e2e-stack';
 
 /**
  * Queued work is authenticated (issue 17 point 7), end to end: the real bot signs what it writes
@@ -17,9 +25,6 @@ import { ALERT_CHANNEL, ALICE, E2eStack, OPS_CHANNEL, waitFor } from '../helpers
  * mid-run decision or a cancel request written by hand. Each is refused, audited, and runs
  * nothing; the same work written by opsdeck runs (the controls).
  */
-
-const BOB = { id: 'U0BOB', name: 'bob' };
-const CAROL = { id: 'U0CAROL', name: 'carol' };
 
 const ACCESS = {
   admins: 'approvers',

@@ -2,7 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import mysql from 'mysql2/promise';
 import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
-import { ALICE, BOT_TOKEN, E2eStack, SIGNING_SECRET, jobIdIn, waitFor } from '../helpers/e2e-stack';
+import {
+  ALICE,
+  BOB,
+  BOT_TOKEN,
+  E2eStack,
+  jobIdIn,
+  SIGNING_SECRET,
+  waitFor,
+} from '../helpers/e2e-stack';
 import { MYSQL, createTestDatabase, uniqueName, LOCAL_MYSQL_TLS } from '../helpers/services';
 
 /**
@@ -13,7 +21,6 @@ import { MYSQL, createTestDatabase, uniqueName, LOCAL_MYSQL_TLS } from '../helpe
  * The secrets are fresh random values, so nothing else on the machine can contain them.
  */
 
-const BOB = { id: 'U0BOB', name: 'bob' };
 const DB_PASSWORD = `dbpw-${randomBytes(12).toString('hex')}`;
 const AWS_KEY_ID = `AKIA${randomBytes(8).toString('hex').toUpperCase()}`;
 const AWS_SECRET = `${randomBytes(30).toString('base64').replace(/[+/=]/g, 'x')}`;

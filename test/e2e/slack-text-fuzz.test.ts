@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
 import { sandboxCaFile } from '../../devkit/sandbox/sandbox';
 import { SEED } from '../../devkit/sandbox/seed';
-import { ALICE, E2eStack, WORKER_CIDR, waitFor } from '../helpers/e2e-stack';
+import { ALICE, BOB, E2eStack, waitFor, WORKER_CIDR } from '../helpers/e2e-stack';
 
 /**
  * Nothing typed can write Slack markup: random strings of mentions, links, date tokens, `&<>`,
@@ -17,7 +17,6 @@ import { ALICE, E2eStack, WORKER_CIDR, waitFor } from '../helpers/e2e-stack';
  * stack's own users and date tokens of real times.
  */
 
-const BOB = { id: 'U0BOB', name: 'bob' };
 const SCRIPT = join(__dirname, '../fixtures/deploy/fake-deploy.sh');
 const RUNS = 36;
 

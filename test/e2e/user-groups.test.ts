@@ -1,5 +1,5 @@
 import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
-import { ALICE, E2eStack, waitFor } from '../helpers/e2e-stack';
+import { ALICE, BOB, CAROL, E2eStack, waitFor } from '../helpers/e2e-stack';
 import { answerText } from '../helpers/slack-text';
 
 /**
@@ -7,8 +7,6 @@ import { answerText } from '../helpers/slack-text';
  * signed clicks, membership answered by the fake Slack's usergroups.users.list.
  */
 
-const BOB = { id: 'U0BOB', name: 'bob' };
-const CAROL = { id: 'U0CAROL', name: 'carol' };
 const DAVE = { id: 'U0DAVE', name: 'dave' };
 
 const ACCESS = {
