@@ -31,13 +31,12 @@ import type { SandboxConfig } from '../../devkit/sandbox/config';
 import { seedSandbox } from '../../devkit/sandbox/seed';
 import { startTestSandbox, type TestSandbox } from './sandbox';
 import {
-  MYSQL,
-  REDIS_URL,
-  TEST_QUEUE_KEY,
   createTestDatabase,
   deleteRedisPrefix,
+  localMysqlSection,
+  REDIS_URL,
+  TEST_QUEUE_KEY,
   uniqueName,
-  LOCAL_MYSQL_TLS,
 } from './services';
 import { signApproval } from '../../src/approvals/approval-store';
 import { waitFor } from './wait-for';
@@ -218,13 +217,7 @@ export class E2eStack {
       },
       http: { host: '127.0.0.1', port: 0, workerPort: 0, feedsWorkerPort: 0 },
       redis: { ...(this.options.redis ?? { url: REDIS_URL }), prefix: this.prefix },
-      mysql: {
-        host: MYSQL.host,
-        port: MYSQL.port,
-        user: MYSQL.user,
-        database: this.database.name,
-        tls: LOCAL_MYSQL_TLS,
-      },
+      mysql: localMysqlSection(this.database.name),
       access: DEFAULT_ACCESS,
       queue: { lockDurationMs: 4000, stalledIntervalMs: 1000, shutdownTimeoutMs: 5000 },
       notify: {

@@ -17,6 +17,11 @@ export const MYSQL = {
  */
 export const LOCAL_MYSQL_TLS = { mode: 'disabled' } as const;
 
+/** The `mysql` section of a config for the local MariaDB (plain TCP on loopback), as root. */
+export function localMysqlSection(database: string): Record<string, unknown> {
+  return { host: MYSQL.host, port: MYSQL.port, user: MYSQL.user, database, tls: LOCAL_MYSQL_TLS };
+}
+
 /** The key the tests' processes sign queued work with (`queue.signingKeyEnv`, OPSDECK_QUEUE_KEY). */
 export const TEST_QUEUE_KEY = 'test-queue-key-0123456789abcdef-0123456789abcdef';
 

@@ -15,7 +15,7 @@ import {
   startRedisServer,
   type TestRedisServer,
 } from '../../helpers/redis-server';
-import { LOCAL_MYSQL_TLS, MYSQL, TEST_QUEUE_KEY } from '../../helpers/services';
+import { localMysqlSection, TEST_QUEUE_KEY } from '../../helpers/services';
 
 /**
  * opsdeck reaches a Redis that asks for a password (AUTH), for an ACL user's name and password,
@@ -49,13 +49,7 @@ function runtimeFor(redis: Record<string, unknown>, env: Record<string, string>)
   const config = parseConfig(
     stringify({
       redis: { prefix: PREFIX, ...redis },
-      mysql: {
-        host: MYSQL.host,
-        port: MYSQL.port,
-        user: MYSQL.user,
-        database: 'unused',
-        tls: LOCAL_MYSQL_TLS,
-      },
+      mysql: localMysqlSection('unused'),
     }),
   );
   const fullEnv = {

@@ -6,13 +6,12 @@ import IORedis from 'ioredis';
 import { stringify } from 'yaml';
 import { FeedServer } from '../../helpers/feed-server';
 import {
-  LOCAL_MYSQL_TLS,
-  MYSQL,
-  REDIS_URL,
   createTestDatabase,
   deleteRedisPrefix,
-  uniqueName,
+  localMysqlSection,
+  REDIS_URL,
   TEST_QUEUE_KEY,
+  uniqueName,
 } from '../../helpers/services';
 import { waitFor } from '../../helpers/wait-for';
 
@@ -56,13 +55,7 @@ describe('opsdeck worker roles (real processes, Redis, MariaDB, a feed on loopba
         slack: { mode: 'http', signingSecretEnv: 'ROLES_SIGNING', botTokenEnv: 'ROLES_BOT' },
         http: { host: '127.0.0.1', workerPort: 0, feedsWorkerPort: 0 },
         redis: { url: REDIS_URL, prefix },
-        mysql: {
-          host: MYSQL.host,
-          port: MYSQL.port,
-          user: MYSQL.user,
-          database: database.name,
-          tls: LOCAL_MYSQL_TLS,
-        },
+        mysql: localMysqlSection(database.name),
         queue: { shutdownTimeoutMs: 5000 },
         feeds: { list: [{ name: 'local', kind: 'statuspage', url: server.url, pollSeconds: 1 }] },
       }),

@@ -19,7 +19,7 @@ import {
   connectRedis,
   createTestDatabase,
   deleteRedisPrefix,
-  LOCAL_MYSQL_TLS,
+  localMysqlSection,
   MYSQL,
   uniqueName,
 } from '../../helpers/services';
@@ -50,13 +50,7 @@ afterAll(async () => {
 
 async function trail(start = Date.parse('2025-11-21T16:00:00Z'), table = uniqueName('t')) {
   const config = OpsdeckConfig.parse({
-    mysql: {
-      host: MYSQL.host,
-      port: MYSQL.port,
-      user: MYSQL.user,
-      database: db.name,
-      tls: LOCAL_MYSQL_TLS,
-    },
+    mysql: localMysqlSection(db.name),
     audit: { table },
   });
   const store = AuditStore.fromConfig(config, {});

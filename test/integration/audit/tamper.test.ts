@@ -19,7 +19,7 @@ import {
   connectRedis,
   createTestDatabase,
   deleteRedisPrefix,
-  LOCAL_MYSQL_TLS,
+  localMysqlSection,
   MYSQL,
   uniqueName,
 } from '../../helpers/services';
@@ -119,13 +119,7 @@ function forgedEvent(seq: number): AuditRow {
 async function anchoredTrail(sinkKind: 'directory' | 's3-locked'): Promise<Trail> {
   const table = uniqueName('t');
   const config = OpsdeckConfig.parse({
-    mysql: {
-      host: MYSQL.host,
-      port: MYSQL.port,
-      user: MYSQL.user,
-      database: db.name,
-      tls: LOCAL_MYSQL_TLS,
-    },
+    mysql: localMysqlSection(db.name),
     audit: { table },
   });
   const store = AuditStore.fromConfig(config, {});
@@ -200,13 +194,7 @@ async function verify(trail: Trail, sinkKind: 'directory' | 's3-locked') {
           prefix: `${PREFIX}/${trail.table}`,
         };
   const config = OpsdeckConfig.parse({
-    mysql: {
-      host: MYSQL.host,
-      port: MYSQL.port,
-      user: MYSQL.user,
-      database: db.name,
-      tls: LOCAL_MYSQL_TLS,
-    },
+    mysql: localMysqlSection(db.name),
     audit: { table: trail.table, anchor },
     aws: {
       endpoint: sandbox.sandbox.url,
