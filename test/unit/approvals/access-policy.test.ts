@@ -1,3 +1,4 @@
+import { BYPASS_GROUPS, RULE_A, RULE_B } from '../../fixtures/access/bypass-rules';
 import fc from 'fast-check';
 import { AccessConfig } from '../../../src/config/access';
 import { matchPattern } from '../../../src/approvals/pattern';
@@ -188,18 +189,9 @@ describe('authorize: the policy matrix', () => {
 });
 
 describe('authorize: the strictest requirement among the rules that apply, whatever their order', () => {
-  // The bypass: rule A restricts restore-table on billing to #ops with platform's
-  // approval; rule B grants the same group everything. Under first-match semantics a request
-  // from a direct message skipped A (wrong channel) and B granted it without approval.
-  const ruleA = {
-    command: 'restore-table',
-    targets: ['billing'],
-    groups: ['dba'],
-    channels: ['#ops'],
-    approval: { group: 'platform', distinct: true },
-  };
-  const ruleB = { command: '*', targets: ['*'], groups: ['dba'] };
-  const groups = { dba: { users: ['UDBA1'] }, platform: { users: ['UPLAT1'] } };
+  const ruleA = RULE_A;
+  const ruleB = RULE_B;
+  const groups = BYPASS_GROUPS;
   const inOrder = AccessConfig.parse({ admins: 'platform', groups, rules: [ruleA, ruleB] });
   const reversed = AccessConfig.parse({ admins: 'platform', groups, rules: [ruleB, ruleA] });
   const dm = { channelId: 'D0DIRECT', channelName: 'directmessage' };

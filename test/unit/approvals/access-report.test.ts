@@ -1,3 +1,4 @@
+import { BYPASS_GROUPS, RULE_A, RULE_B } from '../../fixtures/access/bypass-rules';
 import { AccessConfig } from '../../../src/config/access';
 import {
   patternCovers,
@@ -6,11 +7,7 @@ import {
 } from '../../../src/approvals/access-report';
 
 const COMMANDS = ['restore-table', 'ops ping', 'ops jobs', 'ops cancel', 'deploy', 'deploy status'];
-const groups = {
-  dba: { users: ['UDBA1'] },
-  platform: { users: ['UPLAT1'] },
-  empty: {},
-};
+const groups = { ...BYPASS_GROUPS, empty: {} };
 const review = (rules: unknown[]) =>
   reviewAccessRules(AccessConfig.parse({ groups, rules }), COMMANDS).map(({ kind, ruleIndex }) => [
     kind,
@@ -18,14 +15,8 @@ const review = (rules: unknown[]) =>
   ]);
 
 describe('reviewAccessRules (opsdeck config check)', () => {
-  const ruleA = {
-    command: 'restore-table',
-    targets: ['billing'],
-    groups: ['dba'],
-    channels: ['#ops'],
-    approval: { group: 'platform', distinct: true },
-  };
-  const ruleB = { command: '*', targets: ['*'], groups: ['dba'] };
+  const ruleA = RULE_A;
+  const ruleB = RULE_B;
 
   it("reports the issue's rule A as bypassed by B, in either order", () => {
     expect(review([ruleA, ruleB])).toEqual([['was-bypassed', 0]]);
