@@ -215,8 +215,19 @@ describe('pointing a replica at an RDS source and watching it catch up', () => {
       ),
     });
 
+    // The IO thread retries the registration and clears its error at each reconnect: stop it at
+    // a moment it shows the error (STOP keeps it), so that START must be what clears it.
+    await waitFor(
+      async () => {
+        await stopReplica(replica, flavor);
+        if ((await readReplicaStatus(replica, flavor))!.lastIoErrno === 1597) return true;
+        await startReplica(replica, flavor);
+        return false;
+      },
+      30_000,
+      'a stopped replica that still shows the registration error',
+    );
     // The coordinates recorded before the first change still hold: it resumes from there.
-    await stopReplica(replica, flavor);
     await pointReplicaAt(replica, flavor, at(before.executed), REPL, channel());
     // CHANGE MASTER TO keeps the last error; START clears it as its threads start.
     expect((await readReplicaStatus(replica, flavor))!.lastIoErrno).toBe(1597);
