@@ -13,7 +13,7 @@ import { ADVERSARIAL_SHAPES } from '../../test/helpers/adversarial-feed';
  * the regular expressions used before htmlparser2 (bench/feeds/baseline, from git history) and
  * the parser now side by side on the same entries of growing size, each series in a process of
  * its own that is killed once one entry takes longer than `--old-cap-seconds`; and the CPU time
- * of a whole 2 MB hostile document, as the feed parse thread reads it.
+ * of a whole 2 MB hostile document, as the feed parse process reads it.
  *
  *   npm run bench:feeds [-- --feeds 500 --interval-ms 5000 --seconds 120 --only polling|adversarial]
  *

@@ -88,8 +88,8 @@ export const FeedsConfig = z.strictObject({
   /** Consecutive failed polls before the feed is reported broken (once; and once on recovery). */
   reportAfterFailures: z.number().int().min(1).max(100).default(3),
   /**
-   * Longest one document may take to parse, on the feed parse thread (parse-thread.ts): past it
-   * the thread is ended and the document refused. The worst 2 MB document takes about 1 s of CPU.
+   * Longest one document may take to parse, in the feed parse process (parse-process.ts): past it
+   * the process is ended and the document refused. The worst 2 MB document takes about 1 s of CPU.
    */
   parseTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
   /** Polls run at once per worker process. */

@@ -5,7 +5,7 @@ import { QueueName } from '../queue/queue-names';
 import { POLL_JOB, syncFeedSchedulers, type PollJobData } from './feed-schedulers';
 import { FeedStateStore } from './feed-state-store';
 import type { FeedsConfig, ResolvedFeed } from '../config/feeds';
-import { FeedParseThread, parseThreadMemoryMb } from './parse-thread';
+import { FeedParseProcess, parseProcessMemoryMb } from './parse-process';
 import { pollFeed, type PollOutcome } from './poll-feed';
 import { RelayStore } from './relay-store';
 import { type MessageSink } from '../notify/message-sink';
@@ -31,7 +31,7 @@ export interface FeedRelay {
 /**
  * The status feed relay of one worker process: the feeds' job schedulers brought in line with
  * the config, and a worker on the `feeds` queue running each poll (poll-feed.ts), documents
- * parsed on a thread of its own (parse-thread.ts). Any number of
+ * parsed in a process of its own (parse-process.ts). Any number of
  * worker processes may run it; the per-feed lock and the claims make them safe together.
  */
 export async function startFeedRelay(options: FeedRelayOptions): Promise<FeedRelay> {
@@ -43,9 +43,9 @@ export async function startFeedRelay(options: FeedRelayOptions): Promise<FeedRel
   const byName = new Map(feeds.map((feed) => [feed.name, feed]));
   const states = new FeedStateStore(connection, prefix);
   const relay = new RelayStore(connection, prefix);
-  const parser = new FeedParseThread({
+  const parser = new FeedParseProcess({
     budgetMs: settings.parseTimeoutMs,
-    maxMemoryMb: parseThreadMemoryMb(settings.maxBytes),
+    maxMemoryMb: parseProcessMemoryMb(settings.maxBytes),
   });
   const shutdown = new AbortController();
   const worker = new Worker<PollJobData, PollOutcome>(

@@ -7,7 +7,7 @@ import { feedDocuments } from './feed-documents';
 import type { FeedStateStore } from './feed-state-store';
 import type { FeedsConfig, ResolvedFeed } from '../config/feeds';
 import { fetchFeed } from './fetch-feed';
-import type { FeedParseThread } from './parse-thread';
+import type { FeedParseProcess } from './parse-process';
 import { relayIncidents } from './relay-incidents';
 import { feedFailingText, feedRecoveredReplyText, feedRecoveredRootText } from './relay-messages';
 import type { RelayStore } from './relay-store';
@@ -20,8 +20,8 @@ export interface PollDeps {
   states: FeedStateStore;
   relay: RelayStore;
   sink: MessageSink;
-  /** Parses each changed document (the feed parse thread, parse-thread.ts). */
-  parser: Pick<FeedParseThread, 'parse'>;
+  /** Parses each changed document (the feed parse process, parse-process.ts). */
+  parser: Pick<FeedParseProcess, 'parse'>;
   settings: Pick<
     FeedsConfig,
     'timeoutMs' | 'maxBytes' | 'backoffMaxSeconds' | 'reportAfterFailures' | 'parseTimeoutMs'
@@ -42,7 +42,7 @@ const LOCK_MARGIN_MS = 30_000;
  * 1. Skipped while the feed backs off after failures, or while another poll of it runs.
  * 2. Each document is fetched with a conditional GET; 304, or a body whose hash is unchanged,
  *    costs no parse.
- * 3. Changed documents are parsed, on the feed parse thread within feeds.parseTimeoutMs each
+ * 3. Changed documents are parsed, on the feed parse process within feeds.parseTimeoutMs each
  *    (all of them before anything is relayed: a feed half broken is broken) and their incidents relayed; then their validators are saved, so a crash before
  *    that re-reads them next time and the claims keep it from posting twice.
  * 4. A failure backs off exponentially from the poll interval (at least Retry-After); the

@@ -3,7 +3,7 @@ import type IORedis from 'ioredis';
 import type { FeedIncident } from '../../../src/feeds/feed-incident';
 import { FeedStateStore } from '../../../src/feeds/feed-state-store';
 import type { ResolvedFeed } from '../../../src/config/feeds';
-import { FeedParseThread } from '../../../src/feeds/parse-thread';
+import { FeedParseProcess } from '../../../src/feeds/parse-process';
 import { pollFeed, type PollDeps } from '../../../src/feeds/poll-feed';
 import { relayIncidents } from '../../../src/feeds/relay-incidents';
 import { RelayStore } from '../../../src/feeds/relay-store';
@@ -61,8 +61,8 @@ describe('polling and relaying a status feed (real Redis, local HTTP, fake Slack
   const connections: IORedis[] = [];
   /** Everything any process queued for Slack, in order. */
   const enqueued: { thread: string; message: OutboxMessage }[] = [];
-  /** Documents are parsed as a worker parses them: on the feed parse thread. */
-  const parser = new FeedParseThread({ budgetMs: 30_000, maxMemoryMb: 256 });
+  /** Documents are parsed as a worker parses them: on the feed parse process. */
+  const parser = new FeedParseProcess({ budgetMs: 30_000, maxMemoryMb: 256 });
   afterAll(() => parser.close());
 
   function feed(overrides: Partial<ResolvedFeed> = {}): ResolvedFeed {

@@ -1,14 +1,14 @@
-import { parentPort } from 'node:worker_threads';
 import { FeedError, describeError } from '../errors';
 import { parseFeedDocument } from './feed-documents';
-import type { ParseReply, ParseRequest } from './parse-thread';
+import type { ParseReply, ParseRequest } from './parse-process';
 
 /**
- * The body of the feed parse thread (parse-thread.ts): each message is one document, answered
- * with its incidents or the reason it was refused. Runs nothing else, so ending the thread when
- * a document goes over its budget loses nothing.
+ * The body of the feed parse process (parse-process.ts): each message is one document, answered
+ * with its incidents or the reason it was refused. Runs nothing else, so ending the process when
+ * a document goes over its budget loses nothing; it ends by itself when its parent goes.
  */
-parentPort!.on('message', (request: ParseRequest) => {
+const send = (reply: ParseReply) => process.send!(reply);
+process.on('message', (request: ParseRequest) => {
   let reply: ParseReply;
   try {
     reply = { incidents: parseFeedDocument(request.format, request.text, request.now) };
@@ -20,7 +20,7 @@ parentPort!.on('message', (request: ParseRequest) => {
           : { message: describeError(error) },
     };
   }
-  parentPort!.postMessage(reply);
+  send(reply);
 });
 // Loaded: the first document's budget starts now, not while modules were still being read.
-parentPort!.postMessage({ ready: true } satisfies ParseReply);
+send({ ready: true });

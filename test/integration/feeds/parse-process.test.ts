@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { ErrorCode, FeedError } from '../../../src/errors';
 import { parseFeedDocument } from '../../../src/feeds/feed-documents';
-import { FeedParseThread, parseThreadMemoryMb } from '../../../src/feeds/parse-thread';
+import { FeedParseProcess, parseProcessMemoryMb } from '../../../src/feeds/parse-process';
 import { feedFixture } from '../../helpers/feed-server';
 
 const NOW = Date.parse('2025-11-21T00:00:00Z');
@@ -19,17 +21,17 @@ async function refusal(promise: Promise<unknown>): Promise<FeedError> {
   throw error;
 }
 
-describe('feed parse thread (node:worker_threads, the real parsers)', () => {
-  const threads: FeedParseThread[] = [];
-  const thread = (budgetMs: number, maxMemoryMb = 256) => {
-    const created = new FeedParseThread({ budgetMs, maxMemoryMb });
-    threads.push(created);
+describe('feed parse process (a child process, the real parsers)', () => {
+  const processes: FeedParseProcess[] = [];
+  const parseProcess = (budgetMs: number, maxMemoryMb = 256) => {
+    const created = new FeedParseProcess({ budgetMs, maxMemoryMb });
+    processes.push(created);
     return created;
   };
-  afterAll(() => Promise.all(threads.map((t) => t.close())));
+  afterAll(() => Promise.all(processes.map((p) => p.close())));
 
   it('answers what parsing in this process answers, for every format', async () => {
-    const parser = thread(30_000);
+    const parser = parseProcess(30_000);
     const documents = [
       ['atom', feedFixture('statuspage-history.atom')],
       ['rss', feedFixture('aws-health.rss')],
@@ -41,8 +43,8 @@ describe('feed parse thread (node:worker_threads, the real parsers)', () => {
     expect(parser.restarts).toBe(0);
   });
 
-  it('passes a refusal on as the same FeedError, and keeps the thread', async () => {
-    const parser = thread(30_000);
+  it('passes a refusal on as the same FeedError, and keeps the process', async () => {
+    const parser = parseProcess(30_000);
     const error = await refusal(parser.parse('auto', 'Service Unavailable', NOW));
     expect(error).toMatchObject({ code: ErrorCode.FeedInvalid, message: 'neither JSON nor XML' });
     const deep = await refusal(
@@ -56,9 +58,9 @@ describe('feed parse thread (node:worker_threads, the real parsers)', () => {
     expect(parser.restarts).toBe(0);
   });
 
-  it('ends the thread when a document goes over its budget, and parses the next on a new one', async () => {
+  it('ends the process when a document goes over its budget, and parses the next in a new one', async () => {
     // 6 MB of <br> costs seconds of CPU; the budget stops it after half a second.
-    const parser = thread(500);
+    const parser = parseProcess(500);
     const [slow, next] = [
       parser.parse('rss', heavyRss(6 * 1024 * 1024), NOW),
       parser.parse('statuspage', '{"incidents":[]}', NOW),
@@ -72,8 +74,8 @@ describe('feed parse thread (node:worker_threads, the real parsers)', () => {
     expect(parser.restarts).toBe(1);
   });
 
-  it('ends the thread when a document needs more heap than allowed', async () => {
-    const parser = thread(120_000, 64);
+  it('ends the process when a document needs more heap than allowed, and only that process', async () => {
+    const parser = parseProcess(120_000, 64);
     const error = await refusal(parser.parse('rss', heavyRss(16 * 1024 * 1024), NOW));
     expect(error.code).toBe(ErrorCode.FeedTooLarge);
     expect(error.message).toBe('the document needed more than 64 MB to parse: refused');
@@ -82,16 +84,32 @@ describe('feed parse thread (node:worker_threads, the real parsers)', () => {
   });
 
   it('refuses documents once closed, including those still waiting', async () => {
-    const parser = thread(30_000);
+    const parser = parseProcess(30_000);
     const waiting = parser.parse('atom', feedFixture('statuspage-history.atom'), NOW);
-    const refused = expect(waiting).rejects.toThrow('the feed parse thread is closed');
+    const refused = expect(waiting).rejects.toThrow('the feed parse process is closed');
     await parser.close();
     await refused;
     await expect(parser.parse('atom', '<feed/>', NOW)).rejects.toThrow('closed');
   });
 
+  it('keeps its worker alive while a document waits, and lets it end when idle', async () => {
+    // A program that asks for one parse and does nothing else: the answer must come before it
+    // ends (the parse process is still starting when the document is handed over), and the idle
+    // process must not keep the program from ending afterwards.
+    const program = `
+      const { FeedParseProcess } = require(${JSON.stringify(require.resolve('../../../src/feeds/parse-process'))});
+      const parser = new FeedParseProcess({ budgetMs: 30000, maxMemoryMb: 128 });
+      parser.parse('statuspage', '{"incidents":[]}', 0).then((incidents) => console.log(JSON.stringify(incidents)));
+    `;
+    const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), '-e', program]);
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect({ code, output }).toEqual({ code: 0, output: '[]\n' });
+  });
+
   it('sizes the heap by the largest document a feed may send', () => {
-    expect(parseThreadMemoryMb(2 * 1024 * 1024)).toBe(256);
-    expect(parseThreadMemoryMb(64 * 1024 * 1024)).toBe(4096);
+    expect(parseProcessMemoryMb(2 * 1024 * 1024)).toBe(256);
+    expect(parseProcessMemoryMb(64 * 1024 * 1024)).toBe(4096);
   });
 });
