@@ -56,7 +56,6 @@ describe('opsdeck worker roles (real processes, Redis, MariaDB, a feed on loopba
         http: { host: '127.0.0.1', workerPort: 0, feedsWorkerPort: 0 },
         redis: { url: REDIS_URL, prefix },
         mysql: localMysqlSection(database.name),
-        queue: { shutdownTimeoutMs: 5000 },
         feeds: { list: [{ name: 'local', kind: 'statuspage', url: server.url, pollSeconds: 1 }] },
       }),
     );
