@@ -18,6 +18,9 @@ export type Block = KnownBlock & { readonly [BUILT]: true };
 
 const built = <T extends KnownBlock>(block: T): Block => block as unknown as Block;
 
+/** Slack refuses an empty text object; an empty value (nothing left of a name, say) shows as a dash. */
+const filled = (text: string): string => (text === '' ? '—' : text);
+
 export const LIMITS = {
   sectionText: 3000,
   headerText: 150,
@@ -34,7 +37,7 @@ export const LIMITS = {
 export function section(body: Mrkdwn): Block {
   const block: SectionBlock = {
     type: 'section',
-    text: { type: 'mrkdwn', text: truncate(body, LIMITS.sectionText).text },
+    text: { type: 'mrkdwn', text: filled(truncate(body, LIMITS.sectionText).text) },
   };
   return built(block);
 }
@@ -42,17 +45,18 @@ export function section(body: Mrkdwn): Block {
 export function header(title: string): Block {
   const block: HeaderBlock = {
     type: 'header',
-    text: { type: 'plain_text', text: plainText(title, LIMITS.headerText) },
+    text: { type: 'plain_text', text: filled(plainText(title, LIMITS.headerText)) },
   };
   return built(block);
 }
 
-export function context(...elements: Mrkdwn[]): Block {
+/** A context line of one or more elements (Slack refuses an empty one). */
+export function context(first: Mrkdwn, ...more: Mrkdwn[]): Block {
   const block: ContextBlock = {
     type: 'context',
-    elements: elements.slice(0, LIMITS.contextElements).map((element) => ({
+    elements: [first, ...more].slice(0, LIMITS.contextElements).map((element) => ({
       type: 'mrkdwn' as const,
-      text: truncate(element, LIMITS.sectionText).text,
+      text: filled(truncate(element, LIMITS.sectionText).text),
     })),
   };
   return built(block);
@@ -80,25 +84,32 @@ export function button(spec: ButtonSpec): Button {
   return {
     type: 'button',
     action_id: spec.actionId,
-    text: { type: 'plain_text', text: plainText(spec.label, LIMITS.buttonText) },
+    text: { type: 'plain_text', text: filled(plainText(spec.label, LIMITS.buttonText)) },
     value: spec.value,
     ...(spec.style && { style: spec.style }),
     ...(spec.confirm && {
       confirm: {
-        title: { type: 'plain_text', text: plainText(spec.confirm.title, LIMITS.confirmTitle) },
+        title: {
+          type: 'plain_text',
+          text: filled(plainText(spec.confirm.title, LIMITS.confirmTitle)),
+        },
         // Slack shows a confirm dialog's text as plain text.
         text: {
           type: 'plain_text',
-          text:
+          text: filled(
             typeof confirmText === 'string'
               ? plainText(confirmText, LIMITS.confirmText)
               : asPlainText(confirmText!, LIMITS.confirmText),
+          ),
         },
         confirm: {
           type: 'plain_text',
-          text: plainText(spec.confirm.confirm, LIMITS.confirmButton),
+          text: filled(plainText(spec.confirm.confirm, LIMITS.confirmButton)),
         },
-        deny: { type: 'plain_text', text: plainText(spec.confirm.deny, LIMITS.confirmButton) },
+        deny: {
+          type: 'plain_text',
+          text: filled(plainText(spec.confirm.deny, LIMITS.confirmButton)),
+        },
         ...(spec.confirm.style && { style: spec.confirm.style }),
       },
     }),

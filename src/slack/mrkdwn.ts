@@ -133,25 +133,31 @@ export function storedMrkdwn(stored: string): Mrkdwn {
   return mark(stored);
 }
 
-/** Cuts mrkdwn to at most `max` characters (…), never inside an entity, a token or a code span. */
+/**
+ * Cuts mrkdwn to at most `max` characters (…), never inside an entity, a token, a code span or
+ * a character. Lengths count UTF-16 units, as JSON and JavaScript do: a character outside the
+ * Basic Multilingual Plane (an emoji) counts two, so a cut text is within the limit whichever way
+ * Slack counts.
+ */
 export function truncate(value: Mrkdwn, max: number): Mrkdwn {
-  const chars = Array.from(value.text);
-  if (chars.length <= max) return value;
+  if (value.text.length <= max) return value;
   for (let keep = max - 1; ;) {
-    const cut = withoutOpenToken(
-      chars
-        .slice(0, Math.max(0, keep))
-        .join('')
-        .replace(/&[a-z]*$/, ''),
-    );
+    const cut = withoutOpenToken(headOf(value.text, Math.max(0, keep)).replace(/&[a-z]*$/, ''));
     const fences = (cut.match(/```/g) ?? []).length;
     const spans = (cut.replace(/```/g, '').match(/`/g) ?? []).length;
     const closer = fences % 2 === 1 ? '\n```' : spans % 2 === 1 ? '`' : '';
     const out = `${cut}${closer}…`;
-    const length = Array.from(out).length;
-    if (length <= max || keep <= 0) return mark(out);
-    keep -= length - max;
+    if (out.length <= max || keep <= 0) return mark(out);
+    keep -= out.length - max;
   }
+}
+
+/** The longest start of `text` of at most `max` UTF-16 units that does not split a character. */
+function headOf(text: string, max: number): string {
+  let end = Math.min(max, text.length);
+  const last = text.charCodeAt(end - 1);
+  if (end < text.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return text.slice(0, end);
 }
 
 /** Drops a `<…` token left open at the end (a cut date token, mention or link). */
@@ -163,8 +169,7 @@ function withoutOpenToken(text: string): string {
 /** Plain text for Block Kit `plain_text` fields (Slack does not parse them): hidden controls shown. */
 export function plainText(value: string, max = 3000): string {
   const shown = value.replace(HIDDEN, visible);
-  const chars = Array.from(shown);
-  return chars.length <= max ? shown : `${chars.slice(0, max - 1).join('')}…`;
+  return shown.length <= max ? shown : `${headOf(shown, max - 1)}…`;
 }
 
 /**
