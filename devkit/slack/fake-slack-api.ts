@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { blockKitViolations } from './block-kit-limits';
 import { FakeSocketMode } from './fake-socket-mode';
 
 /**
@@ -184,7 +185,7 @@ export class FakeSlackApi extends EventEmitter<FakeSlackEvents> {
     const call: RecordedCall = { method, args, at, status: 0, response: undefined };
     this.calls.push(call);
     const answer: Answer = respond
-      ? { status: 200, body: { ok: true } }
+      ? this.respond(args)
       : path.startsWith('/api/')
         ? await this.answer(method, args, req.headers.authorization)
         : { status: 404, body: 'not found' };
@@ -198,6 +199,25 @@ export class FakeSlackApi extends EventEmitter<FakeSlackEvents> {
         ...answer.headers,
       })
       .end(json ? JSON.stringify(answer.body) : answer.body);
+  }
+
+  /** A response_url post: Slack checks its text and blocks as it checks a message's. */
+  private respond(args: Record<string, unknown>): Answer {
+    const content = messageContent(args);
+    return { status: 200, body: 'error' in content ? content : { ok: true } };
+  }
+
+  /** Calls Slack refused for breaking Block Kit's limits, each with Slack's reasons. */
+  blockKitRefusals(): { method: string; messages: string[] }[] {
+    return this.calls.flatMap((call) => {
+      const response = call.response as {
+        error?: string;
+        response_metadata?: { messages?: string[] };
+      };
+      return response?.error === 'invalid_blocks'
+        ? [{ method: call.method, messages: response.response_metadata?.messages ?? [] }]
+        : [];
+    });
   }
 
   private async answer(
@@ -433,7 +453,9 @@ function optionalString(value: unknown): string | undefined {
 /** Text and blocks of a message as Slack checks them; blocks arrive as JSON text in forms. */
 function messageContent(
   args: Record<string, unknown>,
-): { text: string; blocks?: unknown[] } | { ok: false; error: string } {
+):
+  | { text: string; blocks?: unknown[] }
+  | { ok: false; error: string; response_metadata?: { messages: string[] } } {
   let blocks: unknown = args.blocks;
   if (typeof blocks === 'string') {
     try {
@@ -443,6 +465,9 @@ function messageContent(
     }
   }
   if (blocks !== undefined && !Array.isArray(blocks)) return { ok: false, error: 'invalid_blocks' };
+  const violations = blocks === undefined ? [] : blockKitViolations(blocks);
+  if (violations.length > 0)
+    return { ok: false, error: 'invalid_blocks', response_metadata: { messages: violations } };
   const text = typeof args.text === 'string' ? args.text : '';
   if (text === '' && (!blocks || blocks.length === 0)) return { ok: false, error: 'no_text' };
   if (text.length > MAX_TEXT_LENGTH) return { ok: false, error: 'msg_too_long' };

@@ -18,6 +18,7 @@ import {
   type FakeSlackApi,
 } from '../../devkit/slack/fake-slack-api';
 import type { DeliverOptions } from '../../devkit/slack/fake-socket-mode';
+import { blockKitViolations } from '../../devkit/slack/block-kit-limits';
 import { slackSignatureHeaders } from '../../devkit/slack/sign-request';
 import { socketModeDelivery, type SlackTransport } from '../../devkit/slack/slack-delivery';
 import {
@@ -118,7 +119,7 @@ const ROOT = join(__dirname, '../..');
 
 export interface SlackResponse {
   status: number;
-  body: { response_type?: string; text?: string } | string;
+  body: { response_type?: string; text?: string; blocks?: unknown } | string;
   ms: number;
 }
 
@@ -146,6 +147,8 @@ export class E2eStack {
   readonly botLog: string[] = [];
   /** How long each answer to a delivered request took (HTTP response, or Socket Mode ack). */
   readonly answerMs: number[] = [];
+  /** What immediate answers broke of Block Kit's limits (stop() fails on any). */
+  private readonly answerViolations: string[] = [];
   /** Everything the worker processes wrote to stdout and stderr. */
   workerOutput = '';
   private workers: ChildProcess[] = [];
@@ -351,7 +354,7 @@ export class E2eStack {
     const text = await res.text();
     const ms = performance.now() - started;
     this.answerMs.push(ms);
-    return { status: res.status, body: parseAnswer(text), ms };
+    return this.checked({ status: res.status, body: parseAnswer(text), ms });
   }
 
   /**
@@ -362,7 +365,15 @@ export class E2eStack {
     if (this.transport === 'http') return this.post(body);
     const answer = await socketModeDelivery(this.slack.socket, options)(body);
     this.answerMs.push(answer.ms);
-    return { status: answer.status, body: parseAnswer(answer.text), ms: answer.ms };
+    return this.checked({ status: answer.status, body: parseAnswer(answer.text), ms: answer.ms });
+  }
+
+  /** Keeps what an immediate answer (an ack's body) breaks of Block Kit's limits, as Slack would refuse it. */
+  private checked(response: SlackResponse): SlackResponse {
+    const blocks = typeof response.body === 'object' ? response.body.blocks : undefined;
+    if (blocks !== undefined)
+      for (const message of blockKitViolations(blocks)) this.answerViolations.push(message);
+    return response;
   }
 
   slashBody(text: string, extra: Partial<SlashCommandRequest> = {}): string {
@@ -494,7 +505,16 @@ export class E2eStack {
     return { root: thread.root!, replies: thread.replies, lines: thread.replies.map(withoutTime) };
   }
 
+  /**
+   * Stops everything, then fails if the bot sent Slack anything that breaks Block Kit's limits
+   * (the fake refuses such calls as Slack does; an ack's body is checked on arrival): every e2e
+   * test checks every message it makes the bot build.
+   */
   async stop(): Promise<void> {
+    const refused = [
+      ...(this.slack?.blockKitRefusals() ?? []),
+      ...this.answerViolations.map((message) => ({ method: 'ack', messages: [message] })),
+    ];
     await Promise.all(
       this.workers
         .filter((worker) => worker.exitCode === null && worker.signalCode === null)
@@ -511,6 +531,8 @@ export class E2eStack {
     await this.sandbox?.dispose();
     await deleteRedisPrefix(this.redis, this.prefix);
     this.redis.disconnect();
+    if (refused.length > 0)
+      throw new Error(`Slack would refuse what the bot sent: ${JSON.stringify(refused, null, 2)}`);
   }
 }
 

@@ -104,6 +104,45 @@ describe('fake Slack Web API', () => {
     });
   });
 
+  it("refuses blocks over Block Kit's limits as Slack does, and lists them", async () => {
+    const tooLong = [{ type: 'section', text: { type: 'mrkdwn', text: 's'.repeat(3001) } }];
+    await expect(
+      client.chat.postMessage({ channel: 'C0ALERT', text: 'x', blocks: tooLong }),
+    ).rejects.toMatchObject({
+      data: {
+        error: 'invalid_blocks',
+        response_metadata: {
+          messages: ['must be less than 3001 characters [json-pointer:/blocks/0/text/text]'],
+        },
+      },
+    });
+    const empty = [{ type: 'context', elements: [] }];
+    await expect(
+      client.chat.postEphemeral({ channel: 'C0ALERT', user: 'U1', text: 'x', blocks: empty }),
+    ).rejects.toMatchObject({ data: { error: 'invalid_blocks' } });
+    const respond = await fetch(slack.responseUrl('r1'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'x', blocks: tooLong }),
+    });
+    expect(await respond.json()).toMatchObject({ ok: false, error: 'invalid_blocks' });
+    expect(slack.messages('C0ALERT')).toEqual([]);
+    expect(slack.blockKitRefusals()).toEqual([
+      {
+        method: 'chat.postMessage',
+        messages: ['must be less than 3001 characters [json-pointer:/blocks/0/text/text]'],
+      },
+      {
+        method: 'chat.postEphemeral',
+        messages: ['must provide at least 1 item [json-pointer:/blocks/0/elements]'],
+      },
+      {
+        method: 'respond',
+        messages: ['must be less than 3001 characters [json-pointer:/blocks/0/text/text]'],
+      },
+    ]);
+  });
+
   it('plays scripted answers in order, then answers normally again', async () => {
     slack.script('chat.postMessage', [
       { status: 429, retryAfter: 3 },
