@@ -2,7 +2,7 @@ import { UsageError } from '../errors';
 
 /**
  * What a worker process runs. `runbooks`: runbook jobs (their cancels, the audit spool, the
- * leftover sweep); `feeds`: the status feed relay; `all`: both. Every role drains the Slack
+ * leftover sweep); `feeds`: the status feed relay and the replica watch (src/replicas); `all`: both. Every role drains the Slack
  * outbox, so messages flow while any worker runs. A document a feed sends is parsed on a thread
  * of its own in any role (src/feeds/parse-thread.ts); a process of its own adds that a feeds
  * process's memory, CPU or crash never touches a runbook's.

@@ -1,0 +1,77 @@
+import type { RedisClient } from '../util/redis-client';
+import type { IncidentFamily } from './replica-health';
+
+/**
+ * The open incident of each replica and family, in Redis (AOF, like the queues and the outbox).
+ * Every decision to post is an atomic claim in one Lua script, as the feed relay's
+ * (src/feeds/relay-store.ts): polls that overlap, a worker restarted between polls, or several
+ * workers checking the same replica decide each opening, update and recovery exactly once.
+ *
+ * Key: <prefix>:replicas:<replica>:incident:<family>   hash: id, signature, title, openedAt
+ */
+const SETTLE = `
+local id = redis.call('HGET', KEYS[1], 'id')
+if ARGV[1] == '1' then
+  if not id then
+    redis.call('HSET', KEYS[1], 'id', ARGV[4], 'signature', ARGV[2], 'title', ARGV[5], 'openedAt', ARGV[3])
+    return { 'open', ARGV[4], ARGV[3], ARGV[5] }
+  end
+  local openedAt = redis.call('HGET', KEYS[1], 'openedAt')
+  if redis.call('HGET', KEYS[1], 'signature') == ARGV[2] then
+    return { 'same', id, openedAt, redis.call('HGET', KEYS[1], 'title') }
+  end
+  redis.call('HSET', KEYS[1], 'signature', ARGV[2], 'title', ARGV[5])
+  return { 'update', id, openedAt, ARGV[5] }
+end
+if not id then return { 'none' } end
+local result = { 'close', id, redis.call('HGET', KEYS[1], 'openedAt'), redis.call('HGET', KEYS[1], 'title') }
+redis.call('DEL', KEYS[1])
+return result
+`;
+
+export type Settlement =
+  | { kind: 'none' }
+  | { kind: 'open' | 'same' | 'update' | 'close'; id: string; openedAt: number; title: string };
+
+export class IncidentStore {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly prefix: string,
+  ) {}
+
+  /**
+   * Settles what this check saw for one family: `active` with its signature and title, or clear.
+   * `open`: this caller posts the root; `update`: the state changed, this caller posts it in the
+   * thread; `close`: it recovered, this caller edits the root; `same`/`none`: nothing to post.
+   */
+  async settle(
+    replica: string,
+    family: IncidentFamily,
+    seen: { active: true; signature: string; title: string } | { active: false },
+    now: number,
+  ): Promise<Settlement> {
+    const result = (await this.redis.eval(
+      SETTLE,
+      1,
+      `${this.prefix}:replicas:${replica}:incident:${family}`,
+      seen.active ? '1' : '0',
+      seen.active ? seen.signature : '',
+      String(now),
+      `${now.toString(36)}`,
+      seen.active ? seen.title : '',
+    )) as string[];
+    const [kind, id, openedAt, title] = result;
+    if (kind === 'none') return { kind };
+    return {
+      kind: kind as 'open' | 'same' | 'update' | 'close',
+      id: id!,
+      openedAt: Number(openedAt),
+      title: title ?? '',
+    };
+  }
+}
+
+/** The outbox thread of one incident (its channel and ts live there once posted). */
+export function incidentThreadKey(replica: string, family: IncidentFamily, id: string): string {
+  return `replica:${replica}:${family}:${id}`;
+}
