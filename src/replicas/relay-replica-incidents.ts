@@ -41,7 +41,10 @@ export async function relayReplicaIncidents(
   const unknown = new Set<IncidentFamily>();
   if (health.replication === null) unknown.add('replication').add('lag').add('writable');
   if (health.margin === null && health.replication !== null) unknown.add('margin');
-  if (health.incidents.some((i) => i.family === 'source-unreachable')) unknown.add('margin');
+  // Unreachable source: not known. Binlog gone: no margin is left to warn about, and its
+  // incident is not over either; the replication incident says what happened.
+  if (health.incidents.some((i) => i.kind === 'source-unreachable' || i.kind === 'binlog-gone'))
+    unknown.add('margin');
   for (const family of INCIDENT_FAMILIES) {
     const incident = health.incidents.find((i) => i.family === family);
     if (!incident && unknown.has(family)) continue;

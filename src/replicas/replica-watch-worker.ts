@@ -9,6 +9,7 @@ import { QueueName } from '../queue/queue-names';
 import type { RedisClient } from '../util/redis-client';
 import { BinlogClock } from './binlog-clock';
 import { checkReplica } from './check-replica';
+import { HealthSnapshots } from './health-snapshots';
 import { IncidentStore } from './incident-store';
 import { recordReplicaGauges } from './replica-gauges';
 import { relayReplicaIncidents, type RelayedCounts } from './relay-replica-incidents';
@@ -79,6 +80,7 @@ export async function startReplicaWatch(options: ReplicaWatchOptions): Promise<R
 
   const watched = new Set(schedules.map((s) => s.replica));
   const store = new IncidentStore(connection, prefix);
+  const snapshots = new HealthSnapshots(connection, prefix);
   const probe = {
     databases: options.databases,
     rds: options.rds,
@@ -97,6 +99,7 @@ export async function startReplicaWatch(options: ReplicaWatchOptions): Promise<R
       }
       const health = await checkReplica(job.data.replica, probe, config);
       recordReplicaGauges(health);
+      await snapshots.save(health);
       replicaChecks.inc({
         replica: health.replica,
         outcome: health.incidents.length === 0 ? 'healthy' : 'incidents',
