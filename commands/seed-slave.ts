@@ -14,11 +14,7 @@ import { runbookPlan } from '../src/command/runbook-plan';
 import { ErrorCode, UsageError, isOpsdeckError } from '../src/errors';
 import seedSlave from '../jobs/seed-slave';
 import { readBinlogSettings } from '../src/mysql/binlog-source';
-import {
-  describeChannelTls,
-  describeReplicaHealth,
-  readReplicaStatus,
-} from '../src/mysql/replica-status';
+import { describeChannelTls, readReplicaStatus } from '../src/mysql/replica-status';
 import { describeFilters, readReplicationFilters } from '../src/mysql/replication-filters';
 import { readServerFlavor } from '../src/mysql/server-flavor';
 import { IDENTIFIER_PATTERN } from '../src/mysql/sql-identifier';
@@ -29,7 +25,8 @@ import { seedFacts } from '../src/seed/seed-facts';
 import { runSeedPreflight, type SeedPreflight } from '../src/seed/seed-preflight';
 import { planLines, planOf } from '../src/runbook/plan-of';
 import { describeSourceIngress } from '../src/seed/source-ingress-check';
-import { code, join, md, text } from '../src/slack/mrkdwn';
+import { code, join, md, text, type Mrkdwn } from '../src/slack/mrkdwn';
+import { replicaHealthLines } from '../src/replicas/health-text';
 
 /**
  * `/seed-slave`: seed (or rebuild) an external MySQL replica of an RDS master without downtime,
@@ -140,7 +137,13 @@ async function plan(input: Parsed, ctx: CommandContext): Promise<RunbookPlan | R
 async function status(input: { replica: string }, ctx: CommandContext): Promise<Reply> {
   checkNames(input, ctx);
   const replicaConfig = ctx.databases.replica(input.replica)!;
-  const lines = [`*${input.replica}* (${replicaConfig.host}:${replicaConfig.port})`];
+  // The health the replica watch alerts on: the same probe, the same thresholds.
+  const health = await ctx.replicas.check(input.replica);
+  const lines: Mrkdwn[] = [
+    md`*${input.replica}* (${replicaConfig.host}:${replicaConfig.port})`,
+    ...replicaHealthLines(health),
+  ];
+  const more: string[] = [];
   const pool = ctx.databases.openReplicaPool(input.replica, {
     connections: 1,
     connectTimeoutMs: 2000,
@@ -149,40 +152,20 @@ async function status(input: { replica: string }, ctx: CommandContext): Promise<
     await withPool(pool, async () => {
       const flavor = await readServerFlavor(pool);
       const replicaStatus = await readReplicaStatus(pool, flavor);
-      const health = describeReplicaHealth(replicaStatus);
       const channel = replicaStatus && describeChannelTls(replicaStatus.channelTls);
-      lines.push(
-        `${HEALTH_EMOJI[health.state]} ${health.summary}`,
-        ...(health.error ? [`> ${health.error}`] : []),
-        ...(health.advice ? [`:point_right: ${health.advice}`] : []),
-        ...(channel ? [`${channel.encrypted ? ':lock:' : ':warning:'} ${channel.text}`] : []),
-      );
+      if (channel) more.push(`${channel.encrypted ? ':lock:' : ':warning:'} ${channel.text}`);
       const filters = await readReplicationFilters(pool, flavor);
-      lines.push(
+      more.push(
         `filters: ${describeFilters(filters)}${skipsRdsTables(filters) ? '' : ` :warning: RDS's own mysql.rds_* tables are not skipped: add replicate-wild-ignore-table=${RDS_TABLES_RULE} (\`/seed-slave\` adds it at runtime; my.cnf keeps it)`}`,
       );
     });
   } catch (error) {
-    lines.push(`:x: cannot read its replication status: ${(error as Error).message}`);
+    more.push(`:x: cannot read its replication channel and filters: ${(error as Error).message}`);
   }
-  lines.push(...(await sourceFacts(replicaConfig.source, input.replica, ctx)));
+  more.push(...(await sourceFacts(replicaConfig.source, input.replica, ctx)));
   // The lines are the bot's own words about what the servers and AWS said: shown as text.
-  return reply(
-    join(
-      lines.map((line) => text(line)),
-      '\n',
-    ),
-  );
+  return reply(join([...lines, ...more.map((line) => text(line))], '\n'));
 }
-
-const HEALTH_EMOJI: Record<string, string> = {
-  'not-a-replica': ':white_circle:',
-  running: ':large_green_circle:',
-  connecting: ':large_yellow_circle:',
-  stopped: ':red_circle:',
-  broken: ':red_circle:',
-  'binlog-gone': ':red_circle:',
-};
 
 /** The source's binlog retention, and whether its security groups admit the replica. */
 async function sourceFacts(
@@ -250,7 +233,7 @@ export default defineCommand({
       name: 'status',
       usage: STATUS_USAGE,
       summary:
-        "a replica's health: threads, lag, last error (error 1236: reseed), and its source's binlog retention",
+        "a replica's health as the replica watch sees it: threads, lag, last errors, read_only, its source's binlog retention and the margin before it purges what the replica needs (error 1236: reseed)",
       positionals: ['replica'],
       schema: z.strictObject({ replica: configuredName('replica') }),
       readOnly: true,

@@ -16,7 +16,8 @@ import {
 } from '../../devkit/sandbox/standalone-server';
 import { ALERT_CHANNEL, ALICE, E2eStack, WORKER_CIDR, waitFor } from '../helpers/e2e-stack';
 import { ITEMS_TABLE, standaloneTls, startWriteLoad } from '../helpers/replication';
-import { shown } from '../helpers/slack-text';
+import { answerText, shown } from '../helpers/slack-text';
+import { freePort } from '../../devkit/sandbox/free-port';
 
 /**
  * The replica watch end to end: a standalone mariadbd standing for the on-premise replica,
@@ -46,6 +47,18 @@ describe('replica watch end to end', () => {
   let writer: mysql.Connection;
   let replica: mysql.Connection;
   let load: { stop(): Promise<number> };
+  let workerPort: number;
+
+  /** The worker's gauge for onprem, as Prometheus scrapes it; undefined when absent. */
+  async function gauge(name: string): Promise<number | undefined> {
+    const text = await (await fetch(`http://127.0.0.1:${workerPort}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${name}{replica="onprem"} `));
+    return line === undefined ? undefined : Number(line.split(' ')[1]);
+  }
+
+  const status = async () =>
+    answerText(await stack.slash('status onprem', { command: '/seed-slave', user: ALICE }));
+  const listing = async () => answerText(await stack.slash('replicas', { user: ALICE }));
 
   async function one(conn: mysql.Connection, sql: string) {
     const [rows] = await conn.query<mysql.RowDataPacket[]>(sql);
@@ -102,6 +115,7 @@ describe('replica watch end to end', () => {
   beforeAll(async () => {
     replicaDir = mkdtempSync(join(tmpdir(), 'opsdeck-watch-'));
     sandboxDir = mkdtempSync(join(tmpdir(), 'opsdeck-sbx-'));
+    workerPort = await freePort();
     caFile = sandboxCaFile(sandboxDir);
     replicaServer = await startStandaloneServer({
       dataDir: replicaDir,
@@ -137,6 +151,7 @@ describe('replica watch end to end', () => {
         },
         replicaWatch: { lagSeconds: 3600, marginHours: 24, connectTimeoutMs: 3000 },
         restoreTable: { workerCidr: WORKER_CIDR },
+        http: { host: '127.0.0.1', port: 0, workerPort, feedsWorkerPort: 0 },
       },
       {
         sandbox: {
@@ -228,11 +243,36 @@ describe('replica watch end to end', () => {
     expect(roots()).toEqual([]);
   });
 
+  it('/seed-slave status, /ops replicas and the gauges show the health the watch uses', async () => {
+    await nextCheck();
+    const shownStatus = await status();
+    expect(shownStatus).toContain(':large_green_circle: healthy');
+    expect(shownStatus).toMatch(/IO Yes, SQL Yes, \d+ s behind/);
+    expect(shownStatus).toContain('read_only ON');
+    expect(shownStatus).toContain('retention 168 h');
+    expect(shownStatus).toMatch(
+      /margin: 16[78]h \d+m before the source purges what the replica needs/,
+    );
+    const listed = await listing();
+    expect(listed).toContain('*onprem*');
+    expect(listed).toContain(':large_green_circle: healthy');
+    expect(listed).toMatch(/margin: 16[78]h \d+m before/);
+    expect(await gauge('opsdeck_replica_threads_running')).toBe(2);
+    expect(await gauge('opsdeck_replica_lag_seconds')).toBeGreaterThanOrEqual(0);
+    expect(await gauge('opsdeck_replica_margin_seconds')).toBeGreaterThan(167 * 3600);
+  });
+
   it('IO thread stopped: one alert, none more when the worker is killed between polls, the root edited on recovery', async () => {
     await replica.query('STOP SLAVE IO_THREAD');
     const stopped = /replication stopped \(IO thread No, SQL thread Yes\)/;
     const root = await oneRoot(stopped, 'the replication-stopped alert');
     expect(root.text).toContain('START REPLICA / START SLAVE');
+    // The commands and the gauges say the same as the alert.
+    expect(await status()).toContain(
+      ':red_circle: onprem: replication stopped (IO thread No, SQL thread Yes)',
+    );
+    expect(await listing()).toContain('replication stopped (IO thread No, SQL thread Yes)');
+    expect(await gauge('opsdeck_replica_threads_running')).toBe(1);
     await stack.killWorker();
     await stack.startWorker();
     // The new worker has checked the stopped replica (twice, so its checks overlap nothing).
