@@ -1,3 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { OpsdeckConfig } from '../../../src/config/schema';
 import { ReplicaWatchConfig, watchSchedules } from '../../../src/config/replica-watch';
 
 describe('watchSchedules', () => {
@@ -21,5 +25,17 @@ describe('watchSchedules', () => {
 
   it('none when the watch is off', () => {
     expect(watchSchedules({ a: {} }, ReplicaWatchConfig.parse({ enabled: false }))).toEqual([]);
+  });
+
+  it('console mode (config/console.yaml) watches its on-premise replica onprem every 5 s', () => {
+    // Its `console` section is read by the console alone (devkit/dev.ts).
+    const raw = parse(
+      readFileSync(join(__dirname, '../../../config/console.yaml'), 'utf8'),
+    ) as Record<string, unknown>;
+    delete raw.console;
+    const config = OpsdeckConfig.parse(raw);
+    expect(watchSchedules(config.replicas, config.replicaWatch)).toEqual([
+      expect.objectContaining({ replica: 'onprem', intervalMs: 5000 }),
+    ]);
   });
 });
