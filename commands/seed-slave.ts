@@ -25,7 +25,7 @@ import { seedFacts } from '../src/seed/seed-facts';
 import { runSeedPreflight, type SeedPreflight } from '../src/seed/seed-preflight';
 import { planLines, planOf } from '../src/runbook/plan-of';
 import { describeSourceIngress } from '../src/seed/source-ingress-check';
-import { code, join, md, text, type Mrkdwn } from '../src/slack/mrkdwn';
+import { code, date, join, md, text, type Mrkdwn } from '../src/slack/mrkdwn';
 import { replicaHealthLines } from '../src/replicas/health-text';
 
 /**
@@ -38,6 +38,7 @@ import { replicaHealthLines } from '../src/replicas/health-text';
 const USAGE =
   '/seed-slave <rds-source> <replica> [--databases a,b] [--retention-hours <1-168>] [--dry-run]';
 const STATUS_USAGE = '/seed-slave status <replica>';
+const MUTE_USAGE = '/seed-slave mute <replica> [--hours <1-24>]';
 const NAME = /^[a-z][a-z0-9-]{0,39}$/;
 
 const configuredName = (what: string) =>
@@ -228,6 +229,34 @@ export default defineCommand({
       schema,
       target: (input) => input.replica,
       plan,
+    }),
+    subcommand({
+      name: 'mute',
+      usage: MUTE_USAGE,
+      summary:
+        "mute a replica's new alerts for a while (4 h by default; the alert's Mute button): open incidents still update their threads, an incident still open when the mute ends is posted then",
+      positionals: ['replica'],
+      options: { hours: { type: 'string' } },
+      schema: z.strictObject({
+        replica: configuredName('replica'),
+        hours: decimalArgument({ min: 1, max: 24, unit: 'hours' }).default(4),
+      }),
+      target: (input) => input.replica,
+      plan: (input, ctx) => {
+        checkNames(input, ctx);
+        return {
+          kind: 'action',
+          summary: `mute ${input.replica}'s alerts for ${input.hours} h`,
+          run: async () => {
+            const until = Date.now() + input.hours * 3_600_000;
+            const by = { id: ctx.requester.userId, name: ctx.requester.userName };
+            await ctx.replicas.mute(input.replica, { by, until });
+            return reply(
+              md`:mute: ${input.replica}'s new alerts are muted until ${date(until)} (by ${by.name}, audited). Open incidents still update their threads; one still open when the mute ends is posted then.`,
+            );
+          },
+        };
+      },
     }),
     subcommand({
       name: 'status',

@@ -5,6 +5,7 @@ import { FeedStateStore } from '../feeds/feed-state-store';
 import { BinlogClock } from '../replicas/binlog-clock';
 import { checkReplica } from '../replicas/check-replica';
 import { HealthSnapshots } from '../replicas/health-snapshots';
+import { MuteStore } from '../replicas/incident-store';
 import { resolveFeeds } from '../config/feeds';
 import { NotReady, createOpsRouter } from '../http/ops-routes';
 import { registerQueueGauges } from '../queue/queue-gauges';
@@ -34,6 +35,7 @@ function feedStatus(runtime: Runtime): FrontDoorDeps['feeds'] {
 function replicaHealth(runtime: Runtime): FrontDoorDeps['replicas'] {
   const { config } = runtime;
   const snapshots = new HealthSnapshots(runtime.redisFast, config.redis.prefix);
+  const mutes = new MuteStore(runtime.redisFast, config.redis.prefix);
   const probe = {
     databases: runtime.databases,
     rds: runtime.aws.rds,
@@ -44,6 +46,7 @@ function replicaHealth(runtime: Runtime): FrontDoorDeps['replicas'] {
   return {
     check: (replica) => checkReplica(replica, probe, config.replicaWatch),
     last: (replica) => snapshots.read(replica),
+    mute: (replica, mute) => mutes.mute(replica, mute),
   };
 }
 

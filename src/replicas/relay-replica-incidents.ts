@@ -1,6 +1,8 @@
 import type { MessageSink } from '../notify/message-sink';
-import { incidentThreadKey, type IncidentStore } from './incident-store';
+import { section } from '../slack/blocks';
+import { incidentThreadKey, type IncidentStore, type MuteStore } from './incident-store';
 import {
+  incidentRootBlocks,
   incidentRootText,
   incidentUpdateText,
   recoveredReplyText,
@@ -35,8 +37,10 @@ export interface RelayedCounts {
  */
 export async function relayReplicaIncidents(
   health: ReplicaWatchHealth,
-  deps: { store: IncidentStore; sink: MessageSink; channel: string },
+  deps: { store: IncidentStore; sink: MessageSink; channel: string; mutes?: MuteStore },
 ): Promise<RelayedCounts> {
+  const mute = deps.mutes ? await deps.mutes.read(health.replica) : null;
+  const muted = mute !== null && mute.until > health.at;
   const counts: RelayedCounts = { opened: 0, updated: 0, closed: 0 };
   const unknown = new Set<IncidentFamily>();
   if (health.replication === null) unknown.add('replication').add('lag').add('writable');
@@ -55,14 +59,16 @@ export async function relayReplicaIncidents(
         ? { active: true, signature: incident.signature, title: incident.title }
         : { active: false },
       health.at,
+      muted,
     );
-    if (settled.kind === 'none' || settled.kind === 'same') continue;
+    if (settled.kind === 'none' || settled.kind === 'same' || settled.kind === 'quiet') continue;
     const thread = incidentThreadKey(health.replica, family, settled.id);
     if (settled.kind === 'open' && incident) {
       await deps.sink.enqueue(thread, {
         kind: 'root',
         channel: deps.channel,
         text: incidentRootText(incident, settled.openedAt),
+        blocks: incidentRootBlocks(incident, settled.openedAt, health),
       });
       counts.opened += 1;
     } else if (settled.kind === 'update' && incident) {
@@ -73,6 +79,7 @@ export async function relayReplicaIncidents(
       await deps.sink.enqueue(thread, {
         kind: 'update-root',
         text: incidentRootText(incident, settled.openedAt),
+        blocks: incidentRootBlocks(incident, settled.openedAt, health),
       });
       counts.updated += 1;
     } else if (settled.kind === 'close') {
@@ -83,6 +90,8 @@ export async function relayReplicaIncidents(
       await deps.sink.enqueue(thread, {
         kind: 'update-root',
         text: recoveredRootText(settled.title, settled.openedAt, health.at),
+        // Without its buttons: nothing is left to reseed or mute.
+        blocks: [section(recoveredRootText(settled.title, settled.openedAt, health.at))],
       });
       counts.closed += 1;
     }

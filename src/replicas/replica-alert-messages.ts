@@ -1,6 +1,55 @@
 import { formatDuration } from '../util/duration';
+import { actions, button, section, type Block } from '../slack/blocks';
 import { date, join, md, type Mrkdwn } from '../slack/mrkdwn';
-import type { Incident } from './replica-health';
+import type { Incident, ReplicaWatchHealth } from './replica-health';
+
+/**
+ * The buttons on an alert carry the command they stand for (`/seed-slave billing onprem`,
+ * `/seed-slave mute onprem`): a click runs it as the clicker through the front door, with the
+ * same access rules, approvals and audit as the typed command, so a button grants nothing that
+ * typing would not (src/front-door/slack-front-door.ts).
+ */
+export const REPLICA_COMMAND_ACTION_ID = 'replica.command';
+export const MUTE_HOURS = 4;
+
+/** Only these commands may ride on an alert's button. */
+export function isReplicaButtonCommand(value: string): boolean {
+  return /^\/seed-slave (mute )?[a-z][a-z0-9-]{0,39}( [a-z][a-z0-9-]{0,39})?( --hours 4)?$/.test(
+    value,
+  );
+}
+
+/** The root with its buttons: Reseed where only a reseed helps, Mute 4 h on every incident. */
+export function incidentRootBlocks(
+  incident: Incident,
+  openedAt: number,
+  health: Pick<ReplicaWatchHealth, 'replica' | 'source'>,
+): Block[] {
+  const reseed =
+    incident.kind === 'binlog-gone' ||
+    incident.kind === 'broken' ||
+    incident.kind === 'not-replicating';
+  return [
+    section(incidentRootText(incident, openedAt)),
+    actions([
+      ...(reseed
+        ? [
+            button({
+              actionId: REPLICA_COMMAND_ACTION_ID,
+              label: 'Reseed',
+              style: 'danger' as const,
+              value: `/seed-slave ${health.source} ${health.replica}`,
+            }),
+          ]
+        : []),
+      button({
+        actionId: REPLICA_COMMAND_ACTION_ID,
+        label: `Mute ${MUTE_HOURS} h`,
+        value: `/seed-slave mute ${health.replica} --hours ${MUTE_HOURS}`,
+      }),
+    ]),
+  ];
+}
 
 /**
  * The replica watch's Slack texts, built by the rendering layer: replica names come from the

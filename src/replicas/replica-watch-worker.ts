@@ -10,7 +10,7 @@ import type { RedisClient } from '../util/redis-client';
 import { BinlogClock } from './binlog-clock';
 import { checkReplica } from './check-replica';
 import { HealthSnapshots } from './health-snapshots';
-import { IncidentStore } from './incident-store';
+import { IncidentStore, MuteStore } from './incident-store';
 import { recordReplicaGauges } from './replica-gauges';
 import { relayReplicaIncidents, type RelayedCounts } from './relay-replica-incidents';
 
@@ -81,6 +81,7 @@ export async function startReplicaWatch(options: ReplicaWatchOptions): Promise<R
   const watched = new Set(schedules.map((s) => s.replica));
   const store = new IncidentStore(connection, prefix);
   const snapshots = new HealthSnapshots(connection, prefix);
+  const mutes = new MuteStore(connection, prefix);
   const probe = {
     databases: options.databases,
     rds: options.rds,
@@ -104,7 +105,12 @@ export async function startReplicaWatch(options: ReplicaWatchOptions): Promise<R
         replica: health.replica,
         outcome: health.incidents.length === 0 ? 'healthy' : 'incidents',
       });
-      return relayReplicaIncidents(health, { store, sink: options.sink, channel: options.channel });
+      return relayReplicaIncidents(health, {
+        store,
+        mutes,
+        sink: options.sink,
+        channel: options.channel,
+      });
     },
     { connection, prefix, concurrency: 4 },
   );

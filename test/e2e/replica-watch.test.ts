@@ -14,7 +14,17 @@ import {
   startStandaloneServer,
   type StandaloneServer,
 } from '../../devkit/sandbox/standalone-server';
-import { ALERT_CHANNEL, ALICE, E2eStack, WORKER_CIDR, waitFor } from '../helpers/e2e-stack';
+import {
+  ALERT_CHANNEL,
+  ALICE,
+  BOB,
+  CAROL,
+  E2eStack,
+  WORKER_CIDR,
+  waitFor,
+} from '../helpers/e2e-stack';
+import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
+import { REPLICA_COMMAND_ACTION_ID } from '../../src/replicas/replica-alert-messages';
 import { ITEMS_TABLE, standaloneTls, startWriteLoad } from '../helpers/replication';
 import { answerText, shown } from '../helpers/slack-text';
 import { freePort } from '../../devkit/sandbox/free-port';
@@ -27,9 +37,16 @@ import { freePort } from '../../devkit/sandbox/free-port';
 
 const ACCESS = {
   admins: 'operators',
-  groups: { operators: { users: [ALICE.id] } },
+  groups: { operators: { users: [ALICE.id, BOB.id] } },
   rules: [
+    {
+      command: 'seed-slave',
+      targets: ['*'],
+      groups: ['operators'],
+      approval: { group: 'operators', distinct: true },
+    },
     { command: 'seed-slave status', targets: ['*'], groups: ['operators'] },
+    { command: 'seed-slave mute', targets: ['*'], groups: ['operators'] },
     { command: 'ops *', groups: ['operators'] },
   ],
 };
@@ -78,6 +95,16 @@ describe('replica watch end to end', () => {
       .messages(ALERT_CHANNEL)
       .filter((m) => m.thread_ts === ts)
       .map((m) => shown(m.text));
+  }
+
+  /** The value of the root's button labelled `label`. */
+  function buttonValue(ts: string, label: string): string {
+    const message = stack.slack.messages(ALERT_CHANNEL).find((m) => m.ts === ts)!;
+    const found = JSON.stringify(message.blocks ?? []).match(
+      new RegExp(`"text":"${label}"[^}]*\\}[^}]*"value":"([^"]+)"`),
+    );
+    if (!found) throw new Error(`no ${label} button on: ${JSON.stringify(message.blocks)}`);
+    return found[1]!;
   }
 
   /** Waits for exactly one root that `matches`, and returns it. */
@@ -151,6 +178,8 @@ describe('replica watch end to end', () => {
         },
         replicaWatch: { lagSeconds: 3600, marginHours: 24, connectTimeoutMs: 3000 },
         restoreTable: { workerCidr: WORKER_CIDR },
+        seedSlave: { pollSeconds: 0.2, maxWaitMinutes: 5, catchUpMinutes: 5, parallelism: 2 },
+        runbook: { progressIntervalMs: 0 },
         http: { host: '127.0.0.1', port: 0, workerPort, feedsWorkerPort: 0 },
       },
       {
@@ -326,15 +355,66 @@ describe('replica watch end to end', () => {
     );
     await replica.query('START SLAVE');
     const gone = /needs a reseed/;
+    // A new root, or the replication-stopped root edited (its thread says so too).
     const found = await waitFor(
-      () =>
-        roots().find((r) => gone.test(r.text)) ??
-        roots().find((r) => /replication/.test(r.text) && replies(r.ts).some((t) => gone.test(t))),
+      () => roots().find((r) => gone.test(r.text)),
       60_000,
       'the error 1236 alert',
     );
+    expect(roots().filter((r) => gone.test(r.text))).toHaveLength(1);
     const all = [found.text, ...replies(found.ts)].join('\n');
     expect(all).toContain('IO error 1236');
     expect(all).toContain('seed it again: `/seed-slave billing onprem`');
   }, 120_000);
+
+  it('Mute 4 h on the 1236 alert: audited, a new incident of the replica stays out of the channel', async () => {
+    const gone = roots().find(
+      (r) => /needs a reseed/.test(r.text) && !r.text.startsWith(':white_check_mark:'),
+    )!;
+    const value = buttonValue(gone.ts, 'Mute 4 h');
+    expect(value).toBe('/seed-slave mute onprem --hours 4');
+    // Someone outside the access rules cannot mute it.
+    expect(await stack.click(REPLICA_COMMAND_ACTION_ID, value, gone.ts, CAROL)).not.toContain(
+      'muted until',
+    );
+    const answer = await stack.click(REPLICA_COMMAND_ACTION_ID, value, gone.ts, ALICE);
+    expect(answer).toMatch(/onprem's new alerts are muted until/);
+    // In the audit trail: who muted which replica, by the button.
+    const audited = await waitFor(
+      async () =>
+        (
+          await stack.runtime.auditStore.query({ actor: ALICE.id, command: 'seed-slave mute' })
+        ).find((row) => row.target === 'onprem'),
+      10_000,
+      'the mute in the audit trail',
+    );
+    expect(audited.actorName).toBe(ALICE.name);
+    const before = roots().length;
+    await replica.query('SET GLOBAL read_only = OFF');
+    try {
+      expect((await nextCheck()).incidents.map((i) => i.kind)).toContain('writable');
+      await nextCheck();
+      expect(roots()).toHaveLength(before);
+    } finally {
+      await replica.query('SET GLOBAL read_only = ON');
+    }
+  }, 60_000);
+
+  it('Reseed on the 1236 alert: as the clicker, through the approval; the replica comes back and the incident closes', async () => {
+    const gone = roots().find(
+      (r) => /needs a reseed/.test(r.text) && !r.text.startsWith(':white_check_mark:'),
+    )!;
+    const value = buttonValue(gone.ts, 'Reseed');
+    expect(value).toBe('/seed-slave billing onprem');
+    expect(await stack.click(REPLICA_COMMAND_ACTION_ID, value, gone.ts, CAROL)).toMatch(
+      /not allowed|may not|refused/i,
+    );
+    const ack = await stack.click(REPLICA_COMMAND_ACTION_ID, value, gone.ts, ALICE);
+    expect(ack).toContain('needs approval by someone other than you');
+    const { approvalId, jobId, message } = await stack.pendingApproval(ack);
+    await stack.click(APPROVE_ACTION_ID, approvalId, message.ts, BOB);
+    await stack.finishedThread(jobId, 'succeeded', 240_000);
+    await recovered(gone.ts, 'the error 1236 incident');
+    expect((await one(replica, 'SHOW SLAVE STATUS')).Slave_IO_Running).toBe('Yes');
+  }, 300_000);
 });

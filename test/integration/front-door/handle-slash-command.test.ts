@@ -157,6 +157,7 @@ function depsWith(store: AuditStore, keyPrefix: string): FrontDoorDeps {
     replicas: {
       check: () => Promise.reject(new Error('no replicas in this test')),
       last: () => Promise.reject(new Error('no replicas in this test')),
+      mute: () => Promise.reject(new Error('no replicas in this test')),
     },
     outbox: {
       enqueue: (threadKey, message) => {

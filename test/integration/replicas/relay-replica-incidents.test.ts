@@ -3,7 +3,7 @@ import { normaliseReplicaStatus } from '../../../src/mysql/replica-status';
 import { parseServerFlavor } from '../../../src/mysql/server-flavor';
 import type { MessageSink } from '../../../src/notify/message-sink';
 import type { OutboxMessage } from '../../../src/notify/outbox-message';
-import { IncidentStore } from '../../../src/replicas/incident-store';
+import { IncidentStore, MuteStore } from '../../../src/replicas/incident-store';
 import { evaluateReplicaHealth } from '../../../src/replicas/replica-health';
 import type { ReplicaObservation } from '../../../src/replicas/replica-observation';
 import { relayReplicaIncidents } from '../../../src/replicas/relay-replica-incidents';
@@ -138,5 +138,25 @@ describe('replica incidents: one thread each, never a repeat (real Redis)', () =
       ['replication', 'root'],
       ['replica-unreachable', 'root'],
     ]);
+  });
+
+  it('muted: a new incident stays quiet, is posted when the mute ends while it is still open, and one that ends within the mute is never posted', async () => {
+    const redis = connectRedis();
+    connections.push(redis);
+    const mutes = new MuteStore(redis, prefix);
+    const deps = { ...worker(), mutes };
+    const now = Date.now();
+    await mutes.mute('onprem', { by: { id: 'U0ALICE', name: 'alice' }, until: now + 60_000 });
+    // Stopped and recovered within the mute: nothing at all.
+    await relay(deps, IO_STOPPED, now);
+    await relay(deps, RUNNING, now + 1000);
+    expect(posted).toEqual([]);
+    // Stopped again, still muted: quiet; then the mute is over and it is still stopped: its root.
+    await relay(deps, IO_STOPPED, now + 2000);
+    expect(posted).toEqual([]);
+    await redis.del(`${prefix}:replicas:onprem:muted`);
+    await relay(deps, IO_STOPPED, now + 3000);
+    expect(posted.map((p) => p.message.kind)).toEqual(['root']);
+    expect(posted[0]!.message.text.text).toContain('replication stopped');
   });
 });
