@@ -12,6 +12,7 @@ import { channelRef } from './config-fields';
  *     lagSeconds: 300         # alert when the replica is further behind than this
  *     marginHours: 24         # alert when the source would purge what the replica needs sooner
  *     channel: C0ALERTS       # slack.alertChannel when omitted
+ *     escalate: { userGroup: S0DBA, afterMinutes: 30 }   # mentioned once if still unresolved
  */
 export const ReplicaWatchConfig = z.strictObject({
   /** Off: no replica is watched (the schedulers are removed). */
@@ -29,6 +30,20 @@ export const ReplicaWatchConfig = z.strictObject({
     .max(24 * 7)
     .default(24),
   channel: channelRef.optional(),
+  /**
+   * An incident still unresolved `afterMinutes` after it opened mentions this Slack user group
+   * (its id, S…) in its thread, once (not while the replica is muted).
+   */
+  escalate: z
+    .strictObject({
+      userGroup: z.string().regex(/^S[A-Z0-9]{1,30}$/, 'must be a Slack user group id (S…)'),
+      afterMinutes: z
+        .number()
+        .min(1)
+        .max(7 * 24 * 60)
+        .default(30),
+    })
+    .optional(),
   /** One check's connections to the replica and to its source. */
   connectTimeoutMs: z.number().int().min(100).max(60_000).default(5000),
 });

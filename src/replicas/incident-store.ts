@@ -89,7 +89,24 @@ export class IncidentStore {
       title: title ?? '',
     };
   }
+
+  /** Claims the one escalation of open incident `id` (false: already claimed, or no longer open). */
+  async claimMention(replica: string, family: IncidentFamily, id: string): Promise<boolean> {
+    const claimed = (await this.redis.eval(
+      CLAIM_MENTION,
+      1,
+      `${this.prefix}:replicas:${replica}:incident:${family}`,
+      id,
+    )) as number;
+    return claimed === 1;
+  }
 }
+
+/** Only the caller that gets true mentions the group: once per incident, whatever polls overlap. */
+const CLAIM_MENTION = `
+if redis.call('HGET', KEYS[1], 'id') ~= ARGV[1] then return 0 end
+return redis.call('HSETNX', KEYS[1], 'mentioned', '1')
+`;
 
 export interface Mute {
   by: { id: string; name: string };

@@ -4,6 +4,7 @@ import { incidentThreadKey, type IncidentStore, type MuteStore } from './inciden
 import {
   incidentRootBlocks,
   incidentRootText,
+  escalationText,
   incidentUpdateText,
   recoveredReplyText,
   recoveredRootText,
@@ -37,7 +38,13 @@ export interface RelayedCounts {
  */
 export async function relayReplicaIncidents(
   health: ReplicaWatchHealth,
-  deps: { store: IncidentStore; sink: MessageSink; channel: string; mutes?: MuteStore },
+  deps: {
+    store: IncidentStore;
+    sink: MessageSink;
+    channel: string;
+    mutes?: MuteStore;
+    escalate?: { userGroup: string; afterMinutes: number } | undefined;
+  },
 ): Promise<RelayedCounts> {
   const mute = deps.mutes ? await deps.mutes.read(health.replica) : null;
   const muted = mute !== null && mute.until > health.at;
@@ -61,8 +68,21 @@ export async function relayReplicaIncidents(
       health.at,
       muted,
     );
-    if (settled.kind === 'none' || settled.kind === 'same' || settled.kind === 'quiet') continue;
+    if (settled.kind === 'none' || settled.kind === 'quiet') continue;
     const thread = incidentThreadKey(health.replica, family, settled.id);
+    const escalate = deps.escalate;
+    if (
+      settled.kind !== 'close' &&
+      escalate &&
+      !muted &&
+      health.at - settled.openedAt >= escalate.afterMinutes * 60_000 &&
+      (await deps.store.claimMention(health.replica, family, settled.id))
+    )
+      await deps.sink.enqueue(thread, {
+        kind: 'reply',
+        text: escalationText(escalate.userGroup, settled.openedAt, health.at),
+      });
+    if (settled.kind === 'same') continue;
     if (settled.kind === 'open' && incident) {
       await deps.sink.enqueue(thread, {
         kind: 'root',

@@ -1,6 +1,6 @@
 import { formatDuration } from '../util/duration';
 import { actions, button, section, type Block } from '../slack/blocks';
-import { date, join, md, type Mrkdwn } from '../slack/mrkdwn';
+import { date, join, md, mentionGroup, type Mrkdwn } from '../slack/mrkdwn';
 import type { Incident, ReplicaWatchHealth } from './replica-health';
 
 /**
@@ -90,4 +90,9 @@ export function recoveredRootText(title: string, openedAt: number, at: number): 
 
 export function recoveredReplyText(openedAt: number, at: number): Mrkdwn {
   return md`${date(at)} :white_check_mark: recovered after ${formatDuration(at - openedAt)}`;
+}
+
+/** The one mention of the configured user group when an incident stays unresolved. */
+export function escalationText(userGroup: string, openedAt: number, at: number): Mrkdwn {
+  return md`${date(at)} ${mentionGroup(userGroup)} still unresolved after ${formatDuration(at - openedAt)}: please take a look`;
 }

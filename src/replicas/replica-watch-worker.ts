@@ -108,6 +108,7 @@ export async function startReplicaWatch(options: ReplicaWatchOptions): Promise<R
       return relayReplicaIncidents(health, {
         store,
         mutes,
+        escalate: config.escalate,
         sink: options.sink,
         channel: options.channel,
       });

@@ -159,4 +159,23 @@ describe('replica incidents: one thread each, never a repeat (real Redis)', () =
     expect(posted.map((p) => p.message.kind)).toEqual(['root']);
     expect(posted[0]!.message.text.text).toContain('replication stopped');
   });
+
+  it('an incident unresolved past escalate.afterMinutes mentions the user group once, whatever polls and workers', async () => {
+    const escalate = { userGroup: 'S0DBA', afterMinutes: 30 };
+    const a = { ...worker(), escalate };
+    const b = { ...worker(), escalate };
+    await relay(a, IO_STOPPED, T0);
+    await relay(a, IO_STOPPED, T0 + 29 * 60_000);
+    expect(posted.map((p) => p.message.kind)).toEqual(['root']);
+    await Promise.all([
+      relay(a, IO_STOPPED, T0 + 30 * 60_000),
+      relay(b, IO_STOPPED, T0 + 30 * 60_000),
+    ]);
+    await relay(b, IO_STOPPED, T0 + 31 * 60_000);
+    await relay(a, GONE, T0 + 32 * 60_000);
+    const mentions = posted.filter((p) => p.message.text.text.includes('<!subteam^S0DBA>'));
+    expect(mentions).toHaveLength(1);
+    expect(mentions[0]!.thread).toBe(posted[0]!.thread);
+    expect(mentions[0]!.message.text.text).toContain('still unresolved after 30m 0s');
+  });
 });
