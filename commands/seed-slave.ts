@@ -145,7 +145,17 @@ async function status(input: { replica: string }, ctx: CommandContext): Promise<
     ...replicaHealthLines(health),
   ];
   const more: string[] = [];
-  const pool = ctx.databases.openReplicaPool(input.replica, {
+  // The channel and filters need the replica; the check already said when it cannot be reached.
+  if (health.replication !== null) more.push(...(await channelAndFilters(input.replica, ctx)));
+  more.push(...(await sourceFacts(replicaConfig.source, input.replica, ctx)));
+  // The lines are the bot's own words about what the servers and AWS said: shown as text.
+  return reply(join([...lines, ...more.map((line) => text(line))], '\n'));
+}
+
+/** The replication channel's TLS and the replica's filters. */
+async function channelAndFilters(replica: string, ctx: CommandContext): Promise<string[]> {
+  const more: string[] = [];
+  const pool = ctx.databases.openReplicaPool(replica, {
     connections: 1,
     connectTimeoutMs: 2000,
   });
@@ -163,9 +173,7 @@ async function status(input: { replica: string }, ctx: CommandContext): Promise<
   } catch (error) {
     more.push(`:x: cannot read its replication channel and filters: ${(error as Error).message}`);
   }
-  more.push(...(await sourceFacts(replicaConfig.source, input.replica, ctx)));
-  // The lines are the bot's own words about what the servers and AWS said: shown as text.
-  return reply(join([...lines, ...more.map((line) => text(line))], '\n'));
+  return more;
 }
 
 /** The source's binlog retention, and whether its security groups admit the replica. */
