@@ -11,6 +11,7 @@ import { runbookPlan } from '../src/command/runbook-plan';
 import { describeError } from '../src/errors';
 import ping from '../jobs/ping';
 import { feedsListingText } from '../src/feeds/feeds-listing';
+import { replicasListingText } from '../src/replicas/health-text';
 import { JOB_ID_PATTERN } from '../src/queue/job-id';
 import { code, date, join, md, storedMrkdwn, type Mrkdwn } from '../src/slack/mrkdwn';
 
@@ -40,7 +41,7 @@ const jobIdSchema = z
 
 export default defineCommand({
   name: 'ops',
-  summary: 'opsdeck itself: self-test, help, jobs, cancel, audit, status feeds',
+  summary: 'opsdeck itself: self-test, help, jobs, cancel, audit, status feeds, replicas',
   subcommands: [
     subcommand({
       name: 'help',
@@ -123,6 +124,28 @@ export default defineCommand({
             Date.now(),
           ),
         );
+      },
+    }),
+    subcommand({
+      name: 'replicas',
+      usage: '/ops replicas',
+      summary:
+        "every configured replica's health as the replica watch last checked it: threads, lag, errors, read_only, retention, margin, open incidents",
+      schema: z.strictObject({}),
+      readOnly: true,
+      plan: async (_input, ctx) => {
+        const names = ctx.databases.replicaNames();
+        let entries;
+        try {
+          entries = await Promise.all(
+            names.map(async (replica) => ({ replica, health: await ctx.replicas.last(replica) })),
+          );
+        } catch (error) {
+          return reply(
+            md`:warning: The replicas' health cannot be read right now (${describeError(error)}). Try again later.`,
+          );
+        }
+        return reply(replicasListingText(entries));
       },
     }),
     subcommand({

@@ -14,11 +14,7 @@ import { runbookPlan } from '../src/command/runbook-plan';
 import { ErrorCode, UsageError, isOpsdeckError } from '../src/errors';
 import seedSlave from '../jobs/seed-slave';
 import { readBinlogSettings } from '../src/mysql/binlog-source';
-import {
-  describeChannelTls,
-  describeReplicaHealth,
-  readReplicaStatus,
-} from '../src/mysql/replica-status';
+import { describeChannelTls, readReplicaStatus } from '../src/mysql/replica-status';
 import { describeFilters, readReplicationFilters } from '../src/mysql/replication-filters';
 import { readServerFlavor } from '../src/mysql/server-flavor';
 import { IDENTIFIER_PATTERN } from '../src/mysql/sql-identifier';
@@ -29,7 +25,8 @@ import { seedFacts } from '../src/seed/seed-facts';
 import { runSeedPreflight, type SeedPreflight } from '../src/seed/seed-preflight';
 import { planLines, planOf } from '../src/runbook/plan-of';
 import { describeSourceIngress } from '../src/seed/source-ingress-check';
-import { code, join, md, text } from '../src/slack/mrkdwn';
+import { code, date, join, md, text, type Mrkdwn } from '../src/slack/mrkdwn';
+import { replicaHealthLines } from '../src/replicas/health-text';
 
 /**
  * `/seed-slave`: seed (or rebuild) an external MySQL replica of an RDS master without downtime,
@@ -41,6 +38,7 @@ import { code, join, md, text } from '../src/slack/mrkdwn';
 const USAGE =
   '/seed-slave <rds-source> <replica> [--databases a,b] [--retention-hours <1-168>] [--dry-run]';
 const STATUS_USAGE = '/seed-slave status <replica>';
+const MUTE_USAGE = '/seed-slave mute <replica> [--hours <1-24>]';
 const NAME = /^[a-z][a-z0-9-]{0,39}$/;
 
 const configuredName = (what: string) =>
@@ -140,8 +138,24 @@ async function plan(input: Parsed, ctx: CommandContext): Promise<RunbookPlan | R
 async function status(input: { replica: string }, ctx: CommandContext): Promise<Reply> {
   checkNames(input, ctx);
   const replicaConfig = ctx.databases.replica(input.replica)!;
-  const lines = [`*${input.replica}* (${replicaConfig.host}:${replicaConfig.port})`];
-  const pool = ctx.databases.openReplicaPool(input.replica, {
+  // The health the replica watch alerts on: the same probe, the same thresholds.
+  const health = await ctx.replicas.check(input.replica);
+  const lines: Mrkdwn[] = [
+    md`*${input.replica}* (${replicaConfig.host}:${replicaConfig.port})`,
+    ...replicaHealthLines(health),
+  ];
+  const more: string[] = [];
+  // The channel and filters need the replica; the check already said when it cannot be reached.
+  if (health.replication !== null) more.push(...(await channelAndFilters(input.replica, ctx)));
+  more.push(...(await sourceFacts(replicaConfig.source, input.replica, ctx)));
+  // The lines are the bot's own words about what the servers and AWS said: shown as text.
+  return reply(join([...lines, ...more.map((line) => text(line))], '\n'));
+}
+
+/** The replication channel's TLS and the replica's filters. */
+async function channelAndFilters(replica: string, ctx: CommandContext): Promise<string[]> {
+  const more: string[] = [];
+  const pool = ctx.databases.openReplicaPool(replica, {
     connections: 1,
     connectTimeoutMs: 2000,
   });
@@ -149,40 +163,18 @@ async function status(input: { replica: string }, ctx: CommandContext): Promise<
     await withPool(pool, async () => {
       const flavor = await readServerFlavor(pool);
       const replicaStatus = await readReplicaStatus(pool, flavor);
-      const health = describeReplicaHealth(replicaStatus);
       const channel = replicaStatus && describeChannelTls(replicaStatus.channelTls);
-      lines.push(
-        `${HEALTH_EMOJI[health.state]} ${health.summary}`,
-        ...(health.error ? [`> ${health.error}`] : []),
-        ...(health.advice ? [`:point_right: ${health.advice}`] : []),
-        ...(channel ? [`${channel.encrypted ? ':lock:' : ':warning:'} ${channel.text}`] : []),
-      );
+      if (channel) more.push(`${channel.encrypted ? ':lock:' : ':warning:'} ${channel.text}`);
       const filters = await readReplicationFilters(pool, flavor);
-      lines.push(
+      more.push(
         `filters: ${describeFilters(filters)}${skipsRdsTables(filters) ? '' : ` :warning: RDS's own mysql.rds_* tables are not skipped: add replicate-wild-ignore-table=${RDS_TABLES_RULE} (\`/seed-slave\` adds it at runtime; my.cnf keeps it)`}`,
       );
     });
   } catch (error) {
-    lines.push(`:x: cannot read its replication status: ${(error as Error).message}`);
+    more.push(`:x: cannot read its replication channel and filters: ${(error as Error).message}`);
   }
-  lines.push(...(await sourceFacts(replicaConfig.source, input.replica, ctx)));
-  // The lines are the bot's own words about what the servers and AWS said: shown as text.
-  return reply(
-    join(
-      lines.map((line) => text(line)),
-      '\n',
-    ),
-  );
+  return more;
 }
-
-const HEALTH_EMOJI: Record<string, string> = {
-  'not-a-replica': ':white_circle:',
-  running: ':large_green_circle:',
-  connecting: ':large_yellow_circle:',
-  stopped: ':red_circle:',
-  broken: ':red_circle:',
-  'binlog-gone': ':red_circle:',
-};
 
 /** The source's binlog retention, and whether its security groups admit the replica. */
 async function sourceFacts(
@@ -247,10 +239,38 @@ export default defineCommand({
       plan,
     }),
     subcommand({
+      name: 'mute',
+      usage: MUTE_USAGE,
+      summary:
+        "mute a replica's new alerts for a while (4 h by default; the alert's Mute button): open incidents still update their threads, an incident still open when the mute ends is posted then",
+      positionals: ['replica'],
+      options: { hours: { type: 'string' } },
+      schema: z.strictObject({
+        replica: configuredName('replica'),
+        hours: decimalArgument({ min: 1, max: 24, unit: 'hours' }).default(4),
+      }),
+      target: (input) => input.replica,
+      plan: (input, ctx) => {
+        checkNames(input, ctx);
+        return {
+          kind: 'action',
+          summary: `mute ${input.replica}'s alerts for ${input.hours} h`,
+          run: async () => {
+            const until = Date.now() + input.hours * 3_600_000;
+            const by = { id: ctx.requester.userId, name: ctx.requester.userName };
+            await ctx.replicas.mute(input.replica, { by, until });
+            return reply(
+              md`:mute: ${input.replica}'s new alerts are muted until ${date(until)} (by ${by.name}, audited). Open incidents still update their threads; one still open when the mute ends is posted then.`,
+            );
+          },
+        };
+      },
+    }),
+    subcommand({
       name: 'status',
       usage: STATUS_USAGE,
       summary:
-        "a replica's health: threads, lag, last error (error 1236: reseed), and its source's binlog retention",
+        "a replica's health as the replica watch sees it: threads, lag, last errors, read_only, its source's binlog retention and the margin before it purges what the replica needs (error 1236: reseed)",
       positionals: ['replica'],
       schema: z.strictObject({ replica: configuredName('replica') }),
       readOnly: true,

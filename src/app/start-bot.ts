@@ -2,6 +2,10 @@ import { WebClient } from '@slack/web-api';
 import { ApprovalStore } from '../approvals/approval-store';
 import { migrateAtStartup } from '../audit/migrate-at-startup';
 import { FeedStateStore } from '../feeds/feed-state-store';
+import { BinlogClock } from '../replicas/binlog-clock';
+import { checkReplica } from '../replicas/check-replica';
+import { HealthSnapshots } from '../replicas/health-snapshots';
+import { MuteStore } from '../replicas/incident-store';
 import { resolveFeeds } from '../config/feeds';
 import { NotReady, createOpsRouter } from '../http/ops-routes';
 import { registerQueueGauges } from '../queue/queue-gauges';
@@ -24,6 +28,25 @@ function feedStatus(runtime: Runtime): FrontDoorDeps['feeds'] {
   return {
     list: resolveFeeds(runtime.config.feeds, runtime.config.slack.alertChannel),
     read: (feed) => states.read(feed),
+  };
+}
+
+/** `/seed-slave status` checks a replica as the watch does; `/ops replicas` reads the watch's last check. */
+function replicaHealth(runtime: Runtime): FrontDoorDeps['replicas'] {
+  const { config } = runtime;
+  const snapshots = new HealthSnapshots(runtime.redisFast, config.redis.prefix);
+  const mutes = new MuteStore(runtime.redisFast, config.redis.prefix);
+  const probe = {
+    databases: runtime.databases,
+    rds: runtime.aws.rds,
+    clock: new BinlogClock(runtime.redisFast, config.redis.prefix),
+    // A command answers within Slack's time: shorter than the watch's own checks.
+    connectTimeoutMs: Math.min(config.replicaWatch.connectTimeoutMs, 2000),
+  };
+  return {
+    check: (replica) => checkReplica(replica, probe, config.replicaWatch),
+    last: (replica) => snapshots.read(replica),
+    mute: (replica, mute) => mutes.mute(replica, mute),
   };
 }
 
@@ -89,6 +112,7 @@ export async function startBot(runtime: Runtime, options: BotOptions = {}): Prom
     ...(runtime.deploys && { deploys: runtime.deploys }),
     outbox: runtime.outbox,
     feeds: feedStatus(runtime),
+    replicas: replicaHealth(runtime),
   };
   const frontDoor = createSlackFrontDoor({ deps, secrets, opsRouter, logger });
   late.frontDoor = frontDoor;

@@ -12,6 +12,8 @@ import { AuditObserver } from '../queue/audit-observer';
 import { migrateAtStartup } from '../audit/migrate-at-startup';
 import { resolveFeeds } from '../config/feeds';
 import { startFeedRelay } from '../feeds/feeds-worker';
+import { watchSchedules } from '../config/replica-watch';
+import { startReplicaWatch } from '../replicas/replica-watch-worker';
 import { createOpsRouter, type HealthCheck } from '../http/ops-routes';
 import { registerQueueGauges } from '../queue/queue-gauges';
 import { metricsObserver } from '../queue/metrics-observer';
@@ -72,6 +74,20 @@ export async function startWorker(
         logger,
       })
     : undefined;
+  // The replica watch runs beside the feeds: standing checks, off the runbooks' path.
+  const replicaWatch = runsFeeds(role)
+    ? await startReplicaWatch({
+        connection: runtime.redis,
+        prefix,
+        schedules: watchSchedules(config.replicas, config.replicaWatch),
+        config: config.replicaWatch,
+        channel: config.replicaWatch.channel ?? config.slack.alertChannel,
+        databases: runtime.databases,
+        rds: runtime.aws.rds,
+        sink: runtime.outbox,
+        logger,
+      })
+    : undefined;
 
   let server: Server | undefined;
   const port = role === 'feeds' ? config.http.feedsWorkerPort : config.http.workerPort;
@@ -79,6 +95,7 @@ export async function startWorker(
     const web = express();
     const queues: Queue[] = [runtime.opsQueue, runtime.notifyQueue];
     if (feeds) queues.push(feeds.queue);
+    if (replicaWatch) queues.push(replicaWatch.queue);
     registerQueueGauges(queues);
     web.use(
       createOpsRouter({
@@ -98,7 +115,7 @@ export async function startWorker(
     port: server ? (server.address() as AddressInfo).port : 0,
     async stop() {
       server?.close();
-      await Promise.all([runbooks?.stop(), notify.close(), feeds?.close()]);
+      await Promise.all([runbooks?.stop(), notify.close(), feeds?.close(), replicaWatch?.close()]);
     },
   };
 }

@@ -2,10 +2,11 @@ import { UsageError } from '../errors';
 
 /**
  * What a worker process runs. `runbooks`: runbook jobs (their cancels, the audit spool, the
- * leftover sweep); `feeds`: the status feed relay; `all`: both. Every role drains the Slack
- * outbox, so messages flow while any worker runs. A document a feed sends is parsed in a process
- * of its own in any role (src/feeds/parse-process.ts); a feeds worker of its own adds that the
- * relay's memory, CPU or crash (its Redis traffic, its HTTP fetches) never touches a runbook's.
+ * leftover sweep); `feeds`: the status feed relay and the replica watch (src/replicas); `all`:
+ * both. Every role drains the Slack outbox, so messages flow while any worker runs. A document a
+ * feed sends is parsed in a process of its own in any role (src/feeds/parse-process.ts); a feeds
+ * worker of its own adds that the relay's memory, CPU or crash (its Redis traffic, its HTTP
+ * fetches) never touches a runbook's.
  */
 export const WORKER_ROLES = ['runbooks', 'feeds', 'all'] as const;
 export type WorkerRole = (typeof WORKER_ROLES)[number];

@@ -9,6 +9,7 @@ import type { DatabaseAccess } from '../mysql/database-access';
 import type { FeedState } from '../feeds/feed-state-store';
 import type { ResolvedFeed } from '../config/feeds';
 import type { JobStore } from '../queue/job-store';
+import type { ReplicaHealthView } from '../replicas/replica-health-view';
 import type { RunbookPlan } from './runbook-plan';
 
 export type { RunbookPlan } from './runbook-plan';
@@ -51,6 +52,8 @@ export interface CommandContext {
   deploys?: DeployServices;
   /** The configured status feeds and their polling state (`/ops feeds`). */
   feeds: FeedStatus;
+  /** The replicas' health as the replica watch evaluates it (`/seed-slave status`, `/ops replicas`). */
+  replicas: ReplicaHealthView;
 }
 
 export interface FeedStatus {

@@ -8,6 +8,7 @@ import { DeployConfig } from './deploy';
 import { PhzConfig } from './phz';
 import { FeedsConfig } from './feeds';
 import { RestoreTableConfig } from './restore-table';
+import { ReplicaWatchConfig } from './replica-watch';
 import { ReplicasConfig, SeedSlaveConfig } from './seed-slave';
 
 /**
@@ -263,6 +264,7 @@ export const OpsdeckConfig = z
     restoreTable: RestoreTableConfig.prefault({}),
     replicas: ReplicasConfig,
     seedSlave: SeedSlaveConfig.prefault({}),
+    replicaWatch: ReplicaWatchConfig.prefault({}),
     feeds: FeedsConfig.prefault({}),
     /** `/deploy`: apps, environments, targets, commands (none unless configured). */
     deploy: DeployConfig.optional(),

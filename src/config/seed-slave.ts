@@ -22,6 +22,7 @@ import { envName, mysqlTls, temporaryInstanceFields } from './config-fields';
  *       tls: { mode: verify-identity, caFile: /etc/opsdeck/dc1-ca.pem }   # opsdeck → replica
  *       sourceTls: verify-identity        # replica → source (the default)
  *       sourceCaFile: /etc/mysql/rds-global-bundle.pem   # a path ON THE REPLICA HOST
+ *       watchSeconds: 60                  # the replica watch's interval (replicaWatch)
  *
  * The replication channel is the replica's own connection to the source, so the CA it checks the
  * source's certificate against must be a file on the replica's host: `sourceCaFile` is that path
@@ -72,6 +73,8 @@ export const ReplicaTarget = z
         'must be a file path on the replica host (at most 512 characters)',
       )
       .optional(),
+    /** How often the replica watch checks it; `replicaWatch.intervalSeconds` when omitted. */
+    watchSeconds: z.number().min(1).max(86_400).optional(),
   })
   .refine((replica) => replica.sourceTls !== 'verify-identity' || replica.sourceCaFile, {
     path: ['sourceCaFile'],

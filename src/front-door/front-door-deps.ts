@@ -9,6 +9,7 @@ import { redactText } from '../log/redact';
 import type { Block } from '../slack/blocks';
 import type { Mrkdwn } from '../slack/mrkdwn';
 import type { DatabaseAccess } from '../mysql/database-access';
+import type { ReplicaHealthView } from '../replicas/replica-health-view';
 
 /** What the front door works with, built once per bot process. */
 export interface FrontDoorDeps extends ApprovalDeps {
@@ -23,6 +24,8 @@ export interface FrontDoorDeps extends ApprovalDeps {
   deploys?: DeployServices;
   /** The status feeds and their state, for `/ops feeds`. */
   feeds: FeedStatus;
+  /** The replicas' health, for `/seed-slave status` and `/ops replicas`. */
+  replicas: ReplicaHealthView;
   /** Upper bound on the work before the ack; Slack gives up after 3 s. */
   ackBudgetMs?: number;
 }

@@ -23,6 +23,7 @@ export function planRequest(
     databases: deps.databases,
     ...(deps.deploys && { deploys: deps.deploys }),
     feeds: deps.feeds,
+    replicas: deps.replicas,
   };
   return budget.bound(Promise.resolve(parsed.subcommand.plan(parsed.input, ctx)), 'the planner');
 }

@@ -12,6 +12,10 @@ import { boltLogger } from './bolt-logger';
 import { refuseFutureTimestamps } from './request-timestamp';
 import { CONFIRM_ACTION_ID, splitConfirmedCommand } from '../command/confirm-button';
 import {
+  REPLICA_COMMAND_ACTION_ID,
+  isReplicaButtonCommand,
+} from '../replicas/replica-alert-messages';
+import {
   handleSlashCommand,
   type FrontDoorDeps,
   type SlashCommandPayload,
@@ -100,6 +104,21 @@ export function createSlackFrontDoor(options: SlackFrontDoorOptions): SlackFront
     );
     await respond({ ...answer, replace_original: true });
   });
+
+  // A replica alert's Reseed and Mute buttons carry their `/seed-slave` command: run as the
+  // clicker, authorized, approved and audited like the typed command; answered to the clicker
+  // alone, the alert left as it is. Any other value is refused.
+  app.action<BlockButtonAction>(
+    REPLICA_COMMAND_ACTION_ID,
+    async ({ ack, body, action, respond }) => {
+      await ack();
+      const value = action.value ?? '';
+      const answer = isReplicaButtonCommand(value)
+        ? await handleSlashCommand(deps, typedByClicker(body, splitConfirmedCommand(value)))
+        : { response_type: 'ephemeral' as const, text: 'This button carries no replica command.' };
+      await respond({ ...answer, replace_original: false });
+    },
+  );
 
   for (const [actionId, decision] of [
     [APPROVE_ACTION_ID, 'approve'],

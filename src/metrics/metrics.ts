@@ -91,3 +91,31 @@ export const workRefused = new Counter({
   labelNames: ['kind'] as const,
   registers: [registry],
 });
+
+export const replicaLagSeconds = new Gauge({
+  name: 'opsdeck_replica_lag_seconds',
+  help: "Replica watch: the replica's Seconds_Behind_Source at its last check (absent when unknown: a thread stopped, or unreachable)",
+  labelNames: ['replica'] as const,
+  registers: [registry],
+});
+
+export const replicaThreadsRunning = new Gauge({
+  name: 'opsdeck_replica_threads_running',
+  help: 'Replica watch: replication threads running at the last check (0, 1 or 2: IO and SQL)',
+  labelNames: ['replica'] as const,
+  registers: [registry],
+});
+
+export const replicaMarginSeconds = new Gauge({
+  name: 'opsdeck_replica_margin_seconds',
+  help: 'Replica watch: how long before the source purges the binary log the replica still needs (absent when unknown)',
+  labelNames: ['replica'] as const,
+  registers: [registry],
+});
+
+export const replicaChecks = new Counter({
+  name: 'opsdeck_replica_checks_total',
+  help: 'Replica watch checks, by replica and outcome (healthy, incidents, failed)',
+  labelNames: ['replica', 'outcome'] as const,
+  registers: [registry],
+});

@@ -6,4 +6,6 @@ export const QueueName = {
   Notify: 'notify',
   /** Status feed polls, produced by one job scheduler per feed (see src/feeds). */
   Feeds: 'feeds',
+  /** Replica checks, produced by one job scheduler per watched replica (see src/replicas). */
+  Replicas: 'replicas',
 } as const;

@@ -154,6 +154,11 @@ function depsWith(store: AuditStore, keyPrefix: string): FrontDoorDeps {
     databases: new DatabaseAccess(config.databases, {}),
     // No feeds are configured here, and no command of this test reads them.
     feeds: { list: [], read: () => Promise.reject(new Error('no feeds in this test')) },
+    replicas: {
+      check: () => Promise.reject(new Error('no replicas in this test')),
+      last: () => Promise.reject(new Error('no replicas in this test')),
+      mute: () => Promise.reject(new Error('no replicas in this test')),
+    },
     outbox: {
       enqueue: (threadKey, message) => {
         posted.push({ threadKey, message });
