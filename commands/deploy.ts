@@ -11,11 +11,12 @@ import {
 import { decimalArgument } from '../src/command/decimal-number';
 import { deployEnvironment, deployName } from '../src/config/deploy';
 import { environmentRefProblem } from '../src/config/deploy-ref';
-import type { DeployRecord } from '../src/deploy/deploy-history';
+import type { DeployHistory, DeployRecord } from '../src/deploy/deploy-history';
 import { DeployRef, type DeployInput } from '../src/deploy/deploy-input';
 import { describeLock, holderOf, type DeployLock } from '../src/deploy/deploy-lock';
 import type { DeployServices } from '../src/deploy/deploy-services';
 import { deployFacts } from '../src/deploy/deploy-plan';
+import { describeTransition } from '../src/deploy/deploy-transition';
 import { resolveDeployHosts } from '../src/deploy/deploy-targets';
 import { runbookPlan } from '../src/command/runbook-plan';
 import { ErrorCode, UsageError, isOpsdeckError } from '../src/errors';
@@ -83,7 +84,7 @@ async function planDeploy(
   input: z.infer<typeof deploySchema>,
   ctx: CommandContext,
 ): Promise<RunbookPlan | Reply> {
-  const { locks } = services(ctx, USAGE);
+  const { locks, history } = services(ctx, USAGE);
   const settings = environmentOf(ctx, input, USAGE);
   const ref = input.ref ?? settings.defaultRef;
   if (ref === undefined)
@@ -93,6 +94,7 @@ async function planDeploy(
     );
   const refRefused = environmentRefProblem(ref, settings);
   if (refRefused) throw new UsageError(`<ref>: ${refRefused}`, USAGE);
+  await checkPromotion(history, input, ref, settings.requireSucceededIn);
   const held = await locks.get(input.app, input.env);
   if (held && !input['dry-run'])
     return reply(md`:lock: not deployed: ${describeLock(held)}. ${unlockHint(held)}`);
@@ -112,7 +114,12 @@ async function planDeploy(
     pre: settings.pre !== undefined,
     post: settings.post !== undefined,
   };
-  const facts = deployFacts(settings, jobInput);
+  const transition = describeTransition(
+    hosts,
+    await history.refsOnHosts(input.app, input.env, hosts),
+    ref,
+  );
+  const facts = deployFacts(settings, jobInput, transition);
   const summary = md`deploy ${input.app} ${ref} to ${input.env} (${hosts.length} host${hosts.length === 1 ? '' : 's'})`;
   if (input['dry-run']) {
     return reply(
@@ -140,6 +147,22 @@ async function planDeploy(
     summary,
     findings: [md`hosts: ${listHosts(hosts)}`, md`rollout: ${facts.rollout}`],
   });
+}
+
+/** Promotion gates: refused unless `ref` succeeded in each required environment first. */
+async function checkPromotion(
+  history: DeployHistory,
+  input: { app: string; env: string },
+  ref: string,
+  required: readonly string[],
+): Promise<void> {
+  const succeeded = await history.succeededIn(input.app, required, ref);
+  const missing = required.filter((env) => !succeeded.includes(env));
+  if (missing.length > 0)
+    throw new UsageError(
+      `<ref>: ${ref} has not succeeded in ${missing.join(', ')}; ${target(input)} takes a ref only once it succeeded in ${required.join(', ')} (requireSucceededIn)`,
+      USAGE,
+    );
 }
 
 function unlockHint(lock: DeployLock): Mrkdwn {

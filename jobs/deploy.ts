@@ -10,6 +10,7 @@ import { DeployInput } from '../src/deploy/deploy-input';
 import { holderOf, lockedError } from '../src/deploy/deploy-lock';
 import type { DeployFacts } from '../src/deploy/deploy-plan';
 import type { DeployServices } from '../src/deploy/deploy-services';
+import { describeTransition } from '../src/deploy/deploy-transition';
 import {
   describeFailure,
   hostOutcome,
@@ -50,8 +51,8 @@ export default defineRunbook<DeployInput, DeployState, DeployFacts>({
       },
     }),
     step('announce', underLock(announce), {
-      describe: ({ hosts }) =>
-        md`announce the deploy of ${hosts.length} host${hosts.length === 1 ? '' : 's'} in the alert channel; the history records its start`,
+      describe: ({ hosts }, facts) =>
+        md`announce the deploy of ${hosts.length} host${hosts.length === 1 ? '' : 's'} (${facts.transition}) in the alert channel; the history records its start`,
       cleanup: {
         name: 'record-outcome',
         run: recordUnfinished,
@@ -188,8 +189,13 @@ async function announce(ctx: Ctx): Promise<void> {
     hostsTotal: hosts.length,
   });
   const settings = environment(ctx);
+  const transition = describeTransition(
+    hosts,
+    await deploys(ctx).history.refsOnHosts(app, env, hosts),
+    ref,
+  );
   await ctx.say(
-    md`:rocket: deploying *${app}* to *${env}* at \`${ref}\`, requested by ${ctx.meta.actor.name ?? ctx.meta.actor.id}: ${hosts.length} host${hosts.length === 1 ? '' : 's'} (${hosts.join(', ')}), ${settings.concurrency} at a time, stopping after ${settings.failureThreshold} failed`,
+    md`:rocket: deploying *${app}* to *${env}* at \`${ref}\` (${transition}), requested by ${ctx.meta.actor.name ?? ctx.meta.actor.id}: ${hosts.length} host${hosts.length === 1 ? '' : 's'} (${hosts.join(', ')}), ${settings.concurrency} at a time, stopping after ${settings.failureThreshold} failed`,
   );
 }
 

@@ -133,6 +133,14 @@ export const DeployEnvironment = z
       .optional(),
     /** The ref when the request names none. */
     defaultRef: z.string().min(1).max(255).optional(),
+    /**
+     * Promotion gates: a ref is deployed here only once a deploy of it succeeded in each of these
+     * environments of the same app (say `[staging]` for production).
+     */
+    requireSucceededIn: z
+      .array(deployName)
+      .refine((envs) => new Set(envs).size === envs.length, 'lists an environment twice')
+      .default([]),
   })
   .superRefine((env, ctx) => {
     if (env.defaultRef !== undefined) {
@@ -188,7 +196,20 @@ export const DeployConfig = z.strictObject({
     z.strictObject({
       environments: z
         .record(deployName, DeployEnvironment)
-        .refine((envs) => Object.keys(envs).length > 0, 'configure at least one environment'),
+        .refine((envs) => Object.keys(envs).length > 0, 'configure at least one environment')
+        .superRefine((envs, ctx) => {
+          for (const [name, env] of Object.entries(envs))
+            for (const [i, required] of env.requireSucceededIn.entries())
+              if (required === name || !Object.hasOwn(envs, required))
+                ctx.addIssue({
+                  code: 'custom',
+                  path: [name, 'requireSucceededIn', i],
+                  message:
+                    required === name
+                      ? 'names the environment itself'
+                      : `is not an environment of this app (configured: ${Object.keys(envs).join(', ')})`,
+                });
+        }),
     }),
   ),
   history: z

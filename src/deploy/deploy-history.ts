@@ -309,6 +309,49 @@ export class DeployHistory {
     return rows.map(toRecord);
   }
 
+  /**
+   * What each of `hosts` runs now: the ref of the last finished deploy of app+env (whatever its
+   * outcome) that ended ok on that host; hosts never deployed there are absent.
+   */
+  async refsOnHosts(
+    app: string,
+    env: string,
+    hosts: readonly string[],
+  ): Promise<Map<string, string>> {
+    await this.ready();
+    const wanted = new Set(hosts);
+    const found = new Map<string, string>();
+    let before = Number.MAX_SAFE_INTEGER;
+    // Newest first, a page at a time, until every host is placed or the history ends.
+    for (;;) {
+      const [rows] = await this.pool.query<RowDataPacket[]>(
+        `SELECT ${COLUMNS} FROM ${this.table}
+         WHERE app = ? AND env = ? AND finished_at_ms IS NOT NULL AND finished_at_ms < ?
+         ORDER BY finished_at_ms DESC, job_id DESC LIMIT 100`,
+        [app, env, before],
+      );
+      for (const record of rows.map(toRecord)) {
+        for (const host of record.hostsOk)
+          if (wanted.has(host) && !found.has(host)) found.set(host, record.ref);
+        before = record.finishedAt!;
+      }
+      if (rows.length < 100 || found.size === wanted.size) return found;
+    }
+  }
+
+  /** Of `envs`, those where a deploy of app at `ref` succeeded. */
+  async succeededIn(app: string, envs: readonly string[], ref: string): Promise<string[]> {
+    if (envs.length === 0) return [];
+    await this.ready();
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      `SELECT DISTINCT env FROM ${this.table}
+       WHERE app = ? AND ref = ? AND outcome = 'succeeded' AND env IN (?)`,
+      [app, ref, [...envs]],
+    );
+    const found = new Set(rows.map((row) => String(row.env)));
+    return envs.filter((env) => found.has(env));
+  }
+
   /** The last `limit` deploys of app+env, newest first, whatever their outcome. */
   async last(app: string, env: string, limit = 10): Promise<DeployRecord[]> {
     await this.ready();

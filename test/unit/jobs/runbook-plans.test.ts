@@ -1,5 +1,6 @@
 import { loadRunbooks } from '../../../src/app/load-modules';
 import type { AnyRunbook } from '../../../src/runbook/define-runbook';
+import { md } from '../../../src/slack/mrkdwn';
 import { activeSteps, isIrreversible, planLines, planOf } from '../../../src/runbook/plan-of';
 
 /**
@@ -27,6 +28,7 @@ const deployFacts = {
   pre: 'migrate',
   post: 'notify',
   rollout: '1 host at a time',
+  transition: md`v1.2.2 → v1.2.3`,
 };
 const zone = { id: 'Z0123456789', name: 'prod.example.internal' };
 const seedFacts = {
