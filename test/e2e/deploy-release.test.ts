@@ -7,7 +7,8 @@ import { answerText } from '../helpers/slack-text';
 /**
  * `/deploy` on release days, end to end: signed slash commands into the real Bolt receiver, a
  * real worker process, static host lists and a real command per host
- * (test/fixtures/deploy/fake-deploy.sh): what each environment runs now → what it will run.
+ * (test/fixtures/deploy/fake-deploy.sh): what each environment runs now → what it will run,
+ * promotion gates. The tests run in order: each starts from the history the previous ones left.
  */
 
 const SCRIPT = join(__dirname, '../fixtures/deploy/fake-deploy.sh');
@@ -34,7 +35,7 @@ describe('/deploy on release days, end to end', () => {
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'opsdeck-deploy-release-'));
-    for (const env of ['staging']) {
+    for (const env of ['staging', 'production']) {
       mkdirSync(dirOf(env), { recursive: true });
       writeFileSync(join(dirOf(env), 'sleep'), '0.1');
     }
@@ -49,7 +50,14 @@ describe('/deploy on release days, end to end', () => {
         ],
       },
       deploy: {
-        apps: { shop: { environments: { staging: environment('staging') } } },
+        apps: {
+          shop: {
+            environments: {
+              staging: environment('staging'),
+              production: environment('production', { requireSucceededIn: ['staging'] }),
+            },
+          },
+        },
         outputDir: join(root, 'output'),
       },
       runbook: { progressIntervalMs: 0 },
@@ -90,4 +98,21 @@ describe('/deploy on release days, end to end', () => {
       'at `v1.4.3` (v1.4.2 on 10.0.1.1, 10.0.1.2; v1.4.1 on 10.0.1.3 → v1.4.3), requested by bob',
     );
   }, 120_000);
+
+  it('a promotion gate refuses a ref that has not succeeded in staging, saying where, and queues nothing', async () => {
+    // v1.4.2 failed in staging, v9 never ran there.
+    for (const ref of ['v1.4.2', 'v9']) {
+      const res = await deploy(`shop production ${ref}`);
+      expect(res.body).toMatchObject({ response_type: 'ephemeral' });
+      expect(answerText(res)).toContain(
+        `<ref>: ${ref} has not succeeded in staging; shop/production takes a ref only once it succeeded in staging (requireSucceededIn)`,
+      );
+      expect(answerText(res)).toContain('/deploy <app> <env> [<ref>] [--dry-run]');
+      expect(await stack.runtime.opsQueue.count()).toBe(0);
+    }
+    // v1.4.3 succeeded there: it goes.
+    const jobId = await queued('shop production v1.4.3');
+    const { lines } = await stack.finishedThread(jobId, 'succeeded');
+    expect(lines.join('\n')).toContain('*shop* `v1.4.3` is on *production*');
+  }, 60_000);
 });

@@ -64,6 +64,7 @@ describe('the deploy config section', () => {
       failureThreshold: 2,
       hostTimeoutSeconds: 900,
       defaultRef: 'main',
+      requireSucceededIn: [],
     });
     const staging = deployEnvironment(deploy, 'shop', 'staging');
     expect(staging).toMatchObject({
@@ -153,6 +154,27 @@ describe('the deploy config section', () => {
     expect(() => parseConfig('deploy:\n  apps:\n    shop:\n      environments: {}\n')).toThrow(
       'deploy.apps.shop.environments: configure at least one environment',
     );
+  });
+
+  it('checks that promotion gates name other environments of the same app', () => {
+    const text = (gate: string) =>
+      `deploy:\n  apps:\n    shop:\n      environments:\n        staging:\n          targets: { hosts: [a] }\n          command: [x]\n        production:\n          targets: { hosts: [b] }\n          command: [x]\n          requireSucceededIn: ${gate}\n`;
+    const refused = (gate: string) => {
+      try {
+        parseConfig(text(gate), 'opsdeck.yaml');
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error(`accepted: ${gate}`);
+    };
+    expect(refused('[qa]')).toContain(
+      'requireSucceededIn.0: is not an environment of this app (configured: staging, production)',
+    );
+    expect(refused('[production]')).toContain('requireSucceededIn.0: names the environment itself');
+    expect(refused('[staging, staging]')).toContain('lists an environment twice');
+    const deploy = parseConfig(text('[staging]')).deploy!;
+    expect(deployEnvironment(deploy, 'shop', 'production').requireSucceededIn).toEqual(['staging']);
+    expect(deployEnvironment(deploy, 'shop', 'staging').requireSucceededIn).toEqual([]);
   });
 
   it("checks refPattern when loaded, and the defaultRef against the environment's ref rule", () => {
