@@ -34,6 +34,7 @@ import { code, codeBlock, date, join, md, type Mrkdwn } from '../src/slack/mrkdw
  */
 
 const USAGE = '/deploy <app> <env> [<ref>] [--dry-run]';
+const ROLLBACK_USAGE = '/deploy rollback <app> <env> [--to <ref>] [--dry-run]';
 const STATUS_USAGE = '/deploy status [<app> [<env>]]';
 const HISTORY_USAGE = '/deploy history <app> <env>';
 const OUTPUT_USAGE = '/deploy output <job-id> <host>';
@@ -84,7 +85,7 @@ async function planDeploy(
   input: z.infer<typeof deploySchema>,
   ctx: CommandContext,
 ): Promise<RunbookPlan | Reply> {
-  const { locks, history } = services(ctx, USAGE);
+  const { history } = services(ctx, USAGE);
   const settings = environmentOf(ctx, input, USAGE);
   const ref = input.ref ?? settings.defaultRef;
   if (ref === undefined)
@@ -95,8 +96,20 @@ async function planDeploy(
   const refRefused = environmentRefProblem(ref, settings);
   if (refRefused) throw new UsageError(`<ref>: ${refRefused}`, USAGE);
   await checkPromotion(history, input, ref, settings.requireSucceededIn);
+  return planRun(ctx, { ...input, ref, kind: 'deploy', dryRun: input['dry-run'] }, USAGE);
+}
+
+/** A deploy or rollback of app+env at `ref` (checked): its plan, or its dry run. */
+async function planRun(
+  ctx: CommandContext,
+  input: { app: string; env: string; ref: string; kind: DeployInput['kind']; dryRun: boolean },
+  usage: string,
+): Promise<RunbookPlan | Reply> {
+  const { locks, history } = services(ctx, usage);
+  const settings = environmentOf(ctx, input, usage);
+  const { ref, kind } = input;
   const held = await locks.get(input.app, input.env);
-  if (held && !input['dry-run'])
+  if (held && !input.dryRun)
     return reply(md`:lock: not deployed: ${describeLock(held)}. ${unlockHint(held)}`);
   let hosts: string[];
   try {
@@ -107,6 +120,7 @@ async function planDeploy(
     throw error;
   }
   const jobInput: DeployInput = {
+    kind,
     app: input.app,
     env: input.env,
     ref,
@@ -120,12 +134,20 @@ async function planDeploy(
     ref,
   );
   const facts = deployFacts(settings, jobInput, transition);
-  const summary = md`deploy ${input.app} ${ref} to ${input.env} (${hosts.length} host${hosts.length === 1 ? '' : 's'})`;
-  if (input['dry-run']) {
+  const count = `${hosts.length} host${hosts.length === 1 ? '' : 's'}`;
+  const summary =
+    kind === 'rollback'
+      ? md`roll back ${input.app} on ${input.env} to ${ref} (${count})`
+      : md`deploy ${input.app} ${ref} to ${input.env} (${count})`;
+  if (input.dryRun) {
+    const typed =
+      kind === 'rollback'
+        ? `/deploy rollback ${input.app} ${input.env} --to ${ref}`
+        : `/deploy ${input.app} ${input.env} ${ref}`;
     return reply(
       join(
         [
-          md`:mag: Dry run of ${code(`/deploy ${input.app} ${input.env} ${ref}`)}: nothing was run or queued.`,
+          md`:mag: Dry run of ${code(typed)}: nothing was run or queued.`,
           ...(held ? [md`:lock: now: ${describeLock(held)}`] : []),
           md`*Hosts* (${hosts.length}): ${listHosts(hosts)}`,
           md`*Rollout*: ${facts.rollout}`,
@@ -163,6 +185,54 @@ async function checkPromotion(
       `<ref>: ${ref} has not succeeded in ${missing.join(', ')}; ${target(input)} takes a ref only once it succeeded in ${required.join(', ')} (requireSucceededIn)`,
       USAGE,
     );
+}
+
+const rollbackSchema = z.strictObject({
+  app,
+  env,
+  to: DeployRef.optional(),
+  'dry-run': z.boolean().default(false),
+});
+
+/**
+ * `/deploy rollback <app> <env> [--to <ref>]`: a deploy of the ref that succeeded there before the
+ * current one (or of `--to`, which must have succeeded there), planned, authorized and approved
+ * as a deploy of app/env (authorizeAs), marked as a rollback in the thread and the history.
+ * Promotion gates are not asked again: the ref passed them when it succeeded there.
+ */
+async function planRollback(
+  input: z.infer<typeof rollbackSchema>,
+  ctx: CommandContext,
+): Promise<RunbookPlan | Reply> {
+  const { history } = services(ctx, ROLLBACK_USAGE);
+  environmentOf(ctx, input, ROLLBACK_USAGE);
+  const { current, previous } = await history.previousRef(input.app, input.env);
+  if (current === undefined)
+    throw new UsageError(
+      `nothing to roll back: ${target(input)} has no deploy that succeeded`,
+      ROLLBACK_USAGE,
+    );
+  let ref: string;
+  if (input.to !== undefined) {
+    if ((await history.succeededIn(input.app, [input.env], input.to)).length === 0)
+      throw new UsageError(
+        `--to: ${input.to} never succeeded on ${target(input)}; a rollback goes back to a ref that did`,
+        ROLLBACK_USAGE,
+      );
+    ref = input.to;
+  } else {
+    if (previous === undefined)
+      throw new UsageError(
+        `nothing to roll back to: ${current} is the only ref that succeeded on ${target(input)}`,
+        ROLLBACK_USAGE,
+      );
+    ref = previous;
+  }
+  return planRun(
+    ctx,
+    { app: input.app, env: input.env, ref, kind: 'rollback', dryRun: input['dry-run'] },
+    ROLLBACK_USAGE,
+  );
 }
 
 function unlockHint(lock: DeployLock): Mrkdwn {
@@ -230,7 +300,8 @@ function describeRecord(record: DeployRecord): Mrkdwn {
     record.outcome === null
       ? `${record.hostsTotal} hosts`
       : `${record.hostsOk.length} ok, ${record.hostsFailed.length} failed, ${record.hostsNotRun.length} not run`;
-  return md`• ${date(record.startedAt)} ${code(record.ref)} by ${record.actor.name}: ${outcome}${took} (${hosts}) — job ${code(record.jobId)}`;
+  const rollback = record.kind === 'rollback' ? md`:rewind: rollback to ` : md``;
+  return md`• ${date(record.startedAt)} ${rollback}${code(record.ref)} by ${record.actor.name}: ${outcome}${took} (${hosts}) — job ${code(record.jobId)}`;
 }
 
 const outputSchema = z.strictObject({
@@ -339,6 +410,18 @@ export default defineCommand({
       schema: deploySchema,
       target,
       plan: planDeploy,
+    }),
+    subcommand({
+      name: 'rollback',
+      usage: ROLLBACK_USAGE,
+      summary:
+        'deploy again the ref that succeeded before the current one (or --to one that succeeded there): the same plan, access rules and approvals as a deploy',
+      positionals: ['app', 'env'],
+      options: { to: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+      schema: rollbackSchema,
+      authorizeAs: 'deploy',
+      target,
+      plan: planRollback,
     }),
     subcommand({
       name: 'status',

@@ -51,8 +51,8 @@ export default defineRunbook<DeployInput, DeployState, DeployFacts>({
       },
     }),
     step('announce', underLock(announce), {
-      describe: ({ hosts }, facts) =>
-        md`announce the deploy of ${hosts.length} host${hosts.length === 1 ? '' : 's'} (${facts.transition}) in the alert channel; the history records its start`,
+      describe: ({ hosts, kind }, facts) =>
+        md`announce the ${kind === 'rollback' ? 'rollback' : 'deploy'} of ${hosts.length} host${hosts.length === 1 ? '' : 's'} (${facts.transition}) in the alert channel; the history records its start${kind === 'rollback' ? ' as a rollback' : ''}`,
       cleanup: {
         name: 'record-outcome',
         run: recordUnfinished,
@@ -181,6 +181,7 @@ async function announce(ctx: Ctx): Promise<void> {
   await ctx.remember({ startedAt });
   await deploys(ctx).history.recordStart({
     jobId: ctx.meta.jobId,
+    kind: ctx.input.kind,
     app,
     env,
     ref,
@@ -194,8 +195,12 @@ async function announce(ctx: Ctx): Promise<void> {
     await deploys(ctx).history.refsOnHosts(app, env, hosts),
     ref,
   );
+  const doing =
+    ctx.input.kind === 'rollback'
+      ? md`:rewind: *rollback*: deploying *${app}* to *${env}* at \`${ref}\` again`
+      : md`:rocket: deploying *${app}* to *${env}* at \`${ref}\``;
   await ctx.say(
-    md`:rocket: deploying *${app}* to *${env}* at \`${ref}\` (${transition}), requested by ${ctx.meta.actor.name ?? ctx.meta.actor.id}: ${hosts.length} host${hosts.length === 1 ? '' : 's'} (${hosts.join(', ')}), ${settings.concurrency} at a time, stopping after ${settings.failureThreshold} failed`,
+    md`${doing} (${transition}), requested by ${ctx.meta.actor.name ?? ctx.meta.actor.id}: ${hosts.length} host${hosts.length === 1 ? '' : 's'} (${hosts.join(', ')}), ${settings.concurrency} at a time, stopping after ${settings.failureThreshold} failed`,
   );
 }
 
@@ -393,6 +398,6 @@ async function finish(ctx: Ctx): Promise<void> {
   await ctx.remember({ finishRecorded: true });
   const took = s.startedAt === undefined ? '' : ` in ${formatDuration(Date.now() - s.startedAt)}`;
   await ctx.say(
-    md`:white_check_mark: *${ctx.input.app}* \`${ctx.input.ref}\` is on *${ctx.input.env}*${took}: ${report.ok.length}/${ctx.input.hosts.length} hosts ok`,
+    md`:white_check_mark: ${ctx.input.kind === 'rollback' ? 'rolled back: ' : ''}*${ctx.input.app}* \`${ctx.input.ref}\` is on *${ctx.input.env}*${took}: ${report.ok.length}/${ctx.input.hosts.length} hosts ok`,
   );
 }

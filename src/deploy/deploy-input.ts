@@ -14,6 +14,8 @@ export const DeployRef = z.string().superRefine((ref, ctx) => {
 
 /** What a /deploy job carries (validated again by the worker): the hosts as planned and approved. */
 export const DeployInput = z.strictObject({
+  /** A rollback deploys a ref that succeeded there before; the thread and history say so. */
+  kind: z.enum(['deploy', 'rollback']).default('deploy'),
   app: deployName,
   env: deployName,
   ref: DeployRef,

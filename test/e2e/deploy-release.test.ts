@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
 import { ALICE, BOB, E2eStack, jobIdIn } from '../helpers/e2e-stack';
 import { answerText } from '../helpers/slack-text';
 
@@ -8,7 +9,7 @@ import { answerText } from '../helpers/slack-text';
  * `/deploy` on release days, end to end: signed slash commands into the real Bolt receiver, a
  * real worker process, static host lists and a real command per host
  * (test/fixtures/deploy/fake-deploy.sh): what each environment runs now → what it will run,
- * promotion gates. The tests run in order: each starts from the history the previous ones left.
+ * promotion gates, rollbacks. The tests run in order: each starts from the history the previous ones left.
  */
 
 const SCRIPT = join(__dirname, '../fixtures/deploy/fake-deploy.sh');
@@ -27,6 +28,16 @@ describe('/deploy on release days, end to end', () => {
     ...settings,
   });
 
+  /** Asked by ALICE, approved by BOB, run to success: the thread. */
+  async function approved(line: string, check: (plan: string) => void = () => {}) {
+    const ack = answerText(await deploy(line));
+    expect(ack).toContain('needs approval by someone other than you');
+    const { approvalId, jobId, message } = await stack.pendingApproval(ack);
+    check(JSON.stringify(message.blocks));
+    await stack.click(APPROVE_ACTION_ID, approvalId, message.ts, BOB);
+    return { jobId, ...(await stack.finishedThread(jobId, 'succeeded')) };
+  }
+
   async function queued(line: string, user = ALICE): Promise<string> {
     const ack = answerText(await deploy(line, user));
     expect(ack).toContain(':inbox_tray: Queued');
@@ -44,8 +55,16 @@ describe('/deploy on release days, end to end', () => {
         admins: 'operators',
         groups: { operators: { users: [ALICE.id, BOB.id] } },
         rules: [
+          // Production needs a second person, a rollback as much as a deploy.
+          {
+            command: 'deploy',
+            targets: ['shop/production'],
+            groups: ['operators'],
+            approval: { group: 'operators', distinct: true },
+          },
           { command: 'deploy', targets: ['*'], groups: ['operators'] },
           { command: 'deploy *', targets: ['*'], groups: ['operators'] },
+          { command: 'deploy status', groups: ['operators'] },
           { command: 'ops *', groups: ['operators'] },
         ],
       },
@@ -110,9 +129,57 @@ describe('/deploy on release days, end to end', () => {
       expect(answerText(res)).toContain('/deploy <app> <env> [<ref>] [--dry-run]');
       expect(await stack.runtime.opsQueue.count()).toBe(0);
     }
-    // v1.4.3 succeeded there: it goes.
-    const jobId = await queued('shop production v1.4.3');
-    const { lines } = await stack.finishedThread(jobId, 'succeeded');
-    expect(lines.join('\n')).toContain('*shop* `v1.4.3` is on *production*');
+    // v1.4.1 succeeded there: it goes (once approved).
+    const { lines } = await approved('shop production v1.4.1');
+    expect(lines.join('\n')).toContain('*shop* `v1.4.1` is on *production*');
   }, 60_000);
+
+  it('rollback: the ref that succeeded before the current one, planned and approved as a deploy, marked as a rollback', async () => {
+    const refused = answerText(await deploy('rollback shop production'));
+    expect(refused).toContain(
+      'nothing to roll back to: v1.4.1 is the only ref that succeeded on shop/production',
+    );
+    expect(refused).toContain('/deploy rollback <app> <env> [--to <ref>] [--dry-run]');
+    await approved('shop production v1.4.3');
+    // v1.4.2 never succeeded on production: not a rollback target.
+    expect(answerText(await deploy('rollback shop production --to v1.4.2'))).toContain(
+      '--to: v1.4.2 never succeeded on shop/production',
+    );
+    expect(await stack.runtime.opsQueue.count()).toBe(0);
+
+    // The same approval rule as a deploy of shop/production; the plan comes from the runbook.
+    const {
+      jobId,
+      root: rootMessage,
+      lines,
+    } = await approved('rollback shop production', (plan) => {
+      expect(plan).toContain('roll back shop on production to v1.4.1 (3 hosts)');
+      expect(plan).toContain(
+        'announce the rollback of 3 hosts (v1.4.3 → v1.4.1) in the alert channel; the history records its start as a rollback',
+      );
+      expect(plan).toContain(`${SCRIPT} ${dirOf('production')} 10.0.1.1 v1.4.1 shop production`);
+    });
+    expect(rootMessage.text).toContain('roll back shop on production to v1.4.1');
+    const all = lines.join('\n');
+    expect(all).toContain(
+      ':rewind: *rollback*: deploying *shop* to *production* at `v1.4.1` again (v1.4.3 → v1.4.1), requested by alice',
+    );
+    expect(all).toContain(':white_check_mark: rolled back: *shop* `v1.4.1` is on *production*');
+    const history = answerText(await deploy('history shop production'));
+    expect(history).toMatch(
+      new RegExp(
+        `:rewind: rollback to \`v1\\.4\\.1\` by alice: :white_check_mark: succeeded.*${jobId}`,
+      ),
+    );
+    expect(history.match(/rollback/g)).toHaveLength(1);
+    expect(answerText(await deploy('status shop production'))).toContain('`v1.4.1`');
+    // The audit trail names it as the deploy it is authorized as.
+    const audit = answerText(await stack.slash(`audit ${jobId}`));
+    expect(audit).toContain('*deploy* on `shop/production`: *succeeded*');
+    expect(audit).toContain('approved by <@U0BOB>');
+    // --to a ref that succeeded there before: v1.4.3 again.
+    await approved('rollback shop production --to v1.4.3', (plan) =>
+      expect(plan).toContain('(v1.4.1 → v1.4.3)'),
+    );
+  }, 120_000);
 });

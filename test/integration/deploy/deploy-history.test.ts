@@ -20,6 +20,7 @@ function open(): DeployHistory {
 function start(jobId: string, overrides: Partial<DeployStart> = {}): DeployStart {
   return {
     jobId,
+    kind: 'deploy',
     app: 'shop',
     env: 'production',
     ref: 'v1',
@@ -52,7 +53,7 @@ describe('DeployHistory', () => {
   it('creates its table once through the shared migrations, concurrently safe', async () => {
     const other = open();
     const applied = await Promise.all([history.migrate(), other.migrate()]);
-    expect(applied.flat().sort()).toEqual([1, 2, 3]);
+    expect(applied.flat().sort()).toEqual([1, 2, 3, 4]);
     expect(await history.migrate()).toEqual([]);
     const conn = await mysql.createConnection({ ...MYSQL, database: db.name });
     const [rows] = await conn.query<mysql.RowDataPacket[]>(
@@ -63,6 +64,7 @@ describe('DeployHistory', () => {
       'deploy:deploys@1',
       'deploy:deploys@2',
       'deploy:deploys@3',
+      'deploy:deploys@4',
     ]);
   });
 
@@ -87,6 +89,7 @@ describe('DeployHistory', () => {
     expect(await history.recordFinish('job-1', ok(T0 + 90_000))).toBe('already-finished');
     expect(await history.get('job-1')).toEqual({
       jobId: 'job-1',
+      kind: 'deploy',
       app: 'shop',
       env: 'production',
       ref: 'v1',
