@@ -33,8 +33,8 @@ import { code, codeBlock, date, join, md, type Mrkdwn } from '../src/slack/mrkdw
  * `unlock`.
  */
 
-const USAGE = '/deploy <app> <env> [<ref>] [--dry-run]';
-const ROLLBACK_USAGE = '/deploy rollback <app> <env> [--to <ref>] [--dry-run]';
+const USAGE = '/deploy <app> <env> [<ref>] [--queue] [--dry-run]';
+const ROLLBACK_USAGE = '/deploy rollback <app> <env> [--to <ref>] [--queue] [--dry-run]';
 const STATUS_USAGE = '/deploy status [<app> [<env>]]';
 const HISTORY_USAGE = '/deploy history <app> <env>';
 const OUTPUT_USAGE = '/deploy output <job-id> <host>';
@@ -78,6 +78,7 @@ const deploySchema = z.strictObject({
   app,
   env,
   ref: DeployRef.optional(),
+  queue: z.boolean().default(false),
   'dry-run': z.boolean().default(false),
 });
 
@@ -96,21 +97,27 @@ async function planDeploy(
   const refRefused = environmentRefProblem(ref, settings);
   if (refRefused) throw new UsageError(`<ref>: ${refRefused}`, USAGE);
   await checkPromotion(history, input, ref, settings.requireSucceededIn);
-  return planRun(ctx, { ...input, ref, kind: 'deploy', dryRun: input['dry-run'] }, USAGE);
+  return planRun(
+    ctx,
+    { ...input, ref, kind: 'deploy', queue: input.queue, dryRun: input['dry-run'] },
+    USAGE,
+  );
 }
 
 /** A deploy or rollback of app+env at `ref` (checked): its plan, or its dry run. */
 async function planRun(
   ctx: CommandContext,
-  input: { app: string; env: string; ref: string; kind: DeployInput['kind']; dryRun: boolean },
+  input: Pick<DeployInput, 'app' | 'env' | 'ref' | 'kind' | 'queue'> & { dryRun: boolean },
   usage: string,
 ): Promise<RunbookPlan | Reply> {
   const { locks, history } = services(ctx, usage);
   const settings = environmentOf(ctx, input, usage);
   const { ref, kind } = input;
   const held = await locks.get(input.app, input.env);
-  if (held && !input.dryRun)
-    return reply(md`:lock: not deployed: ${describeLock(held)}. ${unlockHint(held)}`);
+  if (held && !input.dryRun && !input.queue)
+    return reply(
+      md`:lock: not deployed: ${describeLock(held)}. ${unlockHint(held)} Or ask again with ${code('--queue')} to wait in line for it.`,
+    );
   let hosts: string[];
   try {
     hosts = (await resolveDeployHosts(ctx.aws.ec2, settings.targets)).map((h) => h.host);
@@ -121,6 +128,7 @@ async function planRun(
   }
   const jobInput: DeployInput = {
     kind,
+    queue: input.queue,
     app: input.app,
     env: input.env,
     ref,
@@ -167,7 +175,11 @@ async function planRun(
   }
   return runbookPlan(deploy, jobInput, facts, {
     summary,
-    findings: [md`hosts: ${listHosts(hosts)}`, md`rollout: ${facts.rollout}`],
+    findings: [
+      ...(held ? [md`:hourglass_flowing_sand: waits in line: ${describeLock(held)}`] : []),
+      md`hosts: ${listHosts(hosts)}`,
+      md`rollout: ${facts.rollout}`,
+    ],
   });
 }
 
@@ -191,6 +203,7 @@ const rollbackSchema = z.strictObject({
   app,
   env,
   to: DeployRef.optional(),
+  queue: z.boolean().default(false),
   'dry-run': z.boolean().default(false),
 });
 
@@ -230,7 +243,14 @@ async function planRollback(
   }
   return planRun(
     ctx,
-    { app: input.app, env: input.env, ref, kind: 'rollback', dryRun: input['dry-run'] },
+    {
+      app: input.app,
+      env: input.env,
+      ref,
+      kind: 'rollback',
+      queue: input.queue,
+      dryRun: input['dry-run'],
+    },
     ROLLBACK_USAGE,
   );
 }
@@ -244,7 +264,7 @@ function unlockHint(lock: DeployLock): Mrkdwn {
 const statusSchema = z.strictObject({ app: app.optional(), env: env.optional() });
 
 async function status(input: z.infer<typeof statusSchema>, ctx: CommandContext): Promise<Reply> {
-  const { history, locks } = services(ctx, STATUS_USAGE);
+  const { history, locks, waiting } = services(ctx, STATUS_USAGE);
   if (input.app !== undefined && input.env !== undefined)
     environmentOf(ctx, input as { app: string; env: string }, STATUS_USAGE);
   const filter = {
@@ -265,7 +285,14 @@ async function status(input: z.infer<typeof statusSchema>, ctx: CommandContext):
     lines.push(
       md`• *${record.app}/${record.env}*: ${code(record.ref)} by ${record.actor.name}, ${date(record.finishedAt ?? record.startedAt)} (${record.hostsOk.length}/${record.hostsTotal} hosts)`,
     );
-  for (const lock of held) lines.push(md`:lock: ${describeLock(lock)}`);
+  for (const lock of held) {
+    lines.push(md`:lock: ${describeLock(lock)}`);
+    const line = await waiting.line(lock.app, lock.env);
+    if (line.length > 0)
+      lines.push(
+        md`:hourglass_flowing_sand: waiting in line for ${target(lock)}: ${line.map((w) => w.jobId).join(', ')}`,
+      );
+  }
   return reply(join(lines, '\n'));
 }
 
@@ -404,9 +431,9 @@ export default defineCommand({
       name: 'deploy',
       usage: USAGE,
       summary:
-        "run the environment's deploy command on each of its hosts (in parallel, up to its concurrency); --dry-run shows the hosts and the exact commands",
+        "run the environment's deploy command on each of its hosts (in parallel, up to its concurrency); --queue waits in line for the lock instead of being refused; --dry-run shows the hosts and the exact commands",
       positionals: ['app', 'env', 'ref'],
-      options: { 'dry-run': { type: 'boolean' } },
+      options: { queue: { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
       schema: deploySchema,
       target,
       plan: planDeploy,
@@ -417,7 +444,11 @@ export default defineCommand({
       summary:
         'deploy again the ref that succeeded before the current one (or --to one that succeeded there): the same plan, access rules and approvals as a deploy',
       positionals: ['app', 'env'],
-      options: { to: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+      options: {
+        to: { type: 'string' },
+        queue: { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
+      },
       schema: rollbackSchema,
       authorizeAs: 'deploy',
       target,

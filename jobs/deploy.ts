@@ -7,7 +7,7 @@ import {
   runDeployCommand,
 } from '../src/deploy/deploy-command-run';
 import { DeployInput } from '../src/deploy/deploy-input';
-import { holderOf, lockedError } from '../src/deploy/deploy-lock';
+import { describeLock, holderOf, lockedError, type AcquireResult } from '../src/deploy/deploy-lock';
 import type { DeployFacts } from '../src/deploy/deploy-plan';
 import type { DeployServices } from '../src/deploy/deploy-services';
 import { describeTransition } from '../src/deploy/deploy-transition';
@@ -26,6 +26,7 @@ import { CancelledError, ErrorCode, OpsdeckError } from '../src/errors';
 import { BatchedSay } from '../src/runbook/batched-say';
 import { defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
 import { DAY_MS, formatDuration } from '../src/util/duration';
+import { sleep } from '../src/util/sleep';
 import { code, md } from '../src/slack/mrkdwn';
 
 /**
@@ -42,8 +43,12 @@ export default defineRunbook<DeployInput, DeployState, DeployFacts>({
   input: DeployInput,
   steps: [
     step('lock', lock, {
-      describe: ({ app, env }) =>
-        md`lock ${app}/${env}, renewed while the deploy runs (a second deploy is refused until this one ends)`,
+      describe: ({ app, env, queue }) =>
+        queue
+          ? md`wait in line for the lock of ${app}/${env} (in the order asked; its place is posted here), then lock it, renewed while the deploy runs`
+          : md`lock ${app}/${env}, renewed while the deploy runs (a second deploy is refused until this one ends)`,
+      // A queued deploy waits for the deploys ahead of it.
+      timeoutMs: 7 * DAY_MS,
       cleanup: {
         name: 'unlock',
         run: releaseLock,
@@ -146,12 +151,14 @@ function underLock(run: (ctx: Ctx) => Promise<void>): (ctx: Ctx) => Promise<void
 }
 
 async function lock(ctx: Ctx): Promise<void> {
-  const result = await deploys(ctx).locks.acquireForDeploy(ctx.input.app, ctx.input.env, {
-    jobId: ctx.meta.jobId,
-    actor: { id: ctx.meta.actor.id, name: ctx.meta.actor.name ?? ctx.meta.actor.id },
-    reason: `deploying ${ctx.input.ref}`,
-    ttlMs: lockTtlMs(ctx),
-  });
+  const take = () =>
+    deploys(ctx).locks.acquireForDeploy(ctx.input.app, ctx.input.env, {
+      jobId: ctx.meta.jobId,
+      actor: { id: ctx.meta.actor.id, name: ctx.meta.actor.name ?? ctx.meta.actor.id },
+      reason: `deploying ${ctx.input.ref}`,
+      ttlMs: lockTtlMs(ctx),
+    });
+  const result = ctx.input.queue ? await waitInLine(ctx, take) : await take();
   if (!result.acquired) throw lockedError(result.heldBy);
   await ctx.remember({ lockTaken: true });
   await ctx.say(
@@ -161,7 +168,52 @@ async function lock(ctx: Ctx): Promise<void> {
   );
 }
 
+/** How often a queued deploy looks at the line and the lock; its heartbeat lasts three times that. */
+const WAIT_POLL_MS = 1000;
+
+/**
+ * `--queue`: joins the app+env's waiting line and takes the lock once it is first in line and the
+ * lock is free, posting its place whenever it changes. A cancel ends the wait (the cleanup leaves
+ * the line).
+ */
+async function waitInLine(
+  ctx: Ctx,
+  take: () => Promise<AcquireResult>,
+): Promise<AcquireResult & { acquired: true }> {
+  const { locks, waiting } = deploys(ctx);
+  const { app, env } = ctx.input;
+  let told = '';
+  for (;;) {
+    const ahead = await waiting.wait(app, env, ctx.meta.jobId, 3 * WAIT_POLL_MS);
+    const result = ahead.length === 0 ? await take() : undefined;
+    if (result?.acquired) {
+      await waiting.leave(app, env, ctx.meta.jobId);
+      return result;
+    }
+    const held = result?.heldBy ?? (await locks.get(app, env));
+    const place =
+      ahead.length === 0
+        ? 'next in line'
+        : `${ordinal(ahead.length + 1)} in line, after ${ahead.map((w) => w.jobId).join(', ')}`;
+    if (place !== told) {
+      await ctx.say(
+        md`:hourglass_flowing_sand: waiting for the lock of ${where(ctx)}: ${place}${held ? md` (${describeLock(held)})` : ''}; ${code(`/ops cancel ${ctx.meta.jobId}`)} leaves the line`,
+      );
+      told = place;
+    }
+    await sleep(WAIT_POLL_MS, ctx.signal);
+  }
+}
+
+function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' }[n % 10] ?? 'th');
+  return `${n}${suffix}`;
+}
+
 async function releaseLock(ctx: Ctx): Promise<void> {
+  if (ctx.input.queue)
+    await deploys(ctx).waiting.leave(ctx.input.app, ctx.input.env, ctx.meta.jobId);
   if (!ctx.state.lockTaken) return;
   const released = await deploys(ctx).locks.release(
     ctx.input.app,

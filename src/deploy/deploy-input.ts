@@ -24,6 +24,8 @@ export const DeployInput = z.strictObject({
     .min(1)
     .max(10_000)
     .refine((hosts) => new Set(hosts).size === hosts.length, 'lists a host twice'),
+  /** `--queue`: wait in line for the app+env's lock instead of failing when it is held. */
+  queue: z.boolean().default(false),
   /** The environment's pre and post commands, as planned (the steps run only when planned). */
   pre: z.boolean(),
   post: z.boolean(),

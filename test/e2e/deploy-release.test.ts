@@ -1,15 +1,15 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
-import { ALICE, BOB, E2eStack, jobIdIn } from '../helpers/e2e-stack';
+import { ALICE, BOB, E2eStack, jobIdIn, waitFor } from '../helpers/e2e-stack';
 import { answerText } from '../helpers/slack-text';
 
 /**
  * `/deploy` on release days, end to end: signed slash commands into the real Bolt receiver, a
  * real worker process, static host lists and a real command per host
  * (test/fixtures/deploy/fake-deploy.sh): what each environment runs now → what it will run,
- * promotion gates, rollbacks. The tests run in order: each starts from the history the previous ones left.
+ * promotion gates, rollbacks, a queue behind the lock. The tests run in order: each starts from the history the previous ones left.
  */
 
 const SCRIPT = join(__dirname, '../fixtures/deploy/fake-deploy.sh');
@@ -46,7 +46,7 @@ describe('/deploy on release days, end to end', () => {
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'opsdeck-deploy-release-'));
-    for (const env of ['staging', 'production']) {
+    for (const env of ['staging', 'production', 'busy']) {
       mkdirSync(dirOf(env), { recursive: true });
       writeFileSync(join(dirOf(env), 'sleep'), '0.1');
     }
@@ -74,6 +74,7 @@ describe('/deploy on release days, end to end', () => {
             environments: {
               staging: environment('staging'),
               production: environment('production', { requireSucceededIn: ['staging'] }),
+              busy: environment('busy', { concurrency: 3 }),
             },
           },
         },
@@ -126,7 +127,7 @@ describe('/deploy on release days, end to end', () => {
       expect(answerText(res)).toContain(
         `<ref>: ${ref} has not succeeded in staging; shop/production takes a ref only once it succeeded in staging (requireSucceededIn)`,
       );
-      expect(answerText(res)).toContain('/deploy <app> <env> [<ref>] [--dry-run]');
+      expect(answerText(res)).toContain('/deploy <app> <env> [<ref>] [--queue] [--dry-run]');
       expect(await stack.runtime.opsQueue.count()).toBe(0);
     }
     // v1.4.1 succeeded there: it goes (once approved).
@@ -139,7 +140,7 @@ describe('/deploy on release days, end to end', () => {
     expect(refused).toContain(
       'nothing to roll back to: v1.4.1 is the only ref that succeeded on shop/production',
     );
-    expect(refused).toContain('/deploy rollback <app> <env> [--to <ref>] [--dry-run]');
+    expect(refused).toContain('/deploy rollback <app> <env> [--to <ref>] [--queue] [--dry-run]');
     await approved('shop production v1.4.3');
     // v1.4.2 never succeeded on production: not a rollback target.
     expect(answerText(await deploy('rollback shop production --to v1.4.2'))).toContain(
@@ -181,5 +182,56 @@ describe('/deploy on release days, end to end', () => {
     await approved('rollback shop production --to v1.4.3', (plan) =>
       expect(plan).toContain('(v1.4.1 → v1.4.3)'),
     );
+  }, 120_000);
+
+  it('--queue waits in line for the lock instead of being refused, shows its place, can be cancelled, and runs when the lock frees', async () => {
+    writeFileSync(join(dirOf('busy'), 'sleep'), '3');
+    const events = () => {
+      const file = join(dirOf('busy'), 'events');
+      if (!existsSync(file)) return [];
+      return readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => line.split(' '))
+        .sort((a, b) => Number(a[2]) - Number(b[2]))
+        .map(([kind]) => kind);
+    };
+    const first = await queued('shop busy v1');
+    await waitFor(() => events().length >= 3 || null, 20_000, 'the first deploy to start');
+    const refused = answerText(await deploy('shop busy v2', BOB));
+    expect(refused).toContain(`:lock: not deployed: shop/busy is locked by alice`);
+    expect(refused).toContain('Or ask again with `--queue` to wait in line for it.');
+
+    const second = await queued('shop busy v2 --queue', BOB);
+    const line = (jobId: string, text: string) =>
+      waitFor(
+        () => stack.thread(jobId).replies.some((reply) => reply.includes(text)) || null,
+        20_000,
+        `job ${jobId} to say ${text}`,
+      );
+    await line(second, ':hourglass_flowing_sand: waiting for the lock of shop/busy: next in line');
+    const third = await queued('shop busy v3 --queue');
+    await line(third, `waiting for the lock of shop/busy: 2nd in line, after ${second}`);
+    expect(answerText(await deploy('status shop busy'))).toContain(
+      `waiting in line for shop/busy: ${second}, ${third}`,
+    );
+    // The third leaves the line.
+    expect(answerText(await stack.slash(`cancel ${third}`))).toContain('Cancelling');
+    await stack.finishedThread(third, 'cancelled');
+
+    await stack.finishedThread(first, 'succeeded');
+    const { lines } = await stack.finishedThread(second, 'succeeded', 60_000);
+    expect(lines.join('\n')).toContain('*shop* `v2` is on *busy*');
+    // One after the other: the second's hosts started after the first's ended; the third never ran.
+    expect(events()).toEqual([
+      ...Array(3).fill('start'),
+      ...Array(3).fill('end'),
+      ...Array(3).fill('start'),
+      ...Array(3).fill('end'),
+    ]);
+    const history = answerText(await deploy('history shop busy'));
+    expect(history).toContain('`v1` by alice: :white_check_mark: succeeded');
+    expect(history).toContain('`v2` by bob: :white_check_mark: succeeded');
+    expect(history).not.toContain('`v3`');
   }, 120_000);
 });

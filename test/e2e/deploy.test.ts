@@ -164,7 +164,7 @@ describe('/deploy end to end', () => {
       const res = await deploy(line);
       expect(res.body).toMatchObject({ response_type: 'ephemeral' });
       expect(answerText(res)).toContain(message);
-      expect(answerText(res)).toContain('/deploy <app> <env> [<ref>] [--dry-run]');
+      expect(answerText(res)).toContain('/deploy <app> <env> [<ref>] [--queue] [--dry-run]');
       expect(await stack.runtime.opsQueue.count()).toBe(0);
     });
   });
