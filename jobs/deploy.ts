@@ -1,5 +1,6 @@
+import { join } from 'node:path';
 import { renderCommand, type CommandTemplate } from '../src/config/command-template';
-import { deployEnvironment, type DeployEnvironment } from '../src/config/deploy';
+import { canaryCount, deployEnvironment, type DeployEnvironment } from '../src/config/deploy';
 import {
   SETTLE_ON_CANCEL_MS,
   KILL_GRACE_MS,
@@ -26,7 +27,8 @@ import { CancelledError, ErrorCode, OpsdeckError } from '../src/errors';
 import { BatchedSay } from '../src/runbook/batched-say';
 import { defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
 import { DAY_MS, formatDuration } from '../src/util/duration';
-import { sleep } from '../src/util/sleep';
+import { sleep, sleepUnlessAborted } from '../src/util/sleep';
+import { checkHealth } from '../src/deploy/health-check';
 import { code, md } from '../src/slack/mrkdwn';
 
 /**
@@ -330,7 +332,7 @@ function onceTemplate(ctx: Ctx, which: 'pre' | 'post'): CommandTemplate {
 
 async function rollout(ctx: Ctx): Promise<void> {
   const env = environment(ctx);
-  const { app, ref, hosts } = ctx.input;
+  const { ref, hosts } = ctx.input;
   let results = [...(ctx.state.results ?? [])];
   if (results.length > 0)
     await ctx.say(
@@ -350,63 +352,212 @@ async function rollout(ctx: Ctx): Promise<void> {
     saving = saving.then(() => ctx.remember({ results, running }));
     return saving;
   };
-  const report = await runRollout<HostOutcome>({
-    hosts,
-    concurrency: env.concurrency,
-    ...(env.batchPauseSeconds !== undefined && { batchPauseMs: env.batchPauseSeconds * 1000 }),
-    failureThreshold: env.failureThreshold,
-    previous: results,
-    signal: ctx.signal,
-    runHost: async (host, signal) => {
-      const { argv } = renderCommand(env.command, { host, ref, app, env: ctx.input.env });
-      const result = await runDeployCommand({
-        jobId: ctx.meta.jobId,
-        outputDir: ctx.services.config.deploy!.outputDir,
-        history: deploys(ctx).history,
-        host,
-        argv,
-        timeoutMs: env.hostTimeoutSeconds * 1000,
-        signal,
-        onSpawn: (processGroup) => {
-          running = { ...running, [host]: runningCommand(processGroup, argv[0]!) };
+  const phase = (phaseHosts: readonly string[], failureThreshold: number) =>
+    runRollout<HostOutcome>({
+      hosts: phaseHosts,
+      concurrency: env.concurrency,
+      ...(env.batchPauseSeconds !== undefined && { batchPauseMs: env.batchPauseSeconds * 1000 }),
+      failureThreshold,
+      previous: results,
+      signal: ctx.signal,
+      runHost: async (host, signal) => {
+        const outcome = await deployHost(ctx, env, host, ref, signal, (processGroup, argv0) => {
+          running = { ...running, [host]: runningCommand(processGroup, argv0) };
           return save();
-        },
-      });
-      if (result.ok)
-        await done.add(md`:white_check_mark: ${host} done in ${formatDuration(result.durationMs)}`);
-      else {
-        await done.flush();
-        await ctx.say(
-          md`:x: ${host} ${describeFailure(result)}${result.cancelled ? '' : tailBlock(result.tail)}\nFull output: \`/deploy output ${ctx.meta.jobId} ${host}\``,
+        });
+        if (outcome.ok)
+          await done.add(
+            md`:white_check_mark: ${host} done in ${formatDuration(outcome.durationMs)}${env.healthCheck ? ', healthy' : ''}`,
+          );
+        else await done.flush();
+        return outcome;
+      },
+      onHostFinished: async (result) => {
+        results = [...results.filter((r) => r.host !== result.host), result];
+        running = Object.fromEntries(
+          Object.entries(running).filter(([host]) => host !== result.host),
         );
-      }
-      return hostOutcome(result);
-    },
-    onHostFinished: async (result, progress) => {
-      results = [...results.filter((r) => r.host !== result.host), result];
-      running = Object.fromEntries(
-        Object.entries(running).filter(([host]) => host !== result.host),
+        await save();
+        ctx.progress(results.length, hosts.length, 'hosts');
+      },
+    });
+
+  // The canary batch alone first: any of its hosts failing stops the rollout.
+  const canary = hosts.slice(0, canaryCount(env.canary, hosts.length));
+  let stoppedBy: 'failure-threshold' | 'cancelled' | 'canary' | null = null;
+  const ran: string[] = [];
+  if (canary.length > 0) {
+    const first = await phase(canary, 1);
+    ran.push(...first.ran);
+    await done.flush();
+    if (first.stoppedBy === 'cancelled') stoppedBy = 'cancelled';
+    else if (first.failed.length > 0) stoppedBy = 'canary';
+    else if (!results.some((r) => !canary.includes(r.host))) {
+      const pause = env.canaryPauseSeconds;
+      await ctx.say(
+        md`:hatching_chick: canary ok on ${canary.join(', ')}${pause > 0 ? `; the other ${hosts.length - canary.length} hosts in ${formatDuration(pause * 1000)}` : `; now the other ${hosts.length - canary.length} hosts`}`,
       );
-      await save();
-      ctx.progress(progress.done, progress.total, 'hosts');
-    },
-  });
+      if (pause > 0) await sleepUnlessAborted(pause * 1000, ctx.signal);
+      if (ctx.signal.aborted) stoppedBy = 'cancelled';
+    }
+  }
+  if (stoppedBy === null) {
+    const rest = await phase(hosts, env.failureThreshold);
+    ran.push(...rest.ran);
+    stoppedBy = rest.stoppedBy;
+  }
   await done.flush();
-  const summary = summariseHosts(hosts, report.results);
+  const summary = summariseHosts(hosts, results);
   await ctx.remember({ report: summary });
   const counts = `${summary.ok.length} ok, ${summary.failed.length} failed, ${summary.notRun.length} not run${summary.notRun.length ? ` (${summary.notRun.join(', ')})` : ''}`;
-  if (report.stoppedBy === 'cancelled') {
-    await ctx.say(
-      md`:no_entry_sign: cancelled: ${counts}; ran: ${report.ran.join(', ') || 'none'}`,
-    );
+  if (stoppedBy === 'cancelled') {
+    await ctx.say(md`:no_entry_sign: cancelled: ${counts}; ran: ${ran.join(', ') || 'none'}`);
     throw new CancelledError('cancelled during the rollout');
   }
-  if (report.stoppedBy === 'failure-threshold' || summary.failed.length > 0)
-    throw new OpsdeckError(
-      ErrorCode.StepFailed,
-      `${summary.failed.length} host${summary.failed.length === 1 ? '' : 's'} failed (${summary.failed.join(', ')})${report.stoppedBy === 'failure-threshold' ? `: the failure threshold (${env.failureThreshold}) stopped the rollout` : ''}; ${counts}`,
-    );
+  if (stoppedBy !== null || summary.failed.length > 0) {
+    const why =
+      stoppedBy === 'canary'
+        ? `: the canary failed (${canary.join(', ')}), so the other hosts did not run`
+        : stoppedBy === 'failure-threshold'
+          ? `: the failure threshold (${env.failureThreshold}) stopped the rollout`
+          : '';
+    const failure = `${summary.failed.length} host${summary.failed.length === 1 ? '' : 's'} failed (${summary.failed.join(', ')})${why}; ${counts}`;
+    const rolledBack = env.autoRollback ? await autoRollback(ctx, env, summary, failure) : '';
+    throw new OpsdeckError(ErrorCode.StepFailed, `${failure}${rolledBack}`);
+  }
   await ctx.say(md`all ${hosts.length} hosts deployed: ${counts}`);
+}
+
+/**
+ * One host: its deploy command (output kept in the history), then its health check when the
+ * environment has one; a failed check is a failed host. Never throws for the host's sake.
+ */
+async function deployHost(
+  ctx: Ctx,
+  env: DeployEnvironment,
+  host: string,
+  ref: string,
+  signal: AbortSignal,
+  onSpawn: (processGroup: number, argv0: string) => Promise<void>,
+  jobId = ctx.meta.jobId,
+): Promise<HostOutcome> {
+  const values = { host, ref, app: ctx.input.app, env: ctx.input.env };
+  const { argv } = renderCommand(env.command, values);
+  const result = await runDeployCommand({
+    jobId,
+    outputDir: ctx.services.config.deploy!.outputDir,
+    history: deploys(ctx).history,
+    host,
+    argv,
+    timeoutMs: env.hostTimeoutSeconds * 1000,
+    signal,
+    onSpawn: (processGroup) => onSpawn(processGroup, argv[0]!),
+  });
+  const outcome = hostOutcome(result);
+  if (!result.ok) {
+    await ctx.say(
+      md`:x: ${host} ${describeFailure(result)}${result.cancelled ? '' : tailBlock(result.tail)}\nFull output: \`/deploy output ${jobId} ${host}\``,
+    );
+    return outcome;
+  }
+  if (!env.healthCheck) return outcome;
+  try {
+    const health = await checkHealth({
+      check: env.healthCheck,
+      values,
+      workDir: join(ctx.services.config.deploy!.outputDir, ctx.meta.jobId),
+      signal,
+    });
+    if (health.ok) return outcome;
+    const unhealthy = `after ${health.attempts} attempt${health.attempts === 1 ? '' : 's'}: ${health.detail}`;
+    await ctx.say(md`:x: ${host} ${describeFailure({ ...outcome, ok: false, unhealthy })}`);
+    return { ...outcome, ok: false, unhealthy };
+  } catch (error) {
+    if (!signal.aborted) throw error;
+    return { ...outcome, ok: false, cancelled: true };
+  }
+}
+
+/**
+ * `autoRollback`: the deploy is recorded as failed first (what the new ref did on each host),
+ * then each host it ran on gets again the ref it ran before (from the history; hosts never
+ * deployed before are left as they are), recorded as rollbacks; the thread gets both outcomes.
+ * Returns the rollback's outcome in words, for the step's error.
+ */
+async function autoRollback(
+  ctx: Ctx,
+  env: DeployEnvironment,
+  summary: DeploySummary,
+  failure: string,
+): Promise<string> {
+  const { history } = deploys(ctx);
+  const { app, env: envName, ref } = ctx.input;
+  const touched = [...summary.ok, ...summary.failed];
+  // The history does not have this deploy's end yet: what each host ran before it.
+  const before = await history.refsOnHosts(app, envName, touched);
+  await history.recordFinish(ctx.meta.jobId, {
+    finishedAt: Date.now(),
+    outcome: 'failed',
+    hostsOk: summary.ok,
+    hostsFailed: summary.failed,
+    hostsNotRun: summary.notRun,
+  });
+  await ctx.remember({ finishRecorded: true });
+  const untouched = touched.filter((host) => !before.has(host));
+  const byRef = new Map<string, string[]>();
+  for (const host of touched) {
+    const previous = before.get(host);
+    if (previous !== undefined && previous !== ref)
+      byRef.set(previous, [...(byRef.get(previous) ?? []), host]);
+  }
+  await ctx.say(
+    md`:rewind: *auto-rollback* of ${app}/${envName} after: ${failure}. Deploying again what ran before: ${[...byRef].map(([previous, list]) => `${previous} on ${list.join(', ')}`).join('; ') || 'nothing'}${untouched.length ? ` (${untouched.join(', ')} had nothing before: left as they are)` : ''}`,
+  );
+  const outcomes: string[] = [];
+  let index = 0;
+  for (const [previous, list] of byRef) {
+    const jobId = `${ctx.meta.jobId}-rollback-${++index}`;
+    const startedAt = Date.now();
+    await history.recordStart({
+      jobId,
+      kind: 'rollback',
+      app,
+      env: envName,
+      ref: previous,
+      actor: { id: ctx.meta.actor.id, name: ctx.meta.actor.name ?? ctx.meta.actor.id },
+      startedAt,
+      hostsTotal: list.length,
+    });
+    const report = await runRollout<HostOutcome>({
+      hosts: list,
+      concurrency: env.concurrency,
+      failureThreshold: list.length,
+      signal: ctx.signal,
+      runHost: (host, signal) =>
+        deployHost(ctx, env, host, previous, signal, () => Promise.resolve(), jobId),
+    });
+    const result = summariseHosts(list, report.results);
+    await history.recordFinish(jobId, {
+      finishedAt: Date.now(),
+      outcome:
+        result.ok.length === list.length
+          ? 'succeeded'
+          : ctx.signal.aborted
+            ? 'cancelled'
+            : 'failed',
+      hostsOk: result.ok,
+      hostsFailed: result.failed,
+      hostsNotRun: result.notRun,
+    });
+    outcomes.push(
+      `${previous} back on ${result.ok.length}/${list.length} (${result.ok.join(', ') || 'none'})${result.failed.length ? `, failed on ${result.failed.join(', ')}` : ''}`,
+    );
+  }
+  const told = outcomes.join('; ') || 'nothing to roll back';
+  await ctx.say(
+    md`${outcomes.length > 0 && !outcomes.some((o) => o.includes('failed on')) ? ':white_check_mark:' : ':warning:'} auto-rollback: ${told}`,
+  );
+  return `; auto-rollback: ${told}`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { renderCommand } from '../config/command-template';
-import type { DeployEnvironment } from '../config/deploy';
+import { canaryCount, renderHealthUrl, type DeployEnvironment } from '../config/deploy';
 import type { Mrkdwn } from '../slack/mrkdwn';
 import { formatDuration } from '../util/duration';
 
@@ -33,6 +33,12 @@ export function deployFacts(
   const values = { app: deploy.app, env: deploy.env, ref: deploy.ref };
   const pre = settings.pre && renderCommand(settings.pre, values).display;
   const post = settings.post && renderCommand(settings.post, values).display;
+  const canary = canaryCount(settings.canary, deploy.hosts.length);
+  const check = settings.healthCheck;
+  const first = deploy.hosts[0] ?? '{host}';
+  const health =
+    check &&
+    `${'command' in check ? renderCommand(check.command, { ...values, host: first }).display : `GET ${renderHealthUrl(check.url, { ...values, host: first })} answers 2xx`} (each attempt ${check.timeoutSeconds} s at most, ${check.retries} retr${check.retries === 1 ? 'y' : 'ies'} ${check.retryDelaySeconds} s apart)`;
   return {
     commands: deploy.hosts.map(
       (host) => renderCommand(settings.command, { ...values, host }).display,
@@ -40,6 +46,17 @@ export function deployFacts(
     ...(pre !== undefined && { pre }),
     ...(post !== undefined && { post }),
     transition,
-    rollout: `${settings.concurrency} host${settings.concurrency === 1 ? '' : 's'} at a time${settings.batchPauseSeconds ? ` in batches, ${settings.batchPauseSeconds} s apart` : ''}; no new host after ${settings.failureThreshold} failed; each stopped after ${formatDuration(settings.hostTimeoutSeconds * 1000)}`,
+    rollout: [
+      ...(canary > 0
+        ? [
+            `canary: ${deploy.hosts.slice(0, canary).join(', ')} alone first (any failing stops the rollout)${settings.canaryPauseSeconds > 0 ? `, then a pause of ${formatDuration(settings.canaryPauseSeconds * 1000)}` : ''}`,
+          ]
+        : []),
+      `${settings.concurrency} host${settings.concurrency === 1 ? '' : 's'} at a time${settings.batchPauseSeconds ? ` in batches, ${settings.batchPauseSeconds} s apart` : ''}; no new host after ${settings.failureThreshold} failed; each stopped after ${formatDuration(settings.hostTimeoutSeconds * 1000)}`,
+      ...(health ? [`health check after each host: ${health}`] : []),
+      ...(settings.autoRollback
+        ? ['on failure, the hosts done get again the ref they ran before (auto-rollback)']
+        : []),
+    ].join('; '),
   };
 }

@@ -1,4 +1,6 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
@@ -9,15 +11,20 @@ import { answerText } from '../helpers/slack-text';
  * `/deploy` on release days, end to end: signed slash commands into the real Bolt receiver, a
  * real worker process, static host lists and a real command per host
  * (test/fixtures/deploy/fake-deploy.sh): what each environment runs now → what it will run,
- * promotion gates, rollbacks, a queue behind the lock. The tests run in order: each starts from the history the previous ones left.
+ * promotion gates, rollbacks, a queue behind the lock, canaries with health checks (a command,
+ * test/fixtures/deploy/fake-health.sh, and a URL served here) and auto-rollback. The tests run in order: each starts from the history the previous ones left.
  */
 
 const SCRIPT = join(__dirname, '../fixtures/deploy/fake-deploy.sh');
 const HOSTS = ['10.0.1.1', '10.0.1.2', '10.0.1.3'];
+const HEALTH = join(__dirname, '../fixtures/deploy/fake-health.sh');
+const CANARY_HOSTS = ['10.0.2.1', '10.0.2.2', '10.0.2.3', '10.0.2.4', '10.0.2.5'];
 
 describe('/deploy on release days, end to end', () => {
   let stack: E2eStack;
   let root: string;
+  let health: Server;
+  const sick = new Set<string>();
   const dirOf = (env: string) => join(root, env);
   const deploy = (line: string, user = ALICE) => stack.slash(line, { command: '/deploy', user });
 
@@ -46,7 +53,14 @@ describe('/deploy on release days, end to end', () => {
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'opsdeck-deploy-release-'));
-    for (const env of ['staging', 'production', 'busy']) {
+    health = createServer((req, res) => {
+      // /health/<host>: 503 for the hosts listed in `sick`.
+      const host = decodeURIComponent(req.url!.split('/').pop()!);
+      res.writeHead(sick.has(host) ? 503 : 200).end();
+    });
+    await new Promise<void>((resolve) => health.listen(0, '127.0.0.1', resolve));
+    const { port } = health.address() as AddressInfo;
+    for (const env of ['staging', 'production', 'busy', 'canary', 'web']) {
       mkdirSync(dirOf(env), { recursive: true });
       writeFileSync(join(dirOf(env), 'sleep'), '0.1');
     }
@@ -75,6 +89,30 @@ describe('/deploy on release days, end to end', () => {
               staging: environment('staging'),
               production: environment('production', { requireSucceededIn: ['staging'] }),
               busy: environment('busy', { concurrency: 3 }),
+              canary: environment('canary', {
+                targets: { hosts: CANARY_HOSTS },
+                concurrency: 2,
+                canary: 1,
+                canaryPauseSeconds: 1,
+                healthCheck: {
+                  command: [HEALTH, dirOf('canary'), '{host}', '{ref}'],
+                  timeoutSeconds: 5,
+                  retries: 1,
+                  retryDelaySeconds: 0,
+                },
+                autoRollback: true,
+              }),
+              web: environment('web', {
+                targets: { hosts: ['10.0.3.1', '10.0.3.2', '10.0.3.3', '10.0.3.4'] },
+                concurrency: 2,
+                canary: '50%',
+                failureThreshold: 1,
+                healthCheck: {
+                  url: `http://127.0.0.1:${port}/health/{host}`,
+                  retries: 1,
+                  retryDelaySeconds: 0,
+                },
+              }),
             },
           },
         },
@@ -88,6 +126,7 @@ describe('/deploy on release days, end to end', () => {
 
   afterAll(async () => {
     await stack?.stop();
+    health?.close();
     rmSync(root, { recursive: true, force: true });
   }, 60_000);
 
@@ -234,4 +273,87 @@ describe('/deploy on release days, end to end', () => {
     expect(history).toContain('`v2` by bob: :white_check_mark: succeeded');
     expect(history).not.toContain('`v3`');
   }, 120_000);
+
+  describe('canary and health checks', () => {
+    const canaryDir = () => dirOf('canary');
+    /** Which ref each host's last command ran (the script's arguments). */
+    const refOn = (host: string) =>
+      readFileSync(join(canaryDir(), `${host}.args`), 'utf8').split('\n')[2];
+    const checked = () => readFileSync(join(canaryDir(), 'health'), 'utf8').trim().split('\n');
+
+    it('runs the canary alone, pauses, then the rest, each host checked after its deploy', async () => {
+      const jobId = await queued('shop canary v1');
+      const { lines } = await stack.finishedThread(jobId, 'succeeded');
+      const all = lines.join('\n');
+      expect(all).toContain(':hatching_chick: canary ok on 10.0.2.1; the other 4 hosts in 1s');
+      expect(all).toMatch(/:white_check_mark: 10\.0\.2\.1 done in \d+s, healthy/);
+      // The canary ran (and was checked) before any other host started.
+      expect(checked()[0]).toBe('10.0.2.1 v1');
+      expect(checked().sort()).toEqual(CANARY_HOSTS.map((host) => `${host} v1`).sort());
+    }, 60_000);
+
+    it('a canary failing its health check stops the rollout; auto-rollback puts the previous ref back and reports both', async () => {
+      writeFileSync(join(canaryDir(), 'unhealthy-10.0.2.1-v2'), '');
+      const plan = answerText(await deploy('shop canary v2 --dry-run'));
+      expect(plan).toContain(
+        'canary: 10.0.2.1 alone first (any failing stops the rollout), then a pause of 1s',
+      );
+      expect(plan).toContain(
+        `health check after each host: ${HEALTH} ${canaryDir()} 10.0.2.1 v2 (each attempt 5 s at most, 1 retry 0 s apart)`,
+      );
+      expect(plan).toContain('auto-rollback');
+      const jobId = await queued('shop canary v2');
+      const { lines } = await stack.finishedThread(jobId, 'failed');
+      const all = lines.join('\n');
+      expect(all).toContain(
+        ':x: 10.0.2.1 failed its health check after 2 attempts: exit code 1: unhealthy: 10.0.2.1 answers 500 on v2',
+      );
+      expect(all).toContain(
+        ':rewind: *auto-rollback* of shop/canary after: 1 host failed (10.0.2.1): the canary failed (10.0.2.1), so the other hosts did not run',
+      );
+      expect(all).toContain('Deploying again what ran before: v1 on 10.0.2.1');
+      expect(all).toContain(':white_check_mark: auto-rollback: v1 back on 1/1 (10.0.2.1)');
+      // The other hosts never got v2; the canary runs v1 again.
+      for (const host of CANARY_HOSTS) expect(refOn(host)).toBe('v1');
+      const history = answerText(await deploy('history shop canary'));
+      expect(history).toContain('`v2` by alice: :x: failed');
+      expect(history).toContain(':rewind: rollback to `v1` by alice: :white_check_mark: succeeded');
+      // The history knows every host runs v1 again.
+      expect(answerText(await deploy('shop canary v3 --dry-run'))).toContain('(v1 → v3)');
+    }, 60_000);
+
+    it('past the canary, the failure threshold stops the rollout and every host done is rolled back', async () => {
+      writeFileSync(join(canaryDir(), 'unhealthy-10.0.2.3-v3'), '');
+      // 10.0.2.2 (beside 10.0.2.3) still runs when 10.0.2.3 fails: no other host starts.
+      writeFileSync(join(canaryDir(), 'sleep-10.0.2.2'), '1.5');
+      const jobId = await queued('shop canary v3');
+      const { lines } = await stack.finishedThread(jobId, 'failed');
+      const all = lines.join('\n');
+      expect(all).toContain(':x: 10.0.2.3 failed its health check after 2 attempts');
+      expect(all).toContain('the failure threshold (1) stopped the rollout');
+      expect(all).toMatch(
+        /Deploying again what ran before: v1 on 10\.0\.2\.1, 10\.0\.2\.2, 10\.0\.2\.3/,
+      );
+      expect(all).toContain('auto-rollback: v1 back on 3/3');
+      expect(all).toContain('not run (10.0.2.4, 10.0.2.5)');
+      for (const host of CANARY_HOSTS) expect(refOn(host)).toBe('v1');
+      rmSync(join(canaryDir(), 'sleep-10.0.2.2'));
+    }, 60_000);
+
+    it('an HTTP health check: a host answering 503 is a failed host', async () => {
+      sick.add('10.0.3.1');
+      const jobId = await queued('shop web v1');
+      const { lines } = await stack.finishedThread(jobId, 'failed');
+      const all = lines.join('\n');
+      expect(all).toContain(':x: 10.0.3.1 failed its health check after 2 attempts: HTTP 503');
+      // 50% of 4 hosts: a canary of two, which fails; the other two never run.
+      expect(all).toContain('the canary failed (10.0.3.1, 10.0.3.2)');
+      expect(all).toContain('not run (10.0.3.3, 10.0.3.4)');
+      sick.clear();
+      const next = await queued('shop web v2');
+      expect((await stack.finishedThread(next, 'succeeded')).lines.join('\n')).toContain(
+        ':hatching_chick: canary ok on 10.0.3.1, 10.0.3.2; now the other 2 hosts',
+      );
+    }, 60_000);
+  });
 });

@@ -1,6 +1,6 @@
 import { parseConfig } from '../../../src/config/load-config';
 import { OpsdeckConfig } from '../../../src/config/schema';
-import { deployEnvironment } from '../../../src/config/deploy';
+import { canaryCount, deployEnvironment, renderHealthUrl } from '../../../src/config/deploy';
 import { ConfigError, ErrorCode } from '../../../src/errors';
 
 const YAML = `
@@ -65,6 +65,8 @@ describe('the deploy config section', () => {
       hostTimeoutSeconds: 900,
       defaultRef: 'main',
       requireSucceededIn: [],
+      canaryPauseSeconds: 0,
+      autoRollback: false,
     });
     const staging = deployEnvironment(deploy, 'shop', 'staging');
     expect(staging).toMatchObject({
@@ -175,6 +177,46 @@ describe('the deploy config section', () => {
     const deploy = parseConfig(text('[staging]')).deploy!;
     expect(deployEnvironment(deploy, 'shop', 'production').requireSucceededIn).toEqual(['staging']);
     expect(deployEnvironment(deploy, 'shop', 'staging').requireSucceededIn).toEqual([]);
+  });
+
+  it('checks canaries and health checks when loaded', () => {
+    expect(refusal("targets: { hosts: [a] }\ncommand: [x]\ncanary: '150%'")).toContain('canary');
+    expect(
+      refusal(
+        "targets: { hosts: [a] }\ncommand: [x]\nhealthCheck: { command: [c], url: 'http://{host}/' }",
+      ),
+    ).toContain('give either command or url');
+    expect(
+      refusal("targets: { hosts: [a] }\ncommand: [x]\nhealthCheck: { url: 'http://{hots}/' }"),
+    ).toContain('unknown placeholder {hots}');
+    expect(
+      refusal("targets: { hosts: [a] }\ncommand: [x]\nhealthCheck: { url: 'ftp://{host}/' }"),
+    ).toContain('must be http or https');
+    expect(
+      refusal("targets: { hosts: [a] }\ncommand: [x]\nhealthCheck: { command: 'curl {host}' }"),
+    ).toContain('must be a list of arguments');
+    expect(
+      refusal("targets: { hosts: [a] }\ncommand: [x]\nhealthCheck: { command: [c, '{hots}'] }"),
+    ).toContain('healthCheck.command');
+  });
+
+  it('sizes the canary batch: a count or a percentage rounded up, never every host', () => {
+    expect(canaryCount(undefined, 10)).toBe(0);
+    expect(canaryCount(1, 10)).toBe(1);
+    expect(canaryCount(3, 2)).toBe(1);
+    expect(canaryCount('10%', 60)).toBe(6);
+    expect(canaryCount('1%', 60)).toBe(1);
+    expect(canaryCount('50%', 3)).toBe(2);
+    expect(canaryCount('100%', 4)).toBe(3);
+    expect(canaryCount(1, 1)).toBe(0);
+    expect(
+      renderHealthUrl('http://{host}:8080/health?ref={ref}', {
+        host: '10.0.0.1',
+        ref: 'a b&c',
+        app: 'shop',
+        env: 'prod',
+      }),
+    ).toBe('http://10.0.0.1:8080/health?ref=a%20b%26c');
   });
 
   it("checks refPattern when loaded, and the defaultRef against the environment's ref rule", () => {
