@@ -42,6 +42,9 @@ import { code, md } from '../src/slack/mrkdwn';
  */
 export default defineRunbook<DeployInput, DeployState, DeployFacts>({
   name: 'deploy',
+  // 2: the lock step may wait in line (--queue); the rollout runs a canary and health checks and
+  // may roll back (an approval of revision 1 did not see those).
+  revision: 2,
   input: DeployInput,
   steps: [
     step('lock', lock, {

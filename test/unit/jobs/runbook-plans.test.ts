@@ -22,7 +22,14 @@ const restoreInput = {
   at: '2025-11-21T15:59:30Z',
   keepInstance: false,
 };
-const deployInput = { app: 'web', env: 'prod', ref: 'v1.2.3', hosts: ['web-1', 'web-2'] };
+const deployInput = {
+  kind: 'deploy',
+  queue: false,
+  app: 'web',
+  env: 'prod',
+  ref: 'v1.2.3',
+  hosts: ['web-1', 'web-2'],
+};
 const deployFacts = {
   commands: ['deploy web-1', 'deploy web-2'],
   pre: 'migrate',
@@ -69,6 +76,10 @@ const SAMPLES: Record<string, { input: unknown; facts: unknown }[]> = {
   deploy: [
     { input: { ...deployInput, pre: false, post: false }, facts: deployFacts },
     { input: { ...deployInput, pre: true, post: true }, facts: deployFacts },
+    {
+      input: { ...deployInput, kind: 'rollback', queue: true, pre: false, post: false },
+      facts: deployFacts,
+    },
   ],
   phz: [
     {
