@@ -125,6 +125,9 @@ export interface HostOutputRecord {
   output: Buffer;
 }
 
+/** Deploys read at a time when looking for what hosts run. */
+const REFS_PAGE = 100;
+
 const COLUMNS =
   'job_id, kind, app, env, ref, actor_id, actor_name, started_at_ms, finished_at_ms, outcome, hosts_total, hosts_json';
 
@@ -333,21 +336,23 @@ export class DeployHistory {
     await this.ready();
     const wanted = new Set(hosts);
     const found = new Map<string, string>();
-    let before = Number.MAX_SAFE_INTEGER;
-    // Newest first, a page at a time, until every host is placed or the history ends.
+    // Newest first, a page at a time (keyset: finished, then job id), until every host is placed
+    // or the history ends.
+    let after: { finishedAt: number; jobId: string } | undefined;
     for (;;) {
       const [rows] = await this.pool.query<RowDataPacket[]>(
         `SELECT ${COLUMNS} FROM ${this.table}
-         WHERE app = ? AND env = ? AND finished_at_ms IS NOT NULL AND finished_at_ms < ?
-         ORDER BY finished_at_ms DESC, job_id DESC LIMIT 100`,
-        [app, env, before],
+         WHERE app = ? AND env = ? AND finished_at_ms IS NOT NULL
+           ${after ? 'AND (finished_at_ms < ? OR (finished_at_ms = ? AND job_id < ?))' : ''}
+         ORDER BY finished_at_ms DESC, job_id DESC LIMIT ${REFS_PAGE}`,
+        after ? [app, env, after.finishedAt, after.finishedAt, after.jobId] : [app, env],
       );
       for (const record of rows.map(toRecord)) {
         for (const host of record.hostsOk)
           if (wanted.has(host) && !found.has(host)) found.set(host, record.ref);
-        before = record.finishedAt!;
+        after = { finishedAt: record.finishedAt!, jobId: record.jobId };
       }
-      if (rows.length < 100 || found.size === wanted.size) return found;
+      if (rows.length < REFS_PAGE || found.size === wanted.size) return found;
     }
   }
 

@@ -202,4 +202,24 @@ describe('DeployHistory', () => {
     expect(await history.hostOutput('job-new', 'a')).not.toBeNull();
     expect(await history.get('job-old')).not.toBeNull();
   });
+
+  it('says what each host runs now, past many deploys finished at the same moment', async () => {
+    const mine = open();
+    const at = T0 + 9_000_000;
+    // The oldest deploy put v0 on web08; then 250 deploys of web01, all finished at one instant,
+    // the first of them (lowest job id, so the last read) also on web09.
+    await mine.recordStart(start('refs-old', { env: 'refs', ref: 'v0', startedAt: at - 1 }));
+    await mine.recordFinish('refs-old', { ...ok(at - 1), hostsOk: ['web08'] });
+    for (let i = 0; i < 250; i++) {
+      const jobId = `refs-${String(i).padStart(3, '0')}`;
+      await mine.recordStart(start(jobId, { env: 'refs', ref: `v1.${i}`, startedAt: at }));
+      await mine.recordFinish(jobId, {
+        ...ok(at),
+        hostsOk: i === 0 ? ['web01', 'web09'] : ['web01'],
+      });
+    }
+    const now = await mine.refsOnHosts('shop', 'refs', ['web01', 'web08', 'web09', 'web77']);
+    // Ties are ordered by job id, highest first; a page ending inside a tie loses none of it.
+    expect(Object.fromEntries(now)).toEqual({ web01: 'v1.249', web08: 'v0', web09: 'v1.0' });
+  });
 });
