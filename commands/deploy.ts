@@ -110,10 +110,17 @@ async function planRun(
   input: Pick<DeployInput, 'app' | 'env' | 'ref' | 'kind' | 'queue'> & { dryRun: boolean },
   usage: string,
 ): Promise<RunbookPlan | Reply> {
-  const { locks, history } = services(ctx, usage);
+  const { locks, history, waiting } = services(ctx, usage);
   const settings = environmentOf(ctx, input, usage);
   const { ref, kind } = input;
   const held = await locks.get(input.app, input.env);
+  // Deploys waiting in line go first: between one deploy's end and the next one's start the
+  // lock is free for a moment, and a deploy that did not queue must not take it from them.
+  const line = input.queue || input.dryRun ? [] : await waiting.line(input.app, input.env);
+  if (line.length > 0)
+    return reply(
+      md`:hourglass_flowing_sand: not deployed: ${line.length} deploy${line.length === 1 ? ' waits' : 's wait'} in line for ${target(input)} (${line.map((w) => w.jobId).join(', ')}). Ask again with ${code('--queue')} to join the line.`,
+    );
   if (held && !input.dryRun && !input.queue)
     return reply(
       md`:lock: not deployed: ${describeLock(held)}. ${unlockHint(held)} Or ask again with ${code('--queue')} to wait in line for it.`,

@@ -163,6 +163,15 @@ async function lock(ctx: Ctx): Promise<void> {
       reason: `deploying ${ctx.input.ref}`,
       ttlMs: lockTtlMs(ctx),
     });
+  if (!ctx.input.queue) {
+    // Approved after others started waiting: they go first.
+    const line = await deploys(ctx).waiting.line(ctx.input.app, ctx.input.env);
+    if (line.length > 0)
+      throw new OpsdeckError(
+        ErrorCode.DeployLocked,
+        `${line.length} deploy${line.length === 1 ? ' waits' : 's wait'} in line for ${where(ctx)} (${line.map((w) => w.jobId).join(', ')}); ask again with --queue to join the line`,
+      );
+  }
   const result = ctx.input.queue ? await waitInLine(ctx, take) : await take();
   if (!result.acquired) throw lockedError(result.heldBy);
   await ctx.remember({ lockTaken: true });

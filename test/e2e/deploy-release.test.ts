@@ -272,6 +272,17 @@ describe('/deploy on release days, end to end', () => {
     expect(history).toContain('`v1` by alice: :white_check_mark: succeeded');
     expect(history).toContain('`v2` by bob: :white_check_mark: succeeded');
     expect(history).not.toContain('`v3`');
+
+    // While a deploy waits in line (here between two deploys, the lock free), one that did not
+    // queue does not go ahead of it.
+    const waiting = stack.runtime.deploys!.waiting;
+    await waiting.wait('shop', 'busy', 'deploy-0123456789', 60_000);
+    const jumped = answerText(await deploy('shop busy v4'));
+    expect(jumped).toContain(
+      ':hourglass_flowing_sand: not deployed: 1 deploy waits in line for shop/busy (deploy-0123456789). Ask again with `--queue` to join the line.',
+    );
+    expect(await stack.runtime.opsQueue.getJobCountByTypes('waiting', 'active')).toBe(0);
+    await waiting.leave('shop', 'busy', 'deploy-0123456789');
   }, 120_000);
 
   describe('canary and health checks', () => {
