@@ -11,11 +11,12 @@ import {
 import { decimalArgument } from '../src/command/decimal-number';
 import { deployEnvironment, deployName } from '../src/config/deploy';
 import { environmentRefProblem } from '../src/config/deploy-ref';
-import type { DeployRecord } from '../src/deploy/deploy-history';
+import type { DeployHistory, DeployRecord } from '../src/deploy/deploy-history';
 import { DeployRef, type DeployInput } from '../src/deploy/deploy-input';
 import { describeLock, holderOf, type DeployLock } from '../src/deploy/deploy-lock';
 import type { DeployServices } from '../src/deploy/deploy-services';
 import { deployFacts } from '../src/deploy/deploy-plan';
+import { describeTransition } from '../src/deploy/deploy-transition';
 import { resolveDeployHosts } from '../src/deploy/deploy-targets';
 import { runbookPlan } from '../src/command/runbook-plan';
 import { ErrorCode, UsageError, isOpsdeckError } from '../src/errors';
@@ -32,7 +33,8 @@ import { code, codeBlock, date, join, md, type Mrkdwn } from '../src/slack/mrkdw
  * `unlock`.
  */
 
-const USAGE = '/deploy <app> <env> [<ref>] [--dry-run]';
+const USAGE = '/deploy <app> <env> [<ref>] [--queue] [--dry-run]';
+const ROLLBACK_USAGE = '/deploy rollback <app> <env> [--to <ref>] [--queue] [--dry-run]';
 const STATUS_USAGE = '/deploy status [<app> [<env>]]';
 const HISTORY_USAGE = '/deploy history <app> <env>';
 const OUTPUT_USAGE = '/deploy output <job-id> <host>';
@@ -76,6 +78,7 @@ const deploySchema = z.strictObject({
   app,
   env,
   ref: DeployRef.optional(),
+  queue: z.boolean().default(false),
   'dry-run': z.boolean().default(false),
 });
 
@@ -83,7 +86,7 @@ async function planDeploy(
   input: z.infer<typeof deploySchema>,
   ctx: CommandContext,
 ): Promise<RunbookPlan | Reply> {
-  const { locks } = services(ctx, USAGE);
+  const { history } = services(ctx, USAGE);
   const settings = environmentOf(ctx, input, USAGE);
   const ref = input.ref ?? settings.defaultRef;
   if (ref === undefined)
@@ -93,9 +96,35 @@ async function planDeploy(
     );
   const refRefused = environmentRefProblem(ref, settings);
   if (refRefused) throw new UsageError(`<ref>: ${refRefused}`, USAGE);
+  await checkPromotion(history, input, ref, settings.requireSucceededIn);
+  return planRun(
+    ctx,
+    { ...input, ref, kind: 'deploy', queue: input.queue, dryRun: input['dry-run'] },
+    USAGE,
+  );
+}
+
+/** A deploy or rollback of app+env at `ref` (checked): its plan, or its dry run. */
+async function planRun(
+  ctx: CommandContext,
+  input: Pick<DeployInput, 'app' | 'env' | 'ref' | 'kind' | 'queue'> & { dryRun: boolean },
+  usage: string,
+): Promise<RunbookPlan | Reply> {
+  const { locks, history, waiting } = services(ctx, usage);
+  const settings = environmentOf(ctx, input, usage);
+  const { ref, kind } = input;
   const held = await locks.get(input.app, input.env);
-  if (held && !input['dry-run'])
-    return reply(md`:lock: not deployed: ${describeLock(held)}. ${unlockHint(held)}`);
+  // Deploys waiting in line go first: between one deploy's end and the next one's start the
+  // lock is free for a moment, and a deploy that did not queue must not take it from them.
+  const line = input.queue || input.dryRun ? [] : await waiting.line(input.app, input.env);
+  if (line.length > 0)
+    return reply(
+      md`:hourglass_flowing_sand: not deployed: ${line.length} deploy${line.length === 1 ? ' waits' : 's wait'} in line for ${target(input)} (${line.map((w) => w.jobId).join(', ')}). Ask again with ${code('--queue')} to join the line.`,
+    );
+  if (held && !input.dryRun && !input.queue)
+    return reply(
+      md`:lock: not deployed: ${describeLock(held)}. ${unlockHint(held)} Or ask again with ${code('--queue')} to wait in line for it.`,
+    );
   let hosts: string[];
   try {
     hosts = (await resolveDeployHosts(ctx.aws.ec2, settings.targets)).map((h) => h.host);
@@ -105,6 +134,8 @@ async function planDeploy(
     throw error;
   }
   const jobInput: DeployInput = {
+    kind,
+    queue: input.queue,
     app: input.app,
     env: input.env,
     ref,
@@ -112,13 +143,26 @@ async function planDeploy(
     pre: settings.pre !== undefined,
     post: settings.post !== undefined,
   };
-  const facts = deployFacts(settings, jobInput);
-  const summary = md`deploy ${input.app} ${ref} to ${input.env} (${hosts.length} host${hosts.length === 1 ? '' : 's'})`;
-  if (input['dry-run']) {
+  const transition = describeTransition(
+    hosts,
+    await history.refsOnHosts(input.app, input.env, hosts),
+    ref,
+  );
+  const facts = deployFacts(settings, jobInput, transition);
+  const count = `${hosts.length} host${hosts.length === 1 ? '' : 's'}`;
+  const summary =
+    kind === 'rollback'
+      ? md`roll back ${input.app} on ${input.env} to ${ref} (${count})`
+      : md`deploy ${input.app} ${ref} to ${input.env} (${count})`;
+  if (input.dryRun) {
+    const typed =
+      kind === 'rollback'
+        ? `/deploy rollback ${input.app} ${input.env} --to ${ref}`
+        : `/deploy ${input.app} ${input.env} ${ref}`;
     return reply(
       join(
         [
-          md`:mag: Dry run of ${code(`/deploy ${input.app} ${input.env} ${ref}`)}: nothing was run or queued.`,
+          md`:mag: Dry run of ${code(typed)}: nothing was run or queued.`,
           ...(held ? [md`:lock: now: ${describeLock(held)}`] : []),
           md`*Hosts* (${hosts.length}): ${listHosts(hosts)}`,
           md`*Rollout*: ${facts.rollout}`,
@@ -138,8 +182,84 @@ async function planDeploy(
   }
   return runbookPlan(deploy, jobInput, facts, {
     summary,
-    findings: [md`hosts: ${listHosts(hosts)}`, md`rollout: ${facts.rollout}`],
+    findings: [
+      ...(held ? [md`:hourglass_flowing_sand: waits in line: ${describeLock(held)}`] : []),
+      md`hosts: ${listHosts(hosts)}`,
+      md`rollout: ${facts.rollout}`,
+    ],
   });
+}
+
+/** Promotion gates: refused unless `ref` succeeded in each required environment first. */
+async function checkPromotion(
+  history: DeployHistory,
+  input: { app: string; env: string },
+  ref: string,
+  required: readonly string[],
+): Promise<void> {
+  const succeeded = await history.succeededIn(input.app, required, ref);
+  const missing = required.filter((env) => !succeeded.includes(env));
+  if (missing.length > 0)
+    throw new UsageError(
+      `<ref>: ${ref} has not succeeded in ${missing.join(', ')}; ${target(input)} takes a ref only once it succeeded in ${required.join(', ')} (requireSucceededIn)`,
+      USAGE,
+    );
+}
+
+const rollbackSchema = z.strictObject({
+  app,
+  env,
+  to: DeployRef.optional(),
+  queue: z.boolean().default(false),
+  'dry-run': z.boolean().default(false),
+});
+
+/**
+ * `/deploy rollback <app> <env> [--to <ref>]`: a deploy of the ref that succeeded there before the
+ * current one (or of `--to`, which must have succeeded there), planned, authorized and approved
+ * as a deploy of app/env (authorizeAs), marked as a rollback in the thread and the history.
+ * Promotion gates are not asked again: the ref passed them when it succeeded there.
+ */
+async function planRollback(
+  input: z.infer<typeof rollbackSchema>,
+  ctx: CommandContext,
+): Promise<RunbookPlan | Reply> {
+  const { history } = services(ctx, ROLLBACK_USAGE);
+  environmentOf(ctx, input, ROLLBACK_USAGE);
+  const { current, previous } = await history.previousRef(input.app, input.env);
+  if (current === undefined)
+    throw new UsageError(
+      `nothing to roll back: ${target(input)} has no deploy that succeeded`,
+      ROLLBACK_USAGE,
+    );
+  let ref: string;
+  if (input.to !== undefined) {
+    if ((await history.succeededIn(input.app, [input.env], input.to)).length === 0)
+      throw new UsageError(
+        `--to: ${input.to} never succeeded on ${target(input)}; a rollback goes back to a ref that did`,
+        ROLLBACK_USAGE,
+      );
+    ref = input.to;
+  } else {
+    if (previous === undefined)
+      throw new UsageError(
+        `nothing to roll back to: ${current} is the only ref that succeeded on ${target(input)}`,
+        ROLLBACK_USAGE,
+      );
+    ref = previous;
+  }
+  return planRun(
+    ctx,
+    {
+      app: input.app,
+      env: input.env,
+      ref,
+      kind: 'rollback',
+      queue: input.queue,
+      dryRun: input['dry-run'],
+    },
+    ROLLBACK_USAGE,
+  );
 }
 
 function unlockHint(lock: DeployLock): Mrkdwn {
@@ -151,7 +271,7 @@ function unlockHint(lock: DeployLock): Mrkdwn {
 const statusSchema = z.strictObject({ app: app.optional(), env: env.optional() });
 
 async function status(input: z.infer<typeof statusSchema>, ctx: CommandContext): Promise<Reply> {
-  const { history, locks } = services(ctx, STATUS_USAGE);
+  const { history, locks, waiting } = services(ctx, STATUS_USAGE);
   if (input.app !== undefined && input.env !== undefined)
     environmentOf(ctx, input as { app: string; env: string }, STATUS_USAGE);
   const filter = {
@@ -172,7 +292,14 @@ async function status(input: z.infer<typeof statusSchema>, ctx: CommandContext):
     lines.push(
       md`• *${record.app}/${record.env}*: ${code(record.ref)} by ${record.actor.name}, ${date(record.finishedAt ?? record.startedAt)} (${record.hostsOk.length}/${record.hostsTotal} hosts)`,
     );
-  for (const lock of held) lines.push(md`:lock: ${describeLock(lock)}`);
+  for (const lock of held) {
+    lines.push(md`:lock: ${describeLock(lock)}`);
+    const line = await waiting.line(lock.app, lock.env);
+    if (line.length > 0)
+      lines.push(
+        md`:hourglass_flowing_sand: waiting in line for ${target(lock)}: ${line.map((w) => w.jobId).join(', ')}`,
+      );
+  }
   return reply(join(lines, '\n'));
 }
 
@@ -207,7 +334,8 @@ function describeRecord(record: DeployRecord): Mrkdwn {
     record.outcome === null
       ? `${record.hostsTotal} hosts`
       : `${record.hostsOk.length} ok, ${record.hostsFailed.length} failed, ${record.hostsNotRun.length} not run`;
-  return md`• ${date(record.startedAt)} ${code(record.ref)} by ${record.actor.name}: ${outcome}${took} (${hosts}) — job ${code(record.jobId)}`;
+  const rollback = record.kind === 'rollback' ? md`:rewind: rollback to ` : md``;
+  return md`• ${date(record.startedAt)} ${rollback}${code(record.ref)} by ${record.actor.name}: ${outcome}${took} (${hosts}) — job ${code(record.jobId)}`;
 }
 
 const outputSchema = z.strictObject({
@@ -310,12 +438,28 @@ export default defineCommand({
       name: 'deploy',
       usage: USAGE,
       summary:
-        "run the environment's deploy command on each of its hosts (in parallel, up to its concurrency); --dry-run shows the hosts and the exact commands",
+        "run the environment's deploy command on each of its hosts (in parallel, up to its concurrency); --queue waits in line for the lock instead of being refused; --dry-run shows the hosts and the exact commands",
       positionals: ['app', 'env', 'ref'],
-      options: { 'dry-run': { type: 'boolean' } },
+      options: { queue: { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
       schema: deploySchema,
       target,
       plan: planDeploy,
+    }),
+    subcommand({
+      name: 'rollback',
+      usage: ROLLBACK_USAGE,
+      summary:
+        'deploy again the ref that succeeded before the current one (or --to one that succeeded there): the same plan, access rules and approvals as a deploy',
+      positionals: ['app', 'env'],
+      options: {
+        to: { type: 'string' },
+        queue: { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
+      },
+      schema: rollbackSchema,
+      authorizeAs: 'deploy',
+      target,
+      plan: planRollback,
     }),
     subcommand({
       name: 'status',

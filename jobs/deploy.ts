@@ -1,5 +1,6 @@
+import { join } from 'node:path';
 import { renderCommand, type CommandTemplate } from '../src/config/command-template';
-import { deployEnvironment, type DeployEnvironment } from '../src/config/deploy';
+import { canaryCount, deployEnvironment, type DeployEnvironment } from '../src/config/deploy';
 import {
   SETTLE_ON_CANCEL_MS,
   KILL_GRACE_MS,
@@ -7,9 +8,10 @@ import {
   runDeployCommand,
 } from '../src/deploy/deploy-command-run';
 import { DeployInput } from '../src/deploy/deploy-input';
-import { holderOf, lockedError } from '../src/deploy/deploy-lock';
+import { describeLock, holderOf, lockedError, type AcquireResult } from '../src/deploy/deploy-lock';
 import type { DeployFacts } from '../src/deploy/deploy-plan';
 import type { DeployServices } from '../src/deploy/deploy-services';
+import { describeTransition } from '../src/deploy/deploy-transition';
 import {
   describeFailure,
   hostOutcome,
@@ -25,6 +27,8 @@ import { CancelledError, ErrorCode, OpsdeckError } from '../src/errors';
 import { BatchedSay } from '../src/runbook/batched-say';
 import { defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
 import { DAY_MS, formatDuration } from '../src/util/duration';
+import { sleep, sleepUnlessAborted } from '../src/util/sleep';
+import { checkHealth } from '../src/deploy/health-check';
 import { code, md } from '../src/slack/mrkdwn';
 
 /**
@@ -38,11 +42,18 @@ import { code, md } from '../src/slack/mrkdwn';
  */
 export default defineRunbook<DeployInput, DeployState, DeployFacts>({
   name: 'deploy',
+  // 2: the lock step may wait in line (--queue); the rollout runs a canary and health checks and
+  // may roll back (an approval of revision 1 did not see those).
+  revision: 2,
   input: DeployInput,
   steps: [
     step('lock', lock, {
-      describe: ({ app, env }) =>
-        md`lock ${app}/${env}, renewed while the deploy runs (a second deploy is refused until this one ends)`,
+      describe: ({ app, env, queue }) =>
+        queue
+          ? md`wait in line for the lock of ${app}/${env} (in the order asked; its place is posted here), then lock it, renewed while the deploy runs`
+          : md`lock ${app}/${env}, renewed while the deploy runs (a second deploy is refused until this one ends)`,
+      // A queued deploy waits for the deploys ahead of it.
+      timeoutMs: 7 * DAY_MS,
       cleanup: {
         name: 'unlock',
         run: releaseLock,
@@ -50,8 +61,8 @@ export default defineRunbook<DeployInput, DeployState, DeployFacts>({
       },
     }),
     step('announce', underLock(announce), {
-      describe: ({ hosts }) =>
-        md`announce the deploy of ${hosts.length} host${hosts.length === 1 ? '' : 's'} in the alert channel; the history records its start`,
+      describe: ({ hosts, kind }, facts) =>
+        md`announce the ${kind === 'rollback' ? 'rollback' : 'deploy'} of ${hosts.length} host${hosts.length === 1 ? '' : 's'} (${facts.transition}) in the alert channel; the history records its start${kind === 'rollback' ? ' as a rollback' : ''}`,
       cleanup: {
         name: 'record-outcome',
         run: recordUnfinished,
@@ -145,12 +156,23 @@ function underLock(run: (ctx: Ctx) => Promise<void>): (ctx: Ctx) => Promise<void
 }
 
 async function lock(ctx: Ctx): Promise<void> {
-  const result = await deploys(ctx).locks.acquireForDeploy(ctx.input.app, ctx.input.env, {
-    jobId: ctx.meta.jobId,
-    actor: { id: ctx.meta.actor.id, name: ctx.meta.actor.name ?? ctx.meta.actor.id },
-    reason: `deploying ${ctx.input.ref}`,
-    ttlMs: lockTtlMs(ctx),
-  });
+  const take = () =>
+    deploys(ctx).locks.acquireForDeploy(ctx.input.app, ctx.input.env, {
+      jobId: ctx.meta.jobId,
+      actor: { id: ctx.meta.actor.id, name: ctx.meta.actor.name ?? ctx.meta.actor.id },
+      reason: `deploying ${ctx.input.ref}`,
+      ttlMs: lockTtlMs(ctx),
+    });
+  if (!ctx.input.queue) {
+    // Approved after others started waiting: they go first.
+    const line = await deploys(ctx).waiting.line(ctx.input.app, ctx.input.env);
+    if (line.length > 0)
+      throw new OpsdeckError(
+        ErrorCode.DeployLocked,
+        `${line.length} deploy${line.length === 1 ? ' waits' : 's wait'} in line for ${where(ctx)} (${line.map((w) => w.jobId).join(', ')}); ask again with --queue to join the line`,
+      );
+  }
+  const result = ctx.input.queue ? await waitInLine(ctx, take) : await take();
   if (!result.acquired) throw lockedError(result.heldBy);
   await ctx.remember({ lockTaken: true });
   await ctx.say(
@@ -160,7 +182,52 @@ async function lock(ctx: Ctx): Promise<void> {
   );
 }
 
+/** How often a queued deploy looks at the line and the lock; its heartbeat lasts three times that. */
+const WAIT_POLL_MS = 1000;
+
+/**
+ * `--queue`: joins the app+env's waiting line and takes the lock once it is first in line and the
+ * lock is free, posting its place whenever it changes. A cancel ends the wait (the cleanup leaves
+ * the line).
+ */
+async function waitInLine(
+  ctx: Ctx,
+  take: () => Promise<AcquireResult>,
+): Promise<AcquireResult & { acquired: true }> {
+  const { locks, waiting } = deploys(ctx);
+  const { app, env } = ctx.input;
+  let told = '';
+  for (;;) {
+    const ahead = await waiting.wait(app, env, ctx.meta.jobId, 3 * WAIT_POLL_MS);
+    const result = ahead.length === 0 ? await take() : undefined;
+    if (result?.acquired) {
+      await waiting.leave(app, env, ctx.meta.jobId);
+      return result;
+    }
+    const held = result?.heldBy ?? (await locks.get(app, env));
+    const place =
+      ahead.length === 0
+        ? 'next in line'
+        : `${ordinal(ahead.length + 1)} in line, after ${ahead.map((w) => w.jobId).join(', ')}`;
+    if (place !== told) {
+      await ctx.say(
+        md`:hourglass_flowing_sand: waiting for the lock of ${where(ctx)}: ${place}${held ? md` (${describeLock(held)})` : ''}; ${code(`/ops cancel ${ctx.meta.jobId}`)} leaves the line`,
+      );
+      told = place;
+    }
+    await sleep(WAIT_POLL_MS, ctx.signal);
+  }
+}
+
+function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' }[n % 10] ?? 'th');
+  return `${n}${suffix}`;
+}
+
 async function releaseLock(ctx: Ctx): Promise<void> {
+  if (ctx.input.queue)
+    await deploys(ctx).waiting.leave(ctx.input.app, ctx.input.env, ctx.meta.jobId);
   if (!ctx.state.lockTaken) return;
   const released = await deploys(ctx).locks.release(
     ctx.input.app,
@@ -180,6 +247,7 @@ async function announce(ctx: Ctx): Promise<void> {
   await ctx.remember({ startedAt });
   await deploys(ctx).history.recordStart({
     jobId: ctx.meta.jobId,
+    kind: ctx.input.kind,
     app,
     env,
     ref,
@@ -188,8 +256,17 @@ async function announce(ctx: Ctx): Promise<void> {
     hostsTotal: hosts.length,
   });
   const settings = environment(ctx);
+  const transition = describeTransition(
+    hosts,
+    await deploys(ctx).history.refsOnHosts(app, env, hosts),
+    ref,
+  );
+  const doing =
+    ctx.input.kind === 'rollback'
+      ? md`:rewind: *rollback*: deploying *${app}* to *${env}* at \`${ref}\` again`
+      : md`:rocket: deploying *${app}* to *${env}* at \`${ref}\``;
   await ctx.say(
-    md`:rocket: deploying *${app}* to *${env}* at \`${ref}\`, requested by ${ctx.meta.actor.name ?? ctx.meta.actor.id}: ${hosts.length} host${hosts.length === 1 ? '' : 's'} (${hosts.join(', ')}), ${settings.concurrency} at a time, stopping after ${settings.failureThreshold} failed`,
+    md`${doing} (${transition}), requested by ${ctx.meta.actor.name ?? ctx.meta.actor.id}: ${hosts.length} host${hosts.length === 1 ? '' : 's'} (${hosts.join(', ')}), ${settings.concurrency} at a time, stopping after ${settings.failureThreshold} failed`,
   );
 }
 
@@ -267,7 +344,7 @@ function onceTemplate(ctx: Ctx, which: 'pre' | 'post'): CommandTemplate {
 
 async function rollout(ctx: Ctx): Promise<void> {
   const env = environment(ctx);
-  const { app, ref, hosts } = ctx.input;
+  const { ref, hosts } = ctx.input;
   let results = [...(ctx.state.results ?? [])];
   if (results.length > 0)
     await ctx.say(
@@ -287,63 +364,212 @@ async function rollout(ctx: Ctx): Promise<void> {
     saving = saving.then(() => ctx.remember({ results, running }));
     return saving;
   };
-  const report = await runRollout<HostOutcome>({
-    hosts,
-    concurrency: env.concurrency,
-    ...(env.batchPauseSeconds !== undefined && { batchPauseMs: env.batchPauseSeconds * 1000 }),
-    failureThreshold: env.failureThreshold,
-    previous: results,
-    signal: ctx.signal,
-    runHost: async (host, signal) => {
-      const { argv } = renderCommand(env.command, { host, ref, app, env: ctx.input.env });
-      const result = await runDeployCommand({
-        jobId: ctx.meta.jobId,
-        outputDir: ctx.services.config.deploy!.outputDir,
-        history: deploys(ctx).history,
-        host,
-        argv,
-        timeoutMs: env.hostTimeoutSeconds * 1000,
-        signal,
-        onSpawn: (processGroup) => {
-          running = { ...running, [host]: runningCommand(processGroup, argv[0]!) };
+  const phase = (phaseHosts: readonly string[], failureThreshold: number) =>
+    runRollout<HostOutcome>({
+      hosts: phaseHosts,
+      concurrency: env.concurrency,
+      ...(env.batchPauseSeconds !== undefined && { batchPauseMs: env.batchPauseSeconds * 1000 }),
+      failureThreshold,
+      previous: results,
+      signal: ctx.signal,
+      runHost: async (host, signal) => {
+        const outcome = await deployHost(ctx, env, host, ref, signal, (processGroup, argv0) => {
+          running = { ...running, [host]: runningCommand(processGroup, argv0) };
           return save();
-        },
-      });
-      if (result.ok)
-        await done.add(md`:white_check_mark: ${host} done in ${formatDuration(result.durationMs)}`);
-      else {
-        await done.flush();
-        await ctx.say(
-          md`:x: ${host} ${describeFailure(result)}${result.cancelled ? '' : tailBlock(result.tail)}\nFull output: \`/deploy output ${ctx.meta.jobId} ${host}\``,
+        });
+        if (outcome.ok)
+          await done.add(
+            md`:white_check_mark: ${host} done in ${formatDuration(outcome.durationMs)}${env.healthCheck ? ', healthy' : ''}`,
+          );
+        else await done.flush();
+        return outcome;
+      },
+      onHostFinished: async (result) => {
+        results = [...results.filter((r) => r.host !== result.host), result];
+        running = Object.fromEntries(
+          Object.entries(running).filter(([host]) => host !== result.host),
         );
-      }
-      return hostOutcome(result);
-    },
-    onHostFinished: async (result, progress) => {
-      results = [...results.filter((r) => r.host !== result.host), result];
-      running = Object.fromEntries(
-        Object.entries(running).filter(([host]) => host !== result.host),
+        await save();
+        ctx.progress(results.length, hosts.length, 'hosts');
+      },
+    });
+
+  // The canary batch alone first: any of its hosts failing stops the rollout.
+  const canary = hosts.slice(0, canaryCount(env.canary, hosts.length));
+  let stoppedBy: 'failure-threshold' | 'cancelled' | 'canary' | null = null;
+  const ran: string[] = [];
+  if (canary.length > 0) {
+    const first = await phase(canary, 1);
+    ran.push(...first.ran);
+    await done.flush();
+    if (first.stoppedBy === 'cancelled') stoppedBy = 'cancelled';
+    else if (first.failed.length > 0) stoppedBy = 'canary';
+    else if (!results.some((r) => !canary.includes(r.host))) {
+      const pause = env.canaryPauseSeconds;
+      await ctx.say(
+        md`:hatching_chick: canary ok on ${canary.join(', ')}${pause > 0 ? `; the other ${hosts.length - canary.length} hosts in ${formatDuration(pause * 1000)}` : `; now the other ${hosts.length - canary.length} hosts`}`,
       );
-      await save();
-      ctx.progress(progress.done, progress.total, 'hosts');
-    },
-  });
+      if (pause > 0) await sleepUnlessAborted(pause * 1000, ctx.signal);
+      if (ctx.signal.aborted) stoppedBy = 'cancelled';
+    }
+  }
+  if (stoppedBy === null) {
+    const rest = await phase(hosts, env.failureThreshold);
+    ran.push(...rest.ran);
+    stoppedBy = rest.stoppedBy;
+  }
   await done.flush();
-  const summary = summariseHosts(hosts, report.results);
+  const summary = summariseHosts(hosts, results);
   await ctx.remember({ report: summary });
   const counts = `${summary.ok.length} ok, ${summary.failed.length} failed, ${summary.notRun.length} not run${summary.notRun.length ? ` (${summary.notRun.join(', ')})` : ''}`;
-  if (report.stoppedBy === 'cancelled') {
-    await ctx.say(
-      md`:no_entry_sign: cancelled: ${counts}; ran: ${report.ran.join(', ') || 'none'}`,
-    );
+  if (stoppedBy === 'cancelled') {
+    await ctx.say(md`:no_entry_sign: cancelled: ${counts}; ran: ${ran.join(', ') || 'none'}`);
     throw new CancelledError('cancelled during the rollout');
   }
-  if (report.stoppedBy === 'failure-threshold' || summary.failed.length > 0)
-    throw new OpsdeckError(
-      ErrorCode.StepFailed,
-      `${summary.failed.length} host${summary.failed.length === 1 ? '' : 's'} failed (${summary.failed.join(', ')})${report.stoppedBy === 'failure-threshold' ? `: the failure threshold (${env.failureThreshold}) stopped the rollout` : ''}; ${counts}`,
-    );
+  if (stoppedBy !== null || summary.failed.length > 0) {
+    const why =
+      stoppedBy === 'canary'
+        ? `: the canary failed (${canary.join(', ')}), so the other hosts did not run`
+        : stoppedBy === 'failure-threshold'
+          ? `: the failure threshold (${env.failureThreshold}) stopped the rollout`
+          : '';
+    const failure = `${summary.failed.length} host${summary.failed.length === 1 ? '' : 's'} failed (${summary.failed.join(', ')})${why}; ${counts}`;
+    const rolledBack = env.autoRollback ? await autoRollback(ctx, env, summary, failure) : '';
+    throw new OpsdeckError(ErrorCode.StepFailed, `${failure}${rolledBack}`);
+  }
   await ctx.say(md`all ${hosts.length} hosts deployed: ${counts}`);
+}
+
+/**
+ * One host: its deploy command (output kept in the history), then its health check when the
+ * environment has one; a failed check is a failed host. Never throws for the host's sake.
+ */
+async function deployHost(
+  ctx: Ctx,
+  env: DeployEnvironment,
+  host: string,
+  ref: string,
+  signal: AbortSignal,
+  onSpawn: (processGroup: number, argv0: string) => Promise<void>,
+  jobId = ctx.meta.jobId,
+): Promise<HostOutcome> {
+  const values = { host, ref, app: ctx.input.app, env: ctx.input.env };
+  const { argv } = renderCommand(env.command, values);
+  const result = await runDeployCommand({
+    jobId,
+    outputDir: ctx.services.config.deploy!.outputDir,
+    history: deploys(ctx).history,
+    host,
+    argv,
+    timeoutMs: env.hostTimeoutSeconds * 1000,
+    signal,
+    onSpawn: (processGroup) => onSpawn(processGroup, argv[0]!),
+  });
+  const outcome = hostOutcome(result);
+  if (!result.ok) {
+    await ctx.say(
+      md`:x: ${host} ${describeFailure(result)}${result.cancelled ? '' : tailBlock(result.tail)}\nFull output: \`/deploy output ${jobId} ${host}\``,
+    );
+    return outcome;
+  }
+  if (!env.healthCheck) return outcome;
+  try {
+    const health = await checkHealth({
+      check: env.healthCheck,
+      values,
+      workDir: join(ctx.services.config.deploy!.outputDir, ctx.meta.jobId),
+      signal,
+    });
+    if (health.ok) return outcome;
+    const unhealthy = `after ${health.attempts} attempt${health.attempts === 1 ? '' : 's'}: ${health.detail}`;
+    await ctx.say(md`:x: ${host} ${describeFailure({ ...outcome, ok: false, unhealthy })}`);
+    return { ...outcome, ok: false, unhealthy };
+  } catch (error) {
+    if (!signal.aborted) throw error;
+    return { ...outcome, ok: false, cancelled: true };
+  }
+}
+
+/**
+ * `autoRollback`: the deploy is recorded as failed first (what the new ref did on each host),
+ * then each host it ran on gets again the ref it ran before (from the history; hosts never
+ * deployed before are left as they are), recorded as rollbacks; the thread gets both outcomes.
+ * Returns the rollback's outcome in words, for the step's error.
+ */
+async function autoRollback(
+  ctx: Ctx,
+  env: DeployEnvironment,
+  summary: DeploySummary,
+  failure: string,
+): Promise<string> {
+  const { history } = deploys(ctx);
+  const { app, env: envName, ref } = ctx.input;
+  const touched = [...summary.ok, ...summary.failed];
+  // The history does not have this deploy's end yet: what each host ran before it.
+  const before = await history.refsOnHosts(app, envName, touched);
+  await history.recordFinish(ctx.meta.jobId, {
+    finishedAt: Date.now(),
+    outcome: 'failed',
+    hostsOk: summary.ok,
+    hostsFailed: summary.failed,
+    hostsNotRun: summary.notRun,
+  });
+  await ctx.remember({ finishRecorded: true });
+  const untouched = touched.filter((host) => !before.has(host));
+  const byRef = new Map<string, string[]>();
+  for (const host of touched) {
+    const previous = before.get(host);
+    if (previous !== undefined && previous !== ref)
+      byRef.set(previous, [...(byRef.get(previous) ?? []), host]);
+  }
+  await ctx.say(
+    md`:rewind: *auto-rollback* of ${app}/${envName} after: ${failure}. Deploying again what ran before: ${[...byRef].map(([previous, list]) => `${previous} on ${list.join(', ')}`).join('; ') || 'nothing'}${untouched.length ? ` (${untouched.join(', ')} had nothing before: left as they are)` : ''}`,
+  );
+  const outcomes: string[] = [];
+  let index = 0;
+  for (const [previous, list] of byRef) {
+    const jobId = `${ctx.meta.jobId}-rollback-${++index}`;
+    const startedAt = Date.now();
+    await history.recordStart({
+      jobId,
+      kind: 'rollback',
+      app,
+      env: envName,
+      ref: previous,
+      actor: { id: ctx.meta.actor.id, name: ctx.meta.actor.name ?? ctx.meta.actor.id },
+      startedAt,
+      hostsTotal: list.length,
+    });
+    const report = await runRollout<HostOutcome>({
+      hosts: list,
+      concurrency: env.concurrency,
+      failureThreshold: list.length,
+      signal: ctx.signal,
+      runHost: (host, signal) =>
+        deployHost(ctx, env, host, previous, signal, () => Promise.resolve(), jobId),
+    });
+    const result = summariseHosts(list, report.results);
+    await history.recordFinish(jobId, {
+      finishedAt: Date.now(),
+      outcome:
+        result.ok.length === list.length
+          ? 'succeeded'
+          : ctx.signal.aborted
+            ? 'cancelled'
+            : 'failed',
+      hostsOk: result.ok,
+      hostsFailed: result.failed,
+      hostsNotRun: result.notRun,
+    });
+    outcomes.push(
+      `${previous} back on ${result.ok.length}/${list.length} (${result.ok.join(', ') || 'none'})${result.failed.length ? `, failed on ${result.failed.join(', ')}` : ''}`,
+    );
+  }
+  const told = outcomes.join('; ') || 'nothing to roll back';
+  await ctx.say(
+    md`${outcomes.length > 0 && !outcomes.some((o) => o.includes('failed on')) ? ':white_check_mark:' : ':warning:'} auto-rollback: ${told}`,
+  );
+  return `; auto-rollback: ${told}`;
 }
 
 /**
@@ -387,6 +613,6 @@ async function finish(ctx: Ctx): Promise<void> {
   await ctx.remember({ finishRecorded: true });
   const took = s.startedAt === undefined ? '' : ` in ${formatDuration(Date.now() - s.startedAt)}`;
   await ctx.say(
-    md`:white_check_mark: *${ctx.input.app}* \`${ctx.input.ref}\` is on *${ctx.input.env}*${took}: ${report.ok.length}/${ctx.input.hosts.length} hosts ok`,
+    md`:white_check_mark: ${ctx.input.kind === 'rollback' ? 'rolled back: ' : ''}*${ctx.input.app}* \`${ctx.input.ref}\` is on *${ctx.input.env}*${took}: ${report.ok.length}/${ctx.input.hosts.length} hosts ok`,
   );
 }

@@ -31,6 +31,11 @@ import { ALICE, E2eStack, jobIdIn } from '../../test/helpers/e2e-stack';
  * the config default 1100 ms, which --post-interval-ms 1100 shows). runbook.progressIntervalMs
  * is the config default (10 s), not the e2e tests' 0 (a progress line per host).
  *
+ * A second pair measures a canary rollout with health checks (the `canary` environment: `canary: 1`,
+ * no pause, a health check command after each host, health-check.sh): the baseline runs the first
+ * host and its check alone, then `xargs -P` over the rest, each `deploy-host.sh && health-check.sh`;
+ * opsdeck runs `/deploy web canary <ref>`. Its line gives what opsdeck adds per host there too.
+ *
  * Peak RSS: VmHWM of the worker process (/proc/<pid>/status), right after it is ready and at the
  * end; the per-host commands are its children and are not counted (nor in the baseline).
  *
@@ -47,8 +52,10 @@ const POST_INTERVAL_MS = Number(option('--post-interval-ms', 'BENCH_POST_INTERVA
 const GOAL_OVERHEAD_PER_HOST_MS = 25;
 
 const SCRIPT = join(__dirname, 'deploy-host.sh');
+const HEALTH = join(__dirname, 'health-check.sh');
 const APP = 'web';
 const ENV = 'bench';
+const CANARY_ENV = 'canary';
 
 function option(flag: string, variable: string): string | undefined {
   const index = process.argv.indexOf(flag);
@@ -112,20 +119,63 @@ interface BaselineRun {
 /** The operator's way: xargs -P over the host list, output read back as pdsh would. */
 async function baseline(root: string, ref: string): Promise<BaselineRun> {
   const started = performance.now();
-  const child = spawn(
-    'xargs',
+  const run = await xargs(
     ['-P', String(CONCURRENCY), '-I{}', SCRIPT, root, '{}', ref, String(SECONDS)],
-    { stdio: ['pipe', 'pipe', 'pipe'] },
+    hosts,
+    ref,
   );
+  return { wallMs: performance.now() - started, outputBytes: run.outputBytes };
+}
+
+/**
+ * The operator's canary rollout with health checks: the first host and its check alone, then the
+ * others `xargs -P`, each deployed then checked.
+ */
+async function canaryBaseline(root: string, ref: string): Promise<BaselineRun> {
+  const started = performance.now();
+  const step = 'host=$1; "$2" "$3" "$host" "$4" "$5" && "$6" "$3" "$4" "$host"';
+  const first = await xargs(
+    ['-I{}', 'sh', '-c', step, 'sh', '{}', SCRIPT, root, ref, String(SECONDS), HEALTH],
+    hosts.slice(0, 1),
+    ref,
+  );
+  const rest = await xargs(
+    [
+      '-P',
+      String(CONCURRENCY),
+      '-I{}',
+      'sh',
+      '-c',
+      step,
+      'sh',
+      '{}',
+      SCRIPT,
+      root,
+      ref,
+      String(SECONDS),
+      HEALTH,
+    ],
+    hosts.slice(1),
+    ref,
+  );
+  return { wallMs: performance.now() - started, outputBytes: first.outputBytes + rest.outputBytes };
+}
+
+/** xargs with `args`, fed `list` on stdin; fails unless it exits 0. */
+async function xargs(
+  args: string[],
+  list: readonly string[],
+  ref: string,
+): Promise<{ outputBytes: number }> {
+  const child = spawn('xargs', args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let outputBytes = 0;
   let errors = '';
   child.stdout.on('data', (chunk: Buffer) => (outputBytes += chunk.length));
   child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-  child.stdin.end(`${hosts.join('\n')}\n`);
+  child.stdin.end(`${list.join('\n')}\n`);
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-  const wallMs = performance.now() - started;
   if (code !== 0) throw new Error(`baseline ${ref}: xargs exited ${code}: ${errors}`);
-  return { wallMs, outputBytes };
+  return { outputBytes };
 }
 
 interface OpsdeckRun {
@@ -138,11 +188,11 @@ interface OpsdeckRun {
   threadLines: number;
 }
 
-async function opsdeck(stack: E2eStack, ref: string): Promise<OpsdeckRun> {
+async function opsdeck(stack: E2eStack, ref: string, env = ENV): Promise<OpsdeckRun> {
   const budgetMs = 120_000 + HOSTS * (SECONDS * 1000 + 4 * POST_INTERVAL_MS);
   const sentAt = Date.now();
   const started = performance.now();
-  const res = await stack.slash(`${APP} ${ENV} ${ref}`, { command: '/deploy' });
+  const res = await stack.slash(`${APP} ${env} ${ref}`, { command: '/deploy' });
   const ackMs = performance.now() - started;
   const ack = (res.body as { text?: string }).text ?? String(res.body);
   if (!ack.includes('Queued')) throw new Error(`/deploy ${ref} was not queued: ${ack}`);
@@ -201,6 +251,18 @@ async function main(): Promise<void> {
               hostTimeoutSeconds: 60,
               defaultRef: 'main',
             },
+            [CANARY_ENV]: {
+              targets: { hosts },
+              command: [SCRIPT, join(root, 'opsdeck'), '{host}', '{ref}', String(SECONDS)],
+              concurrency: CONCURRENCY,
+              hostTimeoutSeconds: 60,
+              canary: 1,
+              healthCheck: {
+                command: [HEALTH, join(root, 'opsdeck'), '{ref}', '{host}'],
+                timeoutSeconds: 10,
+                retries: 0,
+              },
+            },
           },
         },
       },
@@ -235,6 +297,8 @@ async function main(): Promise<void> {
     );
     const base: BaselineRun[] = [];
     const bot: OpsdeckRun[] = [];
+    const canaryBase: number[] = [];
+    const canaryBot: number[] = [];
     const basePhases: { before: number; rollout: number }[] = [];
     const botPhases: { before: number; rollout: number; after: number; slack: number }[] = [];
     for (let round = 0; round <= ROUNDS; round++) {
@@ -250,7 +314,18 @@ async function main(): Promise<void> {
       process.stdout.write(
         `  ${label.padEnd(8)} baseline ${seconds(b.wallMs).padStart(8)} (${bm.done.size} hosts)   opsdeck ${seconds(o.wallMs).padStart(8)} (${om.done.size} hosts, ${o.threadLines} thread lines)\n`,
       );
+      const canaryBaseRef = `canary-baseline-${round}`;
+      const cb = await canaryBaseline(join(root, 'baseline'), canaryBaseRef);
+      markers(join(root, 'baseline'), canaryBaseRef, 'canary baseline');
+      const canaryBotRef = `canary-opsdeck-${round}`;
+      const co = await opsdeck(stack, canaryBotRef, CANARY_ENV);
+      markers(join(root, 'opsdeck'), canaryBotRef, 'canary opsdeck');
+      process.stdout.write(
+        `  ${''.padEnd(8)} canary+health: baseline ${seconds(cb.wallMs).padStart(8)}   opsdeck ${seconds(co.wallMs).padStart(8)}\n`,
+      );
       if (round === 0) continue;
+      canaryBase.push(cb.wallMs);
+      canaryBot.push(co.wallMs);
       base.push(b);
       bot.push(o);
       basePhases.push({ before: bm.firstStart - baseStarted, rollout: bm.lastEnd - bm.firstStart });
@@ -272,6 +347,8 @@ async function main(): Promise<void> {
     const botMs = median(bot.map((r) => r.wallMs));
     const ratio = botMs / baseMs;
     const perHost = (botMs - baseMs) / HOSTS;
+    const canaryRatio = median(canaryBot) / median(canaryBase);
+    const canaryPerHost = (median(canaryBot) - median(canaryBase)) / HOSTS;
     const m = (values: number[]) => seconds(median(values)).padStart(7);
     const idealMs = Math.ceil(HOSTS / CONCURRENCY) * SECONDS * 1000;
     const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
@@ -285,6 +362,7 @@ async function main(): Promise<void> {
         `(the work itself: ${Math.ceil(HOSTS / CONCURRENCY)} waves of ${SECONDS} s = ${seconds(idealMs)})`,
         `worker peak RSS (VmHWM) ${mb(lastRss)} (${mb(idleRss)} when ready)`,
         `opsdeck / baseline: ${ratio.toFixed(2)}x; opsdeck adds ${perHost.toFixed(1)} ms per host (goal under ${GOAL_OVERHEAD_PER_HOST_MS} ms per host at the defaults: ${perHost < GOAL_OVERHEAD_PER_HOST_MS ? 'reached' : 'NOT reached'})`,
+        `canary rollout with health checks (canary: 1, a check after each host): baseline median ${m(canaryBase)}, opsdeck median ${m(canaryBot)}; opsdeck / baseline: ${canaryRatio.toFixed(2)}x; opsdeck adds ${canaryPerHost.toFixed(1)} ms per host (goal under ${GOAL_OVERHEAD_PER_HOST_MS} ms: ${canaryPerHost < GOAL_OVERHEAD_PER_HOST_MS ? 'reached' : 'NOT reached'})`,
         '',
       ].join('\n'),
     );

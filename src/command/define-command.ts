@@ -100,6 +100,11 @@ export interface SubcommandSpec<S extends z.ZodType = z.ZodType> {
   freeText?: readonly string[];
   /** Validates `{ ...options, ...positionals }`; its messages are shown to the user. */
   schema: S;
+  /**
+   * The command name access rules and the audit trail use for this subcommand when it is another
+   * one's (a `/deploy rollback` is authorized, approved and audited as a `deploy` of its target).
+   */
+  authorizeAs?: string;
   /** Changes nothing anywhere (help, listings): allowed even when changing commands are refused. */
   readOnly?: boolean;
   /**
@@ -134,9 +139,10 @@ export interface CommandModule {
 /**
  * The name access rules and the audit trail use for a request: `ops ping`; the subcommand that
  * carries the command's own name is just that name (`restore-table`, `seed-slave` beside
- * `seed-slave status`).
+ * `seed-slave status`); a subcommand that says `authorizeAs` goes by that name.
  */
 export function commandName(module: CommandModule, sub: SubcommandSpec): string {
+  if (sub.authorizeAs !== undefined) return sub.authorizeAs;
   return sub.name === module.name ? module.name : `${module.name} ${sub.name}`;
 }
 

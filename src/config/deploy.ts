@@ -133,6 +133,50 @@ export const DeployEnvironment = z
       .optional(),
     /** The ref when the request names none. */
     defaultRef: z.string().min(1).max(255).optional(),
+    /**
+     * Promotion gates: a ref is deployed here only once a deploy of it succeeded in each of these
+     * environments of the same app (say `[staging]` for production).
+     */
+    requireSucceededIn: z
+      .array(deployName)
+      .refine((envs) => new Set(envs).size === envs.length, 'lists an environment twice')
+      .default([]),
+    /**
+     * A canary batch first: this many hosts (or this percentage of them, rounded up: '10%'), run
+     * alone; any of them failing stops the rollout. Then `canaryPauseSeconds`, then the rest.
+     */
+    canary: z
+      .union([
+        z.number().int().min(1),
+        z
+          .string()
+          .regex(/^(?:100|[1-9][0-9]?)(?:[.][0-9]+)?%$/, "a percentage of the hosts, like '10%'"),
+      ])
+      .optional(),
+    canaryPauseSeconds: z.number().min(0).max(86_400).default(0),
+    /**
+     * Run after each host's command succeeded: a failed check is a failed host. `command` (a
+     * template like `command`, with `{host}`) exits 0 when healthy; `url` (`{host}` and the others
+     * URL-encoded) answers 2xx. Each attempt is stopped after `timeoutSeconds`; `retries` more
+     * attempts, `retryDelaySeconds` apart.
+     */
+    healthCheck: z
+      .strictObject({
+        command: templateText.optional(),
+        url: z.string().min(1).max(2000).optional(),
+        timeoutSeconds: z.number().min(0.1).max(600).default(10),
+        retries: z.number().int().min(0).max(100).default(2),
+        retryDelaySeconds: z.number().min(0).max(600).default(2),
+      })
+      .refine((check) => (check.command === undefined) !== (check.url === undefined), {
+        error: 'give either command or url',
+      })
+      .optional(),
+    /**
+     * When the rollout fails: deploy again, on the hosts it had run on, the ref each ran before
+     * (from the history), and report both outcomes.
+     */
+    autoRollback: z.boolean().default(false),
   })
   .superRefine((env, ctx) => {
     if (env.defaultRef !== undefined) {
@@ -165,14 +209,69 @@ export const DeployEnvironment = z
     check('command', PLACEHOLDERS);
     check('pre', ONCE);
     check('post', ONCE);
+    const health = env.healthCheck;
+    if (health?.command !== undefined) {
+      if (env.shell !== (typeof health.command === 'string'))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['healthCheck', 'command'],
+          message: env.shell
+            ? 'with shell: true, write the command as one string'
+            : 'must be a list of arguments (run without a shell), like command',
+        });
+      else
+        for (const message of templateProblems(toTemplate(health.command, env.shell), PLACEHOLDERS))
+          ctx.addIssue({ code: 'custom', path: ['healthCheck', 'command'], message });
+    }
+    if (health?.url !== undefined) {
+      const problem = healthUrlProblem(health.url);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['healthCheck', 'url'], message: problem });
+    }
   })
-  .transform(({ command, pre, post, ...rest }) => ({
+  .transform(({ command, pre, post, healthCheck, ...rest }) => ({
     ...rest,
     command: toTemplate(command, rest.shell),
     ...(pre !== undefined && { pre: toTemplate(pre, rest.shell) }),
     ...(post !== undefined && { post: toTemplate(post, rest.shell) }),
+    ...(healthCheck !== undefined && {
+      healthCheck: {
+        timeoutSeconds: healthCheck.timeoutSeconds,
+        retries: healthCheck.retries,
+        retryDelaySeconds: healthCheck.retryDelaySeconds,
+        ...(healthCheck.command !== undefined
+          ? { command: toTemplate(healthCheck.command, rest.shell) }
+          : { url: healthCheck.url! }),
+      },
+    }),
   }));
 export type DeployEnvironment = z.infer<typeof DeployEnvironment>;
+
+/** A health-check URL with its placeholders: an http(s) URL whatever their values. */
+function healthUrlProblem(url: string): string | undefined {
+  const unknown = /\{(?!(?:host|ref|app|env)\})[^{}]*\}/.exec(url);
+  if (unknown) return `unknown placeholder ${unknown[0]} (known: {host}, {ref}, {app}, {env})`;
+  try {
+    const parsed = new URL(renderHealthUrl(url, { host: 'h', ref: 'r', app: 'a', env: 'e' }));
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return 'must be http or https';
+  } catch {
+    return 'is not a URL';
+  }
+  return undefined;
+}
+
+/** The health-check URL for a host: each placeholder's value URL-encoded. */
+export function renderHealthUrl(url: string, values: Record<Placeholder, string>): string {
+  return url.replace(/\{(host|ref|app|env)\}/g, (_, name: Placeholder) =>
+    encodeURIComponent(values[name]),
+  );
+}
+
+/** How many hosts the canary batch has (0: no canary; never all of them). */
+export function canaryCount(canary: number | string | undefined, hosts: number): number {
+  if (canary === undefined || hosts < 2) return 0;
+  const count = typeof canary === 'number' ? canary : Math.ceil((parseFloat(canary) * hosts) / 100);
+  return Math.min(Math.max(count, 1), hosts - 1);
+}
 
 function toTemplate(raw: string | string[], shell: boolean): CommandTemplate {
   return shell ? { shell: true, script: String(raw) } : { shell: false, argv: [raw].flat() };
@@ -188,7 +287,20 @@ export const DeployConfig = z.strictObject({
     z.strictObject({
       environments: z
         .record(deployName, DeployEnvironment)
-        .refine((envs) => Object.keys(envs).length > 0, 'configure at least one environment'),
+        .refine((envs) => Object.keys(envs).length > 0, 'configure at least one environment')
+        .superRefine((envs, ctx) => {
+          for (const [name, env] of Object.entries(envs))
+            for (const [i, required] of env.requireSucceededIn.entries())
+              if (required === name || !Object.hasOwn(envs, required))
+                ctx.addIssue({
+                  code: 'custom',
+                  path: [name, 'requireSucceededIn', i],
+                  message:
+                    required === name
+                      ? 'names the environment itself'
+                      : `is not an environment of this app (configured: ${Object.keys(envs).join(', ')})`,
+                });
+        }),
     }),
   ),
   history: z

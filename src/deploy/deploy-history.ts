@@ -14,8 +14,12 @@ import { qualifiedTable } from '../mysql/sql-identifier';
 
 export type DeployOutcome = 'succeeded' | 'failed' | 'cancelled';
 
+/** A deploy of a new ref, or a rollback to one that succeeded there before. */
+export type DeployKind = 'deploy' | 'rollback';
+
 export interface DeployStart {
   jobId: string;
+  kind: DeployKind;
   app: string;
   env: string;
   ref: string;
@@ -93,6 +97,13 @@ export const DEPLOY_HISTORY_MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE ${outputTableOf(table)} ADD INDEX ix_started (started_at_ms)`,
     ],
   },
+  {
+    version: 4,
+    name: 'what a deploy was: a deploy or a rollback',
+    statements: (table) => [
+      `ALTER TABLE ${table} ADD COLUMN kind VARCHAR(16) NOT NULL DEFAULT 'deploy' AFTER job_id`,
+    ],
+  },
 ];
 
 /** The host output table beside the history table: `db`.`<table>_output`. */
@@ -114,8 +125,11 @@ export interface HostOutputRecord {
   output: Buffer;
 }
 
+/** Deploys read at a time when looking for what hosts run. */
+const REFS_PAGE = 100;
+
 const COLUMNS =
-  'job_id, app, env, ref, actor_id, actor_name, started_at_ms, finished_at_ms, outcome, hosts_total, hosts_json';
+  'job_id, kind, app, env, ref, actor_id, actor_name, started_at_ms, finished_at_ms, outcome, hosts_total, hosts_json';
 
 export class DeployHistory {
   private readonly table: string;
@@ -213,11 +227,12 @@ export class DeployHistory {
   async recordStart(start: DeployStart): Promise<void> {
     await this.ready();
     await this.pool.query(
-      `INSERT INTO ${this.table} (job_id, app, env, ref, actor_id, actor_name, started_at_ms, hosts_total)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO ${this.table} (job_id, kind, app, env, ref, actor_id, actor_name, started_at_ms, hosts_total)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON DUPLICATE KEY UPDATE job_id = job_id`,
       [
         start.jobId,
+        start.kind,
         start.app,
         start.env,
         start.ref,
@@ -309,6 +324,72 @@ export class DeployHistory {
     return rows.map(toRecord);
   }
 
+  /**
+   * What each of `hosts` runs now: the ref of the last finished deploy of app+env (whatever its
+   * outcome) that ended ok on that host; hosts never deployed there are absent.
+   */
+  async refsOnHosts(
+    app: string,
+    env: string,
+    hosts: readonly string[],
+  ): Promise<Map<string, string>> {
+    await this.ready();
+    const wanted = new Set(hosts);
+    const found = new Map<string, string>();
+    // Newest first, a page at a time (keyset: finished, then job id), until every host is placed
+    // or the history ends.
+    let after: { finishedAt: number; jobId: string } | undefined;
+    for (;;) {
+      const [rows] = await this.pool.query<RowDataPacket[]>(
+        `SELECT ${COLUMNS} FROM ${this.table}
+         WHERE app = ? AND env = ? AND finished_at_ms IS NOT NULL
+           ${after ? 'AND (finished_at_ms < ? OR (finished_at_ms = ? AND job_id < ?))' : ''}
+         ORDER BY finished_at_ms DESC, job_id DESC LIMIT ${REFS_PAGE}`,
+        after ? [app, env, after.finishedAt, after.finishedAt, after.jobId] : [app, env],
+      );
+      for (const record of rows.map(toRecord)) {
+        for (const host of record.hostsOk)
+          if (wanted.has(host) && !found.has(host)) found.set(host, record.ref);
+        after = { finishedAt: record.finishedAt!, jobId: record.jobId };
+      }
+      if (rows.length < REFS_PAGE || found.size === wanted.size) return found;
+    }
+  }
+
+  /**
+   * What a rollback of app+env goes back to: the ref of the last deploy that succeeded before the
+   * current one (the last succeeded) with another ref; undefined when there is none. Also the
+   * current ref.
+   */
+  async previousRef(
+    app: string,
+    env: string,
+  ): Promise<{ current: string | undefined; previous: string | undefined }> {
+    await this.ready();
+    const [current] = await this.current({ app, env });
+    if (!current) return { current: undefined, previous: undefined };
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      `SELECT ref FROM ${this.table}
+       WHERE app = ? AND env = ? AND outcome = 'succeeded' AND ref <> ?
+       ORDER BY finished_at_ms DESC, job_id DESC LIMIT 1`,
+      [app, env, current.ref],
+    );
+    return { current: current.ref, previous: rows[0] ? String(rows[0].ref) : undefined };
+  }
+
+  /** Of `envs`, those where a deploy of app at `ref` succeeded. */
+  async succeededIn(app: string, envs: readonly string[], ref: string): Promise<string[]> {
+    if (envs.length === 0) return [];
+    await this.ready();
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      `SELECT DISTINCT env FROM ${this.table}
+       WHERE app = ? AND ref = ? AND outcome = 'succeeded' AND env IN (?)`,
+      [app, ref, [...envs]],
+    );
+    const found = new Set(rows.map((row) => String(row.env)));
+    return envs.filter((env) => found.has(env));
+  }
+
   /** The last `limit` deploys of app+env, newest first, whatever their outcome. */
   async last(app: string, env: string, limit = 10): Promise<DeployRecord[]> {
     await this.ready();
@@ -328,6 +409,7 @@ function toRecord(row: RowDataPacket): DeployRecord {
     : { ok: [], failed: [], notRun: [] };
   return {
     jobId: String(row.job_id),
+    kind: String(row.kind) as DeployKind,
     app: String(row.app),
     env: String(row.env),
     ref: String(row.ref),

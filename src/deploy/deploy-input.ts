@@ -14,6 +14,8 @@ export const DeployRef = z.string().superRefine((ref, ctx) => {
 
 /** What a /deploy job carries (validated again by the worker): the hosts as planned and approved. */
 export const DeployInput = z.strictObject({
+  /** A rollback deploys a ref that succeeded there before; the thread and history say so. */
+  kind: z.enum(['deploy', 'rollback']),
   app: deployName,
   env: deployName,
   ref: DeployRef,
@@ -22,6 +24,8 @@ export const DeployInput = z.strictObject({
     .min(1)
     .max(10_000)
     .refine((hosts) => new Set(hosts).size === hosts.length, 'lists a host twice'),
+  /** `--queue`: wait in line for the app+env's lock instead of failing when it is held. */
+  queue: z.boolean(),
   /** The environment's pre and post commands, as planned (the steps run only when planned). */
   pre: z.boolean(),
   post: z.boolean(),

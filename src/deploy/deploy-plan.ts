@@ -1,10 +1,12 @@
 import { renderCommand } from '../config/command-template';
-import type { DeployEnvironment } from '../config/deploy';
+import { canaryCount, renderHealthUrl, type DeployEnvironment } from '../config/deploy';
+import type { Mrkdwn } from '../slack/mrkdwn';
 import { formatDuration } from '../util/duration';
 
 /**
  * What a deploy of an app+env at a ref will run, rendered for the plan (the approval message and
- * `--dry-run`): every host's exact command, `pre` and `post`, and the rollout in words.
+ * `--dry-run`): every host's exact command, `pre` and `post`, the rollout in words, and what the
+ * hosts run now against what they will run.
  */
 export interface DeployFacts {
   /** Each host's command as it will run (displayed), in the hosts' order. */
@@ -12,6 +14,8 @@ export interface DeployFacts {
   pre?: string;
   post?: string;
   rollout: string;
+  /** What the hosts run now and what they will run (deploy-transition.ts): `v1.4.1 → v1.4.2`. */
+  transition: Mrkdwn;
 }
 
 export interface PlannedDeploy {
@@ -21,16 +25,38 @@ export interface PlannedDeploy {
   hosts: readonly string[];
 }
 
-export function deployFacts(settings: DeployEnvironment, deploy: PlannedDeploy): DeployFacts {
+export function deployFacts(
+  settings: DeployEnvironment,
+  deploy: PlannedDeploy,
+  transition: Mrkdwn,
+): DeployFacts {
   const values = { app: deploy.app, env: deploy.env, ref: deploy.ref };
   const pre = settings.pre && renderCommand(settings.pre, values).display;
   const post = settings.post && renderCommand(settings.post, values).display;
+  const canary = canaryCount(settings.canary, deploy.hosts.length);
+  const check = settings.healthCheck;
+  const first = deploy.hosts[0] ?? '{host}';
+  const health =
+    check &&
+    `${'command' in check ? renderCommand(check.command, { ...values, host: first }).display : `GET ${renderHealthUrl(check.url, { ...values, host: first })} answers 2xx`} (each attempt ${check.timeoutSeconds} s at most, ${check.retries} retr${check.retries === 1 ? 'y' : 'ies'} ${check.retryDelaySeconds} s apart)`;
   return {
     commands: deploy.hosts.map(
       (host) => renderCommand(settings.command, { ...values, host }).display,
     ),
     ...(pre !== undefined && { pre }),
     ...(post !== undefined && { post }),
-    rollout: `${settings.concurrency} host${settings.concurrency === 1 ? '' : 's'} at a time${settings.batchPauseSeconds ? ` in batches, ${settings.batchPauseSeconds} s apart` : ''}; no new host after ${settings.failureThreshold} failed; each stopped after ${formatDuration(settings.hostTimeoutSeconds * 1000)}`,
+    transition,
+    rollout: [
+      ...(canary > 0
+        ? [
+            `canary: ${deploy.hosts.slice(0, canary).join(', ')} alone first (any failing stops the rollout)${settings.canaryPauseSeconds > 0 ? `, then a pause of ${formatDuration(settings.canaryPauseSeconds * 1000)}` : ''}`,
+          ]
+        : []),
+      `${settings.concurrency} host${settings.concurrency === 1 ? '' : 's'} at a time${settings.batchPauseSeconds ? ` in batches, ${settings.batchPauseSeconds} s apart` : ''}; no new host after ${settings.failureThreshold} failed; each stopped after ${formatDuration(settings.hostTimeoutSeconds * 1000)}`,
+      ...(health ? [`health check after each host: ${health}`] : []),
+      ...(settings.autoRollback
+        ? ['on failure, the hosts done get again the ref they ran before (auto-rollback)']
+        : []),
+    ].join('; '),
   };
 }

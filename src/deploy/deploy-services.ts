@@ -3,10 +3,16 @@ import type { Pool } from 'mysql2/promise';
 import type { OpsdeckConfig } from '../config/schema';
 import { DeployHistory } from './deploy-history';
 import { DeployLocks } from './deploy-lock';
+import { DeployWaitingLine } from './deploy-waiting-line';
 
-/** What `/deploy` and its runbook share: the app+env locks (Redis) and the history (MySQL). */
+/**
+ * What `/deploy` and its runbook share: the app+env locks and the line waiting for them (Redis),
+ * and the history (MySQL).
+ */
 export interface DeployServices {
   locks: DeployLocks;
+  /** Deploys queued behind a lock (`--queue`). */
+  waiting: DeployWaitingLine;
   history: DeployHistory;
 }
 
@@ -22,6 +28,7 @@ export function createDeployServices(
   if (!config.deploy) return undefined;
   return {
     locks: new DeployLocks(redis, config.redis.prefix),
+    waiting: new DeployWaitingLine(redis, config.redis.prefix),
     history: new DeployHistory(mysqlPool, {
       database: config.deploy.history.database ?? config.mysql.database,
       table: config.deploy.history.table,

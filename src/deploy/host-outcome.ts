@@ -14,6 +14,8 @@ export interface HostOutcome {
   timedOut: boolean;
   durationMs: number;
   error?: string;
+  /** Its command succeeded, its health check did not: how the check failed. */
+  unhealthy?: string;
 }
 
 /** A failed host's output in its thread reply: the end of it, this long at most. */
@@ -56,6 +58,8 @@ export function summariseHosts(
 /** How a command that did not succeed ended, in words for its thread reply. */
 export function describeFailure(result: HostResult | HostOutcome): string {
   if (result.cancelled) return 'was stopped by the cancel';
+  if ('unhealthy' in result && result.unhealthy)
+    return `failed its health check ${result.unhealthy}`;
   if (result.timedOut) return `timed out after ${formatDuration(result.durationMs)}`;
   if (result.error) return `did not start: ${result.error}`;
   if (result.signal) return `was killed by ${result.signal}`;

@@ -164,7 +164,7 @@ describe('/deploy end to end', () => {
       const res = await deploy(line);
       expect(res.body).toMatchObject({ response_type: 'ephemeral' });
       expect(answerText(res)).toContain(message);
-      expect(answerText(res)).toContain('/deploy <app> <env> [<ref>] [--dry-run]');
+      expect(answerText(res)).toContain('/deploy <app> <env> [<ref>] [--queue] [--dry-run]');
       expect(await stack.runtime.opsQueue.count()).toBe(0);
     });
   });
@@ -202,7 +202,7 @@ describe('/deploy end to end', () => {
     expect(rootMessage.text).toContain('deploy billing v1.2.3 to prod (3 hosts)');
     const all = lines.join('\n');
     expect(all).toContain(
-      ':rocket: deploying *billing* to *prod* at `v1.2.3`, requested by alice: 3 hosts (127.0.1.2, 127.0.1.3, 127.0.1.4)',
+      ':rocket: deploying *billing* to *prod* at `v1.2.3` (nothing deployed yet → v1.2.3), requested by alice: 3 hosts (127.0.1.2, 127.0.1.3, 127.0.1.4)',
     );
     for (const host of ['127.0.1.2', '127.0.1.3', '127.0.1.4'])
       expect(all).toMatch(

@@ -20,6 +20,7 @@ function open(): DeployHistory {
 function start(jobId: string, overrides: Partial<DeployStart> = {}): DeployStart {
   return {
     jobId,
+    kind: 'deploy',
     app: 'shop',
     env: 'production',
     ref: 'v1',
@@ -52,7 +53,7 @@ describe('DeployHistory', () => {
   it('creates its table once through the shared migrations, concurrently safe', async () => {
     const other = open();
     const applied = await Promise.all([history.migrate(), other.migrate()]);
-    expect(applied.flat().sort()).toEqual([1, 2, 3]);
+    expect(applied.flat().sort()).toEqual([1, 2, 3, 4]);
     expect(await history.migrate()).toEqual([]);
     const conn = await mysql.createConnection({ ...MYSQL, database: db.name });
     const [rows] = await conn.query<mysql.RowDataPacket[]>(
@@ -63,6 +64,7 @@ describe('DeployHistory', () => {
       'deploy:deploys@1',
       'deploy:deploys@2',
       'deploy:deploys@3',
+      'deploy:deploys@4',
     ]);
   });
 
@@ -87,6 +89,7 @@ describe('DeployHistory', () => {
     expect(await history.recordFinish('job-1', ok(T0 + 90_000))).toBe('already-finished');
     expect(await history.get('job-1')).toEqual({
       jobId: 'job-1',
+      kind: 'deploy',
       app: 'shop',
       env: 'production',
       ref: 'v1',
@@ -198,5 +201,25 @@ describe('DeployHistory', () => {
     expect(await history.hostOutput('job-old', 'a')).toBeNull();
     expect(await history.hostOutput('job-new', 'a')).not.toBeNull();
     expect(await history.get('job-old')).not.toBeNull();
+  });
+
+  it('says what each host runs now, past many deploys finished at the same moment', async () => {
+    const mine = open();
+    const at = T0 + 9_000_000;
+    // The oldest deploy put v0 on web08; then 250 deploys of web01, all finished at one instant,
+    // the first of them (lowest job id, so the last read) also on web09.
+    await mine.recordStart(start('refs-old', { env: 'refs', ref: 'v0', startedAt: at - 1 }));
+    await mine.recordFinish('refs-old', { ...ok(at - 1), hostsOk: ['web08'] });
+    for (let i = 0; i < 250; i++) {
+      const jobId = `refs-${String(i).padStart(3, '0')}`;
+      await mine.recordStart(start(jobId, { env: 'refs', ref: `v1.${i}`, startedAt: at }));
+      await mine.recordFinish(jobId, {
+        ...ok(at),
+        hostsOk: i === 0 ? ['web01', 'web09'] : ['web01'],
+      });
+    }
+    const now = await mine.refsOnHosts('shop', 'refs', ['web01', 'web08', 'web09', 'web77']);
+    // Ties are ordered by job id, highest first; a page ending inside a tie loses none of it.
+    expect(Object.fromEntries(now)).toEqual({ web01: 'v1.249', web08: 'v0', web09: 'v1.0' });
   });
 });

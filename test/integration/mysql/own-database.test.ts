@@ -97,10 +97,11 @@ it('refuses with the account and the exact statements when it may not, and those
     expect(await audit.migrate()).toEqual([1]);
     await audit.append({ type: 'requested', actor: { id: 'U1', name: 'alice' } });
     const history = new DeployHistory(pool, { database, table: 'deploy_history' });
-    expect(await history.migrate()).toEqual([1, 2, 3]);
+    expect(await history.migrate()).toEqual([1, 2, 3, 4]);
     const actor = { id: 'U1', name: 'alice' };
     await history.recordStart({
       jobId: 'deploy-0123456789',
+      kind: 'deploy',
       app: 'shop',
       env: 'prod',
       ref: 'v1',

@@ -1,6 +1,6 @@
 import { parseConfig } from '../../../src/config/load-config';
 import { OpsdeckConfig } from '../../../src/config/schema';
-import { deployEnvironment } from '../../../src/config/deploy';
+import { canaryCount, deployEnvironment, renderHealthUrl } from '../../../src/config/deploy';
 import { ConfigError, ErrorCode } from '../../../src/errors';
 
 const YAML = `
@@ -64,6 +64,9 @@ describe('the deploy config section', () => {
       failureThreshold: 2,
       hostTimeoutSeconds: 900,
       defaultRef: 'main',
+      requireSucceededIn: [],
+      canaryPauseSeconds: 0,
+      autoRollback: false,
     });
     const staging = deployEnvironment(deploy, 'shop', 'staging');
     expect(staging).toMatchObject({
@@ -153,6 +156,67 @@ describe('the deploy config section', () => {
     expect(() => parseConfig('deploy:\n  apps:\n    shop:\n      environments: {}\n')).toThrow(
       'deploy.apps.shop.environments: configure at least one environment',
     );
+  });
+
+  it('checks that promotion gates name other environments of the same app', () => {
+    const text = (gate: string) =>
+      `deploy:\n  apps:\n    shop:\n      environments:\n        staging:\n          targets: { hosts: [a] }\n          command: [x]\n        production:\n          targets: { hosts: [b] }\n          command: [x]\n          requireSucceededIn: ${gate}\n`;
+    const refused = (gate: string) => {
+      try {
+        parseConfig(text(gate), 'opsdeck.yaml');
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error(`accepted: ${gate}`);
+    };
+    expect(refused('[qa]')).toContain(
+      'requireSucceededIn.0: is not an environment of this app (configured: staging, production)',
+    );
+    expect(refused('[production]')).toContain('requireSucceededIn.0: names the environment itself');
+    expect(refused('[staging, staging]')).toContain('lists an environment twice');
+    const deploy = parseConfig(text('[staging]')).deploy!;
+    expect(deployEnvironment(deploy, 'shop', 'production').requireSucceededIn).toEqual(['staging']);
+    expect(deployEnvironment(deploy, 'shop', 'staging').requireSucceededIn).toEqual([]);
+  });
+
+  it('checks canaries and health checks when loaded', () => {
+    expect(refusal("targets: { hosts: [a] }\ncommand: [x]\ncanary: '150%'")).toContain('canary');
+    expect(
+      refusal(
+        "targets: { hosts: [a] }\ncommand: [x]\nhealthCheck: { command: [c], url: 'http://{host}/' }",
+      ),
+    ).toContain('give either command or url');
+    expect(
+      refusal("targets: { hosts: [a] }\ncommand: [x]\nhealthCheck: { url: 'http://{hots}/' }"),
+    ).toContain('unknown placeholder {hots}');
+    expect(
+      refusal("targets: { hosts: [a] }\ncommand: [x]\nhealthCheck: { url: 'ftp://{host}/' }"),
+    ).toContain('must be http or https');
+    expect(
+      refusal("targets: { hosts: [a] }\ncommand: [x]\nhealthCheck: { command: 'curl {host}' }"),
+    ).toContain('must be a list of arguments');
+    expect(
+      refusal("targets: { hosts: [a] }\ncommand: [x]\nhealthCheck: { command: [c, '{hots}'] }"),
+    ).toContain('healthCheck.command');
+  });
+
+  it('sizes the canary batch: a count or a percentage rounded up, never every host', () => {
+    expect(canaryCount(undefined, 10)).toBe(0);
+    expect(canaryCount(1, 10)).toBe(1);
+    expect(canaryCount(3, 2)).toBe(1);
+    expect(canaryCount('10%', 60)).toBe(6);
+    expect(canaryCount('1%', 60)).toBe(1);
+    expect(canaryCount('50%', 3)).toBe(2);
+    expect(canaryCount('100%', 4)).toBe(3);
+    expect(canaryCount(1, 1)).toBe(0);
+    expect(
+      renderHealthUrl('http://{host}:8080/health?ref={ref}', {
+        host: '10.0.0.1',
+        ref: 'a b&c',
+        app: 'shop',
+        env: 'prod',
+      }),
+    ).toBe('http://10.0.0.1:8080/health?ref=a%20b%26c');
   });
 
   it("checks refPattern when loaded, and the defaultRef against the environment's ref rule", () => {

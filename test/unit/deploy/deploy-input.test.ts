@@ -133,6 +133,8 @@ describe("git's rules for a ref name (git check-ref-format --allow-onelevel), th
 describe('the job input, validated again in the worker', () => {
   it('hosts as planned, no host twice, the ref baseline', () => {
     const input = {
+      kind: 'deploy',
+      queue: false,
       app: 'billing',
       env: 'prod',
       ref: '; rm -rf /',
@@ -147,5 +149,6 @@ describe('the job input, validated again in the worker', () => {
     expect(DeployInput.safeParse({ ...input, ref: '-x' }).success).toBe(false);
     expect(DeployInput.safeParse({ ...input, ref: 'v1\u202e' }).success).toBe(false);
     expect(DeployInput.safeParse({ ...input, extra: 1 }).success).toBe(false);
+    expect(DeployInput.safeParse({ ...input, kind: 'redeploy' }).success).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 import { loadRunbooks } from '../../../src/app/load-modules';
 import type { AnyRunbook } from '../../../src/runbook/define-runbook';
+import { md } from '../../../src/slack/mrkdwn';
 import { activeSteps, isIrreversible, planLines, planOf } from '../../../src/runbook/plan-of';
 
 /**
@@ -21,12 +22,20 @@ const restoreInput = {
   at: '2025-11-21T15:59:30Z',
   keepInstance: false,
 };
-const deployInput = { app: 'web', env: 'prod', ref: 'v1.2.3', hosts: ['web-1', 'web-2'] };
+const deployInput = {
+  kind: 'deploy',
+  queue: false,
+  app: 'web',
+  env: 'prod',
+  ref: 'v1.2.3',
+  hosts: ['web-1', 'web-2'],
+};
 const deployFacts = {
   commands: ['deploy web-1', 'deploy web-2'],
   pre: 'migrate',
   post: 'notify',
   rollout: '1 host at a time',
+  transition: md`v1.2.2 → v1.2.3`,
 };
 const zone = { id: 'Z0123456789', name: 'prod.example.internal' };
 const seedFacts = {
@@ -67,6 +76,10 @@ const SAMPLES: Record<string, { input: unknown; facts: unknown }[]> = {
   deploy: [
     { input: { ...deployInput, pre: false, post: false }, facts: deployFacts },
     { input: { ...deployInput, pre: true, post: true }, facts: deployFacts },
+    {
+      input: { ...deployInput, kind: 'rollback', queue: true, pre: false, post: false },
+      facts: deployFacts,
+    },
   ],
   phz: [
     {
