@@ -118,3 +118,10 @@ export async function stopOnAbort<T>(
   if ('error' in outcome) throw outcome.error;
   return outcome.value;
 }
+
+/** What a stop did, for a thread: the connections whose statements were killed, or none. */
+export function describeStopped(killed: readonly number[]): string {
+  return killed.length === 0
+    ? 'no statement of it was running'
+    : `the statements it was running were stopped (KILL QUERY on connection${killed.length === 1 ? '' : 's'} ${killed.join(', ')}) and rolled back`;
+}
