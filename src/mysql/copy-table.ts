@@ -202,6 +202,20 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyResult> 
       );
       const failure = outcomes.find((outcome) => outcome.status === 'rejected');
       if (failure) throw failure.reason;
+      abort.signal.throwIfAborted();
+      phase = 'indexing';
+      report();
+      const conn = await options.destination.getConnection();
+      const uncount = statements.add(conn);
+      try {
+        await addDeferredIndexes(conn, options.to, deferred);
+      } catch (error) {
+        conn.destroy();
+        throw error;
+      } finally {
+        uncount();
+      }
+      conn.release();
     });
   } catch (error) {
     if (options.signal?.aborted) options.onStopped?.(statements.killed);
@@ -209,10 +223,6 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyResult> 
   } finally {
     options.signal?.removeEventListener('abort', stop);
   }
-  options.signal?.throwIfAborted();
-  phase = 'indexing';
-  report();
-  await addDeferredIndexes(options.destination, options.to, deferred);
   report(true);
   return { shape, method, ranges, rows, durationMs: Date.now() - started };
 }

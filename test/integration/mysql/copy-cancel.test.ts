@@ -84,16 +84,17 @@ async function settled(copy: Promise<unknown>): Promise<unknown> {
 }
 
 /**
- * Runs `start` (a copy into `table`, which `locker` can reach) with a signal; once it has committed
- * rows, `locker` locks the table; once every copying connection waits for that lock, the copy is
- * cancelled. Returns what the test asserts on.
+ * Runs `start` (a copy into `table`, which `locker` can reach) with a signal; when it calls
+ * `lock`, `locker` locks the table; once `waiting` statements of the copy wait for that lock, the
+ * copy is cancelled. Returns what the test asserts on.
  */
 async function cancelWhileLocked(
   locker: Connection,
   table: string,
+  waiting: number,
   start: (hooks: {
     signal: AbortSignal;
-    onRows: (rows: number) => void;
+    lock: () => Promise<unknown>;
     onStopped: (killed: readonly number[]) => void;
   }) => Promise<unknown>,
 ) {
@@ -102,26 +103,24 @@ async function cancelWhileLocked(
   let killed: readonly number[] = [];
   const copy = start({
     signal: cancel.signal,
-    onRows: (rows) => {
-      if (rows > 0 && locking === null) locking = locker.query(`LOCK TABLES ${table} WRITE`);
-    },
+    lock: () => (locking ??= locker.query(`LOCK TABLES ${table} WRITE`)),
     onStopped: (threads) => {
       killed = threads;
     },
   });
   copy.catch(() => undefined);
   try {
-    const waiting = await waitFor(
+    const locked = await waitFor(
       async () => {
         if (locking === null) return null;
         await locking;
         const statements = await statementsOn(locker, table);
-        return statements.length === PARALLELISM && statements.every((s) => /lock/i.test(s.state))
+        return statements.length === waiting && statements.every((s) => /lock/i.test(s.state))
           ? statements
           : null;
       },
       NEVER_MS,
-      'every copying connection to wait for the lock',
+      'the copy to wait for the lock',
     );
     // The lock holder reads the table: the rows committed before the cancel.
     const before = await count(locker, table);
@@ -129,7 +128,7 @@ async function cancelWhileLocked(
     cancel.abort(reason);
     // Awaited while the lock is still held: the copy ends without its statements ever running.
     const outcome = await settled(copy);
-    const runningAfter = await running(locker, [...killed, ...waiting.map((s) => s.id)]);
+    const runningAfter = await running(locker, [...killed, ...locked.map((s) => s.id)]);
     const statementsAfter = await statementsOn(locker, table);
     await locker.query('UNLOCK TABLES');
     locking = null;
@@ -139,7 +138,7 @@ async function cancelWhileLocked(
       reason,
       outcome,
       killed,
-      waiting: waiting.map((s) => s.id),
+      waiting: locked.map((s) => s.id),
       runningAfter,
       statementsAfter,
       before,
@@ -182,7 +181,7 @@ describe('copyTable cancelled while its statements run', () => {
       const table = `\`${destinationDb.name}\`.\`${side}\``;
       const locker = await mysql.createConnection({ ...MYSQL, database: destinationDb.name });
       try {
-        const result = await cancelWhileLocked(locker, table, (hooks) =>
+        const result = await cancelWhileLocked(locker, table, PARALLELISM, (hooks) =>
           copyTable({
             source,
             destination,
@@ -192,7 +191,9 @@ describe('copyTable cancelled while its statements run', () => {
             method,
             batchRows: BATCH_ROWS,
             signal: hooks.signal,
-            onProgress: (p) => hooks.onRows(p.rows),
+            onProgress: (p) => {
+              if (p.rows > 0) void hooks.lock();
+            },
             onStopped: hooks.onStopped,
           }),
         );
@@ -207,6 +208,49 @@ describe('copyTable cancelled while its statements run', () => {
         expect(after).toBe(result.before);
         // The figure for issue 17: rows written by a copy after it was cancelled.
         console.log(`rows written after the cancel (${method} copy): ${after - result.before}`);
+      } finally {
+        locker.destroy();
+      }
+    },
+    SLOW,
+  );
+
+  it(
+    'cancelled while it builds the deferred indexes: the ALTER is killed, no index is added after it',
+    async () => {
+      const side = 'ledger__restored_4';
+      const table = `\`${destinationDb.name}\`.\`${side}\``;
+      const locker = await mysql.createConnection({ ...MYSQL, database: destinationDb.name });
+      try {
+        let rangesDone = 0;
+        const result = await cancelWhileLocked(locker, table, 1, (hooks) =>
+          copyTable({
+            source,
+            destination,
+            from: { database: sourceDb.name, table: 'ledger' },
+            to: { database: destinationDb.name, table: side },
+            parallelism: PARALLELISM,
+            rangeCount: 4,
+            signal: hooks.signal,
+            // Awaited by the copy: the table is locked before the index build starts.
+            onRangeDone: async () => {
+              rangesDone += 1;
+              if (rangesDone === 4) await hooks.lock();
+            },
+            onStopped: hooks.onStopped,
+          }),
+        );
+        expect(result.outcome).toBe(result.reason);
+        expect(result.killed).toEqual(expect.arrayContaining(result.waiting));
+        expect(result.runningAfter).toEqual([]);
+        expect(result.statementsAfter).toEqual([]);
+        expect(result.before).toBe(ROWS);
+        const [indexes] = await destination.query<RowDataPacket[]>(
+          `SELECT DISTINCT INDEX_NAME AS name FROM information_schema.STATISTICS
+          WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?`,
+          [destinationDb.name, side],
+        );
+        expect(indexes.map((row) => row.name)).toEqual(['PRIMARY']);
       } finally {
         locker.destroy();
       }
@@ -260,7 +304,7 @@ describe('copyDatabases cancelled while its statements run', () => {
       const table = `\`${sourceDb.name}\`.\`ledger\``;
       const locker = await mysql.createConnection({ ...standaloneTls(server), ...admin });
       try {
-        const result = await cancelWhileLocked(locker, table, (hooks) =>
+        const result = await cancelWhileLocked(locker, table, PARALLELISM, (hooks) =>
           copyDatabases({
             source,
             destination: replica,
@@ -269,7 +313,9 @@ describe('copyDatabases cancelled while its statements run', () => {
             rangeRows: ROWS / 8,
             batchRows: BATCH_ROWS,
             signal: hooks.signal,
-            onProgress: (p) => hooks.onRows(p.rows),
+            onProgress: (p) => {
+              if (p.rows > 0) void hooks.lock();
+            },
             onStopped: hooks.onStopped,
           }),
         );
