@@ -93,7 +93,7 @@ export async function stopOnAbort<T>(
   statements: StoppableStatements,
   work: () => Promise<T>,
 ): Promise<T> {
-  signal.throwIfAborted();
+  if (signal.aborted) throw abortError(signal);
   const ended = new AbortController();
   const running = work().finally(() => ended.abort());
   let stopping: Promise<void> | undefined;
