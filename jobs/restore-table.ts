@@ -4,6 +4,7 @@ import { startPointInTimeRestore } from '../src/aws/temporary-instance';
 import type { MysqlEndpoint } from '../src/mysql/database-access';
 import { sideTableName, sideTableStamp } from '../src/mysql/side-table';
 import { checkIdentifier } from '../src/mysql/sql-identifier';
+import { describeStopped } from '../src/mysql/stop-statements';
 import { withPool } from '../src/mysql/with-pool';
 import { mergeMissingRows, swapInRestoredTable } from '../src/restore/apply-restored-table';
 import { describeComparison } from '../src/restore/describe-comparison';
@@ -18,7 +19,7 @@ import {
 } from '../src/restore/restore-preflight';
 import { copyRestoredTable, verifyRestoredCopy } from '../src/restore/restored-copy';
 import { approval, defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
-import { abortReason } from '../src/runbook/retry-policy';
+import { abortReason, abortWords } from '../src/runbook/retry-policy';
 import {
   temporaryInstanceSteps,
   type TemporaryInstanceRequest,
@@ -27,11 +28,10 @@ import {
 import { DAY_MS, formatDuration } from '../src/util/duration';
 import { isoSeconds } from '../src/util/time';
 import { code, md } from '../src/slack/mrkdwn';
-import { ErrorCode, isOpsdeckError } from '../src/errors';
 
 /**
- * How long a cancelled merge may take to stop: KILL QUERY, then the server undoes the rows the
- * INSERT had written (about as long as writing them took).
+ * How long a cancelled merge or copy may take to stop: KILL QUERY, then the server undoes the rows
+ * the statement had written (about as long as writing them took).
  */
 const ROLLBACK_SETTLE_MS = 30 * 60_000;
 
@@ -77,6 +77,8 @@ export default defineRunbook<RestoreTableInput, RestoreState, RestoreFacts>({
       describe: ({ schema, table }) =>
         md`copy ${schema}.${table} from it into production as ${`${table}__restored_<stamp>`}, in parallel key ranges`,
       timeoutMs: DAY_MS,
+      // A cancel or timeout stops the copy's statements before the cleanups run.
+      settleOnAbortMs: ROLLBACK_SETTLE_MS,
     }),
     step('verify', verify, {
       needs: ['sideTable', 'production', 'instanceEndpoint'],
@@ -199,6 +201,8 @@ async function copy(ctx: Ctx<'sideTable' | 'production' | 'instanceEndpoint'>): 
     withPool(poolOn(ctx, production, parallelism + 1), async (destination) => {
       const done = [...(ctx.state.doneRanges ?? [])];
       let saving = Promise.resolve();
+      let copied = 0;
+      let killed: readonly number[] = [];
       const result = await copyRestoredTable({
         source,
         production: destination,
@@ -215,13 +219,25 @@ async function copy(ctx: Ctx<'sideTable' | 'production' | 'instanceEndpoint'>): 
             );
           await ctx.remember({ copyStarted: true });
         },
-        onProgress: (rows, estimated) => ctx.progress(rows, estimated, 'rows'),
+        onProgress: (rows, estimated) => {
+          copied = rows;
+          ctx.progress(rows, estimated, 'rows');
+        },
         onRangeDone: (index) => {
           done.push(index);
           saving = saving.then(() => ctx.remember({ doneRanges: [...done] }));
           return saving;
         },
         signal: ctx.signal,
+        onStopped: (threads) => {
+          killed = threads;
+        },
+      }).catch(async (error: unknown) => {
+        if (ctx.signal.aborted)
+          await ctx.say(
+            md`:leftwards_arrow_with_hook: ${abortWords(ctx.signal)} during the copy: ${describeStopped(killed)}; no statement of the copy runs any more. \`${schema}.${sideTable}\` keeps what was committed before (${copied} rows by this run); production's ${table} is untouched.`,
+          );
+        throw error;
       });
       await ctx.remember({ copiedRows: (ctx.state.copiedRows ?? 0) + result.rows });
       await ctx.say(
@@ -294,11 +310,7 @@ async function apply(ctx: Ctx<'sideTable' | 'beforeTable' | 'production'>): Prom
         signal: ctx.signal,
       });
       if (merged.outcome === 'rolled-back') {
-        const reason = abortReason(ctx.signal);
-        const why =
-          isOpsdeckError(reason) && reason.code === ErrorCode.StepTimeout
-            ? 'the step timed out'
-            : 'cancelled';
+        const why = abortWords(ctx.signal);
         const how = merged.killed
           ? `its INSERT … SELECT was stopped (KILL QUERY on connection ${merged.connectionId})`
           : merged.uncommittedRows === null
@@ -308,7 +320,7 @@ async function apply(ctx: Ctx<'sideTable' | 'beforeTable' | 'production'>): Prom
           md`:leftwards_arrow_with_hook: ${why} during the merge: ${how}, and its transaction was rolled back. ${schema}.${table} is as it was before the merge: no row inserted.`,
         );
         await ctx.remember({ applied: 'merge rolled back: nothing inserted' });
-        throw reason;
+        throw abortReason(ctx.signal);
       }
       const { inserted, after } = merged;
       await ctx.remember({ applied: `inserted ${inserted} rows` });

@@ -15,6 +15,7 @@ import {
   type DatabasesCheckpoint,
 } from '../src/mysql/copy-databases';
 import type { MysqlEndpoint } from '../src/mysql/database-access';
+import { describeStopped } from '../src/mysql/stop-statements';
 import { withPool } from '../src/mysql/with-pool';
 import type { TableContentSums } from '../src/mysql/verify-databases';
 import {
@@ -32,6 +33,7 @@ import {
 import { readReplicationFilters, setWildIgnoreTables } from '../src/mysql/replication-filters';
 import { readServerFlavor, type ServerFlavor } from '../src/mysql/server-flavor';
 import { defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
+import { abortWords } from '../src/runbook/retry-policy';
 import { checksumsAsTablesFinish } from '../src/seed/early-checksums';
 import { channelWords, type SeedFacts } from '../src/seed/seed-facts';
 import { SeedSlaveInput } from '../src/seed/seed-input';
@@ -39,6 +41,12 @@ import { RDS_TABLES_RULE, skipsRdsTables } from '../src/seed/replica-filter-chec
 import { runSeedPreflight, seedRefused } from '../src/seed/seed-preflight';
 import { DAY_MS, formatDuration } from '../src/util/duration';
 import { md } from '../src/slack/mrkdwn';
+
+/**
+ * How long a cancelled copy may take to stop: KILL QUERY, then the server undoes the rows the
+ * statements had written (about as long as writing them took).
+ */
+const STOP_SETTLE_MS = 30 * 60_000;
 
 /**
  * `/seed-slave`: seed or rebuild an external replica of an RDS master without downtime (see
@@ -105,6 +113,8 @@ export default defineRunbook<SeedSlaveInput, SeedState, SeedFacts>({
         md`drop and load again ${databases.join(', ')} on ${replica} from the temporary replica: tables in parallel, then views, routines, triggers, events`,
       irreversible: true,
       timeoutMs: DAY_MS,
+      // A cancel or timeout stops the copy's statements before the cleanups run.
+      settleOnAbortMs: STOP_SETTLE_MS,
     }),
     step('verify', verify, {
       needs: ['instanceEndpoint'],
@@ -344,6 +354,7 @@ async function copy(ctx: Ctx<'instanceEndpoint'>): Promise<void> {
           failed: (table, error) =>
             ctx.log.warn({ err: error, table }, 'early checksum failed; verify reads it'),
         });
+        let killed: readonly number[] = [];
         const result = await copyDatabases({
           source,
           destination,
@@ -351,11 +362,20 @@ async function copy(ctx: Ctx<'instanceEndpoint'>): Promise<void> {
           parallelism,
           ...(resume && { resume }),
           signal: ctx.signal,
+          onStopped: (threads) => {
+            killed = threads;
+          },
           onProgress: (p) => ctx.progress(p.rows, p.estimatedRows, 'rows'),
           onCheckpoint: (checkpoint) => {
             sums.tablesFinished(checkpoint);
             return save({ copy: checkpoint });
           },
+        }).catch(async (error: unknown) => {
+          if (ctx.signal.aborted)
+            await ctx.say(
+              md`:leftwards_arrow_with_hook: ${abortWords(ctx.signal)} during the copy: ${describeStopped(killed)}; no statement of the copy runs any more on ${ctx.input.replica}.`,
+            );
+          throw error;
         });
         await sums.done();
         await saving;

@@ -26,6 +26,7 @@ import {
 import { createSchemaObjects, disabledOnReplica, OBJECT_KINDS } from './schema-objects';
 import { readServerFlavor, type ServerFlavor } from './server-flavor';
 import { checkIdentifier, qualifiedTable, quoteIdentifier } from './sql-identifier';
+import { StoppableStatements, stopOnAbort } from './stop-statements';
 import {
   addDeferredIndexes,
   baseTableDefinition,
@@ -88,7 +89,14 @@ export interface CopyDatabasesOptions {
   onProgress?: (progress: DatabasesCopyProgress) => void;
   /** Called after every range, table and object kind with a snapshot; awaited, in order. */
   onCheckpoint?: (checkpoint: DatabasesCheckpoint) => void | Promise<void>;
+  /**
+   * Cancel or step timeout: no statement starts once it aborts, the row copies and index builds
+   * running are stopped with KILL QUERY (each rolled back), and the copy rejects with its reason
+   * once they have ended.
+   */
   signal?: AbortSignal;
+  /** After an abort stopped the row copies: the server threads whose statements were killed. */
+  onStopped?: (killedThreads: readonly number[]) => void;
 }
 
 export interface DatabasesCopyResult {
@@ -207,6 +215,7 @@ function newJob(table: SourceTable): TableJob {
 
 class DatabasesCopy {
   private readonly abort = new AbortController();
+  private readonly statements: StoppableStatements;
   private readonly resumed: boolean;
   private readonly rowsBefore: number;
   private rowsThisRun = 0;
@@ -229,6 +238,7 @@ class DatabasesCopy {
     },
   ) {
     this.resumed = options.resume !== undefined;
+    this.statements = new StoppableStatements(options.destination);
     if (!checkpoint.tablesCreated) checkpoint.tables = {};
     for (const job of jobs) this.restore(job);
     this.rowsBefore = jobs.reduce((sum, job) => sum + job.rows, 0);
@@ -333,16 +343,22 @@ class DatabasesCopy {
     signal?.addEventListener('abort', stop, { once: true });
     if (signal?.aborted) stop();
     try {
-      const outcomes = await Promise.allSettled(
-        Array.from({ length: this.settings.parallelism }, () =>
-          this.work().catch((error: unknown) => {
-            this.abort.abort(error);
-            throw error;
-          }),
-        ),
-      );
-      const failure = outcomes.find((outcome) => outcome.status === 'rejected');
-      if (failure) throw failure.reason;
+      // A failed worker aborts too: the others' statements are killed, the copy fails with its error.
+      await stopOnAbort(this.abort.signal, this.statements, async () => {
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: this.settings.parallelism }, () =>
+            this.work().catch((error: unknown) => {
+              this.abort.abort(error);
+              throw error;
+            }),
+          ),
+        );
+        const failure = outcomes.find((outcome) => outcome.status === 'rejected');
+        if (failure) throw failure.reason;
+      });
+    } catch (error) {
+      if (signal?.aborted) this.options.onStopped?.(this.statements.killed);
+      throw error;
     } finally {
       signal?.removeEventListener('abort', stop);
     }
@@ -423,6 +439,7 @@ class DatabasesCopy {
       // A resumed run may find rows of ranges it has no record of: each range is emptied first.
       emptyFirst: this.resumed,
       signal: this.abort.signal,
+      statements: this.statements,
       onRows: (count) => {
         job.progressRows += count;
         this.rowsThisRun += count;
@@ -451,7 +468,9 @@ class DatabasesCopy {
 
   private async buildIndexes(job: TableJob): Promise<void> {
     const session = await openCopySession(this.options.destination, 'destination');
+    const uncount = this.statements.add(session.conn);
     try {
+      this.abort.signal.throwIfAborted();
       await addDeferredIndexes(
         session.conn,
         { database: job.table.database, table: job.table.table },
@@ -460,6 +479,8 @@ class DatabasesCopy {
     } catch (error) {
       session.conn.destroy();
       throw error;
+    } finally {
+      uncount();
     }
     await session.release();
     job.state = 'indexed';

@@ -7,6 +7,7 @@ import { exactTypeCast, openCopySession, type CopyValue } from './copy-session';
 import { rangeCondition, type KeyRange } from './key-ranges';
 import { LOAD_CHUNK_BYTES, LoadDataEncoder, loadDataSql } from './load-data';
 import { qualifiedTable, quoteIdentifier } from './sql-identifier';
+import type { StoppableStatements } from './stop-statements';
 import type { TableShape } from './table-shape';
 
 /**
@@ -69,7 +70,10 @@ export interface RangeCopier {
   batchRows: number;
   /** Delete the range's rows from the target first: a resumed copy redoes unfinished ranges. */
   emptyFirst: boolean;
+  /** Checked before each statement: none starts once it aborts. */
   signal: AbortSignal;
+  /** The destination connections, counted while they copy: an abort kills their statements. */
+  statements: StoppableStatements;
   /** Called after every committed statement with the rows it stored. */
   onRows: (count: number) => void;
 }
@@ -85,7 +89,9 @@ export async function copyRange(copier: RangeCopier, range: KeyRange): Promise<n
     source.conn.destroy();
     throw error;
   }
+  const uncount = copier.statements.add(destination.conn);
   try {
+    copier.signal.throwIfAborted();
     const condition = shape.key
       ? rangeCondition(shape.key, range)
       : { sql: 'TRUE', params: [] as unknown[] };
@@ -106,6 +112,8 @@ export async function copyRange(copier: RangeCopier, range: KeyRange): Promise<n
     source.conn.destroy();
     destination.conn.destroy();
     throw error;
+  } finally {
+    uncount();
   }
 }
 

@@ -9,6 +9,7 @@ import {
 import { planKeyRanges, type KeyRange } from './key-ranges';
 import { createSideTable, showCreateTable, sideTableDefinition } from './side-table';
 import { checkIdentifier, qualifiedTable } from './sql-identifier';
+import { StoppableStatements, stopOnAbort } from './stop-statements';
 import { addDeferredIndexes, deferSecondaryIndexes, type DeferredIndex } from './table-definition';
 import { readTableShape, type TableShape } from './table-shape';
 
@@ -66,7 +67,13 @@ export interface CopyTableOptions {
   onProgress?: (progress: CopyProgress) => void;
   /** Called when a range is committed in the side table: record `range.index` to resume. */
   onRangeDone?: (range: KeyRange, rows: number) => void | Promise<void>;
+  /**
+   * Cancel or step timeout: no statement starts once it aborts, those running are stopped with
+   * KILL QUERY (each rolled back), and the copy rejects with its reason once they have ended.
+   */
   signal?: AbortSignal;
+  /** After an abort stopped the copy: the server threads whose statements were killed. */
+  onStopped?: (killedThreads: readonly number[]) => void;
 }
 
 export type { CopyMethod } from './copy-range';
@@ -99,6 +106,7 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyResult> 
     options.to.table,
   ])
     checkIdentifier(name);
+  options.signal?.throwIfAborted();
   const shape = await readTableShape(options.source, options.from.database, options.from.table);
   const sideTable = qualifiedTable(options.to.database, options.to.table);
   const method = await chooseMethod(options.destination, options.method ?? 'auto');
@@ -133,6 +141,8 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyResult> 
   const abort = new AbortController();
   const stop = () => abort.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', stop, { once: true });
+  if (options.signal?.aborted) stop();
+  const statements = new StoppableStatements(options.destination);
   let rows = 0;
   let rangesDone = ranges.length - pending.length;
   let phase: CopyProgress['phase'] = 'copying';
@@ -165,6 +175,7 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyResult> 
     ...limits,
     emptyFirst: options.resume !== undefined,
     signal: abort.signal,
+    statements,
     onRows: (count) => {
       rows += count;
       report();
@@ -178,21 +189,40 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyResult> 
       await options.onRangeDone?.(range, copied);
     }
   };
-  const outcomes = await Promise.allSettled(
-    Array.from({ length: Math.min(parallelism, pending.length) }, () =>
-      worker().catch((error: unknown) => {
-        abort.abort(error);
+  try {
+    // A failed worker aborts too: the others' statements are killed, the copy fails with its error.
+    await stopOnAbort(abort.signal, statements, async () => {
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: Math.min(parallelism, pending.length) }, () =>
+          worker().catch((error: unknown) => {
+            abort.abort(error);
+            throw error;
+          }),
+        ),
+      );
+      const failure = outcomes.find((outcome) => outcome.status === 'rejected');
+      if (failure) throw failure.reason;
+      abort.signal.throwIfAborted();
+      phase = 'indexing';
+      report();
+      const conn = await options.destination.getConnection();
+      const uncount = statements.add(conn);
+      try {
+        await addDeferredIndexes(conn, options.to, deferred);
+      } catch (error) {
+        conn.destroy();
         throw error;
-      }),
-    ),
-  );
-  options.signal?.removeEventListener('abort', stop);
-  const failure = outcomes.find((outcome) => outcome.status === 'rejected');
-  if (failure) throw failure.reason;
-  options.signal?.throwIfAborted();
-  phase = 'indexing';
-  report();
-  await addDeferredIndexes(options.destination, options.to, deferred);
+      } finally {
+        uncount();
+      }
+      conn.release();
+    });
+  } catch (error) {
+    if (options.signal?.aborted) options.onStopped?.(statements.killed);
+    throw error;
+  } finally {
+    options.signal?.removeEventListener('abort', stop);
+  }
   report(true);
   return { shape, method, ranges, rows, durationMs: Date.now() - started };
 }

@@ -1,7 +1,7 @@
 import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { compareTables } from '../mysql/compare-tables';
 import { qualifiedTable, quoteIdentifier } from '../mysql/sql-identifier';
-import { killQueries } from '../mysql/stop-statements';
+import { StoppableStatements, stopOnAbort } from '../mysql/stop-statements';
 import { readTableShape } from '../mysql/table-shape';
 import { refused } from './restore-preflight';
 import {
@@ -81,22 +81,16 @@ export async function mergeMissingRows(pool: Pool, request: MergeRequest): Promi
         WHERE p.${keyNames[0]!} IS NULL`;
 
   const conn = await pool.getConnection();
-  const connectionId = conn.threadId;
-  const kill: { sent: Promise<void> | null } = { sent: null };
-  let running = false;
-  const onAbort = () => {
-    // A failed kill is no error of the merge: the INSERT then runs to its end, uncommitted.
-    if (running) kill.sent = killQueries(pool, [connectionId]).catch(() => undefined);
-  };
+  const statements = new StoppableStatements(pool);
   let reusable = false;
   let inserted: number | null = null;
   try {
     await conn.query('START TRANSACTION');
-    running = true;
-    signal.addEventListener('abort', onAbort, { once: true });
     try {
-      if (signal.aborted) throw signal.reason;
-      const [result] = await conn.query<ResultSetHeader>(insert);
+      const [result] = await stopOnAbort(signal, statements, () => {
+        statements.add(conn);
+        return conn.query<ResultSetHeader>(insert);
+      });
       inserted = result.affectedRows;
     } catch (error) {
       if (!signal.aborted) {
@@ -104,19 +98,14 @@ export async function mergeMissingRows(pool: Pool, request: MergeRequest): Promi
         reusable = true;
         throw mergeRefusal(error, sideTable);
       }
-    } finally {
-      running = false;
-      signal.removeEventListener('abort', onAbort);
     }
-    // A kill still on its way must land before the next statement, or it could stop that one.
-    await kill.sent;
     if (signal.aborted) {
       await conn.query('ROLLBACK');
       reusable = true;
       return {
         outcome: 'rolled-back',
-        connectionId,
-        killed: kill.sent !== null && inserted === null,
+        connectionId: conn.threadId,
+        killed: statements.killed.length > 0,
         uncommittedRows: inserted,
       };
     }

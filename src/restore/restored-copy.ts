@@ -38,6 +38,8 @@ export interface RestoredCopy {
   /** A key range is committed: record it to resume after an interruption. */
   onRangeDone(index: number): Promise<void>;
   signal: AbortSignal;
+  /** After an abort stopped the copy: the server threads whose statements were killed. */
+  onStopped(killedThreads: readonly number[]): void;
 }
 
 /** Copies the table into the side table (resuming this job's copy); returns how it went. */
@@ -65,6 +67,7 @@ export async function copyRestoredTable(copy: RestoredCopy): Promise<CopyResult>
     parallelism: copy.parallelism,
     ...(resume && { resume }),
     signal: copy.signal,
+    onStopped: copy.onStopped,
     onProgress: (p) => copy.onProgress(p.rows, p.estimatedRows),
     onRangeDone: (range) => copy.onRangeDone(range.index),
   });

@@ -1,5 +1,5 @@
 import { UnrecoverableError } from 'bullmq';
-import { CancelledError, isOpsdeckError } from '../errors';
+import { CancelledError, ErrorCode, isOpsdeckError } from '../errors';
 
 /**
  * Whether trying again may help. Coded errors say so themselves; cancellation and BullMQ's
@@ -22,4 +22,12 @@ export function abortReason(signal: AbortSignal): Error {
   return signal.reason instanceof Error
     ? signal.reason
     : new CancelledError(String(signal.reason ?? 'cancelled'));
+}
+
+/** Why a step's signal aborted, as its thread says it: `cancelled` or `the step timed out`. */
+export function abortWords(signal: AbortSignal): string {
+  const reason = abortReason(signal);
+  return isOpsdeckError(reason) && reason.code === ErrorCode.StepTimeout
+    ? 'the step timed out'
+    : 'cancelled';
 }

@@ -62,6 +62,8 @@ const LEDGERS = [
 ];
 /** The second of two concurrent restores: long enough to still run when the first one ends. */
 const TWIN_B_ROWS = 100_000;
+/** Restored, then cancelled in the middle of its copy. */
+const CANCEL_ROWS = 150_000;
 
 /** The ledger as a billing table looks: varied types, a unique key, NULLs, utf8mb4, JSON, bytes. */
 const LEDGER = (name: string) => `CREATE TABLE billing.${name} (
@@ -86,6 +88,7 @@ const FILL = (
 describe('/restore-table end to end', () => {
   let stack: E2eStack;
   let prod: mysql.Connection;
+  let connectProduction: () => Promise<mysql.Connection>;
   let sandboxDir: string;
   let beforeMistake: Date;
   const restore = (line: string, user = ALICE) =>
@@ -202,16 +205,18 @@ describe('/restore-table end to end', () => {
     await stack.startWorker();
     const production = (await instances()).find((i) => i.DBInstanceIdentifier === 'production')!;
     const endpoint = { host: production.Endpoint!.Address!, port: production.Endpoint!.Port! };
-    prod = await mysql.createConnection({
-      ...endpoint,
-      ...mysqlConnectOptions(
-        endpoint,
-        loadMysqlTls('test', { mode: 'verify-identity', caFile: sandboxCaFile(sandboxDir) }),
-      ),
-      user: SEED.masterUsername,
-      password: SEED.masterPassword,
-      database: 'billing',
-    });
+    connectProduction = () =>
+      mysql.createConnection({
+        ...endpoint,
+        ...mysqlConnectOptions(
+          endpoint,
+          loadMysqlTls('test', { mode: 'verify-identity', caFile: sandboxCaFile(sandboxDir) }),
+        ),
+        user: SEED.masterUsername,
+        password: SEED.masterPassword,
+        database: 'billing',
+      });
+    prod = await connectProduction();
     for (const name of LEDGERS) {
       await prod.query(LEDGER(name));
       await prod.query(FILL(name));
@@ -220,6 +225,8 @@ describe('/restore-table end to end', () => {
     await prod.query(FILL('ledger_big', BIG_ROWS));
     await prod.query(LEDGER('ledger_twin_b'));
     await prod.query(FILL('ledger_twin_b', TWIN_B_ROWS));
+    await prod.query(LEDGER('ledger_cancel'));
+    await prod.query(FILL('ledger_cancel', CANCEL_ROWS));
     // A unique reference that a row written after the mistake takes again: merge must refuse.
     await prod.query(
       `CREATE TABLE billing.ledger_conflict (id INT PRIMARY KEY, ref VARCHAR(20) NOT NULL UNIQUE)`,
@@ -246,6 +253,10 @@ describe('/restore-table end to end', () => {
     await new Promise((resolve) => setTimeout(resolve, 1100));
     await prod.query(`DELETE FROM billing.ledger_big`);
     await prod.query(`DELETE FROM billing.ledger_twin_b`);
+    await prod.query(`DELETE FROM billing.ledger_cancel`);
+    await prod.query(
+      `INSERT INTO billing.ledger_cancel (id, account, amount_cents) VALUES (5001, 'acct-new', 500)`,
+    );
     await prod.query(`DELETE FROM billing.ledger_fk`);
     await prod.query(`DELETE FROM billing.ledger_conflict`);
     await prod.query(`INSERT INTO billing.ledger_conflict VALUES (100, 'r3')`);
@@ -468,6 +479,74 @@ describe('/restore-table end to end', () => {
     expect(lines.join('\n')).toMatch(/deleted `production-restore-[0-9a-f]{10}`/);
     await expectNothingLeft(jobId);
   }, 180_000);
+
+  it('cancel during the copy: its statements are stopped on the server before the cleanups, nothing is written after, production is as before', async () => {
+    const production = async () =>
+      rows(
+        `SELECT COUNT(*) AS n, (SELECT SUM(CRC32(CONCAT_WS('|', id, account, amount_cents, note))) FROM billing.ledger_cancel) AS crc FROM billing.ledger_cancel`,
+      );
+    const productionBefore = await production();
+    const jobId = await queued(`billing billing.ledger_cancel --at ${isoSeconds(beforeMistake)}`);
+    await waitFor(
+      async () =>
+        ((await stack.checkpoint(jobId))?.state.doneRanges as number[] | undefined)?.length,
+      120_000,
+      'the first copied key range',
+    );
+    const [found] = await rows(`SHOW TABLES FROM billing LIKE 'ledger_cancel__restored_%'`);
+    const side = `\`billing\`.\`${Object.values(found!)[0] as string}\``;
+    // Another client locks the side table: every statement the copy starts waits on the server,
+    // so statements are in flight for sure when the cancel comes.
+    const locker = await connectProduction();
+    const statements = async () => {
+      const [listed] = await locker.query<mysql.RowDataPacket[]>(
+        `SELECT ID AS id, STATE AS state FROM information_schema.PROCESSLIST
+          WHERE INFO LIKE ? AND ID <> CONNECTION_ID()`,
+        [`%${side}%`],
+      );
+      return listed;
+    };
+    let sideBefore: number;
+    let lines: string[];
+    try {
+      await locker.query(`LOCK TABLES ${side} WRITE`);
+      await waitFor(
+        async () => {
+          const listed = await statements();
+          return listed.length === 2 && listed.every((s) => /lock/i.test(String(s.state)));
+        },
+        60_000,
+        'both copying connections to wait for the lock',
+      );
+      const [[counted]] = await locker.query<mysql.RowDataPacket[]>(
+        `SELECT COUNT(*) AS n FROM ${side}`,
+      );
+      sideBefore = Number(counted!.n);
+      expect(answerText(await stack.slash(`cancel ${jobId}`))).toContain(
+        `Cancelling job \`${jobId}\``,
+      );
+      // The job ends while the lock is still held: its copy stopped without its statements ever
+      // running, before the cleanups.
+      lines = (await stack.finishedThread(jobId, 'cancelled')).lines;
+      expect(await statements()).toEqual([]);
+    } finally {
+      await locker.query('UNLOCK TABLES');
+      locker.destroy();
+    }
+    expect(lines.join('\n')).toMatch(
+      /cancelled during the copy: the statements it was running were stopped \(KILL QUERY on connections \d+, \d+\) and rolled back; no statement of the copy runs any more/,
+    );
+    await expectNothingLeft(jobId);
+    // Nothing of the copy ran once the lock was gone, and production's table never changed.
+    const [after] = await rows(`SELECT COUNT(*) AS n FROM ${side}`);
+    expect(Number(after!.n)).toBe(sideBefore);
+    expect(sideBefore).toBeGreaterThan(0);
+    expect(sideBefore).toBeLessThan(CANCEL_ROWS);
+    expect(await production()).toEqual(productionBefore);
+    console.log(
+      `rows written after the cancel (restore-table copy, e2e): ${Number(after!.n) - sideBefore}`,
+    );
+  }, 300_000);
 
   it('--keep-instance keeps the restored instance, says where it is, and the sweep reports it once', async () => {
     // Restore to the moment before the mistake, named by the Slack message that reported it.

@@ -548,7 +548,7 @@ describe('/seed-slave end to end', () => {
     await expectNothingLeft(jobId);
   }, 300_000);
 
-  it('cancelled during the copy: the temporary replica and the rule go, the thread says the replica is left stopped', async () => {
+  it('cancelled during the copy: the copy stops before the cleanups, the temporary replica and the rule go, the thread says the replica is left stopped', async () => {
     const { jobId } = await approvedSeed('billing onprem');
     await waitFor(
       async () => (await stack.checkpoint(jobId))?.state.copy !== undefined,
@@ -557,6 +557,15 @@ describe('/seed-slave end to end', () => {
     );
     expect(answerText(await stack.slash(`cancel ${jobId}`, { user: BOB }))).toContain('Cancelling');
     const { lines } = await stack.finishedThread(jobId, 'cancelled', 120_000);
+    // The copy stopped before the cleanups: nothing of it writes to the replica any more.
+    const [writing] = await replica.query<mysql.RowDataPacket[]>(
+      `SELECT ID FROM information_schema.PROCESSLIST
+        WHERE INFO LIKE 'INSERT INTO%' OR INFO LIKE 'LOAD DATA%' OR INFO LIKE 'ALTER TABLE%'`,
+    );
+    expect(writing).toEqual([]);
+    expect(lines.join('\n')).toMatch(
+      /cancelled during the copy: (no statement of it was running|the statements it was running were stopped \(KILL QUERY on connections? [\d, ]+\) and rolled back); no statement of the copy runs any more on onprem\./,
+    );
     expect(lines.join('\n')).toContain(
       ':warning: onprem is left stopped and partly loaded: it does not replicate.',
     );

@@ -33,6 +33,7 @@ function copyOf(sideTable: string, overrides: Partial<RestoredCopy> = {}) {
     onProgress: () => undefined,
     onRangeDone: async (index) => void events.push(`range ${index}`),
     signal: new AbortController().signal,
+    onStopped: () => undefined,
     ...overrides,
   };
   return { copy, events };
