@@ -23,7 +23,7 @@ import type { TableShape } from './table-shape';
 export type CopyMethod = 'load-data' | 'insert';
 
 const BATCH_DEFAULTS: Record<CopyMethod, { bytes: number; rows: number }> = {
-  insert: { bytes: 4 * 1024 * 1024, rows: 1000 },
+  insert: { bytes: 4 * 1024 * 1024, rows: 10_000 },
   'load-data': { bytes: 16 * 1024 * 1024, rows: 50_000 },
 };
 
@@ -45,7 +45,7 @@ export async function chooseMethod(
 
 /**
  * Bytes and rows per statement, each statement its own transaction: per INSERT (default 4 MiB,
- * capped at half the destination's max_allowed_packet, and 1000 rows) or per LOAD DATA (default
+ * capped at half the destination's max_allowed_packet, and 10,000 rows) or per LOAD DATA (default
  * 16 MiB and 50,000 rows).
  */
 export async function batchLimits(
