@@ -3,6 +3,8 @@
 #
 #   scripts/local-services.sh install install the Debian packages (apt-get), when missing
 #                                     (redis-server, redis-sentinel, mariadb-server, mariadb-client)
+#   scripts/local-services.sh install-bench  also what the benches compare against (mydumper,
+#                                     for bench/copy-table), when missing; CI runs no bench
 #   scripts/local-services.sh start   install (when missing) and start both; idempotent
 #   scripts/local-services.sh stop    stop both
 #   scripts/local-services.sh status  print what runs where
@@ -48,6 +50,15 @@ need_packages() {
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
+}
+
+need_bench_packages() {
+  command -v mydumper >/dev/null && command -v myloader >/dev/null && return
+  log "installing mydumper"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq mydumper >/dev/null
 }
 
 redis_up() { redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null | grep -q PONG; }
@@ -102,11 +113,12 @@ stop_all() {
 
 case "${1:-start}" in
   install) need_packages ;;
+  install-bench) need_bench_packages ;;
   start) need_packages; start_redis; start_mysql ;;
   stop) stop_all ;;
   status)
     redis_up && echo "redis: up on 127.0.0.1:$redis_port" || echo "redis: down"
     mysql_up && echo "mariadb: up on 127.0.0.1:$mysql_port" || echo "mariadb: down"
     ;;
-  *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 install|install-bench|start|stop|status" >&2; exit 2 ;;
 esac

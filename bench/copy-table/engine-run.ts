@@ -12,10 +12,12 @@ export interface EngineJob {
   from: TableRef;
   to: TableRef;
   parallelism: number;
-  method: CopyMethod;
+  method: 'auto' | CopyMethod;
 }
 
 export interface EngineOutcome {
+  /** The way the engine wrote the rows (with `auto`, the one it chose). */
+  method: CopyMethod;
   rows: number;
   seconds: number;
   /** Of `seconds`, those spent building the deferred secondary indexes. */
@@ -34,7 +36,7 @@ async function main(): Promise<void> {
   try {
     const started = performance.now();
     let indexing = 0;
-    const { rows } = await copyTable({
+    const { rows, method } = await copyTable({
       source,
       destination,
       from: job.from,
@@ -48,6 +50,7 @@ async function main(): Promise<void> {
     const ended = performance.now();
     const usage = process.resourceUsage();
     const outcome: EngineOutcome = {
+      method,
       rows,
       seconds: (ended - started) / 1000,
       indexSeconds: (ended - indexing) / 1000,

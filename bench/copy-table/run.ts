@@ -1,11 +1,16 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import mysql, { type Pool, type RowDataPacket } from 'mysql2/promise';
-import type { CopyMethod } from '../../src/mysql/copy-table';
-import { readTableShape } from '../../src/mysql/table-shape';
+import mysql, { type Pool, type ResultSetHeader, type RowDataPacket } from 'mysql2/promise';
+import { openCopySession } from '../../src/mysql/copy-session';
+import type { CopyMethod, TableRef } from '../../src/mysql/copy-table';
+import { planKeyRanges, rangeCondition } from '../../src/mysql/key-ranges';
+import { loadDataSql } from '../../src/mysql/load-data';
+import { addDeferredIndexes, createSideTable } from '../../src/mysql/side-table';
+import { qualifiedTable, quoteIdentifier } from '../../src/mysql/sql-identifier';
+import { readTableShape, type TableShape } from '../../src/mysql/table-shape';
 import { verifyCopy } from '../../src/mysql/table-checksum';
 import { freePort } from '../../devkit/sandbox/free-port';
 import { MariadbSupervisor } from '../../devkit/sandbox/mariadb-process';
@@ -21,9 +26,10 @@ import type { EngineJob, EngineOutcome } from './engine-run';
  * destination ("production") is a throwaway mariadbd this script starts in a temp dir, with its
  * binary log on as in production: no tool may turn it off (myloader runs with --enable-binlog).
  * The engine runs in a child process, so its peak RSS is its own; it copies a small and the full
- * table, and memory must stay flat between the two; then the full table again with INSERTs, its
- * way when the destination has local_infile OFF (MySQL 8's default). Every copy is checked
- * (checksum or count).
+ * table, and memory must stay flat between the two; then the full table again with the destination's
+ * local_infile turned OFF (RDS for MySQL's and MySQL 8's default), so the engine takes its INSERT
+ * path as it does into production. The physical ceiling is measured on the same rows (see
+ * ceiling()). Every copy is checked (checksum or count).
  *
  *   npm run bench:copy-table [-- --rows 2000000 --small-rows 200000 --parallelism 4]
  */
@@ -76,6 +82,68 @@ async function seed(pool: Pool, table: string, rows: number): Promise<void> {
   } finally {
     conn.release();
   }
+}
+
+/**
+ * The physical ceiling: the destination server loads the same rows from files of its own (LOAD
+ * DATA INFILE: no client, no network, no SQL text per value), one file per key range on
+ * PARALLELISM connections at once, into the table without its secondary indexes, which are then
+ * added in one ALTER TABLE, as the engine does. The source server writes the files (SELECT … INTO
+ * OUTFILE, in the format of the engine's LOAD DATA) before the clock starts; both servers run on
+ * this machine, so the destination reads them from its local disk.
+ */
+async function ceiling(
+  source: Pool,
+  destination: Pool,
+  shape: TableShape,
+  from: TableRef,
+  to: TableRef,
+  dir: string,
+): Promise<Measured> {
+  const files = join(dir, 'ceiling');
+  await mkdir(files);
+  const columns = shape.insertable.map((c) =>
+    c.binary ? `HEX(${quoteIdentifier(c.name)})` : quoteIdentifier(c.name),
+  );
+  const ranges = await planKeyRanges(source, shape, PARALLELISM);
+  const paths = await Promise.all(
+    ranges.map(async (range) => {
+      const path = join(files, `range-${range.index}.tsv`);
+      const where = shape.key ? rangeCondition(shape.key, range) : { sql: 'TRUE', params: [] };
+      const session = await openCopySession(source, 'source');
+      await session.conn.query(
+        `SELECT ${columns.join(', ')} FROM ${qualifiedTable(from.database, from.table)}
+          WHERE ${where.sql} INTO OUTFILE ? CHARACTER SET utf8mb4`,
+        [...where.params, path],
+      );
+      await session.release();
+      return path;
+    }),
+  );
+  const deferred = await createSideTable(source, destination, from, to, {
+    key: shape.key?.name ?? null,
+    autoIncrementColumn: shape.columns.find((c) => c.autoIncrement)?.name ?? null,
+  });
+  const started = performance.now();
+  const loaded = await Promise.all(
+    paths.map(async (path) => {
+      const session = await openCopySession(destination, 'destination');
+      const [result] = await session.conn.query<ResultSetHeader>(
+        loadDataSql(qualifiedTable(to.database, to.table), shape.insertable, path),
+      );
+      await session.release();
+      return result.affectedRows;
+    }),
+  );
+  const indexing = performance.now();
+  await addDeferredIndexes(destination, to, deferred);
+  const ended = performance.now();
+  return {
+    name: `LOAD DATA INFILE x${PARALLELISM}`,
+    rows: loaded.reduce((sum, rows) => sum + rows, 0),
+    seconds: (ended - started) / 1000,
+    indexSeconds: (ended - indexing) / 1000,
+  };
 }
 
 /** A throwaway mariadbd from the sandbox's template datadir, sized for bulk loads. */
@@ -150,8 +218,8 @@ async function main(): Promise<void> {
     const engine = async (
       table: string,
       side: string,
-      method: CopyMethod = 'load-data',
-    ): Promise<Measured> => {
+      method: 'auto' | CopyMethod = 'load-data',
+    ): Promise<Measured & { method: CopyMethod }> => {
       const outcome = await runEngine({
         source: sourceServer,
         destination: destinationServer,
@@ -168,7 +236,7 @@ async function main(): Promise<void> {
         shape.insertable,
       );
       if (!verified.equal) throw new Error(`engine copy differs: ${JSON.stringify(verified)}`);
-      return { name: `engine x${PARALLELISM} ${method}`, ...outcome };
+      return { name: `engine x${PARALLELISM} ${outcome.method}`, ...outcome };
     };
     const countRows = async (table: string): Promise<number> => {
       const [rows] = await destination!.query<RowDataPacket[]>(
@@ -181,7 +249,28 @@ async function main(): Promise<void> {
 
     const small = await engine('invoices_small', 'invoices_small_engine');
     const full = await engine('invoices', 'invoices_engine');
-    const inserts = await engine('invoices', 'invoices_engine_insert', 'insert');
+    await destination.query('SET GLOBAL local_infile = OFF');
+    const inserts = await engine('invoices', 'invoices_engine_insert', 'auto');
+    await destination.query('SET GLOBAL local_infile = ON');
+    if (inserts.method !== 'insert')
+      throw new Error(`with local_infile OFF the engine took ${inserts.method}, not insert`);
+    const physical = await ceiling(
+      source,
+      destination,
+      shape,
+      from('invoices'),
+      to('invoices_ceiling'),
+      dir,
+    );
+    const ceilingCheck = await verifyCopy(
+      source,
+      destination,
+      from('invoices'),
+      to('invoices_ceiling'),
+      shape.insertable,
+    );
+    if (!ceilingCheck.equal)
+      throw new Error(`LOAD DATA INFILE copy differs: ${JSON.stringify(ceilingCheck)}`);
 
     await destination.query(`CREATE TABLE bench.invoices LIKE bench.invoices_engine`);
     let started = performance.now();
@@ -216,21 +305,27 @@ async function main(): Promise<void> {
 
     const rate = (m: Measured) => m.rows / m.seconds;
     const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
-    for (const m of [small, full, inserts, dump, ...(mydumper ? [mydumper] : [])])
+    for (const m of [small, full, inserts, physical, dump, ...(mydumper ? [mydumper] : [])])
       console.log(
         `${m.name.padEnd(24)} ${String(m.rows).padStart(8)} rows ${m.seconds.toFixed(1).padStart(6)} s` +
           ` ${Math.round(rate(m)).toString().padStart(8)} rows/s` +
-          (m.peakRssBytes === undefined
-            ? ''
-            : `  (indexes ${m.indexSeconds?.toFixed(1)} s, peak RSS ${mb(m.peakRssBytes)})`),
+          (m.indexSeconds === undefined ? '' : `  (indexes ${m.indexSeconds.toFixed(1)} s`) +
+          (m.peakRssBytes === undefined ? '' : `, peak RSS ${mb(m.peakRssBytes)}`) +
+          (m.indexSeconds === undefined ? '' : ')'),
       );
     const ratio = (a: number, b: number) => (a / b).toFixed(2);
     console.log(`engine / mariadb-dump | mariadb:   ${ratio(rate(full), rate(dump))} (goal >= 2)`);
     console.log(`engine insert / mariadb-dump:      ${ratio(rate(inserts), rate(dump))}`);
-    if (mydumper)
+    if (mydumper) {
       console.log(
         `engine / mydumper + myloader:     ${ratio(rate(full), rate(mydumper))} (goal >= 1)`,
       );
+      console.log(
+        `engine insert / mydumper:         ${ratio(rate(inserts), rate(mydumper))} (goal >= 1.2)`,
+      );
+    }
+    console.log(`engine / LOAD DATA INFILE:        ${ratio(rate(full), rate(physical))}`);
+    console.log(`engine insert / LOAD DATA INFILE: ${ratio(rate(inserts), rate(physical))}`);
     console.log(
       `peak RSS ${ROWS} rows / ${SMALL_ROWS} rows: ${ratio(full.peakRssBytes!, small.peakRssBytes!)} (goal: flat)`,
     );

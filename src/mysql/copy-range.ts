@@ -1,10 +1,17 @@
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import type { Connection as CallbackConnection } from 'mysql2';
-import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import {
+  raw,
+  type Pool,
+  type PoolConnection,
+  type ResultSetHeader,
+  type RowDataPacket,
+} from 'mysql2/promise';
 import { ErrorCode, OpsdeckError } from '../errors';
-import { exactTypeCast, openCopySession, type CopyValue } from './copy-session';
+import { openCopySession } from './copy-session';
 import { rangeCondition, type KeyRange } from './key-ranges';
+import { InsertValuesEncoder } from './insert-values';
 import { LOAD_CHUNK_BYTES, LoadDataEncoder, loadDataSql } from './load-data';
 import { qualifiedTable, quoteIdentifier } from './sql-identifier';
 import type { StoppableStatements } from './stop-statements';
@@ -17,7 +24,7 @@ import type { TableShape } from './table-shape';
 export type CopyMethod = 'load-data' | 'insert';
 
 const BATCH_DEFAULTS: Record<CopyMethod, { bytes: number; rows: number }> = {
-  insert: { bytes: 4 * 1024 * 1024, rows: 1000 },
+  insert: { bytes: 4 * 1024 * 1024, rows: 10_000 },
   'load-data': { bytes: 16 * 1024 * 1024, rows: 50_000 },
 };
 
@@ -39,7 +46,7 @@ export async function chooseMethod(
 
 /**
  * Bytes and rows per statement, each statement its own transaction: per INSERT (default 4 MiB,
- * capped at half the destination's max_allowed_packet, and 1000 rows) or per LOAD DATA (default
+ * capped at half the destination's max_allowed_packet, and 10,000 rows) or per LOAD DATA (default
  * 16 MiB and 50,000 rows).
  */
 export async function batchLimits(
@@ -130,7 +137,7 @@ function rangeSelect(shape: TableShape, condition: { sql: string }) {
   const orderBy = keyNames.length ? `ORDER BY ${keyNames.map(quoteIdentifier).join(', ')}` : '';
   const sql = `SELECT ${readColumns.map((c) => quoteIdentifier(c.name)).join(', ')}
     FROM ${qualifiedTable(shape.database, shape.table)} WHERE ${condition.sql} ${orderBy}`;
-  return { sql, readColumns };
+  return { sql };
 }
 
 /** The rows of a range as the text protocol's raw bytes, in arrays, streamed. */
@@ -217,7 +224,11 @@ async function loadRange(
   return copied;
 }
 
-/** Writes a range as multi-row INSERTs, each awaited before more rows are read. */
+/**
+ * Writes a range as multi-row INSERTs built from the SELECT's raw bytes (see InsertValuesEncoder),
+ * one in flight while the next is read and built: the destination executes a statement while the
+ * source streams the rows of the next.
+ */
 async function insertRange(
   copier: RangeCopier,
   source: PoolConnection,
@@ -225,47 +236,45 @@ async function insertRange(
   condition: { sql: string; params: unknown[] },
 ): Promise<number> {
   const { shape } = copier;
-  const { sql: select, readColumns } = rangeSelect(shape, condition);
+  const { sql: select } = rangeSelect(shape, condition);
   const insertInto = `INSERT INTO ${copier.target} (${shape.insertable
     .map((c) => quoteIdentifier(c.name))
     .join(', ')}) VALUES `;
-  const rowPlaceholders = `(${shape.insertable.map(() => '?').join(', ')})`;
-
+  const insertBytes = Buffer.byteLength(insertInto);
+  const encoder = new InsertValuesEncoder(
+    shape.insertable.map((c) => c.binary),
+    Math.min(copier.batchBytes, LOAD_CHUNK_BYTES) + 1024,
+  );
   const core = source.connection as unknown as CallbackConnection;
   const stream = core
-    .query({ sql: select, values: condition.params, typeCast: exactTypeCast(readColumns) })
-    .stream({ highWaterMark: 64 });
-  let batch: CopyValue[][] = [];
-  let bytes = 0;
+    .query({ sql: select, values: condition.params, typeCast: false, rowsAsArray: true })
+    .stream({ highWaterMark: STREAM_ROWS });
+  let inFlight: Promise<void> = Promise.resolve();
   let copied = 0;
   const flush = async () => {
-    if (batch.length === 0) return;
+    if (encoder.rows === 0) return;
     copier.signal.throwIfAborted();
-    await destination.query(insertInto + batch.map(() => rowPlaceholders).join(', '), batch.flat());
-    copied += batch.length;
-    copier.onRows(batch.length);
-    batch = [];
-    bytes = 0;
+    const rows = encoder.rows;
+    const values = raw(encoder.take());
+    await inFlight;
+    inFlight = destination.query(`${insertInto}?`, [values]).then(() => {
+      copied += rows;
+      copier.onRows(rows);
+    });
+    inFlight.catch(() => {});
   };
   try {
-    for await (const row of stream as AsyncIterable<RowDataPacket>) {
-      const values = shape.insertable.map((c) => row[c.name] as CopyValue);
-      batch.push(values);
-      bytes += values.reduce((sum, value) => sum + sqlBytes(value), 0);
-      if (bytes >= copier.batchBytes || batch.length >= copier.batchRows) await flush();
+    for await (const row of stream as AsyncIterable<(Buffer | null)[]>) {
+      encoder.add(row);
+      if (insertBytes + encoder.length >= copier.batchBytes || encoder.rows >= copier.batchRows)
+        await flush();
     }
     await flush();
+    await inFlight;
   } finally {
     stream.destroy();
   }
   return copied;
-}
-
-/** An upper bound of a value's size in the INSERT text, before escaping doubles quotes. */
-function sqlBytes(value: CopyValue): number {
-  if (value === null) return 5;
-  if (Buffer.isBuffer(value)) return value.length * 2 + 4;
-  return Buffer.byteLength(value) + 4;
 }
 
 async function maxAllowedPacket(pool: Pool): Promise<number> {

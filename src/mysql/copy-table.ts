@@ -56,7 +56,7 @@ export interface CopyTableOptions {
    * destination's max_allowed_packet) or per LOAD DATA (default 16 MiB).
    */
   batchBytes?: number;
-  /** Rows per statement: per INSERT (default 1000) or per LOAD DATA (default 50,000). */
+  /** Rows per statement: per INSERT (default 10,000) or per LOAD DATA (default 50,000). */
   batchRows?: number;
   /**
    * Resume an interrupted copy of the same, unchanged source into the existing side table: the

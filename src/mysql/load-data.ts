@@ -1,3 +1,4 @@
+import { escape } from 'mysql2/promise';
 import { quoteIdentifier } from './sql-identifier';
 import type { TableColumn } from './table-shape';
 
@@ -7,15 +8,18 @@ import type { TableColumn } from './table-shape';
  * and in a value the four bytes that could end or escape a field are escaped (`\0 \t \n \\`). Those
  * four are ASCII, which never occurs inside a multi-byte UTF-8 character, so escaping byte by byte
  * is exact for utf8mb4 text. Binary columns go as hex and are decoded by UNHEX on the server, so
- * their bytes never pass through a character set.
+ * their bytes never pass through a character set. `file` is a path on the destination server for
+ * the server to read itself (LOAD DATA INFILE, as bench/copy-table's ceiling does); without it the
+ * rows come from the client (LOCAL).
  */
-export function loadDataSql(sideTable: string, columns: TableColumn[]): string {
+export function loadDataSql(sideTable: string, columns: TableColumn[], file?: string): string {
   const targets = columns.map((c, i) => (c.binary ? `@h${i}` : quoteIdentifier(c.name)));
   const sets = columns.flatMap((c, i) =>
     c.binary ? [`${quoteIdentifier(c.name)} = UNHEX(@h${i})`] : [],
   );
   return (
-    `LOAD DATA LOCAL INFILE 'opsdeck-copy' INTO TABLE ${sideTable} CHARACTER SET utf8mb4 ` +
+    `LOAD DATA ${file === undefined ? "LOCAL INFILE 'opsdeck-copy'" : `INFILE ${escape(file)}`} ` +
+    `INTO TABLE ${sideTable} CHARACTER SET utf8mb4 ` +
     `FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ` +
     `(${targets.join(', ')})${sets.length ? ` SET ${sets.join(', ')}` : ''}`
   );

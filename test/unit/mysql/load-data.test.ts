@@ -115,4 +115,11 @@ describe('LOAD DATA format', () => {
         '(`id`, @h1, `name`) SET `bin` = UNHEX(@h1)',
     );
   });
+
+  it('reads a file of the server itself when given its path, quoted as a string', () => {
+    expect(loadDataSql('`db`.`t`', [column('id')], "/tmp/it's.tsv")).toBe(
+      "LOAD DATA INFILE '/tmp/it\\'s.tsv' INTO TABLE `db`.`t` CHARACTER SET utf8mb4 " +
+        "FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (`id`)",
+    );
+  });
 });
