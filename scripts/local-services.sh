@@ -108,6 +108,14 @@ start_mysql() {
 stop_all() {
   if redis_up; then redis-cli -h 127.0.0.1 -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true; fi
   if mysql_up; then mariadb-admin --protocol=tcp -h 127.0.0.1 -P "$mysql_port" -uroot shutdown || true; fi
+  # A server that did not answer (busy, out of connections) is still ours to stop: its pid file
+  # says which process it is (a CI run once left one running that way, holding its data dir).
+  local pid i
+  pid="$(cat "$mysql_dir/mariadbd.pid" 2>/dev/null || true)"
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for ((i = 0; i < 300; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
   log "stopped"
 }
 
