@@ -84,6 +84,17 @@ async function settled(copy: Promise<unknown>): Promise<unknown> {
 }
 
 /**
+ * The copy ended with the cancel's own error, the statements that waited for the lock were killed
+ * on the server, and none of the copy's statements runs or waits any more.
+ */
+function expectStopped(result: Awaited<ReturnType<typeof cancelWhileLocked>>): void {
+  expect(result.outcome).toBe(result.reason);
+  expect(result.killed).toEqual(expect.arrayContaining(result.waiting));
+  expect(result.runningAfter).toEqual([]);
+  expect(result.statementsAfter).toEqual([]);
+}
+
+/**
  * Runs `start` (a copy into `table`, which `locker` can reach) with a signal; when it calls
  * `lock`, `locker` locks the table; once `waiting` statements of the copy wait for that lock, the
  * copy is cancelled. Returns what the test asserts on.
@@ -197,11 +208,8 @@ describe('copyTable cancelled while its statements run', () => {
             onStopped: hooks.onStopped,
           }),
         );
-        expect(result.outcome).toBe(result.reason);
         // Both statements waiting for the lock were stopped on the server.
-        expect(result.killed).toEqual(expect.arrayContaining(result.waiting));
-        expect(result.runningAfter).toEqual([]);
-        expect(result.statementsAfter).toEqual([]);
+        expectStopped(result);
         expect(result.before).toBeGreaterThan(0);
         expect(result.before).toBeLessThan(ROWS);
         const after = await count(destination, table);
@@ -240,10 +248,7 @@ describe('copyTable cancelled while its statements run', () => {
             onStopped: hooks.onStopped,
           }),
         );
-        expect(result.outcome).toBe(result.reason);
-        expect(result.killed).toEqual(expect.arrayContaining(result.waiting));
-        expect(result.runningAfter).toEqual([]);
-        expect(result.statementsAfter).toEqual([]);
+        expectStopped(result);
         expect(result.before).toBe(ROWS);
         const [indexes] = await destination.query<RowDataPacket[]>(
           `SELECT DISTINCT INDEX_NAME AS name FROM information_schema.STATISTICS
@@ -319,10 +324,7 @@ describe('copyDatabases cancelled while its statements run', () => {
             onStopped: hooks.onStopped,
           }),
         );
-        expect(result.outcome).toBe(result.reason);
-        expect(result.killed).toEqual(expect.arrayContaining(result.waiting));
-        expect(result.runningAfter).toEqual([]);
-        expect(result.statementsAfter).toEqual([]);
+        expectStopped(result);
         expect(result.before).toBeGreaterThan(0);
         expect(result.before).toBeLessThan(ROWS);
         const after = await count(replica, table);
