@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { deleteRedisPrefix, connectRedis, uniqueName } from '../helpers/services';
+import { MYSQL, REDIS_URL, connectRedis, deleteRedisPrefix, uniqueName } from '../helpers/services';
 
 const ROOT = join(__dirname, '../..');
 
@@ -66,7 +66,9 @@ describe.each([
       Record<string, unknown>
     >;
     config.http = { ...config.http, port: 0 };
-    config.redis = { prefix };
+    // The local services wherever the tests' environment put them (OPSDECK_REDIS_PORT, ...).
+    config.redis = { url: REDIS_URL, prefix };
+    config.mysql = { ...config.mysql, host: MYSQL.host, port: MYSQL.port };
     const dir = mkdtempSync(join(tmpdir(), 'opsdeck-console-'));
     writeFileSync(join(dir, 'opsdeck.yaml'), stringify(config));
     driver = new ConsoleDriver(join(dir, 'opsdeck.yaml'), args);

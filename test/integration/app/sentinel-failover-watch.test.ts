@@ -1,15 +1,16 @@
 import IORedis from 'ioredis';
 import { SentinelFailoverWatch } from '../../../src/app/sentinel-failover-watch';
+import { REDIS_URL } from '../../helpers/services';
 import { waitFor } from '../../helpers/wait-for';
 
 /**
- * The watch against the real local Redis (127.0.0.1:6380) standing for a primary: an announced
+ * The watch against the real local Redis (REDIS_URL) standing for a primary: an announced
  * failover drops a ready connection still on another server, which reconnects by itself; one on
  * the new primary, another master's announcement, and a connection that is not ready are left
  * alone. (The sentinels' side, the announcement itself, is proven with real redis-sentinel
  * processes by test/e2e/redis-failover.test.ts.)
  */
-const PRIMARY = { host: '127.0.0.1', port: 6380 };
+const PRIMARY = { host: '127.0.0.1', port: Number(new URL(REDIS_URL).port) };
 let watch: SentinelFailoverWatch;
 let connection: IORedis;
 let reconnects: number;
