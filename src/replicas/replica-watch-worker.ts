@@ -6,6 +6,7 @@ import { replicaChecks } from '../metrics/metrics';
 import type { DatabaseAccess } from '../mysql/database-access';
 import type { MessageSink } from '../notify/message-sink';
 import { QueueName } from '../queue/queue-names';
+import { syncJobSchedulers } from '../queue/sync-job-schedulers';
 import type { RedisClient } from '../util/redis-client';
 import { BinlogClock } from './binlog-clock';
 import { checkReplica } from './check-replica';
@@ -41,30 +42,25 @@ export interface ReplicaWatch {
 }
 
 /**
- * One BullMQ job scheduler per watched replica (`replica:<name>`, every `intervalMs` at its own
- * offset), upserted by every worker at startup as the feeds' are (src/feeds/feed-schedulers.ts):
- * the config is the truth, schedulers of replicas no longer watched are removed.
+ * One job scheduler per watched replica (`replica:<name>`, every `intervalMs` at its own offset;
+ * see syncJobSchedulers): the config is the truth, schedulers of replicas no longer watched are
+ * removed.
  */
 export async function syncWatchSchedulers(
   queue: Queue<CheckJobData>,
   schedules: readonly WatchSchedule[],
 ): Promise<void> {
-  for (const schedule of schedules) {
-    await queue.upsertJobScheduler(
-      `${SCHEDULER_PREFIX}${schedule.replica}`,
-      { every: schedule.intervalMs, offset: schedule.offsetMs },
-      {
-        name: CHECK_JOB,
-        data: { replica: schedule.replica },
-        opts: { attempts: 1, removeOnComplete: true, removeOnFail: { count: 100 } },
-      },
-    );
-  }
-  const wanted = new Set(schedules.map((s) => `${SCHEDULER_PREFIX}${s.replica}`));
-  for (const scheduler of await queue.getJobSchedulers(0, -1)) {
-    if (scheduler.key.startsWith(SCHEDULER_PREFIX) && !wanted.has(scheduler.key))
-      await queue.removeJobScheduler(scheduler.key);
-  }
+  await syncJobSchedulers(
+    queue,
+    SCHEDULER_PREFIX,
+    CHECK_JOB,
+    schedules.map((schedule) => ({
+      id: schedule.replica,
+      everyMs: schedule.intervalMs,
+      offsetMs: schedule.offsetMs,
+      data: { replica: schedule.replica },
+    })),
+  );
 }
 
 /**
