@@ -8,6 +8,8 @@ import type { Logger } from '../log/logger';
 import { redactText } from '../log/redact';
 import { CANCEL_ACTION_ID } from '../queue/job-thread-observer';
 import { decideApproval } from '../approvals/approval-flow';
+import { reviewEmergency } from '../approvals/emergency-review';
+import { REVIEWED_ACTION_ID } from '../approvals/emergency-review-messages';
 import { boltLogger } from './bolt-logger';
 import { refuseFutureTimestamps } from './request-timestamp';
 import { CONFIRM_ACTION_ID, splitConfirmedCommand } from '../command/confirm-button';
@@ -139,6 +141,21 @@ export function createSlackFrontDoor(options: SlackFrontDoorOptions): SlackFront
       });
     });
   }
+
+  // Reviewed, on an emergency's announcement: checked, audited and answered to the clicker alone.
+  app.action<BlockButtonAction>(REVIEWED_ACTION_ID, async ({ ack, body, action, respond }) => {
+    await ack();
+    const text = await reviewEmergency(deps, {
+      jobId: action.value ?? '',
+      user: { id: body.user.id, name: clickerName(body) },
+      ...(body.channel && { channel: { id: body.channel.id, name: body.channel.name } }),
+    });
+    await respond({
+      response_type: 'ephemeral',
+      replace_original: false,
+      text: redactText(text.text),
+    });
+  });
 
   let server: Server | undefined;
   return {
