@@ -6,6 +6,8 @@ import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../approvals/approval-messa
 import type { Secrets } from '../config/secrets';
 import type { Logger } from '../log/logger';
 import { redactText } from '../log/redact';
+import { describeError } from '../errors';
+import { md } from '../slack/mrkdwn';
 import { CANCEL_ACTION_ID } from '../queue/job-thread-observer';
 import { decideApproval } from '../approvals/approval-flow';
 import { reviewEmergency } from '../approvals/emergency-review';
@@ -149,6 +151,9 @@ export function createSlackFrontDoor(options: SlackFrontDoorOptions): SlackFront
       jobId: action.value ?? '',
       user: { id: body.user.id, name: clickerName(body) },
       ...(body.channel && { channel: { id: body.channel.id, name: body.channel.name } }),
+    }).catch((error: unknown) => {
+      logger.error({ err: error, jobId: action.value }, 'Reviewed click failed');
+      return md`:x: The click could not be handled (${describeError(error)}); nothing was recorded. Trying again is safe.`;
     });
     await respond({
       response_type: 'ephemeral',
