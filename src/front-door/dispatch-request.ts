@@ -4,6 +4,7 @@ import { requestApproval, reserveApproval } from '../approvals/approval-flow';
 import { openReview } from '../approvals/emergency-review';
 import { storePlan } from '../approvals/approval-messages';
 import type { CommandOutcome, RunbookPlan } from '../command/define-command';
+import { describeError } from '../errors';
 import type { Logger } from '../log/logger';
 import { redactText } from '../log/redact';
 import { commandsReceived } from '../metrics/metrics';
@@ -130,7 +131,7 @@ async function declareEmergency(
   };
   const { answer, jobId, created } = await enqueue(deps, d, plan, emergency);
   if (!created) return answer;
-  await d.budget.bound(
+  const review = d.budget.bound(
     openReview(deps, {
       jobId,
       command: redactText(d.typed),
@@ -145,6 +146,18 @@ async function declareEmergency(
     }),
     'the emergency announcement',
   );
+  // The job is queued whatever happens here: say so, and who must be told by hand.
+  const failed = await review.then(
+    () => null,
+    (error: unknown) => {
+      d.log.error({ err: error, jobId }, 'emergency review not opened');
+      return describeError(error);
+    },
+  );
+  if (failed !== null)
+    return ephemeral(
+      md`:rotating_light: Emergency: queued ${code(jobId)} *without approval*, but its announcement and review could not be recorded (${failed}): tell ${granted.reviewers} yourself. ${code(`/ops cancel ${jobId}`)} stops it.`,
+    );
   return ephemeral(
     md`:rotating_light: Emergency: queued ${code(jobId)} *without approval*: ${plan.summary}. Announced in ${deps.config.slack.alertChannel} to ${granted.reviewers}, who must review it by ${date(emergency.dueAt)}; ${code(`/ops cancel ${jobId}`)} stops it.`,
   );
