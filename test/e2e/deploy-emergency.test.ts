@@ -212,6 +212,7 @@ describe('/deploy --emergency, end to end', () => {
       'the reviewed audit event',
     );
     expect(row.actorId).toBe(BOB.id);
+    expect(answerText(await ops(`audit ${jobId}`))).toContain(`• reviewed by <@${BOB.id}>`);
     expect(answerText(await ops('reviews'))).toContain('No emergency waits for review.');
     expect(await stack.click(REVIEWED_ACTION_ID, jobId, loud.ts, ALICE)).toContain(
       'already reviewed by bob',
