@@ -29,7 +29,7 @@ import { defineRunbook, step, type StepContext } from '../src/runbook/define-run
 import { DAY_MS, formatDuration } from '../src/util/duration';
 import { sleep, sleepUnlessAborted } from '../src/util/sleep';
 import { checkHealth } from '../src/deploy/health-check';
-import { code, md } from '../src/slack/mrkdwn';
+import { code, join as joinMrkdwn, md } from '../src/slack/mrkdwn';
 
 /**
  * `/deploy <app> <env> [<ref>]`: the configured command on every planned host, `concurrency` at a
@@ -254,6 +254,7 @@ async function announce(ctx: Ctx): Promise<void> {
     actor: { id: ctx.meta.actor.id, name: ctx.meta.actor.name ?? ctx.meta.actor.id },
     startedAt,
     hostsTotal: hosts.length,
+    ...(ctx.input.emergency && { emergency: ctx.input.emergency }),
   });
   const settings = environment(ctx);
   const transition = describeTransition(
@@ -265,6 +266,11 @@ async function announce(ctx: Ctx): Promise<void> {
     ctx.input.kind === 'rollback'
       ? md`:rewind: *rollback*: deploying *${app}* to *${env}* at \`${ref}\` again`
       : md`:rocket: deploying *${app}* to *${env}* at \`${ref}\``;
+  const { emergency } = ctx.input;
+  if (emergency)
+    await ctx.say(
+      md`:rotating_light: *emergency*, run without approval: ${emergency.reason}${joinMrkdwn(emergency.overrides.map((text) => md`; overrode ${text}`))}`,
+    );
   await ctx.say(
     md`${doing} (${transition}), requested by ${ctx.meta.actor.name ?? ctx.meta.actor.id}: ${hosts.length} host${hosts.length === 1 ? '' : 's'} (${hosts.join(', ')}), ${settings.concurrency} at a time, stopping after ${settings.failureThreshold} failed`,
   );

@@ -29,6 +29,16 @@ export const DeployInput = z.strictObject({
   /** The environment's pre and post commands, as planned (the steps run only when planned). */
   pre: z.boolean(),
   post: z.boolean(),
+  /**
+   * Declared an emergency (`--emergency "<reason>"`): ran without the approval, past the checks in
+   * `overrides` (rendered text); the thread and the history say so.
+   */
+  emergency: z
+    .strictObject({
+      reason: z.string().min(1).max(500),
+      overrides: z.array(z.string().max(2000)).max(10),
+    })
+    .optional(),
 });
 
 export type DeployInput = z.infer<typeof DeployInput>;
