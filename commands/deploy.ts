@@ -9,7 +9,7 @@ import {
   type RunbookPlan,
 } from '../src/command/define-command';
 import { decimalArgument } from '../src/command/decimal-number';
-import { deployEnvironment, deployName } from '../src/config/deploy';
+import { deployEnvironment, deployName, isPipelineTarget } from '../src/config/deploy';
 import { environmentRefProblem } from '../src/config/deploy-ref';
 import type { DeployHistory, DeployRecord } from '../src/deploy/deploy-history';
 import { DeployRef, type DeployInput } from '../src/deploy/deploy-input';
@@ -142,6 +142,9 @@ async function planRun(
     hosts,
     pre: settings.pre !== undefined,
     post: settings.post !== undefined,
+    ...(isPipelineTarget(settings.targets) && {
+      pipeline: 'codebuild' in settings.targets ? 'codebuild' : 'codepipeline',
+    }),
   };
   const transition = describeTransition(
     hosts,
@@ -149,7 +152,11 @@ async function planRun(
     ref,
   );
   const facts = deployFacts(settings, jobInput, transition);
-  const count = `${hosts.length} host${hosts.length === 1 ? '' : 's'}`;
+  const count = facts.pipeline
+    ? hosts[0]!
+        .replace(/^codebuild:/, 'CodeBuild project ')
+        .replace(/^codepipeline:/, 'CodePipeline pipeline ')
+    : `${hosts.length} host${hosts.length === 1 ? '' : 's'}`;
   const summary =
     kind === 'rollback'
       ? md`roll back ${input.app} on ${input.env} to ${ref} (${count})`
@@ -164,10 +171,12 @@ async function planRun(
         [
           md`:mag: Dry run of ${code(typed)}: nothing was run or queued.`,
           ...(held ? [md`:lock: now: ${describeLock(held)}`] : []),
-          md`*Hosts* (${hosts.length}): ${listHosts(hosts)}`,
+          facts.pipeline
+            ? md`*Starts*: ${facts.pipeline}`
+            : md`*Hosts* (${hosts.length}): ${listHosts(hosts)}`,
           md`*Rollout*: ${facts.rollout}`,
           ...(facts.pre ? [md`*Once before*: ${code(facts.pre)}`] : []),
-          md`*Per host*:`,
+          ...(facts.pipeline ? [] : [md`*Per host*:`]),
           ...facts.commands.slice(0, LISTED_HOSTS).map((command) => md`• ${code(command)}`),
           ...(facts.commands.length > LISTED_HOSTS
             ? [md`…and ${facts.commands.length - LISTED_HOSTS} more alike`]
@@ -184,7 +193,7 @@ async function planRun(
     summary,
     findings: [
       ...(held ? [md`:hourglass_flowing_sand: waits in line: ${describeLock(held)}`] : []),
-      md`hosts: ${listHosts(hosts)}`,
+      facts.pipeline ? md`starts: ${facts.pipeline}` : md`hosts: ${listHosts(hosts)}`,
       md`rollout: ${facts.rollout}`,
     ],
   });
