@@ -1,5 +1,6 @@
 import {
   BatchGetBuildsCommand,
+  CodeBuildServiceException,
   ResourceNotFoundException,
   StartBuildCommand,
   StopBuildCommand,
@@ -124,6 +125,22 @@ describe('sandbox CodeBuild and CodePipeline through the real SDK v3 clients', (
       new BatchGetBuildsCommand({ ids: ['nope:0000'] }),
     );
     expect(missing.buildsNotFound).toEqual(['nope:0000']);
+  });
+
+  it('refuses a denied action as AWS does (AccessDeniedException), and records it', async () => {
+    t.sandbox.access.deny(['codebuild:StartBuild']);
+    try {
+      const refused = await t.clients.codebuild
+        .send(new StartBuildCommand({ projectName: 'shop-deploy' }))
+        .catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(CodeBuildServiceException);
+      expect((refused as Error).name).toBe('AccessDeniedException');
+      expect((refused as Error).message).toContain(
+        'not authorized to perform: codebuild:StartBuild',
+      );
+    } finally {
+      t.sandbox.access.allowAll();
+    }
   });
 
   const execution = (pipelineName: string, pipelineExecutionId: string) =>
