@@ -89,8 +89,8 @@ export default defineRunbook<DeployInput, DeployState, DeployFacts>({
     }),
     step('pipeline', underLock(runPipeline), {
       when: (input) => input.pipeline !== undefined,
-      describe: (_input, facts) =>
-        md`${facts.pipeline ?? 'start the pipeline'}, and follow it until it ends (each ${_input.pipeline === 'codebuild' ? 'phase' : 'stage'} posted with its status and duration; a worker that died follows the same run again)`,
+      describe: (input, facts) =>
+        md`${facts.pipeline ?? 'start the pipeline'}, and follow it until it ends (each ${input.pipeline === 'codebuild' ? 'phase' : 'stage'} posted with its status and duration; a worker that died follows the same run again)`,
       irreversible: true,
       timeoutMs: 7 * DAY_MS,
       settleOnAbortMs: SETTLE_ON_CANCEL_MS,
@@ -474,8 +474,8 @@ async function rollout(ctx: Ctx): Promise<void> {
   await ctx.say(md`all ${hosts.length} hosts deployed: ${counts}`);
 }
 
-/** The environment's pipeline, as planned (the config must still deploy by one). */
-function plannedPipeline(ctx: Ctx): PipelineRun {
+/** The environment's pipeline, as planned (the config must still deploy by one), and how often to look at it. */
+function plannedPipeline(ctx: Ctx): { run: PipelineRun; pollMs: number } {
   const { targets } = environment(ctx);
   if (!isPipelineTarget(targets))
     throw new OpsdeckError(
@@ -483,17 +483,12 @@ function plannedPipeline(ctx: Ctx): PipelineRun {
       `the plan starts a pipeline, but ${where(ctx)} deploys to hosts in the config now`,
     );
   const { ref, app, env } = ctx.input;
-  return pipelineRun(ctx.services.aws, targets, { ref, app, env });
+  const { pollSeconds } = 'codebuild' in targets ? targets.codebuild : targets.codepipeline;
+  return {
+    run: pipelineRun(ctx.services.aws, targets, { ref, app, env }),
+    pollMs: pollSeconds * 1000,
+  };
 }
-
-const pollMs = (ctx: Ctx): number => {
-  const { targets } = environment(ctx);
-  return 'codebuild' in targets
-    ? targets.codebuild.pollSeconds * 1000
-    : 'codepipeline' in targets
-      ? targets.codepipeline.pollSeconds * 1000
-      : 1000;
-};
 
 /**
  * A pipeline target: starts the run once (its id checkpointed; a job resumed after its worker
@@ -503,7 +498,7 @@ const pollMs = (ctx: Ctx): number => {
  * the run and says so.
  */
 async function runPipeline(ctx: Ctx): Promise<void> {
-  const run = plannedPipeline(ctx);
+  const { run, pollMs } = plannedPipeline(ctx);
   const label = ctx.input.hosts[0]!;
   let id = ctx.state.pipelineRunId;
   if (id !== undefined)
@@ -557,7 +552,7 @@ async function runPipeline(ctx: Ctx): Promise<void> {
     }
     if (look.status === 'stopped')
       return fail(`${run.what}: run ${id} was stopped outside this deploy`);
-    await sleepUnlessAborted(pollMs(ctx), ctx.signal);
+    await sleepUnlessAborted(pollMs, ctx.signal);
   }
 }
 
@@ -586,7 +581,7 @@ async function stopPipeline(ctx: Ctx, run: PipelineRun, id: string): Promise<nev
 async function stopPipelineLeftRunning(ctx: Ctx): Promise<void> {
   const id = ctx.state.pipelineRunId;
   if (id === undefined || ctx.state.pipelineEnded) return;
-  const run = plannedPipeline(ctx);
+  const { run } = plannedPipeline(ctx);
   await run.stop(id, `opsdeck job ${ctx.meta.jobId} ended before its run`);
   await ctx.remember({ pipelineEnded: true });
   await ctx.say(
