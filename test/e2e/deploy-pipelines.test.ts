@@ -87,6 +87,15 @@ describe('/deploy with CodeBuild and CodePipeline targets, end to end', () => {
                 slow: {
                   targets: { codebuild: { project: 'shop-slow', pollSeconds: 0.2 } },
                 },
+                long: {
+                  targets: {
+                    codepipeline: {
+                      pipeline: 'shop-long',
+                      ref: { sourceAction: 'Source' },
+                      pollSeconds: 0.2,
+                    },
+                  },
+                },
                 release: {
                   targets: {
                     codepipeline: {
@@ -118,6 +127,7 @@ describe('/deploy with CodeBuild and CodePipeline targets, end to end', () => {
                 stageMs: 200,
                 variables: ['REF', 'TARGET_ENV'],
               },
+              'shop-long': { stages: ['Source', 'Deploy'], stageMs: 60_000, variables: [] },
             },
           },
         },
@@ -260,6 +270,26 @@ describe('/deploy with CodeBuild and CodePipeline targets, end to end', () => {
     expect(history).toContain(':rewind: rollback to `v1` by alice: :white_check_mark: succeeded');
     expect(answerText(await deploy('shop release v3 --dry-run'))).toContain('(v1 → v3)');
   }, 90_000);
+
+  it('a cancel mid-pipeline stops the execution (StopPipelineExecution, abandoning its action)', async () => {
+    const jobId = await queued('shop long 0123abc');
+    await said(jobId, 'started CodePipeline pipeline shop-long: run');
+    expect(answerText(await stack.slash(`cancel ${jobId}`))).toContain('Cancelling');
+    const { lines } = await stack.finishedThread(jobId, 'cancelled');
+    const id = runIdIn(lines, 'CodePipeline pipeline shop-long');
+    expect(lines.join('\n')).toContain(
+      `:no_entry_sign: cancelled: stopped CodePipeline pipeline shop-long's run \`${id}\``,
+    );
+    const execution = (
+      await stack.sandbox!.clients.codepipeline.send(
+        new GetPipelineExecutionCommand({ pipelineName: 'shop-long', pipelineExecutionId: id }),
+      )
+    ).pipelineExecution!;
+    expect(execution.status).toBe('Stopped');
+    expect(execution.statusSummary).toContain(`opsdeck job ${jobId} cancelled by alice`);
+    // The ref went in as the source action's revision.
+    expect(execution.artifactRevisions).toEqual([{ name: 'Source', revisionId: '0123abc' }]);
+  }, 60_000);
 
   it('called no AWS action the documented deploy policy lacks', () => {
     const called = stack.awsActions();
