@@ -87,6 +87,9 @@ describe('/deploy with CodeBuild and CodePipeline targets, end to end', () => {
                 slow: {
                   targets: { codebuild: { project: 'shop-slow', pollSeconds: 0.2 } },
                 },
+                slower: {
+                  targets: { codebuild: { project: 'shop-slower', pollSeconds: 0.2 } },
+                },
                 long: {
                   targets: {
                     codepipeline: {
@@ -120,6 +123,8 @@ describe('/deploy with CodeBuild and CodePipeline targets, end to end', () => {
               'shop-deploy': { phaseMs: 100 },
               'shop-broken': { phaseMs: 100, failPhase: 'BUILD' },
               'shop-slow': { phaseMs: 800 },
+              // Longer than a worker's death and the job's resume elsewhere.
+              'shop-slower': { phaseMs: 6000 },
             },
             codepipeline: {
               'shop-release': {
@@ -227,6 +232,22 @@ describe('/deploy with CodeBuild and CodePipeline targets, end to end', () => {
         lines.filter((l) => l.startsWith(`:white_check_mark: phase ${phase} succeeded`)),
       ).toHaveLength(1);
     expect((await build(id)).buildStatus).toBe('SUCCEEDED');
+  }, 120_000);
+
+  it('cancelled while no worker runs it: the resumed job stops the build it had started', async () => {
+    const before = calls('codebuild:StopBuild');
+    const jobId = await queued('shop slower v1');
+    await said(jobId, 'started CodeBuild project shop-slower: run');
+    await stack.killWorker();
+    expect(answerText(await stack.slash(`cancel ${jobId}`))).toContain('Cancelling');
+    await stack.startWorker();
+    const { lines } = await stack.finishedThread(jobId, 'cancelled', 90_000);
+    const id = runIdIn(lines, 'CodeBuild project shop-slower');
+    expect(lines.join('\n')).toContain(
+      `:warning: stopped CodeBuild project shop-slower's run \`${id}\`, left running when the job ended`,
+    );
+    expect(calls('codebuild:StopBuild') - before).toBe(1);
+    expect((await build(id)).buildStatus).toBe('STOPPED');
   }, 120_000);
 
   it('a CodePipeline deploy posts its stages; a rollback starts it again at the previous ref', async () => {
