@@ -535,8 +535,9 @@ async function runPipeline(ctx: Ctx): Promise<void> {
       await ctx.say(describeStep(run, step));
       told.add(step.name);
     }
+    // The lines told are its progress: a percentage would be a guess (a pipeline's stages are
+    // known only as they start).
     if (ended.length > 0) await ctx.remember({ pipelineTold: [...told] });
-    ctx.progress(told.size, Math.max(look.steps.length, told.size), `${run.unit}s`);
     if (look.status === 'succeeded') {
       await ctx.remember({ pipelineEnded: true, report: { ok: [label], failed: [], notRun: [] } });
       await ctx.say(md`${run.what}: run ${code(id)} succeeded`);

@@ -87,6 +87,9 @@ describe('/deploy with CodeBuild and CodePipeline targets, end to end', () => {
                 slow: {
                   targets: { codebuild: { project: 'shop-slow', pollSeconds: 0.2 } },
                 },
+                ghost: {
+                  targets: { codebuild: { project: 'shop-ghost', pollSeconds: 0.1 } },
+                },
                 slower: {
                   targets: { codebuild: { project: 'shop-slower', pollSeconds: 0.2 } },
                 },
@@ -197,6 +200,11 @@ describe('/deploy with CodeBuild and CodePipeline targets, end to end', () => {
     expect(all).toContain('CodeBuild project shop-broken: the BUILD phase failed');
     expect(all).not.toContain('phase POST_BUILD');
     expect(answerText(await deploy('history shop broken'))).toContain('`v1` by alice: :x: failed');
+  }, 60_000);
+
+  it('a project CodeBuild does not have fails the deploy with what CodeBuild said', async () => {
+    const { lines } = await stack.finishedThread(await queued('shop ghost v1'), 'failed');
+    expect(lines.join('\n')).toContain('Project cannot be found');
   }, 60_000);
 
   it('a cancel mid-build stops the build (StopBuild) and the thread says so', async () => {
