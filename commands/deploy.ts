@@ -16,6 +16,7 @@ import { DeployRef, type DeployInput } from '../src/deploy/deploy-input';
 import { describeLock, holderOf, type DeployLock } from '../src/deploy/deploy-lock';
 import type { DeployServices } from '../src/deploy/deploy-services';
 import { deployFacts } from '../src/deploy/deploy-plan';
+import { pipelineName } from '../src/deploy/pipeline-run';
 import { describeTransition } from '../src/deploy/deploy-transition';
 import { resolveDeployHosts } from '../src/deploy/deploy-targets';
 import { runbookPlan } from '../src/command/runbook-plan';
@@ -152,10 +153,8 @@ async function planRun(
     ref,
   );
   const facts = deployFacts(settings, jobInput, transition);
-  const count = facts.pipeline
-    ? hosts[0]!
-        .replace(/^codebuild:/, 'CodeBuild project ')
-        .replace(/^codepipeline:/, 'CodePipeline pipeline ')
+  const count = isPipelineTarget(settings.targets)
+    ? pipelineName(settings.targets)
     : `${hosts.length} host${hosts.length === 1 ? '' : 's'}`;
   const summary =
     kind === 'rollback'

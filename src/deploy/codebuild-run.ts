@@ -9,6 +9,7 @@ import {
 import type { PipelineTarget } from '../config/deploy';
 import { ErrorCode, OpsdeckError } from '../errors';
 import {
+  pipelineName,
   renderVariables,
   type PipelineLook,
   type PipelineRun,
@@ -31,7 +32,7 @@ export function codeBuildRun(
 ): PipelineRun {
   return {
     unit: 'phase',
-    what: `CodeBuild project ${target.project}`,
+    what: pipelineName({ codebuild: target }),
     async start(token, signal) {
       const { build } = await client.send(
         new StartBuildCommand({

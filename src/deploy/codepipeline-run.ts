@@ -11,6 +11,7 @@ import {
 import type { PipelineTarget } from '../config/deploy';
 import { ErrorCode, OpsdeckError } from '../errors';
 import {
+  pipelineName,
   renderVariables,
   type PipelineRun,
   type PipelineStatus,
@@ -35,7 +36,7 @@ export function codePipelineRun(
   const name = target.pipeline;
   return {
     unit: 'stage',
-    what: `CodePipeline pipeline ${name}`,
+    what: pipelineName({ codepipeline: target }),
     async start(token, signal) {
       const { ref } = target;
       const answer = await client.send(

@@ -1,3 +1,5 @@
+import type { PipelineTarget } from '../config/deploy';
+
 /**
  * A deploy whose target is a pipeline (config `targets: { codebuild }` or `{ codepipeline }`):
  * started once per job (the job id is the request's idempotency token, so a start repeated after
@@ -41,6 +43,13 @@ export interface PipelineValues {
   ref: string;
   app: string;
   env: string;
+}
+
+/** `CodeBuild project shop-deploy`, `CodePipeline pipeline shop-release`. */
+export function pipelineName(target: PipelineTarget): string {
+  return 'codebuild' in target
+    ? `CodeBuild project ${target.codebuild.project}`
+    : `CodePipeline pipeline ${target.codepipeline.pipeline}`;
 }
 
 /** The variables' values with `{ref}`, `{app}` and `{env}` put in. */

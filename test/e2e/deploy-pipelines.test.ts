@@ -278,6 +278,9 @@ describe('/deploy with CodeBuild and CodePipeline targets, end to end', () => {
     expect(plan).toContain('`REF=v1`');
     const rollback = await queued('rollback shop release');
     const thread = await stack.finishedThread(rollback, 'succeeded');
+    expect(thread.root.text).toContain(
+      'roll back shop on release to v1 (CodePipeline pipeline shop-release)',
+    );
     const all = thread.lines.join('\n');
     expect(all).toContain(
       ':rewind: *rollback*: deploying *shop* to *release* at `v1` again (v2 → v1)',
