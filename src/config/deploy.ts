@@ -30,6 +30,10 @@ import {
  *             targets: { hosts: [stg-web01.internal, 10.0.8.12] }
  *             shell: true
  *             command: 'cd /srv/shop && ./deploy --ref {ref} --host {host} 2>&1'
+ *           preview:   # a pipeline: no command per host
+ *             targets: { codebuild: { project: shop-deploy, environmentVariables: { ENV: '{env}' } } }
+ *           release:
+ *             targets: { codepipeline: { pipeline: shop-release, ref: { variable: REF } } }
  *
  * `command`, `pre` and `post` are templates (see command-template.ts): an array of strings run
  * without a shell, or, with `shell: true`, one string for `/bin/sh -c` whose placeholder values
