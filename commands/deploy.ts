@@ -9,13 +9,14 @@ import {
   type RunbookPlan,
 } from '../src/command/define-command';
 import { decimalArgument } from '../src/command/decimal-number';
-import { deployEnvironment, deployName } from '../src/config/deploy';
+import { deployEnvironment, deployName, isPipelineTarget } from '../src/config/deploy';
 import { environmentRefProblem } from '../src/config/deploy-ref';
 import type { DeployHistory, DeployRecord } from '../src/deploy/deploy-history';
 import { DeployRef, type DeployInput } from '../src/deploy/deploy-input';
 import { describeLock, holderOf, type DeployLock } from '../src/deploy/deploy-lock';
 import type { DeployServices } from '../src/deploy/deploy-services';
 import { deployFacts } from '../src/deploy/deploy-plan';
+import { pipelineName } from '../src/deploy/pipeline-run';
 import { describeTransition } from '../src/deploy/deploy-transition';
 import { resolveDeployHosts } from '../src/deploy/deploy-targets';
 import { runbookPlan } from '../src/command/runbook-plan';
@@ -181,6 +182,9 @@ async function planRun(
     ...(input.emergency !== undefined && {
       emergency: { reason: input.emergency, overrides: input.overrides ?? [] },
     }),
+    ...(isPipelineTarget(settings.targets) && {
+      pipeline: 'codebuild' in settings.targets ? 'codebuild' : 'codepipeline',
+    }),
   };
   const transition = describeTransition(
     hosts,
@@ -188,7 +192,9 @@ async function planRun(
     ref,
   );
   const facts = deployFacts(settings, jobInput, transition);
-  const count = `${hosts.length} host${hosts.length === 1 ? '' : 's'}`;
+  const count = isPipelineTarget(settings.targets)
+    ? pipelineName(settings.targets)
+    : `${hosts.length} host${hosts.length === 1 ? '' : 's'}`;
   const summary = md`${input.emergency === undefined ? '' : ':rotating_light: EMERGENCY: '}${
     kind === 'rollback'
       ? md`roll back ${input.app} on ${input.env} to ${ref} (${count})`
@@ -205,10 +211,12 @@ async function planRun(
           md`:mag: Dry run of ${code(typed)}: nothing was run or queued.`,
           ...(held ? [md`:lock: now: ${describeLock(held)}`] : []),
           ...(input.overrides ?? []).map((text) => md`:warning: the emergency overrides ${text}`),
-          md`*Hosts* (${hosts.length}): ${listHosts(hosts)}`,
+          facts.pipeline
+            ? md`*Starts*: ${facts.pipeline}`
+            : md`*Hosts* (${hosts.length}): ${listHosts(hosts)}`,
           md`*Rollout*: ${facts.rollout}`,
           ...(facts.pre ? [md`*Once before*: ${code(facts.pre)}`] : []),
-          md`*Per host*:`,
+          ...(facts.pipeline ? [] : [md`*Per host*:`]),
           ...facts.commands.slice(0, LISTED_HOSTS).map((command) => md`• ${code(command)}`),
           ...(facts.commands.length > LISTED_HOSTS
             ? [md`…and ${facts.commands.length - LISTED_HOSTS} more alike`]
@@ -226,7 +234,7 @@ async function planRun(
     overrides: (input.overrides ?? []).map((text) => md`${text}`),
     findings: [
       ...(held ? [md`:hourglass_flowing_sand: waits in line: ${describeLock(held)}`] : []),
-      md`hosts: ${listHosts(hosts)}`,
+      facts.pipeline ? md`starts: ${facts.pipeline}` : md`hosts: ${listHosts(hosts)}`,
       md`rollout: ${facts.rollout}`,
     ],
   });
