@@ -23,7 +23,8 @@ export type WorkPurpose =
   | 'cancel'
   | 'outbox-entry'
   | 'outbox-thread'
-  | 'audit-spool';
+  | 'audit-spool'
+  | 'modal';
 
 /** Shorter keys are refused: 32 characters of `openssl rand -base64 32` carry 192 bits or more. */
 export const MIN_KEY_LENGTH = 32;
