@@ -69,7 +69,12 @@ function fieldInput(field: FormField, value: string | readonly string[] | undefi
     ...(field.hint && { hint: field.hint }),
     ...(field.optional && { optional: true }),
   };
-  const single = typeof value === 'string' && value !== '' ? value : undefined;
+  // A required select of one choice (a single configured database) starts chosen.
+  const only =
+    field.kind === 'select' && !field.optional && field.options?.length === 1
+      ? field.options[0]!.value
+      : undefined;
+  const single = typeof value === 'string' && value !== '' ? value : only;
   const chosen = single === undefined ? undefined : { label: single, value: single };
   switch (field.kind) {
     case 'text':
