@@ -77,13 +77,17 @@ export function registerModals(app: App, deps: FrontDoorDeps, signer: WorkSigner
     form: FormSpec,
     opener: Opener,
     values: FormValues = {},
-    note?: Mrkdwn,
+    shortcut?: ModalMetadata['shortcut'],
   ): Promise<void> {
-    const metadata = signMetadata(signer, { form: form.id, ...opener });
+    const metadata = signMetadata(signer, {
+      form: form.id,
+      ...opener,
+      ...(shortcut && { shortcut }),
+    });
     try {
       await client.views.open({
         trigger_id: triggerId,
-        view: formView(form, { values, metadata, ...(note && { note }) }),
+        view: formView(form, { values, metadata, ...(shortcut && { note: timeNote(shortcut) }) }),
       });
     } catch (error) {
       log.warn({ err: error, form: form.id }, 'could not open a form');
@@ -137,18 +141,13 @@ export function registerModals(app: App, deps: FrontDoorDeps, signer: WorkSigner
     await ack();
     const at = beforeMessage(shortcut.message.ts);
     const zone = await timeZoneOf(client, shortcut.user.id);
-    const local = zone === undefined ? undefined : zonedTime(at, zone);
-    const note =
-      zone !== undefined && local !== undefined
-        ? md`One second before that message: *${local}* in your time zone (${zone}), ${isoSeconds(at)} in UTC.`
-        : md`One second before that message: ${isoSeconds(at)} in UTC.`;
     await open(
       client,
       shortcut.trigger_id,
       forms['restore-table'],
       { userId: shortcut.user.id, channel: shortcut.channel },
       { at: isoSeconds(at), mode: 'side' },
-      note,
+      { at: isoSeconds(at), ...(zone !== undefined && { zone }) },
     );
   });
 
@@ -230,6 +229,7 @@ export function registerModals(app: App, deps: FrontDoorDeps, signer: WorkSigner
         view: formView(form, {
           values,
           metadata: view.private_metadata,
+          ...(metadata.shortcut && { note: timeNote(metadata.shortcut) }),
           preview: previewHeading(preview),
         }),
       })
@@ -295,6 +295,15 @@ export function registerModals(app: App, deps: FrontDoorDeps, signer: WorkSigner
       return true;
     },
   };
+}
+
+/** The time the shortcut chose, in the user's time zone (when Slack gave one the runtime knows) and in UTC. */
+function timeNote(shortcut: NonNullable<ModalMetadata['shortcut']>): Mrkdwn {
+  const at = new Date(shortcut.at);
+  const local = shortcut.zone === undefined ? undefined : zonedTime(at, shortcut.zone);
+  return shortcut.zone !== undefined && local !== undefined
+    ? md`One second before that message: *${local}* in your time zone (${shortcut.zone}), ${shortcut.at} in UTC.`
+    : md`One second before that message: ${shortcut.at} in UTC.`;
 }
 
 /** The user's IANA time zone from users.info (`tz`), if Slack says. */

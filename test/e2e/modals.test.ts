@@ -204,6 +204,26 @@ describe('forms and the restore shortcut end to end', () => {
       'then inserts the missing rows into production (second approval)',
       'then swaps the restored table in; the old one is kept (second approval)',
     ]);
+    // A Preview redraws the form: the time the shortcut chose is still shown above it.
+    await stack.deliver(
+      viewButtonBody({
+        user: ALICE,
+        view,
+        fills: { database: 'billing', table: 'billing.invoices' },
+        actionId: 'opsdeck.form.preview',
+        value: 'restore-table',
+        blockId: 'preview-button',
+      }),
+    );
+    const redrawn = await waitFor(
+      () => {
+        const v = stack.slack.view(view.id)!;
+        return blockOf(v, 'preview') ? v : undefined;
+      },
+      10_000,
+      'the preview',
+    );
+    expect(JSON.stringify(redrawn.view.blocks)).toContain('4 Dec 2026, 16:59:59 CET');
     expect(stack.slack.blockKitRefusals()).toEqual([]);
   });
 

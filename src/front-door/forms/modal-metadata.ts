@@ -11,6 +11,8 @@ export interface ModalMetadata {
   form: FormId;
   userId: string;
   channel: { id: string; name: string };
+  /** Opened by the restore shortcut: the time it chose (ISO) and the user's zone, shown above the fields. */
+  shortcut?: { at: string; zone?: string };
   expiresAt: number;
 }
 
