@@ -4,7 +4,7 @@ import type { DatabaseAccess } from '../mysql/database-access';
 import { withPool } from '../mysql/with-pool';
 
 /** The most a picker shows (Slack takes at most 100 options per suggestion). */
-export const MAX_SUGGESTIONS = 100;
+const MAX_SUGGESTIONS = 100;
 
 /**
  * `schema.table` names of a configured database's user tables that contain `typed`, for the

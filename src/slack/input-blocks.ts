@@ -11,7 +11,7 @@ import { plainText } from './mrkdwn';
  * `view.state.values[name][name]` is the field's value.
  */
 
-export const INPUT_LIMITS = {
+const INPUT_LIMITS = {
   title: 24,
   submit: 24,
   close: 24,

@@ -8,7 +8,7 @@ import type { InputOption } from '../../slack/input-blocks';
  */
 export type FormId = 'restore-table' | 'deploy' | 'phz-add';
 
-export type FieldKind = 'text' | 'select' | 'suggest' | 'radio' | 'flags';
+type FieldKind = 'text' | 'select' | 'suggest' | 'radio' | 'flags';
 
 export interface FormField {
   name: string;

@@ -13,7 +13,7 @@ import type { FormField, FormSpec, FormValues } from './form-spec';
 
 export const FORM_CALLBACK_PREFIX = 'opsdeck.form.';
 export const PREVIEW_ACTION_ID = 'opsdeck.form.preview';
-export const PREVIEW_BLOCK_ID = 'preview';
+const PREVIEW_BLOCK_ID = 'preview';
 
 export interface FormViewContent {
   values: FormValues;

@@ -6,7 +6,7 @@ import { flag, option, text, word, type FormSpec } from './form-spec';
  * opens): the database from the config, schema and table suggested from that database as typed,
  * the time, the mode with what each one does to production, and the two flags.
  */
-export const RESTORE_MODES = [
+const RESTORE_MODES = [
   {
     value: 'side',
     label: 'side (default)',
