@@ -442,6 +442,10 @@ describe('forms and the restore shortcut end to end', () => {
     expect(shown(preview)).toContain(':mag: Dry run of `/deploy billing staging v1.2.3`');
     const bad = await submit(view, { app: 'billing', env: 'staging', ref: '-x' });
     expect(errorsOf(bad).ref).toMatch(/cannot start with -/);
+    const hidden = await submit(view, { app: 'billing', env: 'staging', ref: 'v1.2\u202e3' });
+    expect(errorsOf(hidden).ref).toMatch(/^<ref>: contains U\+202E \(RIGHT-TO-LEFT OVERRIDE\)/);
+    const env = await submit(view, { app: 'billing', env: 'prod', ref: 'v1.2.3' });
+    expect(errorsOf(env).env).toMatch(/app billing has no environment "prod"/);
     const before = ephemeralCount(ALICE.id);
     const res = await submit(view, { app: 'billing', env: 'staging', ref: 'v1.2.3' });
     expect(res.body).toBe('');
