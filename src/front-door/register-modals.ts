@@ -190,12 +190,14 @@ export function registerModals(app: App, deps: FrontDoorDeps, signer: WorkSigner
         return;
       }
       await ack();
+      // In the channel the form came from; where the bot may not post (a private channel it is
+      // not in), in the user's messages with the app, so the answer (a job id) is never lost.
+      const content = { text: answer.text, ...(answer.blocks && { blocks: answer.blocks }) };
       await client.chat
-        .postEphemeral({
-          channel: metadata.channel.id,
-          user: body.user.id,
-          text: answer.text,
-          ...(answer.blocks && { blocks: answer.blocks }),
+        .postEphemeral({ channel: metadata.channel.id, user: body.user.id, ...content })
+        .catch((error: unknown) => {
+          log.warn({ err: error }, 'could not answer a form in its channel; answering in a DM');
+          return client.chat.postMessage({ channel: body.user.id, ...content });
         })
         .catch((error: unknown) => log.warn({ err: error }, 'could not answer a form'));
     },

@@ -299,6 +299,17 @@ describe('forms and the restore shortcut end to end', () => {
     const formEvents = await events(formJob);
     expect(formEvents.map((e) => e.type)).toEqual(['requested']);
     expect(formEvents).toEqual(await events(typedJob));
+
+    // Where the bot may not post (a private channel it is not in), the answer comes as a DM.
+    const other = await shortcut(messageTsNow());
+    stack.slack.script('chat.postEphemeral', [{ error: 'channel_not_found' }]);
+    await submit(other, { database: 'billing', table: 'billing.invoices' });
+    const dm = await waitFor(
+      () => stack.slack.messages(ALICE.id).at(-1),
+      10_000,
+      'the answer in a DM',
+    );
+    expect(shown(dm.text)).toMatch(/^:inbox_tray: Queued `restore-table-[0-9a-f]{10}`/);
   });
 
   it('puts the parser’s and the planner’s errors on the field they concern, and runs nothing', async () => {
