@@ -238,7 +238,15 @@ export function registerModals(app: App, deps: FrontDoorDeps, signer: WorkSigner
       .catch((error: unknown) => log.warn({ err: error }, 'could not show a preview'));
   });
 
-  app.options<'block_suggestion'>(/.*/, async ({ ack, body }) => {
+  // Only the forms' pickers: other surfaces may have external selects of their own.
+  const pickers = [
+    ...new Set(
+      Object.values(forms).flatMap((form) =>
+        form.fields.filter((f) => f.kind === 'select' || f.kind === 'suggest').map((f) => f.name),
+      ),
+    ),
+  ];
+  app.options<'block_suggestion'>(new RegExp(`^(${pickers.join('|')})$`), async ({ ack, body }) => {
     const suggestion = body as BlockSuggestion;
     const view = suggestion.view;
     const found = view ? formOf(view, suggestion.user.id) : { refused: 'no view' };
