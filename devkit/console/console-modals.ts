@@ -6,6 +6,7 @@ import {
   blockSuggestionBody,
   messageShortcutBody,
   viewButtonBody,
+  viewSelectBody,
   viewSubmissionBody,
   type ViewFills,
 } from '../slack/view-payloads';
@@ -75,7 +76,7 @@ export class ConsoleModals {
         await this.shortcut(Number(/^m?(\d+)$/.exec(field ?? '')?.[1] ?? NaN));
         return true;
       case 'set':
-        this.set(field, value);
+        await this.set(field, value);
         return true;
       case 'suggest':
         await this.suggest(field, value);
@@ -117,11 +118,16 @@ export class ConsoleModals {
     );
   }
 
-  private set(field: string | undefined, value: string): void {
+  private async set(field: string | undefined, value: string): Promise<void> {
     const view = this.view();
     if (!view || !this.open) return;
     const blocks =
-      (view.blocks as { type?: string; block_id?: string; element?: { type?: string } }[]) ?? [];
+      (view.blocks as {
+        type?: string;
+        block_id?: string;
+        dispatch_action?: boolean;
+        element?: { type?: string };
+      }[]) ?? [];
     const input = blocks.find((b) => b.type === 'input' && b.block_id === field);
     if (!input || field === undefined) {
       const names = blocks.filter((b) => b.type === 'input').map((b) => b.block_id);
@@ -141,6 +147,17 @@ export class ConsoleModals {
     this.o.write(
       `✓ ${field} = ${[set ?? ''].flat().join(',')}   (the form: show; send it: submit)`,
     );
+    // A choice Slack sends at once (dispatch_action): the bot may redraw the form.
+    if (input.dispatch_action && typeof set === 'string')
+      await this.send(
+        viewSelectBody({
+          user: this.o.user(),
+          view: this.openView(view),
+          fills: this.open.fills,
+          field,
+          value: set,
+        }),
+      );
   }
 
   private async suggest(field: string | undefined, typed: string): Promise<void> {

@@ -169,6 +169,29 @@ export function viewSubmissionBody(request: ViewRequest): string {
 export function viewButtonBody(
   request: ViewRequest & { actionId: string; value: string; blockId: string },
 ): string {
+  return viewActionBody(request, {
+    type: 'button',
+    block_id: request.blockId,
+    action_id: request.actionId,
+    text: { type: 'plain_text', text: request.actionId, emoji: true },
+    value: request.value,
+  });
+}
+
+/**
+ * An option chosen in a modal's select whose input block has `dispatch_action`: block_actions
+ * with the choice, the view's state already holding it (`fills` should say it too).
+ */
+export function viewSelectBody(request: ViewRequest & { field: string; value: string }): string {
+  return viewActionBody(request, {
+    type: 'static_select',
+    block_id: request.field,
+    action_id: request.field,
+    selected_option: { text: { type: 'plain_text', text: request.value }, value: request.value },
+  });
+}
+
+function viewActionBody(request: ViewRequest, action: Json): string {
   const teamId = request.teamId ?? 'T0OPSDECK';
   return encode({
     type: 'block_actions',
@@ -181,16 +204,7 @@ export function viewButtonBody(
     enterprise: null,
     is_enterprise_install: false,
     view: viewJson(request.view, viewState(request.view.view, request.fills)),
-    actions: [
-      {
-        type: 'button',
-        block_id: request.blockId,
-        action_id: request.actionId,
-        text: { type: 'plain_text', text: request.actionId, emoji: true },
-        value: request.value,
-        action_ts: `${Date.now() / 1000}`,
-      },
-    ],
+    actions: [{ ...action, action_ts: `${Date.now() / 1000}` }],
   });
 }
 

@@ -1,5 +1,6 @@
 import type {
   App,
+  BlockAction,
   BlockButtonAction,
   BlockSuggestion,
   MessageShortcut,
@@ -237,6 +238,37 @@ export function registerModals(app: App, deps: FrontDoorDeps, signer: WorkSigner
       })
       .catch((error: unknown) => log.warn({ err: error }, 'could not show a preview'));
   });
+
+  // A choice in a field the others depend on (the app of a deploy): the form redrawn with its
+  // values, the dependent choices narrowed.
+  const dispatching = [
+    ...new Set(
+      Object.values(forms).flatMap((form) =>
+        form.fields.filter((f) => f.dispatch).map((f) => f.name),
+      ),
+    ),
+  ];
+  app.action<BlockAction>(
+    { type: 'block_actions', action_id: new RegExp(`^(${dispatching.join('|')})$`) },
+    async ({ ack, body, client }) => {
+      await ack();
+      const view = body.view;
+      const found = view ? formOf(view, body.user.id) : { refused: 'no view' };
+      if (!view || 'refused' in found) return;
+      const { form, metadata } = found;
+      await client.views
+        .update({
+          view_id: view.id,
+          hash: view.hash,
+          view: formView(form, {
+            values: formValues(form, view.state.values as ViewStateValues),
+            metadata: view.private_metadata,
+            ...(metadata.shortcut && { note: timeNote(metadata.shortcut) }),
+          }),
+        })
+        .catch((error: unknown) => log.warn({ err: error }, 'could not redraw a form'));
+    },
+  );
 
   // Only the forms' pickers: other surfaces may have external selects of their own.
   const pickers = [

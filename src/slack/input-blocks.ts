@@ -37,6 +37,8 @@ interface InputCommon {
   label: string;
   hint?: string;
   optional?: boolean;
+  /** A choice here is sent to the bot at once (block_actions), so it can redraw the form. */
+  dispatch?: boolean;
 }
 
 const built = (block: Record<string, unknown>): Block => block as unknown as Block;
@@ -63,6 +65,7 @@ function input(common: InputCommon, element: Record<string, unknown>): Block {
     label: plain(common.label, INPUT_LIMITS.label),
     ...(common.hint && { hint: plain(common.hint, INPUT_LIMITS.hint) }),
     ...(common.optional && { optional: true }),
+    ...(common.dispatch && { dispatch_action: true }),
     element: { action_id: common.name, ...element },
   });
 }

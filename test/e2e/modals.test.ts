@@ -13,6 +13,7 @@ import {
   blockSuggestionBody,
   messageShortcutBody,
   viewButtonBody,
+  viewSelectBody,
   viewSubmissionBody,
   type ViewFills,
 } from '../../devkit/slack/view-payloads';
@@ -148,6 +149,11 @@ describe('forms and the restore shortcut end to end', () => {
                   command: ['/bin/true', '{host}', '{ref}'],
                   defaultRef: 'main',
                 },
+              },
+            },
+            shop: {
+              environments: {
+                prod: { targets: { hosts: ['10.0.1.1'] }, command: ['/bin/true', '{host}'] },
               },
             },
           },
@@ -429,12 +435,37 @@ describe('forms and the restore shortcut end to end', () => {
     const view = await typedForm('/deploy');
     const options = (id: string) =>
       (blockOf(view, id)!.element!.options as { value: string }[]).map((o) => o.value);
-    expect(options('app')).toEqual(['billing']);
-    expect(options('env')).toEqual(['staging']);
+    expect(options('app')).toEqual(['billing', 'shop']);
+    expect(options('env')).toEqual(['prod', 'staging']);
+    // Choosing an app narrows the environments to its own (the form redrawn by views.update).
+    await stack.deliver(
+      viewSelectBody({
+        user: ALICE,
+        view,
+        fills: { app: 'billing' },
+        field: 'app',
+        value: 'billing',
+      }),
+    );
+    const narrowed = await waitFor(
+      () => {
+        const v = stack.slack.view(view.id)!;
+        const envs = (blockOf(v, 'env')!.element!.options as { value: string }[]).map(
+          (o) => o.value,
+        );
+        return envs.length === 1 ? { v, envs } : undefined;
+      },
+      10_000,
+      'the environments of billing',
+    );
+    expect(narrowed.envs).toEqual(['staging']);
+    expect((blockOf(narrowed.v, 'app')!.element!.initial_option as { value: string }).value).toBe(
+      'billing',
+    );
     await stack.deliver(
       viewButtonBody({
         user: ALICE,
-        view,
+        view: narrowed.v, // as Slack sends it: the redrawn view, its new hash
         fills: { app: 'billing', env: 'staging', ref: 'v1.2.3' },
         actionId: 'opsdeck.form.preview',
         value: 'deploy',

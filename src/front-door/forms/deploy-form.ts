@@ -1,7 +1,10 @@
 import type { OpsdeckConfig } from '../../config/schema';
 import { flag, text, word, type FormSpec } from './form-spec';
 
-/** `/deploy <app> <env> [<ref>] [--queue]` as a form; its Preview is the `--dry-run`. */
+/**
+ * `/deploy <app> <env> [<ref>] [--queue]` as a form; its Preview is the `--dry-run`. Choosing an
+ * app narrows the environments to that app's.
+ */
 export function deployForm(config: OpsdeckConfig): FormSpec {
   const apps = config.deploy?.apps ?? {};
   const names = Object.keys(apps).sort();
@@ -17,6 +20,7 @@ export function deployForm(config: OpsdeckConfig): FormSpec {
         label: 'App',
         kind: 'select',
         options: names.map((name) => ({ label: name, value: name })),
+        dispatch: true,
         arguments: ['<app>'],
         concerns: [/\bno app\b/],
       },
@@ -52,6 +56,13 @@ export function deployForm(config: OpsdeckConfig): FormSpec {
         arguments: ['--queue'],
       },
     ],
+    optionsFor(field, values) {
+      const app = values.app;
+      if (field !== 'env' || typeof app !== 'string' || !Object.hasOwn(apps, app)) return undefined;
+      return Object.keys(apps[app]!.environments)
+        .sort()
+        .map((name) => ({ label: name, value: name }));
+    },
     text(values, preview) {
       const ref = text(values, 'ref');
       return [

@@ -19,6 +19,8 @@ export interface FormField {
   optional?: boolean;
   /** select, radio, flags: the choices (a select of more than 100 is suggested as typed). */
   options?: InputOption[];
+  /** A choice here redraws the form (the choices of the fields that depend on it). */
+  dispatch?: boolean;
   /** How the parser's messages name this field: `<database>`, `--at`. */
   arguments: readonly string[];
   /** Messages that name no argument but concern this field (a table that does not exist). */
@@ -37,6 +39,8 @@ export interface FormSpec {
   fields: readonly FormField[];
   /** The command text the values stand for; `preview` asks for the plan only. */
   text(values: FormValues, preview: boolean): string;
+  /** A field's choices given what is chosen so far (the environments of the chosen app). */
+  optionsFor?(field: string, values: FormValues): InputOption[] | undefined;
 }
 
 /** One word of a command line, quoted when it has to be (the tokenizer reads it back as is). */

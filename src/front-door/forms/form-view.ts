@@ -29,7 +29,12 @@ export interface FormViewContent {
 export function formView(form: FormSpec, content: FormViewContent): ModalView {
   const blocks: Block[] = [
     ...(content.note ? [context(content.note)] : []),
-    ...form.fields.map((field) => fieldInput(field, content.values[field.name])),
+    ...form.fields.map((field) =>
+      fieldInput(
+        { ...field, options: form.optionsFor?.(field.name, content.values) ?? field.options },
+        content.values[field.name],
+      ),
+    ),
     actions(
       [
         button({
@@ -68,13 +73,19 @@ function fieldInput(field: FormField, value: string | readonly string[] | undefi
     label: field.label,
     ...(field.hint && { hint: field.hint }),
     ...(field.optional && { optional: true }),
+    ...(field.dispatch && { dispatch: true }),
   };
   // A required select of one choice (a single configured database) starts chosen.
   const only =
     field.kind === 'select' && !field.optional && field.options?.length === 1
       ? field.options[0]!.value
       : undefined;
-  const single = typeof value === 'string' && value !== '' ? value : only;
+  const given = typeof value === 'string' && value !== '' ? value : only;
+  // A choice the field no longer offers (another app chosen) is dropped.
+  const single =
+    field.kind === 'select' && given !== undefined && !field.options?.some((o) => o.value === given)
+      ? undefined
+      : given;
   const chosen = single === undefined ? undefined : { label: single, value: single };
   switch (field.kind) {
     case 'text':
