@@ -106,6 +106,10 @@ async function main(): Promise<void> {
   const appToken = `xapp-console-${randomBytes(12).toString('hex')}`;
   const slack = await startFakeSlackApi({
     users: Object.fromEntries(users.map((u) => [u.id, u.name])),
+    // The restore shortcut shows times in the user's zone: the console's users live in this machine's.
+    timeZones: Object.fromEntries(
+      users.map((u) => [u.id, Intl.DateTimeFormat().resolvedOptions().timeZone]),
+    ),
     channels: { [loaded.console.channelId]: loaded.console.channelName },
     appToken,
   });

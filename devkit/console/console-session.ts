@@ -9,6 +9,7 @@ import {
   type SlackChannel,
   type SlackUser,
 } from '../slack/slack-payloads';
+import { ConsoleModals, MODAL_HELP, type PrintedMessage } from './console-modals';
 import { renderMrkdwn } from './render-mrkdwn';
 
 export interface ConsoleSessionOptions {
@@ -34,7 +35,7 @@ interface Button {
 const HELP = [
   'Type a slash command as in Slack, e.g. /ops help or /ops ping.',
   'Other console commands:',
-  '  press <n>      press button [n] shown under a message',
+  '  press <n>      press button [n] shown under a message (messages are numbered m1, m2, …)',
   '  as <user>      act as another configured user (by name or id); `users` lists them',
   '  help           this text',
   '  quit           stop everything',
@@ -65,12 +66,26 @@ export class ConsoleSession {
   private readonly threadLabels = new Map<string, string>();
   private readonly userNames: Map<string, string>;
   private responses = 0;
+  /** Messages as printed, by their number (`m3`), for `shortcut <n>`. */
+  private readonly printed = new Map<number, PrintedMessage>();
+  private readonly modals: ConsoleModals;
 
   constructor(private readonly o: ConsoleSessionOptions) {
     if (o.users.length === 0) throw new Error('the console needs at least one user');
     this.user = o.users[0]!;
     this.userNames = new Map(o.users.map((u) => [u.id, u.name]));
-    o.slack.on('call', (call) => this.show(call));
+    this.modals = new ConsoleModals({
+      slack: o.slack,
+      deliver: o.deliver,
+      write: o.write,
+      user: () => this.user,
+      message: (n) => this.printed.get(n),
+      userNames: this.userNames,
+    });
+    o.slack.on('call', (call) => {
+      this.show(call);
+      this.modals.onCall(call);
+    });
     if (o.socketMode) {
       o.slack.socket.on('open', (c) =>
         o.write(
@@ -86,7 +101,7 @@ export class ConsoleSession {
   }
 
   help(): string {
-    return this.o.socketMode ? `${HELP}\n${SOCKET_HELP}` : HELP;
+    return [HELP, MODAL_HELP, ...(this.o.socketMode ? [SOCKET_HELP] : [])].join('\n');
   }
 
   /** Handles one line typed at the prompt; resolves when the bot has answered. */
@@ -108,6 +123,7 @@ export class ConsoleSession {
     if (press) return this.press(Number(press[1]));
     if (line.startsWith('/')) return this.slash(line);
     if (this.o.socketMode && line.startsWith('slack ')) return this.playSlack(line);
+    if (await this.modals.handle(line)) return;
     this.o.write(`? not understood. ${HELP.split('\n')[0]} Type help for more.`);
   }
 
@@ -213,12 +229,20 @@ export class ConsoleSession {
     switch (call.method) {
       case 'chat.postMessage': {
         const ts = (call.response as { ts: string }).ts;
+        const channelId = (call.response as { channel: string }).channel;
         const thread = typeof args.thread_ts === 'string' ? args.thread_ts : undefined;
+        // Numbered as printed (m1, m2, …): `shortcut <n>` uses the message shortcut on one.
+        const number = this.printed.size + 1;
+        this.printed.set(number, {
+          channel: { id: channelId, name: channelName(args.channel) },
+          ts,
+          text,
+        });
         if (thread) {
           // Lines that queued up arrive folded into one message: shown one by one, as said.
           const label = this.threadLabels.get(thread) ?? thread;
-          for (const reply of unfoldReplies(text)) {
-            const prefix = `${clock()}   ${label} └ `;
+          for (const [i, reply] of unfoldReplies(text).entries()) {
+            const prefix = `${clock()} ${i === 0 ? `m${number}` : ' '.repeat(`m${number}`.length)} ${label} └ `;
             this.o.write(`${prefix}${indent(this.render(reply), prefix.length)}`);
           }
         } else {
@@ -226,7 +250,9 @@ export class ConsoleSession {
             ts,
             /`([a-z][a-z0-9-]*-[0-9a-f]{10}|apv_[0-9a-f]+)`/.exec(text)?.[1] ?? ts,
           );
-          this.o.write(`${clock()} #${channelName(args.channel)} ${indent(this.render(text))}`);
+          this.o.write(
+            `${clock()} m${number} #${channelName(args.channel)} ${indent(this.render(text))}`,
+          );
         }
         this.registerButtons(args, String(args.channel), ts);
         return;

@@ -12,7 +12,8 @@ import { FakeSocketMode } from './fake-socket-mode';
  * point in time, to play Slack outages and rate limits.
  *
  * Implemented: chat.postMessage, chat.update, chat.delete, chat.postEphemeral, auth.test,
- * users.info, conversations.info, usergroups.users.list, apps.connections.open (Socket Mode:
+ * users.info (with `tz`), conversations.info, views.open, views.update, views.push (modals: kept
+ * in `views`, checked against Block Kit's modal limits), usergroups.users.list, apps.connections.open (Socket Mode:
  * `socket`, see fake-socket-mode.ts), and `POST /respond/<id>` in place of slash-command
  * response_urls. Like Slack it takes form-encoded and JSON bodies, answers HTTP 200 with
  * `ok: false` for API errors, and wants a token (Authorization: Bearer, or a `token` field).
@@ -40,6 +41,17 @@ export interface FakeMessage {
   user: string;
   /** Set once chat.update changed the message. */
   edited?: { ts: string };
+}
+
+/** A modal the bot opened (views.open / views.push) and its latest content (views.update). */
+export interface FakeView {
+  id: string;
+  /** Who it was opened for: the user of the trigger (`triggers`), else empty. */
+  user: string;
+  view: Record<string, unknown>;
+  hash: string;
+  /** The view it was pushed on top of (views.push). */
+  previousViewId?: string;
 }
 
 export interface FakeEphemeral {
@@ -74,6 +86,8 @@ export interface FakeSlackApiOptions {
   botUserId?: string;
   /** The app-level token apps.connections.open takes; any `xapp-` token when unset. */
   appToken?: string;
+  /** Users' IANA time zones for users.info's `tz` (UTC when unset). */
+  timeZones?: Record<string, string>;
 }
 
 interface FakeSlackEvents {
@@ -99,6 +113,12 @@ export class FakeSlackApi extends EventEmitter<FakeSlackEvents> {
   private readonly usergroups: Map<string, string[]>;
   private readonly botUserId: string;
   private readonly appToken: string | undefined;
+  private readonly timeZones: Record<string, string>;
+  private readonly openViews = new Map<string, FakeView>();
+  /** trigger_id → user, for triggers a test or the console handed to the bot; used once. */
+  private readonly triggers = new Map<string, string>();
+  private readonly usedTriggers = new Set<string>();
+  private viewCount = 0;
   private lastTsMicros = 0;
   private port = 0;
 
@@ -108,6 +128,7 @@ export class FakeSlackApi extends EventEmitter<FakeSlackEvents> {
     this.usergroups = new Map(Object.entries(options.usergroups ?? {}));
     this.botUserId = options.botUserId ?? 'U0OPSDECK';
     this.appToken = options.appToken;
+    this.timeZones = options.timeZones ?? {};
     for (const [id, name] of Object.entries(options.channels ?? {}))
       this.channelNames.set(id, name);
     this.server = createServer((req, res) => {
@@ -160,6 +181,25 @@ export class FakeSlackApi extends EventEmitter<FakeSlackEvents> {
     return this.inChannel(this.posted, channel);
   }
 
+  /** The modals the bot opened, oldest first, as they are now. */
+  views(): FakeView[] {
+    return [...this.openViews.values()].map((v) => structuredClone(v));
+  }
+
+  view(id: string): FakeView | undefined {
+    const found = this.openViews.get(id);
+    return found && structuredClone(found);
+  }
+
+  /**
+   * Says who a trigger_id (in a payload sent to the bot) belongs to, as Slack knows: a view opened
+   * with it is that user's. Slack accepts a trigger once, within 3 seconds; the fake refuses a
+   * second use (`trigger_exchanged`).
+   */
+  issueTrigger(triggerId: string, userId: string): void {
+    this.triggers.set(triggerId, userId);
+  }
+
   ephemerals(channel?: string): FakeEphemeral[] {
     return this.inChannel(this.ephemeralMessages, channel);
   }
@@ -207,14 +247,17 @@ export class FakeSlackApi extends EventEmitter<FakeSlackEvents> {
     return { status: 200, body: 'error' in content ? content : { ok: true } };
   }
 
-  /** Calls Slack refused for breaking Block Kit's limits, each with Slack's reasons. */
+  /** Calls Slack refused for breaking Block Kit's limits (messages and views), each with Slack's reasons. */
   blockKitRefusals(): { method: string; messages: string[] }[] {
     return this.calls.flatMap((call) => {
       const response = call.response as {
         error?: string;
         response_metadata?: { messages?: string[] };
       };
-      return response?.error === 'invalid_blocks'
+      const refused =
+        response?.error === 'invalid_blocks' ||
+        (call.method.startsWith('views.') && response?.error === 'invalid_arguments');
+      return refused
         ? [{ method: call.method, messages: response.response_metadata?.messages ?? [] }]
         : [];
     });
@@ -287,6 +330,11 @@ export class FakeSlackApi extends EventEmitter<FakeSlackEvents> {
         return this.conversationInfo(String(args.channel ?? ''));
       case 'usergroups.users.list':
         return this.usergroupUsers(args.usergroup);
+      case 'views.open':
+      case 'views.push':
+        return this.openView(method, args);
+      case 'views.update':
+        return this.updateView(args);
       default:
         return { ok: false, error: 'unknown_method' };
     }
@@ -352,6 +400,60 @@ export class FakeSlackApi extends EventEmitter<FakeSlackEvents> {
     return { ok: true, message_ts: ephemeral.message_ts };
   }
 
+  private openView(method: string, args: Record<string, unknown>): unknown {
+    const triggerId = optionalString(args.trigger_id);
+    if (!triggerId) return { ok: false, error: 'invalid_arguments' };
+    if (this.usedTriggers.has(triggerId)) return { ok: false, error: 'trigger_exchanged' };
+    this.usedTriggers.add(triggerId);
+    const user = this.triggers.get(triggerId);
+    const view = viewContent(args.view);
+    if ('error' in view) return view;
+    const previous =
+      method === 'views.push'
+        ? [...this.openViews.values()].filter((v) => v.user === (user ?? '')).at(-1)
+        : undefined;
+    const opened: FakeView = {
+      id: `V0FAKE${++this.viewCount}`,
+      user: user ?? '',
+      view: view.view,
+      hash: this.nextTs(),
+      ...(previous && { previousViewId: previous.id }),
+    };
+    this.openViews.set(opened.id, opened);
+    return { ok: true, view: this.viewResponse(opened) };
+  }
+
+  private updateView(args: Record<string, unknown>): unknown {
+    const id = optionalString(args.view_id);
+    const external = optionalString(args.external_id);
+    const found = id
+      ? this.openViews.get(id)
+      : [...this.openViews.values()].find((v) => v.view.external_id === external);
+    if (!found) return { ok: false, error: 'not_found' };
+    const hash = optionalString(args.hash);
+    if (hash !== undefined && hash !== found.hash) return { ok: false, error: 'hash_conflict' };
+    const view = viewContent(args.view);
+    if ('error' in view) return view;
+    found.view = view.view;
+    found.hash = this.nextTs();
+    return { ok: true, view: this.viewResponse(found) };
+  }
+
+  /** A view as Slack returns it: with its id, hash and an empty state. */
+  private viewResponse(v: FakeView): Record<string, unknown> {
+    return {
+      ...v.view,
+      id: v.id,
+      team_id: TEAM_ID,
+      hash: v.hash,
+      state: { values: {} },
+      app_id: 'A0OPSDECK',
+      bot_id: 'B0OPSDECK',
+      root_view_id: v.previousViewId ?? v.id,
+      previous_view_id: v.previousViewId ?? null,
+    };
+  }
+
   private userInfo(id: string): unknown {
     const name = this.users[id];
     if (name === undefined) return { ok: false, error: 'user_not_found' };
@@ -362,6 +464,7 @@ export class FakeSlackApi extends EventEmitter<FakeSlackEvents> {
         team_id: TEAM_ID,
         name,
         real_name: name,
+        tz: this.timeZones[id] ?? 'UTC',
         profile: { display_name: name, real_name: name },
       },
     };
@@ -472,4 +575,61 @@ function messageContent(
   if (text === '' && (!blocks || blocks.length === 0)) return { ok: false, error: 'no_text' };
   if (text.length > MAX_TEXT_LENGTH) return { ok: false, error: 'msg_too_long' };
   return blocks ? { text, blocks } : { text };
+}
+
+/** Longest texts of a modal's own fields, and its most blocks (api.slack.com/reference/surfaces/views). */
+const VIEW_LIMITS = { title: 24, submit: 24, close: 24, privateMetadata: 3000, callbackId: 255 };
+
+/**
+ * A view as Slack checks it before opening or updating a modal: a modal with a title, its
+ * texts within their lengths, its blocks within Block Kit's modal limits (`invalid_arguments`
+ * with Slack's reasons otherwise); it arrives as JSON text in forms.
+ */
+export function viewContent(
+  raw: unknown,
+):
+  | { view: Record<string, unknown> }
+  | { ok: false; error: string; response_metadata?: { messages: string[] } } {
+  let view: unknown = raw;
+  if (typeof view === 'string') {
+    try {
+      view = JSON.parse(view);
+    } catch {
+      return { ok: false, error: 'invalid_arguments' };
+    }
+  }
+  if (typeof view !== 'object' || view === null || Array.isArray(view))
+    return { ok: false, error: 'invalid_arguments' };
+  const v = view as Record<string, unknown>;
+  const messages: string[] = [];
+  if (v.type !== 'modal') messages.push('must be modal [json-pointer:/view/type]');
+  for (const field of ['title', 'submit', 'close'] as const) {
+    const text = (v[field] as { text?: unknown } | undefined)?.text;
+    if (v[field] === undefined && field !== 'title') continue;
+    if (typeof text !== 'string' || text.length === 0)
+      messages.push(`must be a text object [json-pointer:/view/${field}]`);
+    else if (text.length > VIEW_LIMITS[field])
+      messages.push(
+        `must be less than ${VIEW_LIMITS[field] + 1} characters [json-pointer:/view/${field}/text]`,
+      );
+  }
+  if (
+    typeof v.private_metadata === 'string' &&
+    v.private_metadata.length > VIEW_LIMITS.privateMetadata
+  )
+    messages.push(
+      `must be less than ${VIEW_LIMITS.privateMetadata + 1} characters [json-pointer:/view/private_metadata]`,
+    );
+  if (typeof v.callback_id === 'string' && v.callback_id.length > VIEW_LIMITS.callbackId)
+    messages.push(
+      `must be less than ${VIEW_LIMITS.callbackId + 1} characters [json-pointer:/view/callback_id]`,
+    );
+  messages.push(
+    ...blockKitViolations(v.blocks ?? [], 'modal').map((m) =>
+      m.replace('json-pointer:/', 'json-pointer:/view/'),
+    ),
+  );
+  if (messages.length > 0)
+    return { ok: false, error: 'invalid_arguments', response_metadata: { messages } };
+  return { view: v };
 }

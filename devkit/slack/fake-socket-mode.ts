@@ -397,8 +397,10 @@ export class FakeSocketMode extends EventEmitter<FakeSocketModeEvents> {
       envelope_id: record.envelopeId,
       type: record.type,
       payload: record.payload,
-      // Slack takes a response in the ack of slash commands (and of some interactions, not here).
-      accepts_response_payload: record.type === 'slash_commands',
+      // Slack takes a response in the ack of slash commands, view submissions and suggestions.
+      accepts_response_payload:
+        record.type === 'slash_commands' ||
+        ['view_submission', 'block_suggestion'].includes(String(record.payload.type)),
     };
     if (record.type === 'events_api') {
       envelope.retry_attempt = record.deliveries.length - 1;

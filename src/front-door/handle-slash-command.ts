@@ -32,6 +32,21 @@ export async function handleSlashCommand(
   deps: FrontDoorDeps,
   payload: SlashCommandPayload,
 ): Promise<EphemeralResponse> {
+  return (await handleCommand(deps, payload)).answer;
+}
+
+/** What handleSlashCommand answers, and the usage error behind it, if that is what it was. */
+export interface CommandAnswer {
+  answer: EphemeralResponse;
+  /** Thrown by the parser or the planner: nothing was started or written (a form shows it on its fields). */
+  usageError?: UsageError;
+}
+
+export async function handleCommand(
+  deps: FrontDoorDeps,
+  payload: SlashCommandPayload,
+): Promise<CommandAnswer> {
+  const answer = (response: EphemeralResponse): CommandAnswer => ({ answer: response });
   const budget = new AckBudget(deps.ackBudgetMs ?? DEFAULT_ACK_BUDGET_MS);
   const metric = payload.command.replace(/^\//, '');
   const typed = `${payload.command} ${payload.text}`.trim();
@@ -40,16 +55,20 @@ export async function handleSlashCommand(
     const parsed = parseRequest(deps, payload);
     if (!parsed) {
       commandsReceived.inc({ command: metric, result: 'unknown' });
-      return ephemeral(
-        md`:warning: opsdeck does not know \`${payload.command}\`. \`/ops help\` lists the commands.`,
+      return answer(
+        ephemeral(
+          md`:warning: opsdeck does not know \`${payload.command}\`. \`/ops help\` lists the commands.`,
+        ),
       );
     }
     const { request, decision, groups, unknownJob } = await authorizeRequest(deps, parsed, budget);
     if (unknownJob !== undefined) {
       // Nothing to authorize against, and nothing to act on or show.
       commandsReceived.inc({ command: metric, result: 'reply' });
-      return ephemeral(
-        md`No job ${code(unknownJob)} is known (not in the queue, nothing in the audit trail). ${code('/ops jobs')} lists running and recent jobs.`,
+      return answer(
+        ephemeral(
+          md`No job ${code(unknownJob)} is known (not in the queue, nothing in the audit trail). ${code('/ops jobs')} lists running and recent jobs.`,
+        ),
       );
     }
     const admit = admitter(deps, parsed, budget, log);
@@ -65,29 +84,36 @@ export async function handleSlashCommand(
       await admit({ ...requestEvent(parsed), type: 'denied', detail }, true);
       log.info({ reason: decision.reason, unresolved }, 'request denied by the access policy');
       const why = describeUnresolved({ memberOf: [], unresolved });
-      return ephemeral(md`:no_entry: ${describeDenial(decision)}${why && ` ${why}`}`);
+      return answer(ephemeral(md`:no_entry: ${describeDenial(decision)}${why && ` ${why}`}`));
     }
     const outcome = await planRequest(deps, parsed, budget);
-    return await dispatchRequest(deps, {
-      parsed,
-      request,
-      decision,
-      outcome,
-      admit,
-      budget,
-      typed,
-      log,
-    });
+    return answer(
+      await dispatchRequest(deps, {
+        parsed,
+        request,
+        decision,
+        outcome,
+        admit,
+        budget,
+        typed,
+        log,
+      }),
+    );
   } catch (error) {
     if (error instanceof UsageError) {
       commandsReceived.inc({ command: metric, result: 'usage-error' });
-      return ephemeral(md`:warning: ${error.message}\nUsage:\n\`\`\`\n${error.usage}\n\`\`\``);
+      return {
+        answer: ephemeral(md`:warning: ${error.message}\nUsage:\n\`\`\`\n${error.usage}\n\`\`\``),
+        usageError: error,
+      };
     }
     const reference = randomUUID().slice(0, 8);
     commandsReceived.inc({ command: metric, result: 'error' });
     log.error({ err: error, reference }, 'slash command failed');
-    return ephemeral(
-      md`:x: \`${payload.command}\` could not be handled (${describeError(error)}). Nothing was started. Reference \`${reference}\`; trying again is safe.`,
+    return answer(
+      ephemeral(
+        md`:x: \`${payload.command}\` could not be handled (${describeError(error)}). Nothing was started. Reference \`${reference}\`; trying again is safe.`,
+      ),
     );
   }
 }

@@ -24,6 +24,7 @@ import {
   type FrontDoorDeps,
   type SlashCommandPayload,
 } from './handle-slash-command';
+import { registerModals } from './register-modals';
 import { SocketModeReceiver, type SocketModeHealth } from '../slack/socket-mode-receiver';
 
 export interface SlackFrontDoor {
@@ -83,7 +84,9 @@ export function createSlackFrontDoor(options: SlackFrontDoorOptions): SlackFront
     app = new App({ ...shared, receiver });
   }
 
-  app.command(/.*/, async ({ command, ack }) => {
+  const modals = registerModals(app, deps, secrets.workSigner);
+  app.command(/.*/, async ({ command, ack, client }) => {
+    if (await modals.openForm(command, () => ack(), client)) return;
     await ack(await handleSlashCommand(deps, command));
   });
 

@@ -54,6 +54,14 @@ function parseIso(match: RegExpExecArray): PointInTime {
   return { at: wholeSeconds(local - offsetMs), from: 'iso' };
 }
 
+/**
+ * One second before a Slack message's ts (`1763740800.123456`), in whole seconds: the time a
+ * message link or the "restore to before this message" shortcut means.
+ */
+export function beforeMessage(ts: string): Date {
+  return wholeSeconds(Number(ts.split('.')[0]) * 1000 - 1000);
+}
+
 export function parsePointInTime(text: string, now: Date): PointInTime {
   const trimmed = text.trim();
   const iso = ISO.exec(trimmed);
@@ -67,6 +75,6 @@ export function parsePointInTime(text: string, now: Date): PointInTime {
     return { at: wholeSeconds(now.getTime() - ms), from: 'relative' };
   }
   const link = SLACK_LINK.exec(trimmed);
-  if (link) return { at: wholeSeconds(Number(link[1]) * 1000 - 1000), from: 'slack-link' };
+  if (link) return { at: beforeMessage(`${link[1]}.${link[2]}`), from: 'slack-link' };
   return { error: `must be ${AT_FORMATS}` };
 }

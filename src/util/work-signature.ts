@@ -24,7 +24,8 @@ export type WorkPurpose =
   | 'outbox-entry'
   | 'outbox-thread'
   | 'audit-spool'
-  | 'review';
+  | 'review'
+  | 'modal';
 
 /** Shorter keys are refused: 32 characters of `openssl rand -base64 32` carry 192 bits or more. */
 export const MIN_KEY_LENGTH = 32;

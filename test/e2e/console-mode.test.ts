@@ -77,6 +77,28 @@ describe.each([
     );
     at = await driver.expect(/✎ ping-[0-9a-f]{10} edited: ✅ succeeded in \d+s/, at);
 
+    // Forms: /deploy typed alone opens one; Preview shows the dry run inside it.
+    driver.type('/deploy');
+    at = await driver.expect(/┌ Deploy {3}\[submit: Deploy\]/, at);
+    driver.type('set env staging');
+    at = await driver.expect(/✓ env = staging/, at);
+    driver.type('preview');
+    at = await driver.expect(
+      /│ \*Preview\* \(nothing was run\):\n│ 🔍 Dry run of `\/deploy billing staging main`/,
+      at,
+    );
+    // The restore shortcut on a message the console printed (numbered m1, m2, …).
+    at = await driver.expect(/\d\d:\d\d:\d\d m1 #/, 0);
+    driver.type('shortcut 1');
+    at = await driver.expect(
+      /┌ Restore a table {3}\[submit: Restore\]\n│ One second before that message: /,
+      at,
+    );
+    driver.type('set table no-dot');
+    driver.type('submit');
+    at = await driver.expect(/✗ table: <table>: must be <schema>\.<table>/, at);
+    driver.type('close');
+
     driver.type('as nobody');
     await driver.expect(/no user "nobody"; configured: console-user, second-user/, at);
     driver.type('quit');

@@ -14,6 +14,7 @@ import { readSecrets } from '../../src/config/secrets';
 import { createLogger } from '../../src/log/logger';
 import {
   startFakeSlackApi,
+  viewContent,
   type FakeMessage,
   type FakeSlackApi,
 } from '../../devkit/slack/fake-slack-api';
@@ -119,7 +120,17 @@ const ROOT = join(__dirname, '../..');
 
 export interface SlackResponse {
   status: number;
-  body: { response_type?: string; text?: string; blocks?: unknown } | string;
+  body:
+    | {
+        response_type?: string;
+        text?: string;
+        blocks?: unknown;
+        response_action?: string;
+        view?: unknown;
+        errors?: Record<string, string>;
+        options?: unknown[];
+      }
+    | string;
   ms: number;
 }
 
@@ -189,6 +200,8 @@ export class E2eStack {
   async start(): Promise<this> {
     this.slack = await startFakeSlackApi({
       appToken: APP_TOKEN,
+      users: { [ALICE.id]: ALICE.name, [BOB.id]: BOB.name, [CAROL.id]: CAROL.name },
+      timeZones: { [ALICE.id]: 'Europe/Paris' },
       channels: { [ALERT_CHANNEL]: 'devops_alert' },
       ...(this.options.usergroups && { usergroups: this.options.usergroups }),
     });
@@ -368,11 +381,33 @@ export class E2eStack {
     return this.checked({ status: answer.status, body: parseAnswer(answer.text), ms: answer.ms });
   }
 
-  /** Keeps what an immediate answer (an ack's body) breaks of Block Kit's limits, as Slack would refuse it. */
+  /**
+   * Keeps what an immediate answer (an ack's body) breaks of Block Kit's limits, as Slack would
+   * refuse it: a message's blocks, the view of a `response_action` (update, push), the options
+   * of a block_suggestion answer.
+   */
   private checked(response: SlackResponse): SlackResponse {
-    const blocks = typeof response.body === 'object' ? response.body.blocks : undefined;
-    if (blocks !== undefined)
-      for (const message of blockKitViolations(blocks)) this.answerViolations.push(message);
+    const body = typeof response.body === 'object' ? response.body : undefined;
+    if (body?.blocks !== undefined)
+      for (const message of blockKitViolations(body.blocks)) this.answerViolations.push(message);
+    if (body?.view !== undefined) {
+      const view = viewContent(body.view);
+      if ('error' in view)
+        this.answerViolations.push(...(view.response_metadata?.messages ?? [view.error]));
+    }
+    if (body?.options !== undefined) {
+      const options = blockKitViolations(
+        [
+          {
+            type: 'input',
+            label: { type: 'plain_text', text: 'x' },
+            element: { options: body.options },
+          },
+        ],
+        'modal',
+      );
+      this.answerViolations.push(...options);
+    }
     return response;
   }
 
