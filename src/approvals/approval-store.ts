@@ -364,6 +364,26 @@ export class ApprovalStore {
   }
 
   /**
+   * The approvals still pending (not yet past their expiry), soonest to expire first, at most
+   * `limit`; one that does not check is left out (and counted), as it can approve nothing.
+   */
+  async pending<P = unknown>(now = Date.now(), limit = 200): Promise<ApprovalRecord<P>[]> {
+    const ids = await this.redis.zrangebyscore(this.pendingKey, now, '+inf', 'LIMIT', 0, limit);
+    const records = await Promise.all(
+      ids.map((id) =>
+        this.get<P>(id).catch((error: unknown) => {
+          if (!(error instanceof ApprovalTamperedError)) throw error;
+          workRefused.inc({ kind: error.part });
+          return null;
+        }),
+      ),
+    );
+    return records.filter(
+      (record): record is ApprovalRecord<P> => record !== null && record.status === 'pending',
+    );
+  }
+
+  /**
    * Marks every pending approval past its expiry as expired and returns them (each exactly
    * once, across processes), so the caller can audit `expired` and edit the messages.
    */
