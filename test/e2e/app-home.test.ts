@@ -189,6 +189,17 @@ describe('App Home tab (end to end)', () => {
       );
     }, 60_000);
 
+    it('waits out a ratelimited views.publish for its Retry-After, then publishes', async () => {
+      stack.slack.script('views.publish', [{ status: 429, retryAfter: 1 }]);
+      const view = await stack.openHome(CAROL);
+      const calls = stack.slack.calls.filter(
+        (c) => c.method === 'views.publish' && c.args.user_id === CAROL.id,
+      );
+      expect(calls.map((c) => c.status)).toEqual([429, 200]);
+      expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(1000);
+      expect(part(view, 'Waiting for your approval')).toContain('Nothing waits for your approval.');
+    }, 30_000);
+
     it('shows a lock, a replica incident and a failing feed, their outside text escaped', async () => {
       const answer = answerText(
         await stack.slash(`lock billing staging ${HOSTILE} --hours 1`, { command: '/deploy' }),
