@@ -10,6 +10,8 @@ import {
   type SlackUser,
 } from '../slack/slack-payloads';
 import { renderMrkdwn } from './render-mrkdwn';
+import { ConsoleHome, type HomeButton } from './console-home';
+import { homeBlockActionBody } from '../slack/home-payloads';
 
 export interface ConsoleSessionOptions {
   slack: FakeSlackApi;
@@ -29,12 +31,15 @@ interface Button {
   value: string;
   channel: string;
   messageTs: string;
+  /** A button in a Home tab: pressed from that view. */
+  home?: HomeButton;
 }
 
 const HELP = [
   'Type a slash command as in Slack, e.g. /ops help or /ops ping.',
   'Other console commands:',
-  '  press <n>      press button [n] shown under a message',
+  '  press <n>      press button [n] shown under a message or in the Home tab',
+  '  home           open your Home tab: what runs, what is locked, what waits for you',
   '  as <user>      act as another configured user (by name or id); `users` lists them',
   '  help           this text',
   '  quit           stop everything',
@@ -65,11 +70,19 @@ export class ConsoleSession {
   private readonly threadLabels = new Map<string, string>();
   private readonly userNames: Map<string, string>;
   private responses = 0;
+  private readonly home: ConsoleHome;
 
   constructor(private readonly o: ConsoleSessionOptions) {
     if (o.users.length === 0) throw new Error('the console needs at least one user');
     this.user = o.users[0]!;
     this.userNames = new Map(o.users.map((u) => [u.id, u.name]));
+    this.home = new ConsoleHome({
+      send: (body) => this.send(body),
+      write: (line) => o.write(line),
+      render: (text) => this.render(text),
+      userName: (id) => this.userNames.get(id) ?? id,
+      addButtons: (user, buttons) => this.addHomeButtons(user, buttons),
+    });
     o.slack.on('call', (call) => this.show(call));
     if (o.socketMode) {
       o.slack.socket.on('open', (c) =>
@@ -106,6 +119,7 @@ export class ConsoleSession {
     if (as) return this.switchUser(as[1]!);
     const press = /^press\s+(\d+)$/.exec(line);
     if (press) return this.press(Number(press[1]));
+    if (line === 'home') return this.home.open(this.user);
     if (line.startsWith('/')) return this.slash(line);
     if (this.o.socketMode && line.startsWith('slack ')) return this.playSlack(line);
     this.o.write(`? not understood. ${HELP.split('\n')[0]} Type help for more.`);
@@ -163,6 +177,11 @@ export class ConsoleSession {
     if (!button) {
       this.o.write(`no button [${number}]`);
       return;
+    }
+    if (button.home) {
+      const shown = this.home.awaitView(this.user.id);
+      await this.send(homeBlockActionBody({ ...button.home, user: this.user }));
+      return shown;
     }
     const body = blockActionBody({
       actionId: button.actionId,
@@ -240,6 +259,8 @@ export class ConsoleSession {
         this.registerButtons(args, String(args.channel), ts);
         return;
       }
+      case 'views.publish':
+        return this.home.show(call);
       case 'chat.postEphemeral':
       case 'respond':
         if (text) this.o.write(this.ephemeral(text));
@@ -274,6 +295,24 @@ export class ConsoleSession {
     }
     if (labels.length > 0)
       this.o.write(`         buttons: ${labels.join('  ')}   (type: press <n>)`);
+  }
+
+  /** Numbers the buttons of a user's Home tab, in place of those of their previous one. */
+  private addHomeButtons(user: string, buttons: Omit<HomeButton, 'user'>[]): number[] {
+    this.dropButtons(`home:${user}`);
+    return buttons.map((button) => {
+      const number = this.nextButton++;
+      this.buttons.set(number, {
+        number,
+        label: button.label,
+        actionId: button.actionId,
+        value: button.value,
+        channel: '',
+        messageTs: `home:${user}`,
+        home: { ...button, user },
+      });
+      return number;
+    });
   }
 
   private dropButtons(messageTs: string): void {
