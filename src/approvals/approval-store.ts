@@ -369,18 +369,8 @@ export class ApprovalStore {
    */
   async pending<P = unknown>(now = Date.now(), limit = 200): Promise<ApprovalRecord<P>[]> {
     const ids = await this.redis.zrangebyscore(this.pendingKey, now, '+inf', 'LIMIT', 0, limit);
-    const records = await Promise.all(
-      ids.map((id) =>
-        this.get<P>(id).catch((error: unknown) => {
-          if (!(error instanceof ApprovalTamperedError)) throw error;
-          workRefused.inc({ kind: error.part });
-          return null;
-        }),
-      ),
-    );
-    return records.filter(
-      (record): record is ApprovalRecord<P> => record !== null && record.status === 'pending',
-    );
+    const records = await this.readAuthentic<P>(ids);
+    return records.filter((record) => record.status === 'pending');
   }
 
   /**
@@ -397,6 +387,11 @@ export class ApprovalStore {
       String(limit),
     )) as string[];
     // One that does not check is left out (and counted): its expiry lets nothing run anyway.
+    return this.readAuthentic<P>(ids);
+  }
+
+  /** The approvals of `ids` that exist and check; one that does not check is counted and left out. */
+  private async readAuthentic<P>(ids: string[]): Promise<ApprovalRecord<P>[]> {
     const records = await Promise.all(
       ids.map((id) =>
         this.get<P>(id).catch((error: unknown) => {

@@ -84,12 +84,13 @@ export async function readHomeFacts(
     channelId: '',
     ...(groups.memberOf.length > 0 && { userGroupIds: groups.memberOf }),
   };
+  const lockStore = sources.locks;
   const [jobs, approvals, locks, replicas, feeds] = await Promise.all([
     read('jobs', { open: [], openTotal: 0, finished: [] }, () =>
       sources.jobs.overview(OPEN_JOBS_READ, FINISHED_JOBS_READ),
     ),
     read('approvals', [], () => sources.approvals.pending<StoredPlan>(now)),
-    sources.locks ? read('locks', [], () => sources.locks!.list()) : undefined,
+    lockStore ? read('locks', [], () => lockStore.list()) : undefined,
     read('replicas', [], () =>
       Promise.all(
         sources.replicas

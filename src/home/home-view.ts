@@ -3,7 +3,7 @@ import type { ApprovalRecord } from '../approvals/approval-store';
 import type { StoredPlan } from '../approvals/approval-messages';
 import type { DeployLock } from '../deploy/deploy-lock';
 import { feedHealthEmoji, feedHealthText } from '../feeds/feeds-listing';
-import type { JobSummary } from '../queue/job-store';
+import { JOB_STATE_EMOJI, type JobSummary } from '../queue/job-store';
 import { cancelButton } from '../queue/job-thread-observer';
 import { healthEmoji } from '../replicas/health-text';
 import type { ReplicaWatchHealth } from '../replicas/replica-health';
@@ -40,15 +40,6 @@ export const HOME_SHOWN = { approvals: 15, jobs: 40, lines: 15 } as const;
 const LINE_CHARS = 600;
 /** A list section's lines stop before Slack's 3000 characters, leaving room for "and N more". */
 const LIST_CHARS = 2800;
-
-const STATE_EMOJI: Record<string, string> = {
-  active: ':hourglass_flowing_sand:',
-  waiting: ':double_vertical_bar:',
-  delayed: ':double_vertical_bar:',
-  prioritized: ':double_vertical_bar:',
-  completed: ':white_check_mark:',
-  failed: ':x:',
-};
 
 export function homeView(facts: HomeFacts, notice?: Mrkdwn): HomeView {
   const blocks: Block[] = [
@@ -126,7 +117,7 @@ function jobBlocks(open: readonly HomeJob[], openTotal: number): Block[] {
 }
 
 function jobLine(job: JobSummary): Mrkdwn {
-  const emoji = STATE_EMOJI[job.state] ?? ':grey_question:';
+  const emoji = JOB_STATE_EMOJI[job.state] ?? ':grey_question:';
   const why = job.failedReason ? md`\n> ${job.failedReason}` : md``;
   return line(
     md`${emoji} ${code(job.id)} ${job.state} · ${code(job.command)} · ${mention(job.actor.id)} (${job.actor.name}) · ${date(new Date(job.requestedAt))}\n${storedMrkdwn(job.summary)}${why}`,

@@ -21,6 +21,16 @@ export interface JobSummary {
   failedReason?: string;
 }
 
+/** A job's state at a glance (`/ops jobs`, the Home tab). */
+export const JOB_STATE_EMOJI: Readonly<Record<string, string>> = {
+  active: ':hourglass_flowing_sand:',
+  waiting: ':double_vertical_bar:',
+  delayed: ':double_vertical_bar:',
+  prioritized: ':double_vertical_bar:',
+  completed: ':white_check_mark:',
+  failed: ':x:',
+};
+
 export type CancelOutcome =
   | { kind: 'not-found' }
   | { kind: 'already-finished'; state: string }

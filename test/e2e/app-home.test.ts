@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FakeHomeView } from '../../devkit/slack/fake-slack-api';
+import { appHomeOpenedBody } from '../../devkit/slack/home-payloads';
 import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
 import { FeedStateStore } from '../../src/feeds/feed-state-store';
 import { CANCEL_ACTION_ID } from '../../src/queue/job-thread-observer';
@@ -306,4 +307,18 @@ describe('App Home tab (end to end)', () => {
       expect(stack.slack.blockKitRefusals()).toEqual([]);
     }, 120_000);
   });
+
+  it('publishes the Home tab for an app_home_opened sent over Socket Mode (events_api envelope)', async () => {
+    const stack = await new E2eStack({}, { transport: 'socket' }).start();
+    try {
+      const view = await stack.openHome(ALICE);
+      expect(part(view, 'Running and waiting jobs')).toContain('No job runs or waits.');
+      // Slack sends app_home_opened for the Messages tab too: that one publishes nothing.
+      await stack.deliver(appHomeOpenedBody({ user: BOB, tab: 'messages' }));
+      await stack.openHome(CAROL);
+      expect(stack.homePublishes(BOB.id)).toEqual([]);
+    } finally {
+      await stack.stop();
+    }
+  }, 60_000);
 });
