@@ -9,7 +9,7 @@ const LAYERS = [
   ['engine', '^src/runbook/'],
   ['queue', '^src/queue/'],
   ['approvals', '^src/approvals/'],
-  ['features', '^src/(restore|seed|deploy|dns|feeds|replicas|temporary-instance)/'],
+  ['features', '^src/(restore|seed|deploy|dns|feeds|replicas|temporary-instance|home)/'],
   ['jobs', '^jobs/'],
   ['command', '^src/command/'],
   ['commands', '^commands/'],

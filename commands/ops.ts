@@ -14,18 +14,10 @@ import { feedsListingText } from '../src/feeds/feeds-listing';
 import { replicasListingText } from '../src/replicas/health-text';
 import { JOB_ID_PATTERN } from '../src/queue/job-id';
 import { reviewLine } from '../src/approvals/emergency-review-messages';
+import { JOB_STATE_EMOJI } from '../src/queue/job-store';
 import { code, date, join, md, storedMrkdwn, type Mrkdwn } from '../src/slack/mrkdwn';
 
 /** `/ops`: the bot itself — self-test, help, the job list, cancellation, a job's audit trail. */
-
-const STATE_EMOJI: Record<string, string> = {
-  active: ':hourglass_flowing_sand:',
-  waiting: ':double_vertical_bar:',
-  delayed: ':double_vertical_bar:',
-  prioritized: ':double_vertical_bar:',
-  completed: ':white_check_mark:',
-  failed: ':x:',
-};
 
 function helpText(ctx: CommandContext): Mrkdwn {
   const lines = [md`*opsdeck commands*`];
@@ -97,7 +89,7 @@ export default defineCommand({
         const jobs = await ctx.jobs.list();
         if (jobs.length === 0) return reply(md`No jobs yet. Try \`/ops ping\`.`);
         const lines = jobs.map((job) => {
-          const emoji = STATE_EMOJI[job.state] ?? ':grey_question:';
+          const emoji = JOB_STATE_EMOJI[job.state] ?? ':grey_question:';
           const when = date(new Date(job.requestedAt));
           const why = job.failedReason ? md` — ${job.failedReason}` : md``;
           return md`${emoji} ${code(job.id)} ${job.state}: ${storedMrkdwn(job.summary)} (${job.actor.name}, ${when})${why}`;

@@ -11,6 +11,8 @@ import {
 } from '../slack/slack-payloads';
 import { ConsoleModals, MODAL_HELP, type PrintedMessage } from './console-modals';
 import { renderMrkdwn } from './render-mrkdwn';
+import { ConsoleHome, type HomeButton } from './console-home';
+import { homeBlockActionBody } from '../slack/home-payloads';
 
 export interface ConsoleSessionOptions {
   slack: FakeSlackApi;
@@ -30,12 +32,15 @@ interface Button {
   value: string;
   channel: string;
   messageTs: string;
+  /** A button in a Home tab: pressed from that view. */
+  home?: HomeButton;
 }
 
 const HELP = [
   'Type a slash command as in Slack, e.g. /ops help or /ops ping.',
   'Other console commands:',
-  '  press <n>      press button [n] shown under a message (messages are numbered m1, m2, …)',
+  '  press <n>      press button [n] shown under a message (messages are numbered m1, m2, …) or in the Home tab',
+  '  home           open your Home tab: what runs, what is locked, what waits for you',
   '  as <user>      act as another configured user (by name or id); `users` lists them',
   '  help           this text',
   '  quit           stop everything',
@@ -69,6 +74,7 @@ export class ConsoleSession {
   /** Messages as printed, by their number (`m3`), for `shortcut <n>`. */
   private readonly printed = new Map<number, PrintedMessage>();
   private readonly modals: ConsoleModals;
+  private readonly home: ConsoleHome;
 
   constructor(private readonly o: ConsoleSessionOptions) {
     if (o.users.length === 0) throw new Error('the console needs at least one user');
@@ -81,6 +87,13 @@ export class ConsoleSession {
       user: () => this.user,
       message: (n) => this.printed.get(n),
       userNames: this.userNames,
+    });
+    this.home = new ConsoleHome({
+      send: (body) => this.send(body),
+      write: (line) => o.write(line),
+      render: (text) => this.render(text),
+      userName: (id) => this.userNames.get(id) ?? id,
+      addButtons: (user, buttons) => this.addHomeButtons(user, buttons),
     });
     o.slack.on('call', (call) => {
       this.show(call);
@@ -121,6 +134,7 @@ export class ConsoleSession {
     if (as) return this.switchUser(as[1]!);
     const press = /^press\s+(\d+)$/.exec(line);
     if (press) return this.press(Number(press[1]));
+    if (line === 'home') return this.home.open(this.user);
     if (line.startsWith('/')) return this.slash(line);
     if (this.o.socketMode && line.startsWith('slack ')) return this.playSlack(line);
     if (await this.modals.handle(line)) return;
@@ -179,6 +193,11 @@ export class ConsoleSession {
     if (!button) {
       this.o.write(`no button [${number}]`);
       return;
+    }
+    if (button.home) {
+      const shown = this.home.awaitView(this.user.id);
+      await this.send(homeBlockActionBody({ ...button.home, user: this.user }));
+      return shown;
     }
     const body = blockActionBody({
       actionId: button.actionId,
@@ -266,6 +285,8 @@ export class ConsoleSession {
         this.registerButtons(args, String(args.channel), ts);
         return;
       }
+      case 'views.publish':
+        return this.home.show(call);
       case 'chat.postEphemeral':
       case 'respond':
         if (text) this.o.write(this.ephemeral(text));
@@ -300,6 +321,24 @@ export class ConsoleSession {
     }
     if (labels.length > 0)
       this.o.write(`         buttons: ${labels.join('  ')}   (type: press <n>)`);
+  }
+
+  /** Numbers the buttons of a user's Home tab, in place of those of their previous one. */
+  private addHomeButtons(user: string, buttons: Omit<HomeButton, 'user'>[]): number[] {
+    this.dropButtons(`home:${user}`);
+    return buttons.map((button) => {
+      const number = this.nextButton++;
+      this.buttons.set(number, {
+        number,
+        label: button.label,
+        actionId: button.actionId,
+        value: button.value,
+        channel: '',
+        messageTs: `home:${user}`,
+        home: { ...button, user },
+      });
+      return number;
+    });
   }
 
   private dropButtons(messageTs: string): void {

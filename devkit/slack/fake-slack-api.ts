@@ -13,7 +13,8 @@ import { FakeSocketMode } from './fake-socket-mode';
  *
  * Implemented: chat.postMessage, chat.update, chat.delete, chat.postEphemeral, auth.test,
  * users.info (with `tz`), conversations.info, views.open, views.update, views.push (modals: kept
- * in `views`, checked against Block Kit's modal limits), usergroups.users.list, apps.connections.open (Socket Mode:
+ * in `views`, checked against Block Kit's modal limits), views.publish (each user's Home tab:
+ * `homeView`), usergroups.users.list, apps.connections.open (Socket Mode:
  * `socket`, see fake-socket-mode.ts), and `POST /respond/<id>` in place of slash-command
  * response_urls. Like Slack it takes form-encoded and JSON bodies, answers HTTP 200 with
  * `ok: false` for API errors, and wants a token (Authorization: Bearer, or a `token` field).
@@ -62,6 +63,12 @@ export interface FakeEphemeral {
   message_ts: string;
 }
 
+export interface FakeHomeView {
+  user: string;
+  /** The view as Slack keeps it: `id` stays the same for the user, `hash` changes on each publish. */
+  view: { id: string; type: 'home'; blocks: unknown[]; hash: string; [field: string]: unknown };
+}
+
 /**
  * One scripted answer. `status` 429 sends `Retry-After: retryAfter` (seconds) when given; other
  * non-200 statuses answer with an error page; `error` answers 200 with `ok: false`; `delayMs`
@@ -98,6 +105,8 @@ type Answer = { status: number; body: unknown; headers?: Record<string, string> 
 
 const TEAM_ID = 'T0FAKE';
 const MAX_TEXT_LENGTH = 40_000;
+/** views.publish refuses a view larger than this (`view_too_large`: "greater than 250kb"). */
+const MAX_VIEW_BYTES = 250_000;
 
 export class FakeSlackApi extends EventEmitter<FakeSlackEvents> {
   readonly calls: RecordedCall[] = [];
@@ -106,6 +115,7 @@ export class FakeSlackApi extends EventEmitter<FakeSlackEvents> {
   private readonly server: Server;
   private readonly posted: FakeMessage[] = [];
   private readonly ephemeralMessages: FakeEphemeral[] = [];
+  private readonly homeViews = new Map<string, FakeHomeView>();
   private readonly scripts = new Map<string, ScriptedAnswer[]>();
   private outage: { until: number; answer: ScriptedAnswer; method?: string } | null = null;
   private readonly channelNames = new Map<string, string>();
@@ -198,6 +208,12 @@ export class FakeSlackApi extends EventEmitter<FakeSlackEvents> {
    */
   issueTrigger(triggerId: string, userId: string): void {
     this.triggers.set(triggerId, userId);
+  }
+
+  /** The Home tab last published for the user, if any. */
+  homeView(user: string): FakeHomeView | undefined {
+    const published = this.homeViews.get(user);
+    return published && structuredClone(published);
   }
 
   ephemerals(channel?: string): FakeEphemeral[] {
@@ -335,6 +351,8 @@ export class FakeSlackApi extends EventEmitter<FakeSlackEvents> {
         return this.openView(method, args);
       case 'views.update':
         return this.updateView(args);
+      case 'views.publish':
+        return this.publishView(args);
       default:
         return { ok: false, error: 'unknown_method' };
     }
@@ -452,6 +470,52 @@ export class FakeSlackApi extends EventEmitter<FakeSlackEvents> {
       root_view_id: v.previousViewId ?? v.id,
       previous_view_id: v.previousViewId ?? null,
     };
+  }
+
+  /** views.publish: a Home tab for one user, checked as Slack checks a view (100 blocks). */
+  private publishView(args: Record<string, unknown>): unknown {
+    if (typeof args.user_id !== 'string' || args.user_id === '')
+      return {
+        ok: false,
+        error: 'invalid_arguments',
+        response_metadata: { messages: ['invalid `user_id`'] },
+      };
+    let view: unknown = args.view;
+    if (typeof view === 'string') {
+      if (Buffer.byteLength(view) > MAX_VIEW_BYTES) return { ok: false, error: 'view_too_large' };
+      try {
+        view = JSON.parse(view);
+      } catch {
+        return { ok: false, error: 'invalid_arguments' };
+      }
+    } else if (Buffer.byteLength(JSON.stringify(view ?? null)) > MAX_VIEW_BYTES) {
+      return { ok: false, error: 'view_too_large' };
+    }
+    const fields = view as { type?: unknown; blocks?: unknown } | null;
+    if (fields === null || typeof fields !== 'object' || fields.type !== 'home')
+      return {
+        ok: false,
+        error: 'invalid_arguments',
+        response_metadata: { messages: ['a home view needs type home'] },
+      };
+    const violations = blockKitViolations(fields.blocks, 'home');
+    if (violations.length > 0)
+      return { ok: false, error: 'invalid_blocks', response_metadata: { messages: violations } };
+    const id = this.homeViews.get(args.user_id)?.view.id ?? `V0HOME${this.homeViews.size + 1}`;
+    const published: FakeHomeView = {
+      user: args.user_id,
+      view: {
+        ...(fields as Record<string, unknown>),
+        id,
+        type: 'home',
+        blocks: fields.blocks as unknown[],
+        team_id: TEAM_ID,
+        hash: this.nextTs(),
+        state: { values: {} },
+      },
+    };
+    this.homeViews.set(args.user_id, published);
+    return { ok: true, view: published.view };
   }
 
   private userInfo(id: string): unknown {

@@ -14,7 +14,8 @@ export function slackSignatureHeaders(
     .update(`v0:${timestampSeconds}:${body}`)
     .digest('hex');
   return {
-    'content-type': 'application/x-www-form-urlencoded',
+    // Events API deliveries are JSON; slash commands and interactions are form-encoded.
+    'content-type': body.startsWith('{') ? 'application/json' : 'application/x-www-form-urlencoded',
     'x-slack-request-timestamp': String(timestampSeconds),
     'x-slack-signature': `v0=${signature}`,
   };

@@ -50,12 +50,15 @@ export function socketModeDelivery(
 
 /**
  * The envelope Slack sends over Socket Mode for a request it would POST: the same fields, as
- * JSON (a slash command's form fields; an interaction's `payload`).
+ * JSON (a slash command's form fields; an interaction's `payload`; an event's JSON body).
  */
 export function socketEnvelopeFor(body: string): {
   type: EnvelopeType;
   payload: Record<string, unknown>;
 } {
+  // An Events API delivery (JSON, an event_callback) is the envelope's payload as it is.
+  if (body.startsWith('{'))
+    return { type: 'events_api', payload: JSON.parse(body) as Record<string, unknown> };
   const form = new URLSearchParams(body);
   const interaction = form.get('payload');
   if (interaction !== null) {

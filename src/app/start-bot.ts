@@ -16,6 +16,8 @@ import { describeSocketModeHealth } from '../slack/socket-mode-receiver';
 import { UserGroupMembership } from '../slack/user-group-membership';
 import type { Runtime } from './runtime';
 import { loadCommands } from './load-modules';
+import { startAppHome } from './app-home';
+import type { HomePublisherOptions } from '../home/home-publisher';
 
 export interface RunningBot {
   port: number;
@@ -55,6 +57,8 @@ export interface BotOptions {
   approvalSweepMs?: number;
   /** How often the audit migrations are tried again while they fail (default 10 s). */
   migrationRetryMs?: number;
+  /** The Home tab's refresh timings (home-publisher.ts; defaults within Slack's limits). */
+  home?: Partial<HomePublisherOptions>;
 }
 
 /**
@@ -115,7 +119,14 @@ export async function startBot(runtime: Runtime, options: BotOptions = {}): Prom
     feeds: feedStatus(runtime),
     replicas: replicaHealth(runtime),
   };
-  const frontDoor = createSlackFrontDoor({ deps, secrets, opsRouter, logger });
+  const home = startAppHome(runtime, deps, options.home);
+  const frontDoor = createSlackFrontDoor({
+    deps,
+    secrets,
+    opsRouter,
+    logger,
+    home: home.publisher,
+  });
   late.frontDoor = frontDoor;
   const stopExpiry = startApprovalExpiry(deps, options.approvalSweepMs ?? 10_000);
   const port = await frontDoor.start();
@@ -126,6 +137,7 @@ export async function startBot(runtime: Runtime, options: BotOptions = {}): Prom
       stopExpiry();
       migrations.stop();
       await frontDoor.stop();
+      await home.stop();
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { Button } from '@slack/types';
 import type { ApprovalPlan } from '../runbook/approval-gate';
 import { planLines, type PlanStep } from '../runbook/plan-of';
 import { actions, button, context, header, section, type Block } from '../slack/blocks';
@@ -53,6 +54,27 @@ export interface SlackMessage {
 
 export function approvalRequestMessage(record: ApprovalRecord<StoredPlan>): SlackMessage {
   const plan = storedPlan(record.plan);
+  const who = record.requirement.distinct
+    ? md`someone other than the requester in *${record.requirement.group}*`
+    : md`a member of *${record.requirement.group}*`;
+  return {
+    text: md`Approval needed: ${record.request.command}${onTarget(record)} requested by ${requesterName(record)}`,
+    blocks: [
+      ...describe(record, plan),
+      context(
+        md`Needs approval by ${who} · expires ${date(record.expiresAt)} · ${code(record.id)}`,
+      ),
+      actions(approvalButtons(record), `approval:${record.id}`),
+    ],
+  };
+}
+
+/**
+ * Approve (behind a confirm dialog that names the irreversible steps) and Reject, valued with the
+ * approval id: in the approval message and in the approver's Home tab.
+ */
+export function approvalButtons(record: ApprovalRecord<StoredPlan>): Button[] {
+  const plan = storedPlan(record.plan);
   const irreversible = plan.steps.filter((step) => step.irreversible);
   const approve = button({
     actionId: APPROVE_ACTION_ID,
@@ -74,19 +96,7 @@ export function approvalRequestMessage(record: ApprovalRecord<StoredPlan>): Slac
     },
   });
   const reject = button({ actionId: REJECT_ACTION_ID, label: 'Reject', value: record.id });
-  const who = record.requirement.distinct
-    ? md`someone other than the requester in *${record.requirement.group}*`
-    : md`a member of *${record.requirement.group}*`;
-  return {
-    text: md`Approval needed: ${record.request.command}${onTarget(record)} requested by ${requesterName(record)}`,
-    blocks: [
-      ...describe(record, plan),
-      context(
-        md`Needs approval by ${who} · expires ${date(record.expiresAt)} · ${code(record.id)}`,
-      ),
-      actions([approve, reject], `approval:${record.id}`),
-    ],
-  };
+  return [approve, reject];
 }
 
 /** The final state of the message: who approved or rejected it and when, or that it expired. */

@@ -364,6 +364,16 @@ export class ApprovalStore {
   }
 
   /**
+   * The approvals still pending (not yet past their expiry), soonest to expire first, at most
+   * `limit`; one that does not check is left out (and counted), as it can approve nothing.
+   */
+  async pending<P = unknown>(now = Date.now(), limit = 200): Promise<ApprovalRecord<P>[]> {
+    const ids = await this.redis.zrangebyscore(this.pendingKey, now, '+inf', 'LIMIT', 0, limit);
+    const records = await this.readAuthentic<P>(ids);
+    return records.filter((record) => record.status === 'pending');
+  }
+
+  /**
    * Marks every pending approval past its expiry as expired and returns them (each exactly
    * once, across processes), so the caller can audit `expired` and edit the messages.
    */
@@ -377,6 +387,11 @@ export class ApprovalStore {
       String(limit),
     )) as string[];
     // One that does not check is left out (and counted): its expiry lets nothing run anyway.
+    return this.readAuthentic<P>(ids);
+  }
+
+  /** The approvals of `ids` that exist and check; one that does not check is counted and left out. */
+  private async readAuthentic<P>(ids: string[]): Promise<ApprovalRecord<P>[]> {
     const records = await Promise.all(
       ids.map((id) =>
         this.get<P>(id).catch((error: unknown) => {

@@ -25,18 +25,20 @@ export function feedsListingText(
       ],
       ', ',
     );
-    lines.push(md``, md`${healthEmoji(state)} *${feed.name}* (${feed.vendor}; ${filters})`);
-    lines.push(md`    ${healthText(state, now)}`);
+    lines.push(md``, md`${feedHealthEmoji(state)} *${feed.name}* (${feed.vendor}; ${filters})`);
+    lines.push(md`    ${feedHealthText(state, now)}`);
   }
   return join(lines, '\n');
 }
 
-function healthEmoji(state: FeedState): string {
+/** A feed's health at a glance (`/ops feeds`, the Home tab). */
+export function feedHealthEmoji(state: FeedState): string {
   if (state.failures > 0) return state.reportedThread ? ':red_circle:' : ':large_orange_circle:';
   return state.lastOkAt === undefined ? ':white_circle:' : ':large_green_circle:';
 }
 
-function healthText(state: FeedState, now: number): Mrkdwn {
+/** Healthy or failing since when and why, the last poll and change; the error is outside text. */
+export function feedHealthText(state: FeedState, now: number): Mrkdwn {
   const lastPoll = state.lastPollAt === undefined ? md`never` : date(state.lastPollAt);
   const lastChange = state.lastChangeAt === undefined ? md`never` : date(state.lastChangeAt);
   const base = md`last poll ${lastPoll} · last change ${lastChange}`;

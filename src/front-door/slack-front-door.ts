@@ -26,6 +26,8 @@ import {
 } from './handle-slash-command';
 import { registerModals } from './register-modals';
 import { SocketModeReceiver, type SocketModeHealth } from '../slack/socket-mode-receiver';
+import type { HomePublisher } from '../home/home-publisher';
+import { answerClicker, registerAppHome } from './register-app-home';
 
 export interface SlackFrontDoor {
   app: App;
@@ -41,6 +43,8 @@ export interface SlackFrontDoorOptions {
   secrets: Secrets;
   opsRouter: Router;
   logger: Logger;
+  /** The Home tab's publisher (app_home_opened, refreshes, answers to clicks in the Home tab). */
+  home?: HomePublisher;
 }
 
 /**
@@ -52,7 +56,7 @@ export interface SlackFrontDoorOptions {
  * every mode.
  */
 export function createSlackFrontDoor(options: SlackFrontDoorOptions): SlackFrontDoor {
-  const { deps, secrets, opsRouter, logger } = options;
+  const { deps, secrets, opsRouter, logger, home } = options;
   const { config } = deps;
   const web = express();
   web.use(opsRouter);
@@ -98,7 +102,7 @@ export function createSlackFrontDoor(options: SlackFrontDoorOptions): SlackFront
       deps,
       typedByClicker(body, { command: '/ops', text: `cancel ${action.value ?? ''}` }),
     );
-    await respond({ ...answer, replace_original: false });
+    await answerClicker(home, { body, respond }, { ...answer, replace_original: false });
   });
 
   // A Confirm button carries the command it confirms: run as the clicker, like the typed command;
@@ -139,11 +143,11 @@ export function createSlackFrontDoor(options: SlackFrontDoorOptions): SlackFront
         user: { id: body.user.id, name: clickerName(body) },
         ...(body.channel && { channel: { id: body.channel.id, name: body.channel.name } }),
       });
-      await respond({
-        response_type: 'ephemeral',
-        replace_original: false,
-        text: redactText(text.text),
-      });
+      await answerClicker(
+        home,
+        { body, respond },
+        { response_type: 'ephemeral', replace_original: false, text: redactText(text.text) },
+      );
     });
   }
 
@@ -164,6 +168,8 @@ export function createSlackFrontDoor(options: SlackFrontDoorOptions): SlackFront
       text: redactText(text.text),
     });
   });
+
+  if (home) registerAppHome(app, home);
 
   let server: Server | undefined;
   return {

@@ -12,11 +12,24 @@ export interface JobSummary {
   state: JobType | 'unknown';
   summary: string;
   command: string;
+  /** The command and target as access rules name them (`ops ping`; `restore-table`, `billing`). */
+  commandName: string;
+  target?: string;
   actor: Person;
   requestedAt: string;
   finishedAt?: number;
   failedReason?: string;
 }
+
+/** A job's state at a glance (`/ops jobs`, the Home tab). */
+export const JOB_STATE_EMOJI: Readonly<Record<string, string>> = {
+  active: ':hourglass_flowing_sand:',
+  waiting: ':double_vertical_bar:',
+  delayed: ':double_vertical_bar:',
+  prioritized: ':double_vertical_bar:',
+  completed: ':white_check_mark:',
+  failed: ':x:',
+};
 
 export type CancelOutcome =
   | { kind: 'not-found' }
@@ -79,6 +92,28 @@ export class JobStore {
     return Promise.all(jobs.map((job) => this.summarize(job)));
   }
 
+  /**
+   * The open jobs (running, waiting, delayed) up to `openLimit` with how many there are in all,
+   * and the `finishedLimit` most recently finished ones.
+   */
+  async overview(
+    openLimit: number,
+    finishedLimit: number,
+  ): Promise<{ open: JobSummary[]; openTotal: number; finished: JobSummary[] }> {
+    const states = ['active', 'waiting', 'delayed', 'prioritized'] as const;
+    const [counts, open, done] = await Promise.all([
+      this.queue.getJobCounts(...states),
+      this.queue.getJobs([...states], 0, Math.max(0, openLimit - 1)),
+      this.queue.getJobs(['completed', 'failed'], 0, Math.max(0, finishedLimit - 1)),
+    ]);
+    done.sort((a, b) => (b.finishedOn ?? 0) - (a.finishedOn ?? 0));
+    return {
+      open: await Promise.all(open.slice(0, openLimit).map((job) => this.summarize(job))),
+      openTotal: Object.values(counts).reduce((sum, n) => sum + n, 0),
+      finished: await Promise.all(done.slice(0, finishedLimit).map((job) => this.summarize(job))),
+    };
+  }
+
   async summarize(job: OpsJob): Promise<JobSummary> {
     const { meta } = job.data;
     const state = await job.getState();
@@ -87,6 +122,8 @@ export class JobStore {
       state,
       summary: meta.summary,
       command: meta.command,
+      commandName: meta.commandName ?? meta.runbook,
+      ...(meta.target !== undefined && { target: meta.target }),
       actor: meta.actor,
       requestedAt: meta.requestedAt,
       ...(job.finishedOn ? { finishedAt: job.finishedOn } : {}),

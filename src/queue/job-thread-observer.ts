@@ -3,6 +3,7 @@ import type { JobMeta } from '../runbook/job-envelope';
 import type { Outcome } from '../runbook/checkpoint';
 import { formatProgress } from '../runbook/progress-meter';
 import type { RunbookEvent, RunbookObserver } from '../runbook/runbook-events';
+import type { Button } from '@slack/types';
 import { actions, button, section, type Block } from '../slack/blocks';
 import { code, date, md, mention, storedMrkdwn, type Mrkdwn } from '../slack/mrkdwn';
 import { formatDuration } from '../util/duration';
@@ -117,23 +118,22 @@ requested by ${mention(meta.actor.id)} (${meta.actor.name})${approved} · starte
 
 export function rootBlocks(meta: JobMeta, text: Mrkdwn, cancellable: boolean): Block[] {
   const blocks = [section(text)];
-  if (cancellable) {
-    blocks.push(
-      actions([
-        button({
-          actionId: CANCEL_ACTION_ID,
-          value: meta.jobId,
-          style: 'danger',
-          label: 'Cancel',
-          confirm: {
-            title: 'Cancel this job?',
-            text: md`The running step of ${code(meta.jobId)} is stopped and its cleanups run.`,
-            confirm: 'Cancel job',
-            deny: 'Keep running',
-          },
-        }),
-      ]),
-    );
-  }
+  if (cancellable) blocks.push(actions([cancelButton(meta.jobId)]));
   return blocks;
+}
+
+/** The Cancel button of a job (its root message, the Home tab): `/ops cancel <job>` by the clicker. */
+export function cancelButton(jobId: string): Button {
+  return button({
+    actionId: CANCEL_ACTION_ID,
+    value: jobId,
+    style: 'danger',
+    label: 'Cancel',
+    confirm: {
+      title: 'Cancel this job?',
+      text: md`The running step of ${code(jobId)} is stopped and its cleanups run.`,
+      confirm: 'Cancel job',
+      deny: 'Keep running',
+    },
+  });
 }

@@ -32,12 +32,15 @@ export const LIMITS = {
   confirmButton: 30,
   actionsElements: 25,
   messageBlocks: 50,
+  homeBlocks: 100,
 } as const;
 
-export function section(body: Mrkdwn): Block {
+/** A section of text, with a button beside it when given (the Home tab's Cancel). */
+export function section(body: Mrkdwn, accessory?: Button): Block {
   const block: SectionBlock = {
     type: 'section',
     text: { type: 'mrkdwn', text: filled(truncate(body, LIMITS.sectionText).text) },
+    ...(accessory && { accessory }),
   };
   return built(block);
 }

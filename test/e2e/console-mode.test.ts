@@ -1,11 +1,5 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
-import { ConsoleDriver } from '../helpers/console-driver';
-import { MYSQL, REDIS_URL, connectRedis, deleteRedisPrefix, uniqueName } from '../helpers/services';
-
-const ROOT = join(__dirname, '../..');
+import { ConsoleDriver, consoleConfig } from '../helpers/console-driver';
+import { connectRedis, deleteRedisPrefix, uniqueName } from '../helpers/services';
 
 describe.each([
   ['http', []],
@@ -14,21 +8,9 @@ describe.each([
   const prefix = uniqueName('console');
   let driver: ConsoleDriver;
 
-  beforeAll(() => {
-    const config = parse(readFileSync(join(ROOT, 'config/console.yaml'), 'utf8')) as Record<
-      string,
-      Record<string, unknown>
-    >;
-    config.http = { ...config.http, port: 0 };
-    // The local services wherever the tests' environment put them (OPSDECK_REDIS_PORT, ...).
-    config.redis = { url: REDIS_URL, prefix };
-    config.mysql = { ...config.mysql, host: MYSQL.host, port: MYSQL.port };
-    const dir = mkdtempSync(join(tmpdir(), 'opsdeck-console-'));
-    writeFileSync(join(dir, 'opsdeck.yaml'), stringify(config));
-    driver = new ConsoleDriver({
-      config: join(dir, 'opsdeck.yaml'),
-      args: ['--no-sandbox', ...args],
-    });
+  beforeAll(async () => {
+    const { path } = await consoleConfig(prefix);
+    driver = new ConsoleDriver({ config: path, args: ['--no-sandbox', ...args] });
   });
 
   afterAll(async () => {

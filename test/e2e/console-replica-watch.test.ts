@@ -1,12 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
 import { freePort } from '../../devkit/sandbox/free-port';
-import { ConsoleDriver } from '../helpers/console-driver';
-import { MYSQL, REDIS_URL, connectRedis, deleteRedisPrefix, uniqueName } from '../helpers/services';
-
-const ROOT = join(__dirname, '../..');
+import { ConsoleDriver, consoleConfig } from '../helpers/console-driver';
+import { connectRedis, deleteRedisPrefix, uniqueName } from '../helpers/services';
 
 /**
  * `npm run dev` as shipped, sandbox cloud and on-premise replica included, in a directory of its
@@ -19,22 +15,16 @@ describe('console mode watches its on-premise replica (npm run dev)', () => {
   let driver: ConsoleDriver;
 
   beforeAll(async () => {
-    const config = parse(readFileSync(join(ROOT, 'config/console.yaml'), 'utf8')) as Record<
-      string,
-      Record<string, unknown>
-    >;
-    config.http = { ...config.http, port: 0 };
-    config.redis = { url: REDIS_URL, prefix };
-    config.mysql = { ...config.mysql, host: MYSQL.host, port: MYSQL.port };
-    config.replicaWatch = { ...config.replicaWatch, intervalSeconds: 1 };
-    dir = mkdtempSync(join(tmpdir(), 'opsdeck-console-watch-'));
-    // Its own sandbox, on a free port, in its own directory (the config's relative paths too).
-    config.sandbox = { port: 0, dataDir: join(dir, '.local/sandbox') };
-    // Its on-premise replica on a free port: not the 3316 a developer's `npm run dev` may hold.
-    const replicas = config.replicas as Record<string, Record<string, unknown>>;
-    replicas.onprem = { ...replicas.onprem, port: await freePort('127.4.0.1') };
-    writeFileSync(join(dir, 'opsdeck.yaml'), stringify(config));
-    driver = new ConsoleDriver({ config: join(dir, 'opsdeck.yaml'), cwd: dir });
+    const written = await consoleConfig(prefix, async (config, configDir) => {
+      config.replicaWatch = { ...config.replicaWatch, intervalSeconds: 1 };
+      // Its own sandbox, on a free port, in its own directory (the config's relative paths too).
+      config.sandbox = { port: 0, dataDir: join(configDir, '.local/sandbox') };
+      // Its on-premise replica on a free port: not the 3316 a developer's `npm run dev` may hold.
+      const replicas = config.replicas as Record<string, Record<string, unknown>>;
+      replicas.onprem = { ...replicas.onprem, port: await freePort('127.4.0.1') };
+    });
+    dir = written.dir;
+    driver = new ConsoleDriver({ config: written.path, cwd: dir });
   });
 
   afterAll(async () => {

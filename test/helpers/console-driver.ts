@@ -1,11 +1,36 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parse, stringify } from 'yaml';
+import { MYSQL, REDIS_URL } from './services';
 
 const ROOT = join(__dirname, '../..');
 
 /** tsx's loader by its absolute address: the console may run in a directory of its own. */
 const TSX = pathToFileURL(require.resolve('tsx')).href;
+
+export type ConsoleConfig = Record<string, Record<string, unknown>>;
+
+/**
+ * config/console.yaml as `npm run dev` reads it, on a free port and the local services wherever
+ * the tests' environment put them (OPSDECK_REDIS_PORT, ...), under `prefix`, with the test's
+ * `edit`s, written in a directory of its own: returns the file's path and that directory.
+ */
+export async function consoleConfig(
+  prefix: string,
+  edit: (config: ConsoleConfig, dir: string) => void | Promise<void> = () => {},
+): Promise<{ path: string; dir: string }> {
+  const config = parse(readFileSync(join(ROOT, 'config/console.yaml'), 'utf8')) as ConsoleConfig;
+  config.http = { ...config.http, port: 0 };
+  config.redis = { url: REDIS_URL, prefix };
+  config.mysql = { ...config.mysql, host: MYSQL.host, port: MYSQL.port };
+  const dir = mkdtempSync(join(tmpdir(), 'opsdeck-console-'));
+  await edit(config, dir);
+  writeFileSync(join(dir, 'opsdeck.yaml'), stringify(config));
+  return { path: join(dir, 'opsdeck.yaml'), dir };
+}
 
 export interface ConsoleDriverOptions {
   /** The config file (OPSDECK_CONFIG). */

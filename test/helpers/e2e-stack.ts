@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import IORedis from 'ioredis';
 import pino from 'pino';
 import { stringify } from 'yaml';
-import { startBot, type RunningBot } from '../../src/app/start-bot';
+import { startBot, type BotOptions, type RunningBot } from '../../src/app/start-bot';
 import { createRuntime, type Runtime } from '../../src/app/runtime';
 import { parseConfig } from '../../src/config/load-config';
 import type { OpsdeckConfig } from '../../src/config/schema';
@@ -15,9 +15,11 @@ import { createLogger } from '../../src/log/logger';
 import {
   startFakeSlackApi,
   viewContent,
+  type FakeHomeView,
   type FakeMessage,
   type FakeSlackApi,
 } from '../../devkit/slack/fake-slack-api';
+import { appHomeOpenedBody, homeBlockActionBody } from '../../devkit/slack/home-payloads';
 import type { DeliverOptions } from '../../devkit/slack/fake-socket-mode';
 import { blockKitViolations } from '../../devkit/slack/block-kit-limits';
 import { slackSignatureHeaders } from '../../devkit/slack/sign-request';
@@ -114,6 +116,8 @@ export interface E2eStackOptions {
   transport?: SlackTransport;
   /** Socket Mode's reconnect waits (`slack.socket`); fast by default, for tests. */
   socket?: { reconnectBaseMs?: number; reconnectMaxMs?: number };
+  /** The Home tab's refresh timings (home-publisher.ts). */
+  home?: BotOptions['home'];
 }
 
 const ROOT = join(__dirname, '../..');
@@ -280,6 +284,7 @@ export class E2eStack {
       ...(this.options.migrationRetryMs !== undefined && {
         migrationRetryMs: this.options.migrationRetryMs,
       }),
+      ...(this.options.home && { home: this.options.home }),
     });
     return this;
   }
@@ -472,6 +477,60 @@ export class E2eStack {
       `the answer to the ${actionId} click`,
     );
     return shown(String(call.args.text));
+  }
+
+  /** The views.publish calls Slack accepted for the user, oldest first. */
+  homePublishes(userId: string): FakeHomeView['view'][] {
+    return this.slack.calls
+      .filter(
+        (c) =>
+          c.method === 'views.publish' &&
+          c.args.user_id === userId &&
+          (c.response as { ok?: boolean } | undefined)?.ok === true,
+      )
+      .map((c) => (c.response as { view: FakeHomeView['view'] }).view);
+  }
+
+  /**
+   * Opens the user's Home tab as Slack does (a signed `app_home_opened` event) and resolves with
+   * the view the bot published for it.
+   */
+  async openHome(user: { id: string; name: string } = ALICE): Promise<FakeHomeView['view']> {
+    const before = this.homePublishes(user.id).length;
+    const res = await this.deliver(appHomeOpenedBody({ user }));
+    if (res.status !== 200) throw new Error(`app_home_opened answered HTTP ${res.status}`);
+    return waitFor(
+      () => this.homePublishes(user.id)[before],
+      10_000,
+      `the Home tab published for ${user.name}`,
+    );
+  }
+
+  /** Waits until a Home view published for the user after the `after`th one satisfies `check`. */
+  nextHome(
+    userId: string,
+    after: number,
+    check: (view: FakeHomeView['view']) => boolean,
+  ): Promise<FakeHomeView['view']> {
+    return waitFor(
+      () => this.homePublishes(userId).slice(after).find(check),
+      30_000,
+      `a Home tab republished for ${userId}`,
+    );
+  }
+
+  /** Presses a button in the user's published Home tab (block_actions from a view: no response_url). */
+  async pressInHome(
+    user: { id: string; name: string },
+    actionId: string,
+    value: string,
+  ): Promise<void> {
+    const published = this.slack.homeView(user.id);
+    if (!published) throw new Error(`no Home tab published for ${user.name}`);
+    const res = await this.deliver(
+      homeBlockActionBody({ actionId, value, user, view: published.view }),
+    );
+    if (res.status !== 200) throw new Error(`the click answered HTTP ${res.status}`);
   }
 
   /**

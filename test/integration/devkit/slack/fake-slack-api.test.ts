@@ -143,6 +143,60 @@ describe('fake Slack Web API', () => {
     ]);
   });
 
+  it("publishes a user's Home tab, refusing it over the Home tab's limits (100 blocks) as Slack does", async () => {
+    const section = { type: 'section', text: { type: 'mrkdwn', text: 'a line' } };
+    const first = await client.views.publish({
+      user_id: 'U1',
+      view: { type: 'home', blocks: Array.from({ length: 100 }, () => section) },
+    });
+    expect(first).toMatchObject({ ok: true, view: { type: 'home' } });
+    await expect(
+      client.views.publish({
+        user_id: 'U1',
+        view: { type: 'home', blocks: Array.from({ length: 101 }, () => section) },
+      }),
+    ).rejects.toMatchObject({
+      data: {
+        error: 'invalid_blocks',
+        response_metadata: { messages: ['must be no more than 100 items [json-pointer:/blocks]'] },
+      },
+    });
+    await expect(
+      client.views.publish({
+        user_id: 'U1',
+        view: {
+          type: 'home',
+          blocks: [{ type: 'header', text: { type: 'plain_text', text: 'h'.repeat(151) } }],
+        },
+      }),
+    ).rejects.toMatchObject({ data: { error: 'invalid_blocks' } });
+    await expect(
+      client.views.publish({
+        user_id: 'U1',
+        view: {
+          type: 'home',
+          blocks: Array.from({ length: 90 }, () => ({
+            ...section,
+            text: { type: 'mrkdwn', text: 'x'.repeat(2900) },
+          })),
+        },
+      }),
+    ).rejects.toMatchObject({ data: { error: 'view_too_large' } });
+    // What the user sees is the last view Slack accepted; it keeps its id, with a new hash.
+    const second = await client.views.publish({
+      user_id: 'U1',
+      view: { type: 'home', blocks: [section] },
+    });
+    expect(slack.homeView('U1')).toMatchObject({ user: 'U1', view: { blocks: [section] } });
+    expect(second.view?.id).toBe(first.view?.id);
+    expect(second.view?.hash).not.toBe(first.view?.hash);
+    expect(slack.homeView('U2')).toBeUndefined();
+    expect(slack.blockKitRefusals().map((r) => r.method)).toEqual([
+      'views.publish',
+      'views.publish',
+    ]);
+  });
+
   it('plays scripted answers in order, then answers normally again', async () => {
     slack.script('chat.postMessage', [
       { status: 429, retryAfter: 3 },

@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import { newTriggerId, type SlackUser } from './slack-payloads';
+
+/**
+ * The Home tab's requests in Slack's own formats: the `app_home_opened` event (an Events API
+ * `event_callback`, JSON) and a button click in a published Home view (`block_actions` with a
+ * `view` container: no channel, no response_url), for the console adapter and the tests.
+ */
+
+const APP_ID = 'A0OPSDECK';
+
+export interface AppHomeOpenedRequest {
+  user: SlackUser;
+  /** Slack sends the event for the Messages tab too; only `home` asks for the Home tab. */
+  tab?: 'home' | 'messages';
+  /** The view last published for the user, which Slack includes once there is one. */
+  view?: { id: string; hash: string };
+  teamId?: string;
+}
+
+export function appHomeOpenedBody(request: AppHomeOpenedRequest): string {
+  const teamId = request.teamId ?? 'T0OPSDECK';
+  const eventTs = `${(Date.now() / 1000).toFixed(6)}`;
+  return JSON.stringify({
+    token: 'deprecated-verification-token',
+    team_id: teamId,
+    api_app_id: APP_ID,
+    event: {
+      type: 'app_home_opened',
+      user: request.user.id,
+      channel: `D0${request.user.id.slice(1)}`,
+      tab: request.tab ?? 'home',
+      event_ts: eventTs,
+      ...(request.view && {
+        view: { id: request.view.id, team_id: teamId, type: 'home', hash: request.view.hash },
+      }),
+    },
+    type: 'event_callback',
+    event_id: `Ev${randomBytes(6).toString('hex').toUpperCase()}`,
+    event_time: Math.floor(Date.now() / 1000),
+    authorizations: [
+      {
+        enterprise_id: null,
+        team_id: teamId,
+        user_id: 'U0OPSDECK',
+        is_bot: true,
+        is_enterprise_install: false,
+      },
+    ],
+    is_ext_shared_channel: false,
+    event_context: randomBytes(16).toString('hex'),
+  });
+}
+
+export interface HomeBlockActionRequest {
+  actionId: string;
+  value: string;
+  blockId?: string;
+  user: SlackUser;
+  /** The published Home view the button is in. */
+  view: { id: string; hash: string };
+  teamId?: string;
+}
+
+export function homeBlockActionBody(request: HomeBlockActionRequest): string {
+  const teamId = request.teamId ?? 'T0OPSDECK';
+  const payload = {
+    type: 'block_actions',
+    user: {
+      id: request.user.id,
+      username: request.user.name,
+      name: request.user.name,
+      team_id: teamId,
+    },
+    api_app_id: APP_ID,
+    token: 'deprecated-verification-token',
+    container: { type: 'view', view_id: request.view.id },
+    trigger_id: newTriggerId(),
+    team: { id: teamId, domain: 'opsdeck' },
+    enterprise: null,
+    is_enterprise_install: false,
+    view: {
+      id: request.view.id,
+      team_id: teamId,
+      type: 'home',
+      blocks: [],
+      private_metadata: '',
+      callback_id: '',
+      state: { values: {} },
+      hash: request.view.hash,
+      root_view_id: request.view.id,
+      app_id: APP_ID,
+      bot_id: 'B0OPSDECK',
+    },
+    actions: [
+      {
+        type: 'button',
+        action_id: request.actionId,
+        block_id: request.blockId ?? 'home',
+        value: request.value,
+        text: { type: 'plain_text', text: request.actionId },
+        action_ts: `${Date.now() / 1000}`,
+      },
+    ],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
