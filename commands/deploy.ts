@@ -9,13 +9,14 @@ import {
   type RunbookPlan,
 } from '../src/command/define-command';
 import { decimalArgument } from '../src/command/decimal-number';
-import { deployEnvironment, deployName } from '../src/config/deploy';
+import { deployEnvironment, deployName, isPipelineTarget } from '../src/config/deploy';
 import { environmentRefProblem } from '../src/config/deploy-ref';
 import type { DeployHistory, DeployRecord } from '../src/deploy/deploy-history';
 import { DeployRef, type DeployInput } from '../src/deploy/deploy-input';
 import { describeLock, holderOf, type DeployLock } from '../src/deploy/deploy-lock';
 import type { DeployServices } from '../src/deploy/deploy-services';
 import { deployFacts } from '../src/deploy/deploy-plan';
+import { pipelineName } from '../src/deploy/pipeline-run';
 import { describeTransition } from '../src/deploy/deploy-transition';
 import { resolveDeployHosts } from '../src/deploy/deploy-targets';
 import { runbookPlan } from '../src/command/runbook-plan';
@@ -33,8 +34,9 @@ import { code, codeBlock, date, join, md, type Mrkdwn } from '../src/slack/mrkdw
  * `unlock`.
  */
 
-const USAGE = '/deploy <app> <env> [<ref>] [--queue] [--dry-run]';
-const ROLLBACK_USAGE = '/deploy rollback <app> <env> [--to <ref>] [--queue] [--dry-run]';
+const USAGE = '/deploy <app> <env> [<ref>] [--queue] [--dry-run] [--emergency "<reason>"]';
+const ROLLBACK_USAGE =
+  '/deploy rollback <app> <env> [--to <ref>] [--queue] [--dry-run] [--emergency "<reason>"]';
 const STATUS_USAGE = '/deploy status [<app> [<env>]]';
 const HISTORY_USAGE = '/deploy history <app> <env>';
 const OUTPUT_USAGE = '/deploy output <job-id> <host>';
@@ -69,6 +71,24 @@ function environmentOf(ctx: CommandContext, input: { app: string; env: string },
   }
 }
 
+/**
+ * `--emergency "<reason>"`: go ahead without the approval (BREAK_GLASS in
+ * src/approvals/access-policy.ts), and past a promotion gate; free text, shown escaped.
+ */
+const emergency = z
+  .string()
+  .transform((reason) => reason.trim())
+  .pipe(
+    z
+      .string()
+      .min(
+        1,
+        'needs a reason, in quotes: --emergency "checkout is down, the fix cannot wait" (the approvers read it when they review)',
+      )
+      .max(500),
+  )
+  .optional();
+
 const listHosts = (hosts: readonly string[]) =>
   hosts.length > LISTED_HOSTS
     ? `${hosts.slice(0, LISTED_HOSTS).join(', ')} and ${hosts.length - LISTED_HOSTS} more`
@@ -80,6 +100,7 @@ const deploySchema = z.strictObject({
   ref: DeployRef.optional(),
   queue: z.boolean().default(false),
   'dry-run': z.boolean().default(false),
+  emergency,
 });
 
 async function planDeploy(
@@ -96,10 +117,21 @@ async function planDeploy(
     );
   const refRefused = environmentRefProblem(ref, settings);
   if (refRefused) throw new UsageError(`<ref>: ${refRefused}`, USAGE);
-  await checkPromotion(history, input, ref, settings.requireSucceededIn);
+  const missing = await ungatedIn(history, input, ref, settings.requireSucceededIn);
+  const gate = `${ref} has not succeeded in ${missing.join(', ')}; ${target(input)} takes a ref only once it succeeded in ${settings.requireSucceededIn.join(', ')} (requireSucceededIn)`;
+  // An emergency goes past a promotion gate, and says so (announcement, audit, history).
+  if (missing.length > 0 && input.emergency === undefined)
+    throw new UsageError(`<ref>: ${gate}`, USAGE);
   return planRun(
     ctx,
-    { ...input, ref, kind: 'deploy', queue: input.queue, dryRun: input['dry-run'] },
+    {
+      ...input,
+      ref,
+      kind: 'deploy',
+      queue: input.queue,
+      dryRun: input['dry-run'],
+      overrides: missing.length > 0 ? [`the promotion gate: ${gate}`] : [],
+    },
     USAGE,
   );
 }
@@ -107,7 +139,12 @@ async function planDeploy(
 /** A deploy or rollback of app+env at `ref` (checked): its plan, or its dry run. */
 async function planRun(
   ctx: CommandContext,
-  input: Pick<DeployInput, 'app' | 'env' | 'ref' | 'kind' | 'queue'> & { dryRun: boolean },
+  input: Pick<DeployInput, 'app' | 'env' | 'ref' | 'kind' | 'queue'> & {
+    dryRun: boolean;
+    /** The declared emergency's reason, and the checks it goes past. */
+    emergency?: string | undefined;
+    overrides?: string[];
+  },
   usage: string,
 ): Promise<RunbookPlan | Reply> {
   const { locks, history, waiting } = services(ctx, usage);
@@ -142,6 +179,12 @@ async function planRun(
     hosts,
     pre: settings.pre !== undefined,
     post: settings.post !== undefined,
+    ...(input.emergency !== undefined && {
+      emergency: { reason: input.emergency, overrides: input.overrides ?? [] },
+    }),
+    ...(isPipelineTarget(settings.targets) && {
+      pipeline: 'codebuild' in settings.targets ? 'codebuild' : 'codepipeline',
+    }),
   };
   const transition = describeTransition(
     hosts,
@@ -149,11 +192,14 @@ async function planRun(
     ref,
   );
   const facts = deployFacts(settings, jobInput, transition);
-  const count = `${hosts.length} host${hosts.length === 1 ? '' : 's'}`;
-  const summary =
+  const count = isPipelineTarget(settings.targets)
+    ? pipelineName(settings.targets)
+    : `${hosts.length} host${hosts.length === 1 ? '' : 's'}`;
+  const summary = md`${input.emergency === undefined ? '' : ':rotating_light: EMERGENCY: '}${
     kind === 'rollback'
       ? md`roll back ${input.app} on ${input.env} to ${ref} (${count})`
-      : md`deploy ${input.app} ${ref} to ${input.env} (${count})`;
+      : md`deploy ${input.app} ${ref} to ${input.env} (${count})`
+  }`;
   if (input.dryRun) {
     const typed =
       kind === 'rollback'
@@ -164,10 +210,13 @@ async function planRun(
         [
           md`:mag: Dry run of ${code(typed)}: nothing was run or queued.`,
           ...(held ? [md`:lock: now: ${describeLock(held)}`] : []),
-          md`*Hosts* (${hosts.length}): ${listHosts(hosts)}`,
+          ...(input.overrides ?? []).map((text) => md`:warning: the emergency overrides ${text}`),
+          facts.pipeline
+            ? md`*Starts*: ${facts.pipeline}`
+            : md`*Hosts* (${hosts.length}): ${listHosts(hosts)}`,
           md`*Rollout*: ${facts.rollout}`,
           ...(facts.pre ? [md`*Once before*: ${code(facts.pre)}`] : []),
-          md`*Per host*:`,
+          ...(facts.pipeline ? [] : [md`*Per host*:`]),
           ...facts.commands.slice(0, LISTED_HOSTS).map((command) => md`• ${code(command)}`),
           ...(facts.commands.length > LISTED_HOSTS
             ? [md`…and ${facts.commands.length - LISTED_HOSTS} more alike`]
@@ -182,28 +231,24 @@ async function planRun(
   }
   return runbookPlan(deploy, jobInput, facts, {
     summary,
+    overrides: (input.overrides ?? []).map((text) => md`${text}`),
     findings: [
       ...(held ? [md`:hourglass_flowing_sand: waits in line: ${describeLock(held)}`] : []),
-      md`hosts: ${listHosts(hosts)}`,
+      facts.pipeline ? md`starts: ${facts.pipeline}` : md`hosts: ${listHosts(hosts)}`,
       md`rollout: ${facts.rollout}`,
     ],
   });
 }
 
-/** Promotion gates: refused unless `ref` succeeded in each required environment first. */
-async function checkPromotion(
+/** Promotion gates: the required environments where `ref` has not succeeded (yet). */
+async function ungatedIn(
   history: DeployHistory,
   input: { app: string; env: string },
   ref: string,
   required: readonly string[],
-): Promise<void> {
+): Promise<string[]> {
   const succeeded = await history.succeededIn(input.app, required, ref);
-  const missing = required.filter((env) => !succeeded.includes(env));
-  if (missing.length > 0)
-    throw new UsageError(
-      `<ref>: ${ref} has not succeeded in ${missing.join(', ')}; ${target(input)} takes a ref only once it succeeded in ${required.join(', ')} (requireSucceededIn)`,
-      USAGE,
-    );
+  return required.filter((env) => !succeeded.includes(env));
 }
 
 const rollbackSchema = z.strictObject({
@@ -212,6 +257,7 @@ const rollbackSchema = z.strictObject({
   to: DeployRef.optional(),
   queue: z.boolean().default(false),
   'dry-run': z.boolean().default(false),
+  emergency,
 });
 
 /**
@@ -257,6 +303,7 @@ async function planRollback(
       kind: 'rollback',
       queue: input.queue,
       dryRun: input['dry-run'],
+      emergency: input.emergency,
     },
     ROLLBACK_USAGE,
   );
@@ -335,7 +382,11 @@ function describeRecord(record: DeployRecord): Mrkdwn {
       ? `${record.hostsTotal} hosts`
       : `${record.hostsOk.length} ok, ${record.hostsFailed.length} failed, ${record.hostsNotRun.length} not run`;
   const rollback = record.kind === 'rollback' ? md`:rewind: rollback to ` : md``;
-  return md`• ${date(record.startedAt)} ${rollback}${code(record.ref)} by ${record.actor.name}: ${outcome}${took} (${hosts}) — job ${code(record.jobId)}`;
+  const emergency = record.emergency
+    ? md`
+    :rotating_light: *emergency* without approval: ${record.emergency.reason}${join(record.emergency.overrides.map((text) => md`; overrode ${text}`))}`
+    : md``;
+  return md`• ${date(record.startedAt)} ${rollback}${code(record.ref)} by ${record.actor.name}: ${outcome}${took} (${hosts}) — job ${code(record.jobId)}${emergency}`;
 }
 
 const outputSchema = z.strictObject({
@@ -438,11 +489,17 @@ export default defineCommand({
       name: 'deploy',
       usage: USAGE,
       summary:
-        "run the environment's deploy command on each of its hosts (in parallel, up to its concurrency); --queue waits in line for the lock instead of being refused; --dry-run shows the hosts and the exact commands",
+        'run the environment\'s deploy command on each of its hosts (in parallel, up to its concurrency); --queue waits in line for the lock instead of being refused; --dry-run shows the hosts and the exact commands; --emergency "<reason>" (breakGlass members) goes ahead without approval and past promotion gates, announced to the approvers, who review it',
       positionals: ['app', 'env', 'ref'],
-      options: { queue: { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
+      options: {
+        queue: { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
+        emergency: { type: 'string' },
+      },
+      freeText: ['emergency'],
       schema: deploySchema,
       target,
+      emergency: (input) => input.emergency,
       plan: planDeploy,
     }),
     subcommand({
@@ -455,10 +512,13 @@ export default defineCommand({
         to: { type: 'string' },
         queue: { type: 'boolean' },
         'dry-run': { type: 'boolean' },
+        emergency: { type: 'string' },
       },
+      freeText: ['emergency'],
       schema: rollbackSchema,
       authorizeAs: 'deploy',
       target,
+      emergency: (input) => input.emergency,
       plan: planRollback,
     }),
     subcommand({

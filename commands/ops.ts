@@ -13,6 +13,7 @@ import ping from '../jobs/ping';
 import { feedsListingText } from '../src/feeds/feeds-listing';
 import { replicasListingText } from '../src/replicas/health-text';
 import { JOB_ID_PATTERN } from '../src/queue/job-id';
+import { reviewLine } from '../src/approvals/emergency-review-messages';
 import { code, date, join, md, storedMrkdwn, type Mrkdwn } from '../src/slack/mrkdwn';
 
 /** `/ops`: the bot itself — self-test, help, the job list, cancellation, a job's audit trail. */
@@ -41,7 +42,8 @@ const jobIdSchema = z
 
 export default defineCommand({
   name: 'ops',
-  summary: 'opsdeck itself: self-test, help, jobs, cancel, audit, status feeds, replicas',
+  summary:
+    'opsdeck itself: self-test, help, jobs, cancel, audit, emergency reviews, status feeds, replicas',
   subcommands: [
     subcommand({
       name: 'help',
@@ -101,6 +103,28 @@ export default defineCommand({
           return md`${emoji} ${code(job.id)} ${job.state}: ${storedMrkdwn(job.summary)} (${job.actor.name}, ${when})${why}`;
         });
         return reply(join([md`*Jobs*`, ...lines], '\n'));
+      },
+    }),
+    subcommand({
+      name: 'reviews',
+      usage: '/ops reviews',
+      summary:
+        'emergencies that ran without approval and wait for an approver to press Reviewed (overdue ones said so)',
+      schema: z.strictObject({}),
+      readOnly: true,
+      plan: async (_input, ctx) => {
+        const open = await ctx.reviews.listOpen();
+        if (open.length === 0) return reply(md`No emergency waits for review.`);
+        const now = Date.now();
+        return reply(
+          join(
+            [
+              md`*Emergencies waiting for review* (${open.length}); an approver presses *Reviewed* on each announcement:`,
+              ...open.map((review) => reviewLine(review, now)),
+            ],
+            '\n',
+          ),
+        );
       },
     }),
     subcommand({

@@ -12,8 +12,9 @@ import {
 import { decimalArgument } from '../src/command/decimal-number';
 import { runbookPlan } from '../src/command/runbook-plan';
 import { ErrorCode, UsageError, isOpsdeckError } from '../src/errors';
+import raiseBinlogRetention from '../jobs/raise-binlog-retention';
 import seedSlave from '../jobs/seed-slave';
-import { readBinlogSettings } from '../src/mysql/binlog-source';
+import { MAX_BINLOG_RETENTION_HOURS, readBinlogSettings } from '../src/mysql/binlog-source';
 import { describeChannelTls, readReplicaStatus } from '../src/mysql/replica-status';
 import { describeFilters, readReplicationFilters } from '../src/mysql/replication-filters';
 import { readServerFlavor } from '../src/mysql/server-flavor';
@@ -39,6 +40,7 @@ const USAGE =
   '/seed-slave <rds-source> <replica> [--databases a,b] [--retention-hours <1-168>] [--dry-run]';
 const STATUS_USAGE = '/seed-slave status <replica>';
 const MUTE_USAGE = '/seed-slave mute <replica> [--hours <1-24>]';
+const RETENTION_USAGE = `/seed-slave retention <rds-source> [--hours <1-${MAX_BINLOG_RETENTION_HOURS}>]`;
 const NAME = /^[a-z][a-z0-9-]{0,39}$/;
 
 const configuredName = (what: string) =>
@@ -133,6 +135,57 @@ async function plan(input: Parsed, ctx: CommandContext): Promise<RunbookPlan | R
     );
   }
   return runbookPlan(seedSlave, jobInput, facts, { summary, findings });
+}
+
+/**
+ * `/seed-slave retention`: what the source keeps now, and the runbook that raises it (nothing to
+ * run when it keeps that long already).
+ */
+async function retention(
+  input: { source: string; hours: number },
+  ctx: CommandContext,
+): Promise<RunbookPlan | Reply> {
+  const target = ctx.databases.target(input.source);
+  if (!target) {
+    const known = ctx.databases.names();
+    throw new UsageError(
+      `<rds-source>: ${input.source} is not a configured database (configured: ${known.length > 0 ? known.join(', ') : 'none'})`,
+      RETENTION_USAGE,
+    );
+  }
+  const instance = await describeInstance(ctx.aws.rds, target.instance);
+  if (!instance)
+    throw new UsageError(
+      `RDS has no instance ${target.instance} (database ${input.source})`,
+      RETENTION_USAGE,
+    );
+  const pool = ctx.databases.openPool(input.source, endpointOf(instance), {
+    connections: 1,
+    connectTimeoutMs: 2000,
+  });
+  const binlog = await withPool(pool, readBinlogSettings);
+  if (!binlog.retentionKnown)
+    throw new UsageError(
+      `${input.source} has no mysql.rds_show_configuration: it is not RDS for MySQL; its binlog expiry is set in its own configuration (binlog_expire_logs_seconds)`,
+      RETENTION_USAGE,
+    );
+  const current = binlog.retentionHours;
+  if (current !== null && current >= input.hours)
+    return reply(
+      md`:white_check_mark: binlog retention on ${input.source} is ${current} h already (at least the ${input.hours} h asked for): nothing to do.`,
+    );
+  const facts = {
+    sourceInstance: target.instance,
+    retention: { current, raise: true },
+  };
+  return runbookPlan(
+    raiseBinlogRetention,
+    { source: input.source, retentionHours: input.hours },
+    facts,
+    {
+      summary: md`raise binlog retention on ${input.source} from ${current ?? 'NULL'} to ${input.hours} h`,
+    },
+  );
 }
 
 async function status(input: { replica: string }, ctx: CommandContext): Promise<Reply> {
@@ -265,6 +318,21 @@ export default defineCommand({
           },
         };
       },
+    }),
+    subcommand({
+      name: 'retention',
+      usage: RETENTION_USAGE,
+      summary: `raise an RDS source's binlog retention (at most ${MAX_BINLOG_RETENTION_HOURS} h, the default), so a stopped or lagging replica can still catch up (the replica watch's Raise retention button)`,
+      positionals: ['source'],
+      options: { hours: { type: 'string' } },
+      schema: z.strictObject({
+        source: configuredName('database'),
+        hours: decimalArgument({ min: 1, max: MAX_BINLOG_RETENTION_HOURS, unit: 'hours' }).default(
+          MAX_BINLOG_RETENTION_HOURS,
+        ),
+      }),
+      target: (input) => input.source,
+      plan: retention,
     }),
     subcommand({
       name: 'status',

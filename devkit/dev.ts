@@ -23,7 +23,7 @@ import { startWorker } from '../src/app/start-worker';
 import { ensureConsoleAuditKey } from './console-audit-key';
 import { ensureConsoleQueueKey } from './console-queue-key';
 
-/** The on-premise replica of console mode (`replicas.onprem` in config/console.yaml). */
+/** The on-premise replica of console mode (`replicas.onprem` in config/console.yaml says where). */
 const CONSOLE_REPLICA = {
   host: CONSOLE_REPLICA_ADDRESS,
   port: 3316,
@@ -85,9 +85,12 @@ async function main(): Promise<void> {
     out(
       `sandbox ready: production database at ${seeded.endpoint} (TLS only, CA ${sandbox.caFile}), zone ${seeded.zone}, hosts ${seeded.hosts.join(', ')}`,
     );
+    // Where the config's `replicas.onprem` says it is (3316 in config/console.yaml).
+    const onprem = config.replicas.onprem;
     const replica = await startStandaloneServer({
       dataDir: join(logDir, 'onprem-replica'),
       ...CONSOLE_REPLICA,
+      ...(onprem && { host: onprem.host, port: onprem.port }),
     });
     stops.unshift(() => replica.stop());
     out(

@@ -1,6 +1,12 @@
 import { join } from 'node:path';
 import { renderCommand, type CommandTemplate } from '../src/config/command-template';
-import { canaryCount, deployEnvironment, type DeployEnvironment } from '../src/config/deploy';
+import {
+  canaryCount,
+  deployEnvironment,
+  hostCommand,
+  isPipelineTarget,
+  type DeployEnvironment,
+} from '../src/config/deploy';
 import {
   SETTLE_ON_CANCEL_MS,
   KILL_GRACE_MS,
@@ -29,7 +35,10 @@ import { defineRunbook, step, type StepContext } from '../src/runbook/define-run
 import { DAY_MS, formatDuration } from '../src/util/duration';
 import { sleep, sleepUnlessAborted } from '../src/util/sleep';
 import { checkHealth } from '../src/deploy/health-check';
-import { code, md } from '../src/slack/mrkdwn';
+import type { PipelineRun, PipelineStep } from '../src/deploy/pipeline-run';
+import { pipelineRun } from '../src/deploy/pipeline-start';
+import { code, join as joinMrkdwn, link, md } from '../src/slack/mrkdwn';
+import { abortWords } from '../src/runbook/retry-policy';
 
 /**
  * `/deploy <app> <env> [<ref>]`: the configured command on every planned host, `concurrency` at a
@@ -43,8 +52,9 @@ import { code, md } from '../src/slack/mrkdwn';
 export default defineRunbook<DeployInput, DeployState, DeployFacts>({
   name: 'deploy',
   // 2: the lock step may wait in line (--queue); the rollout runs a canary and health checks and
-  // may roll back (an approval of revision 1 did not see those).
-  revision: 2,
+  // may roll back (an approval of revision 1 did not see those). 3: a pipeline target starts and
+  // follows its pipeline instead of the rollout.
+  revision: 3,
   input: DeployInput,
   steps: [
     step('lock', lock, {
@@ -61,8 +71,8 @@ export default defineRunbook<DeployInput, DeployState, DeployFacts>({
       },
     }),
     step('announce', underLock(announce), {
-      describe: ({ hosts, kind }, facts) =>
-        md`announce the ${kind === 'rollback' ? 'rollback' : 'deploy'} of ${hosts.length} host${hosts.length === 1 ? '' : 's'} (${facts.transition}) in the alert channel; the history records its start${kind === 'rollback' ? ' as a rollback' : ''}`,
+      describe: ({ hosts, kind, pipeline }, facts) =>
+        md`announce the ${kind === 'rollback' ? 'rollback' : 'deploy'} ${pipeline ? md`by ${hosts[0]!}` : md`of ${hosts.length} host${hosts.length === 1 ? '' : 's'}`} (${facts.transition}) in the alert channel; the history records its start${kind === 'rollback' ? ' as a rollback' : ''}`,
       cleanup: {
         name: 'record-outcome',
         run: recordUnfinished,
@@ -77,7 +87,21 @@ export default defineRunbook<DeployInput, DeployState, DeployFacts>({
       timeoutMs: DAY_MS,
       settleOnAbortMs: SETTLE_ON_CANCEL_MS,
     }),
+    step('pipeline', underLock(runPipeline), {
+      when: (input) => input.pipeline !== undefined,
+      describe: (input, facts) =>
+        md`${facts.pipeline ?? 'start the pipeline'}, and follow it until it ends (each ${input.pipeline === 'codebuild' ? 'phase' : 'stage'} posted with its status and duration; a worker that died follows the same run again)`,
+      irreversible: true,
+      timeoutMs: 7 * DAY_MS,
+      settleOnAbortMs: SETTLE_ON_CANCEL_MS,
+      cleanup: {
+        name: 'stop-pipeline',
+        run: stopPipelineLeftRunning,
+        describe: () => md`a run this deploy started and did not see end is stopped`,
+      },
+    }),
     step('rollout', underLock(rollout), {
+      when: (input) => input.pipeline === undefined,
       describe: ({ hosts }, facts) =>
         md`on each host: ${code(facts.commands[0] ?? '')}${hosts.length > 1 ? ' (and alike)' : ''}`,
       irreversible: true,
@@ -108,6 +132,13 @@ interface DeployState {
   report: DeploySummary;
   postDone: boolean;
   finishRecorded: boolean;
+  /** The pipeline run this deploy started (CodeBuild build id, CodePipeline execution id). */
+  pipelineRunId: string;
+  /** Its phases or stages already posted in the thread. */
+  pipelineTold: string[];
+  pipelineLinkTold: boolean;
+  /** It ended (or was stopped): nothing left to stop. */
+  pipelineEnded: boolean;
 }
 
 type Ctx = StepContext<DeployInput, DeployState>;
@@ -254,6 +285,7 @@ async function announce(ctx: Ctx): Promise<void> {
     actor: { id: ctx.meta.actor.id, name: ctx.meta.actor.name ?? ctx.meta.actor.id },
     startedAt,
     hostsTotal: hosts.length,
+    ...(ctx.input.emergency && { emergency: ctx.input.emergency }),
   });
   const settings = environment(ctx);
   const transition = describeTransition(
@@ -265,8 +297,16 @@ async function announce(ctx: Ctx): Promise<void> {
     ctx.input.kind === 'rollback'
       ? md`:rewind: *rollback*: deploying *${app}* to *${env}* at \`${ref}\` again`
       : md`:rocket: deploying *${app}* to *${env}* at \`${ref}\``;
+  const { emergency } = ctx.input;
+  if (emergency)
+    await ctx.say(
+      md`:rotating_light: *emergency*, run without approval: ${emergency.reason}${joinMrkdwn(emergency.overrides.map((text) => md`; overrode ${text}`))}`,
+    );
+  const requested = md`${doing} (${transition}), requested by ${ctx.meta.actor.name ?? ctx.meta.actor.id}`;
   await ctx.say(
-    md`${doing} (${transition}), requested by ${ctx.meta.actor.name ?? ctx.meta.actor.id}: ${hosts.length} host${hosts.length === 1 ? '' : 's'} (${hosts.join(', ')}), ${settings.concurrency} at a time, stopping after ${settings.failureThreshold} failed`,
+    ctx.input.pipeline
+      ? md`${requested}: by ${hosts[0]!}`
+      : md`${requested}: ${hosts.length} host${hosts.length === 1 ? '' : 's'} (${hosts.join(', ')}), ${settings.concurrency} at a time, stopping after ${settings.failureThreshold} failed`,
   );
 }
 
@@ -440,6 +480,122 @@ async function rollout(ctx: Ctx): Promise<void> {
   await ctx.say(md`all ${hosts.length} hosts deployed: ${counts}`);
 }
 
+/** The environment's pipeline, as planned (the config must still deploy by one), and how often to look at it. */
+function plannedPipeline(ctx: Ctx): { run: PipelineRun; pollMs: number } {
+  const { targets } = environment(ctx);
+  if (!isPipelineTarget(targets))
+    throw new OpsdeckError(
+      ErrorCode.StepFailed,
+      `the plan starts a pipeline, but ${where(ctx)} deploys to hosts in the config now`,
+    );
+  const { ref, app, env } = ctx.input;
+  const { pollSeconds } = 'codebuild' in targets ? targets.codebuild : targets.codepipeline;
+  return {
+    run: pipelineRun(ctx.services.aws, targets, { ref, app, env }),
+    pollMs: pollSeconds * 1000,
+  };
+}
+
+/**
+ * A pipeline target: starts the run once (its id checkpointed; a job resumed after its worker
+ * died follows the same run, and the job id as the start's idempotency token covers a death
+ * between the start and the checkpoint), then looks at it every `pollSeconds`, posting each phase
+ * or stage once as it ends. A failed one fails the deploy, saying which and why; a cancel stops
+ * the run and says so.
+ */
+async function runPipeline(ctx: Ctx): Promise<void> {
+  const { run, pollMs } = plannedPipeline(ctx);
+  const label = ctx.input.hosts[0]!;
+  let id = ctx.state.pipelineRunId;
+  if (id !== undefined)
+    await ctx.say(
+      md`resuming: following ${run.what}'s run ${code(id)}, started before the interruption (no second run)`,
+    );
+  else {
+    id = await run.start(ctx.meta.jobId, ctx.signal);
+    await ctx.remember({ pipelineRunId: id });
+    await ctx.say(md`:arrow_forward: started ${run.what}: run ${code(id)}`);
+  }
+  const told = new Set(ctx.state.pipelineTold ?? []);
+  let linkTold = ctx.state.pipelineLinkTold ?? false;
+  const fail = async (why: string): Promise<never> => {
+    await ctx.remember({ pipelineEnded: true, report: { ok: [], failed: [label], notRun: [] } });
+    throw new OpsdeckError(ErrorCode.StepFailed, why);
+  };
+  for (;;) {
+    if (ctx.signal.aborted) return stopPipeline(ctx, run, id);
+    let look;
+    try {
+      look = await run.look(id, ctx.signal);
+    } catch (error) {
+      if (ctx.signal.aborted) return stopPipeline(ctx, run, id);
+      throw error;
+    }
+    if (!linkTold && look.link) {
+      await ctx.say(md`:scroll: ${run.what}: ${link(look.link, 'the run and its logs')}`);
+      linkTold = true;
+      await ctx.remember({ pipelineLinkTold: true });
+    }
+    const ended = look.steps.filter((s) => s.status !== 'running' && !told.has(s.name));
+    for (const step of ended) {
+      await ctx.say(describeStep(run, step));
+      told.add(step.name);
+    }
+    // The lines told are its progress: a percentage would be a guess (a pipeline's stages are
+    // known only as they start).
+    if (ended.length > 0) await ctx.remember({ pipelineTold: [...told] });
+    if (look.status === 'succeeded') {
+      await ctx.remember({ pipelineEnded: true, report: { ok: [label], failed: [], notRun: [] } });
+      await ctx.say(md`${run.what}: run ${code(id)} succeeded`);
+      return;
+    }
+    if (look.status === 'failed') {
+      const failed = look.steps.find((s) => s.status === 'failed');
+      return fail(
+        failed
+          ? `${run.what}: the ${failed.name} ${run.unit} failed${failed.reason ? `: ${failed.reason}` : ''}`
+          : `${run.what}: run ${id} failed${look.reason ? `: ${look.reason}` : ''}`,
+      );
+    }
+    if (look.status === 'stopped')
+      return fail(`${run.what}: run ${id} was stopped outside this deploy`);
+    await sleepUnlessAborted(pollMs, ctx.signal);
+  }
+}
+
+function describeStep(run: PipelineRun, step: PipelineStep) {
+  const took = step.durationMs === undefined ? '' : ` in ${formatDuration(step.durationMs)}`;
+  if (step.status === 'succeeded')
+    return md`:white_check_mark: ${run.unit} ${step.name} succeeded${took}`;
+  if (step.status === 'stopped') return md`:no_entry_sign: ${run.unit} ${step.name} stopped${took}`;
+  return md`:x: ${run.unit} ${step.name} failed${took}${step.reason ? `: ${step.reason}` : ''}`;
+}
+
+/** A cancel (or the step's timeout) stops the run, and the thread says so. */
+async function stopPipeline(ctx: Ctx, run: PipelineRun, id: string): Promise<never> {
+  const words = abortWords(ctx.signal);
+  const by = await ctx.services.cancels.requestedBy(ctx.meta.jobId);
+  await run.stop(id, `opsdeck job ${ctx.meta.jobId} ${words}${by ? ` by ${by.name}` : ''}`);
+  await ctx.remember({ pipelineEnded: true });
+  await ctx.say(md`:no_entry_sign: ${words}: stopped ${run.what}'s run ${code(id)}`);
+  throw new CancelledError(`${words} while ${run.what} ran`);
+}
+
+/**
+ * However the job ends: a run it started and did not see end (the step gave up on a cancel, or
+ * failed looking at it) is stopped, so no build is left running.
+ */
+async function stopPipelineLeftRunning(ctx: Ctx): Promise<void> {
+  const id = ctx.state.pipelineRunId;
+  if (id === undefined || ctx.state.pipelineEnded) return;
+  const { run } = plannedPipeline(ctx);
+  await run.stop(id, `opsdeck job ${ctx.meta.jobId} ended before its run`);
+  await ctx.remember({ pipelineEnded: true });
+  await ctx.say(
+    md`:warning: stopped ${run.what}'s run ${code(id)}, left running when the job ended`,
+  );
+}
+
 /**
  * One host: its deploy command (output kept in the history), then its health check when the
  * environment has one; a failed check is a failed host. Never throws for the host's sake.
@@ -454,7 +610,7 @@ async function deployHost(
   jobId = ctx.meta.jobId,
 ): Promise<HostOutcome> {
   const values = { host, ref, app: ctx.input.app, env: ctx.input.env };
-  const { argv } = renderCommand(env.command, values);
+  const { argv } = renderCommand(hostCommand(env), values);
   const result = await runDeployCommand({
     jobId,
     outputDir: ctx.services.config.deploy!.outputDir,
@@ -613,6 +769,6 @@ async function finish(ctx: Ctx): Promise<void> {
   await ctx.remember({ finishRecorded: true });
   const took = s.startedAt === undefined ? '' : ` in ${formatDuration(Date.now() - s.startedAt)}`;
   await ctx.say(
-    md`:white_check_mark: ${ctx.input.kind === 'rollback' ? 'rolled back: ' : ''}*${ctx.input.app}* \`${ctx.input.ref}\` is on *${ctx.input.env}*${took}: ${report.ok.length}/${ctx.input.hosts.length} hosts ok`,
+    md`:white_check_mark: ${ctx.input.kind === 'rollback' ? 'rolled back: ' : ''}*${ctx.input.app}* \`${ctx.input.ref}\` is on *${ctx.input.env}*${took}: ${ctx.input.pipeline ? `${ctx.input.hosts[0]!} succeeded` : `${report.ok.length}/${ctx.input.hosts.length} hosts ok`}`,
   );
 }

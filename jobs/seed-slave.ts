@@ -7,7 +7,6 @@ import {
 } from '../src/temporary-instance/temporary-instance-steps';
 import { ErrorCode, OpsdeckError } from '../src/errors';
 import { formatCoordinates, type BinlogCoordinates } from '../src/mysql/binlog-coordinates';
-import { readBinlogSettings, setBinlogRetention } from '../src/mysql/binlog-source';
 import { watchCatchUp } from '../src/mysql/catch-up-watch';
 import {
   copyDatabases,
@@ -34,6 +33,7 @@ import { readReplicationFilters, setWildIgnoreTables } from '../src/mysql/replic
 import { readServerFlavor, type ServerFlavor } from '../src/mysql/server-flavor';
 import { defineRunbook, step, type StepContext } from '../src/runbook/define-runbook';
 import { abortWords } from '../src/runbook/retry-policy';
+import { describeRaiseRetention, raiseBinlogRetention } from '../src/seed/binlog-retention';
 import { checksumsAsTablesFinish } from '../src/seed/early-checksums';
 import { channelWords, type SeedFacts } from '../src/seed/seed-facts';
 import { SeedSlaveInput } from '../src/seed/seed-input';
@@ -68,12 +68,9 @@ export default defineRunbook<SeedSlaveInput, SeedState, SeedFacts>({
     step('check', check, {
       describe: () => md`check everything again (the preflight above)`,
     }),
-    step('raise-retention', raiseRetention, {
+    step('raise-retention', (ctx) => raiseBinlogRetention(ctx, ctx.state.source), {
       needs: ['source'],
-      describe: ({ source, retentionHours }, { retention }) =>
-        retention.raise
-          ? md`raise binlog retention on ${source} to ${retentionHours} h (CALL mysql.rds_set_configuration); it stays raised for the replica`
-          : md`check binlog retention on ${source} is at least ${retentionHours} h (it is ${retention.current ?? 'NULL'} h: left as it is)`,
+      describe: (input, facts) => describeRaiseRetention(input, facts),
     }),
     temporaryInstanceSteps({
       purpose: 'seed-slave',
@@ -181,34 +178,6 @@ async function check(ctx: Ctx): Promise<void> {
     }),
   });
   await ctx.say(md`preflight:\n${preflight.findings.map((line) => `• ${line}`).join('\n')}`);
-}
-
-async function raiseRetention(ctx: Ctx<'source'>): Promise<void> {
-  const { source: name, retentionHours } = ctx.input;
-  await withPool(sourcePool(ctx, ctx.state.source), async (pool) => {
-    const before = await readBinlogSettings(pool);
-    if (before.retentionHours !== null && before.retentionHours >= retentionHours) {
-      await ctx.say(
-        md`binlog retention on ${name} is ${before.retentionHours} h already: unchanged`,
-      );
-      return;
-    }
-    await setBinlogRetention(pool, retentionHours);
-    const after = await readBinlogSettings(pool);
-    if (after.retentionHours !== retentionHours)
-      throw new OpsdeckError(
-        ErrorCode.StepFailed,
-        `binlog retention on ${name} reads ${after.retentionHours ?? 'NULL'} h after setting it to ${retentionHours} h`,
-      );
-    await ctx.record('binlog retention raised', {
-      source: name,
-      before: before.retentionHours,
-      after: after.retentionHours,
-    });
-    await ctx.say(
-      md`binlog retention on ${name}: ${before.retentionHours ?? 'NULL'} → ${after.retentionHours} h (CALL mysql.rds_set_configuration)`,
-    );
-  });
 }
 
 async function createReplica(

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BUILD_PHASES } from './codebuild/build-phases';
 
 /**
  * The sandbox cloud: where it listens, where it keeps its state and mariadbd data directories,
@@ -39,6 +40,39 @@ export const SandboxConfig = z.strictObject({
   requireSecureTransport: z.boolean().default(true),
   /** Extra buffer pool per mariadbd; small so many instances fit on a laptop or CI runner. */
   innodbBufferPoolSize: z.string().default('16M'),
+  /**
+   * CodeBuild projects StartBuild may start, by name: each phase takes `phaseMs`; `failPhase`
+   * (say BUILD) fails every build of the project there.
+   */
+  codebuild: z
+    .record(
+      z.string().min(2).max(255),
+      z.strictObject({
+        phaseMs: z.number().int().min(0).default(300),
+        failPhase: z.enum(BUILD_PHASES.filter((p) => p !== 'COMPLETED')).optional(),
+      }),
+    )
+    .default({}),
+  /**
+   * CodePipeline pipelines StartPipelineExecution may start, by name: the stages in order (the
+   * first is the source stage), `stageMs` each; `failStage` fails; `variables` the pipeline
+   * declares.
+   */
+  codepipeline: z
+    .record(
+      z.string().min(1).max(100),
+      z
+        .strictObject({
+          stages: z.array(z.string().min(1)).min(2).default(['Source', 'Build', 'Deploy']),
+          stageMs: z.number().int().min(0).default(300),
+          failStage: z.string().optional(),
+          variables: z.array(z.string().min(1)).default([]),
+        })
+        .refine((p) => p.failStage === undefined || p.stages.includes(p.failStage), {
+          error: 'failStage must be one of the stages',
+        }),
+    )
+    .default({}),
 });
 
 export type SandboxConfig = z.infer<typeof SandboxConfig>;

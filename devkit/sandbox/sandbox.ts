@@ -2,6 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve, join } from 'node:path';
 import { SandboxAccess } from './access-control';
+import { createCodeBuildService } from './codebuild/codebuild-service';
+import { createCodePipelineService } from './codepipeline/codepipeline-service';
 import { SandboxConfig } from './config';
 import { defaultSecurityGroupId } from './ec2/default-security-group';
 import { createEc2Service } from './ec2/ec2-service';
@@ -48,7 +50,7 @@ export function sandboxCaFile(dataDir: string): string {
 
 /**
  * Starts the sandbox cloud: loads its state, brings back the DB instances that existed, and
- * serves the RDS, EC2, Route53 and S3 APIs on one port. `port: 0` picks a free port. Each DB
+ * serves the RDS, EC2, Route53, CodeBuild, CodePipeline and S3 APIs on one port. `port: 0` picks a free port. Each DB
  * instance's endpoint admits only what its security groups allow; `onRefused` hears of the rest.
  */
 export async function startSandbox(
@@ -85,7 +87,12 @@ export async function startSandbox(
   const route53 = createRoute53Service(store, { syncDelayMs: config.route53SyncDelayMs });
   const s3 = createS3Service(new BucketStore(join(dataDir, 's3')), { region: config.region });
   const access = new SandboxAccess();
-  const server = createSandboxServer({ query: [rds, ec2], rest: [route53], http: [s3] }, access);
+  const codebuild = createCodeBuildService(config.codebuild, { region: config.region });
+  const codepipeline = createCodePipelineService(config.codepipeline);
+  const server = createSandboxServer(
+    { query: [rds, ec2], rest: [route53], json: [codebuild, codepipeline], http: [s3] },
+    access,
+  );
   try {
     await new Promise<void>((done, fail) => {
       server.once('error', fail);

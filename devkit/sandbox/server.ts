@@ -8,6 +8,7 @@ import {
 } from 'node:http';
 import { accessKeyIdOf, type SandboxAccess } from './access-control';
 import { AwsError } from './aws-error';
+import { dispatchJson, jsonTargetOf, type JsonService } from './json-protocol';
 import { parseQueryBody, type QueryTree } from './query-protocol';
 import { renderXml, type XmlObject } from './xml';
 
@@ -67,6 +68,7 @@ export interface SignedHttpService {
 export interface SandboxServices {
   query: QueryService[];
   rest: RestXmlService[];
+  json?: JsonService[];
   http?: SignedHttpService[];
 }
 
@@ -108,6 +110,18 @@ async function dispatch(
   }
   const body = bytes.toString('utf8');
   const accessKeyId = accessKeyIdOf(req);
+  const target = jsonTargetOf(req.headers);
+  if (target) {
+    const reply = await dispatchJson(services.json ?? [], target, body, (action) => {
+      access.record({ action, accessKeyId, dryRun: false, at: Date.now() });
+      if (access.isDenied(action, accessKeyId))
+        throw new AwsError(
+          'AccessDeniedException',
+          `User: arn:aws:iam::000000000000:user/sandbox is not authorized to perform: ${action}`,
+        );
+    });
+    return { status: reply.status, xml: reply.body, headers: reply.headers };
+  }
   const rest = services.rest.find((service) => url.pathname.startsWith(service.pathPrefix));
   if (rest) {
     const method = req.method ?? 'GET';

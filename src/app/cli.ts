@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ACCESS_SEMANTICS, JOB_ACCESS } from '../approvals/access-policy';
+import { ACCESS_SEMANTICS, BREAK_GLASS, JOB_ACCESS } from '../approvals/access-policy';
 import { reviewAccessRules } from '../approvals/access-report';
 import { runAuditCli } from '../audit/cli';
 import { AWS_COMMANDS, policyText, type AwsCommand } from '../aws/iam-policies';
@@ -44,7 +44,7 @@ export async function runCli(
       // access rules' meaning and what looks wrong in them.
       const lines = connect ? await checkConnections(config, fileEnv) : [];
       for (const line of lines) console.log(formatConnectionLine(line));
-      console.log(`\n${ACCESS_SEMANTICS}\n\n${JOB_ACCESS}`);
+      console.log(`\n${ACCESS_SEMANTICS}\n\n${JOB_ACCESS}\n\n${BREAK_GLASS}`);
       const names = loadCommands().all.flatMap((module) =>
         module.subcommands.map((sub) => commandName(module, sub)),
       );

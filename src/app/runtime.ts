@@ -1,3 +1,4 @@
+import { EmergencyReviews } from '../approvals/emergency-reviews';
 import { Queue } from 'bullmq';
 import type mysql from 'mysql2/promise';
 import type { RedisClient } from '../util/redis-client';
@@ -49,6 +50,8 @@ export interface Runtime {
   databases: DatabaseAccess;
   /** `/deploy`'s locks and history, with a `deploy` config section. */
   deploys?: DeployServices;
+  /** The reviews of emergencies that ran without their approval (break glass). */
+  reviews: EmergencyReviews;
   newRedisConnection(): RedisClient;
   close(): Promise<void>;
 }
@@ -124,6 +127,7 @@ export function createRuntime(
     auditWriter,
     aws,
     ...(deploys && { deploys }),
+    reviews: new EmergencyReviews(redis, prefix, secrets.workSigner),
     newRedisConnection: () => newRedisConnection(),
     async close() {
       await auditWriter.stop();

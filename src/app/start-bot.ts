@@ -111,6 +111,7 @@ export async function startBot(runtime: Runtime, options: BotOptions = {}): Prom
     databases: runtime.databases,
     ...(runtime.deploys && { deploys: runtime.deploys }),
     outbox: runtime.outbox,
+    reviews: runtime.reviews,
     feeds: feedStatus(runtime),
     replicas: replicaHealth(runtime),
   };

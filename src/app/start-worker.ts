@@ -14,6 +14,7 @@ import { resolveFeeds } from '../config/feeds';
 import { startFeedRelay } from '../feeds/feeds-worker';
 import { watchSchedules } from '../config/replica-watch';
 import { startReplicaWatch } from '../replicas/replica-watch-worker';
+import { startReviewReminder } from '../approvals/review-reminder-worker';
 import { createOpsRouter, type HealthCheck } from '../http/ops-routes';
 import { registerQueueGauges } from '../queue/queue-gauges';
 import { metricsObserver } from '../queue/metrics-observer';
@@ -89,6 +90,18 @@ export async function startWorker(
       })
     : undefined;
 
+  // Emergencies waiting for review are reminded beside them.
+  const reviewReminder = runsFeeds(role)
+    ? await startReviewReminder({
+        connection: runtime.redis,
+        prefix,
+        config,
+        reviews: runtime.reviews,
+        sink: runtime.outbox,
+        logger,
+      })
+    : undefined;
+
   let server: Server | undefined;
   const port = role === 'feeds' ? config.http.feedsWorkerPort : config.http.workerPort;
   if (port > 0) {
@@ -96,6 +109,7 @@ export async function startWorker(
     const queues: Queue[] = [runtime.opsQueue, runtime.notifyQueue];
     if (feeds) queues.push(feeds.queue);
     if (replicaWatch) queues.push(replicaWatch.queue);
+    if (reviewReminder) queues.push(reviewReminder.queue);
     registerQueueGauges(queues);
     web.use(
       createOpsRouter({
@@ -115,7 +129,13 @@ export async function startWorker(
     port: server ? (server.address() as AddressInfo).port : 0,
     async stop() {
       server?.close();
-      await Promise.all([runbooks?.stop(), notify.close(), feeds?.close(), replicaWatch?.close()]);
+      await Promise.all([
+        runbooks?.stop(),
+        notify.close(),
+        feeds?.close(),
+        replicaWatch?.close(),
+        reviewReminder?.close(),
+      ]);
     },
   };
 }

@@ -38,6 +38,8 @@ export interface AccessRequest {
   channelName?: string;
   /** Slack user groups (S...) the user is in, when the caller resolved them. */
   userGroupIds?: readonly string[];
+  /** Declared an emergency (`--emergency "<reason>"`): decided under BREAK_GLASS. */
+  emergency?: boolean;
 }
 
 export interface RequiredApproval {
@@ -59,9 +61,33 @@ export interface AccessAllowed {
   /** Every rule that applied (their positions), whose requirements were all met or combined. */
   ruleIndexes: number[];
   approval?: RequiredApproval;
+  /** An emergency let through without the approval: who declared it may, who reviews it. */
+  breakGlass?: GrantedBreakGlass;
 }
 
-export type DenialReason = 'no-rule' | 'not-in-group' | 'wrong-channel';
+export interface GrantedBreakGlass {
+  /** The rule's breakGlass group, which the requester is in. */
+  group: string;
+  /** The group that would have approved: its members review the emergency. */
+  reviewers: string;
+  reviewWithinMs: number;
+}
+
+/**
+ * How an emergency is decided (also in the README): a rule that names a `breakGlass` group also
+ * applies to that group's members when they declare an emergency; the rule whose approval would be
+ * asked (the strictest, as ACCESS_SEMANTICS says) must name `breakGlass` and the requester must be
+ * in it. The approval is then not asked, and its group reviews the emergency afterwards. Channels
+ * still hold.
+ */
+export const BREAK_GLASS = [
+  'Emergencies: a rule with a breakGlass group also applies to its members when they declare an',
+  'emergency (--emergency "<reason>"). The rule whose approval would be asked must name breakGlass',
+  'and the requester must be in that group: the approval is then not asked, and its approval group',
+  'must review the emergency (press Reviewed) within reviewWithin. Channels still hold.',
+].join('\n');
+
+export type DenialReason = 'no-rule' | 'not-in-group' | 'wrong-channel' | 'not-break-glass';
 
 export interface AccessDenied {
   allowed: false;
@@ -101,8 +127,13 @@ export function authorize(policy: AccessConfig, request: AccessRequest): AccessD
           : `no access rule covers ${what}`;
     return deny(policy, 'no-rule', missing, adminGroups(policy));
   }
-  const applying = forMode.filter(([rule]) =>
-    rule.groups.some((group) => isMember(policy, group, request.userId, request.userGroupIds)),
+  const member = (group: string) => isMember(policy, group, request.userId, request.userGroupIds);
+  const applying = forMode.filter(
+    ([rule]) =>
+      rule.groups.some(member) ||
+      (request.emergency === true &&
+        rule.breakGlass !== undefined &&
+        member(rule.breakGlass.group)),
   );
   if (applying.length === 0) {
     const groups = unique(forMode.flatMap(([rule]) => rule.groups));
@@ -138,6 +169,7 @@ export function authorize(policy: AccessConfig, request: AccessRequest): AccessD
     undefined,
   );
   const [rule, ruleIndex] = strictest ?? applying[0]!;
+  if (request.emergency === true) return breakGlass(policy, request, rule, ruleIndex, applying);
   return {
     allowed: true,
     rule,
@@ -151,6 +183,50 @@ export function authorize(policy: AccessConfig, request: AccessRequest): AccessD
         recheckRequester: approving.some(([r]) => r.approval!.recheckRequester),
       },
     }),
+  };
+}
+
+/** BREAK_GLASS: `rule` is the one whose approval would be asked (or the first that applies). */
+function breakGlass(
+  policy: AccessConfig,
+  request: AccessRequest,
+  rule: AccessRule,
+  ruleIndex: number,
+  applying: [AccessRule, number][],
+): AccessDecision {
+  const what = describeRequest(request);
+  if (!rule.approval)
+    return deny(
+      policy,
+      'not-break-glass',
+      `${what} needs no approval, so there is nothing to go ahead of; run it without --emergency`,
+      adminGroups(policy),
+    );
+  const approvers = rule.approval.group;
+  if (!rule.breakGlass)
+    return deny(
+      policy,
+      'not-break-glass',
+      `${what} has no emergency path: access.rules[${ruleIndex}] asks for approval by ${approvers} and names no breakGlass group`,
+      [approvers],
+    );
+  if (!isMember(policy, rule.breakGlass.group, request.userId, request.userGroupIds))
+    return deny(
+      policy,
+      'not-break-glass',
+      `an emergency ${what} may be declared only by group ${rule.breakGlass.group} (breakGlass of access.rules[${ruleIndex}]); you are not in it, so it waits for approval by ${approvers} as usual (ask again without --emergency)`,
+      [approvers],
+    );
+  return {
+    allowed: true,
+    rule,
+    ruleIndex,
+    ruleIndexes: applying.map(([, i]) => i),
+    breakGlass: {
+      group: rule.breakGlass.group,
+      reviewers: approvers,
+      reviewWithinMs: rule.breakGlass.reviewWithin,
+    },
   };
 }
 

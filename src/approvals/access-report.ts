@@ -62,11 +62,14 @@ function neverApplies(
   if (!commandNames.some((name) => patternsOverlap(rule.command, name))) {
     return `can never apply: no command is named like \`${rule.command}\` (commands: ${commandNames.join(', ')})`;
   }
-  const empty = rule.groups.filter((name) => {
+  const isEmpty = (name: string) => {
     const group = policy.groups[name];
     return group === undefined || (group.users.length === 0 && group.usergroups.length === 0);
-  });
-  if (empty.length === rule.groups.length) {
+  };
+  const empty = rule.groups.filter(isEmpty);
+  // A breakGlass group's members are granted the rule's emergencies.
+  const emergencies = rule.breakGlass !== undefined && !isEmpty(rule.breakGlass.group);
+  if (empty.length === rule.groups.length && !emergencies) {
     return `can never apply: its ${rule.groups.length === 1 ? 'group has' : 'groups have'} no users and no user groups (${empty.join(', ')})`;
   }
   return undefined;
@@ -84,6 +87,9 @@ function shadows(
   j: number,
 ): boolean {
   if (a.readOnly && !b.readOnly) return false;
+  // What an emergency is granted depends on the deciding rule's breakGlass (BREAK_GLASS): a rule
+  // naming one is never said to change nothing.
+  if (b.breakGlass !== undefined) return false;
   if (!patternCovers(a.command, b.command)) return false;
   if (!targetsCover(a.targets, b.targets)) return false;
   if (!b.groups.every((group) => a.groups.includes(group))) return false;

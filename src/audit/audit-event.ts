@@ -24,6 +24,8 @@ export const AUDIT_EVENT_TYPES = [
   'failed',
   'cancelled',
   'refused',
+  /** An emergency that ran without its approval was reviewed by an approver (Reviewed). */
+  'reviewed',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

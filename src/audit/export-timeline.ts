@@ -176,7 +176,8 @@ function jobMarkdown(job: JobTimeline): string[] {
       decision.type === 'approval-requested' || decision.by === null
         ? ''
         : ` by ${personText(decision.by)}`;
-    lines.push(`- **${label}:** ${isoSeconds(decision.at)}${by}`);
+    const note = decision.note === undefined ? '' : ` (${JSON.stringify(decision.note)})`;
+    lines.push(`- **${label}:** ${isoSeconds(decision.at)}${by}${note}`);
   }
   if (job.startedAt !== null) lines.push(`- **Started:** ${isoSeconds(job.startedAt)}`);
   if (job.endedAt !== null) {
@@ -228,7 +229,12 @@ export function jobTimelineMrkdwn(job: JobTimeline): Mrkdwn {
     lines.push(md`• requested by ${who(job.requester)} ${date(job.requestedAt)}`);
   for (const d of job.decisions) {
     const by = d.type === 'approval-requested' || d.by === null ? md`` : md` by ${who(d.by)}`;
-    lines.push(md`• ${d.type.replace('-', ' ')}${by} ${date(d.at)}`);
+    const note = d.note === undefined ? md`` : md`: ${d.note}`;
+    const label =
+      d.type === 'emergency'
+        ? md`:rotating_light: emergency, without approval,`
+        : md`${d.type.replace('-', ' ')}`;
+    lines.push(md`• ${label}${by} ${date(d.at)}${note}`);
   }
   for (const step of job.steps) {
     const mark =

@@ -41,9 +41,12 @@ export interface JobTimeline {
   args: unknown;
   requestedAt: number | null;
   decisions: {
-    type: 'approval-requested' | 'approved' | 'rejected' | 'expired';
+    /** `emergency`: run without its approval (break glass); `reviewed`: an approver reviewed that. */
+    type: 'approval-requested' | 'approved' | 'rejected' | 'expired' | 'emergency' | 'reviewed';
     by: Person | null;
     at: number;
+    /** An emergency's reason. */
+    note?: string;
   }[];
   startedAt: number | null;
   steps: TimelineStep[];
@@ -120,6 +123,16 @@ export function buildJobTimeline(rows: readonly AuditRow[]): JobTimeline {
         timeline.requester = person;
         timeline.requestedAt = row.at;
         timeline.args = parse(row.argsJson);
+        if (isEmergency(detail))
+          timeline.decisions.push({
+            type: 'emergency',
+            by: person,
+            at: row.at,
+            note: String(detail.emergency.reason),
+          });
+        break;
+      case 'reviewed':
+        timeline.decisions.push({ type: row.type, by: person, at: row.at });
         break;
       case 'approval-requested':
       case 'approved':
@@ -223,4 +236,9 @@ function errorText(detail: unknown): string | null {
   const text = detail.error ?? detail.reason;
   if (typeof text === 'string') return text;
   return isObject(text) && typeof text.message === 'string' ? text.message : null;
+}
+
+function isEmergency(detail: unknown): detail is { emergency: { reason: unknown } } {
+  const emergency = (detail as { emergency?: unknown } | null)?.emergency;
+  return typeof emergency === 'object' && emergency !== null && 'reason' in emergency;
 }

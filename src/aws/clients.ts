@@ -1,3 +1,5 @@
+import { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
@@ -10,6 +12,9 @@ export interface AwsClients {
   ec2: EC2Client;
   route53: Route53Client;
   s3: S3Client;
+  /** Deploys whose target is a CodeBuild project or a CodePipeline pipeline. */
+  codebuild: CodeBuildClient;
+  codepipeline: CodePipelineClient;
 }
 
 /**
@@ -28,6 +33,8 @@ export function createAwsClients(aws: AwsConfig, env: NodeJS.ProcessEnv = proces
     ec2: new EC2Client(options),
     route53: new Route53Client(options),
     s3: new S3Client({ ...options, forcePathStyle: aws.endpoint !== undefined }),
+    codebuild: new CodeBuildClient(options),
+    codepipeline: new CodePipelineClient(options),
   };
 }
 

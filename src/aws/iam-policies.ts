@@ -223,6 +223,27 @@ export const IAM_POLICIES: Readonly<Record<AwsCommand, PolicyDocument>> = {
         Action: ['ec2:DescribeInstances'],
         Resource: '*',
       },
+      {
+        // Only for environments that deploy by a CodeBuild project: start, follow and stop
+        // (a cancel) its builds.
+        Sid: 'RunCodeBuildProjects',
+        Effect: 'Allow',
+        Action: ['codebuild:BatchGetBuilds', 'codebuild:StartBuild', 'codebuild:StopBuild'],
+        Resource: 'arn:aws:codebuild:*:*:project/*',
+      },
+      {
+        // Only for environments that deploy by a CodePipeline pipeline: start, follow (status
+        // and actions per stage) and stop (a cancel) its executions.
+        Sid: 'RunCodePipelines',
+        Effect: 'Allow',
+        Action: [
+          'codepipeline:GetPipelineExecution',
+          'codepipeline:ListActionExecutions',
+          'codepipeline:StartPipelineExecution',
+          'codepipeline:StopPipelineExecution',
+        ],
+        Resource: 'arn:aws:codepipeline:*:*:*',
+      },
     ],
   },
 };

@@ -17,6 +17,11 @@ import {
   ListHostedZonesByNameCommand,
   ListResourceRecordSetsCommand,
 } from '@aws-sdk/client-route-53';
+import { BatchGetBuildsCommand } from '@aws-sdk/client-codebuild';
+import {
+  GetPipelineExecutionCommand,
+  ListActionExecutionsCommand,
+} from '@aws-sdk/client-codepipeline';
 import type { AwsClients } from './clients';
 import type { AwsCommand } from './iam-policies';
 import type { IngressSource } from './ingress-rule';
@@ -65,6 +70,7 @@ const NOT_FOUND = new Set([
   'DBInstanceAutomatedBackupNotFoundFault',
   'InvalidGroup.NotFound',
   'InvalidPermission.NotFound',
+  'PipelineNotFoundException',
 ]);
 
 /** How an answer reads as a permission: allowed, missing, or the probe failed. */
@@ -240,6 +246,11 @@ function worseOf(a: ProbeResult, b: ProbeResult): ProbeResult {
   return STATUS_ORDER.indexOf(b.status) < STATUS_ORDER.indexOf(a.status) ? b : a;
 }
 
+const PIPELINE_NO_DRY_RUN =
+  'not checked: CodeBuild and CodePipeline have no DryRun, and the call would start or stop a run';
+const PROBE_BUILD = 'opsdeck-aws-check:00000000-0000-0000-0000-000000000000';
+const PROBE_PIPELINE = 'opsdeck-aws-check';
+
 const RDS_NO_DRY_RUN = 'not checked: RDS has no DryRun, and the call would change something';
 
 export const PROBES: Readonly<Record<string, Probe>> = {
@@ -315,6 +326,31 @@ export const PROBES: Readonly<Record<string, Probe>> = {
   },
   'route53:ChangeResourceRecordSets': async () =>
     notChecked('not checked: Route53 has no DryRun, and the call would change records'),
+  // A build id nobody has: listed as not found when allowed.
+  'codebuild:BatchGetBuilds': (p) =>
+    attempt('BatchGetBuilds of an unknown build', () =>
+      p.clients.codebuild.send(new BatchGetBuildsCommand({ ids: [PROBE_BUILD] })),
+    ),
+  'codebuild:StartBuild': async () => notChecked(PIPELINE_NO_DRY_RUN),
+  'codebuild:StopBuild': async () => notChecked(PIPELINE_NO_DRY_RUN),
+  // A pipeline nobody has: PipelineNotFoundException when allowed.
+  'codepipeline:GetPipelineExecution': (p) =>
+    attempt('GetPipelineExecution of an unknown pipeline', () =>
+      p.clients.codepipeline.send(
+        new GetPipelineExecutionCommand({
+          pipelineName: PROBE_PIPELINE,
+          pipelineExecutionId: '00000000-0000-0000-0000-000000000000',
+        }),
+      ),
+    ),
+  'codepipeline:ListActionExecutions': (p) =>
+    attempt('ListActionExecutions of an unknown pipeline', () =>
+      p.clients.codepipeline.send(
+        new ListActionExecutionsCommand({ pipelineName: PROBE_PIPELINE, maxResults: 1 }),
+      ),
+    ),
+  'codepipeline:StartPipelineExecution': async () => notChecked(PIPELINE_NO_DRY_RUN),
+  'codepipeline:StopPipelineExecution': async () => notChecked(PIPELINE_NO_DRY_RUN),
   // A change id nobody has: NoSuchChange when allowed.
   'route53:GetChange': (p) =>
     attempt('GetChange of an unknown change', () =>

@@ -5,6 +5,7 @@ import type { AuditStore } from '../audit/audit-store';
 import type { AwsClients } from '../aws/clients';
 import type { OpsdeckConfig } from '../config/schema';
 import type { DeployServices } from '../deploy/deploy-services';
+import type { EmergencyReviews } from '../approvals/emergency-reviews';
 import type { DatabaseAccess } from '../mysql/database-access';
 import type { FeedState } from '../feeds/feed-state-store';
 import type { ResolvedFeed } from '../config/feeds';
@@ -54,6 +55,8 @@ export interface CommandContext {
   feeds: FeedStatus;
   /** The replicas' health as the replica watch evaluates it (`/seed-slave status`, `/ops replicas`). */
   replicas: ReplicaHealthView;
+  /** Emergencies waiting for their review (`/ops reviews`). */
+  reviews: Pick<EmergencyReviews, 'listOpen'>;
 }
 
 export interface FeedStatus {
@@ -105,6 +108,12 @@ export interface SubcommandSpec<S extends z.ZodType = z.ZodType> {
    * one's (a `/deploy rollback` is authorized, approved and audited as a `deploy` of its target).
    */
   authorizeAs?: string;
+  /**
+   * The emergency this request declares (`--emergency "<reason>"`), from the validated input: its
+   * reason, or undefined for an ordinary request. Decided under BREAK_GLASS
+   * (src/approvals/access-policy.ts): no approval is asked, the approvers review it afterwards.
+   */
+  emergency?(input: z.infer<S>): string | undefined;
   /** Changes nothing anywhere (help, listings): allowed even when changing commands are refused. */
   readOnly?: boolean;
   /**

@@ -20,6 +20,8 @@ export interface RunbookPlan {
   steps: PlanStep[];
   /** What the planner checked and found, shown above the steps in the approval message. */
   findings?: Mrkdwn[];
+  /** Checks an emergency went past (a promotion gate), said in its announcement and audit. */
+  overrides?: Mrkdwn[];
   /** The runbook and input this plan is of: the worker runs the job only if they still match. */
   planned: PlannedDigests;
   readonly [madeFromTheRunbook]: true;
@@ -28,6 +30,7 @@ export interface RunbookPlan {
 export interface PlanText {
   summary: Mrkdwn;
   findings?: Mrkdwn[];
+  overrides?: Mrkdwn[];
 }
 
 /**
@@ -47,6 +50,7 @@ export function runbookPlan<I extends Record<string, unknown>, S, F>(
     summary: text.summary,
     steps: planOf(runbook, input, facts),
     ...(text.findings && { findings: text.findings }),
+    ...(text.overrides && text.overrides.length > 0 && { overrides: text.overrides }),
     planned: plannedDigests(runbook, input),
   };
   return plan as RunbookPlan;

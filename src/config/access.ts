@@ -22,6 +22,7 @@ import { channelRef } from './config-fields';
  *         groups: [dba]
  *         channels: ['#ops']
  *         approval: { group: platform, distinct: true }
+ *         breakGlass: { group: oncall, reviewWithin: 24h }   # --emergency "<reason>", reviewed after
  */
 
 const groupName = z
@@ -64,6 +65,28 @@ export const ApprovalRequirement = z.strictObject({
   recheckRequester: z.boolean().default(true),
 });
 
+/** A duration as people write it: `90m`, `24h`, `2d` (also `s`), in ms. */
+const duration = z
+  .string()
+  .regex(/^\d+(\.\d+)?(s|m|h|d)$/, 'must be a duration such as 30m, 24h or 2d')
+  .transform((text) => {
+    const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[text.slice(-1)]!;
+    return Math.round(Number(text.slice(0, -1)) * unit);
+  })
+  .refine((ms) => ms >= 1000 && ms <= 30 * 86_400_000, 'must be between 1s and 30d');
+
+/**
+ * The emergency path of a rule that asks for approval: members of `group` may run its command
+ * with `--emergency "<reason>"` without waiting for the approval; it is announced to the approvers,
+ * who must review it (press Reviewed) within `reviewWithin`.
+ */
+export const BreakGlass = z.strictObject({
+  /** The group whose members may declare an emergency (they need not be in the rule's groups). */
+  group: groupName,
+  /** How long the approvers have to review an emergency: `24h`, `90m`, `2d`. */
+  reviewWithin: duration.prefault('24h'),
+});
+
 export const AccessRule = z.strictObject({
   /** Command name as the command modules name it (`restore-table`, `ops ping`), or a pattern. */
   command: pattern,
@@ -78,6 +101,8 @@ export const AccessRule = z.strictObject({
   /** Grants read-only requests only (status, list, show), never a change. */
   readOnly: z.boolean().default(false),
   approval: ApprovalRequirement.optional(),
+  /** Who may go ahead without the approval in an emergency, and how soon it is reviewed. */
+  breakGlass: BreakGlass.optional(),
 });
 
 export const AccessConfig = z
@@ -85,7 +110,7 @@ export const AccessConfig = z
     /** The group to ask when no rule covers a request (policy owners). */
     admins: groupName.optional(),
     groups: z.record(groupName, AccessGroup).default({}),
-    rules: z.array(AccessRule).default([]),
+    rules: z.array(AccessRule).prefault([]),
     /** How long an approval request stays valid. */
     approvalTtlMinutes: z
       .number()
@@ -103,6 +128,12 @@ export const AccessConfig = z
       .min(1)
       .max(24 * 3600)
       .default(300),
+    /** How often the approvers are reminded of emergencies they have not reviewed (default daily). */
+    reviewReminderSeconds: z
+      .number()
+      .min(1)
+      .max(7 * 24 * 3600)
+      .default(24 * 3600),
   })
   .superRefine((config, ctx) => {
     const known = Object.keys(config.groups);
@@ -119,9 +150,20 @@ export const AccessConfig = z
     config.rules.forEach((rule, i) => {
       rule.groups.forEach((name, j) => check(name, ['rules', i, 'groups', j]));
       if (rule.approval) check(rule.approval.group, ['rules', i, 'approval', 'group']);
+      if (rule.breakGlass) {
+        check(rule.breakGlass.group, ['rules', i, 'breakGlass', 'group']);
+        if (!rule.approval)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['rules', i, 'breakGlass'],
+            message:
+              'needs an approval on the same rule: break glass skips that approval, and its approvers review the emergency',
+          });
+      }
     });
   });
 
 export type AccessConfig = z.infer<typeof AccessConfig>;
 export type AccessRule = z.infer<typeof AccessRule>;
 export type AccessGroup = z.infer<typeof AccessGroup>;
+export type BreakGlass = z.infer<typeof BreakGlass>;

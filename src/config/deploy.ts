@@ -30,6 +30,10 @@ import {
  *             targets: { hosts: [stg-web01.internal, 10.0.8.12] }
  *             shell: true
  *             command: 'cd /srv/shop && ./deploy --ref {ref} --host {host} 2>&1'
+ *           preview:   # a pipeline: no command per host
+ *             targets: { codebuild: { project: shop-deploy, environmentVariables: { ENV: '{env}' } } }
+ *           release:
+ *             targets: { codepipeline: { pipeline: shop-release, ref: { variable: REF } } }
  *
  * `command`, `pre` and `post` are templates (see command-template.ts): an array of strings run
  * without a shell, or, with `shell: true`, one string for `/bin/sh -c` whose placeholder values
@@ -60,6 +64,66 @@ const tagFilters = z
       ) as Record<string, string[]>,
   );
 
+/** Values with `{ref}`, `{app}` and `{env}` (no `{host}`), by environment variable name. */
+const variableTemplates = z
+  .record(
+    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be a variable name'),
+    z.string().max(1000),
+  )
+  .superRefine((values, ctx) => {
+    for (const [name, value] of Object.entries(values)) {
+      const unknown = /\{(?!(?:ref|app|env)\})[^{}]*\}/.exec(value);
+      if (unknown)
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `unknown placeholder ${unknown[0]} (known: {ref}, {app}, {env})`,
+        });
+    }
+  })
+  .default({});
+
+/** How often a running build or pipeline execution is looked at. */
+const pollSeconds = z.number().min(0.1).max(300).default(10);
+
+/**
+ * CodeBuild: StartBuild of `project` with the ref as its source version (a branch, tag or commit
+ * of its source repository) and `environmentVariables` as overrides; its phases are followed with
+ * BatchGetBuilds every `pollSeconds`.
+ */
+const CodeBuildTarget = z.strictObject({
+  project: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/, 'must be a CodeBuild project name'),
+  environmentVariables: variableTemplates,
+  pollSeconds,
+});
+
+/**
+ * CodePipeline: StartPipelineExecution of `pipeline`, the ref passed either as a pipeline variable
+ * (`ref: { variable: REF }`, declared by the pipeline) or as a source revision override of its
+ * source action (`ref: { sourceAction: Source, revisionType: COMMIT_ID }`); `variables` are
+ * passed too. Its stages are followed with GetPipelineExecution and ListActionExecutions every
+ * `pollSeconds`.
+ */
+const CodePipelineTarget = z.strictObject({
+  pipeline: z.string().regex(/^[A-Za-z0-9.@_-]{1,100}$/, 'must be a CodePipeline pipeline name'),
+  ref: z.union(
+    [
+      z.strictObject({ variable: z.string().regex(/^[A-Za-z0-9@\-_]{1,128}$/) }),
+      z.strictObject({
+        sourceAction: z.string().regex(/^[A-Za-z0-9.@\-_]{1,100}$/),
+        revisionType: z
+          .enum(['COMMIT_ID', 'IMAGE_DIGEST', 'S3_OBJECT_VERSION_ID', 'S3_OBJECT_KEY'])
+          .default('COMMIT_ID'),
+      }),
+    ],
+    { error: 'ref must be { variable: <name> } or { sourceAction: <action>, revisionType? }' },
+  ),
+  variables: variableTemplates,
+  pollSeconds,
+});
+
 export const DeployTargets = z.union(
   [
     z.strictObject({
@@ -76,10 +140,23 @@ export const DeployTargets = z.union(
         .min(1, 'list at least one host')
         .refine((hosts) => new Set(hosts).size === hosts.length, 'lists a host twice'),
     }),
+    z.strictObject({ codebuild: CodeBuildTarget }),
+    z.strictObject({ codepipeline: CodePipelineTarget }),
   ],
-  { error: 'targets must be either { ec2: { tags: {...} } } or { hosts: [...] }' },
+  {
+    error:
+      'targets must be one of { ec2: { tags: {...} } }, { hosts: [...] }, { codebuild: { project } } or { codepipeline: { pipeline, ref } }',
+  },
 );
 export type DeployTargets = z.infer<typeof DeployTargets>;
+export type PipelineTarget = Extract<
+  DeployTargets,
+  { codebuild: unknown } | { codepipeline: unknown }
+>;
+
+/** The environment deploys by starting a CodeBuild build or a CodePipeline execution. */
+export const isPipelineTarget = (targets: DeployTargets): targets is PipelineTarget =>
+  'codebuild' in targets || 'codepipeline' in targets;
 
 /** Pre and post commands run once: every placeholder but `{host}`. */
 const ONCE: readonly Placeholder[] = PLACEHOLDERS.filter((p) => p !== 'host');
@@ -91,8 +168,8 @@ export const DeployEnvironment = z
     targets: DeployTargets,
     /** Run `command`, `pre` and `post` by `/bin/sh -c` (each a single string). Off unless asked for. */
     shell: z.boolean().default(false),
-    /** Per host: `{host}`, `{ref}`, `{app}`, `{env}`. */
-    command: templateText,
+    /** Per host: `{host}`, `{ref}`, `{app}`, `{env}`. Required with hosts, refused with a pipeline. */
+    command: templateText.optional(),
     /** Once, before the first host. */
     pre: templateText.optional(),
     /** Once, after the last host (when the rollout was not stopped). */
@@ -179,6 +256,23 @@ export const DeployEnvironment = z
     autoRollback: z.boolean().default(false),
   })
   .superRefine((env, ctx) => {
+    if (isPipelineTarget(env.targets)) {
+      // A pipeline runs what it is configured to run: nothing here runs per host.
+      for (const field of ['command', 'pre', 'post', 'healthCheck', 'canary'] as const)
+        if (env[field] !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: [field],
+            message: 'is for hosts; a codebuild or codepipeline target runs the pipeline only',
+          });
+      if (env.autoRollback)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['autoRollback'],
+          message: 'is for hosts; roll a pipeline back with /deploy rollback',
+        });
+    } else if (env.command === undefined)
+      ctx.addIssue({ code: 'custom', path: ['command'], message: 'is required with hosts' });
     if (env.defaultRef !== undefined) {
       const problem = environmentRefProblem(env.defaultRef, env);
       if (problem) ctx.addIssue({ code: 'custom', path: ['defaultRef'], message: problem });
@@ -230,7 +324,7 @@ export const DeployEnvironment = z
   })
   .transform(({ command, pre, post, healthCheck, ...rest }) => ({
     ...rest,
-    command: toTemplate(command, rest.shell),
+    ...(command !== undefined && { command: toTemplate(command, rest.shell) }),
     ...(pre !== undefined && { pre: toTemplate(pre, rest.shell) }),
     ...(post !== undefined && { post: toTemplate(post, rest.shell) }),
     ...(healthCheck !== undefined && {
@@ -264,6 +358,16 @@ export function renderHealthUrl(url: string, values: Record<Placeholder, string>
   return url.replace(/\{(host|ref|app|env)\}/g, (_, name: Placeholder) =>
     encodeURIComponent(values[name]),
   );
+}
+
+/** The per-host command of an environment with hosts (the config requires it there). */
+export function hostCommand(env: DeployEnvironment): CommandTemplate {
+  if (!env.command)
+    throw new OpsdeckError(
+      ErrorCode.DeployTargetUnknown,
+      'this environment deploys by a pipeline, not by a command per host',
+    );
+  return env.command;
 }
 
 /** How many hosts the canary batch has (0: no canary; never all of them). */

@@ -27,6 +27,13 @@ export interface DeployStart {
   /** Epoch ms. */
   startedAt: number;
   hostsTotal: number;
+  /** An emergency (break glass): its reason and what it overrode besides the approval. */
+  emergency?: DeployEmergency;
+}
+
+export interface DeployEmergency {
+  reason: string;
+  overrides: string[];
 }
 
 export interface DeployFinish {
@@ -104,6 +111,11 @@ export const DEPLOY_HISTORY_MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE ${table} ADD COLUMN kind VARCHAR(16) NOT NULL DEFAULT 'deploy' AFTER job_id`,
     ],
   },
+  {
+    version: 5,
+    name: 'an emergency deploy: its reason and what it overrode',
+    statements: (table) => [`ALTER TABLE ${table} ADD COLUMN emergency_json TEXT NULL AFTER kind`],
+  },
 ];
 
 /** The host output table beside the history table: `db`.`<table>_output`. */
@@ -129,7 +141,7 @@ export interface HostOutputRecord {
 const REFS_PAGE = 100;
 
 const COLUMNS =
-  'job_id, kind, app, env, ref, actor_id, actor_name, started_at_ms, finished_at_ms, outcome, hosts_total, hosts_json';
+  'job_id, kind, emergency_json, app, env, ref, actor_id, actor_name, started_at_ms, finished_at_ms, outcome, hosts_total, hosts_json';
 
 export class DeployHistory {
   private readonly table: string;
@@ -227,12 +239,13 @@ export class DeployHistory {
   async recordStart(start: DeployStart): Promise<void> {
     await this.ready();
     await this.pool.query(
-      `INSERT INTO ${this.table} (job_id, kind, app, env, ref, actor_id, actor_name, started_at_ms, hosts_total)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO ${this.table} (job_id, kind, emergency_json, app, env, ref, actor_id, actor_name, started_at_ms, hosts_total)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON DUPLICATE KEY UPDATE job_id = job_id`,
       [
         start.jobId,
         start.kind,
+        start.emergency === undefined ? null : JSON.stringify(start.emergency),
         start.app,
         start.env,
         start.ref,
@@ -410,6 +423,9 @@ function toRecord(row: RowDataPacket): DeployRecord {
   return {
     jobId: String(row.job_id),
     kind: String(row.kind) as DeployKind,
+    ...(row.emergency_json !== null && {
+      emergency: JSON.parse(String(row.emergency_json)) as DeployEmergency,
+    }),
     app: String(row.app),
     env: String(row.env),
     ref: String(row.ref),

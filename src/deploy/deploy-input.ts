@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { deployName, hostName } from '../config/deploy';
 import { refProblem } from '../config/deploy-ref';
+import { PIPELINE_HOST } from './deploy-targets';
 
 /**
  * A ref as /deploy takes it: passed to the command as one plain argument whatever it holds
@@ -19,8 +20,9 @@ export const DeployInput = z.strictObject({
   app: deployName,
   env: deployName,
   ref: DeployRef,
+  /** The hosts; for a pipeline, the pipeline alone (`codebuild:<project>`, deploy-targets.ts). */
   hosts: z
-    .array(hostName)
+    .array(z.union([hostName, z.string().regex(PIPELINE_HOST)]))
     .min(1)
     .max(10_000)
     .refine((hosts) => new Set(hosts).size === hosts.length, 'lists a host twice'),
@@ -29,6 +31,18 @@ export const DeployInput = z.strictObject({
   /** The environment's pre and post commands, as planned (the steps run only when planned). */
   pre: z.boolean(),
   post: z.boolean(),
+  /**
+   * Declared an emergency (`--emergency "<reason>"`): ran without the approval, past the checks in
+   * `overrides` (rendered text); the thread and the history say so.
+   */
+  emergency: z
+    .strictObject({
+      reason: z.string().min(1).max(500),
+      overrides: z.array(z.string().max(2000)).max(10),
+    })
+    .optional(),
+  /** Set when the environment deploys by starting a CodeBuild build or a CodePipeline execution. */
+  pipeline: z.enum(['codebuild', 'codepipeline']).optional(),
 });
 
 export type DeployInput = z.infer<typeof DeployInput>;

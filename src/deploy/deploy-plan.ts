@@ -1,7 +1,14 @@
 import { renderCommand } from '../config/command-template';
-import { canaryCount, renderHealthUrl, type DeployEnvironment } from '../config/deploy';
+import {
+  canaryCount,
+  hostCommand,
+  isPipelineTarget,
+  renderHealthUrl,
+  type DeployEnvironment,
+} from '../config/deploy';
 import type { Mrkdwn } from '../slack/mrkdwn';
 import { formatDuration } from '../util/duration';
+import { describePipelineStart } from './pipeline-start';
 
 /**
  * What a deploy of an app+env at a ref will run, rendered for the plan (the approval message and
@@ -16,6 +23,8 @@ export interface DeployFacts {
   rollout: string;
   /** What the hosts run now and what they will run (deploy-transition.ts): `v1.4.1 → v1.4.2`. */
   transition: Mrkdwn;
+  /** A pipeline target: what will be started (no command runs per host). */
+  pipeline?: Mrkdwn;
 }
 
 export interface PlannedDeploy {
@@ -31,6 +40,15 @@ export function deployFacts(
   transition: Mrkdwn,
 ): DeployFacts {
   const values = { app: deploy.app, env: deploy.env, ref: deploy.ref };
+  if (isPipelineTarget(settings.targets)) {
+    const unit = 'codebuild' in settings.targets ? 'phase' : 'stage';
+    return {
+      commands: [],
+      transition,
+      pipeline: describePipelineStart(settings.targets, values),
+      rollout: `one run, followed until it ends: each ${unit} posted as it ends, with its status and duration; a failed ${unit} fails the deploy; a cancel stops the run`,
+    };
+  }
   const pre = settings.pre && renderCommand(settings.pre, values).display;
   const post = settings.post && renderCommand(settings.post, values).display;
   const canary = canaryCount(settings.canary, deploy.hosts.length);
@@ -41,7 +59,7 @@ export function deployFacts(
     `${'command' in check ? renderCommand(check.command, { ...values, host: first }).display : `GET ${renderHealthUrl(check.url, { ...values, host: first })} answers 2xx`} (each attempt ${check.timeoutSeconds} s at most, ${check.retries} retr${check.retries === 1 ? 'y' : 'ies'} ${check.retryDelaySeconds} s apart)`;
   return {
     commands: deploy.hosts.map(
-      (host) => renderCommand(settings.command, { ...values, host }).display,
+      (host) => renderCommand(hostCommand(settings), { ...values, host }).display,
     ),
     ...(pre !== undefined && { pre }),
     ...(post !== undefined && { post }),

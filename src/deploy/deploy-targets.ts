@@ -5,12 +5,15 @@ import {
   type Instance,
 } from '@aws-sdk/client-ec2';
 import { ErrorCode, OpsdeckError } from '../errors';
-import type { DeployTargets } from '../config/deploy';
+import { isPipelineTarget, type DeployTargets, type PipelineTarget } from '../config/deploy';
 
 /**
  * The hosts a deploy runs on, from an environment's `targets` (see deploy-config.ts):
  *
  * - `{ hosts: [...] }`: exactly those, in the order given.
+ * - `{ codebuild }` or `{ codepipeline }`: one "host", the pipeline (`codebuild:<project>`,
+ *   `codepipeline:<pipeline>`), so its history (what runs there now, rollbacks) is kept as a
+ *   host's.
  * - `{ ec2: { tags, address } }`: the instances DescribeInstances finds with every tag (one
  *   `tag:<key>` filter per key; a list of values means any of them) in state `running` only, so
  *   an instance still pending, stopping, stopped or terminated gets no command. All pages are read
@@ -50,6 +53,15 @@ export interface ResolveDeployHostsOptions {
   onSkipped?: (skipped: SkippedInstance[]) => void;
 }
 
+/** A pipeline as the history's host: `codebuild:<project>` or `codepipeline:<pipeline>`. */
+export const PIPELINE_HOST = /^(?:codebuild|codepipeline):[A-Za-z0-9.@_-]{1,255}$/;
+
+export function pipelineHost(targets: PipelineTarget): string {
+  return 'codebuild' in targets
+    ? `codebuild:${targets.codebuild.project}`
+    : `codepipeline:${targets.codepipeline.pipeline}`;
+}
+
 type AddressKind = Extract<DeployTargets, { ec2: unknown }>['ec2']['address'];
 
 const ADDRESS_FIELD = {
@@ -67,6 +79,7 @@ export async function resolveDeployHosts(
   options: ResolveDeployHostsOptions = {},
 ): Promise<DeployHost[]> {
   if ('hosts' in targets) return targets.hosts.map((host) => ({ host }));
+  if (isPipelineTarget(targets)) return [{ host: pipelineHost(targets) }];
 
   const address: AddressKind = targets.ec2.address;
   const filters: Filter[] = [

@@ -45,6 +45,7 @@ export async function authorizeRequest(
     channelId: requester.channelId,
     channelName: requester.channelName,
     ...(groups.memberOf.length > 0 && { userGroupIds: groups.memberOf }),
+    ...(parsed.emergency !== undefined && { emergency: true }),
   };
   const onJob = parsed.subcommand.job;
   if (onJob) {

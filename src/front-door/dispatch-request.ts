@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { AccessAllowed, AccessRequest } from '../approvals/access-policy';
 import { requestApproval, reserveApproval } from '../approvals/approval-flow';
+import { openReview } from '../approvals/emergency-review';
 import { storePlan } from '../approvals/approval-messages';
 import type { CommandOutcome, RunbookPlan } from '../command/define-command';
+import { describeError } from '../errors';
 import type { Logger } from '../log/logger';
 import { redactText } from '../log/redact';
 import { commandsReceived } from '../metrics/metrics';
@@ -12,7 +14,7 @@ import type { AckBudget } from './ack-budget';
 import { requestEvent, type Admit } from './admit-request';
 import { ephemeral, type EphemeralResponse, type FrontDoorDeps } from './front-door-deps';
 import type { ParsedRequest } from './parse-request';
-import { code, md } from '../slack/mrkdwn';
+import { code, date, md } from '../slack/mrkdwn';
 
 export interface Dispatch {
   parsed: ParsedRequest;
@@ -55,7 +57,10 @@ export async function dispatchRequest(
       return answer.blocks ? ephemeral(answer.text, answer.blocks) : ephemeral(answer.text);
     }
     case 'runbook':
-      return decision.approval ? askForApproval(deps, d, outcome) : enqueue(deps, d, outcome);
+      if (decision.breakGlass) return declareEmergency(deps, d, outcome);
+      return decision.approval
+        ? askForApproval(deps, d, outcome)
+        : (await enqueue(deps, d, outcome)).answer;
   }
 }
 
@@ -102,11 +107,76 @@ async function askForApproval(
   return ephemeral(text);
 }
 
-async function enqueue(
+/**
+ * BREAK_GLASS: enqueued at once, without the approval the rule asks; the audit event says it is
+ * an emergency (reason, breakGlass group, what it overrode), and its review opens with a loud
+ * announcement to the approvers.
+ */
+async function declareEmergency(
   deps: FrontDoorDeps,
   d: Dispatch,
   plan: RunbookPlan,
 ): Promise<EphemeralResponse> {
+  const { parsed, decision } = d;
+  const granted = decision.breakGlass!;
+  const reason = parsed.emergency ?? '';
+  const overrides = (plan.overrides ?? []).map((text) => text.text);
+  const openedAt = Date.now();
+  const emergency = {
+    reason,
+    breakGlass: granted.group,
+    reviewers: granted.reviewers,
+    dueAt: openedAt + granted.reviewWithinMs,
+    overrides,
+  };
+  const { answer, jobId, created } = await enqueue(deps, d, plan, emergency);
+  if (!created) return answer;
+  const review = d.budget.bound(
+    openReview(deps, {
+      jobId,
+      command: redactText(d.typed),
+      ...(parsed.target !== undefined && { target: parsed.target }),
+      actor: requestEvent(parsed).actor,
+      reason,
+      breakGlassGroup: granted.group,
+      reviewers: granted.reviewers,
+      overrides,
+      openedAt,
+      dueAt: emergency.dueAt,
+    }),
+    'the emergency announcement',
+  );
+  // The job is queued whatever happens here: say so, and who must be told by hand.
+  const failed = await review.then(
+    () => null,
+    (error: unknown) => {
+      d.log.error({ err: error, jobId }, 'emergency review not opened');
+      return describeError(error);
+    },
+  );
+  if (failed !== null)
+    return ephemeral(
+      md`:rotating_light: Emergency: queued ${code(jobId)} *without approval*, but its announcement and review could not be recorded (${failed}): tell ${granted.reviewers} yourself. ${code(`/ops cancel ${jobId}`)} stops it.`,
+    );
+  return ephemeral(
+    md`:rotating_light: Emergency: queued ${code(jobId)} *without approval*: ${plan.summary}. Announced in ${deps.config.slack.alertChannel} to ${granted.reviewers}, who must review it by ${date(emergency.dueAt)}; ${code(`/ops cancel ${jobId}`)} stops it.`,
+  );
+}
+
+interface Enqueued {
+  answer: EphemeralResponse;
+  jobId: string;
+  /** False for a redelivered request (or one the audit trail refused): nothing new was queued. */
+  created: boolean;
+}
+
+/** Enqueues the plan's job, audited first (with the emergency's facts when it is one). */
+async function enqueue(
+  deps: FrontDoorDeps,
+  d: Dispatch,
+  plan: RunbookPlan,
+  emergency?: Record<string, unknown>,
+): Promise<Enqueued> {
   const { parsed, decision, admit, budget, log } = d;
   const { requester } = parsed;
   const jobId = deriveJobId(plan.runbook, requestKey(requester));
@@ -117,11 +187,11 @@ async function enqueue(
       ...event,
       type: 'requested',
       jobId,
-      detail: { rule: decision.ruleIndex, plan: plan.input },
+      detail: { rule: decision.ruleIndex, plan: plan.input, ...(emergency && { emergency }) },
     },
     false,
   );
-  if (refused) return refused;
+  if (refused) return { answer: refused, jobId, created: false };
   const envelope: JobEnvelope = {
     meta: {
       jobId,
@@ -141,13 +211,14 @@ async function enqueue(
   const { job, created } = await budget.bound(deps.jobs.enqueue(envelope), 'the queue');
   commandsReceived.inc({ command: parsed.module.name, result: created ? 'enqueued' : 'duplicate' });
   log.info({ jobId: job.id, created }, created ? 'job enqueued' : 'duplicate submission');
-  return created
+  const answer = created
     ? ephemeral(
         md`:inbox_tray: Queued ${code(jobId)}: ${plan.summary}. Progress goes to ${deps.config.slack.alertChannel}; ${code(`/ops cancel ${jobId}`)} stops it.`,
       )
     : ephemeral(
         md`:information_source: This request was already received as ${code(jobId)}; nothing new was queued.`,
       );
+  return { answer, jobId, created };
 }
 
 /** An access rule asks for approval of something that acts at once: refused, the policy is wrong. */

@@ -1,5 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import type { ApprovalDeps } from '../approvals/approval-flow';
+import type { EmergencyReviews } from '../approvals/emergency-reviews';
 import type { AuditStore } from '../audit/audit-store';
 import type { AwsClients } from '../aws/clients';
 import type { CommandRegistry } from '../command/command-registry';
@@ -26,6 +27,8 @@ export interface FrontDoorDeps extends ApprovalDeps {
   feeds: FeedStatus;
   /** The replicas' health, for `/seed-slave status` and `/ops replicas`. */
   replicas: ReplicaHealthView;
+  /** The reviews of emergencies that ran without their approval (break glass). */
+  reviews: EmergencyReviews;
   /** Upper bound on the work before the ack; Slack gives up after 3 s. */
   ackBudgetMs?: number;
 }

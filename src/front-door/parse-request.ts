@@ -16,6 +16,8 @@ export interface ParsedRequest {
   command: string;
   /** Database, app/env or zone the request acts on, when the command has one. */
   target?: string;
+  /** The reason of a declared emergency (`--emergency "<reason>"`). */
+  emergency?: string;
   requester: Requester;
 }
 
@@ -39,12 +41,14 @@ export function parseRequest(
     triggerId: payload.trigger_id,
   };
   const target = subcommand.target?.(input, { requester, config: deps.config });
+  const emergency = subcommand.emergency?.(input);
   return {
     module,
     subcommand,
     input,
     command: commandName(module, subcommand),
     ...(target !== undefined && { target }),
+    ...(emergency !== undefined && { emergency }),
     requester,
   };
 }

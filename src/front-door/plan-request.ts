@@ -24,6 +24,7 @@ export function planRequest(
     ...(deps.deploys && { deploys: deps.deploys }),
     feeds: deps.feeds,
     replicas: deps.replicas,
+    reviews: deps.reviews,
   };
   return budget.bound(Promise.resolve(parsed.subcommand.plan(parsed.input, ctx)), 'the planner');
 }

@@ -6,8 +6,12 @@ import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../approvals/approval-messa
 import type { Secrets } from '../config/secrets';
 import type { Logger } from '../log/logger';
 import { redactText } from '../log/redact';
+import { describeError } from '../errors';
+import { md } from '../slack/mrkdwn';
 import { CANCEL_ACTION_ID } from '../queue/job-thread-observer';
 import { decideApproval } from '../approvals/approval-flow';
+import { reviewEmergency } from '../approvals/emergency-review';
+import { REVIEWED_ACTION_ID } from '../approvals/emergency-review-messages';
 import { boltLogger } from './bolt-logger';
 import { refuseFutureTimestamps } from './request-timestamp';
 import { CONFIRM_ACTION_ID, splitConfirmedCommand } from '../command/confirm-button';
@@ -142,6 +146,24 @@ export function createSlackFrontDoor(options: SlackFrontDoorOptions): SlackFront
       });
     });
   }
+
+  // Reviewed, on an emergency's announcement: checked, audited and answered to the clicker alone.
+  app.action<BlockButtonAction>(REVIEWED_ACTION_ID, async ({ ack, body, action, respond }) => {
+    await ack();
+    const text = await reviewEmergency(deps, {
+      jobId: action.value ?? '',
+      user: { id: body.user.id, name: clickerName(body) },
+      ...(body.channel && { channel: { id: body.channel.id, name: body.channel.name } }),
+    }).catch((error: unknown) => {
+      logger.error({ err: error, jobId: action.value }, 'Reviewed click failed');
+      return md`:x: The click could not be handled (${describeError(error)}); nothing was recorded. Trying again is safe.`;
+    });
+    await respond({
+      response_type: 'ephemeral',
+      replace_original: false,
+      text: redactText(text.text),
+    });
+  });
 
   let server: Server | undefined;
   return {

@@ -8,4 +8,6 @@ export const QueueName = {
   Feeds: 'feeds',
   /** Replica checks, produced by one job scheduler per watched replica (see src/replicas). */
   Replicas: 'replicas',
+  /** Reminders of emergencies waiting for review, produced by one job scheduler (see src/approvals). */
+  Reviews: 'reviews',
 } as const;

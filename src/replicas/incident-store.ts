@@ -7,7 +7,8 @@ import type { IncidentFamily } from './replica-health';
  * (src/feeds/relay-store.ts): polls that overlap, a worker restarted between polls, or several
  * workers checking the same replica decide each opening, update and recovery exactly once.
  *
- * Key: <prefix>:replicas:<replica>:incident:<family>   hash: id, signature, title, openedAt, quiet
+ * Key: <prefix>:replicas:<replica>:incident:<family>   hash: id, signature, title, openedAt, quiet,
+ * posted (its root is queued)
  *
  * An incident that opens while its replica is muted is recorded quietly: nothing is posted until
  * the mute ends with the incident still open (its root is posted then, with its opening time); one
@@ -28,11 +29,12 @@ if ARGV[1] == '1' then
     redis.call('HSET', KEYS[1], 'quiet', '0')
     return { 'open', id, openedAt, ARGV[5] }
   end
+  local posted = redis.call('HGET', KEYS[1], 'posted') or '0'
   if redis.call('HGET', KEYS[1], 'signature') == ARGV[2] then
-    return { 'same', id, openedAt, redis.call('HGET', KEYS[1], 'title') }
+    return { 'same', id, openedAt, redis.call('HGET', KEYS[1], 'title'), posted }
   end
   redis.call('HSET', KEYS[1], 'signature', ARGV[2], 'title', ARGV[5])
-  return { 'update', id, openedAt, ARGV[5] }
+  return { 'update', id, openedAt, ARGV[5], posted }
 end
 if not id then return { 'none' } end
 local quiet = redis.call('HGET', KEYS[1], 'quiet')
@@ -49,6 +51,11 @@ export type Settlement =
       id: string;
       openedAt: number;
       title: string;
+      /**
+       * For `same` and `update`: whether the root was queued (markRootQueued). False after a
+       * worker died between claiming the opening and queueing its root: the root is still due.
+       */
+      rootQueued: boolean;
     };
 
 export class IncidentStore {
@@ -80,14 +87,29 @@ export class IncidentStore {
       seen.active ? seen.title : '',
       muted ? '1' : '0',
     )) as string[];
-    const [kind, id, openedAt, title] = result;
+    const [kind, id, openedAt, title, posted] = result;
     if (kind === 'none') return { kind };
     return {
       kind: kind as 'open' | 'same' | 'update' | 'close' | 'quiet',
       id: id!,
       openedAt: Number(openedAt),
       title: title ?? '',
+      rootQueued: posted === '1',
     };
+  }
+
+  /**
+   * Records that open incident `id`'s root is in the outbox. Until then every check that finds
+   * the incident queues its root again: the outbox keeps one root per thread, so a root queued
+   * twice (a worker that died after queueing it, before marking it) is posted once.
+   */
+  async markRootQueued(replica: string, family: IncidentFamily, id: string): Promise<void> {
+    await this.redis.eval(
+      MARK_ROOT_QUEUED,
+      1,
+      `${this.prefix}:replicas:${replica}:incident:${family}`,
+      id,
+    );
   }
 
   /** Claims the one escalation of open incident `id` (false: already claimed, or no longer open). */
@@ -101,6 +123,11 @@ export class IncidentStore {
     return claimed === 1;
   }
 }
+
+const MARK_ROOT_QUEUED = `
+if redis.call('HGET', KEYS[1], 'id') == ARGV[1] then redis.call('HSET', KEYS[1], 'posted', '1') end
+return 1
+`;
 
 /** Only the caller that gets true mentions the group: once per incident, whatever polls overlap. */
 const CLAIM_MENTION = `

@@ -33,8 +33,10 @@ export interface RelayedCounts {
  * recovers. A family the replica could not be checked for (its server unreachable) stays as it
  * was: no recovery is declared on missing facts.
  *
- * A claim is taken before its message is queued: a crash in between loses that message rather
- * than ever posting one twice.
+ * A claim is taken before its message is queued. An incident's root is marked once queued, and
+ * queued again by the next check until it is (the outbox keeps one root per thread): a worker
+ * that dies in between delays the alert by one check and never loses or doubles it. A thread
+ * reply (a change of state, the recovery) whose worker dies in between is lost, never doubled.
  */
 export async function relayReplicaIncidents(
   health: ReplicaWatchHealth,
@@ -82,16 +84,23 @@ export async function relayReplicaIncidents(
         kind: 'reply',
         text: escalationText(escalate.userGroup, settled.openedAt, health.at),
       });
-    if (settled.kind === 'same') continue;
-    if (settled.kind === 'open' && incident) {
+    // The opening, or one whose root a worker that died after claiming it never queued.
+    const rootDue =
+      settled.kind === 'open' ||
+      ((settled.kind === 'same' || settled.kind === 'update') && !settled.rootQueued);
+    if (rootDue && incident) {
       await deps.sink.enqueue(thread, {
         kind: 'root',
         channel: deps.channel,
         text: incidentRootText(incident, settled.openedAt),
         blocks: incidentRootBlocks(incident, settled.openedAt, health),
       });
+      await deps.store.markRootQueued(health.replica, family, settled.id);
       counts.opened += 1;
-    } else if (settled.kind === 'update' && incident) {
+      continue;
+    }
+    if (settled.kind === 'same') continue;
+    if (settled.kind === 'update' && incident) {
       await deps.sink.enqueue(thread, {
         kind: 'reply',
         text: incidentUpdateText(incident, health.at),

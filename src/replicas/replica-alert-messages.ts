@@ -1,3 +1,4 @@
+import { MAX_BINLOG_RETENTION_HOURS } from '../mysql/binlog-source';
 import { formatDuration } from '../util/duration';
 import { actions, button, section, type Block } from '../slack/blocks';
 import { date, join, md, mentionGroup, type Mrkdwn } from '../slack/mrkdwn';
@@ -12,14 +13,23 @@ import type { Incident, ReplicaWatchHealth } from './replica-health';
 export const REPLICA_COMMAND_ACTION_ID = 'replica.command';
 export const MUTE_HOURS = 4;
 
-/** Only these commands may ride on an alert's button. */
+const NAME = '[a-z][a-z0-9-]{0,39}';
+
+/** Only these commands may ride on an alert's button: reseed, mute, raise retention. */
+const BUTTON_COMMANDS = [
+  new RegExp(`^/seed-slave (?!(mute|retention|status) )${NAME} ${NAME}$`),
+  new RegExp(`^/seed-slave mute ${NAME} --hours ${MUTE_HOURS}$`),
+  new RegExp(`^/seed-slave retention ${NAME} --hours ${MAX_BINLOG_RETENTION_HOURS}$`),
+];
+
 export function isReplicaButtonCommand(value: string): boolean {
-  return /^\/seed-slave (mute )?[a-z][a-z0-9-]{0,39}( [a-z][a-z0-9-]{0,39})?( --hours 4)?$/.test(
-    value,
-  );
+  return BUTTON_COMMANDS.some((command) => command.test(value));
 }
 
-/** The root with its buttons: Reseed where only a reseed helps, Mute 4 h on every incident. */
+/**
+ * The root with its buttons: Reseed where only a reseed helps, Raise retention where the margin
+ * is short on an RDS source, Mute 4 h on every incident.
+ */
 export function incidentRootBlocks(
   incident: Incident,
   openedAt: number,
@@ -39,6 +49,16 @@ export function incidentRootBlocks(
               label: 'Reseed',
               style: 'danger' as const,
               value: `/seed-slave ${health.source} ${health.replica}`,
+            }),
+          ]
+        : []),
+      ...(incident.raiseRetention
+        ? [
+            button({
+              actionId: REPLICA_COMMAND_ACTION_ID,
+              label: 'Raise retention',
+              style: 'primary' as const,
+              value: incident.raiseRetention,
             }),
           ]
         : []),

@@ -1,4 +1,5 @@
 import { formatCoordinates } from '../mysql/binlog-coordinates';
+import { MAX_BINLOG_RETENTION_HOURS } from '../mysql/binlog-source';
 import {
   describeReplicaHealth,
   type ReplicaHealth,
@@ -43,6 +44,8 @@ export interface Incident {
   actions: string[];
   /** What a thread update is decided by: the same signature is the same state (no new message). */
   signature: string;
+  /** On a short margin: the command behind the *Raise retention* button. */
+  raiseRetention?: string;
 }
 
 export interface WatchThresholds {
@@ -67,7 +70,7 @@ export interface ReplicaWatchHealth {
   };
 }
 
-export function raiseRetentionCommand(hours = 168): string {
+export function raiseRetentionCommand(hours = MAX_BINLOG_RETENTION_HOURS): string {
   return `CALL mysql.rds_set_configuration('binlog retention hours', ${hours});`;
 }
 
@@ -77,6 +80,7 @@ export function evaluateReplicaHealth(
 ): ReplicaWatchHealth {
   const { replica, source, at } = observation;
   const reseed = `/seed-slave ${source} ${replica}`;
+  const raiseRetention = `/seed-slave retention ${source} --hours ${MAX_BINLOG_RETENTION_HOURS}`;
   const facts: string[] = [];
   const incidents: Incident[] = [];
   let replication: ReplicaHealth | null = null;
@@ -197,9 +201,11 @@ export function evaluateReplicaHealth(
             `threshold ${thresholds.marginHours} h`,
           ],
           actions: [
-            `on ${source}: \`${raiseRetentionCommand()}\` (RDS keeps at most 168 h), then get ${replica} replicating`,
+            `\`${raiseRetention}\` (the *Raise retention* button), or on ${source}: \`${raiseRetentionCommand()}\` (RDS keeps at most 168 h); then get ${replica} replicating`,
           ],
           signature: 'margin',
+          // A margin is only told for an RDS source (replica-margin.ts): its retention is ours to raise.
+          raiseRetention,
         });
     }
   }

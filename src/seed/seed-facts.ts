@@ -1,14 +1,13 @@
 import type { MysqlEndpoint } from '../mysql/database-access';
 import type { ReplicationChannelTls } from '../mysql/replication-statements';
 import type { TemporaryInstanceFacts } from '../temporary-instance/temporary-instance-steps';
+import type { RetentionFacts } from './binlog-retention';
 import type { SeedPreflight } from './seed-preflight';
 
 /** What `/seed-slave`'s plan says besides the input: what the planner's preflight found. */
-export interface SeedFacts extends TemporaryInstanceFacts {
+export interface SeedFacts extends TemporaryInstanceFacts, RetentionFacts {
   /** Where the replica will be pointed (the source's endpoint). */
   sourceEndpoint: MysqlEndpoint;
-  /** The source's binlog retention as found, and whether the job raises it. */
-  retention: { current: number | null; raise: boolean };
   /** The replica's filters skip RDS's own mysql.rds_* tables already (else the job adds the rule). */
   replicaSkipsRdsTables: boolean;
   /** How the replica will reach the source (replicas.<name>.sourceTls and sourceCaFile). */

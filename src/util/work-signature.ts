@@ -24,6 +24,7 @@ export type WorkPurpose =
   | 'outbox-entry'
   | 'outbox-thread'
   | 'audit-spool'
+  | 'review'
   | 'modal';
 
 /** Shorter keys are refused: 32 characters of `openssl rand -base64 32` carry 192 bits or more. */

@@ -285,6 +285,28 @@ describe('/deploy on release days, end to end', () => {
     await waiting.leave('shop', 'busy', 'deploy-0123456789');
   }, 120_000);
 
+  it('a deploy approved after a line formed behind the lock does not go ahead of it: the worker refuses it', async () => {
+    // Through the promotion gate: the ref succeeded in staging.
+    await stack.finishedThread(await queued('shop staging v-late'), 'succeeded');
+    const ack = answerText(await deploy('shop production v-late'));
+    expect(ack).toContain('needs approval by someone other than you');
+    const { approvalId, jobId, message } = await stack.pendingApproval(ack);
+    // While the approval waits, another deploy joins the line for shop/production.
+    const waiting = stack.runtime.deploys!.waiting;
+    await waiting.wait('shop', 'production', 'deploy-0123456789', 60_000);
+    try {
+      await stack.click(APPROVE_ACTION_ID, approvalId, message.ts, BOB);
+      const { lines } = await stack.finishedThread(jobId, 'failed');
+      expect(lines.join('\n')).toContain(
+        '1 deploy waits in line for shop/production (deploy-0123456789); ask again with --queue to join the line',
+      );
+      // Nothing ran on a host, and the history does not list it.
+      expect(answerText(await deploy('history shop production'))).not.toContain('v-late');
+    } finally {
+      await waiting.leave('shop', 'production', 'deploy-0123456789');
+    }
+  }, 60_000);
+
   describe('canary and health checks', () => {
     const canaryDir = () => dirOf('canary');
     /** Which ref each host's last command ran (the script's arguments). */

@@ -21,6 +21,7 @@ import {
   CAROL,
   E2eStack,
   WORKER_CIDR,
+  jobIdIn,
   waitFor,
 } from '../helpers/e2e-stack';
 import { APPROVE_ACTION_ID } from '../../src/approvals/approval-messages';
@@ -37,7 +38,7 @@ import { freePort } from '../../devkit/sandbox/free-port';
 
 const ACCESS = {
   admins: 'operators',
-  groups: { operators: { users: [ALICE.id, BOB.id] } },
+  groups: { operators: { users: [ALICE.id, BOB.id] }, retention: { users: [BOB.id] } },
   rules: [
     {
       command: 'seed-slave',
@@ -47,6 +48,8 @@ const ACCESS = {
     },
     { command: 'seed-slave status', targets: ['*'], groups: ['operators'] },
     { command: 'seed-slave mute', targets: ['*'], groups: ['operators'] },
+    // Raising a source's retention has its own rule: only Bob, no approval (it only ever raises).
+    { command: 'seed-slave retention', targets: ['billing'], groups: ['retention'] },
     { command: 'ops *', groups: ['operators'] },
   ],
 };
@@ -76,6 +79,14 @@ describe('replica watch end to end', () => {
   const status = async () =>
     answerText(await stack.slash('status onprem', { command: '/seed-slave', user: ALICE }));
   const listing = async () => answerText(await stack.slash('replicas', { user: ALICE }));
+
+  async function retentionHours(): Promise<number | null> {
+    const [results] = await source.query<mysql.RowDataPacket[][]>(
+      'CALL mysql.rds_show_configuration',
+    );
+    const value = results[0]!.find((row) => row.name === 'binlog retention hours')?.value;
+    return value === null || value === undefined ? null : Number(value);
+  }
 
   async function one(conn: mysql.Connection, sql: string) {
     const [rows] = await conn.query<mysql.RowDataPacket[]>(sql);
@@ -325,7 +336,7 @@ describe('replica watch end to end', () => {
     await recovered(root.ts, 'the writable warning');
   }, 60_000);
 
-  it('a short margin: low retention and a stopped replica warn before the break, with the exact command', async () => {
+  it('a short margin: low retention and a stopped replica warn before the break; Raise retention, by its own rule, ends it', async () => {
     await replica.query('STOP SLAVE');
     await source.query("CALL mysql.rds_set_configuration('binlog retention hours', 1)");
     const root = await oneRoot(/unrecoverable in about/, 'the margin warning');
@@ -335,11 +346,50 @@ describe('replica watch end to end', () => {
     expect(root.text).toContain(
       "on billing: `CALL mysql.rds_set_configuration('binlog retention hours', 168);`",
     );
+    expect(root.text).toContain('`/seed-slave retention billing --hours 168`');
     expect(root.text).toContain('retention 1 h');
-    await source.query("CALL mysql.rds_set_configuration('binlog retention hours', 168)");
-    await replica.query('START SLAVE');
+    const value = buttonValue(root.ts, 'Raise retention');
+    expect(value).toBe('/seed-slave retention billing --hours 168');
+    // Alice may reseed and mute, but no rule lets her raise retention.
+    expect(await stack.click(REPLICA_COMMAND_ACTION_ID, value, root.ts, ALICE)).toContain(
+      'seed-slave retention',
+    );
+    expect(await retentionHours()).toBe(1);
+    const ack = await stack.click(REPLICA_COMMAND_ACTION_ID, value, root.ts, BOB);
+    const thread = await stack.finishedThread(jobIdIn(ack), 'succeeded');
+    expect(thread.lines.join('\n')).toContain(
+      'binlog retention on billing: 1 → 168 h (CALL mysql.rds_set_configuration)',
+    );
+    expect(await retentionHours()).toBe(168);
+    // The replica is still stopped, but its source keeps what it needs for a week again.
     await recovered(root.ts, 'the margin warning');
-  }, 60_000);
+    const audited = await stack.runtime.auditStore.query({
+      actor: BOB.id,
+      command: 'seed-slave retention',
+    });
+    const raised = audited.find((row) => row.type === 'step-recorded');
+    expect(raised?.target).toBe('billing');
+    expect(JSON.parse(raised!.detailJson!)).toMatchObject({
+      what: 'binlog retention raised',
+      source: 'billing',
+      before: 1,
+      after: 168,
+    });
+    // Typed: nothing to do once it keeps that long; bad input changes nothing.
+    const typed = async (text: string) =>
+      answerText(await stack.slash(text, { command: '/seed-slave', user: BOB }));
+    expect(await typed('retention billing')).toContain(
+      'binlog retention on billing is 168 h already (at least the 168 h asked for): nothing to do',
+    );
+    expect(await typed('retention nope')).toContain(
+      'no access rule covers `seed-slave retention` on `nope`',
+    );
+    expect(await typed('retention billing --hours 169')).toContain(
+      'must be a whole number of hours from 1 to 168',
+    );
+    expect(await retentionHours()).toBe(168);
+    await replica.query('START SLAVE');
+  }, 90_000);
 
   it('binary logs purged under a stopped replica: error 1236, needs a reseed', async () => {
     await replica.query('STOP SLAVE');

@@ -480,7 +480,8 @@ export class E2eStack {
    */
   thread(jobId: string): { root?: { ts: string; text: string }; replies: string[] } {
     const messages = this.slack.messages(ALERT_CHANNEL);
-    const found = messages.find((m) => !m.thread_ts && m.text.includes(jobId));
+    // The job's root says `job <id>`; an emergency's announcement and reminders name the job too.
+    const found = messages.find((m) => !m.thread_ts && m.text.includes(`job \`${jobId}\``));
     const root = found && { ...found, text: shown(found.text) };
     const replies = root
       ? messages

@@ -143,7 +143,24 @@ it('says MISSING, with AWS answer, for each permission the credentials lack, exi
 
 it('checks only the commands named, and prints each policy', async () => {
   expect(await runCli(['aws', 'check', 'deploy'], env)).toBe(0);
-  expect(out.slice(0, -1).map((line) => line.split(/\s+/)[1])).toEqual(['ec2:DescribeInstances']);
+  expect(out.slice(0, -1).map((line) => line.split(/\s+/)[1])).toEqual([
+    'codebuild:BatchGetBuilds',
+    'codebuild:StartBuild',
+    'codebuild:StopBuild',
+    'codepipeline:GetPipelineExecution',
+    'codepipeline:ListActionExecutions',
+    'codepipeline:StartPipelineExecution',
+    'codepipeline:StopPipelineExecution',
+    'ec2:DescribeInstances',
+  ]);
+  // Reads are asked about things nobody has (allowed: not found); starts and stops are not asked.
+  for (const read of [
+    'codebuild:BatchGetBuilds',
+    'codepipeline:GetPipelineExecution',
+    'codepipeline:ListActionExecutions',
+  ])
+    expect(lineOf(read)).toMatch(/^ok /);
+  expect(lineOf('codebuild:StartBuild')).toMatch(/no DryRun, and the call would start or stop/);
   const written: string[] = [];
   jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
     written.push(String(chunk));

@@ -53,7 +53,7 @@ describe('DeployHistory', () => {
   it('creates its table once through the shared migrations, concurrently safe', async () => {
     const other = open();
     const applied = await Promise.all([history.migrate(), other.migrate()]);
-    expect(applied.flat().sort()).toEqual([1, 2, 3, 4]);
+    expect(applied.flat().sort()).toEqual([1, 2, 3, 4, 5]);
     expect(await history.migrate()).toEqual([]);
     const conn = await mysql.createConnection({ ...MYSQL, database: db.name });
     const [rows] = await conn.query<mysql.RowDataPacket[]>(
@@ -65,6 +65,7 @@ describe('DeployHistory', () => {
       'deploy:deploys@2',
       'deploy:deploys@3',
       'deploy:deploys@4',
+      'deploy:deploys@5',
     ]);
   });
 

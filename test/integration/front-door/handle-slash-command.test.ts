@@ -1,3 +1,4 @@
+import { EmergencyReviews } from '../../../src/approvals/emergency-reviews';
 import { createServer, type Server } from 'node:net';
 import type { WebClient } from '@slack/web-api';
 import { Queue } from 'bullmq';
@@ -143,6 +144,7 @@ function depsWith(store: AuditStore, keyPrefix: string): FrontDoorDeps {
     config,
     logger,
     approvals: new ApprovalStore(redis, keyPrefix, testSigner()),
+    reviews: new EmergencyReviews(redis, keyPrefix, testSigner()),
     audit,
     auditStore: store,
     // The policy names no user groups: Slack is never asked.

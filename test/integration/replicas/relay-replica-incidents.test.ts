@@ -48,9 +48,11 @@ describe('replica incidents: one thread each, never a repeat (real Redis)', () =
   let prefix: string;
   const connections: IORedis[] = [];
   const posted: { thread: string; message: OutboxMessage }[] = [];
+  /** The outbox's contract (MessageSink): one root per thread, a second one dropped. */
   const sink: MessageSink = {
     enqueue: (thread, message) => {
-      posted.push({ thread, message });
+      const rooted = posted.some((p) => p.thread === thread && p.message.kind === 'root');
+      if (!(message.kind === 'root' && rooted)) posted.push({ thread, message });
       return Promise.resolve();
     },
   };
@@ -121,6 +123,35 @@ describe('replica incidents: one thread each, never a repeat (real Redis)', () =
     expect(posted).toHaveLength(6);
     expect(posted[5]!.message.kind).toBe('root');
     expect(posted[5]!.thread).not.toBe(thread);
+  });
+
+  it('a worker that dies between claiming an opening and queueing its root: the next check queues it, once', async () => {
+    const a = worker();
+    // The claim as the dead worker took it: the incident is open, its root never queued.
+    const health = evaluateReplicaHealth(observation(IO_STOPPED, T0), {
+      lagSeconds: 300,
+      marginHours: 24,
+    });
+    const incident = health.incidents[0]!;
+    const claimed = await a.store.settle(
+      'onprem',
+      incident.family,
+      { active: true, signature: incident.signature, title: incident.title },
+      T0,
+    );
+    expect(claimed.kind).toBe('open');
+    const { id } = claimed as { id: string };
+    expect(posted).toEqual([]);
+    // The next check, by another worker: the root, with the time the incident opened.
+    const b = worker();
+    expect(await relay(b, IO_STOPPED, T0 + 60_000)).toMatchObject({ opened: 1 });
+    expect(posted.map((p) => p.message.kind)).toEqual(['root']);
+    expect(posted[0]!.thread).toBe(`replica:onprem:replication:${id}`);
+    expect(posted[0]!.message.text.text).toContain(`(since ${'<!date^' + T0 / 1000}`);
+    // Marked: later checks queue nothing more; the recovery edits that root.
+    await relay(a, IO_STOPPED, T0 + 120_000);
+    expect(await relay(b, RUNNING, T0 + 180_000)).toMatchObject({ opened: 0, closed: 1 });
+    expect(posted.map((p) => p.message.kind)).toEqual(['root', 'reply', 'update-root']);
   });
 
   it('an unreachable replica opens its own incident and declares nothing else recovered', async () => {

@@ -572,3 +572,96 @@ describe('authorizeJobCommand: commands on a job, against its own command and ta
     ).toMatchObject({ allowed: false, reason: 'no-rule' });
   });
 });
+
+describe('authorize: emergencies (BREAK_GLASS)', () => {
+  const glass = AccessConfig.parse({
+    admins: 'platform',
+    groups: {
+      deployers: { users: ['UDEP1'] },
+      approvers: { users: ['UAPP1'], usergroups: ['SAPPROVE'] },
+      oncall: { users: ['UONC1', 'UAPP1'], usergroups: ['SONCALL'] },
+      platform: { users: ['UPLAT1'] },
+    },
+    rules: [
+      {
+        command: 'deploy',
+        targets: ['shop/production'],
+        groups: ['deployers', 'approvers'],
+        channels: ['#ops'],
+        approval: { group: 'approvers', distinct: true },
+        breakGlass: { group: 'oncall', reviewWithin: '2h' },
+      },
+      {
+        command: 'deploy',
+        targets: ['shop/*'],
+        groups: ['deployers'],
+        approval: { group: 'platform' },
+      },
+      { command: 'deploy', targets: ['web/*'], groups: ['deployers'] },
+    ],
+  });
+  const asked = (userId: string, target: string, extra: Partial<AccessRequest> = {}) =>
+    authorize(glass, {
+      command: 'deploy',
+      target,
+      userId,
+      ...base,
+      emergency: true,
+      ...extra,
+    });
+
+  it("lets a breakGlass member go ahead without the approval (in the rule's groups or not), its approvers to review", () => {
+    for (const decision of [
+      asked('UONC1', 'shop/production'),
+      asked('U0ANY', 'shop/production', { userGroupIds: ['SONCALL'] }),
+    ]) {
+      expect(decision).toMatchObject({
+        allowed: true,
+        ruleIndex: 0,
+        breakGlass: { group: 'oncall', reviewers: 'approvers', reviewWithinMs: 2 * 3600_000 },
+      });
+      expect(decision.allowed && decision.approval).toBeUndefined();
+    }
+  });
+
+  it('refuses a non-member with what it takes; without --emergency the same request waits for approval', () => {
+    const refused = asked('UDEP1', 'shop/production');
+    expect(refused).toMatchObject({
+      allowed: false,
+      reason: 'not-break-glass',
+      askGroups: ['approvers'],
+    });
+    expect(!refused.allowed && refused.message).toBe(
+      'an emergency `deploy` on `shop/production` may be declared only by group oncall (breakGlass of access.rules[0]); you are not in it, so it waits for approval by approvers as usual (ask again without --emergency)',
+    );
+    expect(asked('UDEP1', 'shop/production', { emergency: false })).toMatchObject({
+      allowed: true,
+      approval: { group: 'approvers' },
+    });
+    // A breakGlass member is no one special without an emergency.
+    expect(asked('UONC1', 'shop/production', { emergency: false })).toMatchObject({
+      allowed: false,
+      reason: 'not-in-group',
+    });
+  });
+
+  it('refuses where the deciding rule names no breakGlass, or asks no approval; channels still hold', () => {
+    expect(asked('UDEP1', 'shop/staging')).toMatchObject({
+      allowed: false,
+      reason: 'not-break-glass',
+      message:
+        '`deploy` on `shop/staging` has no emergency path: access.rules[1] asks for approval by platform and names no breakGlass group',
+    });
+    expect(asked('UDEP1', 'web/prod')).toMatchObject({
+      allowed: false,
+      reason: 'not-break-glass',
+      askGroups: ['platform'],
+    });
+    expect(
+      asked('UONC1', 'shop/production', { channelName: 'random', channelId: 'C0RANDOM' }),
+    ).toMatchObject({
+      allowed: false,
+      reason: 'wrong-channel',
+    });
+  });
+});

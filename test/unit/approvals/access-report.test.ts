@@ -82,6 +82,30 @@ describe('reviewAccessRules (opsdeck config check)', () => {
   });
 });
 
+describe('reviewAccessRules and emergencies (breakGlass)', () => {
+  const approved = {
+    command: 'deploy',
+    targets: ['shop/prod'],
+    approval: { group: 'platform', distinct: true },
+  };
+
+  it('a rule whose groups are empty still applies to the members of its breakGlass group', () => {
+    expect(review([{ ...approved, groups: ['empty'] }])).toEqual([['never-applies', 0]]);
+    expect(review([{ ...approved, groups: ['empty'], breakGlass: { group: 'dba' } }])).toEqual([]);
+    expect(review([{ ...approved, groups: ['empty'], breakGlass: { group: 'empty' } }])).toEqual([
+      ['never-applies', 0],
+    ]);
+  });
+
+  it('a rule naming breakGlass is never said to change nothing: it grants the emergencies', () => {
+    const wider = { ...approved, targets: ['shop/*'], groups: ['dba'] };
+    expect(review([wider, { ...approved, groups: ['dba'] }])).toEqual([['shadowed', 1]]);
+    expect(
+      review([wider, { ...approved, groups: ['dba'], breakGlass: { group: 'platform' } }]),
+    ).toEqual([]);
+  });
+});
+
 describe('glob patterns compared as patterns', () => {
   it('overlap when some name matches both', () => {
     expect(patternsOverlap('restore-*', '*-table')).toBe(true);

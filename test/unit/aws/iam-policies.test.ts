@@ -1,5 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import * as codebuild from '@aws-sdk/client-codebuild';
+import * as codepipeline from '@aws-sdk/client-codepipeline';
 import * as ec2 from '@aws-sdk/client-ec2';
 import * as rds from '@aws-sdk/client-rds';
 import * as route53 from '@aws-sdk/client-route-53';
@@ -17,8 +19,10 @@ import { TAG } from '../../../src/aws/resource-tags';
  * each command's end-to-end test against the sandbox, which records every call.
  */
 const ROOT = join(__dirname, '../../..');
-const SDK: Record<string, Record<string, unknown>> = { ec2, rds, route53 };
+const SDK: Record<string, Record<string, unknown>> = { ec2, rds, route53, codebuild, codepipeline };
 const PACKAGE_PREFIX: Record<string, string> = {
+  '@aws-sdk/client-codebuild': 'codebuild',
+  '@aws-sdk/client-codepipeline': 'codepipeline',
   '@aws-sdk/client-ec2': 'ec2',
   '@aws-sdk/client-rds': 'rds',
   '@aws-sdk/client-route-53': 'route53',

@@ -9,7 +9,58 @@ describe('access config', () => {
       rules: [],
       approvalTtlMinutes: 15,
       userGroupCacheSeconds: 300,
+      reviewReminderSeconds: 86400,
     });
+  });
+
+  it('breakGlass: a known group, on a rule with an approval, reviewed within a duration (24h by default)', () => {
+    const groups = { ops: { users: ['U1AAA'] }, oncall: { users: ['U2BBB'] } };
+    const rule = { command: 'deploy', targets: ['*'], groups: ['ops'] };
+    const access = AccessConfig.parse({
+      groups,
+      rules: [
+        { ...rule, approval: { group: 'ops' }, breakGlass: { group: 'oncall' } },
+        {
+          ...rule,
+          approval: { group: 'ops' },
+          breakGlass: { group: 'oncall', reviewWithin: '90m' },
+        },
+      ],
+    });
+    expect(access.rules.map((r) => r.breakGlass)).toEqual([
+      { group: 'oncall', reviewWithin: 24 * 3600_000 },
+      { group: 'oncall', reviewWithin: 90 * 60_000 },
+    ]);
+    const problems = (rules: unknown[]) => {
+      const parsed = AccessConfig.safeParse({ groups, rules });
+      return parsed.success
+        ? []
+        : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    };
+    expect(problems([{ ...rule, breakGlass: { group: 'oncall' } }])).toEqual([
+      'rules.0.breakGlass: needs an approval on the same rule: break glass skips that approval, and its approvers review the emergency',
+    ]);
+    expect(
+      problems([{ ...rule, approval: { group: 'ops' }, breakGlass: { group: 'nobody' } }]),
+    ).toEqual(['rules.0.breakGlass.group: unknown group (defined groups: ops, oncall)']);
+    expect(
+      problems([
+        {
+          ...rule,
+          approval: { group: 'ops' },
+          breakGlass: { group: 'oncall', reviewWithin: '1 day' },
+        },
+      ]),
+    ).toEqual(['rules.0.breakGlass.reviewWithin: must be a duration such as 30m, 24h or 2d']);
+    expect(
+      problems([
+        {
+          ...rule,
+          approval: { group: 'ops' },
+          breakGlass: { group: 'oncall', reviewWithin: '60d' },
+        },
+      ]),
+    ).toEqual(['rules.0.breakGlass.reviewWithin: must be between 1s and 30d']);
   });
 
   it('fills inner defaults of groups and rules', () => {

@@ -136,7 +136,61 @@ describe('the deploy config section', () => {
     );
     expect(
       refusal('targets: { ec2: { tags: { a: b } }, hosts: [x] }\ncommand: [deploy]'),
-    ).toContain('targets must be either { ec2: { tags: {...} } } or { hosts: [...] }');
+    ).toContain(
+      'targets must be one of { ec2: { tags: {...} } }, { hosts: [...] }, { codebuild: { project } } or { codepipeline: { pipeline, ref } }',
+    );
+    expect(refusal('targets: { hosts: [a] }')).toContain('staging.command: is required with hosts');
+  });
+
+  it('takes a CodeBuild project or a CodePipeline pipeline as the target, with nothing per host', () => {
+    const config = parseConfig(
+      `deploy:
+  apps:
+    shop:
+      environments:
+        build:
+          targets: { codebuild: { project: shop-deploy, environmentVariables: { DEPLOY_ENV: '{env}' } } }
+        release:
+          targets: { codepipeline: { pipeline: shop-release, ref: { sourceAction: Source } } }
+`,
+      'opsdeck.yaml',
+    );
+    expect(deployEnvironment(config.deploy, 'shop', 'build').targets).toEqual({
+      codebuild: {
+        project: 'shop-deploy',
+        environmentVariables: { DEPLOY_ENV: '{env}' },
+        pollSeconds: 10,
+      },
+    });
+    expect(deployEnvironment(config.deploy, 'shop', 'release').targets).toEqual({
+      codepipeline: {
+        pipeline: 'shop-release',
+        ref: { sourceAction: 'Source', revisionType: 'COMMIT_ID' },
+        variables: {},
+        pollSeconds: 10,
+      },
+    });
+    const pipeline = 'targets: { codebuild: { project: shop-deploy } }';
+    for (const field of [
+      'command: [deploy]',
+      'pre: [x]',
+      'canary: 1',
+      'healthCheck: { url: "http://h/" }',
+    ])
+      expect(refusal(`${pipeline}\n${field}`)).toContain(
+        'is for hosts; a codebuild or codepipeline target runs the pipeline only',
+      );
+    expect(refusal(`${pipeline}\nautoRollback: true`)).toContain(
+      'staging.autoRollback: is for hosts; roll a pipeline back with /deploy rollback',
+    );
+    expect(
+      refusal(
+        "targets: { codebuild: { project: shop-deploy, environmentVariables: { A: '{host}' } } }",
+      ),
+    ).toContain('unknown placeholder {host} (known: {ref}, {app}, {env})');
+    expect(refusal('targets: { codepipeline: { pipeline: shop-release, ref: {} } }')).toContain(
+      '{ codepipeline: { pipeline, ref } }, got {"codepipeline":{"pipeline":"shop-release","ref":{}}}',
+    );
   });
 
   it('refuses out-of-range numbers and unknown settings by path', () => {

@@ -28,11 +28,12 @@ describe('watchSchedules', () => {
   });
 
   it('console mode (config/console.yaml) watches its on-premise replica onprem every 5 s', () => {
-    // Its `console` section is read by the console alone (devkit/dev.ts).
+    // Its `console` and `sandbox` sections are read by the console alone (devkit/dev.ts).
     const raw = parse(
       readFileSync(join(__dirname, '../../../config/console.yaml'), 'utf8'),
     ) as Record<string, unknown>;
     delete raw.console;
+    delete raw.sandbox;
     const config = OpsdeckConfig.parse(raw);
     expect(watchSchedules(config.replicas, config.replicaWatch)).toEqual([
       expect.objectContaining({ replica: 'onprem', intervalMs: 5000 }),

@@ -73,6 +73,12 @@ const SAMPLES: Record<string, { input: unknown; facts: unknown }[]> = {
       },
     },
   ],
+  'raise-binlog-retention': [
+    {
+      input: { source: 'billing', retentionHours: 168 },
+      facts: { sourceInstance: 'production-db', retention: { current: 1, raise: true } },
+    },
+  ],
   deploy: [
     { input: { ...deployInput, pre: false, post: false }, facts: deployFacts },
     { input: { ...deployInput, pre: true, post: true }, facts: deployFacts },

@@ -136,6 +136,24 @@ describe('evaluateReplicaHealth', () => {
       "CALL mysql.rds_set_configuration('binlog retention hours', 168);",
     );
     expect(health.gauges.marginSeconds).toBe(3 * 3600);
+    expect(margin.raiseRetention).toBe('/seed-slave retention billing --hours 168');
+    expect(margin.actions[0]).toContain('`/seed-slave retention billing --hours 168`');
+  });
+
+  it('a source that is not RDS: no margin is told, so nothing offers to raise its retention', () => {
+    const observation = observe(MYSQL_8_4.replicaStatus, {
+      logs: ['binlog.000006', 'binlog.000007'],
+      closedHoursAgo: { 'binlog.000006': 1 },
+      retentionHours: 4,
+    });
+    expect(kinds(observation)).toEqual(['margin']);
+    const notRds: ReplicaObservation = {
+      ...observation,
+      binlogs: { ...observation.binlogs, retentionHours: null, retentionKnown: false },
+    } as ReplicaObservation;
+    const health = evaluateReplicaHealth(notRds, THRESHOLDS);
+    expect(health.incidents).toEqual([]);
+    expect(health.margin?.seconds).toBeNull();
   });
 
   it('retention NULL: no margin at all, even for a healthy replica', () => {
