@@ -161,6 +161,15 @@ export function registerModals(app: App, deps: FrontDoorDeps, signer: WorkSigner
       const found = formOf(view, body.user.id);
       if ('refused' in found) {
         log.warn({ user: body.user.id, reason: found.refused }, 'form submission refused');
+        // For the incident review: someone sent a form opsdeck did not give them.
+        await deps.audit
+          .recordJobEvent({
+            type: 'denied',
+            actor: { id: body.user.id, name: body.user.name },
+            command: view.callback_id.slice(FORM_CALLBACK_PREFIX.length),
+            detail: { reason: 'form-refused', message: found.refused },
+          })
+          .catch((error: unknown) => log.error({ err: error }, 'form refusal not audited'));
         await ack({
           response_action: 'update',
           view: answerView(

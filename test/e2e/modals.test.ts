@@ -391,6 +391,22 @@ describe('forms and the restore shortcut end to end', () => {
     }
     expect(await stack.runtime.opsQueue.count()).toBe(jobsBefore);
     expect(stack.slack.ephemerals('C0ELSEWHERE')).toEqual([]);
+    // Each refusal is in the audit trail, with who sent it and why.
+    const refusals = await waitFor(
+      async () => {
+        const rows = (await stack.runtime.auditStore.query({ command: 'restore-table' })).filter(
+          (r) => String(r.detailJson).includes('"reason":"form-refused"'),
+        );
+        return rows.length === 3 ? rows : undefined;
+      },
+      10_000,
+      'the refusals in the audit trail',
+    );
+    expect(refusals.map((r) => [r.type, r.actorId])).toEqual([
+      ['denied', ALICE.id],
+      ['denied', BOB.id],
+      ['denied', ALICE.id],
+    ]);
   });
 
   it('/restore-table typed alone opens the form; Preview shows the plan from the runbook in the modal', async () => {
