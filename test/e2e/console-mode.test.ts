@@ -35,12 +35,15 @@ describe.each([
       /\(only you see this\) ⏳ `ops ping` needs approval by someone other than you/,
       at,
     );
-    at = await driver.expect(
-      /#devops_alert Approval needed: ops ping requested by console-user[\s\S]*?buttons: \[1\] Approve {2}\[2\] Reject/,
-      at,
-    );
+    // Its Approve button's number: the replica watch's alerts (the console's onprem cannot be
+    // reached without the sandbox) may have been numbered first.
+    const approval =
+      /#devops_alert Approval needed: ops ping requested by console-user[\s\S]*?buttons: \[(\d+)\] Approve {2}\[\d+\] Reject/;
+    const shown = await driver.expect(approval, at);
+    const approve = approval.exec(driver.output.slice(at))![1]!;
+    at = shown;
 
-    driver.type('press 1');
+    driver.type(`press ${approve}`);
     at = await driver.expect(
       /\(only you see this\) ⛔ You asked for this one: .*two-person rule/,
       at,
@@ -48,7 +51,7 @@ describe.each([
 
     driver.type('as second-user');
     at = await driver.expect(/now acting as second-user \(U0CONSOLE2\)/, at);
-    driver.type('press 1');
+    driver.type(`press ${approve}`);
     at = await driver.expect(
       /#devops_alert ⏳ running — `\/ops ping --ticks 1 --tick-seconds 0`/,
       at,
