@@ -1,6 +1,6 @@
 import { WebClient } from '@slack/web-api';
 import type { FrontDoorDeps } from '../front-door/front-door-deps';
-import { readHomeFacts } from '../home/home-facts';
+import { homeFactsReader } from '../home/home-facts';
 import { HomePublisher, type HomePublisherOptions } from '../home/home-publisher';
 import { watchJobStates } from '../queue/job-state-events';
 import type { Runtime } from './runtime';
@@ -36,7 +36,7 @@ export function startAppHome(
     userGroups: deps.userGroups,
   };
   const publisher = new HomePublisher(
-    (userId) => readHomeFacts(sources, userId),
+    homeFactsReader(sources),
     async (userId, view) => {
       await slack.views.publish({ user_id: userId, view });
     },

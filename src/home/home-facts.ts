@@ -59,11 +59,37 @@ const OPEN_JOBS_READ = 50;
 const FINISHED_JOBS_READ = 100;
 const LAST_JOBS = 5;
 
-export async function readHomeFacts(
+/** What every user's Home shows alike, read once for all of them. */
+export interface HomeState {
+  at: number;
+  jobs: Awaited<ReturnType<JobStore['overview']>>;
+  approvals: ApprovalRecord<StoredPlan>[];
+  locks?: DeployLock[];
+  replicas: HomeFacts['replicas'];
+  feeds: HomeFacts['feeds'];
+  unreadable: HomeFacts['unreadable'];
+}
+
+/**
+ * Reads each user's Home facts; what all users share is read once and used for `maxAgeMs` (a
+ * refresh reads the Home of every recent user one after the other), what is the user's own
+ * (their groups, what they may cancel or approve, their last jobs) for each.
+ */
+export function homeFactsReader(
   sources: HomeSources,
-  userId: string,
-  now = Date.now(),
-): Promise<HomeFacts> {
+  maxAgeMs = 500,
+): (userId: string) => Promise<HomeFacts> {
+  let shared: { at: number; state: Promise<HomeState> } | undefined;
+  return async (userId) => {
+    const now = Date.now();
+    if (!shared || now - shared.at > maxAgeMs) {
+      shared = { at: now, state: readHomeState(sources, now) };
+    }
+    return readHomeFacts(sources, userId, await shared.state);
+  };
+}
+
+export async function readHomeState(sources: HomeSources, now = Date.now()): Promise<HomeState> {
   const unreadable: HomeFacts['unreadable'] = [];
   const read = async <T>(part: string, fallback: T, what: () => Promise<T>): Promise<T> => {
     try {
@@ -72,17 +98,6 @@ export async function readHomeFacts(
       unreadable.push({ part, error: describeError(error) });
       return fallback;
     }
-  };
-  const groups = await sources.userGroups.lookUp(
-    userId,
-    userGroupsNamed(sources.access),
-    USER_GROUP_LOOKUP_MS,
-  );
-  const asked = {
-    userId,
-    // The Home tab is no channel: a rule that names channels does not apply to it.
-    channelId: '',
-    ...(groups.memberOf.length > 0 && { userGroupIds: groups.memberOf }),
   };
   const lockStore = sources.locks;
   const [jobs, approvals, locks, replicas, feeds] = await Promise.all([
@@ -107,6 +122,27 @@ export async function readHomeFacts(
       ),
     ),
   ]);
+  return { at: now, jobs, approvals, ...(locks && { locks }), replicas, feeds, unreadable };
+}
+
+/** One user's facts from the shared state: what they may cancel and approve, their last jobs. */
+export async function readHomeFacts(
+  sources: HomeSources,
+  userId: string,
+  state: HomeState,
+): Promise<HomeFacts> {
+  const { jobs, approvals, locks, replicas, feeds, unreadable, at: now } = state;
+  const groups = await sources.userGroups.lookUp(
+    userId,
+    userGroupsNamed(sources.access),
+    USER_GROUP_LOOKUP_MS,
+  );
+  const asked = {
+    userId,
+    // The Home tab is no channel: a rule that names channels does not apply to it.
+    channelId: '',
+    ...(groups.memberOf.length > 0 && { userGroupIds: groups.memberOf }),
+  };
   return {
     userId,
     at: now,

@@ -100,23 +100,35 @@ export class JobStore {
     openLimit: number,
     finishedLimit: number,
   ): Promise<{ open: JobSummary[]; openTotal: number; finished: JobSummary[] }> {
-    const states = ['active', 'waiting', 'delayed', 'prioritized'] as const;
+    const openStates = ['active', 'waiting', 'delayed', 'prioritized'] as const;
+    // By state, one list each: the state is known without asking Redis job by job.
+    const read = (states: readonly JobType[], limit: number) =>
+      Promise.all(
+        states.map(async (state) =>
+          (await this.queue.getJobs([state], 0, Math.max(0, limit - 1))).map((job) =>
+            this.summaryOf(job, state),
+          ),
+        ),
+      );
     const [counts, open, done] = await Promise.all([
-      this.queue.getJobCounts(...states),
-      this.queue.getJobs([...states], 0, Math.max(0, openLimit - 1)),
-      this.queue.getJobs(['completed', 'failed'], 0, Math.max(0, finishedLimit - 1)),
+      this.queue.getJobCounts(...openStates),
+      read(openStates, openLimit),
+      read(['completed', 'failed'], finishedLimit),
     ]);
-    done.sort((a, b) => (b.finishedOn ?? 0) - (a.finishedOn ?? 0));
+    const finished = done.flat().sort((a, b) => (b.finishedAt ?? 0) - (a.finishedAt ?? 0));
     return {
-      open: await Promise.all(open.slice(0, openLimit).map((job) => this.summarize(job))),
+      open: open.flat().slice(0, openLimit),
       openTotal: Object.values(counts).reduce((sum, n) => sum + n, 0),
-      finished: await Promise.all(done.slice(0, finishedLimit).map((job) => this.summarize(job))),
+      finished: finished.slice(0, finishedLimit),
     };
   }
 
   async summarize(job: OpsJob): Promise<JobSummary> {
+    return this.summaryOf(job, await job.getState());
+  }
+
+  private summaryOf(job: OpsJob, state: JobSummary['state']): JobSummary {
     const { meta } = job.data;
-    const state = await job.getState();
     return {
       id: job.id ?? meta.jobId,
       state,

@@ -177,6 +177,32 @@ describe('ApprovalStore', () => {
     await deleteRedisPrefix(redis, sweepPrefix);
   });
 
+  it('lists the approvals still pending, soonest to expire first, leaving out decided, expired and forged ones', async () => {
+    const listPrefix = uniqueName('pending');
+    const lister = new ApprovalStore(redis, listPrefix, testSigner());
+    const request = { command: 'x', userId: 'U1', channelId: 'C1' };
+    const requirement = { group: 'g', distinct: false };
+    const later = await lister.create({ request, requirement, plan: 1, ttlMs: TTL, now: T0 });
+    const sooner = await lister.create({ request, requirement, plan: 2, ttlMs: 60_000, now: T0 });
+    await lister.create({ request, requirement, plan: 3, ttlMs: 1000, now: T0 });
+    const decided = await lister.create({ request, requirement, plan: 4, ttlMs: TTL, now: T0 });
+    await lister.decide(decided.id, { approverId: 'U2', decision: 'reject', now: T0 + 10 }, allow);
+    // Written into Redis by someone without the key: it approves nothing, so it is not listed.
+    const forged = newApprovalId();
+    await redis.hset(`${listPrefix}:approval:${forged}`, {
+      status: 'pending',
+      expiresAt: String(T0 + TTL),
+      record: JSON.stringify({ id: forged, request, requirement, plan: 5, createdAt: T0 }),
+      mac: 'forged',
+    });
+    await redis.zadd(`${listPrefix}:approvals:pending`, T0 + TTL, forged);
+
+    const pending = await lister.pending(T0 + 5000);
+    expect(pending.map((r) => r.id)).toEqual([sooner.id, later.id]);
+    expect(pending[0]).toEqual(await lister.get(sooner.id));
+    await deleteRedisPrefix(redis, listPrefix);
+  });
+
   it('withdraws a pending approval once; later clicks find it decided', async () => {
     const record = await create();
     const withdrawn = await store.withdraw(record.id, 'U0CANCELLER');

@@ -96,4 +96,43 @@ describe('JobStore', () => {
       actor: { name: 'alice' },
     });
   });
+
+  it('overviews the open jobs up to a limit with their total, and the last finished ones', async () => {
+    const own = new Queue<JobEnvelope, unknown, string>('ops', {
+      connection: redis,
+      prefix: uniqueName('overview'),
+    });
+    const overview = new JobStore(own, cancels, retention, testSigner());
+    for (const n of [1, 2, 3, 4, 5]) await overview.enqueue(envelope(`ping-00000000${n}0`));
+    const connection = connectRedis();
+    const worker = new Worker<JobEnvelope, unknown, string>(
+      'ops',
+      async (job) => {
+        if (job.id === 'ping-0000000020') throw new UnrecoverableError('broken');
+      },
+      { connection, prefix: own.opts.prefix!, autorun: false },
+    );
+    // Two finish (one failed), three stay waiting.
+    const token = 'overview-test';
+    for (let i = 0; i < 2; i += 1) {
+      const job = await worker.getNextJob(token);
+      try {
+        await worker.processJob(job!, token, () => false);
+      } catch {
+        // The failed one is failed in the queue; that is all this test needs.
+      }
+    }
+    const { open, openTotal, finished } = await overview.overview(2, 10);
+    expect(open).toHaveLength(2);
+    expect(openTotal).toBe(3);
+    expect(open[0]).toMatchObject({ state: 'waiting', commandName: 'ops ping' });
+    expect(finished.map((j) => [j.id, j.state]).sort()).toEqual([
+      ['ping-0000000010', 'completed'],
+      ['ping-0000000020', 'failed'],
+    ]);
+    await worker.close();
+    connection.disconnect();
+    await deleteRedisPrefix(redis, own.opts.prefix!);
+    await own.close();
+  });
 });
