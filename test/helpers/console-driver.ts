@@ -15,7 +15,8 @@ export type ConsoleConfig = Record<string, Record<string, unknown>>;
 
 /**
  * config/console.yaml as `npm run dev` reads it, on a free port and the local services wherever
- * the tests' environment put them (OPSDECK_REDIS_PORT, ...), under `prefix`, with the test's
+ * the tests' environment put them (OPSDECK_REDIS_PORT, ...), under `prefix` (its Redis keys and its
+ * audit table; its audit digests in its directory), with the test's
  * `edit`s, written in a directory of its own: returns the file's path and that directory.
  */
 export async function consoleConfig(
@@ -27,6 +28,16 @@ export async function consoleConfig(
   config.redis = { url: REDIS_URL, prefix };
   config.mysql = { ...config.mysql, host: MYSQL.host, port: MYSQL.port };
   const dir = mkdtempSync(join(tmpdir(), 'opsdeck-console-'));
+  // Its own audit table and digests: not the trail of a developer's `npm run dev` on this machine.
+  const audit = config.audit ?? {};
+  config.audit = {
+    ...audit,
+    table: `audit_${prefix.replace(/[^A-Za-z0-9_]/g, '_')}`.slice(0, 64),
+    anchor: {
+      ...(audit.anchor as Record<string, unknown>),
+      sink: { directory: join(dir, 'audit-digests') },
+    },
+  };
   await edit(config, dir);
   writeFileSync(join(dir, 'opsdeck.yaml'), stringify(config));
   return { path: join(dir, 'opsdeck.yaml'), dir };
