@@ -137,10 +137,7 @@ export function createRuntime(
         mysqlPool.end(),
         auditStore.close(),
       ]);
-      aws.rds.destroy();
-      aws.ec2.destroy();
-      aws.route53.destroy();
-      aws.s3.destroy();
+      for (const client of Object.values(aws)) client.destroy();
       redis.disconnect();
       redisFast.disconnect();
     },

@@ -145,7 +145,6 @@ describe('/deploy end to end', () => {
 
   describe('refuses, with the reason and the usage, and runs nothing:', () => {
     it.each([
-      ['', '<app> is missing'],
       ['billing', '<env> is missing'],
       ['payroll prod', 'no app "payroll" in the deploy config (configured: billing)'],
       [

@@ -285,7 +285,6 @@ describe('/restore-table end to end', () => {
 
   describe('refuses, with the reason and the usage, and creates nothing:', () => {
     const refusals: [string, string][] = [
-      ['', '<database> is missing'],
       ['billing', '<table> is missing'],
       ['billing billing.ledger_side', '--at is missing'],
       ['billing ledger_side --at 15m ago', '<table>: must be <schema>.<table>'],

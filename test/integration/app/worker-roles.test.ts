@@ -134,8 +134,7 @@ describe('opsdeck worker roles (real processes, Redis, MariaDB, a feed on loopba
     const feedsPid = lines(output()).find((l) => l.msg === 'feeds worker process started')!
       .pid as number;
     child.kill('SIGTERM');
-    // With the log in the received value: a failure says why the process did not exit cleanly.
-    expect({ code: await exited, log: output() }).toMatchObject({ code: 0 });
+    await expectCleanExit(exited, output);
     expect(alive(feedsPid)).toBe(false);
     expect(output()).not.toMatch(/restarting it/);
   });
@@ -146,8 +145,7 @@ describe('opsdeck worker roles (real processes, Redis, MariaDB, a feed on loopba
     expect(lines(output()).map((l) => l.msg)).not.toContain('status feed relay started');
     expect(lines(output()).find((l) => l.msg === 'worker ready')!.role).toBe('runbooks');
     child.kill('SIGTERM');
-    // With the log in the received value: a failure says why the process did not exit cleanly.
-    expect({ code: await exited, log: output() }).toMatchObject({ code: 0 });
+    await expectCleanExit(exited, output);
 
     const bad = worker(['--role', 'feed']);
     expect(await bad.exited).toBe(2);
@@ -156,3 +154,9 @@ describe('opsdeck worker roles (real processes, Redis, MariaDB, a feed on loopba
     );
   });
 });
+
+/** Exit code 0, or a failure that shows the process's log: why it did not exit cleanly. */
+async function expectCleanExit(exited: Promise<number | null>, output: () => string) {
+  const code = await exited;
+  if (code !== 0) throw new Error(`the worker exited with ${String(code)}; its log:\n${output()}`);
+}

@@ -97,7 +97,7 @@ it('refuses with the account and the exact statements when it may not, and those
     expect(await audit.migrate()).toEqual([1]);
     await audit.append({ type: 'requested', actor: { id: 'U1', name: 'alice' } });
     const history = new DeployHistory(pool, { database, table: 'deploy_history' });
-    expect(await history.migrate()).toEqual([1, 2, 3, 4]);
+    expect(await history.migrate()).toEqual([1, 2, 3, 4, 5]);
     const actor = { id: 'U1', name: 'alice' };
     await history.recordStart({
       jobId: 'deploy-0123456789',
