@@ -33,7 +33,11 @@ describe('/deploy --emergency, end to end', () => {
   const messages = () => stack.slack.messages(ALERT_CHANNEL).filter((m) => !m.thread_ts);
   const announcement = (jobId: string) =>
     waitFor(
-      () => messages().find((m) => m.text.includes('EMERGENCY') && m.text.includes(jobId)),
+      // The announcement, not the job's own message (whose summary says EMERGENCY too).
+      () =>
+        messages().find(
+          (m) => m.text.startsWith(':rotating_light: *EMERGENCY*') && m.text.includes(jobId),
+        ),
       15_000,
       'the emergency announcement',
     );

@@ -181,3 +181,12 @@ export function poolTo(t: TestSandbox, instance: DBInstance, connectionLimit: nu
     connectionLimit,
   });
 }
+
+/**
+ * The codes a client gets at the endpoint of a sandbox server that is gone: nobody there
+ * (refused), or a sandbox in a test beside this one that has taken the address, whose gate drops
+ * a client its groups do not admit (lost, or unanswered until the connect timeout), whose
+ * certificates another CA signed, or whose server refuses the client.
+ */
+export const GONE_ENDPOINT =
+  /^(ECONNREFUSED|PROTOCOL_CONNECTION_LOST|ETIMEDOUT|HANDSHAKE_SSL_ERROR|UNABLE_TO_VERIFY_LEAF_SIGNATURE|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|ERR_TLS_CERT_ALTNAME_INVALID|ER_ACCESS_DENIED_ERROR|ER_SECURE_TRANSPORT_REQUIRED|ER_HOST_NOT_PRIVILEGED)$/;
