@@ -24,12 +24,16 @@ export async function boot(
     process.stderr.write(`${name}: ${describeError(error)}\n`);
     process.exit(1);
   }
+  // Signals are handled from before the start: a SIGTERM while the parts come up (a deploy
+  // rolling the workers) waits for them to be up, then stops them as it would any time later.
+  const starting = start(runtime);
+  exitOnSignals(runtime.logger, runtime.config.queue.shutdownTimeoutMs, async () => {
+    const running = await starting.catch(() => undefined);
+    await running?.stop();
+    await runtime.close();
+  });
   try {
-    const running = await start(runtime);
-    exitOnSignals(runtime.logger, runtime.config.queue.shutdownTimeoutMs, async () => {
-      await running.stop();
-      await runtime.close();
-    });
+    await starting;
   } catch (error) {
     runtime.logger.fatal({ err: error }, 'startup failed');
     process.exit(1);

@@ -139,6 +139,15 @@ describe('opsdeck worker roles (real processes, Redis, MariaDB, a feed on loopba
     expect(output()).not.toMatch(/restarting it/);
   });
 
+  it('a SIGTERM while the worker is still starting stops it cleanly once it is up', async () => {
+    const { child, output, exited } = worker(['--role', 'runbooks']);
+    await waitFor(() => output().includes('"msg":"starting"'), 60_000, 'starting');
+    expect(output()).not.toContain('worker ready');
+    child.kill('SIGTERM');
+    await expectCleanExit(exited, output);
+    expect(output()).toContain('shutting down');
+  });
+
   it('--role runbooks starts no feed relay; a bad role is refused with the usage', async () => {
     const { child, output, exited } = worker(['--role', 'runbooks']);
     await waitFor(() => output().includes('worker ready'), 60_000, 'ready');
