@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { newTriggerId, type SlackUser } from './slack-payloads';
+import type { SlackUser } from './slack-payloads';
+import { viewBlockActionBody } from './view-payloads';
 
 /**
  * The Home tab's requests in Slack's own formats: the `app_home_opened` event (an Events API
@@ -63,45 +64,21 @@ export interface HomeBlockActionRequest {
 }
 
 export function homeBlockActionBody(request: HomeBlockActionRequest): string {
-  const teamId = request.teamId ?? 'T0OPSDECK';
-  const payload = {
-    type: 'block_actions',
-    user: {
-      id: request.user.id,
-      username: request.user.name,
-      name: request.user.name,
-      team_id: teamId,
-    },
-    api_app_id: APP_ID,
-    token: 'deprecated-verification-token',
-    container: { type: 'view', view_id: request.view.id },
-    trigger_id: newTriggerId(),
-    team: { id: teamId, domain: 'opsdeck' },
-    enterprise: null,
-    is_enterprise_install: false,
-    view: {
-      id: request.view.id,
-      team_id: teamId,
-      type: 'home',
-      blocks: [],
-      private_metadata: '',
-      callback_id: '',
-      state: { values: {} },
-      hash: request.view.hash,
-      root_view_id: request.view.id,
-      app_id: APP_ID,
-      bot_id: 'B0OPSDECK',
-    },
-    actions: [
-      {
-        type: 'button',
-        action_id: request.actionId,
-        block_id: request.blockId ?? 'home',
-        value: request.value,
-        text: { type: 'plain_text', text: request.actionId },
-        action_ts: `${Date.now() / 1000}`,
+  return viewBlockActionBody(
+    {
+      user: request.user,
+      view: {
+        ...request.view,
+        view: { type: 'home', blocks: [], private_metadata: '', callback_id: '' },
       },
-    ],
-  };
-  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+      ...(request.teamId !== undefined && { teamId: request.teamId }),
+    },
+    {
+      type: 'button',
+      action_id: request.actionId,
+      block_id: request.blockId ?? 'home',
+      value: request.value,
+      text: { type: 'plain_text', text: request.actionId },
+    },
+  );
 }

@@ -169,7 +169,7 @@ export function viewSubmissionBody(request: ViewRequest): string {
 export function viewButtonBody(
   request: ViewRequest & { actionId: string; value: string; blockId: string },
 ): string {
-  return viewActionBody(request, {
+  return viewBlockActionBody(request, {
     type: 'button',
     block_id: request.blockId,
     action_id: request.actionId,
@@ -183,7 +183,7 @@ export function viewButtonBody(
  * with the choice, the view's state already holding it (`fills` should say it too).
  */
 export function viewSelectBody(request: ViewRequest & { field: string; value: string }): string {
-  return viewActionBody(request, {
+  return viewBlockActionBody(request, {
     type: 'static_select',
     block_id: request.field,
     action_id: request.field,
@@ -191,7 +191,8 @@ export function viewSelectBody(request: ViewRequest & { field: string; value: st
   });
 }
 
-function viewActionBody(request: ViewRequest, action: Json): string {
+/** `block_actions` from an element of a view (a modal, or a published Home tab), with `action`. */
+export function viewBlockActionBody(request: ViewRequest, action: Json): string {
   const teamId = request.teamId ?? 'T0OPSDECK';
   return encode({
     type: 'block_actions',
